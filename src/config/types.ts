@@ -1,0 +1,125 @@
+import type { KronusPlugin } from '../plugins/types.js'
+
+/**
+ * The configuration a user writes. Key names under `kronus`, `google` and `twilio`
+ * are those of the first Kronus's config.yml, so an existing file keeps working.
+ */
+export interface KronusConfigInput {
+  kronus?: {
+    /** RSA private key (PEM) that signs access tokens. Env: KRONUS_PRIVATE_KEY_PEM. */
+    privateKeyPem?: string
+    /** Public URL of this server; Twilio signs webhooks against it. */
+    publicUrl?: string
+    cron?: {
+      /** IANA time zone used for probe schedules unless a user sets their own. Default UTC. */
+      timeZone?: string
+    }
+    listener?: {
+      /** Default 3900. Env: KRONUS_PORT. */
+      port?: number
+      /** Default 0.0.0.0. */
+      host?: string
+    }
+    sqlite?: {
+      /** SQLCipher passphrase. Env: KRONUS_SQLITE_PASSPHRASE. */
+      passPhrase?: string
+    }
+  }
+  google?: {
+    storage?: {
+      bucket?: string
+      /** Folder inside the bucket. Default "kronus". */
+      prefix?: string
+      /** Cron expression. Default every 15 minutes. */
+      sqliteBackupSchedule?: string
+      enableSqliteBackupAndSync?: boolean
+    }
+    /** Path to service-account credentials; default credentials when unset. */
+    applicationCredentials?: string
+  }
+  twilio?: {
+    accountSid?: string
+    /** Env: TWILIO_AUTH_TOKEN. */
+    authToken?: string
+    messagingServiceSid?: string
+  }
+  database?: {
+    /** 'sqlcipher' (default, embedded, encrypted) or 'postgres'. */
+    client?: 'sqlcipher' | 'postgres'
+    /** SQLCipher file. Default ./kronus.db (./dev/kronus.db in dev mode). */
+    filename?: string
+    /** PostgreSQL connection string. Env: KRONUS_DATABASE_URL. */
+    connection?: string
+  }
+  probes?: {
+    /** On-demand probes a user may ask for per day. Default 10. */
+    onDemandDailyLimit?: number
+    /** A fire missed while the server was down is still sent when it is at most this old. Default 60. */
+    missedFireGraceMinutes?: number
+  }
+  auth?: {
+    /** Failed logins allowed per account and per address within the window. Default 10. */
+    maxFailedLogins?: number
+    /** Window of the failed-login limit. Default 15. */
+    failedLoginWindowMinutes?: number
+  }
+  logging?: {
+    /** pino level. Default info. */
+    level?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
+    /** Human-readable logs. Default on in dev mode. */
+    pretty?: boolean
+  }
+  /** Plugins, started in this order and stopped in reverse. */
+  plugins?: KronusPlugin<any>[]
+}
+
+/** The configuration after validation and defaults: every field Kronus reads is present. */
+export interface KronusConfig {
+  dev: boolean
+  /** Folder that holds the database and, in dev mode, generated secrets. */
+  dataDir: string
+  kronus: {
+    privateKeyPem: string
+    publicUrl: string
+    cron: { timeZone: string }
+    listener: { port: number; host: string }
+    sqlite: { passPhrase: string }
+  }
+  google: {
+    storage: {
+      bucket?: string
+      prefix: string
+      sqliteBackupSchedule: string
+      enableSqliteBackupAndSync: boolean
+    }
+    applicationCredentials?: string
+  }
+  twilio: {
+    accountSid?: string
+    authToken?: string
+    messagingServiceSid?: string
+  }
+  database: {
+    client: 'sqlcipher' | 'postgres'
+    filename: string
+    connection?: string
+  }
+  probes: {
+    onDemandDailyLimit: number
+    missedFireGraceMinutes: number
+  }
+  auth: {
+    maxFailedLogins: number
+    failedLoginWindowMinutes: number
+  }
+  logging: {
+    level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
+    pretty: boolean
+  }
+  plugins: KronusPlugin<any>[]
+}
+
+/** Identity helper that gives kronus.config.ts full type checking and completion. */
+export function defineConfig(config: KronusConfigInput): KronusConfigInput {
+  return config
+}

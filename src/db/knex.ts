@@ -1,0 +1,109 @@
+import { createRequire } from 'node:module'
+import { mkdirSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
+import knexFactory, { type Knex } from 'knex'
+import pg from 'pg'
+
+const require = createRequire(import.meta.url)
+// knex's SQLite client expects the `sqlite3` API; @journeyapps/sqlcipher is a drop-in for it.
+const Client_SQLite3 = require('knex/lib/dialects/sqlite3/index.js')
+
+class ClientSQLCipher extends Client_SQLite3 {
+  override _driver() {
+    return require('@journeyapps/sqlcipher')
+  }
+}
+
+// Timestamps are bigint epoch milliseconds; node-pg would hand them back as strings.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v: string) => Number(v))
+
+export interface DatabaseOptions {
+  client: 'sqlcipher' | 'postgres'
+  /** SQLCipher file. */
+  filename?: string
+  passPhrase?: string
+  /** PostgreSQL connection string. */
+  connection?: string
+  /** PostgreSQL schema to use (tests give each file its own). */
+  searchPath?: string
+}
+
+function sqlString(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`
+}
+
+type SqliteConnection = { run(sql: string, cb: (err: Error | null) => void): void; get(sql: string, cb: (err: Error | null, row: any) => void): void }
+
+function run(conn: SqliteConnection, sql: string): Promise<void> {
+  return new Promise((res, rej) => conn.run(sql, (err) => (err ? rej(err) : res())))
+}
+
+function get(conn: SqliteConnection, sql: string): Promise<any> {
+  return new Promise((res, rej) => conn.get(sql, (err, row) => (err ? rej(err) : res(row))))
+}
+
+/**
+ * Opens the configured database. SQLCipher is keyed before any other statement, then
+ * set to WAL with synchronous=FULL so an acknowledged write survives a power cut.
+ * A wrong passphrase fails here, at open, rather than at the first query.
+ */
+export function createKnex(options: DatabaseOptions): Knex {
+  if (options.client === 'postgres') {
+    return knexFactory({
+      client: 'pg',
+      connection: options.connection,
+      searchPath: options.searchPath ? [options.searchPath] : undefined,
+      pool: { min: 0, max: 10 }
+    })
+  }
+  if (!options.filename) throw new Error('database.filename is required for sqlcipher')
+  if (!options.passPhrase) throw new Error('kronus.sqlite.passPhrase is required for sqlcipher')
+  const filename = resolve(options.filename)
+  mkdirSync(dirname(filename), { recursive: true })
+  const passPhrase = options.passPhrase
+  return knexFactory({
+    client: ClientSQLCipher as unknown as typeof Knex.Client,
+    connection: { filename },
+    useNullAsDefault: true,
+    // One connection: SQLite has a single writer, and serialising here avoids SQLITE_BUSY.
+    pool: {
+      min: 1,
+      max: 1,
+      afterCreate: (conn: SqliteConnection, done: (err: Error | null, conn: SqliteConnection) => void) => {
+        ;(async () => {
+          await run(conn, `PRAGMA key = ${sqlString(passPhrase)}`)
+          // Reading the schema proves the key is right; a wrong one reports "file is not a database".
+          await get(conn, 'SELECT count(*) AS n FROM sqlite_master')
+          await get(conn, 'PRAGMA journal_mode = WAL')
+          await run(conn, 'PRAGMA synchronous = FULL')
+          await run(conn, 'PRAGMA foreign_keys = ON')
+          await run(conn, 'PRAGMA busy_timeout = 5000')
+        })().then(() => done(null, conn), (err: Error) => done(err, conn))
+      }
+    }
+  })
+}
+
+export function isPostgres(knex: Knex): boolean {
+  return knex.client.config.client === 'pg'
+}
+
+/**
+ * Opens the SQLCipher file once with the passphrase and reads its schema. knex's pool
+ * would retry a wrong key until its acquire timeout; this fails at once with a clear message.
+ */
+export async function assertSqlcipherKey(filename: string, passPhrase: string): Promise<void> {
+  const sqlcipher = require('@journeyapps/sqlcipher')
+  mkdirSync(dirname(resolve(filename)), { recursive: true })
+  const db = await new Promise<any>((res, rej) => {
+    const d = new sqlcipher.Database(resolve(filename), (err: Error | null) => (err ? rej(err) : res(d)))
+  })
+  try {
+    await run(db, `PRAGMA key = ${sqlString(passPhrase)}`)
+    await get(db, 'SELECT count(*) AS n FROM sqlite_master')
+  } catch (err) {
+    throw new Error(`cannot open ${filename}: wrong kronus.sqlite.passPhrase or not a Kronus database (${(err as Error).message})`)
+  } finally {
+    await new Promise<void>((res) => db.close(() => res()))
+  }
+}

@@ -1,0 +1,25 @@
+import type { Knex } from 'knex'
+import * as m0001 from './0001_foundation.js'
+
+interface Migration {
+  up(knex: Knex): Promise<void>
+  down(knex: Knex): Promise<void>
+}
+
+/**
+ * Migrations in order. Add new ones at the end with the next number; never edit one
+ * that has shipped, since databases in the field have already run it.
+ */
+const migrations: Array<[string, Migration]> = [
+  ['0001_foundation', m0001]
+]
+
+export const migrationSource: Knex.MigrationSource<[string, Migration]> = {
+  getMigrations: async () => migrations,
+  getMigrationName: ([name]) => name,
+  getMigration: async ([, migration]) => migration
+}
+
+export async function migrateLatest(knex: Knex): Promise<void> {
+  await knex.migrate.latest({ migrationSource })
+}
