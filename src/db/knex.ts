@@ -9,7 +9,7 @@ const require = createRequire(import.meta.url)
 const Client_SQLite3 = require('knex/lib/dialects/sqlite3/index.js')
 
 class ClientSQLCipher extends Client_SQLite3 {
-  override _driver() {
+  _driver() {
     return require('@journeyapps/sqlcipher')
   }
 }

@@ -9,8 +9,8 @@ function stamps(t: Knex.CreateTableBuilder): void {
   t.bigInteger('updated_at').notNullable()
 }
 
-export const ROLE = { admin: 1, basic: 2 } as const
-export const PROBE_STATUS = { pending: 1, good: 2, bad: 3, unavailable: 4, cancelled: 5 } as const
+const ROLE = { admin: 1, basic: 2 } as const
+const PROBE_STATUS = { pending: 1, good: 2, bad: 3, unavailable: 4, cancelled: 5 } as const
 
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.createTable('roles', (t) => {
@@ -116,6 +116,8 @@ export async function up(knex: Knex): Promise<void> {
     // The unique key while the job is live (scheduled, enqueued, in-progress); null once it ends.
     t.string('live_key', 255).nullable().unique()
     t.string('job_key', 255).nullable()
+    // The user a job is about, if any: deleting a user deletes their pending jobs.
+    t.integer('user_id').nullable().index()
     t.bigInteger('run_at').notNullable()
     t.integer('attempts').notNullable().defaultTo(0)
     t.integer('max_attempts').notNullable()

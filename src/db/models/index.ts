@@ -1,0 +1,125 @@
+import type { Pojo } from 'objection'
+import { BaseModel } from './base.js'
+
+export { BaseModel }
+
+export class Role extends BaseModel {
+  static override tableName = 'roles'
+  name!: string
+}
+
+export class ProbeSettings extends BaseModel {
+  static override tableName = 'probe_settings'
+  static override booleanColumns = ['active']
+  static override timestampColumns = ['created_at', 'updated_at', 'next_fire_at']
+  user_id!: number
+  active!: boolean
+  cron_expression!: string
+  max_retries!: number
+  wait_time_in_minutes!: number
+  time_zone!: string | null
+  next_fire_at!: number | null
+}
+
+export class User extends BaseModel {
+  static override tableName = 'users'
+  static override hiddenColumns = ['password_hash']
+  first_name!: string
+  last_name!: string
+  email!: string
+  phone_number!: string
+  password_hash!: string
+  role_id!: number
+  probe_settings?: ProbeSettings
+
+  get isAdmin(): boolean {
+    return this.role_id === 1
+  }
+
+  static override relationMappings = () => ({
+    probe_settings: {
+      relation: BaseModel.HasOneRelation,
+      modelClass: ProbeSettings,
+      join: { from: 'users.id', to: 'probe_settings.user_id' }
+    }
+  })
+}
+
+export class Contact extends BaseModel {
+  static override tableName = 'contacts'
+  static override booleanColumns = ['is_emergency_contact']
+  static override hiddenColumns = ['emergency_marked_at']
+  user_id!: number
+  first_name!: string
+  last_name!: string
+  phone_number!: string
+  email!: string | null
+  is_emergency_contact!: boolean
+  emergency_marked_at!: number | null
+
+  override $formatJson(json: Pojo): Pojo {
+    const formatted = super.$formatJson(json)
+    // The first Kronus always returned the field; an absent email is an empty string there.
+    if (formatted.email === null) formatted.email = ''
+    return formatted
+  }
+}
+
+export class ProbeStatus extends BaseModel {
+  static override tableName = 'probe_statuses'
+  name!: string
+}
+
+export class EmergencyProbe extends BaseModel {
+  static override tableName = 'emergency_probes'
+  probe_id!: number
+  contact_id!: number | null
+}
+
+export class Probe extends BaseModel {
+  static override tableName = 'probes'
+  static override hiddenColumns = ['pending_user_id', 'max_retries', 'wait_time_in_minutes', 'origin']
+  user_id!: number
+  probe_status_id!: number
+  last_response!: string
+  retry_count!: number
+  max_retries!: number
+  wait_time_in_minutes!: number
+  origin!: 'scheduled' | 'on_demand'
+  pending_user_id!: number | null
+  status?: ProbeStatus
+  emergency_probe?: EmergencyProbe | null
+
+  static override relationMappings = () => ({
+    status: {
+      relation: BaseModel.BelongsToOneRelation,
+      modelClass: ProbeStatus,
+      join: { from: 'probes.probe_status_id', to: 'probe_statuses.id' }
+    },
+    emergency_probe: {
+      relation: BaseModel.HasOneRelation,
+      modelClass: EmergencyProbe,
+      join: { from: 'probes.id', to: 'emergency_probes.probe_id' }
+    }
+  })
+}
+
+export class Job extends BaseModel {
+  static override tableName = 'jobs'
+  static override timestampColumns = ['created_at', 'updated_at', 'run_at', 'locked_at', 'lock_expires_at', 'finished_at']
+  static override hiddenColumns = ['live_key', 'lock_expires_at']
+  name!: string
+  payload!: string
+  status!: string
+  live_key!: string | null
+  job_key!: string | null
+  user_id!: number | null
+  run_at!: number
+  attempts!: number
+  max_attempts!: number
+  last_error!: string | null
+  locked_at!: number | null
+  locked_by!: string | null
+  lock_expires_at!: number | null
+  finished_at!: number | null
+}

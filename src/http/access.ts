@@ -1,0 +1,29 @@
+import type { Request } from '@hapi/hapi'
+import { ForbiddenError } from '../domain/errors.js'
+import type { Actor } from '../services/context.js'
+
+/** The authenticated caller; set by the jwt strategy in src/http/auth.ts. */
+export function actorOf(request: Request): Actor {
+  const credentials = request.auth.credentials as unknown as Actor | undefined
+  if (!credentials?.userId) throw new ForbiddenError('authentication required')
+  return { userId: credentials.userId, isAdmin: credentials.isAdmin }
+}
+
+/** The caller when a token was given and valid, else null (routes with `auth: { mode: 'try' }`). */
+export function optionalActorOf(request: Request): Actor | null {
+  return request.auth.isAuthenticated ? actorOf(request) : null
+}
+
+/** A user's own record and sub-resources: only they may touch them. */
+export function assertSelf(request: Request, uid: number): Actor {
+  const actor = actorOf(request)
+  if (actor.userId !== uid) throw new ForbiddenError('you can only access your own records')
+  return actor
+}
+
+/** Records an admin may also read or delete. */
+export function assertSelfOrAdmin(request: Request, uid: number): Actor {
+  const actor = actorOf(request)
+  if (actor.userId !== uid && !actor.isAdmin) throw new ForbiddenError('you can only access your own records')
+  return actor
+}

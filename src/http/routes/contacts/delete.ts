@@ -1,0 +1,22 @@
+import Joi from 'joi'
+import { defineRoute } from '../../types.js'
+import { envelopeSchema, ok } from '../../envelope.js'
+import { assertSelf } from '../../access.js'
+import { contactParams } from '../../schemas.js'
+
+export default defineRoute({
+  method: 'DELETE',
+  path: '/v1/users/{uid}/contacts/{id}',
+  options: {
+    tags: ['api', 'contacts'],
+    description: 'Delete one of your contacts (not the last emergency contact while probes are on)',
+    validate: { params: contactParams },
+    response: { schema: envelopeSchema(Joi.any().valid(null), 'DeleteResponse') },
+    handler: async (request) => {
+      const { uid, id } = request.params as { uid: number; id: number }
+      assertSelf(request, uid)
+      await request.server.app.services.contacts.delete(uid, id)
+      return ok(null)
+    }
+  }
+})

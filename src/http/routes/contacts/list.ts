@@ -1,0 +1,21 @@
+import { defineRoute } from '../../types.js'
+import { pagedSchema, pageQuery, paged } from '../../envelope.js'
+import { assertSelf } from '../../access.js'
+import { contactSchema, uidParams } from '../../schemas.js'
+
+export default defineRoute({
+  method: 'GET',
+  path: '/v1/users/{uid}/contacts',
+  options: {
+    tags: ['api', 'contacts'],
+    description: 'List your contacts, 100 a page',
+    validate: { params: uidParams, query: pageQuery },
+    response: { schema: pagedSchema(contactSchema, 'ContactList') },
+    handler: async (request) => {
+      const { uid } = request.params as { uid: number }
+      assertSelf(request, uid)
+      const { page } = request.query as { page: number }
+      return paged(await request.server.app.services.contacts.list(uid, page))
+    }
+  }
+})

@@ -1,0 +1,32 @@
+import Joi from 'joi'
+import { defineRoute } from '../../types.js'
+import { envelopeSchema, ok } from '../../envelope.js'
+import { assertSelf } from '../../access.js'
+import { contactSchema, email, name, phoneNumber, uidParams } from '../../schemas.js'
+import type { NewContact } from '../../../services/contacts.js'
+
+export default defineRoute({
+  method: 'POST',
+  path: '/v1/users/{uid}/contacts',
+  options: {
+    tags: ['api', 'contacts'],
+    description: 'Add a contact; is_emergency_contact marks one to alert (several may be marked)',
+    validate: {
+      params: uidParams,
+      payload: Joi.object({
+        first_name: name.required(),
+        last_name: name.required(),
+        phone_number: phoneNumber.required(),
+        email: email.allow(''),
+        is_emergency_contact: Joi.boolean().default(false)
+      }).options({ stripUnknown: true })
+    },
+    response: { schema: envelopeSchema(contactSchema, 'ContactResponse') },
+    handler: async (request, h) => {
+      const { uid } = request.params as { uid: number }
+      assertSelf(request, uid)
+      const contact = await request.server.app.services.contacts.create(uid, request.payload as NewContact)
+      return h.response(ok(contact)).code(201)
+    }
+  }
+})

@@ -1,0 +1,33 @@
+import Joi from 'joi'
+import { defineRoute } from '../../types.js'
+import { envelopeSchema, ok } from '../../envelope.js'
+import { assertSelf } from '../../access.js'
+import { contactParams, contactSchema, email, name, phoneNumber } from '../../schemas.js'
+import type { ContactPatch } from '../../../services/contacts.js'
+
+export default defineRoute({
+  method: 'PUT',
+  path: '/v1/users/{uid}/contacts/{id}',
+  options: {
+    tags: ['api', 'contacts'],
+    description: 'Update one of your contacts; unknown fields are ignored, at least one known field is required',
+    validate: {
+      params: contactParams,
+      payload: Joi.object({
+        first_name: name,
+        last_name: name,
+        phone_number: phoneNumber,
+        email: email.allow(''),
+        is_emergency_contact: Joi.boolean()
+      })
+        .options({ stripUnknown: true })
+        .required()
+    },
+    response: { schema: envelopeSchema(contactSchema, 'ContactResponse') },
+    handler: async (request) => {
+      const { uid, id } = request.params as { uid: number; id: number }
+      assertSelf(request, uid)
+      return ok(await request.server.app.services.contacts.update(uid, id, request.payload as ContactPatch))
+    }
+  }
+})

@@ -1,0 +1,34 @@
+import Joi from 'joi'
+import { defineRoute } from '../../types.js'
+import { envelopeSchema, ok } from '../../envelope.js'
+import { assertSelf } from '../../access.js'
+import { cronExpression, probeSettingsSchema, timeZone, uidParams } from '../../schemas.js'
+import type { ProbeSettingsPatch } from '../../../services/probe-settings.js'
+
+export default defineRoute({
+  method: 'PUT',
+  path: '/v1/users/{uid}/probe_settings',
+  options: {
+    tags: ['api', 'probes'],
+    description: 'Set your probe schedule; turning probes on needs an emergency contact (403 otherwise)',
+    validate: {
+      params: uidParams,
+      payload: Joi.object({
+        active: Joi.boolean().strict(),
+        cron_expression: cronExpression,
+        max_retries: Joi.number().integer().min(0).max(6),
+        wait_time_in_minutes: Joi.number().integer().min(5).max(120),
+        time_zone: timeZone.allow(null)
+      })
+        .options({ stripUnknown: true })
+        .required()
+    },
+    response: { schema: envelopeSchema(probeSettingsSchema, 'ProbeSettingsResponse') },
+    handler: async (request) => {
+      const { uid } = request.params as { uid: number }
+      assertSelf(request, uid)
+      const { after } = await request.server.app.services.probeSettings.update(uid, request.payload as ProbeSettingsPatch)
+      return ok(after)
+    }
+  }
+})

@@ -1,0 +1,21 @@
+import { defineRoute } from '../../types.js'
+import { pagedSchema, pageQuery, paged } from '../../envelope.js'
+import { assertSelfOrAdmin } from '../../access.js'
+import { probeSchema, uidParams } from '../../schemas.js'
+
+export default defineRoute({
+  method: 'GET',
+  path: '/v1/users/{uid}/probes',
+  options: {
+    tags: ['api', 'probes'],
+    description: 'A user\'s probes, newest first, with status and any emergency alert (yourself; an admin may read anyone\'s)',
+    validate: { params: uidParams, query: pageQuery },
+    response: { schema: pagedSchema(probeSchema, 'ProbeList') },
+    handler: async (request) => {
+      const { uid } = request.params as { uid: number }
+      assertSelfOrAdmin(request, uid)
+      const { page } = request.query as { page: number }
+      return paged(await request.server.app.services.probes.listForUser(uid, page))
+    }
+  }
+})

@@ -1,0 +1,22 @@
+import Joi from 'joi'
+import { defineRoute } from '../../types.js'
+import { envelopeSchema, ok } from '../../envelope.js'
+import { assertSelfOrAdmin } from '../../access.js'
+import { uidParams } from '../../schemas.js'
+
+export default defineRoute({
+  method: 'DELETE',
+  path: '/v1/users/{uid}',
+  options: {
+    tags: ['api', 'users'],
+    description: 'Delete a user with their contacts, schedule and pending probes (yourself; an admin may delete anyone)',
+    validate: { params: uidParams },
+    response: { schema: envelopeSchema(Joi.any().valid(null), 'DeleteResponse') },
+    handler: async (request) => {
+      const { uid } = request.params as { uid: number }
+      assertSelfOrAdmin(request, uid)
+      await request.server.app.services.users.delete(uid)
+      return ok(null)
+    }
+  }
+})

@@ -1,0 +1,20 @@
+import { defineRoute } from '../../types.js'
+import { envelopeSchema, ok } from '../../envelope.js'
+import { assertSelfOrAdmin } from '../../access.js'
+import { uidParams, userSchema } from '../../schemas.js'
+
+export default defineRoute({
+  method: 'GET',
+  path: '/v1/users/{uid}',
+  options: {
+    tags: ['api', 'users'],
+    description: 'Get a user (yourself; an admin may get anyone)',
+    validate: { params: uidParams },
+    response: { schema: envelopeSchema(userSchema, 'UserResponse') },
+    handler: async (request) => {
+      const { uid } = request.params as { uid: number }
+      assertSelfOrAdmin(request, uid)
+      return ok(await request.server.app.services.users.get(uid))
+    }
+  }
+})

@@ -1,0 +1,19 @@
+import { defineRoute } from '../../types.js'
+import { pagedSchema, pageQuery, paged } from '../../envelope.js'
+import { userSchema } from '../../schemas.js'
+
+export default defineRoute({
+  method: 'GET',
+  path: '/v1/users',
+  options: {
+    auth: { strategy: 'jwt', access: { scope: 'admin' } },
+    tags: ['api', 'users'],
+    description: 'List users, 100 a page (admin only)',
+    validate: { query: pageQuery },
+    response: { schema: pagedSchema(userSchema, 'UserList') },
+    handler: async (request) => {
+      const { page } = request.query as { page: number }
+      return paged(await request.server.app.services.users.list(page))
+    }
+  }
+})

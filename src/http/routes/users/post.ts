@@ -1,0 +1,30 @@
+import Joi from 'joi'
+import { defineRoute } from '../../types.js'
+import { envelopeSchema, ok } from '../../envelope.js'
+import { optionalActorOf } from '../../access.js'
+import { email, name, password, phoneNumber, userSchema } from '../../schemas.js'
+import type { NewUser } from '../../../services/users.js'
+
+export default defineRoute({
+  method: 'POST',
+  path: '/v1/users',
+  options: {
+    auth: { strategy: 'jwt', mode: 'try' },
+    tags: ['api', 'users'],
+    description: 'Create a user (admin only; the very first user needs no token and becomes the admin)',
+    validate: {
+      payload: Joi.object({
+        first_name: name.required(),
+        last_name: name.required(),
+        email: email.required(),
+        phone_number: phoneNumber.required(),
+        password: password.required()
+      }).options({ stripUnknown: true })
+    },
+    response: { schema: envelopeSchema(userSchema, 'UserResponse') },
+    handler: async (request, h) => {
+      const user = await request.server.app.services.users.create(request.payload as NewUser, optionalActorOf(request))
+      return h.response(ok(user)).code(201)
+    }
+  }
+})

@@ -1,0 +1,27 @@
+import Joi from 'joi'
+import { defineRoute } from '../../types.js'
+import { envelopeSchema, ok } from '../../envelope.js'
+import { assertSelf } from '../../access.js'
+import { email, name, password, phoneNumber, uidParams, userSchema } from '../../schemas.js'
+import type { UserPatch } from '../../../services/users.js'
+
+export default defineRoute({
+  method: 'PUT',
+  path: '/v1/users/{uid}',
+  options: {
+    tags: ['api', 'users'],
+    description: 'Update your own user record; unknown fields are ignored, at least one known field is required',
+    validate: {
+      params: uidParams,
+      payload: Joi.object({ first_name: name, last_name: name, email, phone_number: phoneNumber, password })
+        .options({ stripUnknown: true })
+        .required()
+    },
+    response: { schema: envelopeSchema(userSchema, 'UserResponse') },
+    handler: async (request) => {
+      const { uid } = request.params as { uid: number }
+      assertSelf(request, uid)
+      return ok(await request.server.app.services.users.update(uid, request.payload as UserPatch))
+    }
+  }
+})

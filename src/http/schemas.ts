@@ -1,0 +1,75 @@
+import Joi from 'joi'
+import { isValidCron } from '../scheduling/cron.js'
+import { isValidTimeZone } from '../util/time.js'
+import { PROBE_STATUS_NAMES } from '../domain/constants.js'
+
+/*
+ * Field rules of the REST contract, shared by the routes and by their documentation.
+ * Unknown fields are stripped, never stored: `id`, `role_id` and `user_id` can't be set through a body.
+ */
+export const id = Joi.number().integer().min(1).max(2_147_483_647)
+export const name = Joi.string().trim().min(1).max(100)
+export const phoneNumber = Joi.string().trim().pattern(/^\+[1-9]\d{1,14}$/).messages({
+  'string.pattern.base': '{{#label}} must be an E.164 phone number such as +12345678900'
+})
+export const email = Joi.string().trim().lowercase().max(320).email({ tlds: { allow: false } })
+export const password = Joi.string().min(1).max(1024).pattern(/^\S+$/).messages({
+  'string.pattern.base': '{{#label}} must not contain spaces'
+})
+export const cronExpression = Joi.string().trim().max(120).custom((value: string, helpers) => {
+  return isValidCron(value) ? value : helpers.error('any.invalid')
+}).messages({ 'any.invalid': '{{#label}} must be a valid 5-field cron expression such as "0 18 * * 3"' })
+export const timeZone = Joi.string().max(64).custom((value: string, helpers) => {
+  return isValidTimeZone(value) ? value : helpers.error('any.invalid')
+}).messages({ 'any.invalid': '{{#label}} must be an IANA time zone such as "America/Toronto"' })
+
+export const uidParams = Joi.object({ uid: id.required() })
+export const contactParams = Joi.object({ uid: id.required(), id: id.required() })
+
+export const statusQuery = (statuses: readonly string[]) =>
+  Joi.string().valid(...statuses).messages({ 'any.only': `{{#label}} must be one of ${statuses.join(', ')}` })
+
+const timestamps = { id: Joi.number().integer(), created_at: Joi.string().isoDate(), updated_at: Joi.string().isoDate() }
+
+export const probeSettingsSchema = Joi.object({
+  ...timestamps,
+  user_id: Joi.number().integer(),
+  active: Joi.boolean(),
+  cron_expression: Joi.string(),
+  max_retries: Joi.number().integer(),
+  wait_time_in_minutes: Joi.number().integer(),
+  time_zone: Joi.string().allow(null),
+  next_fire_at: Joi.string().isoDate().allow(null)
+}).label('ProbeSettings')
+
+export const userSchema = Joi.object({
+  ...timestamps,
+  first_name: Joi.string(),
+  last_name: Joi.string(),
+  email: Joi.string(),
+  phone_number: Joi.string(),
+  role_id: Joi.number().integer(),
+  probe_settings: probeSettingsSchema.optional()
+}).label('User')
+
+export const contactSchema = Joi.object({
+  ...timestamps,
+  user_id: Joi.number().integer(),
+  first_name: Joi.string(),
+  last_name: Joi.string(),
+  phone_number: Joi.string(),
+  email: Joi.string().allow(''),
+  is_emergency_contact: Joi.boolean()
+}).label('Contact')
+
+export const probeSchema = Joi.object({
+  ...timestamps,
+  user_id: Joi.number().integer(),
+  last_response: Joi.string().allow(''),
+  retry_count: Joi.number().integer(),
+  probe_status_id: Joi.number().integer(),
+  status: Joi.object({ ...timestamps, name: Joi.string().valid(...PROBE_STATUS_NAMES) }).label('ProbeStatus'),
+  emergency_probe: Joi.object({ ...timestamps, probe_id: Joi.number().integer(), contact_id: Joi.number().integer().allow(null) })
+    .label('EmergencyProbe')
+    .allow(null)
+}).label('Probe')

@@ -1,0 +1,106 @@
+import { readdirSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import Hapi, { type Request, type ResponseToolkit, type ServerRoute } from '@hapi/hapi'
+import Boom from '@hapi/boom'
+import Inert from '@hapi/inert'
+import Vision from '@hapi/vision'
+import HapiSwagger from 'hapi-swagger'
+import HapiPino from 'hapi-pino'
+import type { ValidationError as JoiValidationError } from 'joi'
+import type { Logger } from 'pino'
+import type { Clock } from '../clock.js'
+import type { KronusConfig } from '../config/types.js'
+import type { Services } from '../services/index.js'
+import { registerAuth } from './auth.js'
+import { registerErrorMapping } from './errors.js'
+import './types.js'
+
+const ROUTES_DIR = fileURLToPath(new URL('./routes/', import.meta.url))
+export const MAX_BODY_BYTES = 64 * 1024
+
+/** Every file under src/http/routes default-exports one route (or a list of them). */
+async function loadRoutes(dir = ROUTES_DIR): Promise<ServerRoute[]> {
+  const routes: ServerRoute[] = []
+  for (const entry of readdirSync(dir).sort()) {
+    const path = join(dir, entry)
+    if (statSync(path).isDirectory()) routes.push(...(await loadRoutes(path)))
+    else if (/\.(ts|js)$/.test(entry) && !entry.endsWith('.d.ts')) {
+      const mod = await import(pathToFileURL(path).href)
+      routes.push(...[mod.default].flat())
+    }
+  }
+  return routes
+}
+
+/** Joi failures become a 400 whose message names each offending field. */
+function failAction(_request: Request, _h: ResponseToolkit, err?: Error): never {
+  const details = (err as JoiValidationError | undefined)?.details
+  const messages = details?.map((d) => d.message) ?? [err?.message ?? 'invalid request']
+  throw Boom.badRequest(messages.join('; '))
+}
+
+export interface HttpServerOptions {
+  config: KronusConfig
+  services: Services
+  clock: Clock
+  logger: Logger
+  version: string
+}
+
+export async function createHttpServer({ config, services, clock, logger, version }: HttpServerOptions): Promise<Hapi.Server> {
+  const server = Hapi.server({
+    port: config.kronus.listener.port,
+    host: config.kronus.listener.host,
+    router: { stripTrailingSlash: true },
+    routes: {
+      validate: { failAction, options: { abortEarly: false } },
+      response: { failAction: 'log' },
+      payload: { maxBytes: MAX_BODY_BYTES }
+    }
+  })
+  server.app.services = services
+  server.app.config = config
+  server.app.clock = clock
+
+  // The first Kronus parsed every API body as JSON whatever its Content-Type, and its
+  // documented curl examples send none; keep those clients working.
+  server.ext('onRequest', (request, h) => {
+    const type = String(request.headers['content-type'] ?? '')
+    const isApi = request.path === '/login' || request.path.startsWith('/v1/')
+    if (isApi && (!type || type.startsWith('application/x-www-form-urlencoded') || type.startsWith('text/plain'))) {
+      request.headers['content-type'] = 'application/json'
+    }
+    return h.continue
+  })
+
+  await server.register({
+    plugin: HapiPino,
+    options: {
+      instance: logger,
+      ignorePaths: ['/health'],
+      logPayload: false,
+      logRequestStart: false
+    }
+  })
+  await registerAuth(server, services, clock)
+  registerErrorMapping(server)
+
+  await server.register([
+    Inert,
+    Vision,
+    {
+      plugin: HapiSwagger,
+      options: {
+        info: { title: 'Kronus API', version },
+        documentationPath: '/documentation',
+        jsonPath: '/swagger.json',
+        grouping: 'tags',
+        securityDefinitions: { jwt: { type: 'apiKey', name: 'Authorization', in: 'header', description: 'Bearer <token>' } },
+        security: [{ jwt: [] }]
+      }
+    }
+  ])
+  server.route(await loadRoutes())
+  return server
+}

@@ -1,0 +1,53 @@
+import type { Knex } from 'knex'
+
+/**
+ * Payload types of every job, by job name. Core and plugins add their jobs by
+ * declaration merging:
+ *
+ *   declare module '../queue/types.js' { interface KronusJobs { 'probe.fire': { userId: number; fireAt: number } } }
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-interface
+export interface KronusJobs {}
+
+export type JobName = keyof KronusJobs & string
+
+/** Statuses, named as the first Kronus names them. */
+export const JOB_STATUSES = ['scheduled', 'enqueued', 'in-progress', 'successful', 'dead'] as const
+export type JobStatus = (typeof JOB_STATUSES)[number]
+
+export interface JobDefinitionOptions {
+  /** Attempts before the job is `dead`. Default 4, as in the first Kronus. */
+  maxAttempts?: number
+  /** A run longer than this fails with a timeout (and is retried). Default 60 s. */
+  timeoutMs?: number
+}
+
+/** What a handler is told about the run. */
+export interface JobRun {
+  id: number
+  name: string
+  /** 1 on the first try. */
+  attempt: number
+  maxAttempts: number
+  runAt: number
+  /** Aborted when the run times out or the worker shuts down. */
+  signal: AbortSignal
+}
+
+export type JobHandler<P> = (payload: P, run: JobRun) => Promise<void>
+
+export interface EnqueueOptions {
+  /** Epoch ms; now when omitted. A future time makes the job `scheduled`. */
+  runAt?: number
+  /** While a job with this key is live (scheduled, enqueued, in-progress), enqueueing it again is a no-op. */
+  key?: string
+  /** The user the job is about: deleting the user deletes the job while it waits. */
+  userId?: number
+  /** Overrides the definition's maxAttempts for this job. */
+  maxAttempts?: number
+}
+
+/** Thrown by a handler to say that retrying cannot help; the job goes straight to `dead`. */
+export class PermanentJobError extends Error {
+  override name = 'PermanentJobError'
+}

@@ -1,0 +1,109 @@
+import type { Knex } from 'knex'
+import { Contact, ProbeSettings } from '../db/models/index.js'
+import { paginate, type Page } from '../db/paging.js'
+import { uniqueViolationColumn } from '../db/errors.js'
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../domain/errors.js'
+import { inTransaction, type ServiceContext } from './context.js'
+
+export interface NewContact {
+  first_name: string
+  last_name: string
+  phone_number: string
+  email?: string | null
+  is_emergency_contact?: boolean
+}
+
+export type ContactPatch = Partial<NewContact>
+
+function duplicateError(err: unknown): never {
+  if (uniqueViolationColumn(err) === 'phone_number') throw new ConflictError('phone_number is already one of this user\'s contacts')
+  throw err
+}
+
+export class ContactService {
+  constructor(private readonly ctx: ServiceContext) {}
+
+  async list(userId: number, page: number, trx?: Knex.Transaction): Promise<Page<Contact>> {
+    return paginate(Contact.query(trx ?? this.ctx.knex).where({ user_id: userId }).orderBy('id'), page)
+  }
+
+  /** Emergency contacts in the order they were marked: the order in which they are alerted. */
+  async emergencyContacts(userId: number, trx?: Knex.Transaction): Promise<Contact[]> {
+    return Contact.query(trx ?? this.ctx.knex)
+      .where({ user_id: userId, is_emergency_contact: true })
+      .orderBy([{ column: 'emergency_marked_at' }, { column: 'id' }])
+  }
+
+  async get(userId: number, id: number, trx?: Knex.Transaction): Promise<Contact> {
+    const contact = await Contact.query(trx ?? this.ctx.knex).findOne({ id, user_id: userId })
+    if (!contact) throw new NotFoundError(`contact ${id} not found`)
+    return contact
+  }
+
+  async create(userId: number, input: NewContact, trx?: Knex.Transaction): Promise<Contact> {
+    const now = this.ctx.clock.now()
+    const emergency = input.is_emergency_contact === true
+    try {
+      return await inTransaction(this.ctx.knex, trx, async (trx) =>
+        await Contact.query(trx).insertAndFetch({
+          user_id: userId,
+          first_name: input.first_name,
+          last_name: input.last_name,
+          phone_number: input.phone_number,
+          email: input.email || null,
+          is_emergency_contact: emergency,
+          emergency_marked_at: emergency ? now : null,
+          created_at: now,
+          updated_at: now
+        })
+      )
+    } catch (err) {
+      return duplicateError(err)
+    }
+  }
+
+  async update(userId: number, id: number, patch: ContactPatch, trx?: Knex.Transaction): Promise<Contact> {
+    const fields: Partial<Contact> = {}
+    for (const key of ['first_name', 'last_name', 'phone_number'] as const) {
+      if (patch[key] !== undefined) fields[key] = patch[key]
+    }
+    if (patch.email !== undefined) fields.email = patch.email || null
+    if (patch.is_emergency_contact !== undefined) fields.is_emergency_contact = patch.is_emergency_contact
+    if (Object.keys(fields).length === 0) {
+      throw new ValidationError('no updatable field given (first_name, last_name, phone_number, email, is_emergency_contact)')
+    }
+    try {
+      return await inTransaction(this.ctx.knex, trx, async (trx) => {
+        const current = await this.get(userId, id, trx)
+        if (fields.is_emergency_contact === true && !current.is_emergency_contact) fields.emergency_marked_at = this.ctx.clock.now()
+        if (fields.is_emergency_contact === false && current.is_emergency_contact) {
+          await this.assertNotLastEmergencyContact(userId, trx)
+          fields.emergency_marked_at = null
+        }
+        fields.updated_at = this.ctx.clock.now()
+        return Contact.query(trx).patchAndFetchById(id, fields)
+      })
+    } catch (err) {
+      return duplicateError(err)
+    }
+  }
+
+  async delete(userId: number, id: number, trx?: Knex.Transaction): Promise<Contact> {
+    return inTransaction(this.ctx.knex, trx, async (trx) => {
+      const contact = await this.get(userId, id, trx)
+      if (contact.is_emergency_contact) await this.assertNotLastEmergencyContact(userId, trx)
+      await Contact.query(trx).deleteById(id)
+      return contact
+    })
+  }
+
+  /** Active probes with nobody to alert would fail silently, so the last emergency contact stays while probes are on. */
+  private async assertNotLastEmergencyContact(userId: number, trx: Knex.Transaction): Promise<void> {
+    const settings = await ProbeSettings.query(trx).findOne({ user_id: userId })
+    if (!settings?.active) return
+    const emergency = await this.emergencyContacts(userId, trx)
+    if (emergency.length <= 1) {
+      throw new ForbiddenError('this is the last emergency contact and probes are on: turn probes off or mark another emergency contact first')
+    }
+  }
+}

@@ -1,0 +1,65 @@
+import type { Knex } from 'knex'
+import { ProbeSettings } from '../db/models/index.js'
+import { ForbiddenError, NotFoundError, ValidationError } from '../domain/errors.js'
+import { nextFireAfter } from '../scheduling/cron.js'
+import { inTransaction, type ServiceContext } from './context.js'
+import type { ContactService } from './contacts.js'
+
+export interface ProbeSettingsPatch {
+  active?: boolean
+  cron_expression?: string
+  max_retries?: number
+  wait_time_in_minutes?: number
+  /** IANA zone for this user's schedule; null falls back to kronus.cron.timeZone. */
+  time_zone?: string | null
+}
+
+export class ProbeSettingsService {
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly contacts: ContactService
+  ) {}
+
+  async get(userId: number, trx?: Knex.Transaction): Promise<ProbeSettings> {
+    const settings = await ProbeSettings.query(trx ?? this.ctx.knex).findOne({ user_id: userId })
+    if (!settings) throw new NotFoundError(`user ${userId} not found`)
+    return settings
+  }
+
+  timeZoneOf(settings: Pick<ProbeSettings, 'time_zone'>): string {
+    return settings.time_zone ?? this.ctx.config.kronus.cron.timeZone
+  }
+
+  /** The next fire strictly after `after`, or null while probes are off. */
+  nextFire(settings: Pick<ProbeSettings, 'active' | 'cron_expression' | 'time_zone'>, after: number): number | null {
+    if (!settings.active) return null
+    return nextFireAfter(settings.cron_expression, after, this.timeZoneOf(settings))
+  }
+
+  /**
+   * Applies a change and recomputes the next fire in the same write, so a new cron or a
+   * toggle takes effect at the scheduler's next tick.
+   */
+  async update(userId: number, patch: ProbeSettingsPatch, trx?: Knex.Transaction): Promise<{ before: ProbeSettings; after: ProbeSettings }> {
+    const fields: Partial<ProbeSettings> = {}
+    for (const key of ['active', 'cron_expression', 'max_retries', 'wait_time_in_minutes', 'time_zone'] as const) {
+      if (patch[key] !== undefined) (fields as Record<string, unknown>)[key] = patch[key]
+    }
+    if (Object.keys(fields).length === 0) {
+      throw new ValidationError('no updatable field given (active, cron_expression, max_retries, wait_time_in_minutes, time_zone)')
+    }
+    return inTransaction(this.ctx.knex, trx, async (trx) => {
+      const before = await this.get(userId, trx)
+      const merged = { ...before, ...fields } as ProbeSettings
+      if (merged.active && (await this.contacts.emergencyContacts(userId, trx)).length === 0) {
+        throw new ForbiddenError('an emergency contact is required before probes can be turned on')
+      }
+      const now = this.ctx.clock.now()
+      const scheduleChanged = fields.active !== undefined || fields.cron_expression !== undefined || fields.time_zone !== undefined
+      if (scheduleChanged) fields.next_fire_at = this.nextFire(merged, now)
+      fields.updated_at = now
+      const after = await ProbeSettings.query(trx).patchAndFetchById(before.id, fields)
+      return { before, after }
+    })
+  }
+}

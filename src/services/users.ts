@@ -1,0 +1,133 @@
+import type { Knex } from 'knex'
+import { User, ProbeSettings } from '../db/models/index.js'
+import { paginate, type Page } from '../db/paging.js'
+import { uniqueViolationColumn } from '../db/errors.js'
+import { ConflictError, ForbiddenError, NotFoundError, UnauthorizedError, ValidationError } from '../domain/errors.js'
+import { DEFAULT_PROBE_SETTINGS, ROLE_ID } from '../domain/constants.js'
+import { hashPassword } from './passwords.js'
+import { inTransaction, type Actor, type ServiceContext } from './context.js'
+
+export interface NewUser {
+  first_name: string
+  last_name: string
+  email: string
+  phone_number: string
+  password: string
+}
+
+export type UserPatch = Partial<NewUser>
+
+const FIRST_ADMIN_CLAIM = 'first_admin'
+
+function duplicateError(err: unknown): never {
+  const column = uniqueViolationColumn(err)
+  if (column === 'email') throw new ConflictError('email is already in use')
+  if (column === 'phone_number') throw new ConflictError('phone_number is already in use')
+  throw err
+}
+
+export class UserService {
+  constructor(private readonly ctx: ServiceContext) {}
+
+  /**
+   * Creates a user and their default probe settings. Without an actor this is the
+   * first sign-up, which makes an admin; the bootstrap claim's primary key lets only one
+   * of several simultaneous first sign-ups through.
+   */
+  async create(input: NewUser, actor: Actor | null, trx?: Knex.Transaction): Promise<User> {
+    if (actor && !actor.isAdmin) throw new ForbiddenError('only an admin can create users')
+    const passwordHash = await hashPassword(input.password)
+    const now = this.ctx.clock.now()
+    try {
+      return await inTransaction(this.ctx.knex, trx, async (trx) => {
+        let roleId: number = ROLE_ID.basic
+        if (!actor) {
+          const claimed = await trx('bootstrap_claims')
+            .insert({ name: FIRST_ADMIN_CLAIM, created_at: now })
+            .onConflict('name')
+            .ignore()
+            .returning('name')
+          const won = Array.isArray(claimed) ? claimed.length > 0 : Boolean(claimed)
+          if (!won) throw new UnauthorizedError('a token is required: only the first user can sign up without one')
+          roleId = ROLE_ID.admin
+        }
+        const user = await User.query(trx).insertAndFetch({
+          first_name: input.first_name,
+          last_name: input.last_name,
+          email: input.email,
+          phone_number: input.phone_number,
+          password_hash: passwordHash,
+          role_id: roleId,
+          created_at: now,
+          updated_at: now
+        })
+        user.probe_settings = await ProbeSettings.query(trx).insertAndFetch({
+          user_id: user.id,
+          ...DEFAULT_PROBE_SETTINGS,
+          time_zone: null,
+          next_fire_at: null,
+          created_at: now,
+          updated_at: now
+        })
+        return user
+      })
+    } catch (err) {
+      return duplicateError(err)
+    }
+  }
+
+  async get(id: number, trx?: Knex.Transaction): Promise<User> {
+    const user = await User.query(trx ?? this.ctx.knex).findById(id).withGraphFetched('probe_settings')
+    if (!user) throw new NotFoundError(`user ${id} not found`)
+    return user
+  }
+
+  /** Looks a user up without throwing; authentication uses it to refuse tokens of deleted users. */
+  async find(id: number, trx?: Knex.Transaction): Promise<User | undefined> {
+    return User.query(trx ?? this.ctx.knex).findById(id)
+  }
+
+  async findByEmail(email: string, trx?: Knex.Transaction): Promise<User | undefined> {
+    return User.query(trx ?? this.ctx.knex).findOne({ email: email.toLowerCase() })
+  }
+
+  async findByPhone(phoneNumber: string, trx?: Knex.Transaction): Promise<User | undefined> {
+    return User.query(trx ?? this.ctx.knex).findOne({ phone_number: phoneNumber })
+  }
+
+  async list(page: number, trx?: Knex.Transaction): Promise<Page<User>> {
+    return paginate(User.query(trx ?? this.ctx.knex).withGraphFetched('probe_settings').orderBy('id'), page)
+  }
+
+  async update(id: number, patch: UserPatch, trx?: Knex.Transaction): Promise<User> {
+    const fields: Partial<User> = {}
+    for (const key of ['first_name', 'last_name', 'email', 'phone_number'] as const) {
+      if (patch[key] !== undefined) fields[key] = patch[key]
+    }
+    if (patch.password !== undefined) fields.password_hash = await hashPassword(patch.password)
+    if (Object.keys(fields).length === 0) throw new ValidationError('no updatable field given (first_name, last_name, email, phone_number, password)')
+    fields.updated_at = this.ctx.clock.now()
+    try {
+      return await inTransaction(this.ctx.knex, trx, async (trx) => {
+        const updated = await User.query(trx).patchAndFetchById(id, fields)
+        if (!updated) throw new NotFoundError(`user ${id} not found`)
+        return this.get(id, trx)
+      })
+    } catch (err) {
+      return duplicateError(err)
+    }
+  }
+
+  /** Deletes a user with everything of theirs; when the last user goes, the next sign-up may make an admin again. */
+  async delete(id: number, trx?: Knex.Transaction): Promise<User> {
+    return inTransaction(this.ctx.knex, trx, async (trx) => {
+      const user = await User.query(trx).findById(id)
+      if (!user) throw new NotFoundError(`user ${id} not found`)
+      await trx('jobs').where({ user_id: id }).whereIn('status', ['scheduled', 'enqueued']).delete()
+      await User.query(trx).deleteById(id)
+      const [{ n }] = (await trx('users').count({ n: '*' })) as Array<{ n: number | string }>
+      if (Number(n) === 0) await trx('bootstrap_claims').where({ name: FIRST_ADMIN_CLAIM }).delete()
+      return user
+    })
+  }
+}
