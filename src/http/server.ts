@@ -102,5 +102,9 @@ export async function createHttpServer({ config, services, clock, logger, versio
     }
   ])
   server.route(await loadRoutes())
+  // hapi-swagger adds /documentation and the Swagger UI files in a dependency callback,
+  // which hapi only runs when the server initialises; without this the page 404s until
+  // start(), and always under server.inject. Routes may still be added afterwards.
+  await server.initialize()
   return server
 }

@@ -45,6 +45,14 @@ export interface EnqueueOptions {
   userId?: number
   /** Overrides the definition's maxAttempts for this job. */
   maxAttempts?: number
+  /**
+   * Serial lane (REQUIRED FEATURE of the queue): jobs that share a lane run one at a time,
+   * in id order. A job is claimable only when no live job (scheduled, enqueued,
+   * in-progress) with a smaller id is in its lane, so a failing job holds back the later
+   * ones until it succeeds or is dead. Durable event delivery relies on this for per-user
+   * order (lane `events:<subscriber>:<userId>`).
+   */
+  lane?: string
 }
 
 /** Thrown by a handler to say that retrying cannot help; the job goes straight to `dead`. */
