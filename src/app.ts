@@ -8,6 +8,17 @@ import { migrateLatest } from './db/migrations/index.js'
 import { createHttpServer } from './http/server.js'
 import { createLogger } from './logger.js'
 import { createServices, type Services } from './services/index.js'
+import { JobQueue } from './queue/job-queue.js'
+import { ProbeScheduler } from './scheduling/probe-scheduler.js'
+import { EventLog } from './events/log.js'
+import { reportDeadJobs } from './events/dead-jobs.js'
+import { Messaging } from './messaging/messaging.js'
+import { ConsoleChannel } from './messaging/console-channel.js'
+import { CronSchedules } from './plugins/cron-schedules.js'
+import { PluginHost } from './plugins/host.js'
+import type { JobRow } from './queue/types.js'
+import { ProbeLifecycle } from './probes/lifecycle.js'
+import { OnDemandProbes } from './probes/on-demand.js'
 import { VERSION } from './version.js'
 
 export interface KronusOptions {
@@ -28,10 +39,24 @@ export interface Kronus {
   knex: Knex
   services: Services
   server: Server
+  /** The durable job queue; handlers are defined on it by name. */
+  queue: JobQueue
+  /** Turns due probe schedules into probe.fire jobs. */
+  scheduler: ProbeScheduler
+  /** The typed event log: record, listen, subscribe durably. */
+  events: EventLog
+  /** Messaging channels and the durable way every text is sent. */
+  messaging: Messaging
+  /** The probe state machine: starts probes, follows up, takes replies (handleReply), cancels. */
+  probes: ProbeLifecycle
+  /** Cron jobs scheduled by plugins. */
+  cronSchedules: CronSchedules
+  /** The configured plugins, registered in order. */
+  plugins: PluginHost
   /** Starts listening. */
   start(): Promise<void>
   /** Stops listening and closes the database. */
-  stop(): Promise<void>
+  stop(reason?: string): Promise<void>
 }
 
 export async function createKronus(options: KronusOptions): Promise<Kronus> {
@@ -58,9 +83,49 @@ export async function createKronus(options: KronusOptions): Promise<Kronus> {
     throw err
   }
 
-  const services = createServices({ knex, clock, config, logger })
+  // Set once messaging exists; only called when a job dies, after start-up.
+  let reportDead: (job: JobRow) => Promise<void> = async () => undefined
+  const queue = new JobQueue({
+    knex,
+    clock,
+    logger,
+    concurrency: config.jobs.concurrency,
+    pollIntervalMs: config.jobs.pollIntervalMs,
+    pruneSuccessfulAfterMs: config.jobs.pruneSuccessfulAfterHours * 3600_000,
+    shutdownTimeoutMs: config.jobs.shutdownTimeoutMs,
+    onDead: (job) => reportDead(job)
+  })
+  const events = new EventLog({ knex, clock, logger, queue })
+  const services = createServices({ knex, clock, config, logger, events })
+  const scheduler = new ProbeScheduler({
+    knex,
+    clock,
+    logger,
+    queue,
+    defaultTimeZone: config.kronus.cron.timeZone,
+    missedFireGraceMinutes: config.probes.missedFireGraceMinutes,
+    intervalMs: config.jobs.schedulerIntervalMs
+  })
   const server = await createHttpServer({ config, services, clock, logger, version: VERSION })
+  server.app.events = events
+  const messaging = new Messaging({ knex, events, queue, logger })
+  // Dev mode prints texts instead of sending them, whatever SMS plugin is configured.
+  if (config.dev) messaging.registerChannel(new ConsoleChannel(), { default: true, lock: true })
+  reportDead = reportDeadJobs(events, messaging, logger)
+  const probes = new ProbeLifecycle({ knex, clock, logger, queue, events, messaging })
+  probes.registerJobs()
+  services.probeSettings.attachProbeCanceller(probes)
+  services.probes.attachOnDemand(new OnDemandProbes({ knex, clock, config, queue, lifecycle: probes }))
+  const cronSchedules = new CronSchedules({ knex, clock, logger, queue })
+  const plugins = new PluginHost({ server, events, queue, messaging, cronSchedules, services, config, logger, clock, knex })
+  try {
+    await plugins.register(config.plugins)
+  } catch (err) {
+    if (!options.knex) await knex.destroy()
+    throw err
+  }
 
+  let started = false
   let stopped = false
   return {
     config,
@@ -69,14 +134,37 @@ export async function createKronus(options: KronusOptions): Promise<Kronus> {
     knex,
     services,
     server,
+    queue,
+    scheduler,
+    events,
+    messaging,
+    probes,
+    cronSchedules,
+    plugins,
     async start() {
+      started = true
+      // Plugins first: their channels and handlers must be ready before jobs and requests arrive.
+      await plugins.start()
       await server.start()
+      queue.start()
+      scheduler.start()
+      cronSchedules.start()
       logger.info({ uri: server.info.uri }, 'kronus listening')
+      await events.emit('server.started', { uri: server.info.uri })
     },
-    async stop() {
+    async stop(reason = 'stop requested') {
       if (stopped) return
       stopped = true
+      if (started) {
+        await events.emit('server.stopping', { reason }).catch((err) => logger.error({ err }, 'could not record server.stopping'))
+      }
       await server.stop({ timeout: 10_000 })
+      // Before the database closes: running jobs finish or go back to the queue.
+      await cronSchedules.stop()
+      await scheduler.stop()
+      await queue.stop()
+      await events.settled()
+      await plugins.stop()
       if (!options.knex) await knex.destroy()
     }
   }

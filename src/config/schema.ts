@@ -1,3 +1,4 @@
+import { createPrivateKey } from 'node:crypto'
 import Joi from 'joi'
 import { isValidTimeZone } from '../util/time.js'
 import { isValidCron } from '../scheduling/cron.js'
@@ -12,6 +13,22 @@ const timeZone = Joi.string().custom((value: string, helpers) => {
   return value
 }, 'IANA time zone').messages({ 'any.invalid': '{{#label}} must be an IANA time zone such as "America/Toronto"' })
 
+// Checked at load so a broken key fails at start-up, naming its key, rather than at the first login.
+const rsaPrivateKeyPem = Joi.string().trim().custom((value: string, helpers) => {
+  try {
+    if (createPrivateKey(value).asymmetricKeyType === 'rsa') return value
+  } catch {
+    // reported below
+  }
+  return helpers.error('any.invalid')
+}, 'PEM-encoded RSA private key').messages({
+  'any.invalid': '{{#label}} must be a PEM-encoded RSA private key',
+  'any.required': '{{#label}} is required (or set KRONUS_PRIVATE_KEY_PEM or KRONUS_PRIVATE_KEY_FILE)'
+})
+
+// The first Kronus read YAML 1.1, where yes/no/on/off are booleans; old config.yml files may use them.
+const yamlBoolean = Joi.boolean().truthy('yes', 'on').falsy('no', 'off')
+
 const plugin = Joi.object({
   name: Joi.string().required(),
   register: Joi.function().required()
@@ -25,22 +42,27 @@ export const configSchema = Joi.object({
   dev: Joi.boolean().default(false),
   dataDir: Joi.string().default('.'),
   kronus: Joi.object({
-    privateKeyPem: Joi.string().trim().pattern(/-----BEGIN (RSA )?PRIVATE KEY-----/).required()
-      .messages({ 'string.pattern.base': '{{#label}} must be a PEM-encoded RSA private key' }),
-    publicUrl: Joi.string().trim().default('http://localhost:3900'),
+    privateKeyPem: rsaPrivateKeyPem.required(),
+    // Twilio signs webhooks against this URL; without a scheme the signature check would use a wrong URL.
+    publicUrl: Joi.string().trim().uri({ scheme: ['http', 'https'] }).default('http://localhost:3900')
+      .messages({ 'string.uri': '{{#label}} must be an absolute http(s) URL such as "https://my-app.com"', 'string.uriCustomScheme': '{{#label}} must be an absolute http(s) URL such as "https://my-app.com"' }),
     cron: Joi.object({ timeZone: timeZone.default('UTC') }).default(),
     listener: Joi.object({
       port: Joi.number().integer().min(0).max(65535).default(3900),
       host: Joi.string().default('0.0.0.0')
     }).default(),
-    sqlite: Joi.object({ passPhrase: Joi.string().min(1) }).default()
+    sqlite: Joi.object({
+      // The SQLCipher database cannot be opened without its passphrase.
+      passPhrase: Joi.string().min(1).when('/database.client', { is: 'postgres', otherwise: Joi.required() })
+        .messages({ 'any.required': '{{#label}} is required for the sqlcipher database (or set KRONUS_SQLITE_PASSPHRASE)' })
+    }).default()
   }).required(),
   google: Joi.object({
     storage: Joi.object({
       bucket: Joi.string(),
       prefix: Joi.string().allow('').default('kronus'),
       sqliteBackupSchedule: cronString.default('*/15 * * * *'),
-      enableSqliteBackupAndSync: Joi.boolean().default(false)
+      enableSqliteBackupAndSync: yamlBoolean.default(false)
     }).default(),
     applicationCredentials: Joi.string()
   }).default(),
@@ -53,10 +75,18 @@ export const configSchema = Joi.object({
     client: Joi.string().valid('sqlcipher', 'postgres').default('sqlcipher'),
     filename: Joi.string(),
     connection: Joi.string().when('client', { is: 'postgres', then: Joi.required() })
+      .messages({ 'any.required': '{{#label}} is required for the postgres database (or set KRONUS_DATABASE_URL)' })
   }).default(),
   probes: Joi.object({
     onDemandDailyLimit: Joi.number().integer().min(0).max(1000).default(10),
     missedFireGraceMinutes: Joi.number().integer().min(0).max(7 * 24 * 60).default(60)
+  }).default(),
+  jobs: Joi.object({
+    concurrency: Joi.number().integer().min(1).max(64).default(4),
+    pollIntervalMs: Joi.number().integer().min(50).max(60_000).default(1000),
+    schedulerIntervalMs: Joi.number().integer().min(50).max(60_000).default(5000),
+    pruneSuccessfulAfterHours: Joi.number().min(1).max(24 * 365).default(168),
+    shutdownTimeoutMs: Joi.number().integer().min(0).max(300_000).default(10_000)
   }).default(),
   auth: Joi.object({
     maxFailedLogins: Joi.number().integer().min(1).max(1000).default(10),
@@ -64,14 +94,7 @@ export const configSchema = Joi.object({
   }).default(),
   logging: Joi.object({
     level: Joi.string().valid('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent').default('info'),
-    pretty: Joi.boolean()
+    pretty: yamlBoolean
   }).default(),
   plugins: Joi.array().items(plugin).default([])
 })
-  // The SQLCipher database cannot be opened without its passphrase.
-  .custom((value, helpers) => {
-    if (value.database.client === 'sqlcipher' && !value.kronus.sqlite.passPhrase) {
-      return helpers.error('any.custom', { error: new Error('kronus.sqlite.passPhrase is required for the sqlcipher database') })
-    }
-    return value
-  })

@@ -57,6 +57,18 @@ export interface KronusConfigInput {
     /** A fire missed while the server was down is still sent when it is at most this old. Default 60. */
     missedFireGraceMinutes?: number
   }
+  jobs?: {
+    /** Jobs one process runs at the same time. Default 4. */
+    concurrency?: number
+    /** How often the worker looks for due jobs, in ms. Default 1000. */
+    pollIntervalMs?: number
+    /** How often the probe scheduler looks for due schedules, in ms. Default 5000. */
+    schedulerIntervalMs?: number
+    /** Successful jobs are deleted this long after they finished. Default 168 (7 days). */
+    pruneSuccessfulAfterHours?: number
+    /** At shutdown, how long running jobs may finish before they are put back in the queue, in ms. Default 10000. */
+    shutdownTimeoutMs?: number
+  }
   auth?: {
     /** Failed logins allowed per account and per address within the window. Default 10. */
     maxFailedLogins?: number
@@ -107,6 +119,13 @@ export interface KronusConfig {
   probes: {
     onDemandDailyLimit: number
     missedFireGraceMinutes: number
+  }
+  jobs: {
+    concurrency: number
+    pollIntervalMs: number
+    schedulerIntervalMs: number
+    pruneSuccessfulAfterHours: number
+    shutdownTimeoutMs: number
   }
   auth: {
     maxFailedLogins: number

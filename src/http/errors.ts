@@ -39,7 +39,9 @@ export function registerErrorMapping(server: Server): void {
       request.log(['error'], response)
       request.logger?.error({ err: response }, 'request failed')
     }
-    const message = statusCode >= 500 ? 'internal server error' : (boom.output.payload.message || boom.output.payload.error)
+    // Unexpected errors are 500s and may carry internals; other 5xx (a 503 from /health)
+    // are raised on purpose with a message meant for the caller.
+    const message = statusCode === 500 ? 'internal server error' : (boom.output.payload.message || boom.output.payload.error)
     const reply = h.response(failure([message])).code(statusCode)
     for (const [name, value] of Object.entries(headers)) reply.header(name, String(value))
     return reply

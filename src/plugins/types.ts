@@ -1,10 +1,116 @@
-/**
- * A plugin as it appears in the configuration's `plugins` list. The context handed to
- * `register` is defined by the plugin host.
- */
+import type { ServerRoute } from '@hapi/hapi'
+import type Joi from 'joi'
+import type { Knex } from 'knex'
+import type { Logger } from 'pino'
+import type { Clock } from '../clock.js'
+import type { KronusConfig } from '../config/types.js'
+import type * as Models from '../db/models/index.js'
+import type { DurableHandler, EventFilter, EventListener, SubscribeOptions } from '../events/log.js'
+import type { CORE_EVENT_NAMES } from '../events/names.js'
+import type { EventName, KronusEvents, RecordedEvent } from '../events/types.js'
+import type { IncomingMessage, OutgoingMessage } from '../messaging/messaging.js'
+import type { MessagingChannel } from '../messaging/channel.js'
+import type { EnqueueOptions, JobDefinitionOptions, JobHandler, JobName, KronusJobs } from '../queue/types.js'
+import type { Services } from '../services/index.js'
+
+/** Kronus's own events; plugins may listen to them but not emit them. */
+export type CoreEventName = (typeof CORE_EVENT_NAMES)[number]
+/** Events that plugins declared (by declaration merging) and may emit. */
+export type PluginEventName = Exclude<EventName, CoreEventName>
+
+export interface PluginEvents {
+  /** In-memory listener, called after the change commits; returns an unsubscribe. */
+  on<N extends EventName>(type: N, listener: EventListener<N>): () => void
+  /**
+   * Durable subscriber: every event, at least once, in order per user, across restarts.
+   * `subscriber` must be unique within the plugin and stable across versions; the plugin's
+   * name is put in front of it.
+   */
+  subscribe<N extends EventName>(subscriber: string, type: N | N[], handler: DurableHandler<N>, options?: SubscribeOptions): void
+  /** Records one of the plugin's own events in its own transaction. */
+  emit<N extends PluginEventName>(type: N, payload: KronusEvents[N]): Promise<void>
+  /** Records one of the plugin's own events in the caller's transaction. */
+  record<N extends PluginEventName>(trx: Knex.Transaction, type: N, payload: KronusEvents[N]): Promise<void>
+  list(filter?: EventFilter): Promise<RecordedEvent[]>
+}
+
+export interface ScheduleOptions {
+  /** IANA zone of the cron expression. Default: kronus.cron.timeZone. */
+  timeZone?: string
+}
+
+export interface PluginQueue {
+  /** Defines a job type. Name it `<plugin name>.<job>` and declare its payload in KronusJobs. */
+  define<N extends JobName>(name: N, handler: JobHandler<KronusJobs[N]>, options?: JobDefinitionOptions): void
+  enqueue<N extends JobName>(name: N, payload: KronusJobs[N], options?: EnqueueOptions, trx?: Knex.Transaction): Promise<unknown>
+  /**
+   * Runs job `name` with `payload` on a 5-field cron. The schedule lives in the database:
+   * each fire is enqueued once however many Kronus processes run, and a fire missed while
+   * Kronus was down is made up once (never a burst) when it comes back.
+   */
+  schedule<N extends JobName>(name: N, cron: string, payload: KronusJobs[N], options?: ScheduleOptions): Promise<void>
+}
+
+export interface PluginMessaging {
+  registerChannel(channel: MessagingChannel, options?: { default?: boolean }): void
+  send(message: OutgoingMessage, trx?: Knex.Transaction): Promise<void>
+  receive(message: IncomingMessage): Promise<void>
+}
+
+/** The hapi server, seen through the plugin's own route prefix `/plugins/<name>`. */
+export interface PluginServer {
+  /** `/plugins/<name>`: every route path is relative to it. */
+  readonly prefix: string
+  /** Adds routes under the prefix. Routes need a token unless they say `auth: false`. */
+  route(route: ServerRoute | ServerRoute[]): void
+}
+
+/** What a plugin's register function receives. */
+export interface PluginContext {
+  readonly name: string
+  readonly events: PluginEvents
+  readonly queue: PluginQueue
+  readonly messaging: PluginMessaging
+  readonly server: PluginServer
+  readonly models: typeof Models
+  readonly services: Services
+  readonly config: KronusConfig
+  /** A child logger that tags every line with the plugin's name. */
+  readonly logger: Logger
+  readonly clock: Clock
+  /** For transactions that group a plugin's writes with its events and jobs. */
+  readonly knex: Knex
+}
+
+/** What register may return: called when Kronus starts (in plugin order) and stops (in reverse). */
+export interface PluginLifecycle {
+  start?(): void | Promise<void>
+  stop?(): void | Promise<void>
+}
+
+export type PluginRegister<Options> = (
+  kronus: PluginContext,
+  options: Options
+) => void | PluginLifecycle | Promise<void | PluginLifecycle>
+
+/** A plugin as it appears in the configuration's `plugins` list: what a definePlugin factory returns. */
 export interface KronusPlugin<Options = unknown> {
   name: string
   version: string
+  /** The options after validation, defaults filled in. */
   options: Options
-  register(context: any, options: Options): void | Promise<void>
+  /** Names of the events the plugin emits, so the events route accepts them as filters. */
+  events: readonly string[]
+  register: PluginRegister<Options>
+}
+
+export interface PluginDefinition<Options> {
+  /** Lower-case letters, digits and dashes; it names the plugin in logs and its route prefix. */
+  name: string
+  version: string
+  /** Joi schema of the options; they are validated when the plugin is configured. */
+  options?: Joi.Schema<Options>
+  /** Names of the events the plugin emits (declare their payloads in KronusEvents too). */
+  events?: readonly string[]
+  register: PluginRegister<Options>
 }

@@ -20,6 +20,12 @@ export interface JobDefinitionOptions {
   maxAttempts?: number
   /** A run longer than this fails with a timeout (and is retried). Default 60 s. */
   timeoutMs?: number
+  /**
+   * How long a claim holds the job; if the worker dies, another claims it once this has
+   * passed. Must exceed timeoutMs and be at most 4 minutes, so an orphaned job is always
+   * picked up again within 5 minutes. Default timeoutMs + 30 s.
+   */
+  lockMs?: number
 }
 
 /** What a handler is told about the run. */
@@ -53,6 +59,29 @@ export interface EnqueueOptions {
    * order (lane `events:<subscriber>:<userId>`).
    */
   lane?: string
+}
+
+/** A job row as the queue reads it (timestamps are epoch ms). */
+export interface JobRow {
+  id: number
+  name: string
+  /** JSON text of the payload. */
+  payload: string
+  status: JobStatus
+  live_key: string | null
+  job_key: string | null
+  lane: string | null
+  user_id: number | null
+  run_at: number
+  attempts: number
+  max_attempts: number
+  last_error: string | null
+  locked_at: number | null
+  locked_by: string | null
+  lock_expires_at: number | null
+  finished_at: number | null
+  created_at: number
+  updated_at: number
 }
 
 /** Thrown by a handler to say that retrying cannot help; the job goes straight to `dead`. */

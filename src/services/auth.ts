@@ -57,28 +57,28 @@ export class AuthService {
   }
 
   /**
-   * Checks a password, limited per account and per client address. A failure for an
-   * unknown email costs the same hash as a known one, so the reply leaks nothing.
+   * Checks a password, limited per account and per client address: every attempt is
+   * counted before the hash is checked, so simultaneous guesses cannot slip past the
+   * limit together. A success clears the account's count and takes back its own count
+   * from the address. A failure for an unknown email costs the same hash as a known
+   * one, so the reply leaks nothing.
    */
   async login(email: string, password: string, address: string, users: { findByEmail(email: string): Promise<User | undefined> }): Promise<string> {
     const { maxFailedLogins, failedLoginWindowMinutes } = this.ctx.config.auth
+    const windowMs = failedLoginWindowMinutes * 60_000
     const accountKey = `login:account:${email.toLowerCase()}`
     const addressKey = `login:address:${address}`
     const wait = Math.max(
-      await this.limiter.retryAfter(accountKey, maxFailedLogins),
-      await this.limiter.retryAfter(addressKey, maxFailedLogins)
+      await this.limiter.consume(accountKey, maxFailedLogins, windowMs),
+      await this.limiter.consume(addressKey, maxFailedLogins, windowMs)
     )
     if (wait > 0) throw new RateLimitedError(`too many failed logins; try again in ${wait} seconds`, wait)
 
     const user = await users.findByEmail(email)
     const ok = await verifyPassword(user?.password_hash ?? (await dummyPasswordHash()), password)
-    if (!user || !ok) {
-      const windowMs = failedLoginWindowMinutes * 60_000
-      await this.limiter.hit(accountKey, windowMs)
-      await this.limiter.hit(addressKey, windowMs)
-      throw new UnauthorizedError('invalid email or password')
-    }
+    if (!user || !ok) throw new UnauthorizedError('invalid email or password')
     await this.limiter.reset(accountKey)
+    await this.limiter.release(addressKey)
     return this.signToken(user)
   }
 }

@@ -44,8 +44,8 @@ export class ContactService {
     const now = this.ctx.clock.now()
     const emergency = input.is_emergency_contact === true
     try {
-      return await inTransaction(this.ctx.knex, trx, async (trx) =>
-        await Contact.query(trx).insertAndFetch({
+      return await inTransaction(this.ctx.knex, trx, async (trx) => {
+        const contact = await Contact.query(trx).insertAndFetch({
           user_id: userId,
           first_name: input.first_name,
           last_name: input.last_name,
@@ -56,7 +56,9 @@ export class ContactService {
           created_at: now,
           updated_at: now
         })
-      )
+        await this.ctx.events.record(trx, 'contact.created', { userId, contactId: contact.id, isEmergencyContact: emergency })
+        return contact
+      })
     } catch (err) {
       return duplicateError(err)
     }
@@ -72,6 +74,7 @@ export class ContactService {
     if (Object.keys(fields).length === 0) {
       throw new ValidationError('no updatable field given (first_name, last_name, phone_number, email, is_emergency_contact)')
     }
+    const changed = Object.keys(fields)
     try {
       return await inTransaction(this.ctx.knex, trx, async (trx) => {
         const current = await this.get(userId, id, trx)
@@ -81,7 +84,9 @@ export class ContactService {
           fields.emergency_marked_at = null
         }
         fields.updated_at = this.ctx.clock.now()
-        return Contact.query(trx).patchAndFetchById(id, fields)
+        const updated = await Contact.query(trx).patchAndFetchById(id, fields)
+        await this.ctx.events.record(trx, 'contact.updated', { userId, contactId: id, fields: changed })
+        return updated
       })
     } catch (err) {
       return duplicateError(err)
@@ -93,6 +98,7 @@ export class ContactService {
       const contact = await this.get(userId, id, trx)
       if (contact.is_emergency_contact) await this.assertNotLastEmergencyContact(userId, trx)
       await Contact.query(trx).deleteById(id)
+      await this.ctx.events.record(trx, 'contact.deleted', { userId, contactId: id })
       return contact
     })
   }

@@ -2,6 +2,7 @@ import type { Knex } from 'knex'
 import type { Logger } from 'pino'
 import type { Clock } from '../clock.js'
 import type { KronusConfig } from '../config/types.js'
+import type { EventLog } from '../events/log.js'
 
 /** What every service is built from. */
 export interface ServiceContext {
@@ -9,6 +10,8 @@ export interface ServiceContext {
   clock: Clock
   config: KronusConfig
   logger: Logger
+  /** Services record their events in the transaction of the change they describe. */
+  events: EventLog
 }
 
 /** The caller of a service, as established by authentication. */

@@ -1,5 +1,6 @@
 import { AuthService } from './auth.js'
 import { HealthService } from './health.js'
+import { JobService } from './jobs.js'
 import { ContactService } from './contacts.js'
 import { ProbeSettingsService } from './probe-settings.js'
 import { ProbeQueryService } from './probes.js'
@@ -17,7 +18,8 @@ export function createServices(ctx: ServiceContext) {
   const rateLimiter = new RateLimiter(ctx)
   const auth = new AuthService(ctx, rateLimiter)
   const health = new HealthService(ctx)
-  return { health, users, contacts, probeSettings, probes, rateLimiter, auth }
+  const jobs = new JobService(ctx)
+  return { health, users, contacts, probeSettings, probes, rateLimiter, auth, jobs }
 }
 
 export type Services = ReturnType<typeof createServices>

@@ -14,11 +14,23 @@ export interface ProbeSettingsPatch {
   time_zone?: string | null
 }
 
+/** Ends a user's pending probe as cancelled; the probe lifecycle provides it. */
+export interface PendingProbeCanceller {
+  cancelPending(userId: number, reason: string, trx?: Knex.Transaction): Promise<boolean>
+}
+
 export class ProbeSettingsService {
+  #probes: PendingProbeCanceller | undefined
+
   constructor(
     private readonly ctx: ServiceContext,
     private readonly contacts: ContactService
   ) {}
+
+  /** The probe lifecycle is built after the services (it needs the queue); app.ts hands it over here. */
+  attachProbeCanceller(probes: PendingProbeCanceller): void {
+    this.#probes = probes
+  }
 
   async get(userId: number, trx?: Knex.Transaction): Promise<ProbeSettings> {
     const settings = await ProbeSettings.query(trx ?? this.ctx.knex).findOne({ user_id: userId })
@@ -59,6 +71,17 @@ export class ProbeSettingsService {
       if (scheduleChanged) fields.next_fire_at = this.nextFire(merged, now)
       fields.updated_at = now
       const after = await ProbeSettings.query(trx).patchAndFetchById(before.id, fields)
+      await this.ctx.events.record(trx, 'probe_settings.updated', {
+        userId,
+        active: after.active,
+        cronExpression: after.cron_expression,
+        nextFireAt: after.next_fire_at
+      })
+      // Turning probes off also ends the probe waiting for an answer, in the same transaction.
+      if (fields.active === false) {
+        if (!this.#probes) throw new Error('the probe lifecycle is not attached: createKronus attaches it')
+        await this.#probes.cancelPending(userId, 'probes turned off', trx)
+      }
       return { before, after }
     })
   }

@@ -69,6 +69,7 @@ export class UserService {
           created_at: now,
           updated_at: now
         })
+        await this.ctx.events.record(trx, 'user.created', { userId: user.id, isAdmin: roleId === ROLE_ID.admin })
         return user
       })
     } catch (err) {
@@ -111,6 +112,8 @@ export class UserService {
       return await inTransaction(this.ctx.knex, trx, async (trx) => {
         const updated = await User.query(trx).patchAndFetchById(id, fields)
         if (!updated) throw new NotFoundError(`user ${id} not found`)
+        const changed = Object.keys(fields).filter((f) => f !== 'updated_at').map((f) => (f === 'password_hash' ? 'password' : f))
+        await this.ctx.events.record(trx, 'user.updated', { userId: id, fields: changed })
         return this.get(id, trx)
       })
     } catch (err) {
@@ -118,16 +121,33 @@ export class UserService {
     }
   }
 
-  /** Deletes a user with everything of theirs; when the last user goes, the next sign-up may make an admin again. */
+  /**
+   * Deletes a user with everything of theirs; when the last user goes, the next sign-up
+   * may make an admin again. The last admin cannot leave while other users remain: nobody
+   * could create or remove users any more, and the first-user rule would not reopen.
+   */
   async delete(id: number, trx?: Knex.Transaction): Promise<User> {
     return inTransaction(this.ctx.knex, trx, async (trx) => {
       const user = await User.query(trx).findById(id)
       if (!user) throw new NotFoundError(`user ${id} not found`)
+      if (user.role_id === ROLE_ID.admin) {
+        const admins = await this.count(trx, ROLE_ID.admin)
+        if (admins === 1 && (await this.count(trx)) > 1) {
+          throw new ConflictError('the only admin cannot be deleted while other users exist; delete the other users first')
+        }
+      }
       await trx('jobs').where({ user_id: id }).whereIn('status', ['scheduled', 'enqueued']).delete()
       await User.query(trx).deleteById(id)
-      const [{ n }] = (await trx('users').count({ n: '*' })) as Array<{ n: number | string }>
-      if (Number(n) === 0) await trx('bootstrap_claims').where({ name: FIRST_ADMIN_CLAIM }).delete()
+      await this.ctx.events.record(trx, 'user.deleted', { userId: id })
+      if ((await this.count(trx)) === 0) await trx('bootstrap_claims').where({ name: FIRST_ADMIN_CLAIM }).delete()
       return user
     })
+  }
+
+  private async count(trx: Knex.Transaction, roleId?: number): Promise<number> {
+    const query = trx('users').count({ n: '*' })
+    if (roleId !== undefined) query.where({ role_id: roleId })
+    const [row] = (await query) as Array<{ n: number | string }>
+    return Number(row?.n ?? 0)
   }
 }

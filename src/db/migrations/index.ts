@@ -1,5 +1,8 @@
 import type { Knex } from 'knex'
 import * as m0001 from './0001_foundation.js'
+import * as m0002 from './0002_job_queue.js'
+import * as m0003 from './0003_events.js'
+import * as m0004 from './0004_probes.js'
 
 interface Migration {
   up(knex: Knex): Promise<void>
@@ -11,7 +14,10 @@ interface Migration {
  * that has shipped, since databases in the field have already run it.
  */
 const migrations: Array<[string, Migration]> = [
-  ['0001_foundation', m0001]
+  ['0001_foundation', m0001],
+  ['0002_job_queue', m0002],
+  ['0003_events', m0003],
+  ['0004_probes', m0004]
 ]
 
 export const migrationSource: Knex.MigrationSource<[string, Migration]> = {

@@ -78,7 +78,7 @@ export class EmergencyProbe extends BaseModel {
 
 export class Probe extends BaseModel {
   static override tableName = 'probes'
-  static override hiddenColumns = ['pending_user_id', 'max_retries', 'wait_time_in_minutes', 'origin']
+  static override hiddenColumns = ['pending_user_id', 'max_retries', 'wait_time_in_minutes', 'origin', 'start_key']
   user_id!: number
   probe_status_id!: number
   last_response!: string
@@ -87,6 +87,8 @@ export class Probe extends BaseModel {
   wait_time_in_minutes!: number
   origin!: 'scheduled' | 'on_demand'
   pending_user_id!: number | null
+  /** What started the probe (migration 0004); unique, so a start that runs twice asks once. */
+  start_key!: string | null
   status?: ProbeStatus
   emergency_probe?: EmergencyProbe | null
 

@@ -1,5 +1,6 @@
 import Joi from 'joi'
 import { defineRoute } from '../../types.js'
+import { errorDocs } from '../../docs.js'
 import { envelopeSchema, ok } from '../../envelope.js'
 import { assertSelf } from '../../access.js'
 import { contactParams } from '../../schemas.js'
@@ -10,6 +11,7 @@ export default defineRoute({
   options: {
     tags: ['api', 'contacts'],
     description: 'Delete one of your contacts (not the last emergency contact while probes are on)',
+    plugins: errorDocs([400, 401, 403, 404], { 403: 'Not your contact, or the last emergency contact while probes are on', 404: 'No such contact of yours' }),
     validate: { params: contactParams },
     response: { schema: envelopeSchema(Joi.any().valid(null), 'DeleteResponse') },
     handler: async (request) => {

@@ -1,4 +1,5 @@
 import { defineRoute } from '../../types.js'
+import { errorDocs } from '../../docs.js'
 import { pagedSchema, pageQuery, paged } from '../../envelope.js'
 import { assertSelf } from '../../access.js'
 import { contactSchema, uidParams } from '../../schemas.js'
@@ -9,6 +10,7 @@ export default defineRoute({
   options: {
     tags: ['api', 'contacts'],
     description: 'List your contacts, 100 a page',
+    plugins: errorDocs([400, 401, 403], { 403: 'Only your own contacts may be read' }),
     validate: { params: uidParams, query: pageQuery },
     response: { schema: pagedSchema(contactSchema, 'ContactList') },
     handler: async (request) => {

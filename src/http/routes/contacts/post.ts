@@ -1,5 +1,6 @@
 import Joi from 'joi'
 import { defineRoute } from '../../types.js'
+import { errorDocs } from '../../docs.js'
 import { envelopeSchema, ok } from '../../envelope.js'
 import { assertSelf } from '../../access.js'
 import { contactSchema, email, name, phoneNumber, uidParams } from '../../schemas.js'
@@ -11,6 +12,7 @@ export default defineRoute({
   options: {
     tags: ['api', 'contacts'],
     description: 'Add a contact; is_emergency_contact marks one to alert (several may be marked)',
+    plugins: errorDocs([400, 401, 403, 409, 413], { 403: 'Only you may add your contacts', 409: 'The phone_number is already one of your contacts' }),
     validate: {
       params: uidParams,
       payload: Joi.object({
@@ -21,7 +23,7 @@ export default defineRoute({
         is_emergency_contact: Joi.boolean().default(false)
       }).options({ stripUnknown: true })
     },
-    response: { schema: envelopeSchema(contactSchema, 'ContactResponse') },
+    response: { status: { 201: envelopeSchema(contactSchema, 'ContactResponse') } },
     handler: async (request, h) => {
       const { uid } = request.params as { uid: number }
       assertSelf(request, uid)

@@ -1,5 +1,6 @@
 import Joi from 'joi'
 import { defineRoute } from '../../types.js'
+import { errorDocs } from '../../docs.js'
 import { envelopeSchema, ok } from '../../envelope.js'
 import { assertSelf } from '../../access.js'
 import { contactParams, contactSchema, email, name, phoneNumber } from '../../schemas.js'
@@ -11,6 +12,11 @@ export default defineRoute({
   options: {
     tags: ['api', 'contacts'],
     description: 'Update one of your contacts; unknown fields are ignored, at least one known field is required',
+    plugins: errorDocs([400, 401, 403, 404, 409, 413], {
+      403: 'Not your contact, or un-marking the last emergency contact while probes are on',
+      404: 'No such contact of yours',
+      409: 'The phone_number is already one of your contacts'
+    }),
     validate: {
       params: contactParams,
       payload: Joi.object({

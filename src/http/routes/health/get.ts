@@ -1,6 +1,7 @@
 import Joi from 'joi'
 import Boom from '@hapi/boom'
 import { defineRoute } from '../../types.js'
+import { errorDocs } from '../../docs.js'
 import { envelopeSchema } from '../../envelope.js'
 
 export default defineRoute({
@@ -10,6 +11,7 @@ export default defineRoute({
     auth: false,
     tags: ['api', 'health'],
     description: 'Service health: 200 while the database answers, 503 otherwise',
+    plugins: errorDocs([503]),
     response: { schema: envelopeSchema(Joi.object({ status: Joi.string(), database: Joi.string() }).label('Health'), 'HealthResponse') },
     handler: async (request) => {
       try {

@@ -1,5 +1,6 @@
 import Joi from 'joi'
 import { defineRoute } from '../../types.js'
+import { errorDocs } from '../../docs.js'
 import { envelopeSchema, ok } from '../../envelope.js'
 import { email } from '../../schemas.js'
 
@@ -10,6 +11,7 @@ export default defineRoute({
     auth: false,
     tags: ['api', 'auth'],
     description: 'Exchange email and password for an RS256 access token valid for 24 hours',
+    plugins: errorDocs([400, 401, 413, 429]),
     validate: {
       payload: Joi.object({ email: email.required(), password: Joi.string().min(1).max(1024).required() }).options({ stripUnknown: true })
     },

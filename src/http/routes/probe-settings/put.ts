@@ -1,5 +1,6 @@
 import Joi from 'joi'
 import { defineRoute } from '../../types.js'
+import { errorDocs } from '../../docs.js'
 import { envelopeSchema, ok } from '../../envelope.js'
 import { assertSelf } from '../../access.js'
 import { cronExpression, probeSettingsSchema, timeZone, uidParams } from '../../schemas.js'
@@ -11,6 +12,7 @@ export default defineRoute({
   options: {
     tags: ['api', 'probes'],
     description: 'Set your probe schedule; turning probes on needs an emergency contact (403 otherwise)',
+    plugins: errorDocs([400, 401, 403, 413], { 403: 'Not your settings, or turning probes on without an emergency contact' }),
     validate: {
       params: uidParams,
       payload: Joi.object({

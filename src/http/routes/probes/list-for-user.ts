@@ -1,4 +1,5 @@
 import { defineRoute } from '../../types.js'
+import { errorDocs } from '../../docs.js'
 import { pagedSchema, pageQuery, paged } from '../../envelope.js'
 import { assertSelfOrAdmin } from '../../access.js'
 import { probeSchema, uidParams } from '../../schemas.js'
@@ -9,6 +10,7 @@ export default defineRoute({
   options: {
     tags: ['api', 'probes'],
     description: 'A user\'s probes, newest first, with status and any emergency alert (yourself; an admin may read anyone\'s)',
+    plugins: errorDocs([400, 401, 403, 404], { 403: 'Another user\'s probes, and the caller is not an admin', 404: 'No such user' }),
     validate: { params: uidParams, query: pageQuery },
     response: { schema: pagedSchema(probeSchema, 'ProbeList') },
     handler: async (request) => {

@@ -1,5 +1,6 @@
 import Joi from 'joi'
 import { defineRoute } from '../../types.js'
+import { errorDocs } from '../../docs.js'
 import { envelopeSchema, ok } from '../../envelope.js'
 import { assertSelfOrAdmin } from '../../access.js'
 import { uidParams } from '../../schemas.js'
@@ -10,6 +11,11 @@ export default defineRoute({
   options: {
     tags: ['api', 'users'],
     description: 'Delete a user with their contacts, schedule and pending probes (yourself; an admin may delete anyone)',
+    plugins: errorDocs([400, 401, 403, 404, 409], {
+      403: 'Another user, and the caller is not an admin',
+      404: 'No such user',
+      409: 'The only admin cannot be deleted while other users exist'
+    }),
     validate: { params: uidParams },
     response: { schema: envelopeSchema(Joi.any().valid(null), 'DeleteResponse') },
     handler: async (request) => {

@@ -1,4 +1,5 @@
 import { defineRoute } from '../../types.js'
+import { errorDocs } from '../../docs.js'
 import { envelopeSchema, ok } from '../../envelope.js'
 import { assertSelfOrAdmin } from '../../access.js'
 import { uidParams, userSchema } from '../../schemas.js'
@@ -9,6 +10,7 @@ export default defineRoute({
   options: {
     tags: ['api', 'users'],
     description: 'Get a user (yourself; an admin may get anyone)',
+    plugins: errorDocs([400, 401, 403, 404], { 403: 'Another user\'s record, and the caller is not an admin', 404: 'No such user' }),
     validate: { params: uidParams },
     response: { schema: envelopeSchema(userSchema, 'UserResponse') },
     handler: async (request) => {

@@ -1,4 +1,5 @@
 import { defineRoute } from '../../types.js'
+import { errorDocs } from '../../docs.js'
 import { pagedSchema, pageQuery, paged } from '../../envelope.js'
 import { userSchema } from '../../schemas.js'
 
@@ -9,6 +10,7 @@ export default defineRoute({
     auth: { strategy: 'jwt', access: { scope: 'admin' } },
     tags: ['api', 'users'],
     description: 'List users, 100 a page (admin only)',
+    plugins: errorDocs([400, 401, 403], { 403: 'Only an admin may list users' }),
     validate: { query: pageQuery },
     response: { schema: pagedSchema(userSchema, 'UserList') },
     handler: async (request) => {

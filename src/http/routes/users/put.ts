@@ -1,5 +1,6 @@
 import Joi from 'joi'
 import { defineRoute } from '../../types.js'
+import { errorDocs } from '../../docs.js'
 import { envelopeSchema, ok } from '../../envelope.js'
 import { assertSelf } from '../../access.js'
 import { email, name, password, phoneNumber, uidParams, userSchema } from '../../schemas.js'
@@ -11,6 +12,7 @@ export default defineRoute({
   options: {
     tags: ['api', 'users'],
     description: 'Update your own user record; unknown fields are ignored, at least one known field is required',
+    plugins: errorDocs([400, 401, 403, 409, 413], { 403: 'Only your own record may be changed', 409: 'The email or phone_number already belongs to another user' }),
     validate: {
       params: uidParams,
       payload: Joi.object({ first_name: name, last_name: name, email, phone_number: phoneNumber, password })

@@ -1,0 +1,76 @@
+import type { Command } from 'commander'
+import type { Kronus } from '../../app.js'
+import { devModeWarning } from '../../config/dev.js'
+import { loadConfig } from '../../config/load.js'
+
+export interface ServerOptions {
+  config?: string
+  dev?: boolean
+}
+
+// Bounds a shutdown that hangs (a stuck plugin or database) so a supervisor is never left waiting.
+const STOP_TIMEOUT_MS = 30_000
+
+function waitForStopSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
+      // A second signal while stopping means "now".
+      const force = (again: NodeJS.Signals) => {
+        process.stderr.write(`kronus: ${again} while stopping; exiting at once\n`)
+        process.exit(1)
+      }
+      process.once('SIGINT', force)
+      process.once('SIGTERM', force)
+      resolve(signal)
+    }
+    process.on('SIGINT', onSignal)
+    process.on('SIGTERM', onSignal)
+  })
+}
+
+async function stopWithin(kronus: Kronus, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`did not stop within ${ms / 1000} s`)), ms)
+  })
+  try {
+    await Promise.race([kronus.stop(), timeout])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/** Runs Kronus until SIGINT or SIGTERM, then stops it gracefully. */
+export async function runServer(options: ServerOptions): Promise<void> {
+  const config = await loadConfig({ file: options.config, dev: options.dev === true, cwd: process.cwd(), env: process.env })
+  if (config.dev) process.stderr.write(devModeWarning(config))
+  const stopSignal = waitForStopSignal()
+  // Loaded here so `kronus --version`, `help` and `completion` stay quick and need no server code.
+  const { createKronus } = await import('../../app.js')
+  const kronus = await createKronus({ config })
+  try {
+    await kronus.start()
+  } catch (err) {
+    await kronus.stop().catch(() => undefined)
+    throw err
+  }
+  const signal = await stopSignal
+  kronus.logger.info({ signal }, 'kronus stopping')
+  await stopWithin(kronus, STOP_TIMEOUT_MS)
+  kronus.logger.info('kronus stopped')
+}
+
+export function registerServerCommand(program: Command): void {
+  program
+    .command('server')
+    .description('Start a kronus server')
+    .option('--config <file>', 'configuration file: .ts, .mts, .js, .mjs, .yml or .yaml (default: kronus.config.ts in the current folder)')
+    .option('--dev', 'run in development mode: no config file needed, data and generated secrets in ./dev, no texts sent')
+    .action(async (options: ServerOptions) => {
+      await runServer(options)
+      // Stopped cleanly; a timer or socket some part forgot must not keep the process alive.
+      process.exit(0)
+    })
+}

@@ -1,0 +1,229 @@
+import Emittery from 'emittery'
+import type { Knex } from 'knex'
+import type { Logger } from 'pino'
+import type { Clock } from '../clock.js'
+import type { JobQueue } from '../queue/job-queue.js'
+import type { JobRow } from '../queue/types.js'
+import { afterCommit } from './after-commit.js'
+import { CORE_EVENT_NAMES, EVENT_NAME_PATTERN } from './names.js'
+import type { EventName, KronusEvents, RecordedEvent } from './types.js'
+
+declare module '../queue/types.js' {
+  interface KronusJobs {
+    /** Hands one logged event to one durable subscriber. */
+    'events.deliver': { subscriber: string; eventId: number }
+  }
+}
+
+/** What the event log needs of the job queue. */
+export type DeliveryQueue = Pick<JobQueue, 'define' | 'enqueue'>
+
+export type EventListener<N extends EventName> = (payload: KronusEvents[N], event: RecordedEvent<N>) => void | Promise<void>
+export type DurableHandler<N extends EventName> = (event: RecordedEvent<N>) => Promise<void>
+
+export interface SubscribeOptions {
+  /** Tries per event before its delivery job is `dead` and the next event goes through. Default: the queue's. */
+  maxAttempts?: number
+}
+
+export interface EventFilter {
+  type?: EventName
+  /** Only events with a larger id: a cursor for polling. */
+  after?: number
+  userId?: number
+  /** Default 100, at most 1000. */
+  limit?: number
+}
+
+interface Subscriber {
+  types: Set<string>
+  handler: DurableHandler<any>
+  maxAttempts?: number
+}
+
+interface EventRow {
+  id: number | string
+  type: string
+  user_id: number | null
+  payload: string
+  created_at: number | string
+}
+
+export interface EventLogOptions {
+  knex: Knex
+  clock: Clock
+  logger: Logger
+  queue: DeliveryQueue
+}
+
+export const DELIVERY_JOB = 'events.deliver'
+const MAX_LIST_LIMIT = 1000
+
+export function toRecordedEvent(row: EventRow): RecordedEvent {
+  return {
+    id: Number(row.id),
+    type: row.type as EventName,
+    userId: row.user_id === null ? null : Number(row.user_id),
+    payload: JSON.parse(row.payload),
+    createdAt: Number(row.created_at)
+  }
+}
+
+/**
+ * The typed event log. An event is a row written in the same transaction as the change it
+ * describes, so the two commit or vanish together. Durable subscribers get it through the
+ * job queue (at least once, retried, in order per user); in-memory listeners get it once
+ * the transaction has committed, never for a change that was rolled back.
+ */
+export class EventLog {
+  readonly #knex: Knex
+  readonly #clock: Clock
+  readonly #logger: Logger
+  readonly #queue: DeliveryQueue
+  readonly #emitter = new Emittery<Record<string, RecordedEvent<any>>>()
+  readonly #subscribers = new Map<string, Subscriber>()
+  readonly #types = new Set<string>(CORE_EVENT_NAMES)
+  readonly #pending = new Set<Promise<void>>()
+
+  constructor(options: EventLogOptions) {
+    this.#knex = options.knex
+    this.#clock = options.clock
+    this.#logger = options.logger
+    this.#queue = options.queue
+    this.#queue.define(DELIVERY_JOB, (job) => this.#deliver(job.subscriber, job.eventId))
+  }
+
+  /** Writes the event in the caller's transaction; see the class comment for who hears of it and when. */
+  async record<N extends EventName>(trx: Knex.Transaction, type: N, payload: KronusEvents[N]): Promise<void> {
+    this.declare(type)
+    const userId = userIdOf(payload)
+    const createdAt = this.#clock.now()
+    const inserted = await trx('events')
+      .insert({ type, user_id: userId, payload: JSON.stringify(payload), created_at: createdAt })
+      .returning('id')
+    const id = Number(typeof inserted[0] === 'object' ? (inserted[0] as { id: number }).id : inserted[0])
+    const event: RecordedEvent<N> = { id, type, userId, payload, createdAt }
+
+    for (const [name, subscriber] of this.#subscribers) {
+      if (!subscriber.types.has(type)) continue
+      await this.#queue.enqueue(
+        DELIVERY_JOB,
+        { subscriber: name, eventId: id },
+        { lane: `events:${name}:${userId ?? 'global'}`, maxAttempts: subscriber.maxAttempts },
+        trx
+      )
+    }
+
+    const emitted = afterCommit(trx).then(async (committed) => {
+      if (committed) await this.#emitter.emit(type, event)
+    })
+    this.#pending.add(emitted)
+    void emitted.finally(() => this.#pending.delete(emitted))
+  }
+
+  /** For events that have no state change to commit with (server.started, job.dead, ...). */
+  async emit<N extends EventName>(type: N, payload: KronusEvents[N]): Promise<void> {
+    await this.#knex.transaction((trx) => this.record(trx, type, payload))
+  }
+
+  /**
+   * An in-memory listener: called after commit, in this process only, at most once per
+   * event. A listener that throws is logged and harms nobody else. Returns an unsubscribe.
+   */
+  on<N extends EventName>(type: N, listener: EventListener<N>): () => void {
+    this.declare(type)
+    return this.#emitter.on(type, async (event) => {
+      try {
+        await listener(event.payload as KronusEvents[N], event as RecordedEvent<N>)
+      } catch (err) {
+        this.#logger.error({ err, event: type, eventId: event.id }, 'event listener failed')
+      }
+    })
+  }
+
+  /**
+   * A durable subscriber: `handler` receives every event of these types recorded from now
+   * on, at least once, in order per user, even across crashes and restarts. A handler
+   * that throws is retried; the user's later events wait until it succeeds or gives up.
+   * `subscriber` names the subscription and must stay the same across restarts.
+   */
+  subscribe<N extends EventName>(subscriber: string, type: N | N[], handler: DurableHandler<N>, options: SubscribeOptions = {}): void {
+    if (this.#subscribers.has(subscriber)) throw new Error(`durable subscriber "${subscriber}" is already registered`)
+    const types = [type].flat()
+    for (const t of types) this.declare(t)
+    this.#subscribers.set(subscriber, { types: new Set(types), handler, maxAttempts: options.maxAttempts })
+  }
+
+  async list(filter: EventFilter = {}): Promise<RecordedEvent[]> {
+    const limit = Math.min(Math.max(filter.limit ?? 100, 1), MAX_LIST_LIMIT)
+    const rows: EventRow[] = await this.#filtered(filter).orderBy('id').limit(limit)
+    return rows.map(toRecordedEvent)
+  }
+
+  /** A page of events (100 a page, oldest first) with the total count, for the REST route. */
+  async page(filter: Omit<EventFilter, 'limit'>, page: number, pageSize = 100): Promise<{ results: RecordedEvent[]; total: number }> {
+    const [{ n }] = (await this.#filtered(filter).count({ n: '*' })) as Array<{ n: number | string }>
+    const rows: EventRow[] = await this.#filtered(filter).orderBy('id').offset((page - 1) * pageSize).limit(pageSize)
+    return { results: rows.map(toRecordedEvent), total: Number(n) }
+  }
+
+  /** Makes a plugin's event name known at run time (the REST route accepts only known names). */
+  declare(type: string): void {
+    if (!EVENT_NAME_PATTERN.test(type)) throw new Error(`"${type}" is not a valid event name (lower-case words joined by dots, e.g. backup.completed)`)
+    this.#types.add(type)
+  }
+
+  /** Every event name known to this process: Kronus's own and those of the loaded plugins. */
+  types(): string[] {
+    return [...this.#types].sort()
+  }
+
+  isKnownType(type: string): type is EventName {
+    return this.#types.has(type)
+  }
+
+  /** Resolves once every committed event so far has reached the in-memory listeners. */
+  async settled(): Promise<void> {
+    while (this.#pending.size > 0) await Promise.all([...this.#pending])
+  }
+
+  clearListeners(): void {
+    this.#emitter.clearListeners()
+  }
+
+  /** Whether a dead job was the delivery of a job.dead event. */
+  async isDeliveryOfJobDead(job: Pick<JobRow, 'name' | 'payload'>): Promise<boolean> {
+    if (job.name !== DELIVERY_JOB) return false
+    const { eventId } = JSON.parse(job.payload) as { eventId: number }
+    const row: Pick<EventRow, 'type'> | undefined = await this.#knex('events').select('type').where({ id: eventId }).first()
+    return row?.type === 'job.dead'
+  }
+
+  async #deliver(subscriberName: string, eventId: number): Promise<void> {
+    const subscriber = this.#subscribers.get(subscriberName)
+    if (!subscriber) {
+      // Its plugin was removed from the configuration; nobody is left to deliver to.
+      this.#logger.warn({ subscriber: subscriberName, eventId }, 'dropping event for an unknown durable subscriber')
+      return
+    }
+    const row: EventRow | undefined = await this.#knex('events').where({ id: eventId }).first()
+    if (!row) {
+      this.#logger.warn({ subscriber: subscriberName, eventId }, 'event to deliver no longer exists')
+      return
+    }
+    await subscriber.handler(toRecordedEvent(row))
+  }
+
+  #filtered(filter: Omit<EventFilter, 'limit'>): Knex.QueryBuilder<EventRow> {
+    const query = this.#knex<EventRow>('events')
+    if (filter.type !== undefined) query.where('type', filter.type)
+    if (filter.after !== undefined) query.where('id', '>', filter.after)
+    if (filter.userId !== undefined) query.where('user_id', filter.userId)
+    return query
+  }
+}
+
+function userIdOf(payload: unknown): number | null {
+  const userId = (payload as { userId?: unknown } | null)?.userId
+  return typeof userId === 'number' ? userId : null
+}

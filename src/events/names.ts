@@ -1,0 +1,30 @@
+import type { EventName } from './types.js'
+
+/**
+ * The names of Kronus's own events, at run time (the type map above exists only at
+ * compile time). `satisfies` keeps every entry a real event name.
+ */
+export const CORE_EVENT_NAMES = [
+  'user.created',
+  'user.updated',
+  'user.deleted',
+  'contact.created',
+  'contact.updated',
+  'contact.deleted',
+  'probe_settings.updated',
+  'probe.started',
+  'probe.follow_up_sent',
+  'probe.reply_received',
+  'probe.status_changed',
+  'user.aliveness_changed',
+  'emergency.triggered',
+  'message.received',
+  'message.sent',
+  'message.failed',
+  'job.dead',
+  'server.started',
+  'server.stopping'
+] as const satisfies readonly EventName[]
+
+/** An event name: lower-case words joined by dots or underscores, e.g. `backup.completed`. */
+export const EVENT_NAME_PATTERN = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/

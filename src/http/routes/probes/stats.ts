@@ -1,0 +1,20 @@
+import Joi from 'joi'
+import { defineRoute } from '../../types.js'
+import { envelopeSchema, ok } from '../../envelope.js'
+import { PROBE_STATUS_NAMES } from '../../../domain/constants.js'
+
+const count = Joi.number().integer().min(0)
+
+export default defineRoute({
+  method: 'GET',
+  path: '/v1/probes/stats',
+  options: {
+    auth: { strategy: 'jwt', access: { scope: 'admin' } },
+    tags: ['api', 'probes'],
+    description: 'How many probes have each status (admin only)',
+    response: {
+      schema: envelopeSchema(Joi.object(Object.fromEntries(PROBE_STATUS_NAMES.map((name) => [`${name}_probe_count`, count]))).label('ProbeStats'), 'ProbeStatsResponse')
+    },
+    handler: async (request) => ok(await request.server.app.services.probes.stats())
+  }
+})

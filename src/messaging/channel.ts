@@ -1,0 +1,30 @@
+/** A text on its way out: a phone number (E.164) and what to tell it. */
+export interface OutgoingText {
+  to: string
+  text: string
+}
+
+/**
+ * A way to send texts (SMS through Twilio, the dev console, a test recorder). Plugins
+ * register channels; Kronus sends every message through the default one.
+ */
+export interface MessagingChannel {
+  /** Unique among channels, e.g. "twilio"; recorded with each message.sent event. */
+  name: string
+  /** Resolves once the provider accepted the text. Throws MessageDeliveryError to say whether a retry could help. */
+  send(message: OutgoingText): Promise<{ messageId: string | null }>
+}
+
+/**
+ * A failed send. `permanent` means retrying cannot help (an invalid or unreachable number,
+ * a number that opted out): the message fails at once instead of being retried.
+ */
+export class MessageDeliveryError extends Error {
+  readonly permanent: boolean
+
+  constructor(message: string, options: { permanent: boolean; cause?: unknown }) {
+    super(message, { cause: options.cause })
+    this.name = 'MessageDeliveryError'
+    this.permanent = options.permanent
+  }
+}

@@ -1,0 +1,172 @@
+import type { Knex } from 'knex'
+import type { Logger } from 'pino'
+import type { EventLog } from '../events/log.js'
+import type { JobQueue } from '../queue/job-queue.js'
+import { PermanentJobError, type EnqueueOptions, type JobRow, type JobRun } from '../queue/types.js'
+import { MessageDeliveryError, type MessagingChannel } from './channel.js'
+
+export interface SendJobPayload {
+  to: string
+  text: string
+  userId: number | null
+}
+
+declare module '../queue/types.js' {
+  interface KronusJobs {
+    /** One outgoing text, sent through the default channel. */
+    'message.send': SendJobPayload
+  }
+}
+
+export const SEND_JOB = 'message.send'
+
+/** What messaging needs of the job queue. */
+export type MessageQueue = Pick<JobQueue, 'define' | 'enqueue'>
+
+export interface OutgoingMessage {
+  to: string
+  text: string
+  /** The user the text is about (recorded with its events, so they can see it). */
+  userId?: number | null
+  /** While a message with this key waits to be sent, sending it again is a no-op. */
+  key?: string
+}
+
+export interface IncomingMessage {
+  from: string
+  text: string
+  /** The channel it came through, e.g. "twilio". */
+  channel: string
+  messageId?: string | null
+}
+
+export interface MessagingOptions {
+  knex: Knex
+  events: EventLog
+  queue: MessageQueue
+  logger: Logger
+}
+
+/** A permanent failure whose message.failed event is already recorded. */
+export class PermanentSendFailure extends PermanentJobError {
+  override name = 'PermanentSendFailure'
+  constructor(readonly failure: MessageDeliveryError) {
+    super(`message failed permanently: ${failure.message}`)
+  }
+}
+
+/**
+ * The registry of messaging channels and the way every text leaves Kronus. A text is a
+ * durable job written in the caller's transaction: it is sent if and only if the change
+ * that asked for it commits, and it is still sent after a crash.
+ */
+export class Messaging {
+  readonly #channels = new Map<string, MessagingChannel>()
+  #defaultChannel: string | null = null
+  #defaultLocked = false
+  readonly #knex: Knex
+  readonly #events: EventLog
+  readonly #queue: MessageQueue
+  readonly #logger: Logger
+
+  constructor(options: MessagingOptions) {
+    this.#knex = options.knex
+    this.#events = options.events
+    this.#queue = options.queue
+    this.#logger = options.logger
+    this.#queue.define(SEND_JOB, (payload, run) => this.#deliver(payload, run))
+  }
+
+  /**
+   * Adds a channel. The first one registered, or a later one registered with
+   * `default: true`, is the one texts go through. `lock` keeps the default from changing
+   * afterwards (dev mode pins its console channel so nothing real is ever sent).
+   */
+  registerChannel(channel: MessagingChannel, options: { default?: boolean; lock?: boolean } = {}): void {
+    if (!channel?.name || typeof channel.send !== 'function') throw new Error('a messaging channel needs a name and a send() function')
+    if (this.#channels.has(channel.name)) throw new Error(`messaging channel "${channel.name}" is already registered`)
+    this.#channels.set(channel.name, channel)
+    const wantsDefault = options.default === true || this.#defaultChannel === null
+    if (wantsDefault && this.#defaultLocked) {
+      this.#logger.info({ channel: channel.name, default: this.#defaultChannel }, 'channel registered but not used: the default channel is pinned (dev mode)')
+      return
+    }
+    if (wantsDefault) this.#defaultChannel = channel.name
+    if (options.lock) this.#defaultLocked = true
+  }
+
+  channel(name: string): MessagingChannel | undefined {
+    return this.#channels.get(name)
+  }
+
+  get defaultChannel(): MessagingChannel | undefined {
+    return this.#defaultChannel === null ? undefined : this.#channels.get(this.#defaultChannel)
+  }
+
+  /** Queues a text in the caller's transaction (or its own): see the class comment. */
+  async send(message: OutgoingMessage, trx?: Knex.Transaction): Promise<void> {
+    const payload: SendJobPayload = { to: message.to, text: message.text, userId: message.userId ?? null }
+    const options: EnqueueOptions = { key: message.key === undefined ? undefined : `message:${message.key}` }
+    if (typeof payload.userId === 'number') options.userId = payload.userId
+    await this.#queue.enqueue(SEND_JOB, payload, options, trx)
+  }
+
+  /** An inbound text: records message.received, naming the user whose phone sent it, if any. */
+  async receive(message: IncomingMessage): Promise<void> {
+    const user: { id: number } | undefined = await this.#knex('users').select('id').where({ phone_number: message.from }).first()
+    await this.#events.emit('message.received', {
+      from: message.from,
+      text: message.text,
+      userId: user ? Number(user.id) : null,
+      channel: message.channel,
+      messageId: message.messageId ?? null
+    })
+  }
+
+  /**
+   * For the queue's dead-job hook: a text that ran out of retries is a failed message. One
+   * that failed permanently already has its message.failed event.
+   */
+  async sendJobDied(job: Pick<JobRow, 'name' | 'payload' | 'last_error'>): Promise<void> {
+    if (job.name !== SEND_JOB || job.last_error?.startsWith(`${PermanentSendFailure.name}:`)) return
+    const payload = JSON.parse(job.payload) as SendJobPayload
+    await this.#events.emit('message.failed', {
+      to: payload.to,
+      text: payload.text,
+      userId: payload.userId,
+      channel: this.#defaultChannel ?? 'none',
+      error: job.last_error ?? 'unknown error',
+      permanent: false
+    })
+  }
+
+  async #deliver(payload: SendJobPayload, run: JobRun): Promise<void> {
+    const channel = this.defaultChannel
+    if (!channel) throw new Error('no messaging channel is registered: configure an SMS plugin')
+    let messageId: string | null
+    try {
+      ;({ messageId } = await channel.send({ to: payload.to, text: payload.text }))
+    } catch (err) {
+      if (err instanceof MessageDeliveryError && err.permanent) {
+        await this.#events.emit('message.failed', {
+          to: payload.to,
+          text: payload.text,
+          userId: payload.userId,
+          channel: channel.name,
+          error: err.message,
+          permanent: true
+        })
+        throw new PermanentSendFailure(err)
+      }
+      this.#logger.warn({ err, jobId: run.id, attempt: run.attempt, channel: channel.name }, 'sending a text failed; it will be retried')
+      throw err
+    }
+    await this.#events.emit('message.sent', {
+      to: payload.to,
+      text: payload.text,
+      userId: payload.userId,
+      channel: channel.name,
+      messageId: messageId ?? null
+    })
+  }
+}

@@ -1,0 +1,108 @@
+import type { Server } from '@hapi/hapi'
+import type { Knex } from 'knex'
+import type { Logger } from 'pino'
+import type { Clock } from '../clock.js'
+import type { KronusConfig } from '../config/types.js'
+import * as models from '../db/models/index.js'
+import type { EventLog } from '../events/log.js'
+import { CORE_EVENT_NAMES } from '../events/names.js'
+import type { Messaging } from '../messaging/messaging.js'
+import type { JobQueue } from '../queue/job-queue.js'
+import type { Services } from '../services/index.js'
+import type { CronSchedules } from './cron-schedules.js'
+import type { PluginContext, PluginEvents, PluginMessaging, PluginQueue, PluginServer } from './types.js'
+
+/** Everything Kronus lends its plugins. */
+export interface PluginHostDeps {
+  server: Server
+  events: EventLog
+  queue: JobQueue
+  messaging: Messaging
+  cronSchedules: CronSchedules
+  services: Services
+  config: KronusConfig
+  logger: Logger
+  clock: Clock
+  knex: Knex
+}
+
+const CORE_EVENTS = new Set<string>(CORE_EVENT_NAMES)
+
+function assertPluginEvent(plugin: string, type: string): void {
+  if (CORE_EVENTS.has(type)) throw new Error(`plugin "${plugin}" cannot emit "${type}": it is one of Kronus's own events`)
+}
+
+function pluginEvents(name: string, events: EventLog): PluginEvents {
+  return {
+    on: (type, listener) => events.on(type, listener),
+    subscribe: (subscriber, type, handler, options) => events.subscribe(`${name}:${subscriber}`, type, handler, options),
+    emit: async (type, payload) => {
+      assertPluginEvent(name, type)
+      await events.emit(type, payload)
+    },
+    record: async (trx, type, payload) => {
+      assertPluginEvent(name, type)
+      await events.record(trx, type, payload)
+    },
+    list: (filter) => events.list(filter)
+  }
+}
+
+function pluginQueue(deps: PluginHostDeps): PluginQueue {
+  return {
+    define: (name, handler, options) => deps.queue.define(name, handler, options),
+    enqueue: (name, payload, options, trx) => deps.queue.enqueue(name, payload, options, trx),
+    schedule: (name, cron, payload, options) =>
+      deps.cronSchedules.schedule(name, cron, payload, options?.timeZone ?? deps.config.kronus.cron.timeZone)
+  }
+}
+
+function pluginMessaging(messaging: Messaging): PluginMessaging {
+  return {
+    registerChannel: (channel, options) => messaging.registerChannel(channel, { default: options?.default }),
+    send: (message, trx) => messaging.send(message, trx),
+    receive: (message) => messaging.receive(message)
+  }
+}
+
+/**
+ * Registers an empty hapi plugin whose routes carry the prefix, and hands out its
+ * server: routes added through it land under `/plugins/<name>` and nowhere else.
+ */
+async function pluginServer(name: string, version: string, server: Server): Promise<PluginServer> {
+  const prefix = `/plugins/${name}`
+  let realm: Server | undefined
+  await server.register(
+    {
+      plugin: {
+        name: `kronus-plugin-${name}`,
+        version,
+        register: async (scoped: Server) => {
+          realm = scoped
+        }
+      }
+    },
+    { routes: { prefix } }
+  )
+  const scoped = realm!
+  return {
+    prefix,
+    route: (route) => scoped.route(route)
+  }
+}
+
+export async function createPluginContext(name: string, version: string, deps: PluginHostDeps): Promise<PluginContext> {
+  return {
+    name,
+    events: pluginEvents(name, deps.events),
+    queue: pluginQueue(deps),
+    messaging: pluginMessaging(deps.messaging),
+    server: await pluginServer(name, version, deps.server),
+    models,
+    services: deps.services,
+    config: deps.config,
+    logger: deps.logger.child({ plugin: name }),
+    clock: deps.clock,
+    knex: deps.knex
+  }
+}

@@ -1,0 +1,84 @@
+import { createPluginContext, type PluginHostDeps } from './context.js'
+import type { KronusPlugin, PluginLifecycle } from './types.js'
+
+/** A plugin that could not be loaded, started or stopped; the message names it. */
+export class PluginError extends Error {
+  constructor(
+    readonly plugin: string,
+    message: string,
+    options?: { cause?: unknown }
+  ) {
+    super(message, options)
+    this.name = 'PluginError'
+  }
+}
+
+interface LoadedPlugin {
+  name: string
+  lifecycle: PluginLifecycle
+}
+
+function reason(err: unknown): string {
+  return err instanceof Error ? err.message : String(err)
+}
+
+/**
+ * Loads the configured plugins in order, starts them in that order and stops them in
+ * reverse, so a plugin may rely on the ones listed before it.
+ */
+export class PluginHost {
+  readonly #deps: PluginHostDeps
+  readonly #loaded: LoadedPlugin[] = []
+  readonly #started: LoadedPlugin[] = []
+
+  constructor(deps: PluginHostDeps) {
+    this.#deps = deps
+  }
+
+  get names(): string[] {
+    return this.#loaded.map((p) => p.name)
+  }
+
+  /** Calls each plugin's register; the first that throws stops start-up with an error naming it. */
+  async register(plugins: readonly KronusPlugin<any>[]): Promise<void> {
+    const seen = new Set<string>()
+    for (const plugin of plugins) {
+      const name = plugin?.name
+      if (seen.has(name)) throw new PluginError(name, `plugin "${name}" is listed twice in plugins`)
+      seen.add(name)
+      try {
+        for (const event of plugin.events ?? []) this.#deps.events.declare(event)
+        const context = await createPluginContext(name, plugin.version, this.#deps)
+        const lifecycle = (await plugin.register(context, plugin.options)) ?? {}
+        this.#loaded.push({ name, lifecycle })
+      } catch (err) {
+        throw new PluginError(name, `plugin "${name}" failed to register: ${reason(err)}`, { cause: err })
+      }
+    }
+  }
+
+  /** Starts plugins in order; if one fails, those already started are stopped again. */
+  async start(): Promise<void> {
+    for (const plugin of this.#loaded) {
+      try {
+        await plugin.lifecycle.start?.()
+      } catch (err) {
+        await this.stop()
+        throw new PluginError(plugin.name, `plugin "${plugin.name}" failed to start: ${reason(err)}`, { cause: err })
+      }
+      this.#started.push(plugin)
+    }
+  }
+
+  /** Stops started plugins in reverse order; one that fails to stop is logged and the others still stop. */
+  async stop(): Promise<void> {
+    while (this.#started.length > 0) {
+      const plugin = this.#started.pop()!
+      try {
+        await plugin.lifecycle.stop?.()
+      } catch (err) {
+        this.#deps.logger.error({ err, plugin: plugin.name }, 'plugin failed to stop')
+      }
+    }
+  }
+}

@@ -1,0 +1,10 @@
+/** Every text the probe lifecycle sends or hands back to the channel that received a reply. */
+export const probeTexts = {
+  ask: (firstName: string) => `Are you OK ${firstName}? Reply Y or N.`,
+  followUp: (firstName: string) => `${firstName}, we have not heard back from you. Are you OK? Reply Y or N.`,
+  notUnderstood: () => 'Reply Y if you are OK or N if you need help.',
+  good: (firstName: string) => `Thanks ${firstName}, glad you are OK.`,
+  // The seed answers a "no" at once, before any contact has actually been reached.
+  bad: () => 'We are contacting your emergency contacts now. Help is on the way.',
+  noPendingProbe: () => 'There is no check-in waiting for your answer right now.'
+} as const

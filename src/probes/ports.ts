@@ -1,0 +1,30 @@
+import type { Knex } from 'knex'
+import type { EventName, KronusEvents } from '../events/types.js'
+import type { EnqueueOptions, JobDefinitionOptions, JobHandler, JobName, KronusJobs } from '../queue/types.js'
+
+/*
+ * The parts of the queue, event log and messaging that the probe lifecycle uses. Each
+ * write takes the caller's transaction, so a status change, its events, its texts and
+ * its next timer commit together or not at all.
+ */
+
+export interface ProbeJobQueue {
+  define<N extends JobName>(name: N, handler: JobHandler<KronusJobs[N]>, options?: JobDefinitionOptions): void
+  enqueue<N extends JobName>(name: N, payload: KronusJobs[N], options?: EnqueueOptions, trx?: Knex.Transaction): Promise<unknown>
+}
+
+export interface ProbeEventLog {
+  record<N extends EventName>(trx: Knex.Transaction, type: N, payload: KronusEvents[N]): Promise<unknown>
+}
+
+export interface OutgoingText {
+  to: string
+  text: string
+  userId?: number | null
+  /** Sending the same key twice sends one text. */
+  key?: string
+}
+
+export interface ProbeMessenger {
+  send(message: OutgoingText, trx?: Knex.Transaction): Promise<unknown>
+}

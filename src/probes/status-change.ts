@@ -1,0 +1,66 @@
+import type { Knex } from 'knex'
+import type { Clock } from '../clock.js'
+import { PROBE_STATUS_ID, type ProbeStatusName } from '../domain/constants.js'
+import { alivenessAfter, currentAliveness } from './aliveness.js'
+import type { ProbeEventLog } from './ports.js'
+
+export type FinalStatus = Exclude<ProbeStatusName, 'pending'>
+
+export interface StatusChange {
+  probeId: number
+  userId: number
+  to: FinalStatus
+  /** Why, in words; kept on the flip row and in the event. */
+  reason: string
+  /** Other columns written by the same conditional update (e.g. last_response). */
+  fields?: Record<string, unknown>
+  /** Runs after the change won and before its events are recorded, in the same transaction. */
+  beforeEvents?: () => Promise<void>
+}
+
+/** Reasons are stored in a 255-character column. */
+function clip(reason: string): string {
+  return reason.length <= 255 ? reason : `${reason.slice(0, 254)}…`
+}
+
+/**
+ * The only way a probe leaves `pending`. The update is conditional on the probe still
+ * being pending, so of two racing changes (a "Y" and an "N", a reply and the expiry
+ * timer) exactly one changes a row; the other returns false and writes nothing. The
+ * winner writes its flip row and events in the caller's transaction, so a change is
+ * never visible without them.
+ */
+export async function changeProbeStatus(
+  deps: { clock: Clock; events: ProbeEventLog },
+  trx: Knex.Transaction,
+  change: StatusChange
+): Promise<boolean> {
+  const now = deps.clock.now()
+  const reason = clip(change.reason)
+  const changed = await trx('probes')
+    .where({ id: change.probeId, probe_status_id: PROBE_STATUS_ID.pending })
+    .update({ ...change.fields, probe_status_id: PROBE_STATUS_ID[change.to], pending_user_id: null, updated_at: now })
+  if (changed !== 1) return false
+
+  const before = await currentAliveness(trx, change.userId)
+  await trx('probe_status_changes').insert({
+    probe_id: change.probeId,
+    user_id: change.userId,
+    from_status: 'pending',
+    to_status: change.to,
+    reason,
+    created_at: now
+  })
+  await change.beforeEvents?.()
+  const { userId, probeId, to } = change
+  await deps.events.record(trx, 'probe.status_changed', { userId, probeId, from: 'pending', to, reason })
+  // Recorded at every outcome, even when the state stays the same (good after good, or a
+  // cancel), so a subscriber also sees each confirmation of the current state.
+  await deps.events.record(trx, 'user.aliveness_changed', { userId, from: before, to: alivenessAfter(to, before), probeId })
+  if (to === 'bad' || to === 'unavailable') {
+    // Alerting the emergency contacts, and turning this user's probes off as the first
+    // Kronus did, belong to the emergency-contact plugin, which subscribes to this event.
+    await deps.events.record(trx, 'emergency.triggered', { userId, probeId, status: to })
+  }
+  return true
+}

@@ -1,0 +1,92 @@
+import type { Knex } from 'knex'
+import type { JobRow } from './types.js'
+
+/*
+ * The only place where a worker takes a job. Each claim is one conditional UPDATE, so
+ * of several workers that saw the same candidate exactly one wins, whatever the
+ * database; no transaction stays open while a handler runs. PostgreSQL with several
+ * processes will replace the candidate read with `FOR UPDATE SKIP LOCKED` here.
+ */
+
+export interface ClaimRequest {
+  now: number
+  /** Written to locked_by; the worker's finishing writes are conditional on it. */
+  workerId: string
+  /** Job names this worker can run, each with its lock time in ms. */
+  lockMsByName: ReadonlyMap<string, number>
+  /** At most this many jobs are claimed. */
+  limit: number
+}
+
+const LIVE = ['scheduled', 'enqueued', 'in-progress']
+
+/**
+ * Due (scheduled or enqueued, run_at reached) or abandoned (in-progress, lock expired,
+ * attempts left), and first in its lane: no live job with a smaller id shares the lane.
+ */
+function claimable(knex: Knex, now: number) {
+  return (q: Knex.QueryBuilder) =>
+    q
+      .where((state) =>
+        state
+          .where((due) => due.whereIn('status', ['enqueued', 'scheduled']).where('run_at', '<=', now))
+          .orWhere((abandoned) =>
+            abandoned
+              .where('status', 'in-progress')
+              .where('lock_expires_at', '<=', now)
+              .where('attempts', '<', knex.ref('max_attempts'))
+          )
+      )
+      .where((lane) =>
+        lane.whereNull('lane').orWhereNotExists((earlier) =>
+          earlier
+            .select(knex.raw('1'))
+            .from('jobs as earlier')
+            .where('earlier.lane', knex.ref('jobs.lane'))
+            .where('earlier.id', '<', knex.ref('jobs.id'))
+            .whereIn('earlier.status', LIVE)
+        )
+      )
+}
+
+/** Claims up to `limit` claimable jobs, oldest run_at first; returns them as they now are. */
+export async function claimDueJobs(knex: Knex, request: ClaimRequest): Promise<JobRow[]> {
+  const { now, workerId, lockMsByName, limit } = request
+  if (limit <= 0 || lockMsByName.size === 0) return []
+  const candidates: JobRow[] = await knex('jobs')
+    .select('*')
+    .whereIn('name', [...lockMsByName.keys()])
+    .where(claimable(knex, now))
+    .orderBy([{ column: 'run_at' }, { column: 'id' }])
+    .limit(limit)
+
+  const claimed: JobRow[] = []
+  for (const candidate of candidates) {
+    const lockMs = lockMsByName.get(candidate.name)!
+    const change = {
+      status: 'in-progress' as const,
+      attempts: Number(candidate.attempts) + 1,
+      locked_at: now,
+      locked_by: workerId,
+      lock_expires_at: now + lockMs,
+      updated_at: now
+    }
+    // `attempts` pins the row to the state we read: a rival's claim changes it.
+    const updated = await knex('jobs')
+      .where({ id: candidate.id, attempts: candidate.attempts })
+      .where(claimable(knex, now))
+      .update(change)
+    if (updated === 1) claimed.push(normalise({ ...candidate, ...change }))
+  }
+  return claimed
+}
+
+/** Drivers may hand bigint columns back as strings; the queue works with numbers. */
+export function normalise(row: JobRow): JobRow {
+  const numeric = ['id', 'user_id', 'run_at', 'attempts', 'max_attempts', 'locked_at', 'lock_expires_at', 'finished_at', 'created_at', 'updated_at'] as const
+  const out = { ...row } as Record<string, unknown>
+  for (const column of numeric) {
+    if (out[column] !== null && out[column] !== undefined) out[column] = Number(out[column])
+  }
+  return out as unknown as JobRow
+}

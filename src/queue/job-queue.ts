@@ -1,0 +1,324 @@
+import { hostname } from 'node:os'
+import { randomBytes } from 'node:crypto'
+import type { Knex } from 'knex'
+import type { Logger } from 'pino'
+import type { Clock } from '../clock.js'
+import { Ticker } from '../scheduling/ticker.js'
+import { buryAbandonedJobs } from './abandoned.js'
+import { retryDelayMs } from './backoff.js'
+import { claimDueJobs } from './claim.js'
+import { WorkerStoppingError } from './errors.js'
+import { pruneSuccessfulJobs } from './prune.js'
+import { runWithTimeout } from './run-with-timeout.js'
+import {
+  PermanentJobError,
+  type EnqueueOptions,
+  type JobDefinitionOptions,
+  type JobHandler,
+  type JobName,
+  type JobRow,
+  type JobRun,
+  type KronusJobs
+} from './types.js'
+
+export const DEFAULT_MAX_ATTEMPTS = 4
+export const DEFAULT_TIMEOUT_MS = 60_000
+/** Lock time beyond the timeout, so a live worker's claim never lapses while it still runs the job. */
+const LOCK_MARGIN_MS = 30_000
+/** With the poll interval on top, an orphaned job is claimed again within 5 minutes. */
+export const MAX_LOCK_MS = 4 * 60_000
+const MAX_ERROR_LENGTH = 2000
+const PRUNE_EVERY_MS = 10 * 60_000
+
+export interface JobQueueOptions {
+  knex: Knex
+  clock: Clock
+  logger: Logger
+  /** Names this worker in locked_by; unique per process by default. */
+  workerId?: string
+  /** Jobs run at the same time by this worker. Default 4. */
+  concurrency?: number
+  /** How often the started worker looks for due jobs. Default 1000 ms. */
+  pollIntervalMs?: number
+  /** Successful jobs older than this are deleted. Default 7 days. */
+  pruneSuccessfulAfterMs?: number
+  /** How long stop() waits for running jobs before putting them back in the queue. Default 10 s. */
+  shutdownTimeoutMs?: number
+  /** Told about every job that ends `dead` (retries exhausted, permanent error, or worker lost on its last try). */
+  onDead?: (job: JobRow) => void | Promise<void>
+}
+
+interface Definition {
+  handler: JobHandler<unknown>
+  maxAttempts: number
+  timeoutMs: number
+  lockMs: number
+}
+
+interface RunningJob {
+  job: JobRow
+  controller: AbortController
+  done: Promise<void>
+}
+
+type Outcome = { ok: true } | { ok: false; error: unknown }
+
+function describe(error: unknown): string {
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error)
+  return text.length > MAX_ERROR_LENGTH ? `${text.slice(0, MAX_ERROR_LENGTH - 1)}…` : text
+}
+
+function positiveInteger(value: number, what: string): number {
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${what} must be a positive integer, got ${value}`)
+  return value
+}
+
+function delay(ms: number): { promise: Promise<void>; cancel(): void } {
+  let timer: NodeJS.Timeout | undefined
+  const promise = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms)
+  })
+  return { promise, cancel: () => clearTimeout(timer) }
+}
+
+/**
+ * A durable job queue in the `jobs` table. Every job lives in the database from
+ * enqueue to its end, so a restart or crash loses nothing: a job whose worker vanished
+ * is claimed again when its lock expires. Handlers run at least once; the unique key
+ * and conditional writes keep duplicates out.
+ */
+export class JobQueue {
+  readonly workerId: string
+  readonly concurrency: number
+  readonly #knex: Knex
+  readonly #clock: Clock
+  readonly #logger: Logger
+  readonly #options: JobQueueOptions
+  readonly #definitions = new Map<string, Definition>()
+  readonly #running = new Map<number, RunningJob>()
+  readonly #ticker: Ticker
+  #stopping = false
+  #claiming: Promise<unknown> = Promise.resolve()
+  #lastPruneAt: number | undefined
+
+  constructor(options: JobQueueOptions) {
+    this.#knex = options.knex
+    this.#clock = options.clock
+    this.#logger = options.logger.child({ component: 'job-queue' })
+    this.#options = options
+    this.workerId = options.workerId ?? `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`
+    this.concurrency = positiveInteger(options.concurrency ?? 4, 'concurrency')
+    this.#ticker = new Ticker('job-queue', options.pollIntervalMs ?? 1000, () => this.#poll(), this.#logger)
+  }
+
+  /** Registers the handler of a job type. Defining a name twice is a programming error. */
+  define<N extends JobName>(name: N, handler: JobHandler<KronusJobs[N]>, options: JobDefinitionOptions = {}): void {
+    if (this.#definitions.has(name)) throw new Error(`job "${name}" is already defined`)
+    const maxAttempts = positiveInteger(options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS, `maxAttempts of "${name}"`)
+    const timeoutMs = positiveInteger(options.timeoutMs ?? DEFAULT_TIMEOUT_MS, `timeoutMs of "${name}"`)
+    const lockMs = positiveInteger(options.lockMs ?? Math.min(timeoutMs + LOCK_MARGIN_MS, MAX_LOCK_MS), `lockMs of "${name}"`)
+    if (lockMs <= timeoutMs) throw new Error(`lockMs of "${name}" (${lockMs}) must exceed its timeoutMs (${timeoutMs})`)
+    if (lockMs > MAX_LOCK_MS) throw new Error(`lockMs of "${name}" must be at most ${MAX_LOCK_MS} ms so a lost job is retried within 5 minutes`)
+    this.#definitions.set(name, { handler: handler as JobHandler<unknown>, maxAttempts, timeoutMs, lockMs })
+  }
+
+  isDefined(name: string): boolean {
+    return this.#definitions.has(name)
+  }
+
+  /**
+   * Stores a job to run at `runAt` (now by default). Returns null, and changes nothing,
+   * when a job with the same key is still live. Pass `trx` to enqueue atomically with
+   * other writes.
+   */
+  async enqueue<N extends JobName>(name: N, payload: KronusJobs[N], options: EnqueueOptions = {}, trx?: Knex.Transaction): Promise<{ id: number } | null> {
+    const now = this.#clock.now()
+    const runAt = options.runAt ?? now
+    const maxAttempts = positiveInteger(options.maxAttempts ?? this.#definitions.get(name)?.maxAttempts ?? DEFAULT_MAX_ATTEMPTS, 'maxAttempts')
+    const row = {
+      name,
+      payload: JSON.stringify(payload ?? null),
+      status: runAt > now ? 'scheduled' : 'enqueued',
+      live_key: options.key ?? null,
+      job_key: options.key ?? null,
+      user_id: options.userId ?? null,
+      lane: options.lane ?? null,
+      run_at: runAt,
+      attempts: 0,
+      max_attempts: maxAttempts,
+      created_at: now,
+      updated_at: now
+    }
+    // ON CONFLICT DO NOTHING: unlike a caught unique violation it leaves a PostgreSQL transaction usable.
+    const inserted: Array<{ id: number | string } | number | string> = await (trx ?? this.#knex)('jobs')
+      .insert(row)
+      .onConflict('live_key')
+      .ignore()
+      .returning('id')
+    const first = inserted[0]
+    if (first === undefined) return null
+    return { id: Number(typeof first === 'object' ? first.id : first) }
+  }
+
+  /** Removes a job that is still waiting (scheduled or enqueued) by its key; true if one was removed. */
+  async cancel(key: string, trx?: Knex.Transaction): Promise<boolean> {
+    const deleted = await (trx ?? this.#knex)('jobs').where({ live_key: key }).whereIn('status', ['scheduled', 'enqueued']).delete()
+    return deleted > 0
+  }
+
+  /** One worker pass: claims what is due (up to the free concurrency), runs it, and returns how many ran. */
+  async runDue(): Promise<number> {
+    const started = await this.#claimAndStart()
+    await Promise.all(started)
+    return started.length
+  }
+
+  /** Runs passes until nothing is due at the clock's current time (tests drive time with a FakeClock). */
+  async drain(maxPasses = 1000): Promise<void> {
+    for (let pass = 0; pass < maxPasses; pass++) {
+      if ((await this.runDue()) === 0) return
+    }
+    throw new Error(`jobs were still due after ${maxPasses} passes`)
+  }
+
+  /** Deletes successful jobs older than the configured age; returns how many. */
+  async prune(): Promise<number> {
+    const age = this.#options.pruneSuccessfulAfterMs ?? 7 * 24 * 3600_000
+    const now = this.#clock.now()
+    this.#lastPruneAt = now
+    const deleted = await pruneSuccessfulJobs(this.#knex, now - age)
+    if (deleted > 0) this.#logger.info({ deleted }, 'pruned successful jobs')
+    return deleted
+  }
+
+  /** Starts polling for due jobs; runs start in the background, up to `concurrency` at a time. */
+  start(): void {
+    this.#stopping = false
+    this.#ticker.start()
+  }
+
+  /**
+   * Stops taking jobs, waits up to `timeoutMs` for running ones, then aborts the rest and
+   * puts them back in the queue, so nothing stays claimed by a worker that is gone.
+   */
+  async stop(timeoutMs = this.#options.shutdownTimeoutMs ?? 10_000): Promise<void> {
+    this.#stopping = true
+    await this.#ticker.stop()
+    await this.#claiming.catch(() => undefined)
+    const waited = delay(timeoutMs)
+    await Promise.race([Promise.allSettled([...this.#running.values()].map((r) => r.done)), waited.promise])
+    waited.cancel()
+    const left = [...this.#running.values()]
+    if (left.length === 0) return
+    this.#logger.warn({ jobs: left.map((r) => ({ id: r.job.id, name: r.job.name })) }, 'stopping: putting unfinished jobs back in the queue')
+    for (const r of left) r.controller.abort(new WorkerStoppingError())
+    // The releases are single writes; bounded all the same, since a lock that lapses also frees the job.
+    const releasing = delay(timeoutMs)
+    await Promise.race([Promise.allSettled(left.map((r) => r.done)), releasing.promise])
+    releasing.cancel()
+  }
+
+  async #poll(): Promise<void> {
+    await this.#claimAndStart()
+    const now = this.#clock.now()
+    if (this.#lastPruneAt === undefined || now - this.#lastPruneAt >= PRUNE_EVERY_MS) await this.prune()
+  }
+
+  /** Claims are serialised within this worker so concurrent passes never exceed `concurrency`. */
+  #claimAndStart(): Promise<Array<Promise<void>>> {
+    const next = this.#claiming.catch(() => undefined).then(() => this.#claimOnce())
+    this.#claiming = next
+    return next
+  }
+
+  async #claimOnce(): Promise<Array<Promise<void>>> {
+    if (this.#stopping) return []
+    const now = this.#clock.now()
+    await this.#promoteDueScheduled(now)
+    for (const job of await buryAbandonedJobs(this.#knex, now)) {
+      this.#logger.error({ jobId: job.id, name: job.name, error: job.last_error }, 'job is dead')
+      await this.#notifyDead(job)
+    }
+    const free = this.concurrency - this.#running.size
+    if (free <= 0) return []
+    const lockMsByName = new Map([...this.#definitions].map(([name, d]) => [name, d.lockMs]))
+    const jobs = await claimDueJobs(this.#knex, { now, workerId: this.workerId, lockMsByName, limit: free })
+    return jobs.map((job) => this.#start(job))
+  }
+
+  /** A scheduled job whose time has come is shown as enqueued, whichever worker will run it. */
+  async #promoteDueScheduled(now: number): Promise<void> {
+    await this.#knex('jobs').where('status', 'scheduled').where('run_at', '<=', now).update({ status: 'enqueued', updated_at: now })
+  }
+
+  #start(job: JobRow): Promise<void> {
+    const controller = new AbortController()
+    const done = this.#execute(job, controller).finally(() => this.#running.delete(job.id))
+    this.#running.set(job.id, { job, controller, done })
+    return done
+  }
+
+  async #execute(job: JobRow, controller: AbortController): Promise<void> {
+    const definition = this.#definitions.get(job.name)!
+    const run: JobRun = {
+      id: job.id,
+      name: job.name,
+      attempt: job.attempts,
+      maxAttempts: job.max_attempts,
+      runAt: job.run_at,
+      signal: controller.signal
+    }
+    let outcome: Outcome
+    try {
+      const payload: unknown = JSON.parse(job.payload)
+      await runWithTimeout(() => definition.handler(payload, run), definition.timeoutMs, controller)
+      outcome = { ok: true }
+    } catch (error) {
+      outcome = { ok: false, error }
+    }
+    try {
+      await this.#record(job, outcome)
+    } catch (err) {
+      // The lock will lapse and the job will be claimed again; nothing is lost.
+      this.#logger.error({ err, jobId: job.id, name: job.name }, 'could not record the end of a job run')
+    }
+  }
+
+  async #record(job: JobRow, outcome: Outcome): Promise<void> {
+    const now = this.#clock.now()
+    const unlock = { locked_at: null, locked_by: null, lock_expires_at: null, updated_at: now }
+    // Only the worker holding this attempt may finish it; a lapsed claim taken over by another worker is left alone.
+    const mine = () => this.#knex('jobs').where({ id: job.id, status: 'in-progress', locked_by: this.workerId, attempts: job.attempts })
+
+    if (outcome.ok) {
+      await mine().update({ ...unlock, status: 'successful', live_key: null, finished_at: now })
+      return
+    }
+    const { error } = outcome
+    if (error instanceof WorkerStoppingError) {
+      // Not the job's fault: the attempt is given back.
+      await mine().update({ ...unlock, status: 'enqueued', attempts: job.attempts - 1 })
+      return
+    }
+    const lastError = describe(error)
+    if (error instanceof PermanentJobError || job.attempts >= job.max_attempts) {
+      const change = { ...unlock, status: 'dead' as const, live_key: null, last_error: lastError, finished_at: now }
+      if ((await mine().update(change)) === 1) {
+        this.#logger.error({ jobId: job.id, name: job.name, attempts: job.attempts, error: lastError }, 'job is dead')
+        await this.#notifyDead({ ...job, ...change })
+      }
+      return
+    }
+    const runAt = now + retryDelayMs(job.attempts)
+    this.#logger.warn({ jobId: job.id, name: job.name, attempt: job.attempts, retryAt: new Date(runAt).toISOString(), error: lastError }, 'job failed; will retry')
+    await mine().update({ ...unlock, status: 'scheduled', run_at: runAt, last_error: lastError })
+  }
+
+  async #notifyDead(job: JobRow): Promise<void> {
+    try {
+      await this.#options.onDead?.(job)
+    } catch (err) {
+      this.#logger.error({ err, jobId: job.id }, 'onDead callback failed')
+    }
+  }
+}

@@ -1,0 +1,22 @@
+import { JobTimeoutError } from './errors.js'
+
+/**
+ * Runs `fn` until it settles, `timeoutMs` passes, or `controller` is aborted from outside,
+ * whichever comes first. A handler that ignores its signal and never settles is left
+ * behind: the race settles anyway, so the worker loop never waits on it.
+ */
+export function runWithTimeout<T>(fn: (signal: AbortSignal) => Promise<T>, timeoutMs: number, controller: AbortController): Promise<T> {
+  const { signal } = controller
+  let onAbort: (() => void) | undefined
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason)
+    if (signal.aborted) onAbort()
+    else signal.addEventListener('abort', onAbort, { once: true })
+  })
+  const timer = setTimeout(() => controller.abort(new JobTimeoutError(timeoutMs)), timeoutMs)
+  const work = Promise.resolve().then(() => fn(signal))
+  return Promise.race([work, aborted]).finally(() => {
+    clearTimeout(timer)
+    if (onAbort) signal.removeEventListener('abort', onAbort)
+  })
+}

@@ -1,0 +1,134 @@
+import t from 'tap'
+import { FakeTwilioApi, TWILIO_FAILURES } from './twilio-api.js'
+
+const ACCOUNT_SID = 'AC' + '1'.repeat(32)
+const AUTH_TOKEN = 'fake-auth-token'
+const SERVICE_SID = 'MG' + 'a'.repeat(32)
+const MESSAGES_URL_PATH = `/2010-04-01/Accounts/${ACCOUNT_SID}/Messages.json`
+
+interface Teardown {
+  teardown(fn: () => unknown): void
+}
+
+async function startFake(t: Teardown) {
+  const fake = await FakeTwilioApi.start({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, now: () => Date.UTC(2026, 0, 5, 12) })
+  t.teardown(() => fake.close())
+  return fake
+}
+
+interface TwilioJson {
+  code?: number
+  status?: number | string
+  from?: string | null
+  [field: string]: unknown
+}
+
+async function json(res: Response): Promise<TwilioJson> {
+  return (await res.json()) as TwilioJson
+}
+
+function post(fake: FakeTwilioApi, fields: Record<string, string>, auth: string | null = `${ACCOUNT_SID}:${AUTH_TOKEN}`, path = MESSAGES_URL_PATH) {
+  const headers: Record<string, string> = { 'Content-Type': 'application/x-www-form-urlencoded' }
+  if (auth !== null) headers.Authorization = 'Basic ' + Buffer.from(auth).toString('base64')
+  return fetch(fake.baseUrl + path, { method: 'POST', headers, body: new URLSearchParams(fields).toString() })
+}
+
+const VALID = { To: '+15551234567', Body: 'are you OK? (Y/N)', MessagingServiceSid: SERVICE_SID }
+
+t.test('listens on loopback only', async (t) => {
+  const fake = await startFake(t)
+  t.match(fake.baseUrl, /^http:\/\/127\.0\.0\.1:\d+$/)
+})
+
+t.test('the real twilio SDK gets a realistic 201 message resource', async (t) => {
+  const fake = await startFake(t)
+  const { client, http } = fake.client()
+  const message = await client.messages.create({ to: '+15551234567', body: 'hello', messagingServiceSid: SERVICE_SID })
+  t.match(message.sid, /^SM[0-9a-f]{32}$/)
+  t.equal(message.status, 'accepted')
+  t.equal(message.to, '+15551234567')
+  t.equal(message.body, 'hello')
+  t.equal(message.accountSid, ACCOUNT_SID)
+  t.equal(message.messagingServiceSid, SERVICE_SID)
+  t.equal(message.direction, 'outbound-api')
+  t.equal(message.dateCreated.toISOString(), '2026-01-05T12:00:00.000Z')
+  t.same(http.intendedUris, [`https://api.twilio.com${MESSAGES_URL_PATH}`], 'the SDK built the production URL itself')
+  t.equal(fake.requests.length, 1)
+  t.same(fake.requests[0]!.basicAuth, { username: ACCOUNT_SID, password: AUTH_TOKEN })
+  t.match(fake.requests[0]!.userAgent, /^twilio-node\//)
+  t.equal(fake.messages[0]!.sid, message.sid)
+})
+
+t.test('wrong or missing basic auth is 401 with code 20003', async (t) => {
+  const fake = await startFake(t)
+  for (const auth of [null, `${ACCOUNT_SID}:wrong-token`, `AC${'2'.repeat(32)}:${AUTH_TOKEN}`]) {
+    const res = await post(fake, VALID, auth)
+    t.equal(res.status, 401, `auth ${auth}`)
+    t.same(await json(res), { code: 20003, message: 'Authenticate', more_info: 'https://www.twilio.com/docs/errors/20003', status: 401 })
+  }
+  t.equal(fake.messages.length, 0)
+  t.same(fake.requests.map((r) => r.status), [401, 401, 401], 'every request is recorded')
+})
+
+t.test('another account in the path is 404', async (t) => {
+  const fake = await startFake(t)
+  const res = await post(fake, VALID, undefined, `/2010-04-01/Accounts/AC${'2'.repeat(32)}/Messages.json`)
+  t.equal(res.status, 404)
+  t.equal((await json(res)).code, 20404)
+})
+
+t.test('required form fields are checked like Twilio does', async (t) => {
+  const fake = await startFake(t)
+  const cases: Array<[string, Record<string, string>, number]> = [
+    ['no To', { Body: 'x', MessagingServiceSid: SERVICE_SID }, 21604],
+    ['no Body nor MediaUrl', { To: '+15551234567', MessagingServiceSid: SERVICE_SID }, 21602],
+    ['no From nor MessagingServiceSid', { To: '+15551234567', Body: 'x' }, 21603],
+    ['To not a phone number', { ...VALID, To: 'not-a-number' }, 21211],
+    ['ValidityPeriod above 36000', { ...VALID, ValidityPeriod: '36001' }, 21624],
+    ['ValidityPeriod zero', { ...VALID, ValidityPeriod: '0' }, 21624],
+    ['Body over 1600 characters', { ...VALID, Body: 'x'.repeat(1601) }, 21617]
+  ]
+  for (const [name, fields, code] of cases) {
+    const res = await post(fake, fields)
+    t.equal(res.status, 400, name)
+    const body = await json(res)
+    t.same(Object.keys(body).sort(), ['code', 'message', 'more_info', 'status'], `${name}: Twilio's error shape`)
+    t.match(body, { code, message: /\w/, more_info: `https://www.twilio.com/docs/errors/${code}`, status: 400 }, name)
+  }
+  t.equal(fake.messages.length, 0)
+})
+
+t.test('MediaUrl instead of Body, and From instead of a service, are accepted', async (t) => {
+  const fake = await startFake(t)
+  const media = await post(fake, { To: '+15551234567', MediaUrl: 'https://x.example/a.png', MessagingServiceSid: SERVICE_SID })
+  t.equal(media.status, 201)
+  const fromNumber = await post(fake, { To: '+15551234567', Body: 'x', From: '+15557654321', ValidityPeriod: '36000' })
+  t.equal(fromNumber.status, 201)
+  const resource = await json(fromNumber)
+  t.equal(resource.status, 'queued')
+  t.equal(resource.from, '+15557654321')
+})
+
+t.test('failNext fails exactly the next N requests with Twilio error replies', async (t) => {
+  const fake = await startFake(t)
+  fake.failNext(2, TWILIO_FAILURES.invalidNumber)
+  fake.failNext(1, TWILIO_FAILURES.rateLimited)
+  fake.failNext(1, TWILIO_FAILURES.serverError)
+  const statuses: number[] = []
+  const codes: number[] = []
+  for (let i = 0; i < 5; i++) {
+    const res = await post(fake, VALID)
+    statuses.push(res.status)
+    codes.push((await json(res)).code ?? 0)
+  }
+  t.same(statuses, [400, 400, 429, 500, 201])
+  t.same(codes.slice(0, 4), [21211, 21211, 20429, 20500])
+  t.equal(fake.messages.length, 1)
+})
+
+t.test('an injected failure still requires valid credentials first', async (t) => {
+  const fake = await startFake(t)
+  fake.failNext(1, TWILIO_FAILURES.serverError)
+  t.equal((await post(fake, VALID, `${ACCOUNT_SID}:nope`)).status, 401)
+  t.equal((await post(fake, VALID)).status, 500, 'the failure was not consumed by the unauthenticated request')
+})
