@@ -1,4 +1,4 @@
-import { CommanderError } from 'commander'
+import { CommanderError, type Command } from 'commander'
 import { ConfigError } from '../config/resolve.js'
 import { buildProgram } from './program.js'
 
@@ -8,14 +8,31 @@ export const EXIT_USAGE = 2
 
 const SUCCESSFUL_COMMANDER_EXITS = new Set(['commander.helpDisplayed', 'commander.help', 'commander.version'])
 
+function isCommandName(program: Command, name: string): boolean {
+  return name === 'help' || program.commands.some((c) => c.name() === name || c.aliases().includes(name))
+}
+
+function describeError(err: unknown, env: NodeJS.ProcessEnv): string {
+  if (err instanceof ConfigError) return err.message
+  if (err instanceof Error) return env.KRONUS_DEBUG ? (err.stack ?? err.message) : err.message
+  return String(err)
+}
+
 /**
  * Runs the `kronus` command line. Commander has already printed its own usage errors;
- * other errors are printed here, without a stack trace, for the user to act on.
+ * other errors are printed here, without a stack trace (KRONUS_DEBUG=1 shows it).
  */
 export async function main(argv: string[]): Promise<void> {
   const program = buildProgram()
-  if (argv.length <= 2) {
+  const [first, second] = argv.slice(2)
+  if (first === undefined) {
     program.outputHelp()
+    return
+  }
+  // Commander answers `help <unknown>` with the general usage and exit 0; that hides a typo.
+  if (first === 'help' && second !== undefined && !second.startsWith('-') && !isCommandName(program, second)) {
+    process.stderr.write(`error: unknown command '${second}'\n(run "kronus help" for usage)\n`)
+    process.exitCode = EXIT_USAGE
     return
   }
   try {
@@ -25,7 +42,7 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = SUCCESSFUL_COMMANDER_EXITS.has(err.code) ? 0 : EXIT_USAGE
       return
     }
-    process.stderr.write(err instanceof ConfigError ? `kronus: ${err.message}\n` : `kronus: ${(err as Error).message ?? err}\n`)
+    process.stderr.write(`kronus: ${describeError(err, process.env)}\n`)
     process.exit(EXIT_FAILURE)
   }
 }

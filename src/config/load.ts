@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import { extname, isAbsolute, join, resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { tsImport } from 'tsx/esm/api'
 import { applyDevMode } from './dev.js'
 import { applyPortEnv, applySecretEnv } from './env.js'
@@ -31,15 +32,27 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
+// Node's complaints about a module in a CommonJS folder, not about the file's own content.
+const MODULE_FORMAT_ERRORS = new Set(['ERR_REQUIRE_CYCLE_MODULE', 'ERR_REQUIRE_ESM', 'ERR_REQUIRE_ASYNC_MODULE'])
+
 /**
- * Imports a .ts/.mts/.js/.mjs configuration through tsx, which compiles TypeScript and also
- * loads a file outside any `"type": "module"` package (e.g. /etc/kronus/kronus.config.ts).
- * There the file is compiled to CommonJS and its default export arrives one level deeper.
+ * Imports a .ts/.mts/.js/.mjs configuration. A plain import comes first: modules the file
+ * shares with Kronus (the plugin API, error classes) are then the very same instances, so
+ * `instanceof` and module state work across them. A file in a folder without
+ * `"type": "module"` (e.g. /etc/kronus/kronus.config.ts) may not load that way; tsx then
+ * loads it on its own, compiled to CommonJS, its default export one level deeper.
  */
 async function importModuleConfig(file: string): Promise<KronusConfigInput> {
   let exported: unknown
   try {
-    const mod = (await tsImport(file, import.meta.url)) as { default?: unknown }
+    let mod: { default?: unknown }
+    try {
+      mod = await import(pathToFileURL(file).href)
+    } catch (err) {
+      // A SyntaxError from Node itself has no position; tsx's own compile error names the line.
+      if (!(err instanceof SyntaxError) && !MODULE_FORMAT_ERRORS.has((err as NodeJS.ErrnoException).code ?? '')) throw err
+      mod = (await tsImport(file, import.meta.url)) as { default?: unknown }
+    }
     exported = mod.default
     // No configuration key is called "default", so this can only be the CommonJS wrapper.
     if (isPlainObject(exported) && 'default' in exported) exported = exported.default

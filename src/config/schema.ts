@@ -59,7 +59,8 @@ export const configSchema = Joi.object({
   }).required(),
   google: Joi.object({
     storage: Joi.object({
-      bucket: Joi.string(),
+      bucket: Joi.string().when('enableSqliteBackupAndSync', { is: yamlBoolean.valid(true).required(), then: Joi.required() })
+        .messages({ 'any.required': '{{#label}} is required when google.storage.enableSqliteBackupAndSync is true' }),
       prefix: Joi.string().allow('').default('kronus'),
       sqliteBackupSchedule: cronString.default('*/15 * * * *'),
       enableSqliteBackupAndSync: yamlBoolean.default(false)

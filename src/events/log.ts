@@ -169,7 +169,7 @@ export class EventLog {
 
   /** Makes a plugin's event name known at run time (the REST route accepts only known names). */
   declare(type: string): void {
-    if (!EVENT_NAME_PATTERN.test(type)) throw new Error(`"${type}" is not a valid event name (lower-case words joined by dots, e.g. backup.completed)`)
+    if (!EVENT_NAME_PATTERN.test(type)) throw new Error(`"${type}" is not a valid event name (lower-case dotted words, e.g. backup.completed)`)
     this.#types.add(type)
   }
 

@@ -26,5 +26,5 @@ export const CORE_EVENT_NAMES = [
   'server.stopping'
 ] as const satisfies readonly EventName[]
 
-/** An event name: lower-case words joined by dots or underscores, e.g. `backup.completed`. */
-export const EVENT_NAME_PATTERN = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/
+/** An event name: lower-case dotted words, e.g. `backup.completed` or `my-plugin.report_sent`. */
+export const EVENT_NAME_PATTERN = /^[a-z][a-z0-9_-]*(\.[a-z][a-z0-9_-]*)+$/

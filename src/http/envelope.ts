@@ -1,13 +1,26 @@
 import Joi from 'joi'
 import type { Page } from '../db/paging.js'
 
+/**
+ * Models become the JSON they are sent as (hidden columns gone, RFC 3339 timestamps) before
+ * they leave the handler, so the response schemas check exactly what the client receives.
+ */
+function toWire<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(toWire) as T
+  if (value === null || typeof value !== 'object') return value
+  const toJSON = (value as { toJSON?: () => unknown }).toJSON
+  if (typeof toJSON === 'function') return toJSON.call(value) as T
+  if (Object.getPrototypeOf(value) !== Object.prototype) return value
+  return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, toWire(inner)])) as T
+}
+
 /** The first Kronus's response envelope: `{ success, data }`, plus `paging` on lists and `errors` on failure. */
 export function ok<T>(data: T): { success: true; data: T } {
-  return { success: true, data }
+  return { success: true, data: toWire(data) }
 }
 
 export function paged<T>(page: Page<T>): { success: true; data: T[]; paging: Page<T>['paging'] } {
-  return { success: true, data: page.results, paging: page.paging }
+  return { success: true, data: toWire(page.results), paging: page.paging }
 }
 
 export function failure(errors: string[]): { success: false; errors: string[] } {

@@ -40,6 +40,15 @@ function failAction(_request: Request, _h: ResponseToolkit, err?: Error): never 
   throw Boom.badRequest(messages.join('; '))
 }
 
+/**
+ * A response that does not match its documented schema is a Kronus bug: it is logged as
+ * an error, but the client still gets its answer rather than a 500.
+ */
+function logResponseMismatch(request: Request, h: ResponseToolkit, err?: Error): symbol {
+  request.logger.error({ err, method: request.method, route: request.route.path }, 'response does not match its documented schema')
+  return h.continue
+}
+
 export interface HttpServerOptions {
   config: KronusConfig
   services: Services
@@ -55,7 +64,7 @@ export async function createHttpServer({ config, services, clock, logger, versio
     router: { stripTrailingSlash: true },
     routes: {
       validate: { failAction, options: { abortEarly: false } },
-      response: { failAction: 'log' },
+      response: { failAction: logResponseMismatch },
       payload: { maxBytes: MAX_BODY_BYTES }
     }
   })
@@ -68,7 +77,8 @@ export async function createHttpServer({ config, services, clock, logger, versio
   server.ext('onRequest', (request, h) => {
     const type = String(request.headers['content-type'] ?? '')
     const isApi = request.path === '/login' || request.path.startsWith('/v1/')
-    if (isApi && (!type || type.startsWith('application/x-www-form-urlencoded') || type.startsWith('text/plain'))) {
+    const mayHaveBody = request.method !== 'get' && request.method !== 'head'
+    if (isApi && mayHaveBody && (!type || type.startsWith('application/x-www-form-urlencoded') || type.startsWith('text/plain'))) {
       request.headers['content-type'] = 'application/json'
     }
     return h.continue

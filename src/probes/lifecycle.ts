@@ -11,7 +11,7 @@ import { PROBE_JOBS } from './jobs.js'
 import { probeTexts } from './messages.js'
 import type { ProbeEventLog, ProbeJobQueue, ProbeMessenger } from './ports.js'
 import { parseReply } from './replies.js'
-import { changeProbeStatus, type FinalStatus } from './status-change.js'
+import { changeProbeStatus, type StatusChange } from './status-change.js'
 
 export interface ProbeLifecycleDeps {
   knex: Knex
@@ -121,7 +121,10 @@ export class ProbeLifecycle {
     })
   }
 
-  /** The scheduler's cron fire: skipped when probes were turned off, the user is gone, or a probe is still pending. */
+  /**
+   * The scheduler's cron fire: skipped when probes were turned off, the user is gone, or a
+   * probe is still pending (whose timer it then makes sure of).
+   */
   async fire({ userId, fireAt }: ProbeFirePayload): Promise<StartResult | null> {
     return inTransaction(this.deps.knex, undefined, async (trx) => {
       const settings = await ProbeSettings.query(trx).findOne({ user_id: userId })
@@ -134,7 +137,10 @@ export class ProbeLifecycle {
         { origin: 'scheduled', maxRetries: settings.max_retries, waitTimeInMinutes: settings.wait_time_in_minutes, startKey: `fire:${userId}:${fireAt}` },
         trx
       )
-      if (!result.started) this.deps.logger.info({ userId, fireAt, reason: result.reason }, 'scheduled probe skipped')
+      if (!result.started) {
+        this.deps.logger.info({ userId, fireAt, reason: result.reason }, 'scheduled probe skipped')
+        if (result.reason === 'already_pending') await this.rearmTimer(userId, trx)
+      }
       return result
     })
   }
@@ -240,8 +246,25 @@ export class ProbeLifecycle {
     return Probe.query(trx ?? this.deps.knex).findOne({ pending_user_id: userId })
   }
 
-  private changeStatus(trx: Knex.Transaction, change: Parameters<typeof changeProbeStatus>[2] & { to: FinalStatus }): Promise<boolean> {
+  private changeStatus(trx: Knex.Transaction, change: StatusChange): Promise<boolean> {
     return changeProbeStatus(this.deps, trx, change)
+  }
+
+  /**
+   * A probe whose timer job died (it failed on every attempt) would stay pending for
+   * good, and block every later fire. Enqueueing its current timer again is a no-op while
+   * that timer is live (same key), and restarts the escalation when it is not.
+   */
+  private async rearmTimer(userId: number, trx: Knex.Transaction): Promise<void> {
+    const probe = await this.pendingProbe(userId, trx)
+    if (!probe) return
+    const rearmed = await this.deps.queue.enqueue(
+      PROBE_JOBS.followUp,
+      { probeId: probe.id, retry: probe.retry_count },
+      { key: `probe.follow_up:${probe.id}:${probe.retry_count}`, userId },
+      trx
+    )
+    if (rearmed) this.deps.logger.warn({ userId, probeId: probe.id }, 'a pending probe had lost its timer; it was set again')
   }
 
   private async setTimer(probeId: number, userId: number, retry: number, waitTimeInMinutes: number, now: number, trx: Knex.Transaction): Promise<void> {

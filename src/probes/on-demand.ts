@@ -61,7 +61,9 @@ export class OnDemandProbes {
         )
         // Throwing also rolls back the allowance just taken.
         if (!result.started) throw new ConflictError('a probe is already pending; answer it first')
-        return { startsAt: now, probe: result.probe }
+        const probe = await Probe.query(trx).findById(result.probe.id).withGraphFetched('[status, emergency_probe]')
+        probe!.emergency_probe ??= null
+        return { startsAt: now, probe: probe! }
       }
 
       const startsAt = now + input.inMinutes * 60_000

@@ -17,7 +17,7 @@ export interface ProbeEventLog {
   record<N extends EventName>(trx: Knex.Transaction, type: N, payload: KronusEvents[N]): Promise<unknown>
 }
 
-export interface OutgoingText {
+export interface ProbeOutgoingText {
   to: string
   text: string
   userId?: number | null
@@ -26,5 +26,5 @@ export interface OutgoingText {
 }
 
 export interface ProbeMessenger {
-  send(message: OutgoingText, trx?: Knex.Transaction): Promise<unknown>
+  send(message: ProbeOutgoingText, trx?: Knex.Transaction): Promise<unknown>
 }

@@ -58,10 +58,12 @@ export async function claimDueJobs(knex: Knex, request: ClaimRequest): Promise<J
     .whereIn('name', [...lockMsByName.keys()])
     .where(claimable(knex, now))
     .orderBy([{ column: 'run_at' }, { column: 'id' }])
-    .limit(limit)
+    // Spare candidates, so a worker that loses the first few races still fills its slots.
+    .limit(limit * 3)
 
   const claimed: JobRow[] = []
   for (const candidate of candidates) {
+    if (claimed.length === limit) break
     const lockMs = lockMsByName.get(candidate.name)!
     const change = {
       status: 'in-progress' as const,

@@ -134,6 +134,7 @@ export class JobQueue {
   async enqueue<N extends JobName>(name: N, payload: KronusJobs[N], options: EnqueueOptions = {}, trx?: Knex.Transaction): Promise<{ id: number } | null> {
     const now = this.#clock.now()
     const runAt = options.runAt ?? now
+    if (!Number.isFinite(runAt)) throw new Error(`runAt of "${name}" must be epoch milliseconds, got ${runAt}`)
     const maxAttempts = positiveInteger(options.maxAttempts ?? this.#definitions.get(name)?.maxAttempts ?? DEFAULT_MAX_ATTEMPTS, 'maxAttempts')
     const row = {
       name,

@@ -105,7 +105,8 @@ export class ContactService {
 
   /** Active probes with nobody to alert would fail silently, so the last emergency contact stays while probes are on. */
   private async assertNotLastEmergencyContact(userId: number, trx: Knex.Transaction): Promise<void> {
-    const settings = await ProbeSettings.query(trx).findOne({ user_id: userId })
+    // The same row lock ProbeSettingsService.update takes: these checks and a switch-on run one at a time.
+    const settings = await ProbeSettings.query(trx).findOne({ user_id: userId }).forUpdate()
     if (!settings?.active) return
     const emergency = await this.emergencyContacts(userId, trx)
     if (emergency.length <= 1) {

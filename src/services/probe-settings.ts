@@ -61,7 +61,10 @@ export class ProbeSettingsService {
       throw new ValidationError('no updatable field given (active, cron_expression, max_retries, wait_time_in_minutes, time_zone)')
     }
     return inTransaction(this.ctx.knex, trx, async (trx) => {
-      const before = await this.get(userId, trx)
+      // Locks the row (on PostgreSQL; SQLite has one writer anyway) so turning probes on and
+      // removing the last emergency contact cannot pass their checks at the same time.
+      const before = await ProbeSettings.query(trx).findOne({ user_id: userId }).forUpdate()
+      if (!before) throw new NotFoundError(`user ${userId} not found`)
       const merged = { ...before, ...fields } as ProbeSettings
       if (merged.active && (await this.contacts.emergencyContacts(userId, trx)).length === 0) {
         throw new ForbiddenError('an emergency contact is required before probes can be turned on')

@@ -54,7 +54,8 @@ export class UserService {
         const user = await User.query(trx).insertAndFetch({
           first_name: input.first_name,
           last_name: input.last_name,
-          email: input.email,
+          // Stored lower-case so that uniqueness and login ignore case, whoever calls the service.
+          email: input.email.toLowerCase(),
           phone_number: input.phone_number,
           password_hash: passwordHash,
           role_id: roleId,
@@ -105,6 +106,7 @@ export class UserService {
     for (const key of ['first_name', 'last_name', 'email', 'phone_number'] as const) {
       if (patch[key] !== undefined) fields[key] = patch[key]
     }
+    if (fields.email !== undefined) fields.email = fields.email.toLowerCase()
     if (patch.password !== undefined) fields.password_hash = await hashPassword(patch.password)
     if (Object.keys(fields).length === 0) throw new ValidationError('no updatable field given (first_name, last_name, email, phone_number, password)')
     fields.updated_at = this.ctx.clock.now()

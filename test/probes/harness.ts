@@ -4,20 +4,11 @@ import { call, createAdmin, createContact, createUser, type TestUser } from '../
 import { PROBE_STATUS_ID, type ProbeStatusName } from '../../src/domain/constants.js'
 import type { EventLog } from '../../src/events/log.js'
 import type { Messaging } from '../../src/messaging/messaging.js'
-import type { MessagingChannel, OutgoingText } from '../../src/messaging/channel.js'
+import { RecordingChannel } from '../helpers/recording-channel.js'
 import type { ProbeLifecycle } from '../../src/probes/lifecycle.js'
 
 interface Tap {
   teardown(fn: () => unknown): void
-}
-
-class Recorder implements MessagingChannel {
-  name = 'recording'
-  sent: OutgoingText[] = []
-  async send(message: OutgoingText) {
-    this.sent.push(message)
-    return { messageId: `m${this.sent.length}` }
-  }
 }
 
 export interface ProbeHarness {
@@ -25,13 +16,13 @@ export interface ProbeHarness {
   probes: ProbeLifecycle
   events: EventLog
   messaging: Messaging
-  channel: Recorder
+  channel: RecordingChannel
 }
 
 /** A test Kronus whose texts are recorded instead of sent. */
 export async function buildProbeKronus(t: Tap, options: TestKronusOptions = {}): Promise<ProbeHarness> {
   const kronus = await buildKronus(t, options)
-  const channel = new Recorder()
+  const channel = new RecordingChannel()
   kronus.messaging.registerChannel(channel)
   return { kronus, probes: kronus.probes, events: kronus.events, messaging: kronus.messaging, channel }
 }

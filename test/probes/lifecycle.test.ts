@@ -1,4 +1,4 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { probeTexts } from '../../src/probes/messages.js'
 import { changeProbeStatus } from '../../src/probes/status-change.js'
 import { call } from '../helpers/http.js'
@@ -20,13 +20,12 @@ import type { TestUser } from '../helpers/http.js'
 
 const MINUTE = 60_000
 
-async function setUp(t: Tap, settings: { max_retries: number; wait_time_in_minutes: number }): Promise<{ h: ProbeHarness; user: TestUser; admin: TestUser }> {
+async function setUp(t: Test, settings: { max_retries: number; wait_time_in_minutes: number }): Promise<{ h: ProbeHarness; user: TestUser; admin: TestUser }> {
   const h = await buildProbeKronus(t)
   const { user, admin } = await probedUser(h)
   await turnProbesOn(h, user, settings)
   return { h, user, admin }
 }
-type Tap = Parameters<Parameters<typeof t.test>[1]>[0]
 
 t.test('a "yes" ends the probe good: one ask, a thank-you, flip rows and events, no alarm', async (t) => {
   const { h, user } = await setUp(t, { max_retries: 2, wait_time_in_minutes: 10 })
@@ -146,7 +145,8 @@ t.test('replies that are not understood are kept and hinted at, and never delay 
   await fireProbe(h, user.id)
   const [probe] = await probesOf(h.kronus.knex, user.id)
 
-  await advance(h, 15) // one follow-up sent at 10
+  await advance(h, 10) // the first follow-up
+  await advance(h, 5)
   const reply = await h.probes.handleReply({ userId: user.id, text: 'maybe later' })
   t.same(reply, { outcome: 'not_understood', probeId: probe!.id, answer: probeTexts.notUnderstood() })
   t.match(await probesOf(h.kronus.knex, user.id), [{ status: 'pending', retry_count: 1, last_response: 'maybe later' }])
@@ -182,6 +182,7 @@ t.test('a reply after the probe ended changes nothing', async (t) => {
   t.same(await eventTypesOf(h, user.id), eventsBefore, 'no event either')
 
   // The same after an expiry: a late "yes" does not undo the alarm.
+  h.kronus.clock.advanceMinutes(60)
   await fireProbe(h, user.id)
   await advance(h, 5)
   const second = (await probesOf(h.kronus.knex, user.id))[1]!
@@ -272,10 +273,13 @@ t.test('aliveness follows the last outcome; a cancel leaves it as it was', async
   const { h, user } = await setUp(t, { max_retries: 0, wait_time_in_minutes: 5 })
   await fireProbe(h, user.id)
   await h.probes.handleReply({ userId: user.id, text: 'y' })
+  await advance(h, 60)
   await fireProbe(h, user.id)
   await h.probes.cancelPending(user.id, 'test')
+  await advance(h, 60)
   await fireProbe(h, user.id)
   await advance(h, 5)
+  await advance(h, 60)
   await fireProbe(h, user.id)
   await h.probes.handleReply({ userId: user.id, text: 'yeah' })
   t.same((await eventsOf(h, user.id, 'user.aliveness_changed')).map((e) => [e.from, e.to]), [
@@ -374,7 +378,8 @@ t.test('a cron fire of the scheduler starts a probe with the user\'s settings', 
   t.same(await eventsOf(h, user.id, 'probe.started'), [
     { userId: user.id, probeId: (await probesOf(h.kronus.knex, user.id))[0]!.id, origin: 'scheduled', maxRetries: 1, waitTimeInMinutes: 15 }
   ])
-  await advance(h, 30)
+  await advance(h, 15)
+  await advance(h, 15)
   t.match(await probesOf(h.kronus.knex, user.id), [{ status: 'unavailable', retry_count: 1 }])
 })
 
@@ -384,4 +389,28 @@ t.test('a reply can be matched by the sender\'s phone number', async (t) => {
   t.equal(await h.probes.handleReplyFromPhone('+19999999999', 'y'), null, 'a stranger is nobody\'s reply')
   t.match(await h.probes.handleReplyFromPhone(user.phone_number, 'n'), { outcome: 'bad' })
   t.match(await probesOf(h.kronus.knex, user.id), [{ status: 'bad' }])
+})
+
+t.test('a pending probe whose timer job died is escalated at the next scheduled fire', async (t) => {
+  const { h, user } = await setUp(t, { max_retries: 0, wait_time_in_minutes: 5 })
+  await fireProbe(h, user.id)
+  // The timer failed on every attempt (say, the database was unreachable) and is dead.
+  await h.kronus.knex('jobs').where({ name: 'probe.follow_up' }).update({ status: 'dead', live_key: null })
+  await advance(h, 60)
+  t.match(await probesOf(h.kronus.knex, user.id), [{ status: 'pending' }], 'stuck without its timer')
+
+  await fireProbe(h, user.id)
+  t.match(await probesOf(h.kronus.knex, user.id), [{ status: 'unavailable' }], 'the fire re-armed the timer, which ended the probe')
+  t.equal((await probesOf(h.kronus.knex, user.id)).length, 1, 'the fire itself was skipped')
+  t.equal((await eventsOf(h, user.id, 'emergency.triggered')).length, 1)
+})
+
+t.test('a fire while the timer is alive does not add a second timer', async (t) => {
+  const { h, user } = await setUp(t, { max_retries: 1, wait_time_in_minutes: 30 })
+  await fireProbe(h, user.id)
+  await advance(h, 5)
+  await fireProbe(h, user.id)
+  t.equal(await h.kronus.knex('jobs').where({ name: 'probe.follow_up' }).count({ n: '*' }).first().then((r: any) => Number(r.n)), 1)
+  await advance(h, 25)
+  t.equal(textsTo(h, user.phone_number).length, 2, 'one follow-up at 30 minutes, not earlier')
 })

@@ -21,7 +21,9 @@ export default defineRoute({
         wait_minutes: Joi.number().integer().min(5).max(120).default(10).description('Minutes between follow-ups')
       })
         .options({ stripUnknown: true })
-        .default({})
+        // No body at all means "all defaults", as the `probe` SMS command without flags does.
+        .empty(null)
+        .default()
     },
     response: {
       schema: envelopeSchema(

@@ -2,6 +2,7 @@ import t from 'tap'
 import { buildKronus } from '../../../helpers/app.js'
 import { call, createAdmin, createContact, createUser } from '../../../helpers/http.js'
 import { PROBE_STATUS_ID } from '../../../../src/domain/constants.js'
+import { advance, buildProbeKronus, fireProbe, probedUser, turnProbesOn } from '../../../probes/harness.js'
 
 t.test('a user\'s probes come newest first with status and emergency alert, in the seed\'s shape', async (t) => {
   const kronus = await buildKronus(t)
@@ -27,7 +28,7 @@ t.test('a user\'s probes come newest first with status and emergency alert, in t
       status: { id: PROBE_STATUS_ID.unavailable, name: 'unavailable' },
       emergency_probe: { probe_id: olderId, contact_id: contact.id }
     })
-    for (const hidden of ['pending_user_id', 'max_retries', 'wait_time_in_minutes', 'origin']) t.notOk(hidden in res.body.data[0], `${hidden} stays internal`)
+    for (const hidden of ['pending_user_id', 'max_retries', 'wait_time_in_minutes', 'origin', 'start_key']) t.notOk(hidden in res.body.data[0], `${hidden} stays internal`)
   }
 })
 
@@ -38,4 +39,24 @@ t.test('no probes is an empty page; an unknown user is a 404 for the admin', asy
   t.same(res.body, { success: true, data: [], paging: { total: 0, page: 1, pages: 1 } })
   t.equal((await call(kronus, { url: '/v1/users/999/probes', token: admin.token })).statusCode, 404)
   t.equal((await call(kronus, { url: `/v1/users/${admin.id}/probes?page=0`, token: admin.token })).statusCode, 400)
+})
+
+t.test('probes run by the lifecycle show their retries and the last reply, pending first', async (t) => {
+  const h = await buildProbeKronus(t)
+  const { user } = await probedUser(h)
+  await turnProbesOn(h, user, { max_retries: 2, wait_time_in_minutes: 10 })
+  await fireProbe(h, user.id)
+  await h.probes.handleReply({ userId: user.id, text: 'Yeah' })
+  await advance(h, 60)
+  await fireProbe(h, user.id)
+  await advance(h, 10)
+  await h.probes.handleReply({ userId: user.id, text: 'busy, later' })
+
+  const res = await call(h.kronus, { url: `/v1/users/${user.id}/probes`, token: user.token })
+  t.equal(res.statusCode, 200)
+  t.match(res.body.data, [
+    { status: { name: 'pending' }, retry_count: 1, last_response: 'busy, later', emergency_probe: null },
+    { status: { name: 'good' }, retry_count: 0, last_response: 'Yeah', emergency_probe: null }
+  ])
+  t.equal(res.body.data.length, 2)
 })

@@ -1,0 +1,255 @@
+import t from 'tap'
+import { buildKronus, type TestKronus } from '../helpers/app.js'
+import type { RecordedEvent } from '../../src/events/types.js'
+
+/** Runs due jobs, moving the fake clock past every retry delay, until nothing is left to run. */
+async function runAllJobs(kronus: TestKronus): Promise<void> {
+  for (let i = 0; i < 20; i++) {
+    await kronus.queue.drain()
+    const live = await kronus.knex('jobs').whereIn('status', ['scheduled', 'enqueued', 'in-progress']).count({ n: '*' })
+    if (Number(live[0]!.n) === 0) return
+    kronus.clock.advanceMinutes(10)
+  }
+  throw new Error('jobs still live after 20 rounds')
+}
+
+t.test('an event is written in the caller\'s transaction and heard only after it commits', async (t) => {
+  const kronus = await buildKronus(t)
+  const heard: Array<{ userId: number; fields: string[] }> = []
+  kronus.events.on('user.updated', (payload) => {
+    heard.push(payload)
+  })
+
+  await kronus.knex.transaction(async (trx) => {
+    await kronus.events.record(trx, 'user.updated', { userId: 7, fields: ['email'] })
+    // Give any premature emission every chance to run before the commit.
+    await new Promise((resolve) => setImmediate(resolve))
+    t.same(heard, [], 'nobody hears of a change that has not committed')
+    t.equal((await trx('events').where({ type: 'user.updated' })).length, 1, 'the row is in the transaction')
+  })
+  await kronus.events.settled()
+  t.same(heard, [{ userId: 7, fields: ['email'] }])
+
+  const [event] = await kronus.events.list({ type: 'user.updated' })
+  t.match(event, { type: 'user.updated', userId: 7, payload: { userId: 7, fields: ['email'] }, createdAt: kronus.clock.now() })
+})
+
+t.test('a rolled-back change leaves no event, no listener call and no delivery', async (t) => {
+  const kronus = await buildKronus(t)
+  const heard: unknown[] = []
+  kronus.events.on('user.deleted', (payload) => {
+    heard.push(payload)
+  })
+  const delivered: unknown[] = []
+  kronus.events.subscribe('rollback-test', 'user.deleted', async (event) => {
+    delivered.push(event)
+  })
+
+  await t.rejects(
+    kronus.knex.transaction(async (trx) => {
+      await kronus.events.record(trx, 'user.deleted', { userId: 3 })
+      throw new Error('the change fails after its event was recorded')
+    }),
+    /the change fails/
+  )
+  await kronus.events.settled()
+  await runAllJobs(kronus)
+  t.same(heard, [])
+  t.same(delivered, [])
+  t.same(await kronus.events.list(), [])
+  t.equal((await kronus.knex('jobs')).length, 0, 'no delivery job survived the rollback')
+})
+
+t.test('a nested transaction\'s event waits for the outer commit', async (t) => {
+  const kronus = await buildKronus(t)
+  const heard: number[] = []
+  kronus.events.on('user.created', (payload) => {
+    heard.push(payload.userId)
+  })
+  await t.rejects(
+    kronus.knex.transaction(async (outer) => {
+      await outer.transaction(async (inner) => {
+        await kronus.events.record(inner, 'user.created', { userId: 1, isAdmin: false })
+      })
+      await new Promise((resolve) => setImmediate(resolve))
+      t.same(heard, [], 'the savepoint was released but nothing is committed yet')
+      throw new Error('outer rollback')
+    })
+  )
+  await kronus.events.settled()
+  t.same(heard, [], 'the outer rollback undid the event')
+})
+
+t.test('a listener that throws does not stop the others or the change', async (t) => {
+  const kronus = await buildKronus(t)
+  const heard: string[] = []
+  kronus.events.on('server.started', () => {
+    throw new Error('broken listener')
+  })
+  kronus.events.on('server.started', (payload) => {
+    heard.push(payload.uri)
+  })
+  await kronus.events.emit('server.started', { uri: 'http://127.0.0.1:1' })
+  await kronus.events.settled()
+  t.same(heard, ['http://127.0.0.1:1'])
+  t.equal((await kronus.events.list({ type: 'server.started' })).length, 1)
+})
+
+t.test('an unsubscribed listener hears nothing more', async (t) => {
+  const kronus = await buildKronus(t)
+  let calls = 0
+  const off = kronus.events.on('user.deleted', () => {
+    calls += 1
+  })
+  await kronus.events.emit('user.deleted', { userId: 1 })
+  await kronus.events.settled()
+  off()
+  await kronus.events.emit('user.deleted', { userId: 2 })
+  await kronus.events.settled()
+  t.equal(calls, 1)
+})
+
+t.test('a durable subscriber that throws on the first try still receives every event, in order per user', async (t) => {
+  const kronus = await buildKronus(t)
+  const tried = new Set<number>()
+  const received: RecordedEvent<'user.updated'>[] = []
+  kronus.events.subscribe('flaky', 'user.updated', async (event) => {
+    if (!tried.has(event.id)) {
+      tried.add(event.id)
+      throw new Error(`first try of event ${event.id} fails`)
+    }
+    received.push(event)
+  })
+
+  for (const [userId, field] of [[1, 'a'], [2, 'a'], [1, 'b'], [1, 'c'], [2, 'b']] as const) {
+    await kronus.events.emit('user.updated', { userId, fields: [field] })
+  }
+  await runAllJobs(kronus)
+
+  const forUser = (userId: number) => received.filter((e) => e.userId === userId).map((e) => e.payload.fields[0])
+  t.same(forUser(1), ['a', 'b', 'c'], 'user 1: every event once, in order')
+  t.same(forUser(2), ['a', 'b'], 'user 2: every event once, in order')
+  t.equal(tried.size, 5, 'each event failed once before it went through')
+  t.same((await kronus.knex('jobs').where({ name: 'events.deliver' })).map((j) => j.status), Array(5).fill('successful'))
+})
+
+t.test('one user\'s failing event holds back only that user\'s later events', async (t) => {
+  const kronus = await buildKronus(t)
+  const received: string[] = []
+  let failUser1 = true
+  kronus.events.subscribe('picky', 'user.updated', async (event) => {
+    if (event.payload.fields[0] === 'first' && failUser1) throw new Error('user 1\'s first event cannot go through yet')
+    received.push(`${event.userId}:${event.payload.fields[0]}`)
+  })
+  await kronus.events.emit('user.updated', { userId: 1, fields: ['first'] })
+  await kronus.events.emit('user.updated', { userId: 1, fields: ['second'] })
+  await kronus.events.emit('user.updated', { userId: 2, fields: ['only'] })
+
+  await kronus.queue.drain()
+  t.same(received, ['2:only'], 'user 2 went through; user 1\'s second event waits behind the first')
+
+  failUser1 = false
+  await runAllJobs(kronus)
+  t.same(received, ['2:only', '1:first', '1:second'])
+})
+
+t.test('a subscriber that keeps failing gives up after its attempts and lets later events through', async (t) => {
+  const kronus = await buildKronus(t)
+  const received: number[] = []
+  kronus.events.subscribe('stubborn', 'user.deleted', async (event) => {
+    if (event.payload.userId === 1) throw new Error('cannot handle user 1')
+    received.push(event.payload.userId)
+  }, { maxAttempts: 2 })
+  const dead: number[] = []
+  kronus.events.on('job.dead', (payload) => {
+    dead.push(payload.attempts)
+  })
+  await kronus.events.emit('user.deleted', { userId: 1 })
+  await kronus.events.emit('user.deleted', { userId: 2 })
+  await kronus.events.emit('user.deleted', { userId: 1 })
+  await runAllJobs(kronus)
+  await kronus.events.settled()
+  t.same(received, [2], 'user 1\'s events failed for good; user 2\'s went through')
+  t.same(dead, [2, 2], 'each delivery died after its 2 attempts and was reported as job.dead')
+})
+
+t.test('a change whose process dies before delivery is still delivered by the next process', async (t) => {
+  const first = await buildKronus(t)
+  first.events.subscribe('audit', ['user.created', 'contact.created'], async () => {
+    throw new Error('the first process never gets to deliver')
+  })
+  const user = await first.services.users.create(
+    { first_name: 'Ada', last_name: 'L', email: 'ada@example.com', phone_number: '+15550000001', password: 'pw' },
+    null
+  )
+  await first.services.contacts.create(user.id, { first_name: 'Bob', last_name: 'B', phone_number: '+15550000002', is_emergency_contact: true })
+  // The process "dies" here: its queue never ran. A new one opens the same database.
+  await first.stop()
+
+  const second = await buildKronus(t, { dir: first.dir, clock: first.clock })
+  const received: string[] = []
+  second.events.subscribe('audit', ['user.created', 'contact.created'], async (event) => {
+    received.push(`${event.type}:${event.userId}`)
+  })
+  await second.queue.drain()
+  t.same(received, [`user.created:${user.id}`, `contact.created:${user.id}`])
+})
+
+t.test('services record their events with the change', async (t) => {
+  const kronus = await buildKronus(t)
+  const users = kronus.services.users
+  const admin = await users.create({ first_name: 'A', last_name: 'B', email: 'a@example.com', phone_number: '+15550000010', password: 'pw' }, null)
+  const actor = { userId: admin.id, isAdmin: true }
+  const user = await users.create({ first_name: 'C', last_name: 'D', email: 'c@example.com', phone_number: '+15550000011', password: 'pw' }, actor)
+  await users.update(user.id, { first_name: 'E', password: 'secret2' })
+  const contact = await kronus.services.contacts.create(user.id, { first_name: 'F', last_name: 'G', phone_number: '+15550000012', is_emergency_contact: true })
+  await kronus.services.contacts.update(user.id, contact.id, { last_name: 'H' })
+  await kronus.services.probeSettings.update(user.id, { cron_expression: '0 9 * * *' })
+  const spare = await kronus.services.contacts.create(user.id, { first_name: 'I', last_name: 'J', phone_number: '+15550000013' })
+  await kronus.services.contacts.delete(user.id, spare.id)
+  await users.delete(user.id)
+  await t.rejects(users.update(user.id, { first_name: 'X' }), /not found/)
+
+  const events = await kronus.events.list()
+  t.same(
+    events.map((e) => [e.type, e.payload]),
+    [
+      ['user.created', { userId: admin.id, isAdmin: true }],
+      ['user.created', { userId: user.id, isAdmin: false }],
+      ['user.updated', { userId: user.id, fields: ['first_name', 'password'] }],
+      ['contact.created', { userId: user.id, contactId: contact.id, isEmergencyContact: true }],
+      ['contact.updated', { userId: user.id, contactId: contact.id, fields: ['last_name'] }],
+      ['probe_settings.updated', { userId: user.id, active: false, cronExpression: '0 9 * * *', nextFireAt: null }],
+      ['contact.created', { userId: user.id, contactId: spare.id, isEmergencyContact: false }],
+      ['contact.deleted', { userId: user.id, contactId: spare.id }],
+      ['user.deleted', { userId: user.id }]
+    ],
+    'a failed update recorded nothing'
+  )
+  t.notMatch(JSON.stringify(events), /secret2/, 'no password value is ever in an event')
+})
+
+t.test('list filters by type, user and cursor, oldest first', async (t) => {
+  const kronus = await buildKronus(t)
+  await kronus.events.emit('user.deleted', { userId: 1 })
+  await kronus.events.emit('user.deleted', { userId: 2 })
+  await kronus.events.emit('server.started', { uri: 'x' })
+  await kronus.events.emit('user.deleted', { userId: 1 })
+  const all = await kronus.events.list()
+  t.same(all.map((e) => e.type), ['user.deleted', 'user.deleted', 'server.started', 'user.deleted'])
+  t.same((await kronus.events.list({ userId: 1 })).map((e) => e.id), [all[0]!.id, all[3]!.id])
+  t.same((await kronus.events.list({ type: 'server.started' })).map((e) => e.userId), [null])
+  t.same((await kronus.events.list({ after: all[1]!.id })).map((e) => e.id), [all[2]!.id, all[3]!.id])
+  t.same((await kronus.events.list({ limit: 1 })).map((e) => e.id), [all[0]!.id])
+})
+
+t.test('event names are checked at run time too', async (t) => {
+  const kronus = await buildKronus(t)
+  t.throws(() => kronus.events.subscribe('x', 'Not An Event' as never, async () => undefined), /not a valid event name/)
+  t.notOk(kronus.events.isKnownType('backup.completed'))
+  kronus.events.declare('backup.completed')
+  t.ok(kronus.events.isKnownType('backup.completed'))
+  t.ok(kronus.events.types().includes('probe.status_changed'))
+  kronus.events.subscribe('once', 'user.created', async () => undefined)
+  t.throws(() => kronus.events.subscribe('once', 'user.deleted', async () => undefined), /already registered/)
+})

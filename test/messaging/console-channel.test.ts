@@ -1,0 +1,33 @@
+import t from 'tap'
+import { buildKronus } from '../helpers/app.js'
+import { RecordingChannel } from '../helpers/recording-channel.js'
+import { ConsoleChannel } from '../../src/messaging/console-channel.js'
+import { definePlugin } from '../../src/plugins/define.js'
+import type { KronusConfigInput } from '../../src/config/types.js'
+
+t.test('the console channel prints the recipient and the text', async (t) => {
+  const lines: string[] = []
+  const channel = new ConsoleChannel({ write: (chunk: string) => lines.push(chunk) })
+  const first = await channel.send({ to: '+15550000001', text: 'are you OK? (Y/N)' })
+  const second = await channel.send({ to: '+15550000002', text: 'second' })
+  t.same(lines, ['[kronus dev] text to +15550000001:\nare you OK? (Y/N)\n', '[kronus dev] text to +15550000002:\nsecond\n'])
+  t.not(first.messageId, second.messageId)
+})
+
+t.test('in dev mode texts go to the console, even when an SMS plugin asks to be the default', async (t) => {
+  const sms = new RecordingChannel('fake-sms')
+  const plugin = definePlugin({
+    name: 'fake-sms',
+    version: '1.0.0',
+    register(kronus) {
+      kronus.messaging.registerChannel(sms, { default: true })
+    }
+  })
+  const dev = await buildKronus(t, { config: { dev: true, plugins: [plugin()] } as KronusConfigInput })
+  t.equal(dev.messaging.defaultChannel?.name, 'console')
+  t.equal(dev.messaging.channel('fake-sms'), sms, 'the plugin\'s channel is registered all the same')
+
+  const prod = await buildKronus(t, { config: { plugins: [plugin()] } })
+  t.equal(prod.messaging.defaultChannel?.name, 'fake-sms')
+  t.equal(prod.messaging.channel('console'), undefined, 'no console channel outside dev mode')
+})
