@@ -25,15 +25,16 @@ export type {
   ScheduleOptions
 } from './plugins/types.js'
 
-export type { Aliveness, EventName, KronusEvents, ProbeStatusName, RecordedEvent } from './events/types.js'
+// `export *`, not named re-exports: TypeScript merges a plugin's `declare module 'kronus'`
+// into the real KronusEvents and KronusJobs only through a star export. Through a named
+// re-export it merges into a copy, and augmentations of the declaring file get lost.
+export * from './events/types.js'
+export * from './queue/types.js'
 export type { DurableHandler, EventFilter, EventListener, SubscribeOptions } from './events/log.js'
 export { CORE_EVENT_NAMES } from './events/names.js'
 
 export { MessageDeliveryError } from './messaging/channel.js'
 export type { MessagingChannel, OutgoingText } from './messaging/channel.js'
 export type { IncomingMessage, OutgoingMessage } from './messaging/messaging.js'
-
-export { PermanentJobError } from './queue/types.js'
-export type { EnqueueOptions, JobDefinitionOptions, JobHandler, JobName, JobRun, KronusJobs } from './queue/types.js'
 
 export type { Clock } from './clock.js'

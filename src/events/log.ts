@@ -6,6 +6,7 @@ import type { JobQueue } from '../queue/job-queue.js'
 import type { JobRow } from '../queue/types.js'
 import { afterCommit } from './after-commit.js'
 import { CORE_EVENT_NAMES, EVENT_NAME_PATTERN } from './names.js'
+import './server-state.js'
 import type { EventName, KronusEvents, RecordedEvent } from './types.js'
 
 declare module '../queue/types.js' {
@@ -154,10 +155,11 @@ export class EventLog {
     this.#subscribers.set(subscriber, { types: new Set(types), handler, maxAttempts: options.maxAttempts })
   }
 
-  async list(filter: EventFilter = {}): Promise<RecordedEvent[]> {
+  /** Logged events, oldest first. Filtering by one type narrows the payload type too. */
+  async list<N extends EventName = EventName>(filter: EventFilter & { type?: N } = {}): Promise<RecordedEvent<N>[]> {
     const limit = Math.min(Math.max(filter.limit ?? 100, 1), MAX_LIST_LIMIT)
     const rows: EventRow[] = await this.#filtered(filter).orderBy('id').limit(limit)
-    return rows.map(toRecordedEvent)
+    return rows.map(toRecordedEvent) as RecordedEvent<N>[]
   }
 
   /** A page of events (100 a page, oldest first) with the total count, for the REST route. */

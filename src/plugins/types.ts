@@ -31,7 +31,8 @@ export interface PluginEvents {
   emit<N extends PluginEventName>(type: N, payload: KronusEvents[N]): Promise<void>
   /** Records one of the plugin's own events in the caller's transaction. */
   record<N extends PluginEventName>(trx: Knex.Transaction, type: N, payload: KronusEvents[N]): Promise<void>
-  list(filter?: EventFilter): Promise<RecordedEvent[]>
+  /** Logged events, oldest first. */
+  list<N extends EventName = EventName>(filter?: EventFilter & { type?: N }): Promise<RecordedEvent<N>[]>
 }
 
 export interface ScheduleOptions {

@@ -26,6 +26,10 @@ function duplicateError(err: unknown): never {
   throw err
 }
 
+function tokenRequired(): UnauthorizedError {
+  return new UnauthorizedError('a token is required: only the first user can sign up without one')
+}
+
 export class UserService {
   constructor(private readonly ctx: ServiceContext) {}
 
@@ -36,6 +40,9 @@ export class UserService {
    */
   async create(input: NewUser, actor: Actor | null, trx?: Knex.Transaction): Promise<User> {
     if (actor && !actor.isAdmin) throw new ForbiddenError('only an admin can create users')
+    // Refuse anonymous sign-ups before hashing, so they cannot make the server burn argon2
+    // time; the claim inside the transaction still decides races between first sign-ups.
+    if (!actor && (await (trx ?? this.ctx.knex)('bootstrap_claims').where({ name: FIRST_ADMIN_CLAIM }).first())) throw tokenRequired()
     const passwordHash = await hashPassword(input.password)
     const now = this.ctx.clock.now()
     try {
@@ -48,7 +55,7 @@ export class UserService {
             .ignore()
             .returning('name')
           const won = Array.isArray(claimed) ? claimed.length > 0 : Boolean(claimed)
-          if (!won) throw new UnauthorizedError('a token is required: only the first user can sign up without one')
+          if (!won) throw tokenRequired()
           roleId = ROLE_ID.admin
         }
         const user = await User.query(trx).insertAndFetch({

@@ -253,3 +253,15 @@ t.test('event names are checked at run time too', async (t) => {
   kronus.events.subscribe('once', 'user.created', async () => undefined)
   t.throws(() => kronus.events.subscribe('once', 'user.deleted', async () => undefined), /already registered/)
 })
+
+t.test('a subscriber that fails on job.dead does not feed itself new job.dead events', async (t) => {
+  const kronus = await buildKronus(t)
+  kronus.events.subscribe('alarm-forwarder', 'job.dead', async () => {
+    throw new Error('pager service down')
+  }, { maxAttempts: 1 })
+  await kronus.events.emit('job.dead', { jobId: 99, name: 'some.job', attempts: 4, lastError: 'boom' })
+  await runAllJobs(kronus)
+  const dead = await kronus.events.list({ type: 'job.dead' })
+  t.same(dead.map((e) => e.payload.jobId), [99], 'the failed delivery of a job.dead is logged, not turned into another job.dead')
+  t.same((await kronus.knex('jobs').where({ name: 'events.deliver' })).map((j) => j.status), ['dead'])
+})

@@ -12,7 +12,7 @@ import { PROBE_STATUS_ID } from '../../src/domain/constants.js'
 
 function documentedSchema(kronus: TestKronus, method: string, url: string, statusCode: number): Joi.Schema | null {
   if (statusCode >= 400) return errorSchema
-  const route = kronus.server.match(method.toLowerCase(), url.split('?')[0]!)
+  const route = kronus.server.match(method.toLowerCase() as 'get', url.split('?')[0]!)
   if (!route) throw new Error(`no route for ${method} ${url}`)
   const response = route.settings.response as { status?: Record<number, Joi.Schema>; schema?: Joi.Schema | null }
   return response.status?.[statusCode] ?? response.schema ?? null

@@ -1,5 +1,4 @@
 import Joi from 'joi'
-import '../../../events/server-state.js'
 import type { RecordedEvent } from '../../../events/types.js'
 import { ForbiddenError, ValidationError } from '../../../domain/errors.js'
 import { PAGE_SIZE } from '../../../domain/constants.js'
