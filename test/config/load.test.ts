@@ -190,8 +190,8 @@ t.test('validation problems name the file and every key', async (t) => {
 t.test("the repository's kronus.config.ts is a working example", async (t) => {
   const env = { KRONUS_PRIVATE_KEY_PEM: testPrivateKeyPem(), KRONUS_SQLITE_PASSPHRASE: 'p', TWILIO_AUTH_TOKEN: 'tok' }
   const config = await loadConfig({ file: join(REPO, 'kronus.config.ts'), dev: false, cwd: tempDir(t), env })
-  t.equal(config.kronus.listener.port, 3900)
-  t.same(config.plugins, [])
+  t.equal(config.kronus.privateKeyPem, env.KRONUS_PRIVATE_KEY_PEM.trim(), 'the key comes from the environment')
+  t.equal(config.kronus.sqlite.passPhrase, 'p')
   await t.rejects(loadConfig({ file: join(REPO, 'kronus.config.ts'), dev: false, cwd: tempDir(t), env: {} }), {
     message: /kronus\.privateKeyPem is required[\s\S]*kronus\.sqlite\.passPhrase is required/
   }, 'it holds no secret of its own')

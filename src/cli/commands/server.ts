@@ -11,18 +11,23 @@ export interface ServerOptions {
 // Bounds a shutdown that hangs (a stuck plugin or database) so a supervisor is never left waiting.
 const STOP_TIMEOUT_MS = 30_000
 
+// A terminal's Ctrl-C reaches every process of the group, and wrappers such as npm pass it on
+// again, so one key press can arrive twice. Only a signal after this long means "stop now".
+const REPEAT_SIGNAL_GRACE_MS = 2_000
+
 function waitForStopSignal(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {
       process.off('SIGINT', onSignal)
       process.off('SIGTERM', onSignal)
-      // A second signal while stopping means "now".
+      const firstAt = Date.now()
       const force = (again: NodeJS.Signals) => {
+        if (Date.now() - firstAt < REPEAT_SIGNAL_GRACE_MS) return
         process.stderr.write(`kronus: ${again} while stopping; exiting at once\n`)
         process.exit(1)
       }
-      process.once('SIGINT', force)
-      process.once('SIGTERM', force)
+      process.on('SIGINT', force)
+      process.on('SIGTERM', force)
       resolve(signal)
     }
     process.on('SIGINT', onSignal)

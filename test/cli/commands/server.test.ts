@@ -43,6 +43,18 @@ t.test('a second dev start reuses the secrets and opens the same encrypted datab
   }
 })
 
+t.test('a signal delivered twice at once (Ctrl-C through npm) still stops gracefully', async (t) => {
+  const cwd = tempDir(t)
+  const port = await freePort()
+  const run = startKronus(['server', '--dev'], { cwd, env: { KRONUS_PORT: String(port) } })
+  t.teardown(() => run.child.kill('SIGKILL'))
+  await waitForHealth(run, port)
+  run.child.kill('SIGINT')
+  run.child.kill('SIGINT')
+  t.same(await within(run.exited, 30_000, 'stop', run.child), { code: 0, signal: null })
+  t.notMatch(run.stderr(), /exiting at once/)
+})
+
 t.test('server --config with a config.yml in the first format starts', async (t) => {
   const cwd = tempDir(t)
   const port = await freePort()
