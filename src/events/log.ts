@@ -149,6 +149,8 @@ export class EventLog {
    * `subscriber` names the subscription and must stay the same across restarts.
    */
   subscribe<N extends EventName>(subscriber: string, type: N | N[], handler: DurableHandler<N>, options: SubscribeOptions = {}): void {
+    // It becomes part of a queue lane name, which the jobs table stores in 255 characters.
+    if (!/^[\w.:-]{1,160}$/.test(subscriber)) throw new Error(`durable subscriber name "${subscriber}" must be 1 to 160 letters, digits, underscores, dots, dashes or colons`)
     if (this.#subscribers.has(subscriber)) throw new Error(`durable subscriber "${subscriber}" is already registered`)
     const types = [type].flat()
     for (const t of types) this.declare(t)
@@ -184,13 +186,12 @@ export class EventLog {
     return this.#types.has(type)
   }
 
-  /** Resolves once every committed event so far has reached the in-memory listeners. */
+  /**
+   * Resolves once every committed event so far has reached the in-memory listeners. Never
+   * await it inside a transaction that recorded events: they wait for that very commit.
+   */
   async settled(): Promise<void> {
     while (this.#pending.size > 0) await Promise.all([...this.#pending])
-  }
-
-  clearListeners(): void {
-    this.#emitter.clearListeners()
   }
 
   /** Whether a dead job was the delivery of a job.dead event. */

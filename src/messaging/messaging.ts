@@ -26,7 +26,10 @@ export type MessageQueue = Pick<JobQueue, 'define' | 'enqueue'>
 export interface OutgoingMessage {
   to: string
   text: string
-  /** The user the text is about (recorded with its events, so they can see it). */
+  /**
+   * The user the text is about: recorded with its events, so they can see it, and a text
+   * still waiting when that user is deleted is dropped with their other jobs.
+   */
   userId?: number | null
   /** While a message with this key waits to be sent, sending it again is a no-op. */
   key?: string

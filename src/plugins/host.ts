@@ -35,10 +35,6 @@ export class PluginHost {
     this.#deps = deps
   }
 
-  get names(): string[] {
-    return this.#loaded.map((p) => p.name)
-  }
-
   /** Calls each plugin's register; the first that throws stops start-up with an error naming it. */
   async register(plugins: readonly KronusPlugin<any>[]): Promise<void> {
     const seen = new Set<string>()

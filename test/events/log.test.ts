@@ -252,6 +252,7 @@ t.test('event names are checked at run time too', async (t) => {
   t.ok(kronus.events.types().includes('probe.status_changed'))
   kronus.events.subscribe('once', 'user.created', async () => undefined)
   t.throws(() => kronus.events.subscribe('once', 'user.deleted', async () => undefined), /already registered/)
+  t.throws(() => kronus.events.subscribe('has spaces', 'user.deleted', async () => undefined), /must be 1 to 160 letters/)
 })
 
 t.test('a subscriber that fails on job.dead does not feed itself new job.dead events', async (t) => {
