@@ -69,7 +69,12 @@ function pluginMessaging(messaging: Messaging): PluginMessaging {
  * Registers an empty hapi plugin whose routes carry the prefix, and hands out its
  * server: routes added through it land under `/plugins/<name>` and nowhere else.
  */
-async function pluginServer(name: string, version: string, server: Server): Promise<PluginServer> {
+/** Whether `path` is one of the declared public paths or lies below one. */
+export function isDeclaredPublicPath(path: string, publicPaths: readonly string[]): boolean {
+  return publicPaths.some((declared) => path === declared || path.startsWith(`${declared}/`))
+}
+
+async function pluginServer(name: string, version: string, server: Server, publicPaths: readonly string[]): Promise<PluginServer> {
   const prefix = `/plugins/${name}`
   let realm: Server | undefined
   await server.register(
@@ -87,17 +92,25 @@ async function pluginServer(name: string, version: string, server: Server): Prom
   const scoped = realm!
   return {
     prefix,
-    route: (route) => scoped.route(route)
+    route: (route) => scoped.route(route),
+    routePublic: (route) => {
+      for (const r of [route].flat()) {
+        if (!isDeclaredPublicPath(r.path, publicPaths)) {
+          throw new Error(`plugin "${name}" may not serve ${r.path}: declare it in publicPaths`)
+        }
+      }
+      server.route(route)
+    }
   }
 }
 
-export async function createPluginContext(name: string, version: string, deps: PluginHostDeps): Promise<PluginContext> {
+export async function createPluginContext(name: string, version: string, deps: PluginHostDeps, publicPaths: readonly string[] = []): Promise<PluginContext> {
   return {
     name,
     events: pluginEvents(name, deps.events),
     queue: pluginQueue(deps),
     messaging: pluginMessaging(deps.messaging),
-    server: await pluginServer(name, version, deps.server),
+    server: await pluginServer(name, version, deps.server, publicPaths),
     models,
     services: deps.services,
     config: deps.config,

@@ -26,10 +26,16 @@ export function definePlugin<Options = Record<string, never>>(
   for (const event of events) {
     if (!EVENT_NAME_PATTERN.test(event)) throw new Error(`plugin "${name}" declares an invalid event name "${event}"`)
   }
+  const publicPaths = [...(definition.publicPaths ?? [])]
+  for (const path of publicPaths) {
+    if (typeof path !== 'string' || !path.startsWith('/') || path.startsWith('/plugins/')) {
+      throw new Error(`plugin "${name}" declares an invalid public path ${JSON.stringify(path)}`)
+    }
+  }
   const schema = definition.options ?? Joi.object({})
 
   return (...args) => {
     const options = Joi.attempt(args[0] ?? {}, schema, `Bad options for ${name}:`, { abortEarly: false }) as Options
-    return { name, version, options, events, register: definition.register }
+    return { name, version, options, events, publicPaths, register: definition.register }
   }
 }

@@ -38,13 +38,19 @@ export class PluginHost {
   /** Calls each plugin's register; the first that throws stops start-up with an error naming it. */
   async register(plugins: readonly KronusPlugin<any>[]): Promise<void> {
     const seen = new Set<string>()
+    const publicPathOwners = new Map<string, string>()
     for (const plugin of plugins) {
       const name = plugin?.name
       if (seen.has(name)) throw new PluginError(name, `plugin "${name}" is listed twice in plugins`)
       seen.add(name)
+      for (const path of plugin.publicPaths ?? []) {
+        const owner = publicPathOwners.get(path)
+        if (owner) throw new PluginError(name, `plugin "${name}" declares ${path}, which plugin "${owner}" already serves`)
+        publicPathOwners.set(path, name)
+      }
       try {
         for (const event of plugin.events ?? []) this.#deps.events.declare(event)
-        const context = await createPluginContext(name, plugin.version, this.#deps)
+        const context = await createPluginContext(name, plugin.version, this.#deps, plugin.publicPaths ?? [])
         const lifecycle = (await plugin.register(context, plugin.options)) ?? {}
         this.#loaded.push({ name, lifecycle })
       } catch (err) {

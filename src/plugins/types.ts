@@ -64,6 +64,11 @@ export interface PluginServer {
   readonly prefix: string
   /** Adds routes under the prefix. Routes need a token unless they say `auth: false`. */
   route(route: ServerRoute | ServerRoute[]): void
+  /**
+   * Adds routes at absolute paths the plugin declared in `publicPaths` (for contracts
+   * fixed elsewhere, such as Twilio's `/webhook/sms`). Any other path throws at boot.
+   */
+  routePublic(route: ServerRoute | ServerRoute[]): void
 }
 
 /** What a plugin's register function receives. */
@@ -102,6 +107,8 @@ export interface KronusPlugin<Options = unknown> {
   options: Options
   /** Names of the events the plugin emits, so the events route accepts them as filters. */
   events: readonly string[]
+  /** Absolute route paths the plugin owns outside its prefix (see PluginDefinition.publicPaths). */
+  publicPaths: readonly string[]
   register: PluginRegister<Options>
 }
 
@@ -113,5 +120,11 @@ export interface PluginDefinition<Options> {
   options?: Joi.Schema<Options>
   /** Names of the events the plugin emits (declare their payloads in KronusEvents too). */
   events?: readonly string[]
+  /**
+   * Absolute paths the plugin may serve outside `/plugins/<name>`, each a path or a path
+   * prefix (`/v1/users/{uid}/webhooks` covers `/v1/users/{uid}/webhooks/{id}`). Declared up
+   * front so a reader of the plugin list sees every public URL; two plugins may not share one.
+   */
+  publicPaths?: readonly string[]
   register: PluginRegister<Options>
 }

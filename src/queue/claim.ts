@@ -1,11 +1,14 @@
 import type { Knex } from 'knex'
+import { isPostgres } from '../db/knex.js'
 import type { JobRow } from './types.js'
 
 /*
- * The only place where a worker takes a job. Each claim is one conditional UPDATE, so
- * of several workers that saw the same candidate exactly one wins, whatever the
- * database; no transaction stays open while a handler runs. PostgreSQL with several
- * processes will replace the candidate read with `FOR UPDATE SKIP LOCKED` here.
+ * The only place where a worker takes a job. On SQLite each claim is one conditional
+ * UPDATE, so of several workers that saw the same candidate exactly one wins. On
+ * PostgreSQL the candidates are read `FOR UPDATE SKIP LOCKED` and claimed in the same
+ * short transaction: workers of several processes never queue up behind one another's
+ * row locks, and never take the same job. Either way no transaction stays open while a
+ * handler runs.
  */
 
 export interface ClaimRequest {
@@ -53,6 +56,7 @@ function claimable(knex: Knex, now: number) {
 export async function claimDueJobs(knex: Knex, request: ClaimRequest): Promise<JobRow[]> {
   const { now, workerId, lockMsByName, limit } = request
   if (limit <= 0 || lockMsByName.size === 0) return []
+  if (isPostgres(knex)) return claimSkippingLocked(knex, request)
   const candidates: JobRow[] = await knex('jobs')
     .select('*')
     .whereIn('name', [...lockMsByName.keys()])
@@ -64,15 +68,7 @@ export async function claimDueJobs(knex: Knex, request: ClaimRequest): Promise<J
   const claimed: JobRow[] = []
   for (const candidate of candidates) {
     if (claimed.length === limit) break
-    const lockMs = lockMsByName.get(candidate.name)!
-    const change = {
-      status: 'in-progress' as const,
-      attempts: Number(candidate.attempts) + 1,
-      locked_at: now,
-      locked_by: workerId,
-      lock_expires_at: now + lockMs,
-      updated_at: now
-    }
+    const change = claimChange(candidate, request)
     // `attempts` pins the row to the state we read: a rival's claim changes it.
     const updated = await knex('jobs')
       .where({ id: candidate.id, attempts: candidate.attempts })
@@ -81,6 +77,43 @@ export async function claimDueJobs(knex: Knex, request: ClaimRequest): Promise<J
     if (updated === 1) claimed.push(normalise({ ...candidate, ...change }))
   }
   return claimed
+}
+
+function claimChange(candidate: JobRow, request: ClaimRequest) {
+  return {
+    status: 'in-progress' as const,
+    attempts: Number(candidate.attempts) + 1,
+    locked_at: request.now,
+    locked_by: request.workerId,
+    lock_expires_at: request.now + request.lockMsByName.get(candidate.name)!,
+    updated_at: request.now
+  }
+}
+
+/**
+ * Rows another worker's claim transaction holds are skipped rather than waited for; a row
+ * it already claimed and committed no longer matches `claimable` when it is re-read under
+ * the lock. So every row returned here is this worker's alone.
+ */
+async function claimSkippingLocked(knex: Knex, request: ClaimRequest): Promise<JobRow[]> {
+  const { now, lockMsByName, limit } = request
+  return knex.transaction(async (trx) => {
+    const candidates: JobRow[] = await trx('jobs')
+      .select('*')
+      .whereIn('name', [...lockMsByName.keys()])
+      .where(claimable(trx, now))
+      .orderBy([{ column: 'run_at' }, { column: 'id' }])
+      .limit(limit)
+      .forUpdate()
+      .skipLocked()
+    const claimed: JobRow[] = []
+    for (const candidate of candidates) {
+      const change = claimChange(candidate, request)
+      await trx('jobs').where({ id: candidate.id }).update(change)
+      claimed.push(normalise({ ...candidate, ...change }))
+    }
+    return claimed
+  })
 }
 
 /** Drivers may hand bigint columns back as strings; the queue works with numbers. */

@@ -7,6 +7,7 @@ import { FakeClock } from '../../src/clock.js'
 import { resolveConfig } from '../../src/config/resolve.js'
 import type { KronusConfigInput } from '../../src/config/types.js'
 import { testPrivateKeyPem } from './keys.js'
+import { leaseSchema, schemaForDir, testDatabase, testDatabaseUrl, type TestDatabase } from './db.js'
 
 export interface TestKronus extends Kronus {
   clock: FakeClock
@@ -18,6 +19,8 @@ export interface TestKronusOptions {
   dir?: string
   config?: KronusConfigInput
   clock?: FakeClock
+  /** The database to run on; KRONUS_TEST_DB (sqlcipher unless set) when omitted. */
+  database?: TestDatabase
 }
 
 interface Tap {
@@ -26,9 +29,12 @@ interface Tap {
 
 /**
  * A Kronus on a fresh encrypted database in a temp folder, with a fake clock and silent
- * logs. It is stopped and its folder removed when the test ends.
+ * logs. It is stopped and its folder removed when the test ends. On PostgreSQL the
+ * database is a schema named after the folder, so reusing `dir` reopens the same data
+ * (and two instances built on one `dir` share it); it is dropped after the last of them.
  */
 export async function buildKronus(t: Tap, options: TestKronusOptions = {}): Promise<TestKronus> {
+  const database = options.database ?? testDatabase()
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'kronus-test-'))
   const clock = options.clock ?? new FakeClock()
   const input = options.config ?? {}
@@ -41,11 +47,21 @@ export async function buildKronus(t: Tap, options: TestKronusOptions = {}): Prom
       sqlite: { passPhrase: input.kronus?.sqlite?.passPhrase ?? 'test-passphrase' },
       listener: { port: 0, host: '127.0.0.1', ...input.kronus?.listener }
     },
-    logging: { level: 'silent', ...input.logging }
+    logging: { level: 'silent', ...input.logging },
+    ...(database === 'postgres' ? { database: { client: 'postgres', connection: testDatabaseUrl() } } : {})
   })
-  const kronus = await createKronus({ config, clock, logger: pino({ level: 'silent' }) })
+  const schema = database === 'postgres' ? schemaForDir(dir) : undefined
+  const releaseSchema = schema ? await leaseSchema(schema) : async () => undefined
+  let kronus: Kronus
+  try {
+    kronus = await createKronus({ config, clock, logger: pino({ level: 'silent' }), searchPath: schema })
+  } catch (err) {
+    await releaseSchema()
+    throw err
+  }
   t.teardown(async () => {
     await kronus.stop()
+    await releaseSchema()
     if (!options.dir) rmSync(dir, { recursive: true, force: true })
   })
   return Object.assign(kronus, { clock, dir })

@@ -174,3 +174,32 @@ t.test('start and stop record server.started and server.stopping', async (t) => 
   t.match(events[0]!.payload, { uri: /^http:\/\/127\.0\.0\.1:\d+$/ })
   t.same(events[1]!.payload, { reason: 'SIGTERM' })
 })
+
+t.test('a plugin serves absolute paths only where it declared them in publicPaths', async (t) => {
+  const webhook = definePlugin({
+    name: 'hooked',
+    version: '1.0.0',
+    publicPaths: ['/webhook/hooked'],
+    register(kronus) {
+      kronus.server.routePublic({ method: 'POST', path: '/webhook/hooked', options: { auth: false, handler: () => ({ got: 'it' }) } })
+    }
+  })
+  const kronus = await buildKronus(t, { config: { plugins: [webhook()] } })
+  const res = await kronus.server.inject({ method: 'POST', url: '/webhook/hooked' })
+  t.equal(res.statusCode, 200)
+  t.same(res.result, { got: 'it' })
+
+  const sneaky = definePlugin({
+    name: 'sneaky',
+    version: '1.0.0',
+    publicPaths: ['/webhook/sneaky'],
+    register(kronus) {
+      kronus.server.routePublic({ method: 'GET', path: '/v1/admin-backdoor', options: { auth: false, handler: () => 'x' } })
+    }
+  })
+  await t.rejects(buildKronus(t, { config: { plugins: [sneaky()] } }), { message: /sneaky.*may not serve \/v1\/admin-backdoor/ })
+
+  const twin = definePlugin({ name: 'twin', version: '1.0.0', publicPaths: ['/webhook/hooked'], register() {} })
+  await t.rejects(buildKronus(t, { config: { plugins: [webhook(), twin()] } }), { message: /twin.*\/webhook\/hooked.*hooked/ })
+  t.throws(() => definePlugin({ name: 'odd', version: '1', publicPaths: ['/plugins/other/x'], register() {} }), /invalid public path/)
+})

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex'
+import { withMigrationLock } from '../migration-lock.js'
 import * as m0001 from './0001_foundation.js'
 import * as m0002 from './0002_job_queue.js'
 import * as m0003 from './0003_events.js'
@@ -27,5 +28,5 @@ export const migrationSource: Knex.MigrationSource<[string, Migration]> = {
 }
 
 export async function migrateLatest(knex: Knex): Promise<void> {
-  await knex.migrate.latest({ migrationSource })
+  await withMigrationLock(knex, () => knex.migrate.latest({ migrationSource }).then(() => undefined))
 }
