@@ -54,9 +54,10 @@ export async function changeProbeStatus(
   await change.beforeEvents?.()
   const { userId, probeId, to } = change
   await deps.events.record(trx, 'probe.status_changed', { userId, probeId, from: 'pending', to, reason })
-  // Recorded at every outcome, even when the state stays the same (good after good, or a
-  // cancel), so a subscriber also sees each confirmation of the current state.
-  await deps.events.record(trx, 'user.aliveness_changed', { userId, from: before, to: alivenessAfter(to, before), probeId })
+  // Only a real change: subscribers (webhooks, dashboards) act on transitions, and each
+  // probe's own outcome is already in probe.status_changed.
+  const after = alivenessAfter(to, before)
+  if (after !== before) await deps.events.record(trx, 'user.aliveness_changed', { userId, from: before, to: after, probeId })
   if (to === 'bad' || to === 'unavailable') {
     // Alerting the emergency contacts, and turning this user's probes off as the first
     // Kronus did, belong to the emergency-contact plugin, which subscribes to this event.

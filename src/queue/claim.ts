@@ -54,7 +54,7 @@ function claimable(knex: Knex, now: number) {
 
 /** Claims up to `limit` claimable jobs, oldest run_at first; returns them as they now are. */
 export async function claimDueJobs(knex: Knex, request: ClaimRequest): Promise<JobRow[]> {
-  const { now, workerId, lockMsByName, limit } = request
+  const { now, lockMsByName, limit } = request
   if (limit <= 0 || lockMsByName.size === 0) return []
   if (isPostgres(knex)) return claimSkippingLocked(knex, request)
   const candidates: JobRow[] = await knex('jobs')
