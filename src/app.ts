@@ -16,6 +16,7 @@ import { Messaging } from './messaging/messaging.js'
 import { ConsoleChannel } from './messaging/console-channel.js'
 import { CronSchedules } from './plugins/cron-schedules.js'
 import { PluginHost } from './plugins/host.js'
+import { runBeforeDatabaseOpen } from './plugins/before-database-open.js'
 import type { JobRow } from './queue/types.js'
 import { ProbeLifecycle } from './probes/lifecycle.js'
 import { OnDemandProbes } from './probes/on-demand.js'
@@ -64,6 +65,8 @@ export async function createKronus(options: KronusOptions): Promise<Kronus> {
   const clock = options.clock ?? systemClock
   const logger = options.logger ?? createLogger(config)
 
+  // Before anything opens (and so creates) the database: a plugin may restore it first.
+  if (!options.knex) await runBeforeDatabaseOpen(config.plugins, { config, logger, clock })
   if (!options.knex && config.database.client === 'sqlcipher') {
     await assertSqlcipherKey(config.database.filename, config.kronus.sqlite.passPhrase)
   }
@@ -93,6 +96,8 @@ export async function createKronus(options: KronusOptions): Promise<Kronus> {
     pollIntervalMs: config.jobs.pollIntervalMs,
     pruneSuccessfulAfterMs: config.jobs.pruneSuccessfulAfterHours * 3600_000,
     shutdownTimeoutMs: config.jobs.shutdownTimeoutMs,
+    defaultTimeoutMs: config.jobs.defaultTimeoutMs,
+    lockMarginMs: config.jobs.lockMarginMs,
     onDead: (job) => reportDead(job)
   })
   const events = new EventLog({ knex, clock, logger, queue })
@@ -114,6 +119,8 @@ export async function createKronus(options: KronusOptions): Promise<Kronus> {
   reportDead = reportDeadJobs(events, messaging, logger)
   const probes = new ProbeLifecycle({ knex, clock, logger, queue, events, messaging })
   probes.registerJobs()
+  // A text no plugin claimed (as a command, a keyword...) is the user's answer to their probe.
+  messaging.onInbound(async (text, trx) => (await probes.handleReply({ userId: text.userId, text: text.text }, trx)).answer, { fallback: true })
   services.probeSettings.attachProbeCanceller(probes)
   services.probes.attachOnDemand(new OnDemandProbes({ knex, clock, config, queue, lifecycle: probes }))
   const cronSchedules = new CronSchedules({ knex, clock, logger, queue })

@@ -22,7 +22,9 @@ export type {
   PluginMessaging,
   PluginQueue,
   PluginServer,
-  ScheduleOptions
+  ScheduleOptions,
+  BeforeDatabaseOpen,
+  PreOpenContext
 } from './plugins/types.js'
 
 // `export *`, not named re-exports: TypeScript merges a plugin's `declare module 'kronus'`
@@ -35,6 +37,9 @@ export { CORE_EVENT_NAMES } from './events/names.js'
 
 export { MessageDeliveryError } from './messaging/channel.js'
 export type { MessagingChannel, OutgoingText } from './messaging/channel.js'
-export type { IncomingMessage, OutgoingMessage } from './messaging/messaging.js'
+export type { InboundHandler, InboundResult, InboundText, IncomingMessage, OutgoingMessage } from './messaging/messaging.js'
+
+// Services throw these; a plugin that calls a service tells them apart to answer its user.
+export { ConflictError, ForbiddenError, KronusError, NotFoundError, RateLimitedError, ValidationError } from './domain/errors.js'
 
 export type { Clock } from './clock.js'

@@ -1,4 +1,4 @@
-import type { Clock } from '../../src/clock.js'
+import type { Clock } from 'kronus'
 
 export type Sleep = (ms: number) => Promise<void>
 

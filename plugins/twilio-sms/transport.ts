@@ -1,6 +1,5 @@
 import twilio from 'twilio'
-import { systemClock, type Clock } from '../../src/clock.js'
-import { MessageDeliveryError, type MessagingChannel, type OutgoingText } from '../../src/messaging/channel.js'
+import { MessageDeliveryError, type Clock, type MessagingChannel, type OutgoingText } from 'kronus'
 import { SendPacer, realSleep, type Sleep } from './send-pacer.js'
 
 /** Twilio's limit: a queued message older than this is dropped instead of sent. */
@@ -73,7 +72,8 @@ export class TwilioSmsTransport implements MessagingChannel {
     this.#pacer = new SendPacer(
       options.messagesPerSecond ?? 1,
       options.burst ?? 1,
-      options.clock ?? systemClock,
+      // Pacing follows Twilio's real rate limit, so without a clock it reads wall time.
+      options.clock ?? { now: () => Date.now() },
       options.sleep ?? realSleep
     )
     this.#client =

@@ -87,7 +87,10 @@ export const configSchema = Joi.object({
     pollIntervalMs: Joi.number().integer().min(50).max(60_000).default(1000),
     schedulerIntervalMs: Joi.number().integer().min(50).max(60_000).default(5000),
     pruneSuccessfulAfterHours: Joi.number().min(1).max(24 * 365).default(168),
-    shutdownTimeoutMs: Joi.number().integer().min(0).max(300_000).default(10_000)
+    shutdownTimeoutMs: Joi.number().integer().min(0).max(300_000).default(10_000),
+    // Bounded so that timeout + margin stays within the queue's 4-minute lock ceiling.
+    defaultTimeoutMs: Joi.number().integer().min(100).max(180_000).default(60_000),
+    lockMarginMs: Joi.number().integer().min(100).max(60_000).default(30_000)
   }).default(),
   auth: Joi.object({
     maxFailedLogins: Joi.number().integer().min(1).max(1000).default(10),

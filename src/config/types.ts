@@ -68,6 +68,13 @@ export interface KronusConfigInput {
     pruneSuccessfulAfterHours?: number
     /** At shutdown, how long running jobs may finish before they are put back in the queue, in ms. Default 10000. */
     shutdownTimeoutMs?: number
+    /** How long a job may run before it fails and is retried, unless its type sets its own, in ms. Default 60000. */
+    defaultTimeoutMs?: number
+    /**
+     * How long past its timeout a job stays claimed, in ms. A job whose process died is run by
+     * another instance once timeout + margin have passed. Default 30000.
+     */
+    lockMarginMs?: number
   }
   auth?: {
     /** Failed logins allowed per account and per address within the window. Default 10. */
@@ -126,6 +133,8 @@ export interface KronusConfig {
     schedulerIntervalMs: number
     pruneSuccessfulAfterHours: number
     shutdownTimeoutMs: number
+    defaultTimeoutMs: number
+    lockMarginMs: number
   }
   auth: {
     maxFailedLogins: number

@@ -4,7 +4,9 @@
  * into a 409 instead of a 500.
  */
 export function uniqueViolationColumn(err: unknown): string | null {
-  const e = err as { code?: string; message?: string; detail?: string; constraint?: string }
+  // objection wraps driver errors; node-pg's code and detail are on the wrapped one.
+  const wrapped = (err as { nativeError?: unknown } | null)?.nativeError
+  const e = (wrapped ?? err) as { code?: string; message?: string; detail?: string; constraint?: string }
   if (e?.code === '23505') {
     const m = /Key \(([^)]+)\)=/.exec(e.detail ?? '')
     return m ? m[1]!.split(',').pop()!.trim() : (e.constraint ?? 'unknown')

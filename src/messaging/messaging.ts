@@ -43,6 +43,30 @@ export interface IncomingMessage {
   messageId?: string | null
 }
 
+/** An inbound text from a known user, as inbound handlers see it. */
+export interface InboundText {
+  from: string
+  text: string
+  channel: string
+  messageId: string | null
+  /** The user whose phone number sent it. */
+  userId: number
+}
+
+/**
+ * Answers an inbound text: the text to reply with, or null to let the next handler try.
+ * It runs in the transaction that records the text's message.received, so its writes
+ * commit with that record or not at all.
+ */
+export type InboundHandler = (message: InboundText, trx: Knex.Transaction) => Promise<string | null> | string | null
+
+export interface InboundResult {
+  /** The user whose phone sent the text, or null for an unknown sender (no handler ran). */
+  userId: number | null
+  /** What the first handler that answered said, or null when none did. */
+  reply: string | null
+}
+
 export interface MessagingOptions {
   knex: Knex
   events: EventLog
@@ -71,6 +95,8 @@ export class Messaging {
   readonly #events: EventLog
   readonly #queue: MessageQueue
   readonly #logger: Logger
+  readonly #inboundHandlers: InboundHandler[] = []
+  readonly #fallbackHandlers: InboundHandler[] = []
 
   constructor(options: MessagingOptions) {
     this.#knex = options.knex
@@ -114,16 +140,41 @@ export class Messaging {
     await this.#queue.enqueue(SEND_JOB, payload, options, trx)
   }
 
-  /** An inbound text: records message.received, naming the user whose phone sent it, if any. */
-  async receive(message: IncomingMessage): Promise<void> {
-    const user: { id: number } | undefined = await this.#knex('users').select('id').where({ phone_number: message.from }).first()
-    await this.#events.emit('message.received', {
-      from: message.from,
-      text: message.text,
-      userId: user ? Number(user.id) : null,
-      channel: message.channel,
-      messageId: message.messageId ?? null
-    })
+  /**
+   * Adds a handler for inbound texts from known users. Handlers are asked in the order
+   * they were added, and the first that answers wins; `fallback` handlers come after all
+   * others (the probe lifecycle's reply handling is one). Returns a function that removes it.
+   */
+  onInbound(handler: InboundHandler, options: { fallback?: boolean } = {}): () => void {
+    if (typeof handler !== 'function') throw new Error('an inbound handler must be a function')
+    const list = options.fallback ? this.#fallbackHandlers : this.#inboundHandlers
+    list.push(handler)
+    return () => {
+      const at = list.indexOf(handler)
+      if (at >= 0) list.splice(at, 1)
+    }
+  }
+
+  /**
+   * An inbound text: records message.received once, naming the user whose phone sent it,
+   * and asks the inbound handlers for the reply, all in one transaction (the caller's, when
+   * given). A sender who is no user reaches no handler and gets no reply.
+   */
+  async receive(message: IncomingMessage, trx?: Knex.Transaction): Promise<InboundResult> {
+    const work = async (trx: Knex.Transaction): Promise<InboundResult> => {
+      const user: { id: number } | undefined = await trx('users').select('id').where({ phone_number: message.from }).first()
+      const userId = user ? Number(user.id) : null
+      const messageId = message.messageId ?? null
+      await this.#events.record(trx, 'message.received', { from: message.from, text: message.text, userId, channel: message.channel, messageId })
+      if (userId === null) return { userId, reply: null }
+      const inbound: InboundText = { from: message.from, text: message.text, channel: message.channel, messageId, userId }
+      for (const handler of [...this.#inboundHandlers, ...this.#fallbackHandlers]) {
+        const reply = await handler(inbound, trx)
+        if (typeof reply === 'string') return { userId, reply }
+      }
+      return { userId, reply: null }
+    }
+    return trx ? work(trx) : this.#knex.transaction(work)
   }
 
   /**

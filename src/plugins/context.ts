@@ -61,7 +61,8 @@ function pluginMessaging(messaging: Messaging): PluginMessaging {
   return {
     registerChannel: (channel, options) => messaging.registerChannel(channel, { default: options?.default }),
     send: (message, trx) => messaging.send(message, trx),
-    receive: (message) => messaging.receive(message)
+    receive: (message, trx) => messaging.receive(message, trx),
+    onInbound: (handler) => messaging.onInbound(handler)
   }
 }
 

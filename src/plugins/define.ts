@@ -22,6 +22,9 @@ export function definePlugin<Options = Record<string, never>>(
   }
   if (typeof version !== 'string' || version.length === 0) throw new Error(`plugin "${name}" needs a version`)
   if (typeof definition.register !== 'function') throw new Error(`plugin "${name}" needs a register function`)
+  if (definition.beforeDatabaseOpen !== undefined && typeof definition.beforeDatabaseOpen !== 'function') {
+    throw new Error(`plugin "${name}": beforeDatabaseOpen must be a function`)
+  }
   const events = [...(definition.events ?? [])]
   for (const event of events) {
     if (!EVENT_NAME_PATTERN.test(event)) throw new Error(`plugin "${name}" declares an invalid event name "${event}"`)
@@ -36,6 +39,8 @@ export function definePlugin<Options = Record<string, never>>(
 
   return (...args) => {
     const options = Joi.attempt(args[0] ?? {}, schema, `Bad options for ${name}:`, { abortEarly: false }) as Options
-    return { name, version, options, events, publicPaths, register: definition.register }
+    const plugin: KronusPlugin<Options> = { name, version, options, events, publicPaths, register: definition.register }
+    if (definition.beforeDatabaseOpen) plugin.beforeDatabaseOpen = definition.beforeDatabaseOpen
+    return plugin
   }
 }

@@ -8,7 +8,7 @@ import type * as Models from '../db/models/index.js'
 import type { DurableHandler, EventFilter, EventListener, SubscribeOptions } from '../events/log.js'
 import type { CORE_EVENT_NAMES } from '../events/names.js'
 import type { EventName, KronusEvents, RecordedEvent } from '../events/types.js'
-import type { IncomingMessage, OutgoingMessage } from '../messaging/messaging.js'
+import type { InboundHandler, InboundResult, IncomingMessage, OutgoingMessage } from '../messaging/messaging.js'
 import type { MessagingChannel } from '../messaging/channel.js'
 import type { EnqueueOptions, JobDefinitionOptions, JobHandler, JobName, KronusJobs } from '../queue/types.js'
 import type { Services } from '../services/index.js'
@@ -55,7 +55,16 @@ export interface PluginQueue {
 export interface PluginMessaging {
   registerChannel(channel: MessagingChannel, options?: { default?: boolean }): void
   send(message: OutgoingMessage, trx?: Knex.Transaction): Promise<void>
-  receive(message: IncomingMessage): Promise<void>
+  /**
+   * An inbound text (from a webhook): records message.received and returns the reply of the
+   * first inbound handler that answers, in the caller's transaction when given.
+   */
+  receive(message: IncomingMessage, trx?: Knex.Transaction): Promise<InboundResult>
+  /**
+   * Answers inbound texts from known users: return the reply, or null to pass the text on.
+   * Handlers are asked in plugin order; a text nobody claims is a reply to the user's probe.
+   */
+  onInbound(handler: InboundHandler): () => void
 }
 
 /** The hapi server, seen through the plugin's own route prefix `/plugins/<name>`. */
@@ -88,6 +97,24 @@ export interface PluginContext {
   readonly knex: Knex
 }
 
+/**
+ * What a plugin's `beforeDatabaseOpen` hook receives. Nothing else exists yet: no database,
+ * events, queue or server, only the configuration, a logger and the clock.
+ */
+export interface PreOpenContext {
+  readonly name: string
+  readonly config: KronusConfig
+  /** A child logger that tags every line with the plugin's name. */
+  readonly logger: Logger
+  readonly clock: Clock
+}
+
+/**
+ * Runs before Kronus opens its database (when it opens it itself), in plugin order, e.g. to
+ * put a database file in place. Throwing stops start-up with an error naming the plugin.
+ */
+export type BeforeDatabaseOpen<Options> = (kronus: PreOpenContext, options: Options) => void | Promise<void>
+
 /** What register may return: called when Kronus starts (in plugin order) and stops (in reverse). */
 export interface PluginLifecycle {
   start?(): void | Promise<void>
@@ -110,6 +137,8 @@ export interface KronusPlugin<Options = unknown> {
   /** Absolute route paths the plugin owns outside its prefix (see PluginDefinition.publicPaths). */
   publicPaths: readonly string[]
   register: PluginRegister<Options>
+  /** See PluginDefinition.beforeDatabaseOpen. */
+  beforeDatabaseOpen?: BeforeDatabaseOpen<Options>
 }
 
 export interface PluginDefinition<Options> {
@@ -127,4 +156,9 @@ export interface PluginDefinition<Options> {
    */
   publicPaths?: readonly string[]
   register: PluginRegister<Options>
+  /**
+   * Runs before Kronus opens its database, before any plugin registers, e.g. to restore a
+   * missing database file from a backup. Throwing stops start-up with an error naming the plugin.
+   */
+  beforeDatabaseOpen?: BeforeDatabaseOpen<Options>
 }

@@ -44,6 +44,10 @@ export interface JobQueueOptions {
   pruneSuccessfulAfterMs?: number
   /** How long stop() waits for running jobs before putting them back in the queue. Default 10 s. */
   shutdownTimeoutMs?: number
+  /** timeoutMs of jobs whose definition sets none. Default 60 s. */
+  defaultTimeoutMs?: number
+  /** lockMs of jobs whose definition sets none is their timeout plus this (at most MAX_LOCK_MS). Default 30 s. */
+  lockMarginMs?: number
   /** Told about every job that ends `dead` (retries exhausted, permanent error, or worker lost on its last try). */
   onDead?: (job: JobRow) => void | Promise<void>
 }
@@ -115,8 +119,9 @@ export class JobQueue {
   define<N extends JobName>(name: N, handler: JobHandler<KronusJobs[N]>, options: JobDefinitionOptions = {}): void {
     if (this.#definitions.has(name)) throw new Error(`job "${name}" is already defined`)
     const maxAttempts = positiveInteger(options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS, `maxAttempts of "${name}"`)
-    const timeoutMs = positiveInteger(options.timeoutMs ?? DEFAULT_TIMEOUT_MS, `timeoutMs of "${name}"`)
-    const lockMs = positiveInteger(options.lockMs ?? Math.min(timeoutMs + LOCK_MARGIN_MS, MAX_LOCK_MS), `lockMs of "${name}"`)
+    const timeoutMs = positiveInteger(options.timeoutMs ?? this.#options.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS, `timeoutMs of "${name}"`)
+    const margin = this.#options.lockMarginMs ?? LOCK_MARGIN_MS
+    const lockMs = positiveInteger(options.lockMs ?? Math.min(timeoutMs + margin, MAX_LOCK_MS), `lockMs of "${name}"`)
     if (lockMs <= timeoutMs) throw new Error(`lockMs of "${name}" (${lockMs}) must exceed its timeoutMs (${timeoutMs})`)
     if (lockMs > MAX_LOCK_MS) throw new Error(`lockMs of "${name}" must be at most ${MAX_LOCK_MS} ms so a lost job is retried within 5 minutes`)
     this.#definitions.set(name, { handler: handler as JobHandler<unknown>, maxAttempts, timeoutMs, lockMs })
@@ -226,19 +231,21 @@ export class JobQueue {
   }
 
   /** Claims are serialised within this worker so concurrent passes never exceed `concurrency`. */
-  #claimAndStart(): Promise<Array<Promise<void>>> {
-    const next = this.#claiming.catch(() => undefined).then(() => this.#claimOnce())
+  #claimAndStart(housekeeping = true): Promise<Array<Promise<void>>> {
+    const next = this.#claiming.catch(() => undefined).then(() => this.#claimOnce(housekeeping))
     this.#claiming = next
     return next
   }
 
-  async #claimOnce(): Promise<Array<Promise<void>>> {
+  async #claimOnce(housekeeping: boolean): Promise<Array<Promise<void>>> {
     if (this.#stopping) return []
     const now = this.#clock.now()
-    await this.#promoteDueScheduled(now)
-    for (const job of await buryAbandonedJobs(this.#knex, now)) {
-      this.#logger.error({ jobId: job.id, name: job.name, error: job.last_error }, 'job is dead')
-      await this.#notifyDead(job)
+    if (housekeeping) {
+      await this.#promoteDueScheduled(now)
+      for (const job of await buryAbandonedJobs(this.#knex, now)) {
+        this.#logger.error({ jobId: job.id, name: job.name, error: job.last_error }, 'job is dead')
+        await this.#notifyDead(job)
+      }
     }
     const free = this.concurrency - this.#running.size
     if (free <= 0) return []
@@ -254,9 +261,24 @@ export class JobQueue {
 
   #start(job: JobRow): Promise<void> {
     const controller = new AbortController()
-    const done = this.#execute(job, controller).finally(() => this.#running.delete(job.id))
+    const done = this.#execute(job, controller).finally(() => {
+      this.#running.delete(job.id)
+      this.#refill()
+    })
     this.#running.set(job.id, { job, controller, done })
     return done
+  }
+
+  /**
+   * A started worker claims again as soon as a slot frees, rather than at the next poll:
+   * polling alone runs at most `concurrency` jobs per poll interval (4 a second by
+   * default), so a fan-out of 100k probes would take hours (found by bench/fanout.ts).
+   * When nothing is due the claim finds nothing and the worker is back to polling. The
+   * housekeeping writes (promoting, burying) stay with the poll.
+   */
+  #refill(): void {
+    if (!this.#ticker.running || this.#stopping) return
+    this.#claimAndStart(false).catch((err) => this.#logger.error({ err }, 'could not claim the next job'))
   }
 
   async #execute(job: JobRow, controller: AbortController): Promise<void> {

@@ -309,8 +309,9 @@ t.test('graceful stop waits a bounded time, then aborts and puts unfinished jobs
 
   await queue.stop(10)
   t.type(signal?.reason, WorkerStoppingError)
-  t.match(await jobRow(kronus, job!.id), { status: 'enqueued', attempts: 0, locked_by: null, locked_at: null, lock_expires_at: null })
+  // The pass ends once the job is put back; stop() only waits so long for that write.
   t.equal(await pass, 1)
+  t.match(await jobRow(kronus, job!.id), { status: 'enqueued', attempts: 0, locked_by: null, locked_at: null, lock_expires_at: null })
   t.equal(await queue.runDue(), 0, 'a stopped queue claims nothing')
 
   const successor = queueFor(kronus)
@@ -342,4 +343,22 @@ t.test('successful jobs older than the configured age are pruned; others are kep
   const left = (await kronus.knex('jobs').select('id').orderBy('id')).map((r) => Number(r.id))
   t.same(left, [dead!.id, recent!.id, waiting!.id])
   t.notOk(left.includes(old!.id))
+})
+
+t.test('jobs.defaultTimeoutMs and jobs.lockMarginMs set how long a claim holds a job: how soon a dead worker\'s job runs elsewhere', async (t) => {
+  const kronus = await buildKronus(t, { config: { jobs: { defaultTimeoutMs: 2000, lockMarginMs: 1000 } } })
+  const started = gate()
+  const release = gate()
+  kronus.queue.define(WORK, async () => {
+    started.open()
+    await release.promise
+  })
+  const job = await kronus.queue.enqueue(WORK, { n: 1 })
+  const claimedAt = kronus.clock.now()
+  const pass = kronus.queue.runDue()
+  await started.promise
+  t.match(await jobRow(kronus, job!.id), { status: 'in-progress', locked_by: kronus.queue.workerId })
+  t.equal(Number((await jobRow(kronus, job!.id)).lock_expires_at), claimedAt + 3000, 'the configured timeout plus the margin')
+  release.open()
+  await pass
 })

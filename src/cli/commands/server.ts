@@ -54,7 +54,9 @@ export async function runServer(options: ServerOptions): Promise<void> {
   const stopSignal = waitForStopSignal()
   // Loaded here so `kronus --version`, `help` and `completion` stay quick and need no server code.
   const { createKronus } = await import('../../app.js')
-  const kronus = await createKronus({ config })
+  // The built-in plugins the configuration implies come after the user's own.
+  const { builtinPlugins } = await import('../../../plugins/index.js')
+  const kronus = await createKronus({ config: { ...config, plugins: [...config.plugins, ...builtinPlugins(config)] } })
   try {
     await kronus.start()
   } catch (err) {

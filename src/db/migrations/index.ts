@@ -4,6 +4,9 @@ import * as m0001 from './0001_foundation.js'
 import * as m0002 from './0002_job_queue.js'
 import * as m0003 from './0003_events.js'
 import * as m0004 from './0004_probes.js'
+import * as m0006 from './0006_webhooks.js'
+import * as m0007 from './0007_inbound_messages.js'
+import * as m0008 from './0008_emergency_alert_deliveries.js'
 
 interface Migration {
   up(knex: Knex): Promise<void>
@@ -18,7 +21,10 @@ const migrations: Array<[string, Migration]> = [
   ['0001_foundation', m0001],
   ['0002_job_queue', m0002],
   ['0003_events', m0003],
-  ['0004_probes', m0004]
+  ['0004_probes', m0004],
+  ['0006_webhooks', m0006],
+  ['0007_inbound_messages', m0007],
+  ['0008_emergency_alert_deliveries', m0008]
 ]
 
 export const migrationSource: Knex.MigrationSource<[string, Migration]> = {

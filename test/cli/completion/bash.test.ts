@@ -31,7 +31,7 @@ function completeIn(file: string, words: string[], cwd?: string): string[] {
 t.test('completes commands, flags and choices of the kronus program', async (t) => {
   const file = scriptFile(t, 'kronus.bash', bashScript(completionModel(buildProgram())))
   t.same(completeIn(file, ['kronus', 'ser']), ['server'], 'kronus ser<TAB>')
-  t.same(completeIn(file, ['kronus', '']).sort(), ['completion', 'help', 'server'])
+  t.same(completeIn(file, ['kronus', '']).sort(), ['backup', 'completion', 'help', 'restore', 'server'])
   t.same(completeIn(file, ['kronus', 'server', '--']).sort(), ['--config', '--dev', '--help'], 'kronus server --<TAB>')
   t.same(completeIn(file, ['kronus', 'server', '--c']), ['--config'])
   t.same(completeIn(file, ['kronus', 'server', '--config', 'x.yml', '--d']), ['--dev'], 'after an option value')
@@ -57,19 +57,19 @@ t.test('--config completes file names, also written --config=FILE', async (t) =>
 t.test('a command added to the program is completed without touching the generator', async (t) => {
   const program = buildProgram()
   program
-    .command('backup')
+    .command('export')
     .description('copy the database')
     .addArgument(new Argument('<target>').choices(['local', 'gcs']))
     .option('--to <path>', 'where')
     .option('--verbose', 'talk')
   const file = scriptFile(t, 'kronus.bash', bashScript(completionModel(program)))
-  t.same(completeIn(file, ['kronus', 'bac']), ['backup'])
-  t.same(completeIn(file, ['kronus', 'backup', '--']).sort(), ['--help', '--to', '--verbose'])
-  t.same(completeIn(file, ['kronus', 'help', 'b']), ['backup'])
-  t.same(completeIn(file, ['kronus', 'backup', '']), ['local', 'gcs'])
-  t.same(completeIn(file, ['kronus', 'backup', '--to', '/tmp/x', '']), ['local', 'gcs'], 'an option value is not counted as an argument')
-  t.same(completeIn(file, ['kronus', 'backup', '--to', '=', '/tmp/x', '']), ['local', 'gcs'], 'nor in the --to=VALUE form')
-  t.same(completeIn(file, ['kronus', 'backup', 'gcs', '']), [], 'nothing after the last argument')
+  t.same(completeIn(file, ['kronus', 'exp']), ['export'])
+  t.same(completeIn(file, ['kronus', 'export', '--']).sort(), ['--help', '--to', '--verbose'])
+  t.same(completeIn(file, ['kronus', 'help', 'e']), ['export'])
+  t.same(completeIn(file, ['kronus', 'export', '']), ['local', 'gcs'])
+  t.same(completeIn(file, ['kronus', 'export', '--to', '/tmp/x', '']), ['local', 'gcs'], 'an option value is not counted as an argument')
+  t.same(completeIn(file, ['kronus', 'export', '--to', '=', '/tmp/x', '']), ['local', 'gcs'], 'nor in the --to=VALUE form')
+  t.same(completeIn(file, ['kronus', 'export', 'gcs', '']), [], 'nothing after the last argument')
 })
 
 t.test('the script is valid bash on its own', async (t) => {

@@ -1,0 +1,110 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import { databaseBytes, type BenchDatabaseSpec } from './lib/database.js'
+import { buildBenchKronus } from './lib/kronus.js'
+import { formatBytes, row, type ResultRow } from './lib/result.js'
+import { RssSampler } from './lib/rss.js'
+import { dailyCronAt, seedUsers } from './lib/seed.js'
+
+export interface FanoutParams {
+  users: number
+  /** Give up this long after the fire time and report how far it got. */
+  timeoutMs: number
+}
+
+/** The issue's target: 100k users in under a minute, in under 300 MB. */
+export const FANOUT_TARGET_SECONDS = 60
+export const FANOUT_TARGET_RSS_BYTES = 300 * 1024 * 1024
+
+const MINUTE = 60_000
+
+/** The first whole minute at least `leadMs` from now. */
+function nextMinute(leadMs: number): number {
+  return Math.ceil((Date.now() + leadMs) / MINUTE) * MINUTE
+}
+
+export function usersLabel(users: number): string {
+  return users >= 1000 && users % 1000 === 0 ? `${users / 1000}k` : String(users)
+}
+
+/**
+ * N users whose daily schedules all fire in the same minute. Kronus runs as in
+ * production (kronus.start(): HTTP server, scheduler ticker, queue workers at the
+ * configured concurrency, system clock), and the stopwatch runs from the fire time until
+ * the last probe text reaches the channel.
+ */
+export async function fanoutCase(spec: BenchDatabaseSpec, params: FanoutParams): Promise<ResultRow[]> {
+  const { users } = params
+  const { kronus, channel } = await buildBenchKronus(spec)
+  const placeholder = nextMinute(86_400_000)
+  await seedUsers(kronus.knex, { users, nextFireAt: placeholder, cron: dailyCronAt(placeholder) })
+  const seededBytes = await databaseBytes(spec, kronus.knex)
+
+  // Chosen after seeding, so the wait is under a minute whatever the seeding took.
+  const fireAt = nextMinute(5_000)
+  await kronus.knex('probe_settings').update({ cron_expression: dailyCronAt(fireAt), next_fire_at: fireAt })
+
+  let started = 0
+  let allStartedAt: number | null = null
+  kronus.events.on('probe.started', () => {
+    started += 1
+    if (started === users) allStartedAt = Date.now()
+  })
+
+  const rss = new RssSampler().start()
+  let timedOut = false
+  let endAt: number
+  try {
+    await kronus.start()
+    const deadline = sleep(fireAt + params.timeoutMs - Date.now(), 'timeout' as const)
+    timedOut = (await Promise.race([channel.waitFor(users).then(() => 'done' as const), deadline])) === 'timeout'
+    endAt = timedOut ? Date.now() : channel.lastAt!
+  } finally {
+    rss.stop()
+  }
+  const bytes = await databaseBytes(spec, kronus.knex)
+  await kronus.stop('benchmark finished')
+
+  const seconds = (endAt - fireAt) / 1000
+  const label = usersLabel(users)
+  const rate = channel.count / seconds
+  const progress = timedOut ? `TIMED OUT with ${channel.count} of ${users} texts sent; ` : ''
+  const phases = [
+    channel.firstAt === null ? 'no text sent' : `first text at +${((channel.firstAt - fireAt) / 1000).toFixed(1)} s`,
+    allStartedAt === null ? `${started} probes started` : `all probes started at +${((allStartedAt - fireAt) / 1000).toFixed(1)} s`
+  ]
+  return [
+    row({
+      bench: 'fanout',
+      subject: `${label} users: fire time → last probe text`,
+      db: spec.kind,
+      value: seconds,
+      unit: 's',
+      limit: FANOUT_TARGET_SECONDS,
+      limitLabel: `${FANOUT_TARGET_SECONDS} s target`,
+      lowerIsBetter: true,
+      detail: `${progress}${rate.toFixed(0)} texts/s; ${phases.join(', ')}`
+    }),
+    row({
+      bench: 'fanout',
+      subject: `${label} users: peak RSS`,
+      db: spec.kind,
+      value: rss.peak / 1024 / 1024,
+      unit: 'MiB',
+      limit: FANOUT_TARGET_RSS_BYTES / 1024 / 1024,
+      limitLabel: '300 MiB target',
+      lowerIsBetter: true,
+      detail: `sampled every 100 ms from start-up to the last text`
+    }),
+    row({
+      bench: 'fanout',
+      subject: `${label} users: database size after`,
+      db: spec.kind,
+      value: bytes / 1024 / 1024,
+      unit: 'MiB',
+      limit: null,
+      limitLabel: '—',
+      lowerIsBetter: true,
+      detail: `${formatBytes(seededBytes)} seeded before the fire (users, schedules, contacts)`
+    })
+  ]
+}

@@ -1,0 +1,51 @@
+import { fork } from 'node:child_process'
+import { closeSync, openSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { CaseRequest } from '../case.js'
+import type { CaseMessage, ResultRow, RunnerMessage } from './result.js'
+
+const CASE_ENTRY = new URL('../case.ts', import.meta.url).pathname
+
+export interface ChildOptions {
+  /** Extra node flags for the case process, e.g. --cpu-prof. */
+  nodeArgs?: string[]
+  /** Called when the case says it is ready to be loaded (API cases); the case is told to finish once it resolves. */
+  onReady?: (ready: Extract<CaseMessage, { type: 'ready' }>) => Promise<void>
+}
+
+/**
+ * Runs one case in a child process and returns its rows. The child's stdout and stderr
+ * (Kronus's own logs included) go to a file in the temp folder, which is printed and
+ * kept when the case fails.
+ */
+export async function runCaseProcess(request: CaseRequest, options: ChildOptions = {}): Promise<ResultRow[]> {
+  const logFile = join(tmpdir(), `kronus-bench-${request.bench}-${process.pid}-${Date.now()}.log`)
+  const logFd = openSync(logFile, 'w')
+  const child = fork(CASE_ENTRY, [JSON.stringify(request)], {
+    execArgv: ['--import', 'tsx', ...(options.nodeArgs ?? [])],
+    stdio: ['ignore', logFd, logFd, 'ipc']
+  })
+  closeSync(logFd)
+  let rows: ResultRow[] | undefined
+  let readyFailed: unknown
+  child.on('message', (message: CaseMessage) => {
+    if (message.type === 'rows') rows = message.rows
+    if (message.type === 'ready' && options.onReady) {
+      options
+        .onReady(message)
+        .catch((err) => {
+          readyFailed = err
+        })
+        .finally(() => child.send({ type: 'finish' } satisfies RunnerMessage))
+    }
+  })
+  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)))
+  if (readyFailed) throw readyFailed
+  if (code !== 0 || !rows) {
+    const log = readFileSync(logFile, 'utf8')
+    throw new Error(`benchmark case ${request.bench} on ${request.db.kind} failed (exit ${code}); log kept at ${logFile}:\n${log.slice(-1500)}`)
+  }
+  rmSync(logFile, { force: true })
+  return rows
+}

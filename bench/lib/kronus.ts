@@ -1,0 +1,30 @@
+import { generateKeyPairSync } from 'node:crypto'
+import { createKronus, type Kronus } from '../../src/app.js'
+import { resolveConfig } from '../../src/config/resolve.js'
+import type { KronusConfigInput } from '../../src/config/types.js'
+import { databaseConfig, PASSPHRASE, type BenchDatabaseSpec } from './database.js'
+import { CountingChannel } from './counting-channel.js'
+
+export interface BenchKronus {
+  kronus: Kronus
+  channel: CountingChannel
+}
+
+/**
+ * A Kronus as an operator would run it: system clock, the configured (default) job
+ * settings, logs at the default level (the case's stdout goes to a log file), listening
+ * on a free loopback port. Texts go to a channel that only counts them.
+ */
+export async function buildBenchKronus(spec: BenchDatabaseSpec, overrides: Pick<KronusConfigInput, 'jobs' | 'logging'> = {}): Promise<BenchKronus> {
+  const privateKeyPem = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()
+  const config = resolveConfig({
+    dataDir: spec.dir,
+    kronus: { privateKeyPem, sqlite: { passPhrase: PASSPHRASE }, listener: { port: 0, host: '127.0.0.1' } },
+    database: databaseConfig(spec),
+    ...overrides
+  })
+  const kronus = await createKronus({ config, searchPath: spec.schema })
+  const channel = new CountingChannel()
+  kronus.messaging.registerChannel(channel, { default: true })
+  return { kronus, channel }
+}

@@ -1,0 +1,38 @@
+/**
+ * The plugins that ship with Kronus. List them in kronus.config.ts like any other:
+ *
+ *   plugins: [twilioSms({ messagesPerSecond: 1 }), smsCommands(), emergencyContact()]
+ *
+ * `kronus server` adds the ones a configuration implies but does not list (see
+ * builtinPlugins), so a config.yml of the first Kronus, which has no plugin list, works.
+ */
+import type { KronusConfig, KronusPlugin } from 'kronus'
+import { emergencyContact } from './emergency-contact/index.js'
+import { gcsBackup } from './gcs-backup/index.js'
+import { isSyncEnabled } from './gcs-backup/settings.js'
+import { smsCommands } from './sms-commands/index.js'
+import { twilioSms } from './twilio-sms/index.js'
+
+export { emergencyContact, type EmergencyContactOptions } from './emergency-contact/index.js'
+export { gcsBackup, type GcsBackupOptions } from './gcs-backup/index.js'
+export { outboundWebhook, type OutboundWebhookOptions } from './outbound-webhook/index.js'
+export { smsCommands } from './sms-commands/index.js'
+export { twilioSms, type TwilioSmsOptions } from './twilio-sms/index.js'
+
+/**
+ * The built-in plugins this configuration needs and does not list by name, with default
+ * options: twilio-sms when any twilio key is set, and always sms-commands and
+ * emergency-contact (without the latter an emergency would alert nobody); gcs-backup when
+ * google.storage.enableSqliteBackupAndSync is on for the sqlcipher database outside dev mode.
+ */
+export function builtinPlugins(config: Pick<KronusConfig, 'plugins' | 'twilio' | 'google' | 'database' | 'dev'>): KronusPlugin<any>[] {
+  const listed = new Set(config.plugins.map((plugin) => plugin.name))
+  const { accountSid, authToken, messagingServiceSid } = config.twilio
+  const implied: KronusPlugin<any>[] = []
+  // gcs-backup when backups are on; first, so it stops last and its shutdown backup follows the others' last writes.
+  if (isSyncEnabled(config) && !listed.has('gcs-backup')) implied.push(gcsBackup())
+  if ((accountSid || authToken || messagingServiceSid) && !listed.has('twilio-sms')) implied.push(twilioSms())
+  if (!listed.has('sms-commands')) implied.push(smsCommands())
+  if (!listed.has('emergency-contact')) implied.push(emergencyContact())
+  return implied
+}

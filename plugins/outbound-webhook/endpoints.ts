@@ -1,0 +1,229 @@
+import { createHash } from 'node:crypto'
+import Boom from '@hapi/boom'
+import type { Knex } from 'knex'
+import type { Clock } from 'kronus'
+import { refusedDestination } from './destination.js'
+import type { ConfiguredEndpoint, ResolvedOptions } from './options.js'
+import { pageOf, type Page } from './paging.js'
+import { endpointView, type EndpointRow, type EndpointView } from './rows.js'
+import { generateSecret } from './signing.js'
+
+export interface NewWebhook {
+  url: string
+  events: string[]
+  description: string
+  active: boolean
+}
+
+export type WebhookPatch = Partial<NewWebhook>
+
+/** An endpoint as created or rotated: the only moment its secret is shown. */
+export interface EndpointWithSecret extends EndpointView {
+  secret: string
+}
+
+export interface WebhookEndpointsDeps {
+  knex: Knex
+  clock: Clock
+  options: ResolvedOptions
+}
+
+const TABLE = 'webhook_endpoints'
+
+function configKey(url: string): string {
+  return createHash('sha256').update(url).digest('hex')
+}
+
+function insertedId(inserted: Array<{ id: number | string } | number | string>): number {
+  const first = inserted[0]!
+  return Number(typeof first === 'object' ? first.id : first)
+}
+
+/** Webhook endpoints: users' own (managed through REST) and those of kronus.config.ts. */
+export class WebhookEndpoints {
+  readonly #knex: Knex
+  readonly #clock: Clock
+  readonly #options: ResolvedOptions
+  /** Secrets of configured endpoints, by endpoint id: they live in the configuration only. */
+  readonly #configuredSecrets = new Map<number, string>()
+
+  constructor(deps: WebhookEndpointsDeps) {
+    this.#knex = deps.knex
+    this.#clock = deps.clock
+    this.#options = deps.options
+  }
+
+  // ── a user's own endpoints ────────────────────────────────────────────────────────
+
+  listForUser(userId: number, page: number): Promise<Page<EndpointView>> {
+    return pageOf(this.#knex<EndpointRow>(TABLE).where({ user_id: userId }), page, endpointView, [{ column: 'id', order: 'asc' }])
+  }
+
+  async findForUser(userId: number, id: number, trx?: Knex.Transaction): Promise<EndpointRow> {
+    const row: EndpointRow | undefined = await (trx ?? this.#knex)<EndpointRow>(TABLE).where({ id, user_id: userId }).first()
+    if (!row) throw Boom.notFound('webhook not found')
+    return row
+  }
+
+  async create(userId: number, input: NewWebhook): Promise<EndpointWithSecret> {
+    this.#assertDestination(input.url)
+    const secret = generateSecret()
+    const now = this.#clock.now()
+    const id = await this.#knex.transaction(async (trx) => {
+      const [{ n }] = (await trx(TABLE).where({ user_id: userId }).count({ n: '*' })) as Array<{ n: number | string }>
+      if (Number(n) >= this.#options.maxEndpointsPerUser) {
+        throw Boom.conflict(`you already have ${this.#options.maxEndpointsPerUser} webhooks, the most allowed`)
+      }
+      const inserted = await trx(TABLE)
+        .insert({
+          user_id: userId,
+          url: input.url,
+          events: JSON.stringify(input.events),
+          description: input.description,
+          active: input.active,
+          secret,
+          created_at: now,
+          updated_at: now
+        })
+        .returning('id')
+      return insertedId(inserted)
+    })
+    return { ...endpointView(await this.findForUser(userId, id)), secret }
+  }
+
+  /** `active: true` also lifts a disabling by Kronus: the user says the endpoint works again. */
+  async update(userId: number, id: number, patch: WebhookPatch): Promise<EndpointView> {
+    if (patch.url !== undefined) this.#assertDestination(patch.url)
+    await this.findForUser(userId, id)
+    const change: Record<string, unknown> = { updated_at: this.#clock.now() }
+    if (patch.url !== undefined) change.url = patch.url
+    if (patch.events !== undefined) change.events = JSON.stringify(patch.events)
+    if (patch.description !== undefined) change.description = patch.description
+    if (patch.active !== undefined) {
+      change.active = patch.active
+      if (patch.active) Object.assign(change, { disabled_reason: null, disabled_at: null, failing_since: null })
+    }
+    await this.#knex(TABLE).where({ id, user_id: userId }).update(change)
+    return endpointView(await this.findForUser(userId, id))
+  }
+
+  async remove(userId: number, id: number): Promise<void> {
+    const deleted = await this.#knex(TABLE).where({ id, user_id: userId }).delete()
+    if (deleted === 0) throw Boom.notFound('webhook not found')
+  }
+
+  /** A new secret; the old one keeps signing beside it for the configured overlap. */
+  async rotateSecret(userId: number, id: number): Promise<EndpointWithSecret> {
+    const secret = generateSecret()
+    const now = this.#clock.now()
+    await this.#knex.transaction(async (trx) => {
+      const row = await this.findForUser(userId, id, trx)
+      const overlapMs = this.#options.secretOverlapHours * 3600_000
+      await trx(TABLE)
+        .where({ id })
+        .update({
+          secret,
+          previous_secret: overlapMs > 0 ? row.secret : null,
+          previous_secret_expires_at: overlapMs > 0 ? now + overlapMs : null,
+          updated_at: now
+        })
+    })
+    return { ...endpointView(await this.findForUser(userId, id)), secret }
+  }
+
+  #assertDestination(url: string): void {
+    const refused = refusedDestination(url, this.#options.allowPrivateNetworks)
+    if (refused) throw Boom.badRequest(`"url" ${refused}`)
+  }
+
+  // ── endpoints of kronus.config.ts ─────────────────────────────────────────────────
+
+  /**
+   * Makes the table match the configuration: a configured endpoint keeps its row (and
+   * so its delivery log and a disabling) across restarts as long as its URL stays the
+   * same; rows of endpoints no longer configured go, with their log.
+   */
+  async syncConfigured(endpoints: readonly ConfiguredEndpoint[]): Promise<void> {
+    const now = this.#clock.now()
+    this.#configuredSecrets.clear()
+    await this.#knex.transaction(async (trx) => {
+      const keys = endpoints.map((e) => configKey(e.url))
+      await trx(TABLE).whereNotNull('config_key').whereNotIn('config_key', keys.length > 0 ? keys : ['']).delete()
+      for (const [i, endpoint] of endpoints.entries()) {
+        const fields = { url: endpoint.url, events: JSON.stringify(endpoint.events), description: endpoint.description ?? '', updated_at: now }
+        // Several Kronus processes may start at once: the first insert wins, the others update.
+        await trx(TABLE).insert({ ...fields, user_id: null, config_key: keys[i], active: true, created_at: now }).onConflict('config_key').ignore()
+        await trx(TABLE).where({ config_key: keys[i] }).update(fields)
+        const row: Pick<EndpointRow, 'id'> = await trx(TABLE).select('id').where({ config_key: keys[i] }).first()
+        this.#configuredSecrets.set(Number(row.id), endpoint.secret)
+      }
+    })
+  }
+
+  listConfigured(page: number): Promise<Page<EndpointView>> {
+    return pageOf(this.#knex<EndpointRow>(TABLE).whereNotNull('config_key'), page, endpointView, [{ column: 'id', order: 'asc' }])
+  }
+
+  async findConfigured(id: number): Promise<EndpointRow> {
+    const row: EndpointRow | undefined = await this.#knex<EndpointRow>(TABLE).where({ id }).whereNotNull('config_key').first()
+    if (!row) throw Boom.notFound('configured webhook endpoint not found')
+    return row
+  }
+
+  /** Turns a configured endpoint that Kronus disabled back on. */
+  async enableConfigured(id: number): Promise<EndpointView> {
+    await this.findConfigured(id)
+    await this.#knex(TABLE)
+      .where({ id })
+      .update({ active: true, disabled_reason: null, disabled_at: null, failing_since: null, updated_at: this.#clock.now() })
+    return endpointView(await this.findConfigured(id))
+  }
+
+  // ── for deliveries ────────────────────────────────────────────────────────────────
+
+  async find(id: number): Promise<EndpointRow | undefined> {
+    return this.#knex<EndpointRow>(TABLE).where({ id }).first()
+  }
+
+  /** Active endpoints that take this event: configured ones for everyone, and the user's own. */
+  async matching(type: string, userId: number | null): Promise<EndpointRow[]> {
+    const rows: EndpointRow[] = await this.#knex<EndpointRow>(TABLE)
+      .where({ active: true })
+      .where((q) => {
+        q.whereNotNull('config_key')
+        if (userId !== null) q.orWhere({ user_id: userId })
+      })
+      .orderBy('id')
+    return rows.filter((row) => (JSON.parse(row.events) as string[]).includes(type))
+  }
+
+  /** The secrets a delivery is signed with now: the current one, and a rotated-out one still in its overlap. */
+  signingSecrets(row: EndpointRow): string[] {
+    if (row.config_key !== null) {
+      const secret = this.#configuredSecrets.get(Number(row.id))
+      return secret ? [secret] : []
+    }
+    const secrets = row.secret ? [row.secret] : []
+    if (row.previous_secret && row.previous_secret_expires_at !== null && Number(row.previous_secret_expires_at) > this.#clock.now()) {
+      secrets.push(row.previous_secret)
+    }
+    return secrets
+  }
+
+  async markSucceeded(trx: Knex.Transaction, id: number): Promise<void> {
+    await trx(TABLE).where({ id }).whereNotNull('failing_since').update({ failing_since: null })
+  }
+
+  /** Notes a failure; returns since when the endpoint has been failing without a success in between. */
+  async markFailed(trx: Knex.Transaction, id: number, now: number): Promise<number> {
+    await trx(TABLE).where({ id }).whereNull('failing_since').update({ failing_since: now })
+    const row: Pick<EndpointRow, 'failing_since'> | undefined = await trx(TABLE).select('failing_since').where({ id }).first()
+    return row?.failing_since === null || row?.failing_since === undefined ? now : Number(row.failing_since)
+  }
+
+  /** Turns an endpoint off; false when it already was (so only one disabling is reported). */
+  async disable(trx: Knex.Transaction, id: number, reason: string, now: number): Promise<boolean> {
+    const updated = await trx(TABLE).where({ id, active: true }).update({ active: false, disabled_reason: reason, disabled_at: now, updated_at: now })
+    return updated === 1
+  }
+}

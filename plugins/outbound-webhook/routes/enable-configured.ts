@@ -1,0 +1,14 @@
+import { ADMIN_AUTH } from './admin-auth.js'
+import { endpointParams, ok, type RouteFactory } from '../http-helpers.js'
+
+export const enableConfigured: RouteFactory = ({ endpoints }) => ({
+  method: 'POST',
+  path: '/endpoints/{id}/enable',
+  options: {
+    auth: ADMIN_AUTH,
+    tags: ['api', 'webhooks'],
+    description: 'Admin: turn back on a configured endpoint that Kronus disabled',
+    validate: { params: endpointParams },
+    handler: async (request) => ok(await endpoints.enableConfigured((request.params as { id: number }).id))
+  }
+})

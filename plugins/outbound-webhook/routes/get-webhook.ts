@@ -1,0 +1,17 @@
+import { endpointView } from '../rows.js'
+import { assertSelf, ok, USER_TAGS, webhookParams, type RouteFactory } from '../http-helpers.js'
+
+export const getWebhook: RouteFactory = ({ endpoints }) => ({
+  method: 'GET',
+  path: '/v1/users/{uid}/webhooks/{id}',
+  options: {
+    tags: USER_TAGS,
+    description: 'One of your webhooks (without its secret)',
+    validate: { params: webhookParams },
+    handler: async (request) => {
+      const { uid, id } = request.params as { uid: number; id: number }
+      assertSelf(request, uid)
+      return ok(endpointView(await endpoints.findForUser(uid, id)))
+    }
+  }
+})

@@ -1,0 +1,24 @@
+import type { ServerRoute } from '@hapi/hapi'
+import type { RouteDeps } from '../http-helpers.js'
+import { createWebhook } from './create-webhook.js'
+import { deleteWebhook } from './delete-webhook.js'
+import { enableConfigured } from './enable-configured.js'
+import { getWebhook } from './get-webhook.js'
+import { listConfiguredDeliveries } from './list-configured-deliveries.js'
+import { listConfigured } from './list-configured.js'
+import { listDeliveries } from './list-deliveries.js'
+import { listWebhooks } from './list-webhooks.js'
+import { redeliver } from './redeliver.js'
+import { rotateSecret } from './rotate-secret.js'
+import { listSchemas } from './schemas.js'
+import { updateWebhook } from './update-webhook.js'
+
+/** Routes at /v1/users/{uid}/webhooks..., a user's own. */
+export function publicRoutes(deps: RouteDeps): ServerRoute[] {
+  return [listWebhooks, createWebhook, getWebhook, updateWebhook, deleteWebhook, rotateSecret, listDeliveries, redeliver].map((route) => route(deps))
+}
+
+/** Routes under /plugins/outbound-webhook. */
+export function pluginRoutes(deps: RouteDeps): ServerRoute[] {
+  return [listSchemas(), ...[listConfigured, listConfiguredDeliveries, enableConfigured].map((route) => route(deps))]
+}

@@ -1,0 +1,18 @@
+import { ADMIN_AUTH } from './admin-auth.js'
+import { endpointParams, paged, pageQuery, type RouteFactory } from '../http-helpers.js'
+
+export const listConfiguredDeliveries: RouteFactory = ({ endpoints, log }) => ({
+  method: 'GET',
+  path: '/endpoints/{id}/deliveries',
+  options: {
+    auth: ADMIN_AUTH,
+    tags: ['api', 'webhooks'],
+    description: 'Admin: every delivery attempt to a configured endpoint, newest first, 100 a page',
+    validate: { params: endpointParams, query: pageQuery },
+    handler: async (request) => {
+      const { id } = request.params as { id: number }
+      await endpoints.findConfigured(id)
+      return paged(await log.page(id, (request.query as { page: number }).page))
+    }
+  }
+})

@@ -1,0 +1,14 @@
+import { ADMIN_AUTH } from './admin-auth.js'
+import { paged, pageQuery, type RouteFactory } from '../http-helpers.js'
+
+export const listConfigured: RouteFactory = ({ endpoints }) => ({
+  method: 'GET',
+  path: '/endpoints',
+  options: {
+    auth: ADMIN_AUTH,
+    tags: ['api', 'webhooks'],
+    description: 'Admin: the webhook endpoints of kronus.config.ts and whether Kronus disabled them',
+    validate: { query: pageQuery },
+    handler: async (request) => paged(await endpoints.listConfigured((request.query as { page: number }).page))
+  }
+})

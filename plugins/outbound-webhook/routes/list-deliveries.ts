@@ -1,0 +1,18 @@
+import { assertSelf, paged, pageQuery, USER_TAGS, webhookParams, type RouteFactory } from '../http-helpers.js'
+
+export const listDeliveries: RouteFactory = ({ endpoints, log }) => ({
+  method: 'GET',
+  path: '/v1/users/{uid}/webhooks/{id}/deliveries',
+  options: {
+    tags: USER_TAGS,
+    description: 'Every delivery attempt of a webhook, newest first, 100 a page',
+    validate: { params: webhookParams, query: pageQuery },
+    handler: async (request) => {
+      const { uid, id } = request.params as { uid: number; id: number }
+      assertSelf(request, uid)
+      await endpoints.findForUser(uid, id)
+      const { page } = request.query as { page: number }
+      return paged(await log.page(id, page))
+    }
+  }
+})

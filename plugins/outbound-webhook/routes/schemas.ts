@@ -1,0 +1,15 @@
+import type { ServerRoute } from '@hapi/hapi'
+import { WEBHOOK_EVENT_SCHEMAS } from '../event-schemas.js'
+import { ok } from '../http-helpers.js'
+
+/** Public: a receiver's developer needs the schemas before they have an account. */
+export const listSchemas = (): ServerRoute => ({
+  method: 'GET',
+  path: '/schemas',
+  options: {
+    auth: false,
+    tags: ['api', 'webhooks'],
+    description: 'The JSON Schema of the webhook body of every event type a webhook can receive',
+    handler: () => ok(WEBHOOK_EVENT_SCHEMAS)
+  }
+})

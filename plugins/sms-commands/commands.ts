@@ -1,0 +1,104 @@
+/**
+ * The SMS commands of the first Kronus, as a parser with no side effects: a text becomes
+ * a command to run, an error text for the sender, or null when it is no command at all
+ * (and so, most likely, an answer to a check-in).
+ */
+
+export interface FlagRule {
+  min: number
+  max: number
+  default: number
+  /** What the number means, for errors and help. */
+  means: string
+}
+
+export const PROBE_FLAGS = {
+  in: { min: 0, max: 1440, default: 5, means: 'the minutes until the check-in (0 means now)' },
+  retries: { min: 0, max: 6, default: 3, means: 'the number of follow-ups if you do not answer' },
+  wait: { min: 5, max: 120, default: 10, means: 'the minutes between follow-ups' }
+} as const satisfies Record<string, FlagRule>
+
+export type ProbeFlag = keyof typeof PROBE_FLAGS
+
+export type CommandName = 'ping' | 'usage' | 'probe'
+
+export type ParsedCommand =
+  | { kind: 'ping' }
+  | { kind: 'usage' }
+  | { kind: 'help'; command: CommandName }
+  | { kind: 'probe'; inMinutes: number; retries: number; waitMinutes: number }
+  | { kind: 'error'; message: string }
+
+// `help` is what people (and carriers, as a keyword) try first; it answers like `usage`.
+const COMMANDS: ReadonlyMap<string, CommandName> = new Map([
+  ['ping', 'ping'],
+  ['usage', 'usage'],
+  ['help', 'usage'],
+  ['probe', 'probe']
+])
+
+const HELP: Record<CommandName, string> = {
+  ping: 'ping: Kronus answers PONG! so you know it gets your texts. No flags.',
+  usage: 'usage (or help): lists the commands. No flags.',
+  probe:
+    'probe [--in N] [--retries N] [--wait N]: Kronus checks on you. ' +
+    `--in: ${PROBE_FLAGS.in.means}, ${PROBE_FLAGS.in.min} to ${PROBE_FLAGS.in.max}, default ${PROBE_FLAGS.in.default}. ` +
+    `--retries: ${PROBE_FLAGS.retries.means}, ${PROBE_FLAGS.retries.min} to ${PROBE_FLAGS.retries.max}, default ${PROBE_FLAGS.retries.default}. ` +
+    `--wait: ${PROBE_FLAGS.wait.means}, ${PROBE_FLAGS.wait.min} to ${PROBE_FLAGS.wait.max}, default ${PROBE_FLAGS.wait.default}. ` +
+    'Needs an emergency contact.'
+}
+
+export function commandHelp(command: CommandName): string {
+  return HELP[command]
+}
+
+export function usageText(): string {
+  return [
+    'Kronus commands:',
+    'ping - check that Kronus hears you',
+    'usage - this list',
+    'probe [--in N] [--retries N] [--wait N] - ask Kronus to check on you',
+    'Text "<command> --help" for more. Answer a check-in with Y or N.'
+  ].join('\n')
+}
+
+const seeHelp = (command: CommandName) => `Text "${command} --help" to see how to use it.`
+
+/** Reads `--name value` and `--name=value` pairs; flags are case-insensitive like the rest. */
+function parseProbeFlags(args: string[]): ParsedCommand {
+  const values: Partial<Record<ProbeFlag, number>> = {}
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!
+    const match = /^--([a-z-]+)(?:=(.*))?$/.exec(arg)
+    if (!match) return { kind: 'error', message: `probe does not understand "${arg}". ${seeHelp('probe')}` }
+    const name = match[1]!
+    if (!(name in PROBE_FLAGS)) return { kind: 'error', message: `probe has no flag --${name}. ${seeHelp('probe')}` }
+    const flag = name as ProbeFlag
+    const rule: FlagRule = PROBE_FLAGS[flag]
+    if (values[flag] !== undefined) return { kind: 'error', message: `--${flag} is given twice.` }
+    const raw = match[2] ?? args[++i]
+    const range = `${rule.means}: a whole number from ${rule.min} to ${rule.max}`
+    if (raw === undefined || raw === '') return { kind: 'error', message: `--${flag} needs ${range}.` }
+    if (!/^\d{1,5}$/.test(raw) || Number(raw) < rule.min || Number(raw) > rule.max) {
+      return { kind: 'error', message: `--${flag} takes ${range}, not "${raw}".` }
+    }
+    values[flag] = Number(raw)
+  }
+  return {
+    kind: 'probe',
+    inMinutes: values.in ?? PROBE_FLAGS.in.default,
+    retries: values.retries ?? PROBE_FLAGS.retries.default,
+    waitMinutes: values.wait ?? PROBE_FLAGS.wait.default
+  }
+}
+
+/** The command a text is, or null when its first word names no command. */
+export function parseCommand(text: string): ParsedCommand | null {
+  const [first, ...args] = text.trim().toLowerCase().split(/\s+/)
+  const command = first === undefined ? undefined : COMMANDS.get(first)
+  if (!command) return null
+  if (args.includes('--help')) return { kind: 'help', command }
+  if (command === 'probe') return parseProbeFlags(args)
+  if (args.length > 0) return { kind: 'error', message: `${command} takes no flags. ${seeHelp(command)}` }
+  return { kind: command }
+}

@@ -1,0 +1,44 @@
+import type { Knex } from 'knex'
+import type { InboundResult } from 'kronus'
+
+export interface HandledOnceOptions {
+  knex: Knex
+  now: () => number
+  channel: string
+  messageId: string
+}
+
+/**
+ * Handles an inbound text at most once per (channel, message id), and gives a retry the
+ * reply the first delivery got. The row is claimed in the transaction that handles the
+ * text: a concurrent retry waits on its unique key until that commits, then finds it
+ * handled; a handling that rolls back leaves no row, so the retry handles it afresh.
+ */
+export async function handleOnce(
+  options: HandledOnceOptions,
+  handle: (trx: Knex.Transaction) => Promise<InboundResult>
+): Promise<InboundResult & { duplicate: boolean }> {
+  const { knex, channel, messageId } = options
+  return knex.transaction(async (trx) => {
+    await trx('inbound_messages')
+      .insert({ channel, message_id: messageId, user_id: null, reply: null, handled_at: null, created_at: options.now() })
+      .onConflict(['channel', 'message_id'])
+      .ignore()
+    const row: { user_id: number | null; reply: string | null; handled_at: number | string | null } = await trx('inbound_messages')
+      .where({ channel, message_id: messageId })
+      .first('user_id', 'reply', 'handled_at')
+    if (row.handled_at !== null) {
+      return { userId: row.user_id === null ? null : Number(row.user_id), reply: row.reply, duplicate: true }
+    }
+    const result = await handle(trx)
+    await trx('inbound_messages')
+      .where({ channel, message_id: messageId })
+      .update({ user_id: result.userId, reply: result.reply, handled_at: options.now() })
+    return { ...result, duplicate: false }
+  })
+}
+
+/** Deletes rows created before `before`: retries come within hours, older rows only take space. */
+export async function pruneHandled(knex: Knex, channel: string, before: number): Promise<number> {
+  return knex('inbound_messages').where({ channel }).where('created_at', '<', before).delete()
+}

@@ -1,0 +1,148 @@
+/**
+ * twilio-sms: texts go out through a Twilio Messaging Service, and inbound texts come in
+ * through Twilio's webhook at POST /webhook/sms. Carrier keywords (STOP, START) are
+ * handled here; everything else a user texts goes on to Kronus's other inbound handlers.
+ */
+import Joi from 'joi'
+import { definePlugin, type PluginContext } from 'kronus'
+import { pruneHandled } from './handled-once.js'
+import { keywordTexts, parseKeyword } from './keywords.js'
+import { MAX_VALIDITY_PERIOD_SECONDS, TwilioSmsTransport, type TwilioMessagesClient } from './transport.js'
+import { SMS_WEBHOOK_PATH, smsWebhookRoute } from './webhook.js'
+
+declare module 'kronus' {
+  interface KronusEvents {
+    /** The user texted an opt-out keyword: their probes were turned off. */
+    'twilio-sms.opted_out': { userId: number; keyword: string; messageId: string | null }
+    /** The user texted an opt-in keyword: Twilio lets texts through again; probes stay off. */
+    'twilio-sms.opted_in': { userId: number; keyword: string; messageId: string | null }
+  }
+  interface KronusJobs {
+    'twilio-sms.prune_inbound': { keepDays: number }
+  }
+}
+
+export interface TwilioSmsOptions {
+  /** Default: twilio.accountSid of the configuration (env TWILIO_ACCOUNT_SID). */
+  accountSid?: string
+  /** Default: twilio.authToken (env TWILIO_AUTH_TOKEN). Also checks webhook signatures. */
+  authToken?: string
+  /** Default: twilio.messagingServiceSid (env TWILIO_MESSAGING_SERVICE_SID). */
+  messagingServiceSid?: string
+  /** Sends per second. Default 1, a long code's limit. */
+  messagesPerSecond?: number
+  /** Sends allowed back to back after a quiet spell. Default 1. */
+  burst?: number
+  /** Seconds Twilio may hold a text before dropping it, so a check-in never arrives hours late. Default 3600. */
+  validityPeriodSeconds?: number
+  /** Per-request timeout to Twilio's API. Default 15000 ms. */
+  requestTimeoutMs?: number
+  /** How long handled inbound MessageSids are kept to answer Twilio's retries. Default 30 days. */
+  keepInboundDays?: number
+  /** A twilio client to send through instead of one built from the credentials (tests). */
+  client?: TwilioMessagesClient
+}
+
+/** The channel name texts are recorded under, in and out. */
+export const TWILIO_CHANNEL = 'twilio'
+
+const twilioClient = Joi.any().custom((value: unknown, helpers) => {
+  const create = (value as TwilioMessagesClient | null)?.messages?.create
+  return typeof create === 'function' ? value : helpers.error('any.invalid')
+}, 'twilio client').messages({ 'any.invalid': '{{#label}} must be a twilio client (with messages.create)' })
+
+const optionsSchema = Joi.object<TwilioSmsOptions>({
+  accountSid: Joi.string(),
+  authToken: Joi.string(),
+  messagingServiceSid: Joi.string(),
+  messagesPerSecond: Joi.number().positive().max(1000).default(1),
+  burst: Joi.number().integer().min(1).max(1000).default(1),
+  validityPeriodSeconds: Joi.number().integer().min(1).max(MAX_VALIDITY_PERIOD_SECONDS).default(3600),
+  requestTimeoutMs: Joi.number().integer().min(1000).max(50_000).default(15_000),
+  keepInboundDays: Joi.number().integer().min(1).max(3650).default(30),
+  client: twilioClient
+})
+
+interface Credentials {
+  accountSid: string | undefined
+  authToken: string | undefined
+  messagingServiceSid: string | undefined
+}
+
+/** Refuses to start a real server that could not send a single text, naming the key to set. */
+function checkCredentials(creds: Credentials, hasClient: boolean): asserts creds is Required<{ [K in keyof Credentials]: string }> {
+  const missing = ([
+    ['accountSid', 'TWILIO_ACCOUNT_SID'],
+    ['authToken', 'TWILIO_AUTH_TOKEN'],
+    ['messagingServiceSid', 'TWILIO_MESSAGING_SERVICE_SID']
+  ] as const).filter(([key]) => !creds[key])
+  if (missing.length > 0) {
+    throw new Error(`texts cannot be sent without ${missing.map(([key, env]) => `twilio.${key} (or ${env})`).join(', ')}`)
+  }
+  if (!hasClient && !creds.accountSid!.startsWith('AC')) {
+    throw new Error('twilio.accountSid must start with "AC": copy the Account SID from the Twilio console')
+  }
+}
+
+function registerKeywords(kronus: PluginContext): void {
+  kronus.messaging.onInbound(async (message, trx) => {
+    if (message.channel !== TWILIO_CHANNEL) return null
+    const keyword = parseKeyword(message.text)
+    if (!keyword) return null
+    const { userId, messageId } = message
+    if (keyword.kind === 'opt_in') {
+      await kronus.events.record(trx, 'twilio-sms.opted_in', { userId, keyword: keyword.word, messageId })
+      return keywordTexts.optedIn()
+    }
+    // Twilio stops every text to this number now, so a probe would only ever end unanswered.
+    await kronus.services.probeSettings.update(userId, { active: false }, trx)
+    await kronus.events.record(trx, 'twilio-sms.opted_out', { userId, keyword: keyword.word, messageId })
+    kronus.logger.info({ userId, keyword: keyword.word }, 'user opted out of texts; their probes are off')
+    return keywordTexts.optedOut()
+  })
+}
+
+export const twilioSms = definePlugin<TwilioSmsOptions>({
+  name: 'twilio-sms',
+  version: '1.0.0',
+  options: optionsSchema,
+  events: ['twilio-sms.opted_out', 'twilio-sms.opted_in'],
+  publicPaths: [SMS_WEBHOOK_PATH],
+
+  async register(kronus, options) {
+    const creds: Credentials = {
+      accountSid: options.accountSid ?? kronus.config.twilio.accountSid,
+      authToken: options.authToken ?? kronus.config.twilio.authToken,
+      messagingServiceSid: options.messagingServiceSid ?? kronus.config.twilio.messagingServiceSid
+    }
+
+    if (kronus.config.dev) {
+      // Dev mode prints texts instead of sending them; the webhook still works for local tests.
+      kronus.logger.info('dev mode: texts are printed, not sent through Twilio')
+    } else {
+      checkCredentials(creds, options.client !== undefined)
+      const transport = new TwilioSmsTransport({
+        accountSid: creds.accountSid,
+        authToken: creds.authToken,
+        messagingServiceSid: creds.messagingServiceSid,
+        messagesPerSecond: options.messagesPerSecond,
+        burst: options.burst,
+        validityPeriodSeconds: options.validityPeriodSeconds,
+        requestTimeoutMs: options.requestTimeoutMs,
+        client: options.client,
+        clock: kronus.clock
+      })
+      kronus.messaging.registerChannel(transport, { default: true })
+    }
+    if (!creds.authToken) kronus.logger.warn(`no twilio.authToken: every POST ${SMS_WEBHOOK_PATH} is refused`)
+
+    kronus.server.routePublic(smsWebhookRoute(kronus, { authToken: creds.authToken, channel: TWILIO_CHANNEL }))
+    registerKeywords(kronus)
+
+    kronus.queue.define('twilio-sms.prune_inbound', async ({ keepDays }) => {
+      const removed = await pruneHandled(kronus.knex, TWILIO_CHANNEL, kronus.clock.now() - keepDays * 24 * 3600_000)
+      if (removed > 0) kronus.logger.info({ removed }, 'pruned handled inbound texts')
+    })
+    await kronus.queue.schedule('twilio-sms.prune_inbound', '23 4 * * *', { keepDays: options.keepInboundDays ?? 30 })
+  }
+})

@@ -1,0 +1,71 @@
+import Boom from '@hapi/boom'
+import type { ServerRoute } from '@hapi/hapi'
+import type { PluginContext } from 'kronus'
+import { handleOnce } from './handled-once.js'
+import { isValidTwilioSignature } from './signature.js'
+import { TWIML_CONTENT_TYPE, emptyTwimlReply, twimlReply } from './twiml.js'
+
+/** Where a Twilio Messaging Service posts inbound texts; fixed by the first Kronus. */
+export const SMS_WEBHOOK_PATH = '/webhook/sms'
+
+export interface SmsWebhookOptions {
+  /** Signs every webhook; without it every request is refused. */
+  authToken: string | undefined
+  /** The name inbound texts are recorded under (the Twilio channel's name). */
+  channel: string
+}
+
+type FormFields = Record<string, string | string[]>
+
+function field(form: FormFields, name: string, { allowEmpty }: { allowEmpty: boolean }): string {
+  const value = form[name]
+  if (typeof value !== 'string' || (!allowEmpty && value.trim() === '')) {
+    throw Boom.badRequest(`${name} is required and must be a single text field`)
+  }
+  return value
+}
+
+/**
+ * POST /webhook/sms: Twilio's form post of an inbound text. The signature is checked
+ * before anything is read, so an unsigned caller learns nothing; a known sender's text
+ * goes through Kronus's inbound handlers and their answer is the TwiML reply, while an
+ * unknown sender gets an empty <Response/>. A MessageSid seen before gets the first reply again.
+ */
+export function smsWebhookRoute(kronus: PluginContext, options: SmsWebhookOptions): ServerRoute {
+  return {
+    method: 'POST',
+    path: SMS_WEBHOOK_PATH,
+    options: {
+      auth: false,
+      description: 'Inbound text messages from Twilio (signed with X-Twilio-Signature); replies with TwiML',
+      payload: { parse: true, allow: ['application/x-www-form-urlencoded'] },
+      handler: async (request, h) => {
+        const form = (request.payload ?? {}) as FormFields
+        const signature = request.headers['x-twilio-signature']
+        const valid = isValidTwilioSignature({
+          authToken: options.authToken ?? '',
+          publicUrl: kronus.config.kronus.publicUrl,
+          path: SMS_WEBHOOK_PATH + request.url.search,
+          params: form,
+          signature: typeof signature === 'string' ? signature : undefined
+        })
+        if (!valid) {
+          kronus.logger.warn({ path: request.path }, 'refused an SMS webhook without a valid X-Twilio-Signature')
+          throw Boom.unauthorized('invalid or missing X-Twilio-Signature')
+        }
+
+        const from = field(form, 'From', { allowEmpty: false })
+        // A picture without words has an empty Body.
+        const text = field(form, 'Body', { allowEmpty: true })
+        const messageId = field(form, 'MessageSid', { allowEmpty: false })
+
+        const result = await handleOnce({ knex: kronus.knex, now: () => kronus.clock.now(), channel: options.channel, messageId }, (trx) =>
+          kronus.messaging.receive({ from, text, channel: options.channel, messageId }, trx)
+        )
+        if (result.duplicate) kronus.logger.info({ messageId }, 'SMS webhook retried; answered with the first reply')
+        const body = result.userId === null || !result.reply ? emptyTwimlReply() : twimlReply(result.reply)
+        return h.response(body).type(TWIML_CONTENT_TYPE).code(200)
+      }
+    }
+  }
+}

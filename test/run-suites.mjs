@@ -1,0 +1,38 @@
+#!/usr/bin/env node
+// `npm test`: the whole suite once on SQLCipher and once on PostgreSQL (KRONUS_TEST_DB),
+// each pass leaving out the files package.json's "kronusTests" lists for it, with the
+// reason. Each pass prints tap's own summary line; the exit code fails if either failed.
+// `--database=<sqlcipher|postgres>` runs one pass; other arguments go to tap.
+import { spawnSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const { kronusTests } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
+const DATABASES = ['sqlcipher', 'postgres']
+
+const only = process.argv.slice(2).find((a) => a.startsWith('--database='))?.slice('--database='.length)
+if (only !== undefined && !DATABASES.includes(only)) {
+  console.error(`--database must be one of ${DATABASES.join(', ')}`)
+  process.exit(2)
+}
+const tapArgs = process.argv.slice(2).filter((a) => !a.startsWith('--database='))
+const tapBin = join(root, 'node_modules', '.bin', 'tap')
+
+let failed = false
+for (const database of only ? [only] : DATABASES) {
+  const excluded = kronusTests?.[database]?.exclude ?? {}
+  console.log(`# Kronus test pass: ${database}`)
+  for (const [pattern, reason] of Object.entries(excluded)) console.log(`#   not in this pass: ${pattern} (${reason})`)
+  const result = spawnSync(tapBin, [...Object.keys(excluded).flatMap((p) => ['--exclude', p]), ...tapArgs], {
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...process.env, KRONUS_TEST_DB: database }
+  })
+  if (result.status !== 0) {
+    failed = true
+    console.log(`# Kronus test pass ${database} failed (exit ${result.status ?? result.signal})`)
+  }
+}
+process.exit(failed ? 1 : 0)
