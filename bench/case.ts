@@ -4,26 +4,50 @@
  * Started by lib/child.ts with the case as JSON in argv; answers over IPC.
  */
 import type { BenchDatabaseSpec } from './lib/database.js'
-import type { CaseMessage, ResultRow } from './lib/result.js'
+import type { CaseMessage, RunnerMessage } from './lib/result.js'
+import { apiCase, type ApiParams } from './api.js'
 import { fanoutCase, type FanoutParams } from './fanout.js'
+import { idleCase, type IdleParams } from './idle.js'
+import { queueCase, type QueueParams } from './queue.js'
 
-export type CaseRequest = { bench: 'fanout'; db: BenchDatabaseSpec; params: FanoutParams }
+export type CaseRequest =
+  | { bench: 'fanout'; db: BenchDatabaseSpec; params: FanoutParams }
+  | { bench: 'queue'; db: BenchDatabaseSpec; params: QueueParams }
+  | { bench: 'api'; db: BenchDatabaseSpec | null; params: ApiParams }
+  | { bench: 'idle'; db: BenchDatabaseSpec; params: IdleParams }
 
 function send(message: CaseMessage): Promise<void> {
   return new Promise((resolve, reject) => process.send!(message, (err: Error | null) => (err ? reject(err) : resolve())))
 }
 
-async function run(request: CaseRequest): Promise<ResultRow[]> {
+/** Tells the runner where to send load, and returns when it says it is done. */
+async function serveUntilFinished(target: { url: string; headers: Record<string, string> }): Promise<void> {
+  const finished = new Promise<void>((resolve) =>
+    process.on('message', (message: RunnerMessage) => {
+      if (message.type === 'finish') resolve()
+    })
+  )
+  await send({ type: 'ready', ...target })
+  await finished
+}
+
+async function run(request: CaseRequest): Promise<unknown> {
   switch (request.bench) {
     case 'fanout':
       return fanoutCase(request.db, request.params)
+    case 'queue':
+      return queueCase(request.db, request.params)
+    case 'api':
+      return apiCase(request.db, request.params, serveUntilFinished).then(() => null)
+    case 'idle':
+      return idleCase(request.db, request.params)
   }
 }
 
 const request = JSON.parse(process.argv[2]!) as CaseRequest
 try {
-  const rows = await run(request)
-  await send({ type: 'rows', rows })
+  const result = await run(request)
+  await send({ type: 'result', result })
   process.exit(0)
 } catch (err) {
   console.error(err)

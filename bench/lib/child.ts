@@ -3,7 +3,7 @@ import { closeSync, openSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { CaseRequest } from '../case.js'
-import type { CaseMessage, ResultRow, RunnerMessage } from './result.js'
+import type { CaseMessage, RunnerMessage } from './result.js'
 
 const CASE_ENTRY = new URL('../case.ts', import.meta.url).pathname
 
@@ -15,11 +15,11 @@ export interface ChildOptions {
 }
 
 /**
- * Runs one case in a child process and returns its rows. The child's stdout and stderr
+ * Runs one case in a child process and returns what it measured. The child's stdout and stderr
  * (Kronus's own logs included) go to a file in the temp folder, which is printed and
  * kept when the case fails.
  */
-export async function runCaseProcess(request: CaseRequest, options: ChildOptions = {}): Promise<ResultRow[]> {
+export async function runCaseProcess<T>(request: CaseRequest, options: ChildOptions = {}): Promise<T> {
   const logFile = join(tmpdir(), `kronus-bench-${request.bench}-${process.pid}-${Date.now()}.log`)
   const logFd = openSync(logFile, 'w')
   const child = fork(CASE_ENTRY, [JSON.stringify(request)], {
@@ -27,10 +27,10 @@ export async function runCaseProcess(request: CaseRequest, options: ChildOptions
     stdio: ['ignore', logFd, logFd, 'ipc']
   })
   closeSync(logFd)
-  let rows: ResultRow[] | undefined
+  let result: { value: T } | undefined
   let readyFailed: unknown
   child.on('message', (message: CaseMessage) => {
-    if (message.type === 'rows') rows = message.rows
+    if (message.type === 'result') result = { value: message.result as T }
     if (message.type === 'ready' && options.onReady) {
       options
         .onReady(message)
@@ -42,10 +42,10 @@ export async function runCaseProcess(request: CaseRequest, options: ChildOptions
   })
   const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)))
   if (readyFailed) throw readyFailed
-  if (code !== 0 || !rows) {
+  if (code !== 0 || !result) {
     const log = readFileSync(logFile, 'utf8')
-    throw new Error(`benchmark case ${request.bench} on ${request.db.kind} failed (exit ${code}); log kept at ${logFile}:\n${log.slice(-1500)}`)
+    throw new Error(`benchmark case ${request.bench} on ${request.db?.kind ?? 'no database'} failed (exit ${code}); log kept at ${logFile}:\n${log.slice(-1500)}`)
   }
   rmSync(logFile, { force: true })
-  return rows
+  return result.value
 }

@@ -55,7 +55,8 @@ export async function createBenchDatabase(kind: BenchDb): Promise<BenchDatabaseS
 
 export async function removeBenchDatabase(spec: BenchDatabaseSpec): Promise<void> {
   rmSync(spec.dir, { recursive: true, force: true })
-  if (spec.schema) await adminQuery(`DROP SCHEMA IF EXISTS ${quoted(spec.schema)} CASCADE`)
+  // The queue benchmark runs pg-boss in a schema of its own next to Kronus's.
+  if (spec.schema) await adminQuery(`DROP SCHEMA IF EXISTS ${quoted(spec.schema)}, ${quoted(`${spec.schema}_boss`)} CASCADE`)
 }
 
 /** The `database` section of a Kronus configuration for this spec. */
@@ -83,7 +84,7 @@ export async function databaseBytes(spec: BenchDatabaseSpec, knex: Knex): Promis
     `SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) AS bytes
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE n.nspname = ? AND c.relkind IN ('r', 'm')`,
-    [spec.schema]
+    [spec.schema!]
   )
   return Number(result.rows[0].bytes)
 }

@@ -22,9 +22,8 @@ export function row(fields: Omit<ResultRow, 'ratio'>): ResultRow {
 
 /** Messages a case process sends to the runner. */
 export type CaseMessage =
-  | { type: 'rows'; rows: ResultRow[] }
+  | { type: 'result'; result: unknown }
   | { type: 'ready'; url: string; headers: Record<string, string> }
-  | { type: 'log'; line: string }
 
 /** Messages the runner sends to a case process. */
 export type RunnerMessage = { type: 'finish' }
