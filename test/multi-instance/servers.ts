@@ -10,6 +10,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)))
 const BIN = join(ROOT, 'bin', 'kronus.js')
+/** Longer than any test may run (tap's timeout is 180 s). */
+const MAX_LIFETIME_MS = 5 * 60_000
 const moduleUrl = (path: string) => pathToFileURL(join(ROOT, path)).href
 
 export interface ServerConfig {
@@ -31,6 +33,13 @@ export function writeServerConfig(dir: string, config: ServerConfig): string {
     `import { twilioSms } from ${json(moduleUrl('plugins/twilio-sms/index.ts'))}
 import { emergencyContact } from ${json(moduleUrl('plugins/emergency-contact/index.ts'))}
 import { recordingChannel } from ${json(moduleUrl('test/multi-instance/recording-plugin.ts'))}
+
+// A test server must not outlive the test, even one killed before its teardown ran.
+const testPid = ${process.pid}
+const diesAt = Date.now() + ${json(MAX_LIFETIME_MS)}
+setInterval(() => {
+  if (process.ppid !== testPid || Date.now() > diesAt) process.kill(process.pid, 'SIGKILL')
+}, 500).unref()
 
 // Texts go to the recording channel; twilio-sms is here for its webhook, so it gets a client that is never used.
 const unusedClient = { messages: { create: async () => { throw new Error('texts go through the recording channel') } } }
