@@ -53,7 +53,7 @@ export const WEBHOOK_EVENT_SCHEMAS = {
   }),
   'user.aliveness_changed': bodySchema(
     'user.aliveness_changed',
-    "The user's state after a probe outcome; sent with every outcome, also when the state stays the same.",
+    "A probe outcome changed the user's state (good, bad, unavailable or unknown); a repeat of the same outcome sends nothing.",
     {
       userId: integer,
       from: aliveness,
