@@ -10,6 +10,7 @@ import type { KronusConfig, KronusPlugin } from 'kronus'
 import { emergencyContact } from './emergency-contact/index.js'
 import { gcsBackup } from './gcs-backup/index.js'
 import { isSyncEnabled } from './gcs-backup/settings.js'
+import { outboundWebhook } from './outbound-webhook/index.js'
 import { smsCommands } from './sms-commands/index.js'
 import { twilioSms } from './twilio-sms/index.js'
 
@@ -21,8 +22,9 @@ export { twilioSms, type TwilioSmsOptions } from './twilio-sms/index.js'
 
 /**
  * The built-in plugins this configuration needs and does not list by name, with default
- * options: twilio-sms when any twilio key is set, and always sms-commands and
- * emergency-contact (without the latter an emergency would alert nobody); gcs-backup when
+ * options: twilio-sms when any twilio key is set, and always sms-commands,
+ * emergency-contact (without it an emergency would alert nobody) and outbound-webhook
+ * (so users can register their webhooks over REST); gcs-backup when
  * google.storage.enableSqliteBackupAndSync is on for the sqlcipher database outside dev mode.
  */
 export function builtinPlugins(config: Pick<KronusConfig, 'plugins' | 'twilio' | 'google' | 'database' | 'dev'>): KronusPlugin<any>[] {
@@ -34,5 +36,6 @@ export function builtinPlugins(config: Pick<KronusConfig, 'plugins' | 'twilio' |
   if ((accountSid || authToken || messagingServiceSid) && !listed.has('twilio-sms')) implied.push(twilioSms())
   if (!listed.has('sms-commands')) implied.push(smsCommands())
   if (!listed.has('emergency-contact')) implied.push(emergencyContact())
+  if (!listed.has('outbound-webhook')) implied.push(outboundWebhook())
   return implied
 }

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { builtinPlugins, emergencyContact, smsCommands, twilioSms } from '../../plugins/index.js'
+import { builtinPlugins, emergencyContact, outboundWebhook, smsCommands, twilioSms } from '../../plugins/index.js'
 import { resolveConfig } from '../../src/config/resolve.js'
 import type { KronusPlugin } from '../../src/plugins/types.js'
 import { buildKronus } from '../helpers/app.js'
@@ -22,19 +22,19 @@ function configWith(twilio: { accountSid?: string; authToken?: string; messaging
   }
 }
 
-t.test('a config with twilio keys and no plugin list implies all three SMS plugins', async (t) => {
-  t.same(names(builtinPlugins(configWith(TWILIO))), ['twilio-sms', 'sms-commands', 'emergency-contact'])
+t.test('a config with twilio keys and no plugin list implies all three SMS plugins and webhooks', async (t) => {
+  t.same(names(builtinPlugins(configWith(TWILIO))), ['twilio-sms', 'sms-commands', 'emergency-contact', 'outbound-webhook'])
 })
 
 t.test('without twilio keys, twilio-sms is left out, the others never are', async (t) => {
-  t.same(names(builtinPlugins(configWith({}))), ['sms-commands', 'emergency-contact'])
-  t.same(names(builtinPlugins(configWith({ authToken: 'x' }))), ['twilio-sms', 'sms-commands', 'emergency-contact'], 'any twilio key counts')
+  t.same(names(builtinPlugins(configWith({}))), ['sms-commands', 'emergency-contact', 'outbound-webhook'])
+  t.same(names(builtinPlugins(configWith({ authToken: 'x' }))), ['twilio-sms', 'sms-commands', 'emergency-contact', 'outbound-webhook'], 'any twilio key counts')
 })
 
 t.test('a built-in the user listed is not added again, whatever its options', async (t) => {
   const listed = [twilioSms({ messagesPerSecond: 3 }), emergencyContact({ maxAttempts: 20 })]
-  t.same(names(builtinPlugins(configWith(TWILIO, listed))), ['sms-commands'])
-  t.same(names(builtinPlugins(configWith(TWILIO, [smsCommands(), ...listed]))), [])
+  t.same(names(builtinPlugins(configWith(TWILIO, listed))), ['sms-commands', 'outbound-webhook'])
+  t.same(names(builtinPlugins(configWith(TWILIO, [smsCommands(), outboundWebhook(), ...listed]))), [])
 })
 
 t.test("the first Kronus's config.yml shape, with only twilio keys, gets a working SMS loop", async (t) => {
