@@ -20,9 +20,34 @@ if (only !== undefined && !DATABASES.includes(only)) {
 const tapArgs = process.argv.slice(2).filter((a) => !a.startsWith('--database='))
 const tapBin = join(root, 'node_modules', '.bin', 'tap')
 
+/**
+ * Tests drop their schemas at teardown; a test process that was killed cannot. Schemas
+ * marked by test/helpers/db.ts and older than any run are dropped here. A server that
+ * cannot be reached is left for the postgres pass to report.
+ */
+async function dropStaleTestSchemas() {
+  const { default: pg } = await import('pg')
+  const client = new pg.Client({ connectionString: process.env.KRONUS_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test' })
+  try {
+    await client.connect()
+    const { rows } = await client.query(
+      `SELECT nspname, obj_description(oid, 'pg_namespace') AS note FROM pg_namespace WHERE nspname LIKE 'kt\\_%' AND obj_description(oid, 'pg_namespace') LIKE 'kronus test schema, created at %'`
+    )
+    const cutoff = Date.now() - 6 * 3600_000
+    for (const { nspname, note } of rows) {
+      if (Number(note.slice(note.lastIndexOf(' ') + 1)) < cutoff) await client.query(`DROP SCHEMA IF EXISTS "${nspname}" CASCADE`)
+    }
+  } catch (err) {
+    console.log(`# could not clean up old test schemas: ${err.message}`)
+  } finally {
+    await client.end().catch(() => undefined)
+  }
+}
+
 let failed = false
 for (const database of only ? [only] : DATABASES) {
   const excluded = kronusTests?.[database]?.exclude ?? {}
+  if (database === 'postgres') await dropStaleTestSchemas()
   console.log(`# Kronus test pass: ${database}`)
   for (const [pattern, reason] of Object.entries(excluded)) console.log(`#   not in this pass: ${pattern} (${reason})`)
   const result = spawnSync(tapBin, [...Object.keys(excluded).flatMap((p) => ['--exclude', p]), ...tapArgs], {

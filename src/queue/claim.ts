@@ -40,19 +40,29 @@ function claimable(knex: Knex, now: number) {
               .where('attempts', '<', knex.ref('max_attempts'))
           )
       )
-      .where(firstInLane(knex))
+      .where(firstInLane(knex, now))
 }
 
-/** First in its lane: no live job with a smaller id shares the lane. */
-function firstInLane(knex: Knex) {
+/**
+ * First in its lane: no live job with a smaller id shares the lane, and no other job of
+ * the lane is running (with a valid lock). The second half matters on PostgreSQL, where
+ * two transactions can commit in the opposite order of their ids: a later job may already
+ * run when an earlier one appears, and the lane must still run one job at a time.
+ */
+function firstInLane(knex: Knex, now: number) {
   return (lane: Knex.QueryBuilder) =>
-    lane.whereNull('lane').orWhereNotExists((earlier) =>
-      earlier
+    lane.whereNull('lane').orWhereNotExists((other) =>
+      other
         .select(knex.raw('1'))
-        .from('jobs as earlier')
-        .where('earlier.lane', knex.ref('jobs.lane'))
-        .where('earlier.id', '<', knex.ref('jobs.id'))
-        .whereIn('earlier.status', LIVE)
+        .from('jobs as other')
+        .where('other.lane', knex.ref('jobs.lane'))
+        .where((blocking) =>
+          blocking
+            .where((earlier) => earlier.where('other.id', '<', knex.ref('jobs.id')).whereIn('other.status', LIVE))
+            .orWhere((running) =>
+              running.whereNot('other.id', knex.ref('jobs.id')).where('other.status', 'in-progress').where('other.lock_expires_at', '>', now)
+            )
+        )
     )
 }
 
@@ -78,7 +88,7 @@ async function oldestClaimable(knex: Knex, request: ClaimRequest, limit: number,
       .select('*')
       .whereIn('name', names)
       .where(kind(knex, request.now))
-      .where(firstInLane(knex))
+      .where(firstInLane(knex, request.now))
       .orderBy([{ column: 'run_at' }, { column: 'id' }])
       .limit(limit)
     found.push(...(await (lock ? query.forUpdate().skipLocked() : query)))
@@ -132,12 +142,27 @@ async function claimSkippingLocked(knex: Knex, request: ClaimRequest): Promise<J
     const candidates = await oldestClaimable(trx, request, request.limit, true)
     const claimed: JobRow[] = []
     for (const candidate of candidates) {
+      if (candidate.lane !== null && !(await takeLane(trx, candidate, request.now))) continue
       const change = claimChange(candidate, request)
       await trx('jobs').where({ id: candidate.id }).update(change)
       claimed.push(normalise({ ...candidate, ...change }))
     }
     return claimed
   })
+}
+
+/**
+ * Row locks cannot keep a lane to one job at a time: a rival claiming another job of the
+ * lane locks a different row, and its claim is invisible here until it commits. So a lane
+ * is also locked, until this claim commits, and checked again in a fresh snapshot that
+ * sees every claim committed before the lock was granted. A lane a rival holds is skipped.
+ */
+async function takeLane(trx: Knex.Transaction, candidate: JobRow, now: number): Promise<boolean> {
+  // Keyed by schema too: instances of different Kronus databases share a server's advisory locks.
+  const { rows } = await trx.raw(`SELECT pg_try_advisory_xact_lock(hashtext(current_schema() || ':kronus.lane:' || ?)) AS taken`, [candidate.lane])
+  if (!rows[0].taken) return false
+  const still = await trx('jobs').where({ id: candidate.id }).where(firstInLane(trx, now)).first('id')
+  return still !== undefined
 }
 
 /** Drivers may hand bigint columns back as strings; the queue works with numbers. */

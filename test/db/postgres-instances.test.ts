@@ -182,3 +182,39 @@ t.test('a claim skips a job whose row another claim holds locked, instead of wai
   const after = await claimDueJobs(kronus.knex, { now: kronus.clock.now(), workerId: 'other', lockMsByName, limit: 2 })
   t.same(after.map((j) => j.id), [first!.id], 'once released, it is claimable again')
 })
+
+t.test('jobs of one lane from transactions that commit out of id order never run at the same time', async (t) => {
+  const kronus = await buildKronus(t, { database: 'postgres' })
+  kronus.queue.define('test.instances.work', async () => undefined)
+  const lockMsByName = new Map([['test.instances.work', 90_000]])
+  const claim = (workerId: string) => claimDueJobs(kronus.knex, { now: kronus.clock.now(), workerId, lockMsByName, limit: 5 })
+  // Two instances record events for one user at once: the first to take an id commits last.
+  const slow = await kronus.knex.transaction()
+  const earlier = await kronus.queue.enqueue('test.instances.work', { n: 1 }, { lane: 'events:test:7' }, slow)
+  const later = await kronus.queue.enqueue('test.instances.work', { n: 2 }, { lane: 'events:test:7' })
+  t.ok(earlier!.id < later!.id)
+  t.same((await claim('a')).map((j) => j.id), [later!.id], 'the committed job runs')
+  await slow.commit()
+  t.same(await claim('b'), [], 'the earlier job waits while the lane has a job running, though none before it is live')
+  await kronus.knex('jobs').where({ id: later!.id }).update({ status: 'successful', live_key: null, locked_by: null, lock_expires_at: null })
+  t.same((await claim('b')).map((j) => j.id), [earlier!.id], 'and runs once it is done')
+})
+
+t.test('a lane another claim is taking is skipped, not claimed twice', async (t) => {
+  const kronus = await buildKronus(t, { database: 'postgres' })
+  kronus.queue.define('test.instances.work', async () => undefined)
+  const lockMsByName = new Map([['test.instances.work', 90_000]])
+  const laned = await kronus.queue.enqueue('test.instances.work', { n: 1 }, { lane: 'events:test:8' })
+  const free = await kronus.queue.enqueue('test.instances.work', { n: 2 })
+  const rival = await kronus.knex.transaction()
+  try {
+    // What a rival's claim transaction holds while it takes a job of this lane.
+    await rival.raw(`SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':kronus.lane:' || ?))`, ['events:test:8'])
+    const claimed = await claimDueJobs(kronus.knex, { now: kronus.clock.now(), workerId: 'other', lockMsByName, limit: 5 })
+    t.same(claimed.map((j) => j.id), [free!.id], 'the lane is skipped for now')
+  } finally {
+    await rival.rollback()
+  }
+  const after = await claimDueJobs(kronus.knex, { now: kronus.clock.now(), workerId: 'other', lockMsByName, limit: 5 })
+  t.same(after.map((j) => j.id), [laned!.id])
+})

@@ -60,9 +60,12 @@ export async function buildKronus(t: Tap, options: TestKronusOptions = {}): Prom
     throw err
   }
   t.teardown(async () => {
-    await kronus.stop()
-    await releaseSchema()
-    if (!options.dir) rmSync(dir, { recursive: true, force: true })
+    try {
+      await kronus.stop()
+    } finally {
+      await releaseSchema()
+      if (!options.dir) rmSync(dir, { recursive: true, force: true })
+    }
   })
   return Object.assign(kronus, { clock, dir })
 }

@@ -59,8 +59,12 @@ function quoted(schema: string): string {
   return `"${schema}"`
 }
 
+/** Marks test schemas with their creation time, so a crashed run's leftovers can be told from live ones. */
+export const TEST_SCHEMA_COMMENT = 'kronus test schema, created at '
+
 export async function createSchema(schema: string): Promise<void> {
   await adminQuery(`CREATE SCHEMA IF NOT EXISTS ${quoted(schema)}`)
+  await adminQuery(`COMMENT ON SCHEMA ${quoted(schema)} IS '${TEST_SCHEMA_COMMENT}${Date.now()}'`)
 }
 
 export async function dropSchema(schema: string): Promise<void> {
