@@ -3,7 +3,6 @@
  * configuration alone, with or without a server running, and need only google.storage.bucket:
  * enableSqliteBackupAndSync turns the automatic backups on, not these commands.
  */
-import { stat } from 'node:fs/promises'
 import type { Clock, KronusConfig } from 'kronus'
 import { assertSqlcipherKey, createKnex } from '../../src/db/knex.js'
 import { BackupError, describe } from './errors.js'
@@ -12,6 +11,7 @@ import { defaultGcsBackupOptions, GCS_BACKUP_PLUGIN, type ResolvedGcsBackupOptio
 import { createBackupStore } from './storage-client.js'
 import type { BackupStore, RestoredBackup } from './store.js'
 import { takeBackup, type TakenBackup } from './take-backup.js'
+import { fileExists } from './file-exists.js'
 
 export interface BackupCommandContext {
   config: KronusConfig
@@ -51,7 +51,7 @@ export async function backupNow(context: BackupCommandContext): Promise<TakenBac
   const { store, options } = openStore(context)
   const { filename } = config.database
   // Opening a missing file would create an empty database, and back that up.
-  if (!(await exists(filename))) throw new Error(`there is no database at ${filename} to back up`)
+  if (!(await fileExists(filename))) throw new Error(`there is no database at ${filename} to back up`)
   await assertSqlcipherKey(filename, config.kronus.sqlite.passPhrase)
   // Another connection beside a running server's: the snapshot is one read transaction, so both go on.
   const knex = createKnex({ client: 'sqlcipher', filename, passPhrase: config.kronus.sqlite.passPhrase })
@@ -124,14 +124,4 @@ export async function restoreBackup(context: BackupCommandContext, options: Rest
 
 function objectUrl(config: KronusConfig, objectName: string): string {
   return `gs://${config.google.storage.bucket}/${objectName}`
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path)
-    return true
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false
-    throw err
-  }
 }

@@ -1,7 +1,7 @@
-import { stat } from 'node:fs/promises'
 import { BackupError } from './errors.js'
 import type { BackupStore, RestoredBackup } from './store.js'
 import { SnapshotRejectedError } from './verify.js'
+import { fileExists } from './file-exists.js'
 
 export type RestoreOnStartOutcome =
   /** A database is already there: it is never replaced at start-up. */
@@ -37,7 +37,7 @@ export class RestoreRefusedError extends Error {
  */
 export async function restoreMissingDatabase(options: RestoreOnStartOptions): Promise<RestoreOnStartOutcome> {
   const { store, filename } = options
-  if (await exists(filename)) return { kind: 'present' }
+  if (await fileExists(filename)) return { kind: 'present' }
   let name: string | null = null
   for (let attempt = 1; ; attempt++) {
     try {
@@ -65,14 +65,4 @@ function reasonOf(err: unknown): string {
   // The rejected file is a temp download; what matters to the reader is why.
   if (err instanceof SnapshotRejectedError) return `refused: ${err.reason}`
   return err instanceof Error ? err.message : String(err)
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path)
-    return true
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false
-    throw err
-  }
 }

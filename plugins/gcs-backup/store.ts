@@ -9,6 +9,7 @@ import { BackupError, describe, httpStatusOf, isTransient } from './errors.js'
 import { BackupNames } from './names.js'
 import { TransferMeter, type TransferProgress } from './transfer-meter.js'
 import { verifySnapshot, type VerifiedSnapshot } from './verify.js'
+import { fileExists } from './file-exists.js'
 
 export interface BackupStoreOptions {
   storage: Storage
@@ -282,7 +283,7 @@ export class BackupStore {
   async #checkDestination(target: string, overwrite: boolean): Promise<void> {
     if (overwrite) return
     for (const path of [target, ...SQLITE_SIDECARS.map((suffix) => target + suffix)]) {
-      if (await exists(path)) {
+      if (await fileExists(path)) {
         throw new BackupError('destination', `${path} already exists; a restore never replaces a database unless told to overwrite it`)
       }
     }
@@ -313,15 +314,6 @@ export class BackupStore {
   }
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path)
-    return true
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false
-    throw err
-  }
-}
 
 /** A restored database must survive a power cut right after the rename that installs it. */
 async function syncFile(path: string): Promise<void> {
