@@ -56,7 +56,7 @@ const program = new Command('npm run bench --')
   .option('--db <dbs>', `comma-separated: ${BENCH_DBS.join(',')}`, listOf(BENCH_DBS, '--db'), [...BENCH_DBS])
   .option('--users <counts>', 'fan-out sizes, e.g. 1000,10000,100000 (or 1k,10k,100k)', counts)
   .option('--quick', 'a shorter run: fan-out 1k and 10k, idle with 10k users for 20 s, 1000 queue jobs, 5 s of API load')
-  .option('--fanout-timeout <seconds>', 'stop a fan-out this long after its fire time and report how far it got', positive('--fanout-timeout'), 75)
+  .option('--fanout-timeout <seconds>', 'stop a fan-out this long after its fire time (the 60 s target by default) and project the total from its progress', positive('--fanout-timeout'), 60)
   .option('--jobs <count>', 'jobs per queue run (default 2000; 1000 with --quick)', positive('--jobs'))
   .option('--producers <count>', 'jobs enqueued at the same time', positive('--producers'), 4)
   .option('--pg-boss-workers <count>', 'pg-boss work() calls', positive('--pg-boss-workers'), 4)
@@ -65,7 +65,8 @@ const program = new Command('npm run bench --')
   .option('--duration <seconds>', 'autocannon seconds per target (default 10; 5 with --quick)', positive('--duration'))
   .option('--idle-users <count>', 'users of the idle server (default 100000; 10000 with --quick)', positive('--idle-users'))
   .option('--idle-seconds <seconds>', 'idle window (default 60; 20 with --quick)', positive('--idle-seconds'))
-  .option('--idle-baseline-seconds <seconds>', 'idle window of the server with no users (default 30; 20 with --quick)', positive('--idle-baseline-seconds'))
+  .option('--idle-baseline-seconds <seconds>', 'idle window of the server with no users (default 20)', positive('--idle-baseline-seconds'))
+  .option('--concurrency <count>', 'jobs.concurrency of every Kronus the run starts (default: the configured default, 4)', positive('--concurrency'))
   .option('--cpu-prof', 'write a V8 CPU profile of every case process (to <tmpdir>/kronus-bench-profiles)')
   .option('--json <file>', 'also write the rows as JSON')
   .option('--markdown', 'print the final table as Markdown')
@@ -86,6 +87,7 @@ const flags = program.opts<{
   idleUsers?: number
   idleSeconds?: number
   idleBaselineSeconds?: number
+  concurrency?: number
   cpuProf?: boolean
   json?: string
   markdown?: boolean
@@ -98,8 +100,10 @@ const settings = {
   duration: flags.duration ?? (quick ? 5 : 10),
   idleUsers: flags.idleUsers ?? (quick ? 10_000 : 100_000),
   idleSeconds: flags.idleSeconds ?? (quick ? 20 : 60),
-  idleBaselineSeconds: flags.idleBaselineSeconds ?? (quick ? 20 : 30)
+  idleBaselineSeconds: flags.idleBaselineSeconds ?? 20
 }
+// Case processes inherit the environment; lib/kronus.ts reads it.
+if (flags.concurrency) process.env.KRONUS_BENCH_CONCURRENCY = String(flags.concurrency)
 const profileDir = join(tmpdir(), 'kronus-bench-profiles')
 const nodeArgs = flags.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []
 if (flags.cpuProf) mkdirSync(profileDir, { recursive: true })
@@ -195,10 +199,10 @@ async function idle(): Promise<void> {
     await attempt(`idle on ${kind}`, async () => {
       console.log(`… idle: ${usersLabel(settings.idleUsers)} users on ${kind} for ${settings.idleSeconds} s, then no users for ${settings.idleBaselineSeconds} s`)
       const loaded = await onFreshDatabase(kind, (db) =>
-        runCase<IdleMeasurement>({ bench: 'idle', db, params: { users: settings.idleUsers, seconds: settings.idleSeconds, settleSeconds: 5 } })
+        runCase<IdleMeasurement>({ bench: 'idle', db, params: { users: settings.idleUsers, seconds: settings.idleSeconds, settleSeconds: 10 } })
       )
       const empty = await onFreshDatabase(kind, (db) =>
-        runCase<IdleMeasurement>({ bench: 'idle', db, params: { users: 0, seconds: settings.idleBaselineSeconds, settleSeconds: 5 } })
+        runCase<IdleMeasurement>({ bench: 'idle', db, params: { users: 0, seconds: settings.idleBaselineSeconds, settleSeconds: 10 } })
       )
       report(idleRows(kind, loaded, empty))
     })
@@ -221,7 +225,7 @@ console.log(`machine: ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${(tot
 if (flags.db.includes('postgres')) console.log(`database: ${await postgresVersion()}; SQLCipher via @journeyapps/sqlcipher`)
 const load = loadavg()[0]!
 console.log(`load average at start: ${loadavg().map((l) => l.toFixed(2)).join(' ')}${load > 1.5 ? '  (the machine is busy: figures will be lower than on an idle machine)' : ''}`)
-console.log(`settings: ${JSON.stringify({ only: flags.only, db: flags.db, ...settings })}\n`)
+console.log(`settings: ${JSON.stringify({ only: flags.only, db: flags.db, ...settings, concurrency: flags.concurrency ?? 'default' })}\n`)
 
 const run: Record<Bench, () => Promise<void>> = { fanout, queue, api, idle }
 for (const bench of BENCHES) if (flags.only.includes(bench)) await run[bench]()

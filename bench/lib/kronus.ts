@@ -11,17 +11,19 @@ export interface BenchKronus {
 }
 
 /**
- * A Kronus as an operator would run it: system clock, the configured (default) job
- * settings, logs at the default level (the case's stdout goes to a log file), listening
+ * A Kronus as an operator would run it: system clock, the default job settings, logs at the default level (the case's stdout goes to a log file), listening
  * on a free loopback port. Texts go to a channel that only counts them.
  */
 export async function buildBenchKronus(spec: BenchDatabaseSpec, overrides: Pick<KronusConfigInput, 'jobs' | 'logging'> = {}): Promise<BenchKronus> {
   const privateKeyPem = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()
+  // `npm run bench -- --concurrency N` tries another jobs.concurrency than the default.
+  const concurrency = process.env.KRONUS_BENCH_CONCURRENCY ? Number(process.env.KRONUS_BENCH_CONCURRENCY) : undefined
   const config = resolveConfig({
     dataDir: spec.dir,
     kronus: { privateKeyPem, sqlite: { passPhrase: PASSPHRASE }, listener: { port: 0, host: '127.0.0.1' } },
     database: databaseConfig(spec),
-    ...overrides
+    ...overrides,
+    jobs: { ...(concurrency ? { concurrency } : {}), ...overrides.jobs }
   })
   const kronus = await createKronus({ config, searchPath: spec.schema })
   const channel = new CountingChannel()
