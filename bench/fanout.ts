@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { databaseBytes, type BenchDatabaseSpec } from './lib/database.js'
 import { buildBenchKronus } from './lib/kronus.js'
 import { formatBytes, row, type ResultRow } from './lib/result.js'
+import { QueryProfile } from './lib/query-profile.js'
 import { RssSampler } from './lib/rss.js'
 import { dailyCronAt, seedUsers } from './lib/seed.js'
 
@@ -35,6 +36,7 @@ export function usersLabel(users: number): string {
 export async function fanoutCase(spec: BenchDatabaseSpec, params: FanoutParams): Promise<ResultRow[]> {
   const { users } = params
   const { kronus, channel } = await buildBenchKronus(spec)
+  const profileFile = process.env.KRONUS_BENCH_QUERY_PROFILE
   const placeholder = nextMinute(86_400_000)
   await seedUsers(kronus.knex, { users, nextFireAt: placeholder, cron: dailyCronAt(placeholder) })
   const seededBytes = await databaseBytes(spec, kronus.knex)
@@ -43,6 +45,7 @@ export async function fanoutCase(spec: BenchDatabaseSpec, params: FanoutParams):
   const fireAt = nextMinute(5_000)
   await kronus.knex('probe_settings').update({ cron_expression: dailyCronAt(fireAt), next_fire_at: fireAt })
 
+  const queries = profileFile ? new QueryProfile().attach(kronus.knex) : null
   let started = 0
   let allStartedAt: number | null = null
   kronus.events.on('probe.started', () => {
@@ -67,19 +70,25 @@ export async function fanoutCase(spec: BenchDatabaseSpec, params: FanoutParams):
   } finally {
     rss.stop()
   }
+  queries?.write(`${profileFile}.${spec.kind}.${users}.txt`)
+  // Schedules the scheduler has already moved past this fire (all of them unless stopped early).
+  const [{ n: scheduled }] = await kronus.knex('probe_settings').where('next_fire_at', '>', fireAt).count({ n: '*' })
   const bytes = await databaseBytes(spec, kronus.knex)
   await kronus.stop('benchmark finished')
 
   const elapsed = (endAt - fireAt) / 1000
   const label = usersLabel(users)
   const rate = channel.count / elapsed
-  // Stopped early: each user takes two jobs (probe.fire, then message.send), run oldest
-  // first, so texts lag behind fires; the rate of both together, kept up, gives the time
-  // the whole fan-out would take.
-  const jobsDone = started + channel.count
-  const seconds = timedOut ? (jobsDone > 0 ? (elapsed * 2 * users) / jobsDone : Infinity) : elapsed
+  // Stopped early: the work done so far, kept up, gives the time the whole fan-out would
+  // take. Jobs run oldest first, so texts lag behind fires, and the stages cost unequal
+  // work; they are weighed by their statements, counted in a 500-user fan-out: 4 to
+  // schedule a user, 15.5 for the probe.fire job (claim and finish included), 6.5 for
+  // the message.send job.
+  const work = (schedules: number, fires: number, texts: number) => 4 * schedules + 15.5 * fires + 6.5 * texts
+  const done = work(Number(scheduled), started, channel.count)
+  const seconds = timedOut ? (done > 0 ? (elapsed * work(users, users, users)) / done : Infinity) : elapsed
   const progress = timedOut
-    ? `PROJECTED from the first ${elapsed.toFixed(0)} s: ${started} probes started and ${channel.count} texts sent of ${users} each; `
+    ? `PROJECTED from the first ${elapsed.toFixed(0)} s: ${scheduled} schedules fired, ${started} probes started, ${channel.count} texts sent of ${users} each; `
     : ''
   // Near 100 % the process itself is the bottleneck; well below, it waits for the database.
   const cpuShare = ((cpu!.user + cpu!.system) / 1000 / (endAt - fireAt)) * 100

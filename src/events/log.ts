@@ -17,7 +17,7 @@ declare module '../queue/types.js' {
 }
 
 /** What the event log needs of the job queue. */
-export type DeliveryQueue = Pick<JobQueue, 'define' | 'enqueue'>
+export type DeliveryQueue = Pick<JobQueue, 'define' | 'enqueueMany'>
 
 export type EventListener<N extends EventName> = (payload: KronusEvents[N], event: RecordedEvent<N>) => void | Promise<void>
 export type DurableHandler<N extends EventName> = (event: RecordedEvent<N>) => Promise<void>
@@ -59,6 +59,8 @@ export interface EventLogOptions {
 
 export const DELIVERY_JOB = 'events.deliver'
 const MAX_LIST_LIMIT = 1000
+/** Rows per multi-row insert: under SQLite's 500-term compound SELECT cap. */
+const ROWS_PER_STATEMENT = 400
 
 export function toRecordedEvent(row: EventRow): RecordedEvent {
   return {
@@ -96,27 +98,43 @@ export class EventLog {
 
   /** Writes the event in the caller's transaction; see the class comment for who hears of it and when. */
   async record<N extends EventName>(trx: Knex.Transaction, type: N, payload: KronusEvents[N]): Promise<void> {
+    await this.recordMany(trx, type, [payload])
+  }
+
+  /**
+   * record() for many events of one type, in multi-row inserts: a fan-out records one
+   * probe.started per user. They are logged, delivered and heard in the given order.
+   */
+  async recordMany<N extends EventName>(trx: Knex.Transaction, type: N, payloads: Array<KronusEvents[N]>): Promise<void> {
     this.declare(type)
-    const userId = userIdOf(payload)
+    if (payloads.length === 0) return
     const createdAt = this.#clock.now()
-    const inserted = await trx('events')
-      .insert({ type, user_id: userId, payload: JSON.stringify(payload), created_at: createdAt })
-      .returning('id')
-    const id = Number(typeof inserted[0] === 'object' ? (inserted[0] as { id: number }).id : inserted[0])
-    const event: RecordedEvent<N> = { id, type, userId, payload, createdAt }
+    const events: Array<RecordedEvent<N>> = []
+    for (let start = 0; start < payloads.length; start += ROWS_PER_STATEMENT) {
+      const chunk = payloads.slice(start, start + ROWS_PER_STATEMENT)
+      const inserted: Array<{ id: number | string } | number | string> = await trx('events')
+        .insert(chunk.map((payload) => ({ type, user_id: userIdOf(payload), payload: JSON.stringify(payload), created_at: createdAt })))
+        .returning('id')
+      // One INSERT takes its ids in row order on both databases, though RETURNING need not list them in it.
+      const ids = inserted.map((row) => Number(typeof row === 'object' ? row.id : row)).sort((x, y) => x - y)
+      chunk.forEach((payload, i) => events.push({ id: ids[i]!, type, userId: userIdOf(payload), payload, createdAt }))
+    }
 
     for (const [name, subscriber] of this.#subscribers) {
       if (!subscriber.types.has(type)) continue
-      await this.#queue.enqueue(
+      await this.#queue.enqueueMany(
         DELIVERY_JOB,
-        { subscriber: name, eventId: id },
-        { lane: `events:${name}:${userId ?? 'global'}`, maxAttempts: subscriber.maxAttempts },
+        events.map((event) => ({
+          payload: { subscriber: name, eventId: event.id },
+          options: { lane: `events:${name}:${event.userId ?? 'global'}`, maxAttempts: subscriber.maxAttempts }
+        })),
         trx
       )
     }
 
     const emitted = afterCommit(trx).then(async (committed) => {
-      if (committed) await this.#emitter.emit(type, event)
+      if (!committed) return
+      for (const event of events) await this.#emitter.emit(type, event)
     })
     this.#pending.add(emitted)
     void emitted.finally(() => this.#pending.delete(emitted))

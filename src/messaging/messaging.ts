@@ -2,7 +2,9 @@ import type { Knex } from 'knex'
 import type { Logger } from 'pino'
 import type { EventLog } from '../events/log.js'
 import type { JobQueue } from '../queue/job-queue.js'
-import { PermanentJobError, type EnqueueOptions, type JobRow, type JobRun } from '../queue/types.js'
+import { JobNotRunError } from '../queue/errors.js'
+import { PermanentJobError, type BatchJob, type EnqueueOptions, type JobRow } from '../queue/types.js'
+import type { KronusEvents } from '../events/types.js'
 import { MessageDeliveryError, type MessagingChannel } from './channel.js'
 
 export interface SendJobPayload {
@@ -19,9 +21,18 @@ declare module '../queue/types.js' {
 }
 
 export const SEND_JOB = 'message.send'
+/** Texts claimed at once; their message.sent events are written in one transaction. */
+export const SEND_BATCH_SIZE = 100
+/** Texts of a batch handed to the channel at the same time (a channel may pace them further). */
+const SEND_PARALLELISM = 8
+/**
+ * A batch starts no new text after this long; the rest go back to the queue untouched,
+ * so a slow or paced channel never runs a batch into its timeout with texts half sent.
+ */
+const SEND_BATCH_BUDGET_MS = 20_000
 
 /** What messaging needs of the job queue. */
-export type MessageQueue = Pick<JobQueue, 'define' | 'enqueue'>
+export type MessageQueue = Pick<JobQueue, 'defineBatch' | 'enqueue' | 'enqueueMany'>
 
 export interface OutgoingMessage {
   to: string
@@ -103,7 +114,7 @@ export class Messaging {
     this.#events = options.events
     this.#queue = options.queue
     this.#logger = options.logger
-    this.#queue.define(SEND_JOB, (payload, run) => this.#deliver(payload, run))
+    this.#queue.defineBatch(SEND_JOB, (jobs, signal) => this.#deliverBatch(jobs, signal), { batchSize: SEND_BATCH_SIZE })
   }
 
   /**
@@ -134,10 +145,13 @@ export class Messaging {
 
   /** Queues a text in the caller's transaction (or its own): see the class comment. */
   async send(message: OutgoingMessage, trx?: Knex.Transaction): Promise<void> {
-    const payload: SendJobPayload = { to: message.to, text: message.text, userId: message.userId ?? null }
-    const options: EnqueueOptions = { key: message.key === undefined ? undefined : `message:${message.key}` }
-    if (typeof payload.userId === 'number') options.userId = payload.userId
+    const { payload, options } = sendJob(message)
     await this.#queue.enqueue(SEND_JOB, payload, options, trx)
+  }
+
+  /** send() for many texts, in multi-row inserts (a fan-out queues one per user). */
+  async sendMany(messages: OutgoingMessage[], trx?: Knex.Transaction): Promise<void> {
+    await this.#queue.enqueueMany(SEND_JOB, messages.map(sendJob), trx)
   }
 
   /**
@@ -194,33 +208,72 @@ export class Messaging {
     })
   }
 
-  async #deliver(payload: SendJobPayload, run: JobRun): Promise<void> {
+  /**
+   * Sends a batch of texts, a few at a time, then records message.sent for all those that
+   * went out in one transaction. Each text ends on its own: sent, failed (retried), failed
+   * for good (message.failed), or not tried, when the batch's time ran out or it was
+   * aborted first, and then it goes back to the queue as it was.
+   */
+  async #deliverBatch(jobs: Array<BatchJob<SendJobPayload>>, signal: AbortSignal): Promise<unknown[]> {
     const channel = this.defaultChannel
     if (!channel) throw new Error('no messaging channel is registered: configure an SMS plugin')
-    let messageId: string | null
-    try {
-      ;({ messageId } = await channel.send({ to: payload.to, text: payload.text }))
-    } catch (err) {
-      if (err instanceof MessageDeliveryError && err.permanent) {
-        await this.#events.emit('message.failed', {
-          to: payload.to,
-          text: payload.text,
-          userId: payload.userId,
-          channel: channel.name,
-          error: err.message,
-          permanent: true
-        })
-        throw new PermanentSendFailure(err)
+    const outcomes: unknown[] = new Array(jobs.length).fill(undefined)
+    const sent: Array<{ index: number; event: KronusEvents['message.sent'] }> = []
+    const startedAt = Date.now()
+    let next = 0
+    const sender = async () => {
+      for (let i = next++; i < jobs.length; i = next++) {
+        if (signal.aborted || Date.now() - startedAt > SEND_BATCH_BUDGET_MS) {
+          outcomes[i] = new JobNotRunError()
+          continue
+        }
+        const { payload, run } = jobs[i]!
+        try {
+          const { messageId } = await channel.send({ to: payload.to, text: payload.text })
+          sent.push({ index: i, event: { to: payload.to, text: payload.text, userId: payload.userId, channel: channel.name, messageId: messageId ?? null } })
+        } catch (err) {
+          outcomes[i] = await this.#sendFailed(channel.name, payload, err, run.id, run.attempt)
+        }
       }
-      this.#logger.warn({ err, jobId: run.id, attempt: run.attempt, channel: channel.name }, 'sending a text failed; it will be retried')
-      throw err
     }
-    await this.#events.emit('message.sent', {
-      to: payload.to,
-      text: payload.text,
-      userId: payload.userId,
-      channel: channel.name,
-      messageId: messageId ?? null
-    })
+    await Promise.all(Array.from({ length: Math.min(SEND_PARALLELISM, jobs.length) }, sender))
+    if (sent.length > 0) {
+      sent.sort((a, b) => a.index - b.index)
+      try {
+        await this.#knex.transaction((trx) => this.#events.recordMany(trx, 'message.sent', sent.map((s) => s.event)))
+      } catch (err) {
+        // As when a single text's record failed: those texts are tried again.
+        for (const { index } of sent) outcomes[index] = err
+      }
+    }
+    return outcomes
   }
+
+  /** The outcome of a text the channel refused: a permanent failure is recorded once and not retried. */
+  async #sendFailed(channelName: string, payload: SendJobPayload, err: unknown, jobId: number, attempt: number): Promise<unknown> {
+    if (!(err instanceof MessageDeliveryError && err.permanent)) {
+      this.#logger.warn({ err, jobId, attempt, channel: channelName }, 'sending a text failed; it will be retried')
+      return err
+    }
+    try {
+      await this.#events.emit('message.failed', {
+        to: payload.to,
+        text: payload.text,
+        userId: payload.userId,
+        channel: channelName,
+        error: err.message,
+        permanent: true
+      })
+    } catch (recordError) {
+      return recordError
+    }
+    return new PermanentSendFailure(err)
+  }
+}
+
+function sendJob(message: OutgoingMessage): { payload: SendJobPayload; options: EnqueueOptions } {
+  const payload: SendJobPayload = { to: message.to, text: message.text, userId: message.userId ?? null }
+  const options: EnqueueOptions = { key: message.key === undefined ? undefined : `message:${message.key}` }
+  if (typeof payload.userId === 'number') options.userId = payload.userId
+  return { payload, options }
 }

@@ -44,6 +44,16 @@ export interface ReplyResult {
 }
 
 const MINUTE = 60_000
+/** probe.fire jobs taken at once: each batch starts its probes in one transaction. */
+export const FIRE_BATCH_SIZE = 250
+/** Ids per whereIn and rows per multi-row insert: under SQLite's 500-term compound SELECT cap. */
+const ROWS_PER_STATEMENT = 400
+
+function chunks<T>(items: T[], size = ROWS_PER_STATEMENT): T[][] {
+  const out: T[][] = []
+  for (let start = 0; start < items.length; start += size) out.push(items.slice(start, start + size))
+  return out
+}
 
 /**
  * The probe state machine: pending → good | bad | unavailable | cancelled.
@@ -57,9 +67,7 @@ export class ProbeLifecycle {
 
   registerJobs(): void {
     const { queue } = this.deps
-    queue.define(PROBE_JOBS.fire, async (payload) => {
-      await this.fire(payload)
-    })
+    queue.defineBatch(PROBE_JOBS.fire, (jobs) => this.fireMany(jobs.map((job) => job.payload)), { batchSize: FIRE_BATCH_SIZE })
     queue.define(PROBE_JOBS.followUp, async (payload) => {
       await this.followUp(payload)
     })
@@ -143,6 +151,146 @@ export class ProbeLifecycle {
       }
       return result
     })
+  }
+
+  /**
+   * fire() for many fires at once, as the queue hands them over when a minute's schedules
+   * come due together: the probes, their flips, probe.started events, texts and timers
+   * are written by a few multi-row statements in one transaction. Each fire decides as
+   * fire() would. Should the batch fail as a whole (a rival started one of these probes
+   * in between, say), each fire is run on its own instead, so one cannot hold back the
+   * rest. Returns each fire's outcome: undefined, or the error it failed with.
+   */
+  async fireMany(fires: ProbeFirePayload[]): Promise<unknown[]> {
+    // A user twice in one batch (two fire times due) is fired on their own afterwards, as a second fire is.
+    const seen = new Set<number>()
+    const first: number[] = []
+    const again: number[] = []
+    fires.forEach((fire, i) => {
+      if (seen.has(fire.userId)) again.push(i)
+      else {
+        seen.add(fire.userId)
+        first.push(i)
+      }
+    })
+    const outcomes: unknown[] = new Array(fires.length).fill(undefined)
+    try {
+      await inTransaction(this.deps.knex, undefined, (trx) => this.#startBatch(first.map((i) => fires[i]!), trx))
+    } catch (err) {
+      this.deps.logger.warn({ err, fires: first.length }, 'batched probe fire failed; firing one at a time')
+      again.unshift(...first)
+    }
+    for (const i of again) {
+      try {
+        await this.fire(fires[i]!)
+      } catch (err) {
+        outcomes[i] = err
+      }
+    }
+    return outcomes
+  }
+
+  async #startBatch(fires: ProbeFirePayload[], trx: Knex.Transaction): Promise<void> {
+    const { clock, logger } = this.deps
+    const settingsByUser = new Map<number, { active: boolean; max_retries: number; wait_time_in_minutes: number }>()
+    for (const ids of chunks(fires.map((f) => f.userId))) {
+      const rows = await trx('probe_settings').select('user_id', 'active', 'max_retries', 'wait_time_in_minutes').whereIn('user_id', ids)
+      for (const row of rows) {
+        settingsByUser.set(Number(row.user_id), { active: Boolean(row.active), max_retries: Number(row.max_retries), wait_time_in_minutes: Number(row.wait_time_in_minutes) })
+      }
+    }
+    const wanted = fires.filter((fire) => {
+      if (settingsByUser.get(fire.userId)?.active) return true
+      logger.info({ userId: fire.userId, fireAt: fire.fireAt }, 'probe fire ignored: probes are off or the user is gone')
+      return false
+    })
+    const startKey = (fire: ProbeFirePayload) => `fire:${fire.userId}:${fire.fireAt}`
+
+    const users = new Map<number, { phone_number: string; first_name: string }>()
+    const startedBefore = new Set<string>()
+    const pending = new Map<number, { id: number; retry_count: number }>()
+    for (const part of chunks(wanted)) {
+      for (const row of await trx('users').select('id', 'phone_number', 'first_name').whereIn('id', part.map((f) => f.userId))) {
+        users.set(Number(row.id), { phone_number: row.phone_number, first_name: row.first_name })
+      }
+      for (const row of await trx('probes').select('start_key').whereIn('start_key', part.map(startKey))) startedBefore.add(row.start_key)
+      for (const row of await trx('probes').select('id', 'pending_user_id', 'retry_count').whereIn('pending_user_id', part.map((f) => f.userId))) {
+        pending.set(Number(row.pending_user_id), { id: Number(row.id), retry_count: Number(row.retry_count) })
+      }
+    }
+
+    const starting: ProbeFirePayload[] = []
+    const rearm: Array<{ userId: number; probe: { id: number; retry_count: number } }> = []
+    for (const fire of wanted) {
+      const reason = !users.has(fire.userId) ? 'no_user' : startedBefore.has(startKey(fire)) ? 'already_started' : pending.has(fire.userId) ? 'already_pending' : null
+      if (reason === null) {
+        starting.push(fire)
+        continue
+      }
+      logger.info({ userId: fire.userId, fireAt: fire.fireAt, reason }, 'scheduled probe skipped')
+      if (reason === 'already_pending') rearm.push({ userId: fire.userId, probe: pending.get(fire.userId)! })
+    }
+    for (const { userId, probe } of rearm) await this.#rearm(userId, probe, trx)
+    if (starting.length === 0) return
+
+    const now = clock.now()
+    const probeIds = new Map<number, number>()
+    for (const part of chunks(starting)) {
+      const inserted: Array<{ id: number | string; user_id: number | string }> = await trx('probes')
+        .insert(
+          part.map((fire) => {
+            const settings = settingsByUser.get(fire.userId)!
+            return {
+              user_id: fire.userId,
+              probe_status_id: PROBE_STATUS_ID.pending,
+              last_response: '',
+              retry_count: 0,
+              max_retries: settings.max_retries,
+              wait_time_in_minutes: settings.wait_time_in_minutes,
+              origin: 'scheduled',
+              pending_user_id: fire.userId,
+              start_key: startKey(fire),
+              created_at: now,
+              updated_at: now
+            }
+          })
+        )
+        .returning(['id', 'user_id'])
+      for (const row of inserted) probeIds.set(Number(row.user_id), Number(row.id))
+    }
+    // Every write below is in the order of `starting`, so each user's rows read as start() writes them.
+    const started = starting.map((fire) => {
+      const settings = settingsByUser.get(fire.userId)!
+      return { userId: fire.userId, probeId: probeIds.get(fire.userId)!, user: users.get(fire.userId)!, settings }
+    })
+    for (const part of chunks(started)) {
+      await trx('probe_status_changes').insert(
+        part.map(({ userId, probeId }) => ({ probe_id: probeId, user_id: userId, from_status: null, to_status: 'pending', reason: 'scheduled probe', created_at: now }))
+      )
+    }
+    await this.deps.events.recordMany(
+      trx,
+      'probe.started',
+      started.map(({ userId, probeId, settings }) => ({
+        userId,
+        probeId,
+        origin: 'scheduled' as const,
+        maxRetries: settings.max_retries,
+        waitTimeInMinutes: settings.wait_time_in_minutes
+      }))
+    )
+    await this.deps.messaging.sendMany(
+      started.map(({ userId, probeId, user }) => ({ to: user.phone_number, text: probeTexts.ask(user.first_name), userId, key: `probe:${probeId}:ask` })),
+      trx
+    )
+    await this.deps.queue.enqueueMany(
+      PROBE_JOBS.followUp,
+      started.map(({ userId, probeId, settings }) => ({
+        payload: { probeId, retry: 0 },
+        options: { runAt: now + settings.wait_time_in_minutes * MINUTE, key: `probe.follow_up:${probeId}:0`, userId }
+      })),
+      trx
+    )
   }
 
   /** An on-demand probe whose time has come; skipped (and logged) if one is still pending. */
@@ -257,7 +405,10 @@ export class ProbeLifecycle {
    */
   private async rearmTimer(userId: number, trx: Knex.Transaction): Promise<void> {
     const probe = await this.pendingProbe(userId, trx)
-    if (!probe) return
+    if (probe) await this.#rearm(userId, probe, trx)
+  }
+
+  async #rearm(userId: number, probe: { id: number; retry_count: number }, trx: Knex.Transaction): Promise<void> {
     const rearmed = await this.deps.queue.enqueue(
       PROBE_JOBS.followUp,
       { probeId: probe.id, retry: probe.retry_count },

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex'
 import type { EventName, KronusEvents } from '../events/types.js'
-import type { EnqueueOptions, JobDefinitionOptions, JobHandler, JobName, KronusJobs } from '../queue/types.js'
+import type { BatchDefinitionOptions, BatchHandler, EnqueueOptions, JobDefinitionOptions, JobHandler, JobName, KronusJobs } from '../queue/types.js'
 
 /*
  * The parts of the queue, event log and messaging that the probe lifecycle uses. Each
@@ -10,11 +10,14 @@ import type { EnqueueOptions, JobDefinitionOptions, JobHandler, JobName, KronusJ
 
 export interface ProbeJobQueue {
   define<N extends JobName>(name: N, handler: JobHandler<KronusJobs[N]>, options?: JobDefinitionOptions): void
+  defineBatch<N extends JobName>(name: N, handler: BatchHandler<KronusJobs[N]>, options: BatchDefinitionOptions): void
   enqueue<N extends JobName>(name: N, payload: KronusJobs[N], options?: EnqueueOptions, trx?: Knex.Transaction): Promise<unknown>
+  enqueueMany<N extends JobName>(name: N, jobs: Array<{ payload: KronusJobs[N]; options?: EnqueueOptions }>, trx?: Knex.Transaction): Promise<number>
 }
 
 export interface ProbeEventLog {
   record<N extends EventName>(trx: Knex.Transaction, type: N, payload: KronusEvents[N]): Promise<unknown>
+  recordMany<N extends EventName>(trx: Knex.Transaction, type: N, payloads: Array<KronusEvents[N]>): Promise<unknown>
 }
 
 export interface ProbeOutgoingText {
@@ -27,4 +30,5 @@ export interface ProbeOutgoingText {
 
 export interface ProbeMessenger {
   send(message: ProbeOutgoingText, trx?: Knex.Transaction): Promise<unknown>
+  sendMany(messages: ProbeOutgoingText[], trx?: Knex.Transaction): Promise<unknown>
 }

@@ -13,3 +13,15 @@ export class WorkerStoppingError extends Error {
     super('worker stopped before the job finished')
   }
 }
+
+/**
+ * A batch handler's outcome for a job it did not get to (its time budget ran out, or the
+ * run was aborted before the job began). The job goes back to the queue as it was, its
+ * attempt given back: it did not fail.
+ */
+export class JobNotRunError extends Error {
+  override name = 'JobNotRunError'
+  constructor(why = 'the batch ended before this job was run') {
+    super(why)
+  }
+}

@@ -6,12 +6,15 @@ import type { Clock } from '../clock.js'
 import { Ticker } from '../scheduling/ticker.js'
 import { buryAbandonedJobs } from './abandoned.js'
 import { retryDelayMs } from './backoff.js'
-import { claimDueJobs } from './claim.js'
-import { WorkerStoppingError } from './errors.js'
+import { claimBatch, claimDueJobs } from './claim.js'
+import { JobNotRunError, WorkerStoppingError } from './errors.js'
 import { pruneSuccessfulJobs } from './prune.js'
-import { runWithTimeout } from './run-with-timeout.js'
+import { runBatchWithTimeout, runWithTimeout } from './run-with-timeout.js'
 import {
   PermanentJobError,
+  type BatchDefinitionOptions,
+  type BatchHandler,
+  type BatchJob,
   type EnqueueOptions,
   type JobDefinitionOptions,
   type JobHandler,
@@ -29,6 +32,8 @@ const LOCK_MARGIN_MS = 30_000
 export const MAX_LOCK_MS = 4 * 60_000
 const MAX_ERROR_LENGTH = 2000
 const PRUNE_EVERY_MS = 10 * 60_000
+/** How long an aborted batch handler has to say what it did before it is left behind. */
+const BATCH_ABORT_GRACE_MS = 15_000
 
 export interface JobQueueOptions {
   knex: Knex
@@ -53,17 +58,25 @@ export interface JobQueueOptions {
 }
 
 interface Definition {
-  handler: JobHandler<unknown>
+  handler?: JobHandler<unknown>
+  batch?: { handler: BatchHandler<unknown>; size: number }
   maxAttempts: number
   timeoutMs: number
   lockMs: number
 }
 
-interface RunningJob {
-  job: JobRow
+/** What one slot of the worker runs: a single job, or a batch of jobs of one name. */
+interface Run {
+  jobs: JobRow[]
   controller: AbortController
   done: Promise<void>
 }
+
+/** A claim's runs: how many jobs each holds, and when it ends. */
+type Started = Array<{ jobs: number; done: Promise<void> }>
+
+/** Rows per multi-row insert or id list: under SQLite's 500-term compound SELECT cap. */
+const ROWS_PER_STATEMENT = 400
 
 type Outcome = { ok: true } | { ok: false; error: unknown }
 
@@ -99,7 +112,9 @@ export class JobQueue {
   readonly #logger: Logger
   readonly #options: JobQueueOptions
   readonly #definitions = new Map<string, Definition>()
-  readonly #running = new Map<number, RunningJob>()
+  readonly #runs = new Set<Run>()
+  /** Names of the batches running now. */
+  readonly #batchesRunning = new Set<string>()
   readonly #ticker: Ticker
   #stopping = false
   #claiming: Promise<unknown> = Promise.resolve()
@@ -117,6 +132,20 @@ export class JobQueue {
 
   /** Registers the handler of a job type. Defining a name twice is a programming error. */
   define<N extends JobName>(name: N, handler: JobHandler<KronusJobs[N]>, options: JobDefinitionOptions = {}): void {
+    this.#definitions.set(name, { ...this.#settings(name, options), handler: handler as JobHandler<unknown> })
+  }
+
+  /**
+   * Registers a handler that takes up to `batchSize` jobs of this name at once, for work
+   * that costs far less in bulk (one transaction instead of one per job). Every job keeps
+   * its own attempts, retries and end; jobs of a batched name cannot have a lane.
+   */
+  defineBatch<N extends JobName>(name: N, handler: BatchHandler<KronusJobs[N]>, options: BatchDefinitionOptions): void {
+    const size = positiveInteger(options.batchSize, `batchSize of "${name}"`)
+    this.#definitions.set(name, { ...this.#settings(name, options), batch: { handler: handler as BatchHandler<unknown>, size } })
+  }
+
+  #settings(name: string, options: JobDefinitionOptions): Omit<Definition, 'handler' | 'batch'> {
     if (this.#definitions.has(name)) throw new Error(`job "${name}" is already defined`)
     const maxAttempts = positiveInteger(options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS, `maxAttempts of "${name}"`)
     const timeoutMs = positiveInteger(options.timeoutMs ?? this.#options.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS, `timeoutMs of "${name}"`)
@@ -124,7 +153,7 @@ export class JobQueue {
     const lockMs = positiveInteger(options.lockMs ?? Math.min(timeoutMs + margin, MAX_LOCK_MS), `lockMs of "${name}"`)
     if (lockMs <= timeoutMs) throw new Error(`lockMs of "${name}" (${lockMs}) must exceed its timeoutMs (${timeoutMs})`)
     if (lockMs > MAX_LOCK_MS) throw new Error(`lockMs of "${name}" must be at most ${MAX_LOCK_MS} ms so a lost job is retried within 5 minutes`)
-    this.#definitions.set(name, { handler: handler as JobHandler<unknown>, maxAttempts, timeoutMs, lockMs })
+    return { maxAttempts, timeoutMs, lockMs }
   }
 
   isDefined(name: string): boolean {
@@ -137,11 +166,43 @@ export class JobQueue {
    * other writes.
    */
   async enqueue<N extends JobName>(name: N, payload: KronusJobs[N], options: EnqueueOptions = {}, trx?: Knex.Transaction): Promise<{ id: number } | null> {
+    const row = this.#row(name, payload, options, this.#clock.now())
+    // ON CONFLICT DO NOTHING: unlike a caught unique violation it leaves a PostgreSQL transaction usable.
+    const inserted: Array<{ id: number | string } | number | string> = await (trx ?? this.#knex)('jobs')
+      .insert(row)
+      .onConflict('live_key')
+      .ignore()
+      .returning('id')
+    const first = inserted[0]
+    if (first === undefined) return null
+    return { id: Number(typeof first === 'object' ? first.id : first) }
+  }
+
+  /**
+   * enqueue() for many jobs of one name, in multi-row inserts. A job whose key is still
+   * live is left out, as enqueue() would; returns how many were stored.
+   */
+  async enqueueMany<N extends JobName>(name: N, jobs: Array<{ payload: KronusJobs[N]; options?: EnqueueOptions }>, trx?: Knex.Transaction): Promise<number> {
     const now = this.#clock.now()
+    const rows = jobs.map((job) => this.#row(name, job.payload, job.options ?? {}, now))
+    let stored = 0
+    for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {
+      const inserted = await (trx ?? this.#knex)('jobs')
+        .insert(rows.slice(start, start + ROWS_PER_STATEMENT))
+        .onConflict('live_key')
+        .ignore()
+        .returning('id')
+      stored += inserted.length
+    }
+    return stored
+  }
+
+  #row(name: string, payload: unknown, options: EnqueueOptions, now: number) {
     const runAt = options.runAt ?? now
     if (!Number.isFinite(runAt)) throw new Error(`runAt of "${name}" must be epoch milliseconds, got ${runAt}`)
+    if (options.lane != null && this.#definitions.get(name)?.batch) throw new Error(`job "${name}" is run in batches and cannot have a lane`)
     const maxAttempts = positiveInteger(options.maxAttempts ?? this.#definitions.get(name)?.maxAttempts ?? DEFAULT_MAX_ATTEMPTS, 'maxAttempts')
-    const row = {
+    return {
       name,
       payload: JSON.stringify(payload ?? null),
       status: runAt > now ? 'scheduled' : 'enqueued',
@@ -155,15 +216,6 @@ export class JobQueue {
       created_at: now,
       updated_at: now
     }
-    // ON CONFLICT DO NOTHING: unlike a caught unique violation it leaves a PostgreSQL transaction usable.
-    const inserted: Array<{ id: number | string } | number | string> = await (trx ?? this.#knex)('jobs')
-      .insert(row)
-      .onConflict('live_key')
-      .ignore()
-      .returning('id')
-    const first = inserted[0]
-    if (first === undefined) return null
-    return { id: Number(typeof first === 'object' ? first.id : first) }
   }
 
   /** Removes a job that is still waiting (scheduled or enqueued) by its key; true if one was removed. */
@@ -175,8 +227,8 @@ export class JobQueue {
   /** One worker pass: claims what is due (up to the free concurrency), runs it, and returns how many ran. */
   async runDue(): Promise<number> {
     const started = await this.#claimAndStart()
-    await Promise.all(started)
-    return started.length
+    await Promise.all(started.map((run) => run.done))
+    return started.reduce((sum, run) => sum + run.jobs, 0)
   }
 
   /** Runs passes until nothing is due at the clock's current time (tests drive time with a FakeClock). */
@@ -212,11 +264,11 @@ export class JobQueue {
     await this.#ticker.stop()
     await this.#claiming.catch(() => undefined)
     const waited = delay(timeoutMs)
-    await Promise.race([Promise.allSettled([...this.#running.values()].map((r) => r.done)), waited.promise])
+    await Promise.race([Promise.allSettled([...this.#runs].map((r) => r.done)), waited.promise])
     waited.cancel()
-    const left = [...this.#running.values()]
+    const left = [...this.#runs]
     if (left.length === 0) return
-    this.#logger.warn({ jobs: left.map((r) => ({ id: r.job.id, name: r.job.name })) }, 'stopping: putting unfinished jobs back in the queue')
+    this.#logger.warn({ jobs: left.flatMap((r) => r.jobs.map((job) => ({ id: job.id, name: job.name }))) }, 'stopping: putting unfinished jobs back in the queue')
     for (const r of left) r.controller.abort(new WorkerStoppingError())
     // The releases are single writes; bounded all the same, since a lock that lapses also frees the job.
     const releasing = delay(timeoutMs)
@@ -231,13 +283,13 @@ export class JobQueue {
   }
 
   /** Claims are serialised within this worker so concurrent passes never exceed `concurrency`. */
-  #claimAndStart(housekeeping = true): Promise<Array<Promise<void>>> {
+  #claimAndStart(housekeeping = true): Promise<Started> {
     const next = this.#claiming.catch(() => undefined).then(() => this.#claimOnce(housekeeping))
     this.#claiming = next
     return next
   }
 
-  async #claimOnce(housekeeping: boolean): Promise<Array<Promise<void>>> {
+  async #claimOnce(housekeeping: boolean): Promise<Started> {
     if (this.#stopping) return []
     const now = this.#clock.now()
     if (housekeeping) {
@@ -247,26 +299,43 @@ export class JobQueue {
         await this.#notifyDead(job)
       }
     }
-    const free = this.concurrency - this.#running.size
-    if (free <= 0) return []
-    const lockMsByName = new Map([...this.#definitions].map(([name, d]) => [name, d.lockMs]))
+    let free = this.concurrency - this.#runs.size
+    const started: Started = []
+    // One batch per batched name at a time, so single jobs (timers, event deliveries) keep slots of their own.
+    for (const [name, definition] of this.#definitions) {
+      if (free <= 0) break
+      if (!definition.batch || this.#batchesRunning.has(name)) continue
+      const jobs = await claimBatch(this.#knex, { now, workerId: this.workerId, name, lockMs: definition.lockMs, limit: definition.batch.size })
+      if (jobs.length === 0) continue
+      started.push({ jobs: jobs.length, done: this.#start(jobs) })
+      free -= 1
+    }
+    if (free <= 0) return started
+    const lockMsByName = new Map([...this.#definitions].filter(([, d]) => d.handler).map(([name, d]) => [name, d.lockMs]))
     const jobs = await claimDueJobs(this.#knex, { now, workerId: this.workerId, lockMsByName, limit: free })
-    return jobs.map((job) => this.#start(job))
+    for (const job of jobs) started.push({ jobs: 1, done: this.#start([job]) })
+    return started
   }
+
 
   /** A scheduled job whose time has come is shown as enqueued, whichever worker will run it. */
   async #promoteDueScheduled(now: number): Promise<void> {
     await this.#knex('jobs').where('status', 'scheduled').where('run_at', '<=', now).update({ status: 'enqueued', updated_at: now })
   }
 
-  #start(job: JobRow): Promise<void> {
+  #start(jobs: JobRow[]): Promise<void> {
     const controller = new AbortController()
-    const done = this.#execute(job, controller).finally(() => {
-      this.#running.delete(job.id)
+    const run: Run = { jobs, controller, done: Promise.resolve() }
+    const { name } = jobs[0]!
+    const batch = this.#definitions.get(name)!.batch
+    if (batch) this.#batchesRunning.add(name)
+    run.done = (batch ? this.#executeBatch(jobs, batch.handler, controller) : this.#execute(jobs[0]!, controller)).finally(() => {
+      if (batch) this.#batchesRunning.delete(name)
+      this.#runs.delete(run)
       this.#refill()
     })
-    this.#running.set(job.id, { job, controller, done })
-    return done
+    this.#runs.add(run)
+    return run.done
   }
 
   /**
@@ -283,18 +352,11 @@ export class JobQueue {
 
   async #execute(job: JobRow, controller: AbortController): Promise<void> {
     const definition = this.#definitions.get(job.name)!
-    const run: JobRun = {
-      id: job.id,
-      name: job.name,
-      attempt: job.attempts,
-      maxAttempts: job.max_attempts,
-      runAt: job.run_at,
-      signal: controller.signal
-    }
+    const run = jobRun(job, controller.signal)
     let outcome: Outcome
     try {
       const payload: unknown = JSON.parse(job.payload)
-      await runWithTimeout(() => definition.handler(payload, run), definition.timeoutMs, controller)
+      await runWithTimeout(() => definition.handler!(payload, run), definition.timeoutMs, controller)
       outcome = { ok: true }
     } catch (error) {
       outcome = { ok: false, error }
@@ -304,6 +366,65 @@ export class JobQueue {
     } catch (err) {
       // The lock will lapse and the job will be claimed again; nothing is lost.
       this.#logger.error({ err, jobId: job.id, name: job.name }, 'could not record the end of a job run')
+    }
+  }
+
+  /**
+   * A batch shares one timeout and one abort signal; each job ends on its own outcome.
+   * The successes, nearly always all of them, are recorded by one UPDATE per
+   * ROWS_PER_STATEMENT jobs, the failures one by one as single jobs' are.
+   */
+  async #executeBatch(jobs: JobRow[], handler: BatchHandler<unknown>, controller: AbortController): Promise<void> {
+    const definition = this.#definitions.get(jobs[0]!.name)!
+    const outcomes: Outcome[] = new Array(jobs.length)
+    const items: Array<BatchJob<unknown>> = []
+    const itemIndex: number[] = []
+    jobs.forEach((job, i) => {
+      try {
+        items.push({ payload: JSON.parse(job.payload), run: jobRun(job, controller.signal) })
+        itemIndex.push(i)
+      } catch (error) {
+        outcomes[i] = { ok: false, error }
+      }
+    })
+    try {
+      const errors =
+        items.length === 0 ? [] : await runBatchWithTimeout((signal) => handler(items, signal), definition.timeoutMs, BATCH_ABORT_GRACE_MS, controller)
+      if (!Array.isArray(errors) || errors.length !== items.length) {
+        throw new Error(`the batch handler of "${jobs[0]!.name}" answered ${Array.isArray(errors) ? errors.length : 'no'} outcomes for ${items.length} jobs`)
+      }
+      errors.forEach((error, k) => {
+        outcomes[itemIndex[k]!] = error === undefined || error === null ? { ok: true } : { ok: false, error }
+      })
+    } catch (error) {
+      for (const i of itemIndex) outcomes[i] = { ok: false, error }
+    }
+    try {
+      await this.#recordSuccesses(jobs.filter((_, i) => outcomes[i]!.ok))
+    } catch (err) {
+      this.#logger.error({ err, name: jobs[0]!.name, jobs: jobs.length }, 'could not record the end of a batch; its jobs will run again when their locks lapse')
+    }
+    for (const [i, job] of jobs.entries()) {
+      if (outcomes[i]!.ok) continue
+      try {
+        await this.#record(job, outcomes[i]!)
+      } catch (err) {
+        this.#logger.error({ err, jobId: job.id, name: job.name }, 'could not record the end of a job run')
+      }
+    }
+  }
+
+  async #recordSuccesses(jobs: JobRow[]): Promise<void> {
+    const now = this.#clock.now()
+    const byAttempt = new Map<number, number[]>()
+    for (const job of jobs) byAttempt.set(job.attempts, [...(byAttempt.get(job.attempts) ?? []), job.id])
+    for (const [attempts, ids] of byAttempt) {
+      for (let start = 0; start < ids.length; start += ROWS_PER_STATEMENT) {
+        await this.#knex('jobs')
+          .whereIn('id', ids.slice(start, start + ROWS_PER_STATEMENT))
+          .where({ status: 'in-progress', locked_by: this.workerId, attempts })
+          .update({ locked_at: null, locked_by: null, lock_expires_at: null, updated_at: now, status: 'successful', live_key: null, finished_at: now })
+      }
     }
   }
 
@@ -318,7 +439,7 @@ export class JobQueue {
       return
     }
     const { error } = outcome
-    if (error instanceof WorkerStoppingError) {
+    if (error instanceof WorkerStoppingError || error instanceof JobNotRunError) {
       // Not the job's fault: the attempt is given back.
       await mine().update({ ...unlock, status: 'enqueued', attempts: job.attempts - 1 })
       return
@@ -344,4 +465,8 @@ export class JobQueue {
       this.#logger.error({ err, jobId: job.id }, 'onDead callback failed')
     }
   }
+}
+
+function jobRun(job: JobRow, signal: AbortSignal): JobRun {
+  return { id: job.id, name: job.name, attempt: job.attempts, maxAttempts: job.max_attempts, runAt: job.run_at, signal }
 }

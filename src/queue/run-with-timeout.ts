@@ -20,3 +20,29 @@ export function runWithTimeout<T>(fn: (signal: AbortSignal) => Promise<T>, timeo
     if (onAbort) signal.removeEventListener('abort', onAbort)
   })
 }
+
+/**
+ * For batch handlers, which report each job's outcome and so must be heard out: at
+ * `timeoutMs` the signal is aborted (with a JobTimeoutError) and the handler is expected
+ * to stop starting work and answer for what it did. Only if it has not answered
+ * `graceMs` after an abort (timeout or outside) is it left behind, with the abort reason.
+ */
+export function runBatchWithTimeout<T>(fn: (signal: AbortSignal) => Promise<T>, timeoutMs: number, graceMs: number, controller: AbortController): Promise<T> {
+  const { signal } = controller
+  let graceTimer: NodeJS.Timeout | undefined
+  let onAbort: (() => void) | undefined
+  const abandoned = new Promise<never>((_, reject) => {
+    onAbort = () => {
+      graceTimer = setTimeout(() => reject(signal.reason), graceMs)
+    }
+    if (signal.aborted) onAbort()
+    else signal.addEventListener('abort', onAbort, { once: true })
+  })
+  const timer = setTimeout(() => controller.abort(new JobTimeoutError(timeoutMs)), timeoutMs)
+  const work = Promise.resolve().then(() => fn(signal))
+  return Promise.race([work, abandoned]).finally(() => {
+    clearTimeout(timer)
+    clearTimeout(graceTimer)
+    if (onAbort) signal.removeEventListener('abort', onAbort)
+  })
+}

@@ -42,6 +42,24 @@ export interface JobRun {
 
 export type JobHandler<P> = (payload: P, run: JobRun) => Promise<void>
 
+/** One job of a batch, as a batch handler sees it. */
+export interface BatchJob<P> {
+  payload: P
+  run: JobRun
+}
+
+/**
+ * Runs many jobs of one name at once, and says how each went: `undefined` for a job that
+ * succeeded, or the error it failed with (retried or dead, as a single job's would be).
+ * The answer has one entry per job, in order. Throwing fails every job of the batch.
+ */
+export type BatchHandler<P> = (jobs: Array<BatchJob<P>>, signal: AbortSignal) => Promise<Array<unknown>>
+
+export interface BatchDefinitionOptions extends JobDefinitionOptions {
+  /** At most this many jobs are claimed and handed to the handler at once. */
+  batchSize: number
+}
+
 export interface EnqueueOptions {
   /** Epoch ms; now when omitted. A future time makes the job `scheduled`. */
   runAt?: number

@@ -10,15 +10,15 @@ export interface ProbeSchedulerOptions {
   knex: Knex
   clock: Clock
   logger: Logger
-  /** Where probe.fire jobs go; only its enqueue is used. */
-  queue: Pick<JobQueue, 'enqueue'>
+  /** Where probe.fire jobs go; only its enqueueMany is used. */
+  queue: Pick<JobQueue, 'enqueueMany'>
   /** Zone of schedules whose user set none (kronus.cron.timeZone). */
   defaultTimeZone: string
   /** probes.missedFireGraceMinutes: a fire missed by more than this is skipped. */
   missedFireGraceMinutes: number
   /** How often the started scheduler ticks. Default 5000 ms. */
   intervalMs?: number
-  /** Rows read per query; a tick reads batches until nothing is due. Default 200. */
+  /** Rows read per query, and claimed in one transaction; a tick reads batches until nothing is due. Default 500. */
   batchSize?: number
 }
 
@@ -30,8 +30,16 @@ interface DueRow {
   next_fire_at: number
 }
 
+export const DEFAULT_SCHEDULER_BATCH_SIZE = 500
 /** A tick stops after this many batches; the next tick goes on, so one tick never runs unbounded. */
-const MAX_BATCHES_PER_TICK = 50
+const MAX_BATCHES_PER_TICK = 400
+/** Ids per UPDATE: within every database's limit on bound values. */
+const IDS_PER_STATEMENT = 400
+
+interface PlannedRow {
+  row: DueRow
+  plan: FirePlan
+}
 
 /**
  * Turns due probe_settings rows into probe.fire jobs. There is no timer per user: every
@@ -40,6 +48,11 @@ const MAX_BATCHES_PER_TICK = 50
  * in the same transaction as the enqueue, so a fire is neither lost nor doubled by a
  * crash or a second scheduler. Start-up needs no special case: after down time the first
  * tick finds the missed fires due.
+ *
+ * Rows are claimed a batch at a time: one transaction, one UPDATE per group of rows that
+ * move from the same fire time to the same next one (usually a handful), and multi-row
+ * inserts of the jobs. When 100k schedules share a minute, that is what keeps the
+ * scheduler's share of the fan-out to seconds.
  */
 export class ProbeScheduler {
   readonly #options: ProbeSchedulerOptions
@@ -55,7 +68,7 @@ export class ProbeScheduler {
   /** Enqueues a probe.fire for every due schedule; returns how many were enqueued. */
   async tick(): Promise<number> {
     const { knex, clock } = this.#options
-    const batchSize = this.#options.batchSize ?? 200
+    const batchSize = this.#options.batchSize ?? DEFAULT_SCHEDULER_BATCH_SIZE
     let enqueued = 0
     for (let batch = 0; batch < MAX_BATCHES_PER_TICK; batch++) {
       const now = clock.now()
@@ -65,9 +78,7 @@ export class ProbeScheduler {
         .where('active', true)
         .orderBy('next_fire_at')
         .limit(batchSize)
-      for (const row of due) {
-        if (await this.#fire({ ...row, next_fire_at: Number(row.next_fire_at) }, now)) enqueued++
-      }
+      if (due.length > 0) enqueued += await this.#fireBatch(due.map((row) => ({ ...row, user_id: Number(row.user_id), next_fire_at: Number(row.next_fire_at) })), now)
       if (due.length < batchSize) break
     }
     return enqueued
@@ -97,35 +108,58 @@ export class ProbeScheduler {
     }
   }
 
-  async #fire(row: DueRow, now: number): Promise<boolean> {
-    const plan = this.#plan(row, now)
-    const outcome = await this.#options.knex.transaction(async (trx) => {
-      const claimed = await trx('probe_settings')
-        .where({ id: row.id, next_fire_at: row.next_fire_at })
-        .update({ next_fire_at: plan.nextFireAt })
-      if (claimed !== 1) return 'taken' as const
-      if (plan.fireAt === null) return 'skipped' as const
-      const job = await this.#options.queue.enqueue(
-        PROBE_FIRE_JOB,
-        { userId: row.user_id, fireAt: plan.fireAt },
-        { key: probeFireKey(row.user_id, plan.fireAt), userId: row.user_id },
-        trx
-      )
-      return job ? ('enqueued' as const) : ('duplicate' as const)
+  async #fireBatch(due: DueRow[], now: number): Promise<number> {
+    // Users who share a schedule share its plan: the cron walk is done once per (schedule, zone, due time).
+    const plans = new Map<string, FirePlan>()
+    const planned: PlannedRow[] = due.map((row) => {
+      const key = `${row.cron_expression}\u0000${row.time_zone ?? ''}\u0000${row.next_fire_at}`
+      let plan = plans.get(key)
+      if (!plan) plans.set(key, (plan = this.#plan(row, now)))
+      return { row, plan }
+    })
+    const groups = new Map<string, { from: number; to: number | null; ids: number[] }>()
+    for (const { row, plan } of planned) {
+      const key = `${row.next_fire_at}:${plan.nextFireAt}`
+      const group = groups.get(key) ?? { from: row.next_fire_at, to: plan.nextFireAt, ids: [] }
+      group.ids.push(row.id)
+      groups.set(key, group)
+    }
+
+    const { claimed, enqueued } = await this.#options.knex.transaction(async (trx) => {
+      const claimed = new Set<number>()
+      for (const { from, to, ids } of groups.values()) {
+        for (let start = 0; start < ids.length; start += IDS_PER_STATEMENT) {
+          // Conditional on the fire time read: a row another scheduler moved on is not returned, and not fired here.
+          const rows: Array<{ id: number | string }> = await trx('probe_settings')
+            .whereIn('id', ids.slice(start, start + IDS_PER_STATEMENT))
+            .where('next_fire_at', from)
+            .update({ next_fire_at: to })
+            .returning('id')
+          for (const { id } of rows) claimed.add(Number(id))
+        }
+      }
+      const fires = planned
+        .filter(({ row, plan }) => plan.fireAt !== null && claimed.has(row.id))
+        .map(({ row, plan }) => ({
+          payload: { userId: row.user_id, fireAt: plan.fireAt! },
+          options: { key: probeFireKey(row.user_id, plan.fireAt!), userId: row.user_id }
+        }))
+      const enqueued = fires.length === 0 ? 0 : await this.#options.queue.enqueueMany(PROBE_FIRE_JOB, fires, trx)
+      return { claimed, enqueued }
     })
 
     const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())
-    if (outcome === 'skipped') {
-      this.#logger.warn(
-        { userId: row.user_id, fireAt: iso(row.next_fire_at), nextFireAt: iso(plan.nextFireAt), graceMinutes: this.#options.missedFireGraceMinutes },
-        'missed probe fire is older than the grace period; skipped'
-      )
-    } else if (outcome === 'enqueued' && plan.fireAt !== row.next_fire_at) {
-      this.#logger.info(
-        { userId: row.user_id, firstMissedAt: iso(row.next_fire_at), fireAt: iso(plan.fireAt) },
-        'missed probe fires: sending only the latest'
-      )
+    for (const { row, plan } of planned) {
+      if (!claimed.has(row.id)) continue
+      if (plan.fireAt === null) {
+        this.#logger.warn(
+          { userId: row.user_id, fireAt: iso(row.next_fire_at), nextFireAt: iso(plan.nextFireAt), graceMinutes: this.#options.missedFireGraceMinutes },
+          'missed probe fire is older than the grace period; skipped'
+        )
+      } else if (plan.fireAt !== row.next_fire_at) {
+        this.#logger.info({ userId: row.user_id, firstMissedAt: iso(row.next_fire_at), fireAt: iso(plan.fireAt) }, 'missed probe fires: sending only the latest')
+      }
     }
-    return outcome === 'enqueued'
+    return enqueued
   }
 }

@@ -6,7 +6,7 @@ import t from 'tap'
 import { buildKronus, type TestKronus } from '../helpers/app.js'
 import { FakeClock } from '../../src/clock.js'
 import { isPostgres } from '../../src/db/knex.js'
-import { ProbeScheduler } from '../../src/scheduling/probe-scheduler.js'
+import { DEFAULT_SCHEDULER_BATCH_SIZE, ProbeScheduler } from '../../src/scheduling/probe-scheduler.js'
 import { nextFireAt, probeFires, scheduledUser } from './helpers.js'
 
 const MINUTE = 60_000
@@ -224,7 +224,7 @@ t.test('a tick with nothing due costs one indexed query, however many users ther
   kronus.knex.off('query', listen)
   t.equal(queries.length, 1)
   t.match(queries[0], /next_fire_at/)
-  const bindings = [at('2026-01-05T12:00:00Z'), true, 200]
+  const bindings = [at('2026-01-05T12:00:00Z'), true, DEFAULT_SCHEDULER_BATCH_SIZE]
   if (isPostgres(kronus.knex)) {
     // PostgreSQL's planner may scan a table this small; with scans off it shows the index applies.
     const plan = await kronus.knex.transaction(async (trx): Promise<{ rows: unknown[] }> => {

@@ -7,6 +7,7 @@ import * as m0004 from './0004_probes.js'
 import * as m0006 from './0006_webhooks.js'
 import * as m0007 from './0007_inbound_messages.js'
 import * as m0008 from './0008_emergency_alert_deliveries.js'
+import * as m0009 from './0009_jobs_by_name.js'
 
 interface Migration {
   up(knex: Knex): Promise<void>
@@ -24,7 +25,8 @@ const migrations: Array<[string, Migration]> = [
   ['0004_probes', m0004],
   ['0006_webhooks', m0006],
   ['0007_inbound_messages', m0007],
-  ['0008_emergency_alert_deliveries', m0008]
+  ['0008_emergency_alert_deliveries', m0008],
+  ['0009_jobs_by_name', m0009]
 ]
 
 export const migrationSource: Knex.MigrationSource<[string, Migration]> = {
