@@ -68,6 +68,7 @@ const program = new Command('npm run bench --')
   .option('--idle-baseline-seconds <seconds>', 'idle window of the server with no users (default 20)', positive('--idle-baseline-seconds'))
   .option('--concurrency <count>', 'jobs.concurrency of every Kronus the run starts (default: the configured default, 4)', positive('--concurrency'))
   .option('--cpu-prof', 'write a V8 CPU profile of every case process (to <tmpdir>/kronus-bench-profiles)')
+  .option('--query-profile <prefix>', 'fan-out: write the time spent per SQL statement shape to <prefix>.<db>.<users>.txt')
   .option('--json <file>', 'also write the rows as JSON')
   .option('--markdown', 'print the final table as Markdown')
   .parse()
@@ -89,6 +90,7 @@ const flags = program.opts<{
   idleBaselineSeconds?: number
   concurrency?: number
   cpuProf?: boolean
+  queryProfile?: string
   json?: string
   markdown?: boolean
 }>()
@@ -102,8 +104,9 @@ const settings = {
   idleSeconds: flags.idleSeconds ?? (quick ? 20 : 60),
   idleBaselineSeconds: flags.idleBaselineSeconds ?? 20
 }
-// Case processes inherit the environment; lib/kronus.ts reads it.
+// Case processes inherit the environment; lib/kronus.ts and fanout.ts read it.
 if (flags.concurrency) process.env.KRONUS_BENCH_CONCURRENCY = String(flags.concurrency)
+if (flags.queryProfile) process.env.KRONUS_BENCH_QUERY_PROFILE = flags.queryProfile
 const profileDir = join(tmpdir(), 'kronus-bench-profiles')
 const nodeArgs = flags.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []
 if (flags.cpuProf) mkdirSync(profileDir, { recursive: true })

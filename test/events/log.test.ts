@@ -266,3 +266,36 @@ t.test('a subscriber that fails on job.dead does not feed itself new job.dead ev
   t.same(dead.map((e) => e.payload.jobId), [99], 'the failed delivery of a job.dead is logged, not turned into another job.dead')
   t.same((await kronus.knex('jobs').where({ name: 'events.deliver' })).map((j) => j.status), ['dead'])
 })
+
+t.test('recordMany logs events in the given order, delivers them in order per user, and is heard after commit', async (t) => {
+  const kronus = await buildKronus(t)
+  const heard: number[] = []
+  kronus.events.on('user.updated', (payload) => {
+    heard.push(payload.userId * 1000 + Number(payload.fields[0]))
+  })
+  const delivered: Array<{ id: number; userId: number | null; n: number }> = []
+  kronus.events.subscribe('many-test', 'user.updated', async (event) => {
+    delivered.push({ id: event.id, userId: event.userId, n: Number(event.payload.fields[0]) })
+  })
+  // More than one multi-row statement's worth, for three users, interleaved.
+  const payloads = Array.from({ length: 900 }, (_, n) => ({ userId: (n % 3) + 1, fields: [String(n)] }))
+  await kronus.knex.transaction(async (trx) => {
+    await kronus.events.recordMany(trx, 'user.updated', payloads)
+    await new Promise((resolve) => setImmediate(resolve))
+    t.same(heard, [], 'nothing heard before the commit')
+  })
+  await kronus.events.settled()
+  t.same(heard, payloads.map((p) => p.userId * 1000 + Number(p.fields[0])), 'heard in order')
+
+  const logged = await kronus.events.list({ type: 'user.updated', limit: 1000 })
+  t.same(logged.map((e) => Number(e.payload.fields[0])), payloads.map((_, n) => n), 'ids follow the given order')
+  t.same(logged.map((e) => e.userId), payloads.map((p) => p.userId))
+
+  await runAllJobs(kronus)
+  t.equal(delivered.length, 900)
+  for (const userId of [1, 2, 3]) {
+    const mine = delivered.filter((d) => d.userId === userId).map((d) => d.n)
+    t.same(mine, [...mine].sort((a, b) => a - b), `user ${userId}'s events delivered in order`)
+    t.equal(mine.length, 300)
+  }
+})

@@ -138,3 +138,44 @@ t.test('an inbound text is recorded with the user whose phone sent it', async (t
     { from: '+15559999999', text: 'who is this', userId: null, channel: 'twilio', messageId: null }
   ])
 })
+
+t.test('texts queued together go out in one batch: each once, failures apart, message.sent in queue order', async (t) => {
+  const { kronus, channel } = await withChannel(t)
+  channel.failNext(new MessageDeliveryError('number unreachable', { permanent: true }))
+  channel.failNext(new MessageDeliveryError('provider busy', { permanent: false }))
+  const phones = Array.from({ length: 30 }, (_, i) => `+1555100${String(i).padStart(4, '0')}`)
+  await kronus.knex.transaction((trx) => kronus.messaging.sendMany(phones.map((to, i) => ({ to, text: `text ${i}`, key: `batch:${i}` })), trx))
+  await kronus.queue.drain()
+  t.equal(channel.attempts, 30, 'every text tried once so far')
+  t.same(await eventsOf(kronus, 'message.failed'), [
+    { to: phones[0], text: 'text 0', userId: null, channel: 'recording', error: 'number unreachable', permanent: true }
+  ])
+  t.same((await eventsOf(kronus, 'message.sent')).map((e: any) => e.to), phones.slice(2), 'logged in the order the texts were queued')
+  kronus.clock.advanceMinutes(1)
+  await kronus.queue.drain()
+  t.equal(channel.attempts, 31, 'only the passing failure is tried again')
+  t.same(channel.sent.map((m) => m.to).sort(), phones.slice(1).sort(), 'every other text went out exactly once')
+  const byStatus = await kronus.knex('jobs').where({ name: 'message.send' }).select('status').count({ n: '*' }).groupBy('status')
+  t.same(Object.fromEntries(byStatus.map((r: any) => [r.status, Number(r.n)])), { dead: 1, successful: 29 })
+})
+
+t.test('a slow channel is handed a bounded number of texts at once', async (t) => {
+  const kronus = await buildKronus(t)
+  let inFlight = 0
+  let most = 0
+  kronus.messaging.registerChannel({
+    name: 'slow',
+    async send() {
+      inFlight++
+      most = Math.max(most, inFlight)
+      await new Promise((resolve) => setImmediate(resolve))
+      inFlight--
+      return { messageId: null }
+    }
+  })
+  await kronus.messaging.sendMany(Array.from({ length: 50 }, (_, i) => ({ to: `+1555200${String(i).padStart(4, '0')}`, text: 'hi' })))
+  await kronus.queue.drain()
+  t.equal((await eventsOf(kronus, 'message.sent')).length, 50)
+  t.ok(most > 1, `sent side by side (${most} at most)`)
+  t.ok(most <= 8, `never more than 8 at once (${most})`)
+})

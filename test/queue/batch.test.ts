@@ -1,0 +1,200 @@
+import t from 'tap'
+import { buildKronus } from '../helpers/app.js'
+import { gate, jobRow, queueFor } from './helpers.js'
+import { JobNotRunError, JobTimeoutError, WorkerStoppingError } from '../../src/queue/errors.js'
+import { PermanentJobError, type BatchJob } from '../../src/queue/types.js'
+
+declare module '../../src/queue/types.js' {
+  interface KronusJobs {
+    'test.batch.work': { n: number }
+    'test.batch.single': { n: number }
+  }
+}
+
+const WORK = 'test.batch.work'
+const SINGLE = 'test.batch.single'
+
+async function statuses(kronus: { knex: any }): Promise<Record<number, { status: string; attempts: number }>> {
+  const rows: Array<{ payload: string; status: string; attempts: number }> = await kronus.knex('jobs').where({ name: WORK }).select('payload', 'status', 'attempts')
+  return Object.fromEntries(rows.map((r) => [JSON.parse(r.payload).n, { status: r.status, attempts: Number(r.attempts) }]))
+}
+
+t.test('a batched name runs its jobs a batch at a time, each once, oldest first', async (t) => {
+  const kronus = await buildKronus(t)
+  const queue = queueFor(kronus)
+  const batches: number[][] = []
+  queue.defineBatch(WORK, async (jobs) => {
+    batches.push(jobs.map((job) => job.payload.n))
+    return jobs.map(() => undefined)
+  }, { batchSize: 3 })
+  t.equal(await queue.enqueueMany(WORK, [1, 2, 3, 4, 5, 6, 7].map((n) => ({ payload: { n } }))), 7)
+
+  t.equal(await queue.runDue(), 3, 'runDue counts jobs, not batches')
+  await queue.drain()
+  t.same(batches, [[1, 2, 3], [4, 5, 6], [7]])
+  t.same(
+    Object.values(await statuses(kronus)).map((s) => s.status),
+    Array(7).fill('successful')
+  )
+  const rows = await kronus.knex('jobs').where({ name: WORK })
+  for (const row of rows) t.match(row, { live_key: null, locked_by: null, lock_expires_at: null, attempts: 1 })
+})
+
+t.test('each job of a batch ends on its own outcome: success, retry, or dead', async (t) => {
+  const kronus = await buildKronus(t)
+  const dead: number[] = []
+  const q = queueFor(kronus, { onDead: (job) => void dead.push(JSON.parse(job.payload).n) })
+  q.defineBatch(WORK, async (jobs) => jobs.map(({ payload }) => (payload.n === 2 ? new Error('try again') : payload.n === 3 ? new PermanentJobError('never') : undefined)), { batchSize: 10 })
+  await q.enqueueMany(WORK, [1, 2, 3].map((n) => ({ payload: { n } })))
+  t.equal(await q.runDue(), 3)
+  const after = await statuses(kronus)
+  t.same(after[1], { status: 'successful', attempts: 1 })
+  t.same(after[2], { status: 'scheduled', attempts: 1 }, 'the failed job waits for its retry')
+  t.same(after[3], { status: 'dead', attempts: 1 }, 'a permanent error ends it at once')
+  t.same(dead, [3])
+  const failed = await kronus.knex('jobs').where({ name: WORK, status: 'scheduled' }).first()
+  t.equal(failed.last_error, 'Error: try again')
+})
+
+t.test('a batch handler that throws, or answers for the wrong number of jobs, fails every job of the batch', async (t) => {
+  const kronus = await buildKronus(t)
+  const queue = queueFor(kronus)
+  let calls = 0
+  queue.defineBatch(WORK, async (jobs) => {
+    calls++
+    if (calls === 1) throw new Error('database went away')
+    return jobs.slice(1).map(() => undefined)
+  }, { batchSize: 10 })
+  await queue.enqueueMany(WORK, [1, 2].map((n) => ({ payload: { n } })))
+  await queue.runDue()
+  t.same(Object.values(await statuses(kronus)), [{ status: 'scheduled', attempts: 1 }, { status: 'scheduled', attempts: 1 }])
+  await kronus.knex('jobs').update({ run_at: kronus.clock.now(), status: 'enqueued' })
+  await queue.runDue()
+  t.same(Object.values(await statuses(kronus)), [{ status: 'scheduled', attempts: 2 }, { status: 'scheduled', attempts: 2 }])
+  const row = await kronus.knex('jobs').where({ name: WORK }).first()
+  t.match(row.last_error, /answered 1 outcomes for 2 jobs/)
+})
+
+t.test('a job the batch did not get to goes back to the queue with its attempt given back', async (t) => {
+  const kronus = await buildKronus(t)
+  const queue = queueFor(kronus)
+  const seen: Array<{ n: number; attempt: number }> = []
+  queue.defineBatch(WORK, async (jobs) => {
+    for (const { payload, run } of jobs) seen.push({ n: payload.n, attempt: run.attempt })
+    return jobs.map((job, i) => (i === 0 ? undefined : new JobNotRunError()))
+  }, { batchSize: 10 })
+  await queue.enqueueMany(WORK, [1, 2].map((n) => ({ payload: { n } })))
+  await queue.runDue()
+  t.same(await statuses(kronus), { 1: { status: 'successful', attempts: 1 }, 2: { status: 'enqueued', attempts: 0 } })
+  await queue.runDue()
+  t.same(seen, [{ n: 1, attempt: 1 }, { n: 2, attempt: 1 }, { n: 2, attempt: 1 }], 'it runs again at once, still on its first attempt')
+})
+
+t.test('enqueueMany leaves out jobs whose key is live, also inside a transaction', async (t) => {
+  const kronus = await buildKronus(t)
+  const queue = queueFor(kronus)
+  queue.defineBatch(WORK, async (jobs) => jobs.map(() => undefined), { batchSize: 10 })
+  await queue.enqueue(WORK, { n: 1 }, { key: 'k1' })
+  await kronus.knex.transaction(async (trx) => {
+    const stored = await queue.enqueueMany(WORK, [
+      { payload: { n: 2 }, options: { key: 'k1' } },
+      { payload: { n: 3 }, options: { key: 'k2' } },
+      { payload: { n: 4 } }
+    ], trx)
+    t.equal(stored, 2)
+    t.ok(await queue.enqueue(WORK, { n: 5 }, { key: 'k3' }, trx), 'the transaction is still usable')
+  })
+  t.same(Object.keys(await statuses(kronus)).map(Number).sort(), [1, 3, 4, 5])
+  // Past one statement's rows: every job is stored.
+  t.equal(await queue.enqueueMany(WORK, Array.from({ length: 900 }, (_, n) => ({ payload: { n: 100 + n } }))), 900)
+})
+
+t.test('a batched job cannot have a lane, and a name is defined once whichever way', async (t) => {
+  const kronus = await buildKronus(t)
+  const queue = queueFor(kronus)
+  queue.defineBatch(WORK, async (jobs) => jobs.map(() => undefined), { batchSize: 10 })
+  await t.rejects(queue.enqueue(WORK, { n: 1 }, { lane: 'x' }), /run in batches and cannot have a lane/)
+  t.throws(() => queue.define(WORK, async () => undefined), /already defined/)
+  t.throws(() => queue.defineBatch(SINGLE, async (jobs) => jobs.map(() => undefined), { batchSize: 0 }), /positive integer/)
+})
+
+t.test('single jobs keep slots of their own while a batch runs', async (t) => {
+  const kronus = await buildKronus(t)
+  const queue = queueFor(kronus, { concurrency: 2 })
+  const release = gate()
+  const batchStarted = gate()
+  queue.defineBatch(WORK, async (jobs) => {
+    batchStarted.open()
+    await release.promise
+    return jobs.map(() => undefined)
+  }, { batchSize: 10 })
+  const singles: number[] = []
+  queue.define(SINGLE, async ({ n }) => {
+    singles.push(n)
+  })
+  await queue.enqueueMany(WORK, [1, 2, 3].map((n) => ({ payload: { n } })))
+  const single = await queue.enqueue(SINGLE, { n: 9 })
+  const pass = queue.runDue()
+  await batchStarted.promise
+  release.open()
+  t.equal(await pass, 4, 'the batch took one slot, the single job the other')
+  t.same(singles, [9])
+  t.match(await jobRow(kronus, single!.id), { status: 'successful' })
+})
+
+t.test('two workers draining the same batched jobs run each exactly once', async (t) => {
+  const kronus = await buildKronus(t)
+  const runs = new Map<number, number>()
+  const handler = async (jobs: Array<BatchJob<{ n: number }>>) => {
+    for (const { payload } of jobs) runs.set(payload.n, (runs.get(payload.n) ?? 0) + 1)
+    await new Promise((resolve) => setImmediate(resolve))
+    return jobs.map(() => undefined)
+  }
+  const a = queueFor(kronus, { workerId: 'a' })
+  const b = queueFor(kronus, { workerId: 'b' })
+  a.defineBatch(WORK, handler, { batchSize: 7 })
+  b.defineBatch(WORK, handler, { batchSize: 7 })
+  await a.enqueueMany(WORK, Array.from({ length: 60 }, (_, n) => ({ payload: { n } })))
+  await Promise.all([a.drain(), b.drain()])
+  t.equal(runs.size, 60)
+  t.same([...new Set(runs.values())], [1], 'no job ran twice')
+})
+
+t.test('a batch past its timeout is told through its signal and answers for what it did', async (t) => {
+  const kronus = await buildKronus(t)
+  const queue = queueFor(kronus)
+  let reason: unknown
+  queue.defineBatch(WORK, async (jobs, signal) => {
+    await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }))
+    reason = signal.reason
+    return jobs.map((job, i) => (i === 0 ? undefined : new JobNotRunError()))
+  }, { batchSize: 10, timeoutMs: 20, lockMs: 60_000 })
+  await queue.enqueueMany(WORK, [1, 2].map((n) => ({ payload: { n } })))
+  t.equal(await queue.runDue(), 2)
+  t.type(reason, JobTimeoutError)
+  t.same(await statuses(kronus), { 1: { status: 'successful', attempts: 1 }, 2: { status: 'enqueued', attempts: 0 } })
+})
+
+t.test('stopping the worker mid-batch keeps what the batch finished and puts the rest back', async (t) => {
+  const kronus = await buildKronus(t)
+  const queue = queueFor(kronus)
+  const started = gate()
+  let reason: unknown
+  queue.defineBatch(WORK, async (jobs, signal) => {
+    started.open()
+    await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }))
+    reason = signal.reason
+    return jobs.map((job, i) => (i === 0 ? undefined : signal.reason))
+  }, { batchSize: 10 })
+  await queue.enqueueMany(WORK, [1, 2, 3].map((n) => ({ payload: { n } })))
+  const pass = queue.runDue()
+  await started.promise
+  await queue.stop(10)
+  t.equal(await pass, 3)
+  t.type(reason, WorkerStoppingError)
+  t.same(await statuses(kronus), {
+    1: { status: 'successful', attempts: 1 },
+    2: { status: 'enqueued', attempts: 0 },
+    3: { status: 'enqueued', attempts: 0 }
+  })
+})
