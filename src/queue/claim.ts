@@ -187,42 +187,52 @@ export interface BatchClaimRequest {
 }
 
 /**
- * Claims up to `limit` claimable jobs of one batched name, oldest first, each kind of
- * claimable job by one UPDATE over a sub-select of its ids. Batched jobs have no lane, so
- * a single statement is the whole claim: atomic on SQLite, and on PostgreSQL the
- * sub-select skips rows a rival holds and re-checks the rest once locked. Claiming a few
- * hundred jobs this way costs about what claiming one did, which is what lets a fan-out
- * of 100k probes keep up.
+ * Claims up to `limit` enqueued jobs of one batched name, oldest first, by one UPDATE over
+ * a sub-select of their ids. Batched jobs have no lane, so that statement is the whole
+ * claim: atomic on SQLite, and on PostgreSQL the sub-select skips rows a rival holds and
+ * re-checks the rest once locked. Claiming a few hundred jobs this way costs about what
+ * claiming one did, which is what lets a fan-out of 100k probes keep up. Due scheduled
+ * jobs and abandoned ones become enqueued in the worker's housekeeping (`promoteDueScheduled`
+ * and `releaseAbandonedBatchJobs`), so one kind of row is all a batch claim reads.
  */
 export async function claimBatch(knex: Knex, request: BatchClaimRequest): Promise<JobRow[]> {
   const { now, name, limit } = request
   if (limit <= 0) return []
   const pg = isPostgres(knex)
-  const claimed: JobRow[] = []
-  for (const kind of CLAIMABLE_KINDS) {
-    const wanted = limit - claimed.length
-    if (wanted <= 0) break
-    const ids = knex('jobs')
-      .select('id')
-      .where('name', name)
-      .whereNull('lane')
-      .where(kind(knex, now))
-      .orderBy([{ column: 'run_at' }, { column: 'id' }])
-      .limit(wanted)
-    if (pg) ids.forUpdate().skipLocked()
-    const rows: JobRow[] = await knex('jobs')
-      // On PostgreSQL `= ANY(ARRAY(...))` looks each id up; `IN (...)` was planned as a scan of the whole table.
-      .where(pg ? knex.raw('?? = ANY(ARRAY(?))', ['id', ids]) : knex.raw('?? IN (?)', ['id', ids]))
-      .update({
-        status: 'in-progress',
-        attempts: knex.raw('?? + 1', ['attempts']),
-        locked_at: now,
-        locked_by: request.workerId,
-        lock_expires_at: now + request.lockMs,
-        updated_at: now
-      })
-      .returning('*')
-    claimed.push(...rows.map(normalise))
-  }
-  return claimed.sort((a, b) => a.run_at - b.run_at || a.id - b.id)
+  const ids = knex('jobs')
+    .select('id')
+    .where({ name, status: 'enqueued' })
+    .where('run_at', '<=', now)
+    .whereNull('lane')
+    .orderBy([{ column: 'run_at' }, { column: 'id' }])
+    .limit(limit)
+  if (pg) ids.forUpdate().skipLocked()
+  const rows: JobRow[] = await knex('jobs')
+    // On PostgreSQL `= ANY(ARRAY(...))` looks each id up; `IN (...)` was planned as a scan of the whole table.
+    .where(pg ? knex.raw('?? = ANY(ARRAY(?))', ['id', ids]) : knex.raw('?? IN (?)', ['id', ids]))
+    .update({
+      status: 'in-progress',
+      attempts: knex.raw('?? + 1', ['attempts']),
+      locked_at: now,
+      locked_by: request.workerId,
+      lock_expires_at: now + request.lockMs,
+      updated_at: now
+    })
+    .returning('*')
+  return rows.map(normalise).sort((a, b) => a.run_at - b.run_at || a.id - b.id)
+}
+
+/**
+ * Batched jobs whose worker vanished (lock expired, attempts left) go back to `enqueued`
+ * for the next batch claim; the lost attempt counts, as it does for a single job claimed
+ * again. Those with no attempt left are buried by buryAbandonedJobs. Returns how many.
+ */
+export async function releaseAbandonedBatchJobs(knex: Knex, names: string[], now: number): Promise<number> {
+  if (names.length === 0) return 0
+  return knex('jobs')
+    .whereIn('name', names)
+    .where('status', 'in-progress')
+    .where('lock_expires_at', '<=', now)
+    .where('attempts', '<', knex.ref('max_attempts'))
+    .update({ status: 'enqueued', locked_at: null, locked_by: null, lock_expires_at: null, updated_at: now })
 }

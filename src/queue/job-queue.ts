@@ -6,7 +6,7 @@ import type { Clock } from '../clock.js'
 import { Ticker } from '../scheduling/ticker.js'
 import { buryAbandonedJobs } from './abandoned.js'
 import { retryDelayMs } from './backoff.js'
-import { claimBatch, claimDueJobs } from './claim.js'
+import { claimBatch, claimDueJobs, releaseAbandonedBatchJobs } from './claim.js'
 import { JobNotRunError, WorkerStoppingError } from './errors.js'
 import { pruneSuccessfulJobs } from './prune.js'
 import { runBatchWithTimeout, runWithTimeout } from './run-with-timeout.js'
@@ -294,6 +294,9 @@ export class JobQueue {
     const now = this.#clock.now()
     if (housekeeping) {
       await this.#promoteDueScheduled(now)
+      const batched = [...this.#definitions].filter(([, d]) => d.batch).map(([name]) => name)
+      const released = await releaseAbandonedBatchJobs(this.#knex, batched, now)
+      if (released > 0) this.#logger.warn({ jobs: released }, 'batched jobs whose worker stopped responding are queued again')
       for (const job of await buryAbandonedJobs(this.#knex, now)) {
         this.#logger.error({ jobId: job.id, name: job.name, error: job.last_error }, 'job is dead')
         await this.#notifyDead(job)

@@ -198,3 +198,25 @@ t.test('stopping the worker mid-batch keeps what the batch finished and puts the
     3: { status: 'enqueued', attempts: 0 }
   })
 })
+
+t.test('batched jobs of a worker that died run again once their lock has expired, the lost attempt counted', async (t) => {
+  const kronus = await buildKronus(t)
+  const lost = queueFor(kronus, { workerId: 'lost' })
+  lost.defineBatch(WORK, async (jobs) => jobs.map(() => undefined), { batchSize: 10 })
+  await lost.enqueueMany(WORK, [1, 2].map((n) => ({ payload: { n } })))
+  // As a claim leaves them when the worker is killed before its batch ends.
+  const now = kronus.clock.now()
+  await kronus.knex('jobs').where({ name: WORK }).update({ status: 'in-progress', attempts: 1, locked_by: 'lost', locked_at: now, lock_expires_at: now + 60_000 })
+
+  const heir = queueFor(kronus, { workerId: 'heir' })
+  const attempts: number[] = []
+  heir.defineBatch(WORK, async (jobs) => {
+    for (const { run } of jobs) attempts.push(run.attempt)
+    return jobs.map(() => undefined)
+  }, { batchSize: 10 })
+  t.equal(await heir.runDue(), 0, 'not while the lock holds')
+  kronus.clock.advance(60_000)
+  t.equal(await heir.runDue(), 2)
+  t.same(attempts, [2, 2])
+  t.same(await statuses(kronus), { 1: { status: 'successful', attempts: 2 }, 2: { status: 'successful', attempts: 2 } })
+})
