@@ -41,6 +41,24 @@ async function report(kronus: PluginContext, probeId: number, userId: number, tr
  * message.sent / message.failed: if the text was an alert still waiting for its outcome,
  * records it; the outcome that completes an alert triggers the report to the user.
  */
+/**
+ * Which texts are to emergency contacts with an alert still sending: only those are
+ * delivered to recordDelivery, so a fan-out's probe texts cost it no job. The alert's row
+ * is written with its text, before the text can be sent.
+ */
+export async function alertTexts(events: Array<RecordedEvent<'message.sent' | 'message.failed'>>, trx: Knex.Transaction): Promise<boolean[]> {
+  const userIds = [...new Set(events.map((e) => e.payload.userId).filter((id): id is number => id !== null))]
+  const sending = new Set<string>()
+  for (let start = 0; start < userIds.length; start += 400) {
+    const rows: Array<{ user_id: number | string; phone_number: string }> = await trx(DELIVERIES)
+      .select('user_id', 'phone_number')
+      .where('status', 'sending')
+      .whereIn('user_id', userIds.slice(start, start + 400))
+    for (const row of rows) sending.add(`${Number(row.user_id)}:${row.phone_number}`)
+  }
+  return events.map((e) => e.payload.userId !== null && sending.has(`${e.payload.userId}:${e.payload.to}`))
+}
+
 export async function recordDelivery(kronus: PluginContext, event: RecordedEvent<'message.sent' | 'message.failed'>): Promise<void> {
   const { userId, to, text } = event.payload
   if (userId === null) return

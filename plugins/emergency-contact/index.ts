@@ -7,7 +7,7 @@
 import Joi from 'joi'
 import { definePlugin } from 'kronus'
 import { alertEmergencyContacts } from './alert.js'
-import { recordDelivery } from './deliveries.js'
+import { alertTexts, recordDelivery } from './deliveries.js'
 
 declare module 'kronus' {
   interface KronusEvents {
@@ -42,6 +42,6 @@ export const emergencyContact = definePlugin<EmergencyContactOptions>({
     kronus.events.subscribe('alert', 'emergency.triggered', (event) => alertEmergencyContacts(kronus, event), {
       maxAttempts: options.maxAttempts ?? 10
     })
-    kronus.events.subscribe('deliveries', ['message.sent', 'message.failed'], (event) => recordDelivery(kronus, event))
+    kronus.events.subscribe('deliveries', ['message.sent', 'message.failed'], (event) => recordDelivery(kronus, event), { wants: alertTexts })
   }
 })

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import Boom from '@hapi/boom'
 import type { Knex } from 'knex'
-import type { Clock } from 'kronus'
+import type { Clock, RecordedEvent } from 'kronus'
 import { refusedDestination } from './destination.js'
 import type { ConfiguredEndpoint, ResolvedOptions } from './options.js'
 import { pageOf, type Page } from './paging.js'
@@ -186,6 +186,31 @@ export class WebhookEndpoints {
   }
 
   /** Active endpoints that take this event: configured ones for everyone, and the user's own. */
+  /**
+   * Which of these events any active endpoint is subscribed to, by one read: the events'
+   * users' endpoints and the configured ones. The fan-out subscriber uses it so that a
+   * user without a webhook costs no delivery job (a fan-out of 100k probes would
+   * otherwise queue 100k of them, ahead of any emergency alert).
+   */
+  async wanted(events: RecordedEvent[], trx: Knex.Transaction): Promise<boolean[]> {
+    const userIds = [...new Set(events.map((e) => e.userId).filter((id): id is number => id !== null))]
+    const rows: Array<Pick<EndpointRow, 'user_id' | 'config_key' | 'events'>> = []
+    for (let start = 0; start === 0 || start < userIds.length; start += 400) {
+      const ids = userIds.slice(start, start + 400)
+      const found = await trx<EndpointRow>(TABLE)
+        .select('user_id', 'config_key', 'events')
+        .where({ active: true })
+        .where((q) => {
+          // Configured endpoints are read with the first slice only.
+          if (start === 0) q.whereNotNull('config_key')
+          if (ids.length > 0) q.orWhereIn('user_id', ids)
+        })
+      rows.push(...found)
+    }
+    const endpoints = rows.map((row) => ({ everyone: row.config_key !== null, userId: row.user_id === null ? null : Number(row.user_id), types: new Set(JSON.parse(row.events) as string[]) }))
+    return events.map((event) => endpoints.some((e) => e.types.has(event.type) && (e.everyone || (event.userId !== null && e.userId === event.userId))))
+  }
+
   async matching(type: string, userId: number | null): Promise<EndpointRow[]> {
     const rows: EndpointRow[] = await this.#knex<EndpointRow>(TABLE)
       .where({ active: true })

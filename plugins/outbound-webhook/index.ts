@@ -51,7 +51,9 @@ export const outboundWebhook = definePlugin<OutboundWebhookOptions>({
     const dispatcher = new Dispatcher({ kronus, endpoints, log, sender, options: effective, version: VERSION })
     await endpoints.syncConfigured(options.endpoints)
 
-    kronus.events.subscribe(FAN_OUT_SUBSCRIBER, WEBHOOK_EVENT_TYPES, (event) => dispatcher.fanOut(event))
+    kronus.events.subscribe(FAN_OUT_SUBSCRIBER, WEBHOOK_EVENT_TYPES, (event) => dispatcher.fanOut(event), {
+      wants: (events, trx) => endpoints.wanted(events, trx)
+    })
     kronus.queue.define(DELIVER_JOB, (payload, run) => dispatcher.deliver(payload, run), {
       maxAttempts: options.maxAttempts,
       timeoutMs: options.timeoutMs + JOB_TIMEOUT_MARGIN_MS

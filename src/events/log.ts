@@ -22,9 +22,17 @@ export type DeliveryQueue = Pick<JobQueue, 'define' | 'enqueueMany'>
 export type EventListener<N extends EventName> = (payload: KronusEvents[N], event: RecordedEvent<N>) => void | Promise<void>
 export type DurableHandler<N extends EventName> = (event: RecordedEvent<N>) => Promise<void>
 
-export interface SubscribeOptions {
+export interface SubscribeOptions<N extends EventName = EventName> {
   /** Tries per event before its delivery job is `dead` and the next event goes through. Default: the queue's. */
   maxAttempts?: number
+  /**
+   * Which of the events being recorded the subscriber will act on, one answer per event:
+   * those it says no to are never queued for it. It runs in the recording transaction
+   * (inside a savepoint), once per batch of events, so it should be one cheap read, e.g.
+   * "which of these users have a webhook". It must decide only on what is already
+   * committed with or before the event. Should it fail, every event is delivered.
+   */
+  wants?: (events: Array<RecordedEvent<N>>, trx: Knex.Transaction) => Promise<boolean[]>
 }
 
 export interface EventFilter {
@@ -40,6 +48,7 @@ interface Subscriber {
   types: Set<string>
   handler: DurableHandler<any>
   maxAttempts?: number
+  wants?: SubscribeOptions<any>['wants']
 }
 
 interface EventRow {
@@ -122,9 +131,11 @@ export class EventLog {
 
     for (const [name, subscriber] of this.#subscribers) {
       if (!subscriber.types.has(type)) continue
+      const wanted = subscriber.wants ? await this.#wanted(name, subscriber.wants, events, trx) : events
+      if (wanted.length === 0) continue
       await this.#queue.enqueueMany(
         DELIVERY_JOB,
-        events.map((event) => ({
+        wanted.map((event) => ({
           payload: { subscriber: name, eventId: event.id },
           options: { lane: `events:${name}:${event.userId ?? 'global'}`, maxAttempts: subscriber.maxAttempts }
         })),
@@ -166,13 +177,14 @@ export class EventLog {
    * that throws is retried; the user's later events wait until it succeeds or gives up.
    * `subscriber` names the subscription and must stay the same across restarts.
    */
-  subscribe<N extends EventName>(subscriber: string, type: N | N[], handler: DurableHandler<N>, options: SubscribeOptions = {}): void {
+  subscribe<N extends EventName>(subscriber: string, type: N | N[], handler: DurableHandler<N>, options: SubscribeOptions<N> = {}): void {
     // It becomes part of a queue lane name, which the jobs table stores in 255 characters.
     if (!/^[\w.:-]{1,160}$/.test(subscriber)) throw new Error(`durable subscriber name "${subscriber}" must be 1 to 160 letters, digits, underscores, dots, dashes or colons`)
     if (this.#subscribers.has(subscriber)) throw new Error(`durable subscriber "${subscriber}" is already registered`)
     const types = [type].flat()
     for (const t of types) this.declare(t)
-    this.#subscribers.set(subscriber, { types: new Set(types), handler, maxAttempts: options.maxAttempts })
+    if (options.wants !== undefined && typeof options.wants !== 'function') throw new Error(`wants of durable subscriber "${subscriber}" must be a function`)
+    this.#subscribers.set(subscriber, { types: new Set(types), handler, maxAttempts: options.maxAttempts, wants: options.wants })
   }
 
   /** Logged events, oldest first. Filtering by one type narrows the payload type too. */
@@ -218,6 +230,29 @@ export class EventLog {
     const { eventId } = JSON.parse(job.payload) as { eventId: number }
     const row: Pick<EventRow, 'type'> | undefined = await this.#knex('events').select('type').where({ id: eventId }).first()
     return row?.type === 'job.dead'
+  }
+
+  /**
+   * A subscriber's own filter, kept in a savepoint so that its failure cannot spoil the
+   * change being recorded. Failing open costs a useless delivery; failing closed could
+   * lose an alert.
+   */
+  async #wanted<N extends EventName>(
+    name: string,
+    wants: NonNullable<Subscriber['wants']>,
+    events: Array<RecordedEvent<N>>,
+    trx: Knex.Transaction
+  ): Promise<Array<RecordedEvent<N>>> {
+    try {
+      const answers = await trx.transaction((savepoint) => wants(events, savepoint))
+      if (!Array.isArray(answers) || answers.length !== events.length) {
+        throw new Error(`answered ${Array.isArray(answers) ? answers.length : 'no'} answers for ${events.length} events`)
+      }
+      return events.filter((_, i) => answers[i] === true)
+    } catch (err) {
+      this.#logger.error({ err, subscriber: name }, 'a durable subscriber\'s filter failed; every event goes to it')
+      return events
+    }
   }
 
   async #deliver(subscriberName: string, eventId: number): Promise<void> {

@@ -26,7 +26,7 @@ export interface PluginEvents {
    * `subscriber` must be unique within the plugin and stable across versions; the plugin's
    * name is put in front of it.
    */
-  subscribe<N extends EventName>(subscriber: string, type: N | N[], handler: DurableHandler<N>, options?: SubscribeOptions): void
+  subscribe<N extends EventName>(subscriber: string, type: N | N[], handler: DurableHandler<N>, options?: SubscribeOptions<N>): void
   /** Records one of the plugin's own events in its own transaction. */
   emit<N extends PluginEventName>(type: N, payload: KronusEvents[N]): Promise<void>
   /** Records one of the plugin's own events in the caller's transaction. */

@@ -299,3 +299,48 @@ t.test('recordMany logs events in the given order, delivers them in order per us
     t.equal(mine.length, 300)
   }
 })
+
+t.test('a durable subscriber\'s `wants` keeps the events it will not act on out of the queue', async (t) => {
+  const kronus = await buildKronus(t)
+  const delivered: number[] = []
+  const asked: number[][] = []
+  kronus.events.subscribe('wants-test', 'user.updated', async (event) => {
+    delivered.push(event.payload.userId)
+  }, {
+    wants: async (events, trx) => {
+      asked.push(events.map((e) => e.payload.userId))
+      // A read in the recording transaction sees what was written with the events.
+      const [{ n }] = await trx('events').where({ type: 'user.updated' }).count({ n: '*' })
+      t.ok(Number(n) >= events.length)
+      return events.map((e) => e.payload.userId % 2 === 0)
+    }
+  })
+  await kronus.knex.transaction((trx) => kronus.events.recordMany(trx, 'user.updated', [1, 2, 3, 4].map((userId) => ({ userId, fields: ['x'] }))))
+  await kronus.knex.transaction((trx) => kronus.events.record(trx, 'user.updated', { userId: 6, fields: ['x'] }))
+  t.same(asked, [[1, 2, 3, 4], [6]], 'asked once per batch of events')
+  const [{ n }] = await kronus.knex('jobs').where({ name: 'events.deliver' }).count({ n: '*' })
+  t.equal(Number(n), 3, 'no job for the events it does not want')
+  await runAllJobs(kronus)
+  t.same(delivered, [2, 4, 6])
+  t.equal((await kronus.events.list({ type: 'user.updated' })).length, 5, 'every event is logged all the same')
+})
+
+t.test('a `wants` that fails spoils nothing: the change commits and every event is delivered', async (t) => {
+  const kronus = await buildKronus(t)
+  const delivered: number[] = []
+  kronus.events.subscribe('failing-wants', 'user.updated', async (event) => {
+    delivered.push(event.payload.userId)
+  }, {
+    wants: async (_events, trx) => {
+      // A failed statement aborts a PostgreSQL transaction unless it ran in a savepoint.
+      await trx.raw('SELECT * FROM no_such_table')
+      return []
+    }
+  })
+  await kronus.knex.transaction(async (trx) => {
+    await kronus.events.record(trx, 'user.updated', { userId: 1, fields: ['x'] })
+    await trx('events').where({ user_id: 1 }).first()
+  })
+  await runAllJobs(kronus)
+  t.same(delivered, [1])
+})

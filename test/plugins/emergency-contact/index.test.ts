@@ -211,3 +211,22 @@ t.test('an emergency recorded just before a crash is relayed by the next process
   t.same(channel.sent.filter((m) => m.to === grace.phone_number).length, 1)
   t.match(channel.sent.filter((m) => m.to === s.user.phone_number).map((m) => m.text), [/^Kronus reached your emergency contact Grace Hopper\./])
 })
+
+t.test('only texts to emergency contacts reach the delivery recorder: a probe text costs it no job', async (t) => {
+  const s = await buildAlertKronus(t)
+  const grace = await emergencyContactOf(s, 'Grace', 'Hopper')
+  const alan = await emergencyContactOf(s, 'Alan', 'Turing')
+  await turnProbesOn(s)
+  await answerNo(s)
+  await s.kronus.queue.drain()
+
+  const recorded = await s.kronus.knex('jobs').where({ name: 'events.deliver' }).where('lane', 'like', 'events:emergency-contact:deliveries:%')
+  const texts = await s.kronus.events.list({ type: 'message.sent', limit: 100 })
+  t.ok(texts.length > 2, 'the user was texted too (the probe, the report)')
+  t.same(
+    recorded.map((job: any) => JSON.parse(job.payload).eventId).sort(),
+    texts.filter((e) => e.payload.to === grace.phone_number || e.payload.to === alan.phone_number).map((e) => e.id).sort(),
+    'one delivery job per alert text, none for the texts to the user'
+  )
+  t.same(await payloads(s, 'emergency-contact.reported'), [{ userId: s.user.id, probeId: (await payloads(s, 'emergency-contact.alerted'))[0]!.probeId, status: 'bad', reached: ['Grace Hopper', 'Alan Turing'], failed: [] }])
+})

@@ -298,3 +298,21 @@ t.test('deliveries still waiting for a deleted or deactivated webhook are droppe
   await kronus.queue.drain()
   t.equal(receiver.requests.length, 0)
 })
+
+t.test('events of users without a matching webhook queue no delivery work at all', async (t) => {
+  const receiver = await startReceiver(t)
+  const kronus = await buildWebhookKronus(t, { allowPrivateNetworks: true })
+  const { admin, user } = await twoUsers(kronus)
+  await createWebhook(kronus, user, { url: `${receiver.origin}/user`, events: ['user.aliveness_changed'] })
+  await kronus.queue.drain()
+  const jobsBefore = Number((await kronus.knex('jobs').where({ name: 'events.deliver' }).count({ n: '*' }))[0]!.n)
+
+  await aliveness(kronus, admin.id, 'bad')
+  await kronus.events.emit('emergency.triggered', { userId: user.id, probeId: 3, status: 'bad' })
+  const jobsAfter = Number((await kronus.knex('jobs').where({ name: 'events.deliver' }).count({ n: '*' }))[0]!.n)
+  t.equal(jobsAfter, jobsBefore, 'neither the admin (no webhook) nor a type the user did not ask for costs a job')
+
+  await aliveness(kronus, user.id, 'good')
+  await kronus.queue.drain()
+  t.same(receiver.requests.map((r) => [r.path, JSON.parse(r.body).type]), [['/user', 'user.aliveness_changed']])
+})
