@@ -30,12 +30,12 @@ export function usersLabel(users: number): string {
 /**
  * N users whose daily schedules all fire in the same minute. Kronus runs as in
  * production (kronus.start(): HTTP server, scheduler ticker, queue workers at the
- * configured concurrency, system clock), and the stopwatch runs from the fire time until
- * the last probe text reaches the channel.
+ * configured concurrency, system clock, the built-in plugins `kronus server` loads), and
+ * the stopwatch runs from the fire time until the last probe text reaches the channel.
  */
 export async function fanoutCase(spec: BenchDatabaseSpec, params: FanoutParams): Promise<ResultRow[]> {
   const { users } = params
-  const { kronus, channel } = await buildBenchKronus(spec)
+  const { kronus, channel } = await buildBenchKronus(spec, {}, { builtins: true })
   const profileFile = process.env.KRONUS_BENCH_QUERY_PROFILE
   const placeholder = nextMinute(86_400_000)
   await seedUsers(kronus.knex, { users, nextFireAt: placeholder, cron: dailyCronAt(placeholder) })

@@ -25,7 +25,7 @@ const DAY = 86_400_000
 
 /** A started Kronus whose users' probes are all due tomorrow: what does waiting cost? */
 export async function idleCase(spec: BenchDatabaseSpec, params: IdleParams): Promise<IdleMeasurement> {
-  const { kronus } = await buildBenchKronus(spec)
+  const { kronus } = await buildBenchKronus(spec, {}, { builtins: true })
   try {
     const tomorrow = Math.ceil((Date.now() + DAY) / 60_000) * 60_000
     if (params.users > 0) await seedUsers(kronus.knex, { users: params.users, nextFireAt: tomorrow, cron: dailyCronAt(tomorrow) })

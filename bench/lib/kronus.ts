@@ -4,6 +4,7 @@ import { resolveConfig } from '../../src/config/resolve.js'
 import type { KronusConfigInput } from '../../src/config/types.js'
 import { databaseConfig, PASSPHRASE, type BenchDatabaseSpec } from './database.js'
 import { CountingChannel } from './counting-channel.js'
+import { builtinPlugins } from '../../plugins/index.js'
 
 export interface BenchKronus {
   kronus: Kronus
@@ -12,9 +13,16 @@ export interface BenchKronus {
 
 /**
  * A Kronus as an operator would run it: system clock, the default job settings, logs at the default level (the case's stdout goes to a log file), listening
- * on a free loopback port. Texts go to a channel that only counts them.
+ * on a free loopback port. Texts go to a channel that only counts them. With `builtins`,
+ * the plugins `kronus server` loads by default are loaded too (sms-commands,
+ * emergency-contact, outbound-webhook; no twilio keys, so no twilio-sms), since their
+ * durable subscriptions weigh on every event.
  */
-export async function buildBenchKronus(spec: BenchDatabaseSpec, overrides: Pick<KronusConfigInput, 'jobs' | 'logging'> = {}): Promise<BenchKronus> {
+export async function buildBenchKronus(
+  spec: BenchDatabaseSpec,
+  overrides: Pick<KronusConfigInput, 'jobs' | 'logging'> = {},
+  { builtins = false }: { builtins?: boolean } = {}
+): Promise<BenchKronus> {
   const privateKeyPem = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()
   // `npm run bench -- --concurrency N` tries another jobs.concurrency than the default.
   const concurrency = process.env.KRONUS_BENCH_CONCURRENCY ? Number(process.env.KRONUS_BENCH_CONCURRENCY) : undefined
@@ -25,6 +33,7 @@ export async function buildBenchKronus(spec: BenchDatabaseSpec, overrides: Pick<
     ...overrides,
     jobs: { ...(concurrency ? { concurrency } : {}), ...overrides.jobs }
   })
+  if (builtins) config.plugins = builtinPlugins(config)
   const kronus = await createKronus({ config, searchPath: spec.schema })
   const channel = new CountingChannel()
   kronus.messaging.registerChannel(channel, { default: true })
