@@ -219,6 +219,7 @@ export class Messaging {
     if (!channel) throw new Error('no messaging channel is registered: configure an SMS plugin')
     const outcomes: unknown[] = new Array(jobs.length).fill(undefined)
     const sent: Array<{ index: number; event: KronusEvents['message.sent'] }> = []
+    // Wall time, not the injectable clock: the budget guards against a real channel's slowness.
     const startedAt = Date.now()
     let next = 0
     const sender = async () => {
