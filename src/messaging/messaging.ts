@@ -3,7 +3,7 @@ import type { Logger } from 'pino'
 import type { EventLog } from '../events/log.js'
 import type { JobQueue } from '../queue/job-queue.js'
 import { JobNotRunError } from '../queue/errors.js'
-import { PermanentJobError, type BatchJob, type EnqueueOptions, type JobRow } from '../queue/types.js'
+import { PermanentJobError, type BatchControl, type BatchJob, type EnqueueOptions, type JobRow } from '../queue/types.js'
 import type { KronusEvents } from '../events/types.js'
 import { MessageDeliveryError, type MessagingChannel } from './channel.js'
 
@@ -30,6 +30,8 @@ const SEND_PARALLELISM = 8
  * so a slow or paced channel never runs a batch into its timeout with texts half sent.
  */
 const SEND_BATCH_BUDGET_MS = 20_000
+/** After an abort, how long a batch waits for texts still with the channel before it answers. */
+const SEND_ABORT_WAIT_MS = 2_000
 
 /** What messaging needs of the job queue. */
 export type MessageQueue = Pick<JobQueue, 'defineBatch' | 'enqueue' | 'enqueueMany'>
@@ -114,7 +116,7 @@ export class Messaging {
     this.#events = options.events
     this.#queue = options.queue
     this.#logger = options.logger
-    this.#queue.defineBatch(SEND_JOB, (jobs, signal) => this.#deliverBatch(jobs, signal), { batchSize: SEND_BATCH_SIZE })
+    this.#queue.defineBatch(SEND_JOB, (jobs, signal, control) => this.#deliverBatch(jobs, signal, control), { batchSize: SEND_BATCH_SIZE })
   }
 
   /**
@@ -209,16 +211,29 @@ export class Messaging {
   }
 
   /**
-   * Sends a batch of texts, a few at a time, then records message.sent for all those that
-   * went out in one transaction. Each text ends on its own: sent, failed (retried), failed
-   * for good (message.failed), or not tried, when the batch's time ran out or it was
-   * aborted first, and then it goes back to the queue as it was.
+   * Sends a batch of texts, a few at a time. Texts that went out are recorded as they
+   * go: their message.sent events and the end of their jobs are written together, by one
+   * transaction for all the texts sent since the last one, so a worker that dies mid-batch
+   * has left no sent text to be sent again. Each text ends on its own: sent, failed
+   * (retried), failed for good (message.failed), or not tried (the batch's time ran out or
+   * it was aborted first), and then it goes back to the queue as it was.
    */
-  async #deliverBatch(jobs: Array<BatchJob<SendJobPayload>>, signal: AbortSignal): Promise<unknown[]> {
+  async #deliverBatch(jobs: Array<BatchJob<SendJobPayload>>, signal: AbortSignal, control: BatchControl): Promise<unknown[]> {
     const channel = this.defaultChannel
     if (!channel) throw new Error('no messaging channel is registered: configure an SMS plugin')
     const outcomes: unknown[] = new Array(jobs.length).fill(undefined)
-    const sent: Array<{ index: number; event: KronusEvents['message.sent'] }> = []
+    const inFlight = new Set<number>()
+    const recorder = new SentRecorder(async (sent) => {
+      try {
+        await this.#knex.transaction(async (trx) => {
+          await this.#events.recordMany(trx, 'message.sent', sent.map((s) => s.event))
+          await control.complete(sent.map((s) => s.index), trx)
+        })
+      } catch (err) {
+        // As when a single text's record failed: those texts are tried again.
+        for (const { index } of sent) outcomes[index] = err
+      }
+    })
     // Wall time, not the injectable clock: the budget guards against a real channel's slowness.
     const startedAt = Date.now()
     let next = 0
@@ -229,24 +244,23 @@ export class Messaging {
           continue
         }
         const { payload, run } = jobs[i]!
+        inFlight.add(i)
         try {
           const { messageId } = await channel.send({ to: payload.to, text: payload.text })
-          sent.push({ index: i, event: { to: payload.to, text: payload.text, userId: payload.userId, channel: channel.name, messageId: messageId ?? null } })
+          recorder.add({ index: i, event: { to: payload.to, text: payload.text, userId: payload.userId, channel: channel.name, messageId: messageId ?? null } })
         } catch (err) {
           outcomes[i] = await this.#sendFailed(channel.name, payload, err, run.id, run.attempt)
+        } finally {
+          inFlight.delete(i)
         }
       }
     }
-    await Promise.all(Array.from({ length: Math.min(SEND_PARALLELISM, jobs.length) }, sender))
-    if (sent.length > 0) {
-      sent.sort((a, b) => a.index - b.index)
-      try {
-        await this.#knex.transaction((trx) => this.#events.recordMany(trx, 'message.sent', sent.map((s) => s.event)))
-      } catch (err) {
-        // As when a single text's record failed: those texts are tried again.
-        for (const { index } of sent) outcomes[index] = err
-      }
-    }
+    const senders = Promise.all(Array.from({ length: Math.min(SEND_PARALLELISM, jobs.length) }, sender))
+    await Promise.race([senders, abortedFor(signal, SEND_ABORT_WAIT_MS)])
+    // Texts still with the channel after an abort are failed as a timed-out single text is.
+    for (const i of inFlight) outcomes[i] = signal.reason
+    for (let i = next; i < jobs.length; i++) outcomes[i] = new JobNotRunError()
+    await recorder.drained()
     return outcomes
   }
 
@@ -277,4 +291,50 @@ function sendJob(message: OutgoingMessage): { payload: SendJobPayload; options: 
   const options: EnqueueOptions = { key: message.key === undefined ? undefined : `message:${message.key}` }
   if (typeof payload.userId === 'number') options.userId = payload.userId
   return { payload, options }
+}
+
+interface SentText {
+  index: number
+  event: KronusEvents['message.sent']
+}
+
+/**
+ * Group commit for sent texts: while one write is in progress the texts sent meanwhile
+ * wait, and the next write takes all of them, so a fast channel costs one transaction
+ * per many texts and a slow one gets each text recorded as soon as it is out.
+ */
+class SentRecorder {
+  #waiting: SentText[] = []
+  #writing: Promise<void> | null = null
+
+  constructor(private readonly write: (texts: SentText[]) => Promise<void>) {}
+
+  add(text: SentText): void {
+    this.#waiting.push(text)
+    this.#writing ??= this.#drain()
+  }
+
+  async drained(): Promise<void> {
+    while (this.#writing) await this.#writing
+  }
+
+  async #drain(): Promise<void> {
+    // Lets the other senders' texts of this turn of the event loop join the first write.
+    await new Promise((resolve) => setImmediate(resolve))
+    while (this.#waiting.length > 0) {
+      const texts = this.#waiting.sort((a, b) => a.index - b.index)
+      this.#waiting = []
+      await this.write(texts)
+    }
+    this.#writing = null
+  }
+}
+
+/** Resolves `graceMs` after `signal` aborts; never, if it does not. */
+function abortedFor(signal: AbortSignal, graceMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const wait = () => setTimeout(resolve, graceMs).unref()
+    if (signal.aborted) wait()
+    else signal.addEventListener('abort', wait, { once: true })
+  })
 }

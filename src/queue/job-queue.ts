@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto'
 import type { Knex } from 'knex'
 import type { Logger } from 'pino'
 import type { Clock } from '../clock.js'
+import { afterCommit } from '../events/after-commit.js'
 import { Ticker } from '../scheduling/ticker.js'
 import { buryAbandonedJobs } from './abandoned.js'
 import { retryDelayMs } from './backoff.js'
@@ -78,7 +79,8 @@ type Started = Array<{ jobs: number; done: Promise<void> }>
 /** Rows per multi-row insert or id list: under SQLite's 500-term compound SELECT cap. */
 const ROWS_PER_STATEMENT = 400
 
-type Outcome = { ok: true } | { ok: false; error: unknown }
+/** `recorded`: a batch handler already ended the job (BatchControl.complete). */
+type Outcome = { ok: true; recorded?: boolean } | { ok: false; error: unknown }
 
 function describe(error: unknown): string {
   const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error)
@@ -113,8 +115,8 @@ export class JobQueue {
   readonly #options: JobQueueOptions
   readonly #definitions = new Map<string, Definition>()
   readonly #runs = new Set<Run>()
-  /** Names of the batches running now. */
-  readonly #batchesRunning = new Set<string>()
+  /** How many batches run now. */
+  #batchesRunning = 0
   readonly #ticker: Ticker
   #stopping = false
   #claiming: Promise<unknown> = Promise.resolve()
@@ -304,11 +306,12 @@ export class JobQueue {
     }
     let free = this.concurrency - this.#runs.size
     const started: Started = []
-    // One batch per batched name at a time, so single jobs (timers, event deliveries) keep slots of their own.
-    for (const [name, definition] of this.#definitions) {
-      if (free <= 0) break
-      if (!definition.batch || this.#batchesRunning.has(name)) continue
-      const jobs = await claimBatch(this.#knex, { now, workerId: this.workerId, name, lockMs: definition.lockMs, limit: definition.batch.size })
+    // Batches take at most all slots but one, so single jobs (timers, emergency deliveries)
+    // always have a slot; at most one new batch per name per pass, names taking turns.
+    const batchSlots = Math.max(1, this.concurrency - 1)
+    for (const [name, definition] of this.#batchNamesInTurn()) {
+      if (free <= 0 || this.#batchesRunning >= batchSlots) break
+      const jobs = await claimBatch(this.#knex, { now, workerId: this.workerId, name, lockMs: definition.lockMs, limit: definition.batch!.size })
       if (jobs.length === 0) continue
       started.push({ jobs: jobs.length, done: this.#start(jobs) })
       free -= 1
@@ -321,6 +324,16 @@ export class JobQueue {
   }
 
 
+  #batchTurn = 0
+
+  /** The batched names, starting one further each pass, so that no name always claims first. */
+  #batchNamesInTurn(): Array<[string, Definition]> {
+    const batched = [...this.#definitions].filter(([, d]) => d.batch)
+    if (batched.length === 0) return batched
+    const first = this.#batchTurn++ % batched.length
+    return [...batched.slice(first), ...batched.slice(0, first)]
+  }
+
   /** A scheduled job whose time has come is shown as enqueued, whichever worker will run it. */
   async #promoteDueScheduled(now: number): Promise<void> {
     await this.#knex('jobs').where('status', 'scheduled').where('run_at', '<=', now).update({ status: 'enqueued', updated_at: now })
@@ -331,9 +344,9 @@ export class JobQueue {
     const run: Run = { jobs, controller, done: Promise.resolve() }
     const { name } = jobs[0]!
     const batch = this.#definitions.get(name)!.batch
-    if (batch) this.#batchesRunning.add(name)
+    if (batch) this.#batchesRunning += 1
     run.done = (batch ? this.#executeBatch(jobs, batch.handler, controller) : this.#execute(jobs[0]!, controller)).finally(() => {
-      if (batch) this.#batchesRunning.delete(name)
+      if (batch) this.#batchesRunning -= 1
       this.#runs.delete(run)
       this.#refill()
     })
@@ -390,9 +403,25 @@ export class JobQueue {
         outcomes[i] = { ok: false, error }
       }
     })
+    // Jobs the handler ended early, once their transaction has committed.
+    const completed = new Set<number>()
+    const completing: Array<Promise<unknown>> = []
+    const control = {
+      complete: async (indexes: number[], trx?: Knex.Transaction) => {
+        const fresh = [...new Set(indexes)].filter((k) => Number.isInteger(k) && k >= 0 && k < items.length && !completed.has(itemIndex[k]!))
+        if (fresh.length === 0) return
+        await this.#recordSuccesses(fresh.map((k) => jobs[itemIndex[k]!]!), trx)
+        const done = (trx ? afterCommit(trx) : Promise.resolve(true)).then((committed) => {
+          if (committed) for (const k of fresh) completed.add(itemIndex[k]!)
+        })
+        completing.push(done)
+      }
+    }
     try {
       const errors =
-        items.length === 0 ? [] : await runBatchWithTimeout((signal) => handler(items, signal), definition.timeoutMs, BATCH_ABORT_GRACE_MS, controller)
+        items.length === 0
+          ? []
+          : await runBatchWithTimeout((signal) => handler(items, signal, control), definition.timeoutMs, BATCH_ABORT_GRACE_MS, controller)
       if (!Array.isArray(errors) || errors.length !== items.length) {
         throw new Error(`the batch handler of "${jobs[0]!.name}" answered ${Array.isArray(errors) ? errors.length : 'no'} outcomes for ${items.length} jobs`)
       }
@@ -402,8 +431,10 @@ export class JobQueue {
     } catch (error) {
       for (const i of itemIndex) outcomes[i] = { ok: false, error }
     }
+    await Promise.all(completing)
+    for (const i of completed) outcomes[i] = { ok: true, recorded: true }
     try {
-      await this.#recordSuccesses(jobs.filter((_, i) => outcomes[i]!.ok))
+      await this.#recordSuccesses(jobs.filter((_, i) => outcomes[i]!.ok && !(outcomes[i] as { recorded?: boolean }).recorded))
     } catch (err) {
       this.#logger.error({ err, name: jobs[0]!.name, jobs: jobs.length }, 'could not record the end of a batch; its jobs will run again when their locks lapse')
     }
@@ -417,13 +448,13 @@ export class JobQueue {
     }
   }
 
-  async #recordSuccesses(jobs: JobRow[]): Promise<void> {
+  async #recordSuccesses(jobs: JobRow[], trx?: Knex.Transaction): Promise<void> {
     const now = this.#clock.now()
     const byAttempt = new Map<number, number[]>()
     for (const job of jobs) byAttempt.set(job.attempts, [...(byAttempt.get(job.attempts) ?? []), job.id])
     for (const [attempts, ids] of byAttempt) {
       for (let start = 0; start < ids.length; start += ROWS_PER_STATEMENT) {
-        await this.#knex('jobs')
+        await (trx ?? this.#knex)('jobs')
           .whereIn('id', ids.slice(start, start + ROWS_PER_STATEMENT))
           .where({ status: 'in-progress', locked_by: this.workerId, attempts })
           .update({ locked_at: null, locked_by: null, lock_expires_at: null, updated_at: now, status: 'successful', live_key: null, finished_at: now })

@@ -48,12 +48,23 @@ export interface BatchJob<P> {
   run: JobRun
 }
 
+/** What a batch handler may do while it runs. */
+export interface BatchControl {
+  /**
+   * Ends these jobs (indexes into the batch) as successful now, in `trx` when given (so
+   * with the writes that record their effect), rather than when the whole batch ends:
+   * once a text has gone out, a crash of this worker must not send it again. Their
+   * entries in the final answer are then ignored.
+   */
+  complete(indexes: number[], trx?: Knex.Transaction): Promise<void>
+}
+
 /**
  * Runs many jobs of one name at once, and says how each went: `undefined` for a job that
  * succeeded, or the error it failed with (retried or dead, as a single job's would be).
  * The answer has one entry per job, in order. Throwing fails every job of the batch.
  */
-export type BatchHandler<P> = (jobs: Array<BatchJob<P>>, signal: AbortSignal) => Promise<Array<unknown>>
+export type BatchHandler<P> = (jobs: Array<BatchJob<P>>, signal: AbortSignal, control: BatchControl) => Promise<Array<unknown>>
 
 export interface BatchDefinitionOptions extends JobDefinitionOptions {
   /** At most this many jobs are claimed and handed to the handler at once. */

@@ -220,3 +220,64 @@ t.test('batched jobs of a worker that died run again once their lock has expired
   t.same(attempts, [2, 2])
   t.same(await statuses(kronus), { 1: { status: 'successful', attempts: 2 }, 2: { status: 'successful', attempts: 2 } })
 })
+
+t.test('jobs a batch ends early stay ended, whatever happens to the rest of the batch', async (t) => {
+  const kronus = await buildKronus(t)
+  const queue = queueFor(kronus)
+  queue.defineBatch(WORK, async (jobs, signal, control) => {
+    // The first job's effect and its end are written together, as a sent text and its record are.
+    await kronus.knex.transaction(async (trx) => {
+      await trx('events').insert({ type: 'test.effect', user_id: null, payload: '{}', created_at: kronus.clock.now() })
+      await control.complete([0], trx)
+    })
+    t.equal((await jobRow(kronus, (jobs[0]!.run.id))).status, 'successful', 'ended at once, not when the batch ends')
+    // A rolled-back completion ends nothing.
+    await t.rejects(kronus.knex.transaction(async (trx) => {
+      await control.complete([1], trx)
+      throw new Error('rolled back')
+    }))
+    await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }))
+    return jobs.map(() => new JobNotRunError())
+  }, { batchSize: 10, timeoutMs: 20, lockMs: 60_000 })
+  await queue.enqueueMany(WORK, [1, 2, 3].map((n) => ({ payload: { n } })))
+  t.equal(await queue.runDue(), 3)
+  t.same(await statuses(kronus), {
+    1: { status: 'successful', attempts: 1 },
+    2: { status: 'enqueued', attempts: 0 },
+    3: { status: 'enqueued', attempts: 0 }
+  }, 'the answer for the ended job is ignored; the others go back')
+})
+
+t.test('batches leave a slot for single jobs, and several batches of one name run side by side', async (t) => {
+  const kronus = await buildKronus(t)
+  const queue = queueFor(kronus, { concurrency: 3 })
+  const release = gate()
+  let running = 0
+  let most = 0
+  queue.defineBatch(WORK, async (jobs) => {
+    running++
+    most = Math.max(most, running)
+    await release.promise
+    running--
+    return jobs.map(() => undefined)
+  }, { batchSize: 2 })
+  const singles: number[] = []
+  queue.define(SINGLE, async ({ n }) => {
+    singles.push(n)
+  })
+  await queue.enqueueMany(WORK, [1, 2, 3, 4, 5, 6].map((n) => ({ payload: { n } })))
+  await queue.enqueue(SINGLE, { n: 1 })
+  const first = queue.runDue()
+  await new Promise((resolve) => setImmediate(resolve))
+  while (running < 1) await new Promise((resolve) => setImmediate(resolve))
+  const second = queue.runDue()
+  while (running < 2) await new Promise((resolve) => setImmediate(resolve))
+  const third = queue.runDue()
+  t.equal(await third, 0, 'with two batches running, the last slot is kept for single jobs: no third batch')
+  release.open()
+  t.equal((await first) + (await second), 5, 'a batch and the single job, then a second batch')
+  t.equal(most, 2, 'two batches at once: all slots but one')
+  t.same(singles, [1], 'the single job had its slot')
+  await queue.drain()
+  t.same(Object.values(await statuses(kronus)).map((s) => s.status), Array(6).fill('successful'))
+})
