@@ -83,15 +83,17 @@ const CLAIMABLE_KINDS: Array<(knex: Knex, now: number) => (q: Knex.QueryBuilder)
 async function oldestClaimable(knex: Knex, request: ClaimRequest, limit: number, lock: boolean): Promise<JobRow[]> {
   const names = [...request.lockMsByName.keys()]
   const found: JobRow[] = []
-  for (const kind of CLAIMABLE_KINDS) {
-    const query = knex('jobs')
+  for (const [k, kind] of CLAIMABLE_KINDS.entries()) {
+    // SQLite, left to choose, reads (status, run_at) once the name list is longer than a
+    // few, walking past every due job of other names (100k in a fan-out: 34 ms a claim).
+    // By (name, status, run_at) it reads only jobs this worker can run and sorts those few.
+    const byName = k < 2 && !isPostgres(knex)
+    const query = (byName ? knex.from(knex.raw('?? INDEXED BY ??', ['jobs', 'jobs_name_status_run_at_index'])) : knex('jobs'))
       .select('*')
       .whereIn('name', names)
       .where(kind(knex, request.now))
       .where(firstInLane(knex, request.now))
-      // `+ 0`: SQLite would otherwise read (status, run_at) for its order, walking past every
-      // due job of other names; this way it reads (name, status, run_at) and sorts the few found.
-      .orderByRaw('?? + 0, ??', ['run_at', 'id'])
+      .orderBy([{ column: 'run_at' }, { column: 'id' }])
       .limit(limit)
     found.push(...(await (lock ? query.forUpdate().skipLocked() : query)))
   }
