@@ -6,6 +6,8 @@ import type { CaseRequest } from '../case.js'
 import type { CaseMessage, RunnerMessage } from './result.js'
 
 const CASE_ENTRY = new URL('../case.ts', import.meta.url).pathname
+/** The V8 heap cap the `kronus` command runs with (bin/kronus.js), so cases run as an operator's server does. */
+export const KRONUS_NODE_FLAGS = ['--max-old-space-size=192']
 
 export interface ChildOptions {
   /** Extra node flags for the case process, e.g. --cpu-prof. */
@@ -23,7 +25,7 @@ export async function runCaseProcess<T>(request: CaseRequest, options: ChildOpti
   const logFile = join(tmpdir(), `kronus-bench-${request.bench}-${process.pid}-${Date.now()}.log`)
   const logFd = openSync(logFile, 'w')
   const child = fork(CASE_ENTRY, [JSON.stringify(request)], {
-    execArgv: ['--import', 'tsx', ...(options.nodeArgs ?? [])],
+    execArgv: ['--import', 'tsx', ...KRONUS_NODE_FLAGS, ...(options.nodeArgs ?? [])],
     stdio: ['ignore', logFd, logFd, 'ipc']
   })
   closeSync(logFd)
