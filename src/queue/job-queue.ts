@@ -117,6 +117,8 @@ export class JobQueue {
   readonly #runs = new Set<Run>()
   /** How many batches run now. */
   #batchesRunning = 0
+  /** Which batched name claims first in the next pass. */
+  #batchTurn = 0
   readonly #ticker: Ticker
   #stopping = false
   #claiming: Promise<unknown> = Promise.resolve()
@@ -322,9 +324,6 @@ export class JobQueue {
     for (const job of jobs) started.push({ jobs: 1, done: this.#start([job]) })
     return started
   }
-
-
-  #batchTurn = 0
 
   /** The batched names, starting one further each pass, so that no name always claims first. */
   #batchNamesInTurn(): Array<[string, Definition]> {
