@@ -119,6 +119,12 @@ export class JobQueue {
   #batchesRunning = 0
   /** Which batched name claims first in the next pass. */
   #batchTurn = 0
+  /**
+   * Batched names that may have due jobs. A claim that comes back short takes its name
+   * out, and only a poll or an enqueue in this process puts it back, so the claims made
+   * each time a job ends do not query for batches that are not there.
+   */
+  readonly #batchesMaybeDue = new Set<string>()
   readonly #ticker: Ticker
   #stopping = false
   #claiming: Promise<unknown> = Promise.resolve()
@@ -171,6 +177,7 @@ export class JobQueue {
    */
   async enqueue<N extends JobName>(name: N, payload: KronusJobs[N], options: EnqueueOptions = {}, trx?: Knex.Transaction): Promise<{ id: number } | null> {
     const row = this.#row(name, payload, options, this.#clock.now())
+    this.#batchesMaybeDue.add(name)
     // ON CONFLICT DO NOTHING: unlike a caught unique violation it leaves a PostgreSQL transaction usable.
     const inserted: Array<{ id: number | string } | number | string> = await (trx ?? this.#knex)('jobs')
       .insert(row)
@@ -189,6 +196,7 @@ export class JobQueue {
   async enqueueMany<N extends JobName>(name: N, jobs: Array<{ payload: KronusJobs[N]; options?: EnqueueOptions }>, trx?: Knex.Transaction): Promise<number> {
     const now = this.#clock.now()
     const rows = jobs.map((job) => this.#row(name, job.payload, job.options ?? {}, now))
+    this.#batchesMaybeDue.add(name)
     let stored = 0
     for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {
       const inserted = await (trx ?? this.#knex)('jobs')
@@ -299,6 +307,7 @@ export class JobQueue {
     if (housekeeping) {
       await this.#promoteDueScheduled(now)
       const batched = [...this.#definitions].filter(([, d]) => d.batch).map(([name]) => name)
+      for (const name of batched) this.#batchesMaybeDue.add(name)
       const released = await releaseAbandonedBatchJobs(this.#knex, batched, now)
       if (released > 0) this.#logger.warn({ jobs: released }, 'batched jobs whose worker stopped responding are queued again')
       for (const job of await buryAbandonedJobs(this.#knex, now)) {
@@ -313,7 +322,9 @@ export class JobQueue {
     const batchSlots = Math.max(1, this.concurrency - 1)
     for (const [name, definition] of this.#batchNamesInTurn()) {
       if (free <= 0 || this.#batchesRunning >= batchSlots) break
+      if (!this.#batchesMaybeDue.has(name)) continue
       const jobs = await claimBatch(this.#knex, { now, workerId: this.workerId, name, lockMs: definition.lockMs, limit: definition.batch!.size })
+      if (jobs.length < definition.batch!.size) this.#batchesMaybeDue.delete(name)
       if (jobs.length === 0) continue
       started.push({ jobs: jobs.length, done: this.#start(jobs) })
       free -= 1
@@ -475,6 +486,7 @@ export class JobQueue {
     if (error instanceof WorkerStoppingError || error instanceof JobNotRunError) {
       // Not the job's fault: the attempt is given back.
       await mine().update({ ...unlock, status: 'enqueued', attempts: job.attempts - 1 })
+      this.#batchesMaybeDue.add(job.name)
       return
     }
     const lastError = describe(error)
