@@ -321,7 +321,7 @@ t.test('a durable subscriber\'s `wants` keeps the events it will not act on out 
   const [{ n }] = await kronus.knex('jobs').where({ name: 'events.deliver' }).count({ n: '*' })
   t.equal(Number(n), 3, 'no job for the events it does not want')
   await runAllJobs(kronus)
-  t.same(delivered, [2, 4, 6])
+  t.same(delivered.sort(), [2, 4, 6], 'the wanted ones, each once (users\' deliveries run side by side)')
   t.equal((await kronus.events.list({ type: 'user.updated' })).length, 5, 'every event is logged all the same')
 })
 
