@@ -43,3 +43,5 @@ export type { InboundHandler, InboundResult, InboundText, IncomingMessage, Outgo
 export { ConflictError, ForbiddenError, KronusError, NotFoundError, RateLimitedError, ValidationError } from './domain/errors.js'
 
 export type { Clock } from './clock.js'
+// For plugins that read or write many rows at once (durable subscribers' `wants`, say).
+export { chunks, ROWS_PER_STATEMENT } from './db/chunks.js'

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex'
-import type { PluginContext, RecordedEvent } from 'kronus'
+import { chunks, type PluginContext, type RecordedEvent } from 'kronus'
 import { DELIVERIES, alertKey } from './alert.js'
 import { emergencyTexts, type EmergencyStatus } from './texts.js'
 
@@ -49,11 +49,11 @@ async function report(kronus: PluginContext, probeId: number, userId: number, tr
 export async function alertTexts(events: Array<RecordedEvent<'message.sent' | 'message.failed'>>, trx: Knex.Transaction): Promise<boolean[]> {
   const userIds = [...new Set(events.map((e) => e.payload.userId).filter((id): id is number => id !== null))]
   const sending = new Set<string>()
-  for (let start = 0; start < userIds.length; start += 400) {
+  for (const ids of chunks(userIds)) {
     const rows: Array<{ user_id: number | string; phone_number: string }> = await trx(DELIVERIES)
       .select('user_id', 'phone_number')
       .where('status', 'sending')
-      .whereIn('user_id', userIds.slice(start, start + 400))
+      .whereIn('user_id', ids)
     for (const row of rows) sending.add(`${Number(row.user_id)}:${row.phone_number}`)
   }
   return events.map((e) => e.payload.userId !== null && sending.has(`${e.payload.userId}:${e.payload.to}`))

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import Boom from '@hapi/boom'
 import type { Knex } from 'knex'
-import type { Clock, RecordedEvent } from 'kronus'
+import { chunks, type Clock, type RecordedEvent } from 'kronus'
 import { refusedDestination } from './destination.js'
 import type { ConfiguredEndpoint, ResolvedOptions } from './options.js'
 import { pageOf, type Page } from './paging.js'
@@ -195,14 +195,13 @@ export class WebhookEndpoints {
   async wanted(events: RecordedEvent[], trx: Knex.Transaction): Promise<boolean[]> {
     const userIds = [...new Set(events.map((e) => e.userId).filter((id): id is number => id !== null))]
     const rows: Array<Pick<EndpointRow, 'user_id' | 'config_key' | 'events'>> = []
-    for (let start = 0; start === 0 || start < userIds.length; start += 400) {
-      const ids = userIds.slice(start, start + 400)
+    // Configured endpoints are read with the first slice of users, so one batch is one query.
+    for (const [i, ids] of (userIds.length > 0 ? chunks(userIds) : [[]]).entries()) {
       const found = await trx<EndpointRow>(TABLE)
         .select('user_id', 'config_key', 'events')
         .where({ active: true })
         .where((q) => {
-          // Configured endpoints are read with the first slice only.
-          if (start === 0) q.whereNotNull('config_key')
+          if (i === 0) q.whereNotNull('config_key')
           if (ids.length > 0) q.orWhereIn('user_id', ids)
         })
       rows.push(...found)

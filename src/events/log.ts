@@ -4,7 +4,8 @@ import type { Logger } from 'pino'
 import type { Clock } from '../clock.js'
 import type { JobQueue } from '../queue/job-queue.js'
 import type { JobRow } from '../queue/types.js'
-import { afterCommit } from './after-commit.js'
+import { chunks } from '../db/chunks.js'
+import { afterCommit } from '../db/after-commit.js'
 import { CORE_EVENT_NAMES, EVENT_NAME_PATTERN } from './names.js'
 import './server-state.js'
 import type { EventName, KronusEvents, RecordedEvent } from './types.js'
@@ -68,8 +69,6 @@ export interface EventLogOptions {
 
 export const DELIVERY_JOB = 'events.deliver'
 const MAX_LIST_LIMIT = 1000
-/** Rows per multi-row insert: under SQLite's 500-term compound SELECT cap. */
-const ROWS_PER_STATEMENT = 400
 
 export function toRecordedEvent(row: EventRow): RecordedEvent {
   return {
@@ -119,8 +118,7 @@ export class EventLog {
     if (payloads.length === 0) return
     const createdAt = this.#clock.now()
     const events: Array<RecordedEvent<N>> = []
-    for (let start = 0; start < payloads.length; start += ROWS_PER_STATEMENT) {
-      const chunk = payloads.slice(start, start + ROWS_PER_STATEMENT)
+    for (const chunk of chunks(payloads)) {
       const inserted: Array<{ id: number | string } | number | string> = await trx('events')
         .insert(chunk.map((payload) => ({ type, user_id: userIdOf(payload), payload: JSON.stringify(payload), created_at: createdAt })))
         .returning('id')

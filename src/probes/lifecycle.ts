@@ -2,6 +2,7 @@ import type { Knex } from 'knex'
 import type { Logger } from 'pino'
 import type { Clock } from '../clock.js'
 import type { ProbeFirePayload } from '../scheduling/probe-fire-job.js'
+import { chunks } from '../db/chunks.js'
 import { uniqueViolationColumn } from '../db/errors.js'
 import { Probe, ProbeSettings, User } from '../db/models/index.js'
 import { PROBE_STATUS_ID } from '../domain/constants.js'
@@ -46,14 +47,6 @@ export interface ReplyResult {
 const MINUTE = 60_000
 /** probe.fire jobs taken at once: each batch starts its probes in one transaction. */
 export const FIRE_BATCH_SIZE = 250
-/** Ids per whereIn and rows per multi-row insert: under SQLite's 500-term compound SELECT cap. */
-const ROWS_PER_STATEMENT = 400
-
-function chunks<T>(items: T[], size = ROWS_PER_STATEMENT): T[][] {
-  const out: T[][] = []
-  for (let start = 0; start < items.length; start += size) out.push(items.slice(start, start + size))
-  return out
-}
 
 /**
  * The probe state machine: pending → good | bad | unavailable | cancelled.

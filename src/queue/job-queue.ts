@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto'
 import type { Knex } from 'knex'
 import type { Logger } from 'pino'
 import type { Clock } from '../clock.js'
-import { afterCommit } from '../events/after-commit.js'
+import { chunks } from '../db/chunks.js'
+import { afterCommit } from '../db/after-commit.js'
 import { Ticker } from '../scheduling/ticker.js'
 import { buryAbandonedJobs } from './abandoned.js'
 import { retryDelayMs } from './backoff.js'
@@ -76,11 +77,7 @@ interface Run {
 /** A claim's runs: how many jobs each holds, and when it ends. */
 type Started = Array<{ jobs: number; done: Promise<void> }>
 
-/** Rows per multi-row insert or id list: under SQLite's 500-term compound SELECT cap. */
-const ROWS_PER_STATEMENT = 400
-
-/** `recorded`: a batch handler already ended the job (BatchControl.complete). */
-type Outcome = { ok: true; recorded?: boolean } | { ok: false; error: unknown }
+type Outcome = { ok: true } | { ok: false; error: unknown }
 
 function describe(error: unknown): string {
   const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error)
@@ -117,6 +114,8 @@ export class JobQueue {
   readonly #runs = new Set<Run>()
   /** How many batches run now. */
   #batchesRunning = 0
+  /** Names defined with defineBatch, in definition order. */
+  readonly #batchNames: string[] = []
   /** Which batched name claims first in the next pass. */
   #batchTurn = 0
   /**
@@ -153,6 +152,7 @@ export class JobQueue {
   defineBatch<N extends JobName>(name: N, handler: BatchHandler<KronusJobs[N]>, options: BatchDefinitionOptions): void {
     const size = positiveInteger(options.batchSize, `batchSize of "${name}"`)
     this.#definitions.set(name, { ...this.#settings(name, options), batch: { handler: handler as BatchHandler<unknown>, size } })
+    this.#batchNames.push(name)
   }
 
   #settings(name: string, options: JobDefinitionOptions): Omit<Definition, 'handler' | 'batch'> {
@@ -177,7 +177,7 @@ export class JobQueue {
    */
   async enqueue<N extends JobName>(name: N, payload: KronusJobs[N], options: EnqueueOptions = {}, trx?: Knex.Transaction): Promise<{ id: number } | null> {
     const row = this.#row(name, payload, options, this.#clock.now())
-    this.#batchesMaybeDue.add(name)
+    this.#mayBeDue(name)
     // ON CONFLICT DO NOTHING: unlike a caught unique violation it leaves a PostgreSQL transaction usable.
     const inserted: Array<{ id: number | string } | number | string> = await (trx ?? this.#knex)('jobs')
       .insert(row)
@@ -196,11 +196,11 @@ export class JobQueue {
   async enqueueMany<N extends JobName>(name: N, jobs: Array<{ payload: KronusJobs[N]; options?: EnqueueOptions }>, trx?: Knex.Transaction): Promise<number> {
     const now = this.#clock.now()
     const rows = jobs.map((job) => this.#row(name, job.payload, job.options ?? {}, now))
-    this.#batchesMaybeDue.add(name)
+    this.#mayBeDue(name)
     let stored = 0
-    for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {
+    for (const part of chunks(rows)) {
       const inserted = await (trx ?? this.#knex)('jobs')
-        .insert(rows.slice(start, start + ROWS_PER_STATEMENT))
+        .insert(part)
         .onConflict('live_key')
         .ignore()
         .returning('id')
@@ -306,9 +306,8 @@ export class JobQueue {
     const now = this.#clock.now()
     if (housekeeping) {
       await this.#promoteDueScheduled(now)
-      const batched = [...this.#definitions].filter(([, d]) => d.batch).map(([name]) => name)
-      for (const name of batched) this.#batchesMaybeDue.add(name)
-      const released = await releaseAbandonedBatchJobs(this.#knex, batched, now)
+      for (const name of this.#batchNames) this.#batchesMaybeDue.add(name)
+      const released = await releaseAbandonedBatchJobs(this.#knex, this.#batchNames, now)
       if (released > 0) this.#logger.warn({ jobs: released }, 'batched jobs whose worker stopped responding are queued again')
       for (const job of await buryAbandonedJobs(this.#knex, now)) {
         this.#logger.error({ jobId: job.id, name: job.name, error: job.last_error }, 'job is dead')
@@ -320,9 +319,10 @@ export class JobQueue {
     // Batches take at most all slots but one, so single jobs (timers, emergency deliveries)
     // always have a slot; at most one new batch per name per pass, names taking turns.
     const batchSlots = Math.max(1, this.concurrency - 1)
-    for (const [name, definition] of this.#batchNamesInTurn()) {
+    for (const name of this.#batchNamesInTurn()) {
       if (free <= 0 || this.#batchesRunning >= batchSlots) break
       if (!this.#batchesMaybeDue.has(name)) continue
+      const definition = this.#definitions.get(name)!
       const jobs = await claimBatch(this.#knex, { now, workerId: this.workerId, name, lockMs: definition.lockMs, limit: definition.batch!.size })
       if (jobs.length < definition.batch!.size) this.#batchesMaybeDue.delete(name)
       if (jobs.length === 0) continue
@@ -336,12 +336,16 @@ export class JobQueue {
     return started
   }
 
+  #mayBeDue(name: string): void {
+    if (this.#definitions.get(name)?.batch) this.#batchesMaybeDue.add(name)
+  }
+
   /** The batched names, starting one further each pass, so that no name always claims first. */
-  #batchNamesInTurn(): Array<[string, Definition]> {
-    const batched = [...this.#definitions].filter(([, d]) => d.batch)
-    if (batched.length === 0) return batched
-    const first = this.#batchTurn++ % batched.length
-    return [...batched.slice(first), ...batched.slice(0, first)]
+  #batchNamesInTurn(): string[] {
+    const names = this.#batchNames
+    if (names.length < 2) return names
+    const first = this.#batchTurn++ % names.length
+    return [...names.slice(first), ...names.slice(0, first)]
   }
 
   /** A scheduled job whose time has come is shown as enqueued, whichever worker will run it. */
@@ -397,8 +401,9 @@ export class JobQueue {
 
   /**
    * A batch shares one timeout and one abort signal; each job ends on its own outcome.
-   * The successes, nearly always all of them, are recorded by one UPDATE per
-   * ROWS_PER_STATEMENT jobs, the failures one by one as single jobs' are.
+   * The successes, nearly always all of them, are recorded by one UPDATE per few hundred
+   * jobs (those the handler ended early are already), the failures one by one as single
+   * jobs' are.
    */
   async #executeBatch(jobs: JobRow[], handler: BatchHandler<unknown>, controller: AbortController): Promise<void> {
     const definition = this.#definitions.get(jobs[0]!.name)!
@@ -442,9 +447,9 @@ export class JobQueue {
       for (const i of itemIndex) outcomes[i] = { ok: false, error }
     }
     await Promise.all(completing)
-    for (const i of completed) outcomes[i] = { ok: true, recorded: true }
+    for (const i of completed) outcomes[i] = { ok: true }
     try {
-      await this.#recordSuccesses(jobs.filter((_, i) => outcomes[i]!.ok && !(outcomes[i] as { recorded?: boolean }).recorded))
+      await this.#recordSuccesses(jobs.filter((_, i) => outcomes[i]!.ok && !completed.has(i)))
     } catch (err) {
       this.#logger.error({ err, name: jobs[0]!.name, jobs: jobs.length }, 'could not record the end of a batch; its jobs will run again when their locks lapse')
     }
@@ -463,9 +468,9 @@ export class JobQueue {
     const byAttempt = new Map<number, number[]>()
     for (const job of jobs) byAttempt.set(job.attempts, [...(byAttempt.get(job.attempts) ?? []), job.id])
     for (const [attempts, ids] of byAttempt) {
-      for (let start = 0; start < ids.length; start += ROWS_PER_STATEMENT) {
+      for (const part of chunks(ids)) {
         await (trx ?? this.#knex)('jobs')
-          .whereIn('id', ids.slice(start, start + ROWS_PER_STATEMENT))
+          .whereIn('id', part)
           .where({ status: 'in-progress', locked_by: this.workerId, attempts })
           .update({ locked_at: null, locked_by: null, lock_expires_at: null, updated_at: now, status: 'successful', live_key: null, finished_at: now })
       }
@@ -486,7 +491,7 @@ export class JobQueue {
     if (error instanceof WorkerStoppingError || error instanceof JobNotRunError) {
       // Not the job's fault: the attempt is given back.
       await mine().update({ ...unlock, status: 'enqueued', attempts: job.attempts - 1 })
-      this.#batchesMaybeDue.add(job.name)
+      this.#mayBeDue(job.name)
       return
     }
     const lastError = describe(error)

@@ -6,19 +6,7 @@ import { JobTimeoutError } from './errors.js'
  * behind: the race settles anyway, so the worker loop never waits on it.
  */
 export function runWithTimeout<T>(fn: (signal: AbortSignal) => Promise<T>, timeoutMs: number, controller: AbortController): Promise<T> {
-  const { signal } = controller
-  let onAbort: (() => void) | undefined
-  const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => reject(signal.reason)
-    if (signal.aborted) onAbort()
-    else signal.addEventListener('abort', onAbort, { once: true })
-  })
-  const timer = setTimeout(() => controller.abort(new JobTimeoutError(timeoutMs)), timeoutMs)
-  const work = Promise.resolve().then(() => fn(signal))
-  return Promise.race([work, aborted]).finally(() => {
-    clearTimeout(timer)
-    if (onAbort) signal.removeEventListener('abort', onAbort)
-  })
+  return runBatchWithTimeout(fn, timeoutMs, 0, controller)
 }
 
 /**
@@ -33,7 +21,8 @@ export function runBatchWithTimeout<T>(fn: (signal: AbortSignal) => Promise<T>, 
   let onAbort: (() => void) | undefined
   const abandoned = new Promise<never>((_, reject) => {
     onAbort = () => {
-      graceTimer = setTimeout(() => reject(signal.reason), graceMs)
+      if (graceMs <= 0) reject(signal.reason)
+      else graceTimer = setTimeout(() => reject(signal.reason), graceMs)
     }
     if (signal.aborted) onAbort()
     else signal.addEventListener('abort', onAbort, { once: true })

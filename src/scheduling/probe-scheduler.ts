@@ -1,6 +1,7 @@
 import type { Knex } from 'knex'
 import type { Logger } from 'pino'
 import type { Clock } from '../clock.js'
+import { chunks } from '../db/chunks.js'
 import type { JobQueue } from '../queue/job-queue.js'
 import { Ticker } from './ticker.js'
 import { planFire, type FirePlan } from './fire-plan.js'
@@ -33,8 +34,6 @@ interface DueRow {
 export const DEFAULT_SCHEDULER_BATCH_SIZE = 500
 /** A tick stops after this many batches; the next tick goes on, so one tick never runs unbounded. */
 const MAX_BATCHES_PER_TICK = 400
-/** Ids per UPDATE: within every database's limit on bound values. */
-const IDS_PER_STATEMENT = 400
 
 interface PlannedRow {
   row: DueRow
@@ -128,10 +127,10 @@ export class ProbeScheduler {
     const { claimed, enqueued } = await this.#options.knex.transaction(async (trx) => {
       const claimed = new Set<number>()
       for (const { from, to, ids } of groups.values()) {
-        for (let start = 0; start < ids.length; start += IDS_PER_STATEMENT) {
+        for (const part of chunks(ids)) {
           // Conditional on the fire time read: a row another scheduler moved on is not returned, and not fired here.
           const rows: Array<{ id: number | string }> = await trx('probe_settings')
-            .whereIn('id', ids.slice(start, start + IDS_PER_STATEMENT))
+            .whereIn('id', part)
             .where('next_fire_at', from)
             .update({ next_fire_at: to })
             .returning('id')

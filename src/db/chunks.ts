@@ -1,0 +1,13 @@
+/**
+ * Rows per multi-row insert, and ids per `whereIn`: under SQLite's 500-term cap on a
+ * compound SELECT (knex writes a multi-row SQLite insert as one) and far under either
+ * database's limit on bound values.
+ */
+export const ROWS_PER_STATEMENT = 400
+
+/** `items` in slices of at most `size`, for statements that take many rows or ids at once. */
+export function chunks<T>(items: readonly T[], size = ROWS_PER_STATEMENT): T[][] {
+  const out: T[][] = []
+  for (let start = 0; start < items.length; start += size) out.push(items.slice(start, start + size))
+  return out
+}
