@@ -16,6 +16,7 @@ import { Messaging } from './messaging/messaging.js'
 import { ConsoleChannel } from './messaging/console-channel.js'
 import { CronSchedules } from './plugins/cron-schedules.js'
 import { PluginHost } from './plugins/host.js'
+import { migratePlugins } from './plugins/migrate.js'
 import { runBeforeDatabaseOpen } from './plugins/before-database-open.js'
 import type { JobRow } from './queue/types.js'
 import { ProbeLifecycle } from './probes/lifecycle.js'
@@ -80,7 +81,8 @@ export async function createKronus(options: KronusOptions): Promise<Kronus> {
       searchPath: options.searchPath
     })
   try {
-    await migrateLatest(knex)
+    // The configured plugins' own tables come right after the core's, which they may refer to.
+    await migrateLatest(knex, (knex) => migratePlugins(knex, config.plugins))
   } catch (err) {
     await knex.destroy()
     throw err

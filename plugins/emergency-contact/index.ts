@@ -8,6 +8,7 @@ import Joi from 'joi'
 import { definePlugin } from 'kronus'
 import { alertEmergencyContacts } from './alert.js'
 import { alertTexts, recordDelivery } from './deliveries.js'
+import { alertDeliveriesTable } from './migrations/0001_alert_deliveries.js'
 
 declare module 'kronus' {
   interface KronusEvents {
@@ -36,6 +37,7 @@ export const emergencyContact = definePlugin<EmergencyContactOptions>({
   version: '1.0.0',
   options: Joi.object<EmergencyContactOptions>({ maxAttempts: Joi.number().integer().min(1).max(100).default(10) }),
   events: ['emergency-contact.alerted', 'emergency-contact.reported', 'emergency-contact.unreachable'],
+  migrations: [alertDeliveriesTable],
 
   register(kronus, options) {
     // Durable: an emergency recorded just before a crash is still relayed after the restart.

@@ -16,6 +16,7 @@ import { Dispatcher } from './dispatcher.js'
 import { WebhookEndpoints } from './endpoints.js'
 import { WEBHOOK_EVENT_TYPES } from './event-schemas.js'
 import { HttpSender } from './http-sender.js'
+import { webhookTables } from './migrations/0001_webhook_tables.js'
 import { DELIVER_JOB, ENDPOINT_DISABLED, FAN_OUT_SUBSCRIBER, PLUGIN_NAME, PRUNE_JOB } from './names.js'
 import { optionsSchema, type OutboundWebhookOptions, type ResolvedOptions } from './options.js'
 import { pluginRoutes, publicRoutes } from './routes/index.js'
@@ -33,6 +34,7 @@ export const outboundWebhook = definePlugin<OutboundWebhookOptions>({
   version: VERSION,
   options: optionsSchema,
   events: [ENDPOINT_DISABLED],
+  migrations: [webhookTables],
   publicPaths: ['/v1/users/{uid}/webhooks'],
 
   async register(kronus, input) {

@@ -7,6 +7,7 @@ import Joi from 'joi'
 import { definePlugin, type PluginContext } from 'kronus'
 import { pruneHandled } from './handled-once.js'
 import { keywordTexts, parseKeyword } from './keywords.js'
+import { inboundMessagesTable } from './migrations/0001_inbound_messages.js'
 import { MAX_VALIDITY_PERIOD_SECONDS, TwilioSmsTransport, type TwilioMessagesClient } from './transport.js'
 import { SMS_WEBHOOK_PATH, smsWebhookRoute } from './webhook.js'
 
@@ -107,6 +108,7 @@ export const twilioSms = definePlugin<TwilioSmsOptions>({
   version: '1.0.0',
   options: optionsSchema,
   events: ['twilio-sms.opted_out', 'twilio-sms.opted_in'],
+  migrations: [inboundMessagesTable],
   publicPaths: [SMS_WEBHOOK_PATH],
 
   async register(kronus, options) {

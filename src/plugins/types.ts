@@ -1,4 +1,5 @@
 import type { ServerRoute } from '@hapi/hapi'
+import type { Command } from 'commander'
 import type Joi from 'joi'
 import type { Knex } from 'knex'
 import type { Logger } from 'pino'
@@ -115,6 +116,42 @@ export interface PreOpenContext {
  */
 export type BeforeDatabaseOpen<Options> = (kronus: PreOpenContext, options: Options) => void | Promise<void>
 
+/**
+ * One step of a plugin's own tables. The host runs a plugin's migrations in order, right
+ * after the core's, each in its own transaction (`knex` is that transaction), and records
+ * it as `(plugin name, migration name)` so it runs once per database. Never edit or remove
+ * one that has shipped: add the next.
+ */
+export interface PluginMigration {
+  /** Unique within the plugin and stable across versions, e.g. '0001_webhook_tables'. */
+  name: string
+  up(knex: Knex): Promise<void>
+  /** Undoes `up`, for a plugin being removed from a database for good. */
+  down(knex: Knex): Promise<void>
+}
+
+/** What the command line lends a plugin's commands. */
+export interface PluginCommandContext {
+  /** The configuration as `kronus server --config <file>` would load it (no dev mode). */
+  loadConfig(file?: string): Promise<KronusConfig>
+  /**
+   * Opens the configured database without migrating it: the SQLCipher passphrase is checked
+   * first, so a wrong one fails here instead of at the first query. Destroy it when done.
+   */
+  openDatabase(config: KronusConfig): Promise<Knex>
+  readonly clock: Clock
+  readonly stdout: NodeJS.WritableStream
+  readonly stderr: NodeJS.WritableStream
+}
+
+/**
+ * Adds the plugin's subcommands to the `kronus` program (commander). Called for the
+ * built-in plugins when the command line starts, before any configuration is loaded: load
+ * it in the command's action with `cli.loadConfig`, and import heavy modules there too, so
+ * `kronus --version` and completion stay quick.
+ */
+export type PluginCommands = (program: Command, cli: PluginCommandContext) => void
+
 /** What register may return: called when Kronus starts (in plugin order) and stops (in reverse). */
 export interface PluginLifecycle {
   start?(): void | Promise<void>
@@ -139,7 +176,18 @@ export interface KronusPlugin<Options = unknown> {
   register: PluginRegister<Options>
   /** See PluginDefinition.beforeDatabaseOpen. */
   beforeDatabaseOpen?: BeforeDatabaseOpen<Options>
+  /** See PluginDefinition.migrations. */
+  migrations?: readonly PluginMigration[]
 }
+
+/** What definePlugin returns: the factory users call in kronus.config.ts. */
+export type PluginFactory<Options> = ((...args: PluginFactoryArgs<Options>) => KronusPlugin<Options>) & {
+  /** See PluginDefinition.commands. */
+  readonly commands?: PluginCommands
+}
+
+/** Optional when every option may be left out, required otherwise. */
+export type PluginFactoryArgs<Options> = {} extends Options ? [options?: Options] : [options: Options]
 
 export interface PluginDefinition<Options> {
   /** Lower-case letters, digits and dashes; it names the plugin in logs and its route prefix. */
@@ -161,4 +209,11 @@ export interface PluginDefinition<Options> {
    * missing database file from a backup. Throwing stops start-up with an error naming the plugin.
    */
   beforeDatabaseOpen?: BeforeDatabaseOpen<Options>
+  /**
+   * The plugin's own tables, oldest first. They are created when the plugin is configured
+   * (a database that enables the plugin later gets them then), and kept when it no longer is.
+   */
+  migrations?: readonly PluginMigration[]
+  /** The plugin's own `kronus` subcommands (built-in plugins only; see PluginCommands). */
+  commands?: PluginCommands
 }

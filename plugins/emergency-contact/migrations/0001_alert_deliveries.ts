@@ -1,6 +1,10 @@
 import type { Knex } from 'knex'
+import type { PluginMigration } from 'kronus'
 
-export async function up(knex: Knex): Promise<void> {
+async function up(knex: Knex): Promise<void> {
+  // Kronus 0.1.0 made this table in its core migration 0008_emergency_alert_deliveries: a
+  // database it made has it already, with its rows, and keeps it.
+  if (await knex.schema.hasTable('emergency_alert_deliveries')) return
   // What became of each text to an emergency contact: the user is told whom Kronus reached
   // once every text of an alert has an outcome, and an alert that reached nobody is an
   // event and a logged error. The name, number and text are kept as they were sent, so a
@@ -23,6 +27,8 @@ export async function up(knex: Knex): Promise<void> {
   })
 }
 
-export async function down(knex: Knex): Promise<void> {
+async function down(knex: Knex): Promise<void> {
   await knex.schema.dropTableIfExists('emergency_alert_deliveries')
 }
+
+export const alertDeliveriesTable: PluginMigration = { name: '0001_alert_deliveries', up, down }

@@ -1,10 +1,17 @@
 import type { Knex } from 'knex'
+import type { PluginMigration } from 'kronus'
 
 /*
- * Tables of the outbound-webhook plugin (plugins/outbound-webhook). Timestamps are epoch
- * ms, like everywhere else, so no query needs a dialect's date functions.
+ * Tables of the outbound-webhook plugin. Timestamps are epoch ms, like everywhere else, so
+ * no query needs a dialect's date functions. Kronus 0.1.0 made these tables in its core
+ * migration 0006_webhooks: a database it made has them already, with their rows, and keeps them.
  */
-export async function up(knex: Knex): Promise<void> {
+async function up(knex: Knex): Promise<void> {
+  if (!(await knex.schema.hasTable('webhook_endpoints'))) await createEndpoints(knex)
+  if (!(await knex.schema.hasTable('webhook_deliveries'))) await createDeliveries(knex)
+}
+
+async function createEndpoints(knex: Knex): Promise<void> {
   await knex.schema.createTable('webhook_endpoints', (t) => {
     t.increments('id').primary()
     // Null for the endpoints of kronus.config.ts, which receive every user's events.
@@ -30,7 +37,9 @@ export async function up(knex: Knex): Promise<void> {
     t.bigInteger('updated_at').notNullable()
     t.index(['user_id', 'id'])
   })
+}
 
+async function createDeliveries(knex: Knex): Promise<void> {
   // One row per attempt to deliver one event to one endpoint.
   await knex.schema.createTable('webhook_deliveries', (t) => {
     t.bigIncrements('id').primary()
@@ -52,7 +61,9 @@ export async function up(knex: Knex): Promise<void> {
   })
 }
 
-export async function down(knex: Knex): Promise<void> {
+async function down(knex: Knex): Promise<void> {
   await knex.schema.dropTableIfExists('webhook_deliveries')
   await knex.schema.dropTableIfExists('webhook_endpoints')
 }
+
+export const webhookTables: PluginMigration = { name: '0001_webhook_tables', up, down }

@@ -1,6 +1,10 @@
 import type { Knex } from 'knex'
+import type { PluginMigration } from 'kronus'
 
-export async function up(knex: Knex): Promise<void> {
+async function up(knex: Knex): Promise<void> {
+  // Kronus 0.1.0 made this table in its core migration 0007_inbound_messages: a database
+  // it made has it already, with its rows, and keeps it.
+  if (await knex.schema.hasTable('inbound_messages')) return
   // Inbound texts already handled, by the id their channel gave them (Twilio's MessageSid),
   // with the reply that was given: a webhook the provider retries is answered again with
   // the same reply instead of being handled twice. No foreign key on user_id: a row only
@@ -18,6 +22,8 @@ export async function up(knex: Knex): Promise<void> {
   })
 }
 
-export async function down(knex: Knex): Promise<void> {
+async function down(knex: Knex): Promise<void> {
   await knex.schema.dropTableIfExists('inbound_messages')
 }
+
+export const inboundMessagesTable: PluginMigration = { name: '0001_inbound_messages', up, down }

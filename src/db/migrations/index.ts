@@ -8,6 +8,7 @@ import * as m0006 from './0006_webhooks.js'
 import * as m0007 from './0007_inbound_messages.js'
 import * as m0008 from './0008_emergency_alert_deliveries.js'
 import * as m0009 from './0009_jobs_by_name.js'
+import * as m0010 from './0010_plugin_migrations.js'
 
 interface Migration {
   up(knex: Knex): Promise<void>
@@ -26,7 +27,8 @@ const migrations: Array<[string, Migration]> = [
   ['0006_webhooks', m0006],
   ['0007_inbound_messages', m0007],
   ['0008_emergency_alert_deliveries', m0008],
-  ['0009_jobs_by_name', m0009]
+  ['0009_jobs_by_name', m0009],
+  ['0010_plugin_migrations', m0010]
 ]
 
 export const migrationSource: Knex.MigrationSource<[string, Migration]> = {
@@ -35,6 +37,14 @@ export const migrationSource: Knex.MigrationSource<[string, Migration]> = {
   getMigration: async ([, migration]) => migration
 }
 
-export async function migrateLatest(knex: Knex): Promise<void> {
-  await withMigrationLock(knex, () => knex.migrate.latest({ migrationSource }).then(() => undefined))
+/**
+ * Brings the core tables up to date, then runs `after` (the configured plugins' migrations,
+ * which may refer to core tables) under the same lock, so an instance never sees the core
+ * migrated and a plugin's tables half made by another.
+ */
+export async function migrateLatest(knex: Knex, after?: (knex: Knex) => Promise<void>): Promise<void> {
+  await withMigrationLock(knex, async () => {
+    await knex.migrate.latest({ migrationSource })
+    await after?.(knex)
+  })
 }

@@ -1,0 +1,11 @@
+import type { Knex } from 'knex'
+
+/*
+ * This migration created the outbound-webhook plugin's webhook_endpoints and webhook_deliveries (plugins/outbound-webhook/migrations/0001_webhook_tables.ts).
+ * The plugin creates that table now, with its own migrations, when it is configured. The
+ * name stays in the list, doing nothing, because databases in the field have recorded it
+ * and knex refuses to migrate a database that ran a migration it no longer knows.
+ */
+export async function up(_knex: Knex): Promise<void> {}
+
+export async function down(_knex: Knex): Promise<void> {}
