@@ -35,3 +35,24 @@ t.test('a plugin definition is checked when it is defined', async (t) => {
   t.throws(() => definePlugin({ name: 'ok', version: '', register() {} }), /needs a version/)
   t.throws(() => definePlugin({ name: 'ok', version: '1', events: ['NotAnEvent'], register() {} }), /invalid event name "NotAnEvent"/)
 })
+
+t.test("a plugin's migrations are checked when it is defined, and carried by the configured plugin", async (t) => {
+  const up = async () => undefined
+  const down = async () => undefined
+  t.throws(() => definePlugin({ name: 'ok', version: '1', migrations: [{ name: '', up, down }], register() {} }), /declares a migration without a name/)
+  t.throws(
+    () => definePlugin({ name: 'ok', version: '1', migrations: [{ name: '0001_a', up, down }, { name: '0001_a', up, down }], register() {} }),
+    /declares migration "0001_a" twice/
+  )
+  t.throws(() => definePlugin({ name: 'ok', version: '1', migrations: [{ name: '0001_a', up } as any], register() {} }), /migration "0001_a" needs up and down functions/)
+  const tables = definePlugin({ name: 'tables', version: '1', migrations: [{ name: '0001_a', up, down }, { name: '0002_b', up, down }], register() {} })
+  t.same(tables().migrations!.map((migration) => migration.name), ['0001_a', '0002_b'])
+  t.same(definePlugin({ name: 'bare', version: '1', register() {} })().migrations, [])
+})
+
+t.test("a plugin's commands are on its factory, for the command line to add before any configuration exists", async (t) => {
+  const commands = () => undefined
+  t.equal(definePlugin({ name: 'tool', version: '1', commands, register() {} }).commands, commands)
+  t.equal(definePlugin({ name: 'quiet', version: '1', register() {} }).commands, undefined)
+  t.throws(() => definePlugin({ name: 'ok', version: '1', commands: 'backup' as any, register() {} }), /commands must be a function/)
+})
