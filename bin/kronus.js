@@ -10,4 +10,7 @@ import { register } from 'tsx/esm/api'
 
 register()
 const { main } = await import('../src/cli/main.ts')
-await main(process.argv)
+// The composition root: the core's command line gets the built-in plugins from here, and
+// so names none of them itself.
+const { builtinPlugins, pluginCatalogue } = await import('../plugins/index.ts')
+await main(process.argv, { catalogue: pluginCatalogue, implied: builtinPlugins })

@@ -6,7 +6,7 @@
  * `kronus server` adds the ones a configuration implies but does not list (see
  * builtinPlugins), so a config.yml of the first Kronus, which has no plugin list, works.
  */
-import type { KronusConfig, KronusPlugin } from 'kronus'
+import type { KronusConfig, KronusPlugin, PluginFactory } from 'kronus'
 import { emergencyContact } from './emergency-contact/index.js'
 import { gcsBackup } from './gcs-backup/index.js'
 import { isSyncEnabled } from './gcs-backup/settings.js'
@@ -19,6 +19,12 @@ export { gcsBackup, type GcsBackupOptions } from './gcs-backup/index.js'
 export { outboundWebhook, type OutboundWebhookOptions } from './outbound-webhook/index.js'
 export { smsCommands } from './sms-commands/index.js'
 export { twilioSms, type TwilioSmsOptions } from './twilio-sms/index.js'
+
+/**
+ * Every plugin that ships with Kronus. bin/kronus.js hands it to the command line, which
+ * adds the commands they define (gcs-backup's `backup` and `restore`), in this order.
+ */
+export const pluginCatalogue: readonly PluginFactory<any>[] = [gcsBackup, twilioSms, smsCommands, emergencyContact, outboundWebhook]
 
 /**
  * The built-in plugins this configuration needs and does not list by name, with default

@@ -18,6 +18,7 @@ export type {
   PluginDefinition,
   PluginEventName,
   PluginEvents,
+  CommandOutput,
   PluginCommandContext,
   PluginCommands,
   PluginFactory,
@@ -47,5 +48,7 @@ export type { InboundHandler, InboundResult, InboundText, IncomingMessage, Outgo
 export { ConflictError, ForbiddenError, KronusError, NotFoundError, RateLimitedError, ValidationError } from './domain/errors.js'
 
 export type { Clock } from './clock.js'
+// For plugins whose SQL differs between SQLCipher and PostgreSQL.
+export { isPostgres } from './db/knex.js'
 // For plugins that read or write many rows at once (durable subscribers' `wants`, say).
 export { chunks, ROWS_PER_STATEMENT } from './db/chunks.js'

@@ -3,8 +3,8 @@
  * configuration alone, with or without a server running, and need only google.storage.bucket:
  * enableSqliteBackupAndSync turns the automatic backups on, not these commands.
  */
+import type { Knex } from 'knex'
 import type { Clock, KronusConfig } from 'kronus'
-import { assertSqlcipherKey, createKnex } from '../../src/db/knex.js'
 import { BackupError, describe } from './errors.js'
 import { formatBytes, ProgressLine, type ProgressStream } from './progress-line.js'
 import { defaultGcsBackupOptions, GCS_BACKUP_PLUGIN, type ResolvedGcsBackupOptions } from './settings.js'
@@ -21,6 +21,8 @@ export interface BackupCommandContext {
   /** Progress and warnings. */
   stderr: ProgressStream
   env?: Readonly<Record<string, string | undefined>>
+  /** Opens the configured database without migrating it, after checking its passphrase. */
+  openDatabase(config: KronusConfig): Promise<Knex>
 }
 
 export interface RestoreCommandOptions {
@@ -52,9 +54,8 @@ export async function backupNow(context: BackupCommandContext): Promise<TakenBac
   const { filename } = config.database
   // Opening a missing file would create an empty database, and back that up.
   if (!(await fileExists(filename))) throw new Error(`there is no database at ${filename} to back up`)
-  await assertSqlcipherKey(filename, config.kronus.sqlite.passPhrase)
   // Another connection beside a running server's: the snapshot is one read transaction, so both go on.
-  const knex = createKnex({ client: 'sqlcipher', filename, passPhrase: config.kronus.sqlite.passPhrase })
+  const knex = await context.openDatabase(config)
   stderr.write(`taking a snapshot of ${filename}\n`)
   const progress = new ProgressLine(stderr, `uploading to ${store.location}`)
   let taken: TakenBackup

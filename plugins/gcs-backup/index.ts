@@ -11,7 +11,8 @@ import { definePlugin, PermanentJobError, type PluginContext } from 'kronus'
 import { BackupError, describe } from './errors.js'
 import { restoreMissingDatabase } from './restore.js'
 import { gcsBackupOptionsSchema, isSyncEnabled, type GcsBackupOptions, type ResolvedGcsBackupOptions } from './settings.js'
-import { createBackupStore } from './storage-client.js'
+import { registerBackupCommands } from './commands.js'
+import type { createBackupStore } from './storage-client.js'
 import type { BackupStore } from './store.js'
 import { takeBackup, type TakenBackup } from './take-backup.js'
 
@@ -81,17 +82,27 @@ class Backups {
   }
 }
 
+/**
+ * The storage client, loaded only when backups are on: this file is imported by every
+ * `kronus` command (for the commands above), and @google-cloud/storage takes a while to load.
+ */
+async function loadBackupStore(...args: Parameters<typeof createBackupStore>): Promise<BackupStore> {
+  const { createBackupStore } = await import('./storage-client.js')
+  return createBackupStore(...args)
+}
+
 export const gcsBackup = definePlugin<GcsBackupOptions>({
   name: 'gcs-backup',
   version: '1.0.0',
   options: gcsBackupOptionsSchema,
   events: ['backup.completed', 'backup.failed'],
+  commands: registerBackupCommands,
 
   async beforeDatabaseOpen(kronus, rawOptions) {
     const { config, logger } = kronus
     if (!isSyncEnabled(config)) return
     const options = rawOptions as ResolvedGcsBackupOptions
-    const store = createBackupStore(config, options, kronus.clock)
+    const store = await loadBackupStore(config, options, kronus.clock)
     const outcome = await restoreMissingDatabase({
       store,
       filename: config.database.filename,
@@ -116,7 +127,7 @@ export const gcsBackup = definePlugin<GcsBackupOptions>({
       throw new Error('it backs up the sqlcipher database only; back PostgreSQL up with its own tools, or turn google.storage.enableSqliteBackupAndSync off')
     }
     const options = rawOptions as ResolvedGcsBackupOptions
-    const backups = new Backups(kronus, createBackupStore(config, options, kronus.clock), options)
+    const backups = new Backups(kronus, await loadBackupStore(config, options, kronus.clock), options)
 
     kronus.queue.define(
       JOB,

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { rename, rm, stat } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
 import type { Knex } from 'knex'
-import { isPostgres } from '../../src/db/knex.js'
+import { isPostgres } from 'kronus'
 
 export interface Snapshot {
   file: string

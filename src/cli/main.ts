@@ -1,5 +1,6 @@
 import { CommanderError, type Command } from 'commander'
 import { ConfigError } from '../config/resolve.js'
+import type { CliPlugins } from './plugins.js'
 import { buildProgram } from './program.js'
 
 /** Exit codes: 0 done, 1 could not run (bad configuration, start-up failure), 2 bad usage. */
@@ -21,9 +22,10 @@ function describeError(err: unknown, env: NodeJS.ProcessEnv): string {
 /**
  * Runs the `kronus` command line. Commander has already printed its own usage errors;
  * other errors are printed here, without a stack trace (KRONUS_DEBUG=1 shows it).
+ * `plugins` are the built-in plugins (see CliPlugins).
  */
-export async function main(argv: string[]): Promise<void> {
-  const program = buildProgram()
+export async function main(argv: string[], plugins: CliPlugins): Promise<void> {
+  const program = buildProgram(plugins)
   const [first, second] = argv.slice(2)
   if (first === undefined) {
     program.outputHelp()

@@ -140,8 +140,16 @@ export interface PluginCommandContext {
    */
   openDatabase(config: KronusConfig): Promise<Knex>
   readonly clock: Clock
-  readonly stdout: NodeJS.WritableStream
-  readonly stderr: NodeJS.WritableStream
+  /** Results. */
+  readonly stdout: CommandOutput
+  /** Progress and warnings. */
+  readonly stderr: CommandOutput
+}
+
+/** Where a command writes: process.stdout or process.stderr; `isTTY` says whether a progress line may redraw. */
+export interface CommandOutput {
+  write(text: string): unknown
+  readonly isTTY?: boolean
 }
 
 /**

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
-import { buildProgram } from '../../src/cli/program.js'
+import { kronusProgram } from './kronus-program.js'
 import { completionScript } from '../../src/cli/completion/index.js'
 import { REPO, runKronus } from './run-kronus.js'
 
@@ -103,6 +103,6 @@ t.test('`kronus completion SHELL` prints the script generated from the program',
   for (const shell of ['bash', 'zsh', 'fish'] as const) {
     const run = await runKronus(['completion', shell])
     t.equal(run.code, 0, shell)
-    t.equal(run.stdout, completionScript(shell, buildProgram()), shell)
+    t.equal(run.stdout, completionScript(shell, kronusProgram()), shell)
   }
 })

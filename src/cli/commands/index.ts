@@ -1,10 +1,18 @@
 import type { Command } from 'commander'
-import { registerBackupCommand } from './backup.js'
+import type { CliPlugins } from '../plugins.js'
+import { pluginCommandContext } from '../plugin-command-context.js'
 import { registerCompletionCommand } from './completion.js'
-import { registerRestoreCommand } from './restore.js'
 import { registerServerCommand } from './server.js'
 
 /** Adds one subcommand to the program. A new command is a new file here and one line below. */
 export type RegisterCommand = (program: Command) => void
 
-export const COMMANDS: readonly RegisterCommand[] = [registerServerCommand, registerBackupCommand, registerRestoreCommand, registerCompletionCommand]
+/** The core's commands, with the built-in plugins' commands between `server` and `completion`. */
+export function commands(plugins: CliPlugins): readonly RegisterCommand[] {
+  const context = pluginCommandContext()
+  const pluginCommands = plugins.catalogue.flatMap((factory): RegisterCommand[] => {
+    const { commands } = factory
+    return commands ? [(program) => commands(program, context)] : []
+  })
+  return [(program) => registerServerCommand(program, plugins.implied), ...pluginCommands, registerCompletionCommand]
+}

@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
 import type { Kronus } from '../../app.js'
+import type { CliPlugins } from '../plugins.js'
 import { devModeWarning } from '../../config/dev.js'
 import { loadConfig } from '../../config/load.js'
 
@@ -48,15 +49,14 @@ async function stopWithin(kronus: Kronus, ms: number): Promise<void> {
 }
 
 /** Runs Kronus until SIGINT or SIGTERM, then stops it gracefully. */
-export async function runServer(options: ServerOptions): Promise<void> {
+export async function runServer(options: ServerOptions, impliedPlugins: CliPlugins['implied']): Promise<void> {
   const config = await loadConfig({ file: options.config, dev: options.dev === true, cwd: process.cwd(), env: process.env })
   if (config.dev) process.stderr.write(devModeWarning(config))
   const stopSignal = waitForStopSignal()
   // Loaded here so `kronus --version`, `help` and `completion` stay quick and need no server code.
   const { createKronus } = await import('../../app.js')
   // The built-in plugins the configuration implies come after the user's own.
-  const { builtinPlugins } = await import('../../../plugins/index.js')
-  const kronus = await createKronus({ config: { ...config, plugins: [...config.plugins, ...builtinPlugins(config)] } })
+  const kronus = await createKronus({ config: { ...config, plugins: [...config.plugins, ...impliedPlugins(config)] } })
   try {
     await kronus.start()
   } catch (err) {
@@ -69,14 +69,14 @@ export async function runServer(options: ServerOptions): Promise<void> {
   kronus.logger.info('kronus stopped')
 }
 
-export function registerServerCommand(program: Command): void {
+export function registerServerCommand(program: Command, impliedPlugins: CliPlugins['implied']): void {
   program
     .command('server')
     .description('Start a kronus server')
     .option('--config <file>', 'configuration file: .ts, .mts, .js, .mjs, .yml or .yaml (default: kronus.config.ts in the current folder)')
     .option('--dev', 'run in development mode: no config file needed, data and generated secrets in ./dev, no texts sent')
     .action(async (options: ServerOptions) => {
-      await runServer(options)
+      await runServer(options, impliedPlugins)
       // Stopped cleanly; a timer or socket some part forgot must not keep the process alive.
       process.exit(0)
     })

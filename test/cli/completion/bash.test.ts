@@ -5,7 +5,7 @@ import t from 'tap'
 import { Argument, Command } from 'commander'
 import { bashScript } from '../../../src/cli/completion/bash.js'
 import { completionModel } from '../../../src/cli/completion/model.js'
-import { buildProgram } from '../../../src/cli/program.js'
+import { kronusProgram } from '../kronus-program.js'
 import { lines, scriptFile } from './shells.js'
 
 /**
@@ -29,7 +29,7 @@ function completeIn(file: string, words: string[], cwd?: string): string[] {
 }
 
 t.test('completes commands, flags and choices of the kronus program', async (t) => {
-  const file = scriptFile(t, 'kronus.bash', bashScript(completionModel(buildProgram())))
+  const file = scriptFile(t, 'kronus.bash', bashScript(completionModel(kronusProgram())))
   t.same(completeIn(file, ['kronus', 'ser']), ['server'], 'kronus ser<TAB>')
   t.same(completeIn(file, ['kronus', '']).sort(), ['backup', 'completion', 'help', 'restore', 'server'])
   t.same(completeIn(file, ['kronus', 'server', '--']).sort(), ['--config', '--dev', '--help'], 'kronus server --<TAB>')
@@ -43,7 +43,7 @@ t.test('completes commands, flags and choices of the kronus program', async (t) 
 })
 
 t.test('--config completes file names, also written --config=FILE', async (t) => {
-  const file = scriptFile(t, 'kronus.bash', bashScript(completionModel(buildProgram())))
+  const file = scriptFile(t, 'kronus.bash', bashScript(completionModel(kronusProgram())))
   const cwd = join(file, '..', 'project')
   mkdirSync(cwd)
   writeFileSync(join(cwd, 'config.yml'), '')
@@ -55,7 +55,7 @@ t.test('--config completes file names, also written --config=FILE', async (t) =>
 })
 
 t.test('a command added to the program is completed without touching the generator', async (t) => {
-  const program = buildProgram()
+  const program = kronusProgram()
   program
     .command('export')
     .description('copy the database')

@@ -2,10 +2,10 @@ import { spawnSync } from 'node:child_process'
 import t from 'tap'
 import { fishScript } from '../../../src/cli/completion/fish.js'
 import { completionModel } from '../../../src/cli/completion/model.js'
-import { buildProgram } from '../../../src/cli/program.js'
+import { kronusProgram } from '../kronus-program.js'
 import { hasShell, lines, scriptFile } from './shells.js'
 
-const model = completionModel(buildProgram())
+const model = completionModel(kronusProgram())
 const script = fishScript(model)
 
 t.test('the fish script holds every command, option and choice', async (t) => {

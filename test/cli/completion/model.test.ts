@@ -1,10 +1,10 @@
 import t from 'tap'
 import { Command } from 'commander'
 import { completionModel } from '../../../src/cli/completion/model.js'
-import { buildProgram } from '../../../src/cli/program.js'
+import { kronusProgram } from '../kronus-program.js'
 
 t.test('reads commands, options and choices from the program', async (t) => {
-  const model = completionModel(buildProgram())
+  const model = completionModel(kronusProgram())
   t.equal(model.name, 'kronus')
   t.same(model.options.map((o) => o.names), [['-v', '--version'], ['-h', '--help']])
   t.ok(model.options.every((o) => o.exclusive), 'version and help end the command line')

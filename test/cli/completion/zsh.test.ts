@@ -4,11 +4,11 @@ import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { completionModel } from '../../../src/cli/completion/model.js'
 import { zshScript } from '../../../src/cli/completion/zsh.js'
-import { buildProgram } from '../../../src/cli/program.js'
+import { kronusProgram } from '../kronus-program.js'
 import { hasShell, lines, scriptFile } from './shells.js'
 
 const CAPTURE = join(dirname(fileURLToPath(import.meta.url)), 'zsh-capture.zsh')
-const model = completionModel(buildProgram())
+const model = completionModel(kronusProgram())
 const script = zshScript(model)
 
 t.test('the zsh script holds every command, option and choice', async (t) => {
