@@ -49,6 +49,6 @@ export { ConflictError, ForbiddenError, KronusError, NotFoundError, RateLimitedE
 
 export type { Clock } from './clock.js'
 // For plugins whose SQL differs between SQLCipher and PostgreSQL.
-export { isPostgres } from './db/knex.js'
+export { isPostgres } from './db/dialect.js'
 // For plugins that read or write many rows at once (durable subscribers' `wants`, say).
 export { chunks, ROWS_PER_STATEMENT } from './db/chunks.js'

@@ -1,4 +1,4 @@
-import twilio from 'twilio'
+import { twilioSdk } from './twilio-sdk.js'
 
 const HAS_SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i
 
@@ -30,7 +30,7 @@ export interface TwilioSignatureCheck {
 export function isValidTwilioSignature(check: TwilioSignatureCheck): boolean {
   if (!check.signature || !check.authToken) return false
   try {
-    return twilio.validateRequest(
+    return twilioSdk().validateRequest(
       check.authToken,
       check.signature,
       twilioWebhookUrl(check.publicUrl, check.path),

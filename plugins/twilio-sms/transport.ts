@@ -1,6 +1,6 @@
-import twilio from 'twilio'
 import { MessageDeliveryError, type Clock, type MessagingChannel, type OutgoingText } from 'kronus'
 import { SendPacer, realSleep, type Sleep } from './send-pacer.js'
+import { twilioSdk } from './twilio-sdk.js'
 
 /** Twilio's limit: a queued message older than this is dropped instead of sent. */
 export const MAX_VALIDITY_PERIOD_SECONDS = 36_000
@@ -78,7 +78,7 @@ export class TwilioSmsTransport implements MessagingChannel {
     )
     this.#client =
       options.client ??
-      twilio(options.accountSid, options.authToken, {
+      twilioSdk()(options.accountSid, options.authToken, {
         timeout: options.requestTimeoutMs ?? 15_000,
         // The job queue owns retries; SDK-level retries would hide attempts from it.
         autoRetry: false

@@ -84,9 +84,7 @@ export function createKnex(options: DatabaseOptions): Knex {
   })
 }
 
-export function isPostgres(knex: Knex): boolean {
-  return knex.client.config.client === 'pg'
-}
+export { isPostgres } from './dialect.js'
 
 /**
  * Opens the SQLCipher file once with the passphrase and reads its schema. knex's pool

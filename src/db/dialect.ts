@@ -1,0 +1,9 @@
+import type { Knex } from 'knex'
+
+/**
+ * True when `knex` talks to PostgreSQL, false for SQLCipher. On its own, without knex.ts,
+ * so `kronus` (which exports it to plugins) does not load the database drivers to say so.
+ */
+export function isPostgres(knex: Knex): boolean {
+  return knex.client.config.client === 'pg'
+}
