@@ -3,6 +3,7 @@ import type { Logger } from 'pino'
 import type { EventLog } from '../events/log.js'
 import type { JobQueue } from '../queue/job-queue.js'
 import { JobNotRunError } from '../queue/errors.js'
+import { messageSendKey } from '../queue/keys.js'
 import { PermanentJobError, type BatchControl, type BatchJob, type EnqueueOptions, type JobRow } from '../queue/types.js'
 import type { KronusEvents } from '../events/types.js'
 import { MessageDeliveryError, type MessagingChannel } from './channel.js'
@@ -288,7 +289,7 @@ export class Messaging {
 
 function sendJob(message: OutgoingMessage): { payload: SendJobPayload; options: EnqueueOptions } {
   const payload: SendJobPayload = { to: message.to, text: message.text, userId: message.userId ?? null }
-  const options: EnqueueOptions = { key: message.key === undefined ? undefined : `message:${message.key}` }
+  const options: EnqueueOptions = { key: message.key === undefined ? undefined : messageSendKey(message.key) }
   if (typeof payload.userId === 'number') options.userId = payload.userId
   return { payload, options }
 }

@@ -2,6 +2,7 @@ import type { Knex } from 'knex'
 import type { Logger } from 'pino'
 import type { Clock } from '../clock.js'
 import type { JobQueue } from '../queue/job-queue.js'
+import { cronFireKey } from '../queue/keys.js'
 import type { JobName, KronusJobs } from '../queue/types.js'
 import { isValidCron, nextFireAfter } from '../scheduling/cron.js'
 import { Ticker } from '../scheduling/ticker.js'
@@ -87,7 +88,7 @@ export class CronSchedules {
       const won = await this.#knex.transaction(async (trx) => {
         const claimed = await trx('cron_schedules').where({ name: row.name, next_run_at: fireAt }).update({ next_run_at: nextRunAt, updated_at: now })
         if (claimed !== 1) return false
-        await this.#queue.enqueue(row.name as JobName, JSON.parse(row.payload), { key: `cron:${row.name}:${fireAt}` }, trx)
+        await this.#queue.enqueue(row.name as JobName, JSON.parse(row.payload), { key: cronFireKey(row.name, fireAt) }, trx)
         return true
       })
       if (won) {

@@ -6,6 +6,13 @@ import { chunks } from '../db/chunks.js'
 import { uniqueViolationColumn } from '../db/errors.js'
 import { Probe, ProbeSettings, User } from '../db/models/index.js'
 import { PROBE_STATUS_ID } from '../domain/constants.js'
+import {
+  onDemandProbeStartKey,
+  probeAskTextKey,
+  probeFollowUpKey,
+  probeFollowUpTextKey,
+  scheduledProbeStartKey
+} from '../queue/keys.js'
 import { ConflictError } from '../domain/errors.js'
 import { inTransaction } from '../services/context.js'
 import { PROBE_JOBS } from './jobs.js'
@@ -116,7 +123,7 @@ export class ProbeLifecycle {
         maxRetries: options.maxRetries,
         waitTimeInMinutes: options.waitTimeInMinutes
       })
-      await this.deps.messaging.send({ to: user.phone_number, text: probeTexts.ask(user.first_name), userId, key: `probe:${probe.id}:ask` }, trx)
+      await this.deps.messaging.send({ to: user.phone_number, text: probeTexts.ask(user.first_name), userId, key: probeAskTextKey(probe.id) }, trx)
       await this.setTimer(probe.id, userId, 0, options.waitTimeInMinutes, now, trx)
       return { started: true, probe }
     })
@@ -135,7 +142,7 @@ export class ProbeLifecycle {
       }
       const result = await this.start(
         userId,
-        { origin: 'scheduled', maxRetries: settings.max_retries, waitTimeInMinutes: settings.wait_time_in_minutes, startKey: `fire:${userId}:${fireAt}` },
+        { origin: 'scheduled', maxRetries: settings.max_retries, waitTimeInMinutes: settings.wait_time_in_minutes, startKey: scheduledProbeStartKey(userId, fireAt) },
         trx
       )
       if (!result.started) {
@@ -197,7 +204,7 @@ export class ProbeLifecycle {
       logger.info({ userId: fire.userId, fireAt: fire.fireAt }, 'probe fire ignored: probes are off or the user is gone')
       return false
     })
-    const startKey = (fire: ProbeFirePayload) => `fire:${fire.userId}:${fire.fireAt}`
+    const startKey = (fire: ProbeFirePayload) => scheduledProbeStartKey(fire.userId, fire.fireAt)
 
     const users = new Map<number, { phone_number: string; first_name: string }>()
     const startedBefore = new Set<string>()
@@ -273,14 +280,14 @@ export class ProbeLifecycle {
       }))
     )
     await this.deps.messaging.sendMany(
-      started.map(({ userId, probeId, user }) => ({ to: user.phone_number, text: probeTexts.ask(user.first_name), userId, key: `probe:${probeId}:ask` })),
+      started.map(({ userId, probeId, user }) => ({ to: user.phone_number, text: probeTexts.ask(user.first_name), userId, key: probeAskTextKey(probeId) })),
       trx
     )
     await this.deps.queue.enqueueMany(
       PROBE_JOBS.followUp,
       started.map(({ userId, probeId, settings }) => ({
         payload: { probeId, retry: 0 },
-        options: { runAt: now + settings.wait_time_in_minutes * MINUTE, key: `probe.follow_up:${probeId}:0`, userId }
+        options: { runAt: now + settings.wait_time_in_minutes * MINUTE, key: probeFollowUpKey(probeId, 0), userId }
       })),
       trx
     )
@@ -292,7 +299,7 @@ export class ProbeLifecycle {
       origin: 'on_demand',
       maxRetries: payload.maxRetries,
       waitTimeInMinutes: payload.waitTimeInMinutes,
-      startKey: `on_demand:${payload.requestId}`
+      startKey: onDemandProbeStartKey(payload.requestId)
     })
     if (!result.started) this.deps.logger.info({ userId: payload.userId, reason: result.reason }, 'on-demand probe skipped')
     return result
@@ -319,7 +326,7 @@ export class ProbeLifecycle {
       const user = await User.query(trx).findById(probe.user_id)
       if (!user) return
       await this.deps.messaging.send(
-        { to: user.phone_number, text: probeTexts.followUp(user.first_name), userId: user.id, key: `probe:${probeId}:follow_up:${retry + 1}` },
+        { to: user.phone_number, text: probeTexts.followUp(user.first_name), userId: user.id, key: probeFollowUpTextKey(probeId, retry + 1) },
         trx
       )
       await this.deps.events.record(trx, 'probe.follow_up_sent', { userId: user.id, probeId, retryCount: retry + 1 })
@@ -405,7 +412,7 @@ export class ProbeLifecycle {
     const rearmed = await this.deps.queue.enqueue(
       PROBE_JOBS.followUp,
       { probeId: probe.id, retry: probe.retry_count },
-      { key: `probe.follow_up:${probe.id}:${probe.retry_count}`, userId },
+      { key: probeFollowUpKey(probe.id, probe.retry_count), userId },
       trx
     )
     if (rearmed) this.deps.logger.warn({ userId, probeId: probe.id }, 'a pending probe had lost its timer; it was set again')
@@ -415,7 +422,7 @@ export class ProbeLifecycle {
     await this.deps.queue.enqueue(
       PROBE_JOBS.followUp,
       { probeId, retry },
-      { runAt: now + waitTimeInMinutes * MINUTE, key: `probe.follow_up:${probeId}:${retry}`, userId },
+      { runAt: now + waitTimeInMinutes * MINUTE, key: probeFollowUpKey(probeId, retry), userId },
       trx
     )
   }

@@ -5,7 +5,8 @@ import { chunks } from '../db/chunks.js'
 import type { JobQueue } from '../queue/job-queue.js'
 import { Ticker } from './ticker.js'
 import { planFire, type FirePlan } from './fire-plan.js'
-import { PROBE_FIRE_JOB, probeFireKey } from './probe-fire-job.js'
+import { probeFireKey } from '../queue/keys.js'
+import { PROBE_FIRE_JOB } from './probe-fire-job.js'
 
 export interface ProbeSchedulerOptions {
   knex: Knex
