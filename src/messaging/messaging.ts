@@ -196,10 +196,11 @@ export class Messaging {
 
   /**
    * For the queue's dead-job hook: a text that ran out of retries is a failed message. One
-   * that failed permanently already has its message.failed event.
+   * that failed permanently (its last run's error, `cause`, is a PermanentSendFailure)
+   * already has its message.failed event.
    */
-  async sendJobDied(job: Pick<JobRow, 'name' | 'payload' | 'last_error'>): Promise<void> {
-    if (job.name !== SEND_JOB || job.last_error?.startsWith(`${PermanentSendFailure.name}:`)) return
+  async sendJobDied(job: Pick<JobRow, 'name' | 'payload' | 'last_error'>, cause?: unknown): Promise<void> {
+    if (job.name !== SEND_JOB || cause instanceof PermanentSendFailure) return
     const payload = JSON.parse(job.payload) as SendJobPayload
     await this.#events.emit('message.failed', {
       to: payload.to,

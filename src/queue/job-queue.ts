@@ -55,8 +55,12 @@ export interface JobQueueOptions {
   defaultTimeoutMs?: number
   /** lockMs of jobs whose definition sets none is their timeout plus this (at most MAX_LOCK_MS). Default 30 s. */
   lockMarginMs?: number
-  /** Told about every job that ends `dead` (retries exhausted, permanent error, or worker lost on its last try). */
-  onDead?: (job: JobRow) => void | Promise<void>
+  /**
+   * Told about every job that ends `dead` (retries exhausted, permanent error, or worker
+   * lost on its last try), with the error of its last run when there was one (none for a
+   * lost worker), so that a hook recognises a failure by its type, not by its text.
+   */
+  onDead?: (job: JobRow, cause?: unknown) => void | Promise<void>
 }
 
 interface Definition {
@@ -499,7 +503,7 @@ export class JobQueue {
       const change = { ...unlock, status: 'dead' as const, live_key: null, last_error: lastError, finished_at: now }
       if ((await mine().update(change)) === 1) {
         this.#logger.error({ jobId: job.id, name: job.name, attempts: job.attempts, error: lastError }, 'job is dead')
-        await this.#notifyDead({ ...job, ...change })
+        await this.#notifyDead({ ...job, ...change }, error)
       }
       return
     }
@@ -508,9 +512,9 @@ export class JobQueue {
     await mine().update({ ...unlock, status: 'scheduled', run_at: runAt, last_error: lastError })
   }
 
-  async #notifyDead(job: JobRow): Promise<void> {
+  async #notifyDead(job: JobRow, cause?: unknown): Promise<void> {
     try {
-      await this.#options.onDead?.(job)
+      await this.#options.onDead?.(job, cause)
     } catch (err) {
       this.#logger.error({ err, jobId: job.id }, 'onDead callback failed')
     }
