@@ -4,8 +4,10 @@ import type { Clock } from '../clock.js'
 import type { ProbeFirePayload } from '../scheduling/probe-fire-job.js'
 import { chunks } from '../db/chunks.js'
 import { uniqueViolationColumn } from '../db/errors.js'
-import { Probe, ProbeSettings, User } from '../db/models/index.js'
+import { Probe, User } from '../db/models/index.js'
 import { PROBE_STATUS_ID } from '../domain/constants.js'
+import { ConflictError } from '../domain/errors.js'
+import { inTransaction } from '../services/context.js'
 import {
   onDemandProbeStartKey,
   probeAskTextKey,
@@ -13,8 +15,6 @@ import {
   probeFollowUpTextKey,
   scheduledProbeStartKey
 } from '../queue/keys.js'
-import { ConflictError } from '../domain/errors.js'
-import { inTransaction } from '../services/context.js'
 import { PROBE_JOBS } from './jobs.js'
 import { probeTexts } from './messages.js'
 import type { ProbeEventLog, ProbeJobQueue, ProbeMessenger } from './ports.js'

@@ -11,7 +11,7 @@ import { retryDelayMs } from './backoff.js'
 import { claimBatch, claimDueJobs, releaseAbandonedBatchJobs } from './claim.js'
 import { JobNotRunError, WorkerStoppingError } from './errors.js'
 import { pruneSuccessfulJobs } from './prune.js'
-import { runBatchWithTimeout } from './run-with-timeout.js'
+import { runWithTimeout } from './run-with-timeout.js'
 import {
   PermanentJobError,
   type BatchDefinitionOptions,
@@ -441,7 +441,7 @@ export class JobQueue {
       const errors =
         items.length === 0
           ? []
-          : await runBatchWithTimeout((signal) => handler(items, signal, control), definition.timeoutMs, definition.abortGraceMs, controller)
+          : await runWithTimeout((signal) => handler(items, signal, control), definition.timeoutMs, definition.abortGraceMs, controller)
       if (!Array.isArray(errors) || errors.length !== items.length) {
         throw new Error(`the batch handler of "${jobs[0]!.name}" answered ${Array.isArray(errors) ? errors.length : 'no'} outcomes for ${items.length} jobs`)
       }
