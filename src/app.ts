@@ -89,7 +89,7 @@ export async function createKronus(options: KronusOptions): Promise<Kronus> {
   }
 
   // Set once messaging exists; only called when a job dies, after start-up.
-  let reportDead: (job: JobRow) => Promise<void> = async () => undefined
+  let reportDead: (job: JobRow, cause?: unknown) => Promise<void> = async () => undefined
   const queue = new JobQueue({
     knex,
     clock,
@@ -100,7 +100,7 @@ export async function createKronus(options: KronusOptions): Promise<Kronus> {
     shutdownTimeoutMs: config.jobs.shutdownTimeoutMs,
     defaultTimeoutMs: config.jobs.defaultTimeoutMs,
     lockMarginMs: config.jobs.lockMarginMs,
-    onDead: (job) => reportDead(job)
+    onDead: (job, cause) => reportDead(job, cause)
   })
   const events = new EventLog({ knex, clock, logger, queue })
   const services = createServices({ knex, clock, config, logger, events })

@@ -7,9 +7,9 @@ import type { EventLog } from './log.js'
  * The queue's dead-job hook: every dead job becomes a job.dead event, and a text that
  * could not be sent a message.failed event, so that someone hears of it.
  */
-export function reportDeadJobs(events: EventLog, messaging: Messaging, logger: Logger): (job: JobRow) => Promise<void> {
-  return async (job) => {
-    await messaging.sendJobDied(job)
+export function reportDeadJobs(events: EventLog, messaging: Messaging, logger: Logger): (job: JobRow, cause?: unknown) => Promise<void> {
+  return async (job, cause) => {
+    await messaging.sendJobDied(job, cause)
     // A subscriber that fails on job.dead would otherwise feed itself a new job.dead for ever.
     if (await events.isDeliveryOfJobDead(job)) {
       logger.error({ jobId: job.id, error: job.last_error }, 'delivering a job.dead event failed for good')

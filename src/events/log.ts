@@ -4,6 +4,7 @@ import type { Logger } from 'pino'
 import type { Clock } from '../clock.js'
 import type { JobQueue } from '../queue/job-queue.js'
 import type { JobRow } from '../queue/types.js'
+import { eventDeliveryLane } from '../queue/keys.js'
 import { chunks } from '../db/chunks.js'
 import { afterCommit } from '../db/after-commit.js'
 import { CORE_EVENT_NAMES, EVENT_NAME_PATTERN } from './names.js'
@@ -135,7 +136,7 @@ export class EventLog {
         DELIVERY_JOB,
         wanted.map((event) => ({
           payload: { subscriber: name, eventId: event.id },
-          options: { lane: `events:${name}:${event.userId ?? 'global'}`, maxAttempts: subscriber.maxAttempts }
+          options: { lane: eventDeliveryLane(name, event.userId), maxAttempts: subscriber.maxAttempts }
         })),
         trx
       )

@@ -3,6 +3,7 @@ import type { Logger } from 'pino'
 import type { EventLog } from '../events/log.js'
 import type { JobQueue } from '../queue/job-queue.js'
 import { JobNotRunError } from '../queue/errors.js'
+import { messageSendKey } from '../queue/keys.js'
 import { PermanentJobError, type BatchControl, type BatchJob, type EnqueueOptions, type JobRow } from '../queue/types.js'
 import type { KronusEvents } from '../events/types.js'
 import { MessageDeliveryError, type MessagingChannel } from './channel.js'
@@ -195,10 +196,11 @@ export class Messaging {
 
   /**
    * For the queue's dead-job hook: a text that ran out of retries is a failed message. One
-   * that failed permanently already has its message.failed event.
+   * that failed permanently (its last run's error, `cause`, is a PermanentSendFailure)
+   * already has its message.failed event.
    */
-  async sendJobDied(job: Pick<JobRow, 'name' | 'payload' | 'last_error'>): Promise<void> {
-    if (job.name !== SEND_JOB || job.last_error?.startsWith(`${PermanentSendFailure.name}:`)) return
+  async sendJobDied(job: Pick<JobRow, 'name' | 'payload' | 'last_error'>, cause?: unknown): Promise<void> {
+    if (job.name !== SEND_JOB || cause instanceof PermanentSendFailure) return
     const payload = JSON.parse(job.payload) as SendJobPayload
     await this.#events.emit('message.failed', {
       to: payload.to,
@@ -288,7 +290,7 @@ export class Messaging {
 
 function sendJob(message: OutgoingMessage): { payload: SendJobPayload; options: EnqueueOptions } {
   const payload: SendJobPayload = { to: message.to, text: message.text, userId: message.userId ?? null }
-  const options: EnqueueOptions = { key: message.key === undefined ? undefined : `message:${message.key}` }
+  const options: EnqueueOptions = { key: message.key === undefined ? undefined : messageSendKey(message.key) }
   if (typeof payload.userId === 'number') options.userId = payload.userId
   return { payload, options }
 }

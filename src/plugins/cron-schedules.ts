@@ -2,9 +2,10 @@ import type { Knex } from 'knex'
 import type { Logger } from 'pino'
 import type { Clock } from '../clock.js'
 import type { JobQueue } from '../queue/job-queue.js'
+import { CronEngine, type CronSource, type DueSchedule } from '../queue/cron-engine.js'
+import { cronFireKey } from '../queue/keys.js'
 import type { JobName, KronusJobs } from '../queue/types.js'
 import { isValidCron, nextFireAfter } from '../scheduling/cron.js'
-import { Ticker } from '../scheduling/ticker.js'
 import { isValidTimeZone } from '../util/time.js'
 
 interface ScheduleRow {
@@ -28,26 +29,33 @@ export interface CronSchedulesOptions {
 const NEVER = Number.MAX_SAFE_INTEGER
 
 /**
- * Cron jobs that plugins schedule, one row each in `cron_schedules` with its next fire.
- * Each tick claims a due row with a conditional update on that fire time and enqueues
- * the job in the same transaction, so a fire is enqueued exactly once however many
- * processes tick, and one missed during downtime is made up once, not in a burst.
+ * Cron jobs that plugins schedule, one row each in `cron_schedules` with its next fire:
+ * the cron engine over that table. A fire is enqueued exactly once however many
+ * processes tick, and of the fires missed during down time the latest is made up once,
+ * whatever its age, never a burst (the engine's missed-fire rule, with no grace limit).
  */
 export class CronSchedules {
   readonly #knex: Knex
   readonly #clock: Clock
-  readonly #logger: Logger
   readonly #queue: CronSchedulesOptions['queue']
-  readonly #ticker: Ticker
+  readonly #engine: CronEngine<PluginSchedule>
   /** Only this process's schedules are fired: a row left by a removed plugin has no handler. */
   readonly #names = new Set<string>()
 
   constructor(options: CronSchedulesOptions) {
     this.#knex = options.knex
     this.#clock = options.clock
-    this.#logger = options.logger.child({ component: 'cron-schedules' })
     this.#queue = options.queue
-    this.#ticker = new Ticker('cron-schedules', options.tickIntervalMs ?? 10_000, () => this.tick(), this.#logger)
+    this.#engine = new CronEngine({
+      name: 'cron-schedules',
+      knex: options.knex,
+      clock: options.clock,
+      logger: options.logger,
+      source: pluginSchedules(this.#knex, this.#queue, this.#names),
+      // A report or a backup is still worth running late: the latest missed fire is made up whatever its age.
+      graceMs: Number.POSITIVE_INFINITY,
+      intervalMs: options.tickIntervalMs ?? 10_000
+    })
   }
 
   /**
@@ -76,33 +84,52 @@ export class CronSchedules {
   }
 
   /** Enqueues every due fire of this process's schedules; returns how many. */
-  async tick(): Promise<number> {
-    if (this.#names.size === 0) return 0
-    const now = this.#clock.now()
-    const due: ScheduleRow[] = await this.#knex('cron_schedules').whereIn('name', [...this.#names]).where('next_run_at', '<=', now)
-    let fired = 0
-    for (const row of due) {
-      const fireAt = Number(row.next_run_at)
-      const nextRunAt = nextFireAfter(row.cron_expression, now, row.time_zone) ?? NEVER
-      const won = await this.#knex.transaction(async (trx) => {
-        const claimed = await trx('cron_schedules').where({ name: row.name, next_run_at: fireAt }).update({ next_run_at: nextRunAt, updated_at: now })
-        if (claimed !== 1) return false
-        await this.#queue.enqueue(row.name as JobName, JSON.parse(row.payload), { key: `cron:${row.name}:${fireAt}` }, trx)
-        return true
-      })
-      if (won) {
-        fired += 1
-        this.#logger.debug({ job: row.name, fireAt }, 'cron job enqueued')
-      }
-    }
-    return fired
+  tick(): Promise<number> {
+    return this.#engine.tick()
   }
 
   start(): void {
-    this.#ticker.start()
+    this.#engine.start()
   }
 
-  async stop(): Promise<void> {
-    await this.#ticker.stop()
+  stop(): Promise<void> {
+    return this.#engine.stop()
+  }
+}
+
+interface PluginSchedule extends DueSchedule {
+  id: string
+  payload: string
+}
+
+function pluginSchedules(knex: Knex, queue: CronSchedulesOptions['queue'], names: ReadonlySet<string>): CronSource<PluginSchedule> {
+  return {
+    async due(now, limit) {
+      if (names.size === 0) return []
+      const rows: ScheduleRow[] = await knex('cron_schedules')
+        .whereIn('name', [...names])
+        .where('next_run_at', '<=', now)
+        .orderBy('next_run_at')
+        .limit(limit)
+      return rows.map((row) => ({ id: row.name, cronExpression: row.cron_expression, timeZone: row.time_zone, payload: row.payload, dueAt: Number(row.next_run_at) }))
+    },
+    async advance(trx, ids, from, to, now) {
+      const moved: string[] = []
+      // One row per job name, and few of them: one conditional update each.
+      for (const name of ids) {
+        const claimed = await trx('cron_schedules').where({ name, next_run_at: from }).update({ next_run_at: to ?? NEVER, updated_at: now })
+        if (claimed === 1) moved.push(name)
+      }
+      return moved
+    },
+    async enqueue(trx, fires) {
+      let stored = 0
+      for (const { schedule, fireAt } of fires) {
+        const job = await queue.enqueue(schedule.id as JobName, JSON.parse(schedule.payload), { key: cronFireKey(schedule.id, fireAt) }, trx)
+        if (job) stored += 1
+      }
+      return stored
+    },
+    describe: (schedule) => ({ job: schedule.id })
   }
 }

@@ -4,10 +4,17 @@ import type { Clock } from '../clock.js'
 import type { ProbeFirePayload } from '../scheduling/probe-fire-job.js'
 import { chunks } from '../db/chunks.js'
 import { uniqueViolationColumn } from '../db/errors.js'
-import { Probe, ProbeSettings, User } from '../db/models/index.js'
+import { Probe, User } from '../db/models/index.js'
 import { PROBE_STATUS_ID } from '../domain/constants.js'
 import { ConflictError } from '../domain/errors.js'
 import { inTransaction } from '../services/context.js'
+import {
+  onDemandProbeStartKey,
+  probeAskTextKey,
+  probeFollowUpKey,
+  probeFollowUpTextKey,
+  scheduledProbeStartKey
+} from '../queue/keys.js'
 import { PROBE_JOBS } from './jobs.js'
 import { probeTexts } from './messages.js'
 import type { ProbeEventLog, ProbeJobQueue, ProbeMessenger } from './ports.js'
@@ -34,6 +41,22 @@ export interface StartOptions {
 export type StartResult =
   | { started: true; probe: Probe }
   | { started: false; reason: 'no_user' | 'already_pending' | 'already_started' }
+
+/** One probe to start, as start() is asked for it. */
+interface StartRequest extends StartOptions {
+  userId: number
+}
+
+interface PendingProbe {
+  id: number
+  retry_count: number
+}
+
+/** A start's outcome before the probe is read back as a model; a skipped start for a pending probe says which. */
+type StartOutcome =
+  | { started: true; probeId: number }
+  | { started: false; reason: 'no_user' | 'already_started'; pending?: undefined }
+  | { started: false; reason: 'already_pending'; pending: PendingProbe }
 
 export type ReplyOutcome = 'good' | 'bad' | 'not_understood' | 'no_pending_probe'
 
@@ -69,80 +92,22 @@ export class ProbeLifecycle {
     })
   }
 
-  /** Creates a pending probe, asks the user and sets its first timer, all in one transaction. */
+  /** Creates a pending probe, asks the user and sets its first timer, all in one transaction: a batch of one. */
   async start(userId: number, options: StartOptions, trx?: Knex.Transaction): Promise<StartResult> {
     return inTransaction(this.deps.knex, trx, async (trx) => {
-      const user = await User.query(trx).findById(userId)
-      if (!user) return { started: false, reason: 'no_user' }
-      if (options.startKey && (await trx('probes').where({ start_key: options.startKey }).first('id'))) {
-        return { started: false, reason: 'already_started' }
-      }
-      if (await this.pendingProbe(userId, trx)) return { started: false, reason: 'already_pending' }
-
-      const now = this.deps.clock.now()
-      let probe: Probe
-      try {
-        probe = await Probe.query(trx).insertAndFetch({
-          user_id: userId,
-          probe_status_id: PROBE_STATUS_ID.pending,
-          last_response: '',
-          retry_count: 0,
-          max_retries: options.maxRetries,
-          wait_time_in_minutes: options.waitTimeInMinutes,
-          origin: options.origin,
-          pending_user_id: userId,
-          start_key: options.startKey ?? null,
-          created_at: now,
-          updated_at: now
-        })
-      } catch (err) {
-        // Another transaction started one first (only possible with several connections).
-        if (uniqueViolationColumn(err) === 'pending_user_id') throw new ConflictError(`a probe is already pending for user ${userId}`)
-        throw err
-      }
-
-      await trx('probe_status_changes').insert({
-        probe_id: probe.id,
-        user_id: userId,
-        from_status: null,
-        to_status: 'pending',
-        reason: options.origin === 'scheduled' ? 'scheduled probe' : 'on-demand probe',
-        created_at: now
-      })
-      await this.deps.events.record(trx, 'probe.started', {
-        userId,
-        probeId: probe.id,
-        origin: options.origin,
-        maxRetries: options.maxRetries,
-        waitTimeInMinutes: options.waitTimeInMinutes
-      })
-      await this.deps.messaging.send({ to: user.phone_number, text: probeTexts.ask(user.first_name), userId, key: `probe:${probe.id}:ask` }, trx)
-      await this.setTimer(probe.id, userId, 0, options.waitTimeInMinutes, now, trx)
-      return { started: true, probe }
+      const [outcome] = await this.#startMany([{ userId, ...options }], trx)
+      return this.#result(outcome!, trx)
     })
   }
 
   /**
    * The scheduler's cron fire: skipped when probes were turned off, the user is gone, or a
-   * probe is still pending (whose timer it then makes sure of).
+   * probe is still pending (whose timer it then makes sure of). A batch of one.
    */
-  async fire({ userId, fireAt }: ProbeFirePayload): Promise<StartResult | null> {
+  async fire(fire: ProbeFirePayload): Promise<StartResult | null> {
     return inTransaction(this.deps.knex, undefined, async (trx) => {
-      const settings = await ProbeSettings.query(trx).findOne({ user_id: userId })
-      if (!settings?.active) {
-        this.deps.logger.info({ userId, fireAt }, 'probe fire ignored: probes are off or the user is gone')
-        return null
-      }
-      const result = await this.start(
-        userId,
-        { origin: 'scheduled', maxRetries: settings.max_retries, waitTimeInMinutes: settings.wait_time_in_minutes, startKey: `fire:${userId}:${fireAt}` },
-        trx
-      )
-      if (!result.started) {
-        this.deps.logger.info({ userId, fireAt, reason: result.reason }, 'scheduled probe skipped')
-        if (result.reason === 'already_pending') await this.rearmTimer(userId, trx)
-      }
-      return result
+      const [outcome] = await this.#fireBatch([fire], trx)
+      return outcome === null ? null : this.#result(outcome!, trx)
     })
   }
 
@@ -150,9 +115,10 @@ export class ProbeLifecycle {
    * fire() for many fires at once, as the queue hands them over when a minute's schedules
    * come due together: the probes, their flips, probe.started events, texts and timers
    * are written by a few multi-row statements in one transaction. Each fire decides as
-   * fire() would. Should the batch fail as a whole (a rival started one of these probes
-   * in between, say), each fire is run on its own instead, so one cannot hold back the
-   * rest. Returns each fire's outcome: undefined, or the error it failed with.
+   * fire() would (fire() is this with one fire). Should the batch fail as a whole (a
+   * rival started one of these probes in between, say), each fire is run on its own
+   * instead, so one cannot hold back the rest. Returns each fire's outcome: undefined, or
+   * the error it failed with.
    */
   async fireMany(fires: ProbeFirePayload[]): Promise<unknown[]> {
     // A user twice in one batch (two fire times due) is fired on their own afterwards, as a second fire is.
@@ -168,7 +134,7 @@ export class ProbeLifecycle {
     })
     const outcomes: unknown[] = new Array(fires.length).fill(undefined)
     try {
-      await inTransaction(this.deps.knex, undefined, (trx) => this.#startBatch(first.map((i) => fires[i]!), trx))
+      await inTransaction(this.deps.knex, undefined, (trx) => this.#fireBatch(first.map((i) => fires[i]!), trx))
     } catch (err) {
       this.deps.logger.warn({ err, fires: first.length }, 'batched probe fire failed; firing one at a time')
       again.unshift(...first)
@@ -183,8 +149,21 @@ export class ProbeLifecycle {
     return outcomes
   }
 
-  async #startBatch(fires: ProbeFirePayload[], trx: Knex.Transaction): Promise<void> {
-    const { clock, logger } = this.deps
+  /** What start() and fire() answer: the started probe as a model, or why none started. */
+  async #result(outcome: StartOutcome, trx: Knex.Transaction): Promise<StartResult> {
+    if (!outcome.started) return { started: false, reason: outcome.reason }
+    const probe = await Probe.query(trx).findById(outcome.probeId)
+    return { started: true, probe: probe! }
+  }
+
+  /**
+   * The fire rules, for one fire or many (each user at most once): a fire of a user whose
+   * probes are off, or who is gone, is ignored (null); the others start a scheduled probe
+   * with the user's settings, keyed by the fire so that a fire run twice starts one. A
+   * fire that finds a probe still pending re-arms that probe's timer.
+   */
+  async #fireBatch(fires: ProbeFirePayload[], trx: Knex.Transaction): Promise<Array<StartOutcome | null>> {
+    const { logger } = this.deps
     const settingsByUser = new Map<number, { active: boolean; max_retries: number; wait_time_in_minutes: number }>()
     for (const ids of chunks(fires.map((f) => f.userId))) {
       const rows = await trx('probe_settings').select('user_id', 'active', 'max_retries', 'wait_time_in_minutes').whereIn('user_id', ids)
@@ -197,93 +176,132 @@ export class ProbeLifecycle {
       logger.info({ userId: fire.userId, fireAt: fire.fireAt }, 'probe fire ignored: probes are off or the user is gone')
       return false
     })
-    const startKey = (fire: ProbeFirePayload) => `fire:${fire.userId}:${fire.fireAt}`
+    const started = await this.#startMany(
+      wanted.map((fire) => {
+        const settings = settingsByUser.get(fire.userId)!
+        return {
+          userId: fire.userId,
+          origin: 'scheduled' as const,
+          maxRetries: settings.max_retries,
+          waitTimeInMinutes: settings.wait_time_in_minutes,
+          startKey: scheduledProbeStartKey(fire.userId, fire.fireAt)
+        }
+      }),
+      trx
+    )
+    const outcomes = new Map<ProbeFirePayload, StartOutcome>(wanted.map((fire, i) => [fire, started[i]!]))
+    for (const [fire, outcome] of outcomes) {
+      if (outcome.started) continue
+      logger.info({ userId: fire.userId, fireAt: fire.fireAt, reason: outcome.reason }, 'scheduled probe skipped')
+      if (outcome.reason === 'already_pending') await this.#rearm(fire.userId, outcome.pending!, trx)
+    }
+    return fires.map((fire) => outcomes.get(fire) ?? null)
+  }
 
+  /**
+   * The start rules, for one probe or many (each user at most once): a start is skipped
+   * when the user is gone, its start key was used before, or the user has a probe
+   * pending. The others get a pending probe, its flip row, a probe.started event, the ask
+   * text and the first timer, each kind written by a few multi-row statements. Outcomes
+   * are in the order of `requests`.
+   */
+  async #startMany(requests: StartRequest[], trx: Knex.Transaction): Promise<StartOutcome[]> {
     const users = new Map<number, { phone_number: string; first_name: string }>()
     const startedBefore = new Set<string>()
-    const pending = new Map<number, { id: number; retry_count: number }>()
-    for (const part of chunks(wanted)) {
-      for (const row of await trx('users').select('id', 'phone_number', 'first_name').whereIn('id', part.map((f) => f.userId))) {
+    const pending = new Map<number, PendingProbe>()
+    for (const part of chunks(requests)) {
+      for (const row of await trx('users').select('id', 'phone_number', 'first_name').whereIn('id', part.map((r) => r.userId))) {
         users.set(Number(row.id), { phone_number: row.phone_number, first_name: row.first_name })
       }
-      for (const row of await trx('probes').select('start_key').whereIn('start_key', part.map(startKey))) startedBefore.add(row.start_key)
-      for (const row of await trx('probes').select('id', 'pending_user_id', 'retry_count').whereIn('pending_user_id', part.map((f) => f.userId))) {
+      const keys = part.flatMap((r) => (r.startKey ? [r.startKey] : []))
+      if (keys.length > 0) for (const row of await trx('probes').select('start_key').whereIn('start_key', keys)) startedBefore.add(row.start_key)
+      for (const row of await trx('probes').select('id', 'pending_user_id', 'retry_count').whereIn('pending_user_id', part.map((r) => r.userId))) {
         pending.set(Number(row.pending_user_id), { id: Number(row.id), retry_count: Number(row.retry_count) })
       }
     }
 
-    const starting: ProbeFirePayload[] = []
-    const rearm: Array<{ userId: number; probe: { id: number; retry_count: number } }> = []
-    for (const fire of wanted) {
-      const reason = !users.has(fire.userId) ? 'no_user' : startedBefore.has(startKey(fire)) ? 'already_started' : pending.has(fire.userId) ? 'already_pending' : null
-      if (reason === null) {
-        starting.push(fire)
-        continue
-      }
-      logger.info({ userId: fire.userId, fireAt: fire.fireAt, reason }, 'scheduled probe skipped')
-      if (reason === 'already_pending') rearm.push({ userId: fire.userId, probe: pending.get(fire.userId)! })
-    }
-    for (const { userId, probe } of rearm) await this.#rearm(userId, probe, trx)
-    if (starting.length === 0) return
+    const outcomes: StartOutcome[] = requests.map((request) => {
+      if (!users.has(request.userId)) return { started: false, reason: 'no_user' }
+      if (request.startKey && startedBefore.has(request.startKey)) return { started: false, reason: 'already_started' }
+      const probe = pending.get(request.userId)
+      if (probe) return { started: false, reason: 'already_pending', pending: probe }
+      return { started: true, probeId: 0 }
+    })
+    const starting = requests.filter((_, i) => outcomes[i]!.started)
+    if (starting.length === 0) return outcomes
 
-    const now = clock.now()
+    const now = this.deps.clock.now()
     const probeIds = new Map<number, number>()
     for (const part of chunks(starting)) {
-      const inserted: Array<{ id: number | string; user_id: number | string }> = await trx('probes')
-        .insert(
-          part.map((fire) => {
-            const settings = settingsByUser.get(fire.userId)!
-            return {
-              user_id: fire.userId,
+      let inserted: Array<{ id: number | string; user_id: number | string }>
+      try {
+        inserted = await trx('probes')
+          .insert(
+            part.map((request) => ({
+              user_id: request.userId,
               probe_status_id: PROBE_STATUS_ID.pending,
               last_response: '',
               retry_count: 0,
-              max_retries: settings.max_retries,
-              wait_time_in_minutes: settings.wait_time_in_minutes,
-              origin: 'scheduled',
-              pending_user_id: fire.userId,
-              start_key: startKey(fire),
+              max_retries: request.maxRetries,
+              wait_time_in_minutes: request.waitTimeInMinutes,
+              origin: request.origin,
+              pending_user_id: request.userId,
+              start_key: request.startKey ?? null,
               created_at: now,
               updated_at: now
-            }
-          })
-        )
-        .returning(['id', 'user_id'])
+            }))
+          )
+          .returning(['id', 'user_id'])
+      } catch (err) {
+        // Another transaction started one first (only possible with several connections).
+        if (uniqueViolationColumn(err) === 'pending_user_id') {
+          throw new ConflictError(part.length === 1 ? `a probe is already pending for user ${part[0]!.userId}` : 'a probe is already pending for one of these users')
+        }
+        throw err
+      }
       for (const row of inserted) probeIds.set(Number(row.user_id), Number(row.id))
     }
-    // Every write below is in the order of `starting`, so each user's rows read as start() writes them.
-    const started = starting.map((fire) => {
-      const settings = settingsByUser.get(fire.userId)!
-      return { userId: fire.userId, probeId: probeIds.get(fire.userId)!, user: users.get(fire.userId)!, settings }
+    requests.forEach((request, i) => {
+      if (outcomes[i]!.started) outcomes[i] = { started: true, probeId: probeIds.get(request.userId)! }
     })
+    // Every write below is in the order of `starting`, so each user's rows read as one start's would.
+    const started = starting.map((request) => ({ request, probeId: probeIds.get(request.userId)!, user: users.get(request.userId)! }))
     for (const part of chunks(started)) {
       await trx('probe_status_changes').insert(
-        part.map(({ userId, probeId }) => ({ probe_id: probeId, user_id: userId, from_status: null, to_status: 'pending', reason: 'scheduled probe', created_at: now }))
+        part.map(({ request, probeId }) => ({
+          probe_id: probeId,
+          user_id: request.userId,
+          from_status: null,
+          to_status: 'pending',
+          reason: request.origin === 'scheduled' ? 'scheduled probe' : 'on-demand probe',
+          created_at: now
+        }))
       )
     }
     await this.deps.events.recordMany(
       trx,
       'probe.started',
-      started.map(({ userId, probeId, settings }) => ({
-        userId,
+      started.map(({ request, probeId }) => ({
+        userId: request.userId,
         probeId,
-        origin: 'scheduled' as const,
-        maxRetries: settings.max_retries,
-        waitTimeInMinutes: settings.wait_time_in_minutes
+        origin: request.origin,
+        maxRetries: request.maxRetries,
+        waitTimeInMinutes: request.waitTimeInMinutes
       }))
     )
     await this.deps.messaging.sendMany(
-      started.map(({ userId, probeId, user }) => ({ to: user.phone_number, text: probeTexts.ask(user.first_name), userId, key: `probe:${probeId}:ask` })),
+      started.map(({ request, probeId, user }) => ({ to: user.phone_number, text: probeTexts.ask(user.first_name), userId: request.userId, key: probeAskTextKey(probeId) })),
       trx
     )
     await this.deps.queue.enqueueMany(
       PROBE_JOBS.followUp,
-      started.map(({ userId, probeId, settings }) => ({
+      started.map(({ request, probeId }) => ({
         payload: { probeId, retry: 0 },
-        options: { runAt: now + settings.wait_time_in_minutes * MINUTE, key: `probe.follow_up:${probeId}:0`, userId }
+        options: { runAt: now + request.waitTimeInMinutes * MINUTE, key: probeFollowUpKey(probeId, 0), userId: request.userId }
       })),
       trx
     )
+    return outcomes
   }
 
   /** An on-demand probe whose time has come; skipped (and logged) if one is still pending. */
@@ -292,7 +310,7 @@ export class ProbeLifecycle {
       origin: 'on_demand',
       maxRetries: payload.maxRetries,
       waitTimeInMinutes: payload.waitTimeInMinutes,
-      startKey: `on_demand:${payload.requestId}`
+      startKey: onDemandProbeStartKey(payload.requestId)
     })
     if (!result.started) this.deps.logger.info({ userId: payload.userId, reason: result.reason }, 'on-demand probe skipped')
     return result
@@ -319,7 +337,7 @@ export class ProbeLifecycle {
       const user = await User.query(trx).findById(probe.user_id)
       if (!user) return
       await this.deps.messaging.send(
-        { to: user.phone_number, text: probeTexts.followUp(user.first_name), userId: user.id, key: `probe:${probeId}:follow_up:${retry + 1}` },
+        { to: user.phone_number, text: probeTexts.followUp(user.first_name), userId: user.id, key: probeFollowUpTextKey(probeId, retry + 1) },
         trx
       )
       await this.deps.events.record(trx, 'probe.follow_up_sent', { userId: user.id, probeId, retryCount: retry + 1 })
@@ -396,16 +414,11 @@ export class ProbeLifecycle {
    * good, and block every later fire. Enqueueing its current timer again is a no-op while
    * that timer is live (same key), and restarts the escalation when it is not.
    */
-  private async rearmTimer(userId: number, trx: Knex.Transaction): Promise<void> {
-    const probe = await this.pendingProbe(userId, trx)
-    if (probe) await this.#rearm(userId, probe, trx)
-  }
-
   async #rearm(userId: number, probe: { id: number; retry_count: number }, trx: Knex.Transaction): Promise<void> {
     const rearmed = await this.deps.queue.enqueue(
       PROBE_JOBS.followUp,
       { probeId: probe.id, retry: probe.retry_count },
-      { key: `probe.follow_up:${probe.id}:${probe.retry_count}`, userId },
+      { key: probeFollowUpKey(probe.id, probe.retry_count), userId },
       trx
     )
     if (rearmed) this.deps.logger.warn({ userId, probeId: probe.id }, 'a pending probe had lost its timer; it was set again')
@@ -415,7 +428,7 @@ export class ProbeLifecycle {
     await this.deps.queue.enqueue(
       PROBE_JOBS.followUp,
       { probeId, retry },
-      { runAt: now + waitTimeInMinutes * MINUTE, key: `probe.follow_up:${probeId}:${retry}`, userId },
+      { runAt: now + waitTimeInMinutes * MINUTE, key: probeFollowUpKey(probeId, retry), userId },
       trx
     )
   }

@@ -11,7 +11,7 @@ import { retryDelayMs } from './backoff.js'
 import { claimBatch, claimDueJobs, releaseAbandonedBatchJobs } from './claim.js'
 import { JobNotRunError, WorkerStoppingError } from './errors.js'
 import { pruneSuccessfulJobs } from './prune.js'
-import { runBatchWithTimeout, runWithTimeout } from './run-with-timeout.js'
+import { runWithTimeout } from './run-with-timeout.js'
 import {
   PermanentJobError,
   type BatchDefinitionOptions,
@@ -55,19 +55,30 @@ export interface JobQueueOptions {
   defaultTimeoutMs?: number
   /** lockMs of jobs whose definition sets none is their timeout plus this (at most MAX_LOCK_MS). Default 30 s. */
   lockMarginMs?: number
-  /** Told about every job that ends `dead` (retries exhausted, permanent error, or worker lost on its last try). */
-  onDead?: (job: JobRow) => void | Promise<void>
+  /**
+   * Told about every job that ends `dead` (retries exhausted, permanent error, or worker
+   * lost on its last try), with the error of its last run when there was one (none for a
+   * lost worker), so that a hook recognises a failure by its type, not by its text.
+   */
+  onDead?: (job: JobRow, cause?: unknown) => void | Promise<void>
 }
 
 interface Definition {
-  handler?: JobHandler<unknown>
-  batch?: { handler: BatchHandler<unknown>; size: number }
+  /** Every handler is run as a batch handler: a single job's (define) is a batch of one. */
+  handler: BatchHandler<unknown>
+  /**
+   * Jobs claimed at once, by name and with no lane (defineBatch); null for a name whose
+   * jobs are claimed one at a time, oldest first across names, and may have lanes (define).
+   */
+  batchSize: number | null
+  /** How long an aborted handler has to answer for its jobs before it is left behind. */
+  abortGraceMs: number
   maxAttempts: number
   timeoutMs: number
   lockMs: number
 }
 
-/** What one slot of the worker runs: a single job, or a batch of jobs of one name. */
+/** What one slot of the worker runs: a batch of jobs of one name (of one job, for a single job). */
 interface Run {
   jobs: JobRow[]
   controller: AbortController
@@ -141,7 +152,14 @@ export class JobQueue {
 
   /** Registers the handler of a job type. Defining a name twice is a programming error. */
   define<N extends JobName>(name: N, handler: JobHandler<KronusJobs[N]>, options: JobDefinitionOptions = {}): void {
-    this.#definitions.set(name, { ...this.#settings(name, options), handler: handler as JobHandler<unknown> })
+    const single = handler as JobHandler<unknown>
+    // Run by the batch executor as a batch of one. It has nothing to answer for once
+    // aborted, so it is left behind at once (no grace), as a single job always was.
+    const asBatch: BatchHandler<unknown> = async (jobs) => {
+      await single(jobs[0]!.payload, jobs[0]!.run)
+      return [undefined]
+    }
+    this.#definitions.set(name, { ...this.#settings(name, options), handler: asBatch, batchSize: null, abortGraceMs: 0 })
   }
 
   /**
@@ -151,11 +169,11 @@ export class JobQueue {
    */
   defineBatch<N extends JobName>(name: N, handler: BatchHandler<KronusJobs[N]>, options: BatchDefinitionOptions): void {
     const size = positiveInteger(options.batchSize, `batchSize of "${name}"`)
-    this.#definitions.set(name, { ...this.#settings(name, options), batch: { handler: handler as BatchHandler<unknown>, size } })
+    this.#definitions.set(name, { ...this.#settings(name, options), handler: handler as BatchHandler<unknown>, batchSize: size, abortGraceMs: BATCH_ABORT_GRACE_MS })
     this.#batchNames.push(name)
   }
 
-  #settings(name: string, options: JobDefinitionOptions): Omit<Definition, 'handler' | 'batch'> {
+  #settings(name: string, options: JobDefinitionOptions): Omit<Definition, 'handler' | 'batchSize' | 'abortGraceMs'> {
     if (this.#definitions.has(name)) throw new Error(`job "${name}" is already defined`)
     const maxAttempts = positiveInteger(options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS, `maxAttempts of "${name}"`)
     const timeoutMs = positiveInteger(options.timeoutMs ?? this.#options.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS, `timeoutMs of "${name}"`)
@@ -212,7 +230,7 @@ export class JobQueue {
   #row(name: string, payload: unknown, options: EnqueueOptions, now: number) {
     const runAt = options.runAt ?? now
     if (!Number.isFinite(runAt)) throw new Error(`runAt of "${name}" must be epoch milliseconds, got ${runAt}`)
-    if (options.lane != null && this.#definitions.get(name)?.batch) throw new Error(`job "${name}" is run in batches and cannot have a lane`)
+    if (options.lane != null && this.#isBatched(name)) throw new Error(`job "${name}" is run in batches and cannot have a lane`)
     const maxAttempts = positiveInteger(options.maxAttempts ?? this.#definitions.get(name)?.maxAttempts ?? DEFAULT_MAX_ATTEMPTS, 'maxAttempts')
     return {
       name,
@@ -323,21 +341,27 @@ export class JobQueue {
       if (free <= 0 || this.#batchesRunning >= batchSlots) break
       if (!this.#batchesMaybeDue.has(name)) continue
       const definition = this.#definitions.get(name)!
-      const jobs = await claimBatch(this.#knex, { now, workerId: this.workerId, name, lockMs: definition.lockMs, limit: definition.batch!.size })
-      if (jobs.length < definition.batch!.size) this.#batchesMaybeDue.delete(name)
+      const jobs = await claimBatch(this.#knex, { now, workerId: this.workerId, name, lockMs: definition.lockMs, limit: definition.batchSize! })
+      if (jobs.length < definition.batchSize!) this.#batchesMaybeDue.delete(name)
       if (jobs.length === 0) continue
       started.push({ jobs: jobs.length, done: this.#start(jobs) })
       free -= 1
     }
     if (free <= 0) return started
-    const lockMsByName = new Map([...this.#definitions].filter(([, d]) => d.handler).map(([name, d]) => [name, d.lockMs]))
+    const lockMsByName = new Map([...this.#definitions].filter(([, d]) => d.batchSize === null).map(([name, d]) => [name, d.lockMs]))
     const jobs = await claimDueJobs(this.#knex, { now, workerId: this.workerId, lockMsByName, limit: free })
     for (const job of jobs) started.push({ jobs: 1, done: this.#start([job]) })
     return started
   }
 
   #mayBeDue(name: string): void {
-    if (this.#definitions.get(name)?.batch) this.#batchesMaybeDue.add(name)
+    if (this.#isBatched(name)) this.#batchesMaybeDue.add(name)
+  }
+
+  /** Defined with defineBatch: claimed a batch at a time, by name. */
+  #isBatched(name: string): boolean {
+    const batchSize = this.#definitions.get(name)?.batchSize
+    return batchSize !== undefined && batchSize !== null
   }
 
   /** The batched names, starting one further each pass, so that no name always claims first. */
@@ -356,10 +380,9 @@ export class JobQueue {
   #start(jobs: JobRow[]): Promise<void> {
     const controller = new AbortController()
     const run: Run = { jobs, controller, done: Promise.resolve() }
-    const { name } = jobs[0]!
-    const batch = this.#definitions.get(name)!.batch
+    const batch = this.#isBatched(jobs[0]!.name)
     if (batch) this.#batchesRunning += 1
-    run.done = (batch ? this.#executeBatch(jobs, batch.handler, controller) : this.#execute(jobs[0]!, controller)).finally(() => {
+    run.done = this.#execute(jobs, controller).finally(() => {
       if (batch) this.#batchesRunning -= 1
       this.#runs.delete(run)
       this.#refill()
@@ -380,33 +403,15 @@ export class JobQueue {
     this.#claimAndStart(false).catch((err) => this.#logger.error({ err }, 'could not claim the next job'))
   }
 
-  async #execute(job: JobRow, controller: AbortController): Promise<void> {
-    const definition = this.#definitions.get(job.name)!
-    const run = jobRun(job, controller.signal)
-    let outcome: Outcome
-    try {
-      const payload: unknown = JSON.parse(job.payload)
-      await runWithTimeout(() => definition.handler!(payload, run), definition.timeoutMs, controller)
-      outcome = { ok: true }
-    } catch (error) {
-      outcome = { ok: false, error }
-    }
-    try {
-      await this.#record(job, outcome)
-    } catch (err) {
-      // The lock will lapse and the job will be claimed again; nothing is lost.
-      this.#logger.error({ err, jobId: job.id, name: job.name }, 'could not record the end of a job run')
-    }
-  }
-
   /**
-   * A batch shares one timeout and one abort signal; each job ends on its own outcome.
-   * The successes, nearly always all of them, are recorded by one UPDATE per few hundred
-   * jobs (those the handler ended early are already), the failures one by one as single
-   * jobs' are.
+   * The one executor, of batches and of single jobs (batches of one). A batch shares one
+   * timeout and one abort signal; each job ends on its own outcome. The successes, nearly
+   * always all of them, are recorded by one UPDATE per few hundred jobs (those the
+   * handler ended early are already), the failures one by one.
    */
-  async #executeBatch(jobs: JobRow[], handler: BatchHandler<unknown>, controller: AbortController): Promise<void> {
+  async #execute(jobs: JobRow[], controller: AbortController): Promise<void> {
     const definition = this.#definitions.get(jobs[0]!.name)!
+    const { handler } = definition
     const outcomes: Outcome[] = new Array(jobs.length)
     const items: Array<BatchJob<unknown>> = []
     const itemIndex: number[] = []
@@ -436,7 +441,7 @@ export class JobQueue {
       const errors =
         items.length === 0
           ? []
-          : await runBatchWithTimeout((signal) => handler(items, signal, control), definition.timeoutMs, BATCH_ABORT_GRACE_MS, controller)
+          : await runWithTimeout((signal) => handler(items, signal, control), definition.timeoutMs, definition.abortGraceMs, controller)
       if (!Array.isArray(errors) || errors.length !== items.length) {
         throw new Error(`the batch handler of "${jobs[0]!.name}" answered ${Array.isArray(errors) ? errors.length : 'no'} outcomes for ${items.length} jobs`)
       }
@@ -451,12 +456,13 @@ export class JobQueue {
     try {
       await this.#recordSuccesses(jobs.filter((_, i) => outcomes[i]!.ok && !completed.has(i)))
     } catch (err) {
-      this.#logger.error({ err, name: jobs[0]!.name, jobs: jobs.length }, 'could not record the end of a batch; its jobs will run again when their locks lapse')
+      this.#logger.error({ err, name: jobs[0]!.name, jobs: jobs.length }, 'could not record the end of a run; its jobs will run again when their locks lapse')
     }
     for (const [i, job] of jobs.entries()) {
-      if (outcomes[i]!.ok) continue
+      const outcome = outcomes[i]!
+      if (outcome.ok) continue
       try {
-        await this.#record(job, outcomes[i]!)
+        await this.#recordFailure(job, outcome.error)
       } catch (err) {
         this.#logger.error({ err, jobId: job.id, name: job.name }, 'could not record the end of a job run')
       }
@@ -477,17 +483,13 @@ export class JobQueue {
     }
   }
 
-  async #record(job: JobRow, outcome: Outcome): Promise<void> {
+  /** A failed run: its attempt given back (not the job's fault), retried with backoff, or dead. */
+  async #recordFailure(job: JobRow, error: unknown): Promise<void> {
     const now = this.#clock.now()
     const unlock = { locked_at: null, locked_by: null, lock_expires_at: null, updated_at: now }
     // Only the worker holding this attempt may finish it; a lapsed claim taken over by another worker is left alone.
     const mine = () => this.#knex('jobs').where({ id: job.id, status: 'in-progress', locked_by: this.workerId, attempts: job.attempts })
 
-    if (outcome.ok) {
-      await mine().update({ ...unlock, status: 'successful', live_key: null, finished_at: now })
-      return
-    }
-    const { error } = outcome
     if (error instanceof WorkerStoppingError || error instanceof JobNotRunError) {
       // Not the job's fault: the attempt is given back.
       await mine().update({ ...unlock, status: 'enqueued', attempts: job.attempts - 1 })
@@ -499,7 +501,7 @@ export class JobQueue {
       const change = { ...unlock, status: 'dead' as const, live_key: null, last_error: lastError, finished_at: now }
       if ((await mine().update(change)) === 1) {
         this.#logger.error({ jobId: job.id, name: job.name, attempts: job.attempts, error: lastError }, 'job is dead')
-        await this.#notifyDead({ ...job, ...change })
+        await this.#notifyDead({ ...job, ...change }, error)
       }
       return
     }
@@ -508,9 +510,9 @@ export class JobQueue {
     await mine().update({ ...unlock, status: 'scheduled', run_at: runAt, last_error: lastError })
   }
 
-  async #notifyDead(job: JobRow): Promise<void> {
+  async #notifyDead(job: JobRow, cause?: unknown): Promise<void> {
     try {
-      await this.#options.onDead?.(job)
+      await this.#options.onDead?.(job, cause)
     } catch (err) {
       this.#logger.error({ err, jobId: job.id }, 'onDead callback failed')
     }

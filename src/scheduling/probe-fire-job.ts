@@ -12,8 +12,3 @@ declare module '../queue/types.js' {
     'probe.fire': ProbeFirePayload
   }
 }
-
-/** One job per user and fire time: a second scheduler or a retried tick cannot enqueue it twice. */
-export function probeFireKey(userId: number, fireAt: number): string {
-  return `probe.fire:${userId}:${fireAt}`
-}

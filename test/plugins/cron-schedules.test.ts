@@ -59,6 +59,8 @@ t.test('fires missed while Kronus was down are made up once, not in a burst', as
   first.clock.advanceMinutes(6 * 60)
   const second = await buildKronus(t, { dir: first.dir, clock: first.clock, config: { plugins: [reporter(runs)] } })
   t.equal(await second.cronSchedules.tick(), 1)
+  const [job] = await second.knex('jobs').where({ name: 'cron-test.report' })
+  t.equal(job.job_key, `cron:cron-test.report:${Date.parse('2026-01-05T18:00:00Z')}`, 'the fire made up is the latest missed one')
   await second.queue.drain()
   t.same(runs, ['report@2026-01-05T18:00:00.000Z'])
   second.clock.advanceMinutes(14)

@@ -224,7 +224,7 @@ t.test('batched jobs of a worker that died run again once their lock has expired
 t.test('jobs a batch ends early stay ended, whatever happens to the rest of the batch', async (t) => {
   const kronus = await buildKronus(t)
   const queue = queueFor(kronus)
-  queue.defineBatch(WORK, async (jobs, signal, control) => {
+  queue.defineBatch(WORK, async (jobs, _signal, control) => {
     // The first job's effect and its end are written together, as a sent text and its record are.
     await kronus.knex.transaction(async (trx) => {
       await trx('events').insert({ type: 'test.effect', user_id: null, payload: '{}', created_at: kronus.clock.now() })
@@ -236,9 +236,9 @@ t.test('jobs a batch ends early stay ended, whatever happens to the rest of the 
       await control.complete([1], trx)
       throw new Error('rolled back')
     }))
-    await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }))
+    // The batch then gets to none of the rest (no time budget here: a 20 ms one ran out mid-transaction on a busy machine).
     return jobs.map(() => new JobNotRunError())
-  }, { batchSize: 10, timeoutMs: 20, lockMs: 60_000 })
+  }, { batchSize: 10 })
   await queue.enqueueMany(WORK, [1, 2, 3].map((n) => ({ payload: { n } })))
   t.equal(await queue.runDue(), 3)
   t.same(await statuses(kronus), {

@@ -346,7 +346,8 @@ t.test('successful jobs older than the configured age are pruned; others are kep
 })
 
 t.test('jobs.defaultTimeoutMs and jobs.lockMarginMs set how long a claim holds a job: how soon a dead worker\'s job runs elsewhere', async (t) => {
-  const kronus = await buildKronus(t, { config: { jobs: { defaultTimeoutMs: 2000, lockMarginMs: 1000 } } })
+  // Long enough that the run cannot time out while the test reads the row, however busy the machine.
+  const kronus = await buildKronus(t, { config: { jobs: { defaultTimeoutMs: 120_000, lockMarginMs: 60_000 } } })
   const started = gate()
   const release = gate()
   kronus.queue.define(WORK, async () => {
@@ -358,7 +359,7 @@ t.test('jobs.defaultTimeoutMs and jobs.lockMarginMs set how long a claim holds a
   const pass = kronus.queue.runDue()
   await started.promise
   t.match(await jobRow(kronus, job!.id), { status: 'in-progress', locked_by: kronus.queue.workerId })
-  t.equal(Number((await jobRow(kronus, job!.id)).lock_expires_at), claimedAt + 3000, 'the configured timeout plus the margin')
+  t.equal(Number((await jobRow(kronus, job!.id)).lock_expires_at), claimedAt + 180_000, 'the configured timeout plus the margin')
   release.open()
   await pass
 })

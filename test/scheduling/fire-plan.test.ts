@@ -47,3 +47,18 @@ t.test('a fire in a skipped local hour is due when the clocks jump', async (t) =
     nextFireAt: at('2026-03-09T06:30:00Z')
   })
 })
+
+t.test('with no grace limit (plugin schedules) the latest missed fire is made up, however long ago the first was missed', async (t) => {
+  t.same(planFire({ schedule: '* * * * *', timeZone: 'UTC', dueAt: at('2025-01-05T12:00:00Z'), now: at('2026-01-05T12:00:30Z'), graceMs: Infinity }), {
+    fireAt: at('2026-01-05T12:00:00Z'),
+    nextFireAt: at('2026-01-05T12:01:00Z')
+  }, 'a year down, every minute: one fire, the latest')
+  t.same(planFire({ schedule: '0 3 1 * *', timeZone: 'Europe/Paris', dueAt: at('2025-11-01T02:00:00Z'), now: at('2026-01-20T09:00:00Z'), graceMs: Infinity }), {
+    fireAt: at('2026-01-01T02:00:00Z'),
+    nextFireAt: at('2026-02-01T02:00:00Z')
+  }, 'monthly: the last one before now, weeks old')
+  t.same(planFire({ schedule: '0 3 1 * *', timeZone: 'Europe/Paris', dueAt: at('2026-01-01T02:00:00Z'), now: at('2026-01-20T09:00:00Z'), graceMs: HOUR }), {
+    fireAt: null,
+    nextFireAt: at('2026-02-01T02:00:00Z')
+  }, 'the same fire with a one-hour window is skipped')
+})

@@ -1,0 +1,51 @@
+/*
+ * Every job key, lane and idempotency key the core writes, built here and nowhere else.
+ * Their string values are stored (jobs.live_key, jobs.job_key, jobs.lane,
+ * probes.start_key), and a database written by an earlier version must keep matching
+ * them: never change what one of these returns.
+ */
+
+/** The probe.fire job of one user's fire: a second scheduler or a retried tick cannot enqueue it twice. */
+export function probeFireKey(userId: number, fireAt: number): string {
+  return `probe.fire:${userId}:${fireAt}`
+}
+
+/** probes.start_key of a scheduled probe: a fire run twice starts one probe. */
+export function scheduledProbeStartKey(userId: number, fireAt: number): string {
+  return `fire:${userId}:${fireAt}`
+}
+
+/** probes.start_key of an on-demand probe: a request run twice starts one probe. */
+export function onDemandProbeStartKey(requestId: string): string {
+  return `on_demand:${requestId}`
+}
+
+/** A probe's timer, set once per retry: re-arming a timer that is still live is a no-op. */
+export function probeFollowUpKey(probeId: number, retry: number): string {
+  return `probe.follow_up:${probeId}:${retry}`
+}
+
+/** The text that asks the user of a new probe. */
+export function probeAskTextKey(probeId: number): string {
+  return `probe:${probeId}:ask`
+}
+
+/** The text of a probe's `retry`-th follow-up (1 for the first). */
+export function probeFollowUpTextKey(probeId: number, retry: number): string {
+  return `probe:${probeId}:follow_up:${retry}`
+}
+
+/** The message.send job of a text sent with an idempotency key (a caller's key, such as probeAskTextKey). */
+export function messageSendKey(textKey: string): string {
+  return `message:${textKey}`
+}
+
+/** One fire of a plugin's cron schedule. */
+export function cronFireKey(jobName: string, fireAt: number): string {
+  return `cron:${jobName}:${fireAt}`
+}
+
+/** The lane of a durable subscriber's deliveries for one user (or for events about no user), which keeps them in order. */
+export function eventDeliveryLane(subscriber: string, userId: number | null | undefined): string {
+  return `events:${subscriber}:${userId ?? 'global'}`
+}

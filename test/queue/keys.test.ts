@@ -1,0 +1,27 @@
+import t from 'tap'
+import {
+  cronFireKey,
+  eventDeliveryLane,
+  messageSendKey,
+  onDemandProbeStartKey,
+  probeAskTextKey,
+  probeFireKey,
+  probeFollowUpKey,
+  probeFollowUpTextKey,
+  scheduledProbeStartKey
+} from '../../src/queue/keys.js'
+
+// Databases written by earlier versions hold these strings: a live job or a started probe
+// is recognised by them after an upgrade only if they are built exactly as before.
+t.test('job, lane and idempotency keys are the strings existing databases hold', async (t) => {
+  t.equal(probeFireKey(7, 1767290400000), 'probe.fire:7:1767290400000')
+  t.equal(scheduledProbeStartKey(7, 1767290400000), 'fire:7:1767290400000')
+  t.equal(onDemandProbeStartKey('9b2e'), 'on_demand:9b2e')
+  t.equal(probeFollowUpKey(12, 0), 'probe.follow_up:12:0')
+  t.equal(probeAskTextKey(12), 'probe:12:ask')
+  t.equal(probeFollowUpTextKey(12, 2), 'probe:12:follow_up:2')
+  t.equal(messageSendKey(probeAskTextKey(12)), 'message:probe:12:ask')
+  t.equal(cronFireKey('backup.run', 1767290400000), 'cron:backup.run:1767290400000')
+  t.equal(eventDeliveryLane('webhooks', 3), 'events:webhooks:3')
+  t.equal(eventDeliveryLane('webhooks', null), 'events:webhooks:global')
+})
