@@ -1,7 +1,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import { extname, isAbsolute, join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { tsImport } from 'tsx/esm/api'
 import { applyDevMode } from './dev.js'
 import { applyPortEnv, applySecretEnv } from './env.js'
 import { fillAt, getAt } from './key-path.js'
@@ -35,6 +34,22 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 // Node's complaints about a module in a CommonJS folder, not about the file's own content.
 const MODULE_FORMAT_ERRORS = new Set(['ERR_REQUIRE_CYCLE_MODULE', 'ERR_REQUIRE_ESM', 'ERR_REQUIRE_ASYNC_MODULE'])
 
+let typescriptLoader: Promise<typeof import('tsx/esm/api')> | undefined
+
+/**
+ * tsx, and the compiler it brings (about 30 MiB), is loaded only for a configuration that is
+ * a module: `kronus --version`, `kronus server --dev` and a server started from YAML never load
+ * it. A JavaScript configuration gets it too, as it may import plugins written in TypeScript.
+ * Registered once per process, for every module imported after.
+ */
+function loadTypeScriptSupport(): Promise<typeof import('tsx/esm/api')> {
+  typescriptLoader ??= import('tsx/esm/api').then((tsx) => {
+    tsx.register()
+    return tsx
+  })
+  return typescriptLoader
+}
+
 /**
  * Imports a .ts/.mts/.js/.mjs configuration. A plain import comes first: modules the file
  * shares with Kronus (the plugin API, error classes) are then the very same instances, so
@@ -46,6 +61,7 @@ async function importModuleConfig(file: string): Promise<KronusConfigInput> {
   let exported: unknown
   try {
     let mod: { default?: unknown }
+    const { tsImport } = await loadTypeScriptSupport()
     try {
       mod = await import(pathToFileURL(file).href)
     } catch (err) {
