@@ -57,11 +57,37 @@ module.exports = {
     onlyImports('storage', ['domain'], 'The database layer knows nothing above it.'),
     onlyImports('queue', ['storage', 'schedulingMaths'], 'The job queue and the schedulers sit on storage alone.'),
     onlyImports('eventsAndMessaging', ['queue', 'storage'], 'Events and messaging sit on the queue and storage.'),
-    onlyImports('services', BELOW_SERVICES, 'Services use everything below them, nothing of the plugin host, HTTP or wiring.'),
+    onlyImports(
+      'services',
+      BELOW_SERVICES,
+      'Services use everything below them, nothing of the plugin host, HTTP or wiring.'
+    ),
     onlyImports('pluginHost', ['services', ...BELOW_SERVICES], 'The plugin host uses services and below.'),
-    onlyImports('http', ['services', 'domain', 'config', 'schedulingMaths'], 'Handlers validate and call one service: no storage, queue or events.'),
-    onlyImports('wiring', ['domain', 'schedulingMaths', 'config', 'storage', 'queue', 'eventsAndMessaging', 'services', 'pluginHost', 'http'], 'createKronus builds from src/ alone and knows no plugin by name.'),
-    onlyImports('cli', ['wiring', 'config'], 'The command line starts the wiring and reads configuration; plugins add their own commands.'),
+    onlyImports(
+      'http',
+      ['services', 'domain', 'config', 'schedulingMaths'],
+      'Handlers validate and call one service: no storage, queue or events.'
+    ),
+    onlyImports(
+      'wiring',
+      [
+        'domain',
+        'schedulingMaths',
+        'config',
+        'storage',
+        'queue',
+        'eventsAndMessaging',
+        'services',
+        'pluginHost',
+        'http'
+      ],
+      'createKronus builds from src/ alone and knows no plugin by name.'
+    ),
+    onlyImports(
+      'cli',
+      ['wiring', 'config'],
+      'The command line starts the wiring and reads configuration; plugins add their own commands.'
+    ),
     {
       name: 'public-api-imports-no-plugin-cli-or-wiring',
       comment: 'src/index.ts exports what plugin authors may use; it names no built-in plugin.',
@@ -69,7 +95,11 @@ module.exports = {
       from: { path: LAYER.publicApi },
       to: { path: [LAYER.plugins, LAYER.cli] }
     },
-    onlyImports('plugins', ['publicApi'], "A plugin imports Kronus only through 'kronus' (src/index.ts), as a third-party plugin must.")
+    onlyImports(
+      'plugins',
+      ['publicApi'],
+      "A plugin imports Kronus only through 'kronus' (src/index.ts), as a third-party plugin must."
+    )
   ],
   options: {
     doNotFollow: { path: 'node_modules' },

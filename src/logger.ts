@@ -11,7 +11,14 @@ export function createLogger(config: Pick<KronusConfig, 'logging' | 'dev'>): Log
   const pretty = config.logging.pretty ?? config.dev
   const options: LoggerOptions = {
     level: config.logging.level,
-    redact: ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.authToken', '*.privateKeyPem', '*.passPhrase']
+    redact: [
+      'req.headers.authorization',
+      'req.headers.cookie',
+      '*.password',
+      '*.authToken',
+      '*.privateKeyPem',
+      '*.passPhrase'
+    ]
   }
   if (!pretty) return pino(options)
   // Pretty logs are formatted in this thread, not in a pino transport: a transport is a

@@ -66,7 +66,8 @@ async function importModuleConfig(file: string): Promise<KronusConfigInput> {
       mod = await import(pathToFileURL(file).href)
     } catch (err) {
       // A SyntaxError from Node itself has no position; tsx's own compile error names the line.
-      if (!(err instanceof SyntaxError) && !MODULE_FORMAT_ERRORS.has((err as NodeJS.ErrnoException).code ?? '')) throw err
+      if (!(err instanceof SyntaxError) && !MODULE_FORMAT_ERRORS.has((err as NodeJS.ErrnoException).code ?? ''))
+        throw err
       mod = (await tsImport(file, import.meta.url)) as { default?: unknown }
     }
     exported = mod.default
@@ -88,7 +89,10 @@ export async function readConfigFile(file: string): Promise<KronusConfigInput> {
   const ext = extname(file).toLowerCase()
   if (MODULE_EXTENSIONS.includes(ext)) return importModuleConfig(file)
   if (YAML_EXTENSIONS.includes(ext)) return parseYamlConfig(readFileSync(file, 'utf8'), file) as KronusConfigInput
-  throw cannotLoad(file, `unsupported file type "${ext}"; use one of ${[...MODULE_EXTENSIONS, ...YAML_EXTENSIONS].join(' ')}`)
+  throw cannotLoad(
+    file,
+    `unsupported file type "${ext}"; use one of ${[...MODULE_EXTENSIONS, ...YAML_EXTENSIONS].join(' ')}`
+  )
 }
 
 function findDefaultConfigFile(cwd: string): string | undefined {
@@ -116,7 +120,9 @@ export async function loadConfig(options: LoadConfigOptions): Promise<KronusConf
     file = findDefaultConfigFile(cwd)
     if (!file) {
       throw new ConfigError(
-        [`no ${DEFAULT_CONFIG_FILES.join(', ')} in ${cwd}: pass --config FILE, or run "kronus server --dev" to try Kronus without one`],
+        [
+          `no ${DEFAULT_CONFIG_FILES.join(', ')} in ${cwd}: pass --config FILE, or run "kronus server --dev" to try Kronus without one`
+        ],
         'no configuration'
       )
     }
@@ -130,9 +136,17 @@ export async function loadConfig(options: LoadConfigOptions): Promise<KronusConf
     : { ...input, dataDir: typeof input.dataDir === 'string' ? resolve(cwd, input.dataDir) : (input.dataDir ?? cwd) }
   input = applyPortEnv(input, env, sources)
   const port = getAt(input, ['kronus', 'listener', 'port'])
-  if (dev) input = fillAt(input, ['kronus', 'publicUrl'], `http://localhost:${typeof port === 'number' || typeof port === 'string' ? port : 3900}`)
+  if (dev)
+    input = fillAt(
+      input,
+      ['kronus', 'publicUrl'],
+      `http://localhost:${typeof port === 'number' || typeof port === 'string' ? port : 3900}`
+    )
 
-  const config = resolveConfig({ ...input, dev }, { heading: file ? `invalid configuration in ${file}` : 'invalid configuration', sources })
+  const config = resolveConfig(
+    { ...input, dev },
+    { heading: file ? `invalid configuration in ${file}` : 'invalid configuration', sources }
+  )
   config.database.filename = resolve(cwd, config.database.filename)
   return config
 }
