@@ -1,3 +1,4 @@
-import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
 
-export const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version
+// Through the package's own name, so it is found from src/ (tests) and from dist/src/ (the build) alike.
+export const VERSION: string = createRequire(import.meta.url)('kronus/package.json').version

@@ -25,7 +25,7 @@ export async function runCaseProcess<T>(request: CaseRequest, options: ChildOpti
   const logFile = join(tmpdir(), `kronus-bench-${request.bench}-${process.pid}-${Date.now()}.log`)
   const logFd = openSync(logFile, 'w')
   const child = fork(CASE_ENTRY, [JSON.stringify(request)], {
-    execArgv: ['--import', 'tsx', ...KRONUS_NODE_FLAGS, ...(options.nodeArgs ?? [])],
+    execArgv: ['--import', 'tsx', '--conditions=kronus-source', ...KRONUS_NODE_FLAGS, ...(options.nodeArgs ?? [])],
     stdio: ['ignore', logFd, logFd, 'ipc']
   })
   closeSync(logFd)

@@ -42,10 +42,10 @@ export function textRow(row: ResultRow): string {
 /** The same table in Markdown, for docs/BENCHMARKS.md. */
 export function markdownTable(rows: ResultRow[]): string {
   const header = ['bench', 'measured', 'db', 'result', 'limit', 'ratio', 'notes']
-  const escape = (s: string) => s.replace(/\|/g, '\\|')
+  const escapeCell = (s: string) => s.replace(/\|/g, '\\|')
   return [
     `| ${header.join(' | ')} |`,
     `|${header.map(() => '---').join('|')}|`,
-    ...rows.map((r) => `| ${[r.bench, r.subject, r.db, formatValue(r), r.limitLabel, formatRatio(r), r.detail ?? ''].map(escape).join(' | ')} |`)
+    ...rows.map((r) => `| ${[r.bench, r.subject, r.db, formatValue(r), r.limitLabel, formatRatio(r), r.detail ?? ''].map(escapeCell).join(' | ')} |`)
   ].join('\n')
 }

@@ -1,7 +1,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import { extname, isAbsolute, join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { tsImport } from 'tsx/esm/api'
 import { applyDevMode } from './dev.js'
 import { applyPortEnv, applySecretEnv } from './env.js'
 import { fillAt, getAt } from './key-path.js'
@@ -35,6 +34,22 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 // Node's complaints about a module in a CommonJS folder, not about the file's own content.
 const MODULE_FORMAT_ERRORS = new Set(['ERR_REQUIRE_CYCLE_MODULE', 'ERR_REQUIRE_ESM', 'ERR_REQUIRE_ASYNC_MODULE'])
 
+let typescriptLoader: Promise<typeof import('tsx/esm/api')> | undefined
+
+/**
+ * tsx, and the compiler it brings (about 30 MiB), is loaded only for a configuration that is
+ * a module: `kronus --version`, `kronus server --dev` and a server started from YAML never load
+ * it. A JavaScript configuration gets it too, as it may import plugins written in TypeScript.
+ * Registered once per process, for every module imported after.
+ */
+function loadTypeScriptSupport(): Promise<typeof import('tsx/esm/api')> {
+  typescriptLoader ??= import('tsx/esm/api').then((tsx) => {
+    tsx.register()
+    return tsx
+  })
+  return typescriptLoader
+}
+
 /**
  * Imports a .ts/.mts/.js/.mjs configuration. A plain import comes first: modules the file
  * shares with Kronus (the plugin API, error classes) are then the very same instances, so
@@ -46,11 +61,13 @@ async function importModuleConfig(file: string): Promise<KronusConfigInput> {
   let exported: unknown
   try {
     let mod: { default?: unknown }
+    const { tsImport } = await loadTypeScriptSupport()
     try {
       mod = await import(pathToFileURL(file).href)
     } catch (err) {
       // A SyntaxError from Node itself has no position; tsx's own compile error names the line.
-      if (!(err instanceof SyntaxError) && !MODULE_FORMAT_ERRORS.has((err as NodeJS.ErrnoException).code ?? '')) throw err
+      if (!(err instanceof SyntaxError) && !MODULE_FORMAT_ERRORS.has((err as NodeJS.ErrnoException).code ?? ''))
+        throw err
       mod = (await tsImport(file, import.meta.url)) as { default?: unknown }
     }
     exported = mod.default
@@ -72,7 +89,10 @@ export async function readConfigFile(file: string): Promise<KronusConfigInput> {
   const ext = extname(file).toLowerCase()
   if (MODULE_EXTENSIONS.includes(ext)) return importModuleConfig(file)
   if (YAML_EXTENSIONS.includes(ext)) return parseYamlConfig(readFileSync(file, 'utf8'), file) as KronusConfigInput
-  throw cannotLoad(file, `unsupported file type "${ext}"; use one of ${[...MODULE_EXTENSIONS, ...YAML_EXTENSIONS].join(' ')}`)
+  throw cannotLoad(
+    file,
+    `unsupported file type "${ext}"; use one of ${[...MODULE_EXTENSIONS, ...YAML_EXTENSIONS].join(' ')}`
+  )
 }
 
 function findDefaultConfigFile(cwd: string): string | undefined {
@@ -100,7 +120,9 @@ export async function loadConfig(options: LoadConfigOptions): Promise<KronusConf
     file = findDefaultConfigFile(cwd)
     if (!file) {
       throw new ConfigError(
-        [`no ${DEFAULT_CONFIG_FILES.join(', ')} in ${cwd}: pass --config FILE, or run "kronus server --dev" to try Kronus without one`],
+        [
+          `no ${DEFAULT_CONFIG_FILES.join(', ')} in ${cwd}: pass --config FILE, or run "kronus server --dev" to try Kronus without one`
+        ],
         'no configuration'
       )
     }
@@ -114,9 +136,17 @@ export async function loadConfig(options: LoadConfigOptions): Promise<KronusConf
     : { ...input, dataDir: typeof input.dataDir === 'string' ? resolve(cwd, input.dataDir) : (input.dataDir ?? cwd) }
   input = applyPortEnv(input, env, sources)
   const port = getAt(input, ['kronus', 'listener', 'port'])
-  if (dev) input = fillAt(input, ['kronus', 'publicUrl'], `http://localhost:${typeof port === 'number' || typeof port === 'string' ? port : 3900}`)
+  if (dev)
+    input = fillAt(
+      input,
+      ['kronus', 'publicUrl'],
+      `http://localhost:${typeof port === 'number' || typeof port === 'string' ? port : 3900}`
+    )
 
-  const config = resolveConfig({ ...input, dev }, { heading: file ? `invalid configuration in ${file}` : 'invalid configuration', sources })
+  const config = resolveConfig(
+    { ...input, dev },
+    { heading: file ? `invalid configuration in ${file}` : 'invalid configuration', sources }
+  )
   config.database.filename = resolve(cwd, config.database.filename)
   return config
 }

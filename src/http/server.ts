@@ -5,6 +5,7 @@ import Hapi, { type Request, type ResponseToolkit, type ServerRoute } from '@hap
 import Boom from '@hapi/boom'
 import Inert from '@hapi/inert'
 import Vision from '@hapi/vision'
+import './swagger-ui-assets.js'
 import HapiSwagger from 'hapi-swagger'
 import HapiPino from 'hapi-pino'
 import type { ValidationError as JoiValidationError } from 'joi'
