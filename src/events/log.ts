@@ -7,7 +7,6 @@ import type { JobRow } from '../queue/types.js'
 import { chunks } from '../db/chunks.js'
 import { afterCommit } from '../db/after-commit.js'
 import { CORE_EVENT_NAMES, EVENT_NAME_PATTERN } from './names.js'
-import './server-state.js'
 import type { EventName, KronusEvents, RecordedEvent } from './types.js'
 
 declare module '../queue/types.js' {
