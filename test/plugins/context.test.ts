@@ -3,7 +3,7 @@ import { buildKronus } from '../helpers/app.js'
 import { definePlugin } from '../../src/plugins/define.js'
 import type { PluginContext } from '../../src/plugins/types.js'
 
-declare module '../../src/events/types.js' {
+declare module 'kronus' {
   interface KronusEvents {
     'notes.added': { note: string }
   }
