@@ -18,7 +18,7 @@ import { CronSchedules } from './plugins/cron-schedules.js'
 import { PluginHost } from './plugins/host.js'
 import { migratePlugins } from './plugins/migrate.js'
 import { runBeforeDatabaseOpen } from './plugins/before-database-open.js'
-import type { JobRow } from './queue/types.js'
+import { asKronusPlugin } from './plugins/entry.js'
 import { ProbeLifecycle } from './probes/lifecycle.js'
 import { OnDemandProbes } from './probes/on-demand.js'
 import { VERSION } from './version.js'
@@ -82,14 +82,12 @@ export async function createKronus(options: KronusOptions): Promise<Kronus> {
     })
   try {
     // The configured plugins' own tables come right after the core's, which they may refer to.
-    await migrateLatest(knex, (knex) => migratePlugins(knex, config.plugins))
+    await migrateLatest(knex, (knex) => migratePlugins(knex, config.plugins.map(asKronusPlugin)))
   } catch (err) {
     await knex.destroy()
     throw err
   }
 
-  // Set once messaging exists; only called when a job dies, after start-up.
-  let reportDead: (job: JobRow, cause?: unknown) => Promise<void> = async () => undefined
   const queue = new JobQueue({
     knex,
     clock,
@@ -99,11 +97,20 @@ export async function createKronus(options: KronusOptions): Promise<Kronus> {
     pruneSuccessfulAfterMs: config.jobs.pruneSuccessfulAfterHours * 3600_000,
     shutdownTimeoutMs: config.jobs.shutdownTimeoutMs,
     defaultTimeoutMs: config.jobs.defaultTimeoutMs,
-    lockMarginMs: config.jobs.lockMarginMs,
-    onDead: (job, cause) => reportDead(job, cause)
+    lockMarginMs: config.jobs.lockMarginMs
   })
   const events = new EventLog({ knex, clock, logger, queue })
-  const services = createServices({ knex, clock, config, logger, events })
+  const messaging = new Messaging({ knex, events, queue, logger })
+  // Dev mode prints texts instead of sending them, whatever SMS plugin is configured.
+  if (config.dev) messaging.registerChannel(new ConsoleChannel(), { default: true, lock: true })
+  // Dead jobs are reported through messaging and the event log, which both run on the queue.
+  queue.onDead(reportDeadJobs(events, messaging, logger))
+  const probes = new ProbeLifecycle({ knex, clock, logger, queue, events, messaging })
+  probes.registerJobs()
+  // A text no plugin claimed (as a command, a keyword...) is the user's answer to their probe.
+  messaging.onInbound(async (text, trx) => (await probes.handleReply({ userId: text.userId, text: text.text }, trx)).answer, { fallback: true })
+  const onDemand = new OnDemandProbes({ knex, clock, config, queue, lifecycle: probes })
+  const services = createServices({ knex, clock, config, logger, events }, { lifecycle: probes, onDemand })
   const scheduler = new ProbeScheduler({
     knex,
     clock,
@@ -114,17 +121,6 @@ export async function createKronus(options: KronusOptions): Promise<Kronus> {
     intervalMs: config.jobs.schedulerIntervalMs
   })
   const server = await createHttpServer({ config, services, clock, logger, version: VERSION })
-  server.app.events = events
-  const messaging = new Messaging({ knex, events, queue, logger })
-  // Dev mode prints texts instead of sending them, whatever SMS plugin is configured.
-  if (config.dev) messaging.registerChannel(new ConsoleChannel(), { default: true, lock: true })
-  reportDead = reportDeadJobs(events, messaging, logger)
-  const probes = new ProbeLifecycle({ knex, clock, logger, queue, events, messaging })
-  probes.registerJobs()
-  // A text no plugin claimed (as a command, a keyword...) is the user's answer to their probe.
-  messaging.onInbound(async (text, trx) => (await probes.handleReply({ userId: text.userId, text: text.text }, trx)).answer, { fallback: true })
-  services.probeSettings.attachProbeCanceller(probes)
-  services.probes.attachOnDemand(new OnDemandProbes({ knex, clock, config, queue, lifecycle: probes }))
   const cronSchedules = new CronSchedules({ knex, clock, logger, queue })
   const plugins = new PluginHost({ server, events, queue, messaging, cronSchedules, services, config, logger, clock, knex })
   try {

@@ -22,15 +22,19 @@ export type {
   PluginCommandContext,
   PluginCommands,
   PluginFactory,
+  PluginJobs,
   PluginLifecycle,
   PluginMessaging,
   PluginMigration,
   PluginQueue,
+  PluginSchedules,
   PluginServer,
   ScheduleOptions,
   BeforeDatabaseOpen,
   PreOpenContext
 } from './plugins/types.js'
+export type { PluginDatabase } from './plugins/database.js'
+export type { PluginContact, PluginContacts, PluginProbe, PluginProbes, PluginUser, PluginUsers } from './plugins/facades.js'
 
 // `export *`, not named re-exports: TypeScript merges a plugin's `declare module 'kronus'`
 // into the real KronusEvents and KronusJobs only through a star export. Through a named
@@ -52,3 +56,14 @@ export type { Clock } from './clock.js'
 export { isPostgres } from './db/dialect.js'
 // For plugins that read or write many rows at once (durable subscribers' `wants`, say).
 export { chunks, ROWS_PER_STATEMENT } from './db/chunks.js'
+
+// The core's HTTP helpers, for plugin routes that keep Kronus's REST contract: access
+// checks, the `{ success, data, paging }` envelope, and paging, written once here.
+export { ADMIN_AUTH, actorOf, assertSelf, assertSelfOrAdmin, optionalActorOf } from './http/access.js'
+export { envelopeSchema, errorSchema, failure, ok, paged, pagedSchema, pageQuery } from './http/envelope.js'
+export { id as idSchema, uidParams } from './http/schemas.js'
+export type { Actor } from './services/context.js'
+export { PAGE_SIZE } from './domain/constants.js'
+export { pageCount, pagingOf } from './domain/paging.js'
+export type { Page, Paging } from './domain/paging.js'
+export { pageOfRows } from './db/paging.js'

@@ -50,13 +50,13 @@ export const alivenessLogger = definePlugin<AlivenessLoggerOptions>({
       else if (options.logRecoveries) kronus.logger.info(line, `user ${payload.userId} is now ${payload.to}`)
     })
 
-    kronus.queue.define('aliveness-logger.summarise', async () => {
+    kronus.jobs.define('aliveness-logger.summarise', async () => {
       const changes = Object.values(counts).reduce((sum, n) => sum + n, 0)
       await kronus.events.emit('aliveness-logger.summary', { changes, byState: { ...counts } })
       kronus.logger.info({ byState: counts }, `${changes} aliveness changes since the last summary`)
       for (const state of Object.keys(counts) as Aliveness[]) counts[state] = 0
     })
-    await kronus.queue.schedule('aliveness-logger.summarise', options.summaryCron ?? '0 8 * * *', {})
+    await kronus.schedules.schedule('aliveness-logger.summarise', options.summaryCron ?? '0 8 * * *', {})
 
     // For a dashboard: the counts so far, to an admin only.
     kronus.server.route({

@@ -9,8 +9,7 @@ export const alertKey = (probeId: number, contactId: number | 'user') => `emerge
 
 /** Probes are turned off after an alert, as the first Kronus did: someone has to look first. */
 async function turnProbesOff(kronus: PluginContext, userId: number, trx: Knex.Transaction): Promise<void> {
-  const settings = await kronus.models.ProbeSettings.query(trx).findOne({ user_id: userId })
-  if (settings?.active) await kronus.services.probeSettings.update(userId, { active: false }, trx)
+  if (await kronus.probes.isActive(userId, trx)) await kronus.probes.setActive(userId, false, trx)
 }
 
 async function alreadyUnreachable(kronus: PluginContext, userId: number, probeId: number): Promise<boolean> {
@@ -28,15 +27,14 @@ export async function alertEmergencyContacts(kronus: PluginContext, event: Recor
   const { userId, probeId, status } = event.payload
   // Read before the transaction: the event log is not read through it.
   const reportedUnreachable = await alreadyUnreachable(kronus, userId, probeId)
-  await kronus.knex.transaction(async (trx) => {
-    const { User, Probe, EmergencyProbe } = kronus.models
-    const user = await User.query(trx).findById(userId)
-    const probe = await Probe.query(trx).findById(probeId)
+  await kronus.db.transaction(async (trx) => {
+    const user = await kronus.users.find(userId, trx)
+    const probe = await kronus.probes.find(probeId, trx)
     if (!user || !probe) {
       kronus.logger.warn({ userId, probeId }, 'emergency for a user or probe that no longer exists: nobody to alert')
       return
     }
-    const contacts = await kronus.services.contacts.emergencyContacts(userId, trx)
+    const contacts = await kronus.contacts.emergencyContacts(userId, trx)
     await turnProbesOff(kronus, userId, trx)
 
     if (contacts.length === 0) {
@@ -50,11 +48,11 @@ export async function alertEmergencyContacts(kronus: PluginContext, event: Recor
     const alerted: number[] = []
     const now = kronus.clock.now()
     for (const contact of contacts) {
-      if (await EmergencyProbe.query(trx).findOne({ probe_id: probeId, contact_id: contact.id })) continue
-      const link = await EmergencyProbe.query(trx).insertAndFetch({ probe_id: probeId, contact_id: contact.id, created_at: now, updated_at: now })
+      if (await kronus.probes.isContactAlerted(probeId, contact.id, trx)) continue
+      const emergencyProbeId = await kronus.probes.recordContactAlerted(probeId, contact.id, trx)
       const text = emergencyTexts.toContact(status, contact, user)
-      await trx(DELIVERIES).insert({
-        emergency_probe_id: link.id,
+      await kronus.db.table(DELIVERIES, trx).insert({
+        emergency_probe_id: emergencyProbeId,
         probe_id: probeId,
         user_id: userId,
         contact_name: fullName(contact),

@@ -17,13 +17,13 @@ interface DeliveryRow {
  * help another way: an alarm must never end in silence.
  */
 async function report(kronus: PluginContext, probeId: number, userId: number, trx: Knex.Transaction): Promise<void> {
-  const rows: DeliveryRow[] = await trx(DELIVERIES).where({ probe_id: probeId }).orderBy('id')
+  const rows: DeliveryRow[] = await kronus.db.table(DELIVERIES, trx).where({ probe_id: probeId }).orderBy('id')
   const reached = rows.filter((row) => row.status === 'reached').map((row) => row.contact_name)
   const failed = rows.filter((row) => row.status === 'failed').map((row) => row.contact_name)
-  const probe = await kronus.models.Probe.query(trx).findById(probeId).withGraphFetched('status')
-  const user = await kronus.models.User.query(trx).findById(userId)
+  const probe = await kronus.probes.find(probeId, trx)
+  const user = await kronus.users.find(userId, trx)
   if (!probe || !user) return
-  const status: EmergencyStatus = probe.status?.name === 'bad' ? 'bad' : 'unavailable'
+  const status: EmergencyStatus = probe.status === 'bad' ? 'bad' : 'unavailable'
 
   await kronus.events.record(trx, 'emergency-contact.reported', { userId, probeId, status, reached, failed })
   let text: string
@@ -46,11 +46,16 @@ async function report(kronus: PluginContext, probeId: number, userId: number, tr
  * delivered to recordDelivery, so a fan-out's probe texts cost it no job. The alert's row
  * is written with its text, before the text can be sent.
  */
-export async function alertTexts(events: Array<RecordedEvent<'message.sent' | 'message.failed'>>, trx: Knex.Transaction): Promise<boolean[]> {
+export async function alertTexts(
+  kronus: PluginContext,
+  events: Array<RecordedEvent<'message.sent' | 'message.failed'>>,
+  trx: Knex.Transaction
+): Promise<boolean[]> {
   const userIds = [...new Set(events.map((e) => e.payload.userId).filter((id): id is number => id !== null))]
   const sending = new Set<string>()
   for (const ids of chunks(userIds)) {
-    const rows: Array<{ user_id: number | string; phone_number: string }> = await trx(DELIVERIES)
+    const rows: Array<{ user_id: number | string; phone_number: string }> = await kronus.db
+      .table(DELIVERIES, trx)
       .select('user_id', 'phone_number')
       .where('status', 'sending')
       .whereIn('user_id', ids)
@@ -62,20 +67,22 @@ export async function alertTexts(events: Array<RecordedEvent<'message.sent' | 'm
 export async function recordDelivery(kronus: PluginContext, event: RecordedEvent<'message.sent' | 'message.failed'>): Promise<void> {
   const { userId, to, text } = event.payload
   if (userId === null) return
-  await kronus.knex.transaction(async (trx) => {
-    const row: DeliveryRow | undefined = await trx(DELIVERIES)
+  await kronus.db.transaction(async (trx) => {
+    const row: DeliveryRow | undefined = await kronus.db
+      .table(DELIVERIES, trx)
       .where({ user_id: userId, phone_number: to, text, status: 'sending' })
       .orderBy('id')
       .first()
     if (!row) return
     const outcome = event.type === 'message.sent' ? 'reached' : 'failed'
     const error = event.type === 'message.failed' ? (event.payload as { error: string }).error : null
-    const changed = await trx(DELIVERIES)
+    const changed = await kronus.db
+      .table(DELIVERIES, trx)
       .where({ id: row.id, status: 'sending' })
       .update({ status: outcome, error, updated_at: kronus.clock.now() })
     if (changed !== 1) return
     if (outcome === 'failed') kronus.logger.error({ userId, probeId: row.probe_id, error }, `the alert to emergency contact ${row.contact_name} failed`)
-    const [{ n }] = (await trx(DELIVERIES).where({ probe_id: row.probe_id, status: 'sending' }).count({ n: '*' })) as Array<{ n: number | string }>
+    const [{ n }] = (await kronus.db.table(DELIVERIES, trx).where({ probe_id: row.probe_id, status: 'sending' }).count({ n: '*' })) as Array<{ n: number | string }>
     if (Number(n) === 0) await report(kronus, row.probe_id, userId, trx)
   })
 }

@@ -6,7 +6,7 @@
  */
 import Joi from 'joi'
 import { definePlugin } from 'kronus'
-import { alertEmergencyContacts } from './alert.js'
+import { DELIVERIES, alertEmergencyContacts } from './alert.js'
 import { alertTexts, recordDelivery } from './deliveries.js'
 import { alertDeliveriesTable } from './migrations/0001_alert_deliveries.js'
 
@@ -38,12 +38,15 @@ export const emergencyContact = definePlugin<EmergencyContactOptions>({
   options: Joi.object<EmergencyContactOptions>({ maxAttempts: Joi.number().integer().min(1).max(100).default(10) }),
   events: ['emergency-contact.alerted', 'emergency-contact.reported', 'emergency-contact.unreachable'],
   migrations: [alertDeliveriesTable],
+  tables: [DELIVERIES],
 
   register(kronus, options) {
     // Durable: an emergency recorded just before a crash is still relayed after the restart.
     kronus.events.subscribe('alert', 'emergency.triggered', (event) => alertEmergencyContacts(kronus, event), {
       maxAttempts: options.maxAttempts ?? 10
     })
-    kronus.events.subscribe('deliveries', ['message.sent', 'message.failed'], (event) => recordDelivery(kronus, event), { wants: alertTexts })
+    kronus.events.subscribe('deliveries', ['message.sent', 'message.failed'], (event) => recordDelivery(kronus, event), {
+      wants: (events, trx) => alertTexts(kronus, events, trx)
+    })
   }
 })

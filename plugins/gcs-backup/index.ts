@@ -59,7 +59,7 @@ class Backups {
   async #takeOne(): Promise<TakenBackup> {
     const { kronus } = this
     const taken = await takeBackup({
-      knex: kronus.knex,
+      knex: kronus.db.wholeDatabaseForBackup,
       store: this.store,
       clock: kronus.clock,
       keep: this.options.keep,
@@ -129,7 +129,7 @@ export const gcsBackup = definePlugin<GcsBackupOptions>({
     const options = rawOptions as ResolvedGcsBackupOptions
     const backups = new Backups(kronus, await loadBackupStore(config, options, kronus.clock), options)
 
-    kronus.queue.define(
+    kronus.jobs.define(
       JOB,
       async (_payload, run) => {
         try {
@@ -144,7 +144,7 @@ export const gcsBackup = definePlugin<GcsBackupOptions>({
       },
       { maxAttempts: options.maxAttempts, timeoutMs: JOB_TIMEOUT_MS, lockMs: JOB_LOCK_MS }
     )
-    await kronus.queue.schedule(JOB, config.google.storage.sqliteBackupSchedule, {})
+    await kronus.schedules.schedule(JOB, config.google.storage.sqliteBackupSchedule, {})
 
     return {
       // Jobs and requests have ended: this copy holds everything written before shutdown.

@@ -1,36 +1,37 @@
 import Boom from '@hapi/boom'
 import type { Knex } from 'knex'
-import { pageOf, type Page } from './paging.js'
+import { pageOfRows, type Page, type PluginDatabase } from 'kronus'
 import { deliveryView, type DeliveryRow, type DeliveryView } from './rows.js'
 
-const TABLE = 'webhook_deliveries'
+export const DELIVERIES_TABLE = 'webhook_deliveries'
+const TABLE = DELIVERIES_TABLE
 
 export type NewDeliveryRow = Omit<DeliveryRow, 'id'>
 
 /** Every attempt to deliver an event to an endpoint, newest first when read. */
 export class DeliveryLog {
-  readonly #knex: Knex
+  readonly #db: PluginDatabase
 
-  constructor(knex: Knex) {
-    this.#knex = knex
+  constructor(db: PluginDatabase) {
+    this.#db = db
   }
 
   async record(trx: Knex.Transaction, row: NewDeliveryRow): Promise<void> {
-    await trx(TABLE).insert(row)
+    await this.#db.table(TABLE, trx).insert(row)
   }
 
   page(endpointId: number, page: number): Promise<Page<DeliveryView>> {
-    return pageOf(this.#knex<DeliveryRow>(TABLE).where({ endpoint_id: endpointId }), page, deliveryView, [{ column: 'id', order: 'desc' }])
+    return pageOfRows(this.#db.table<DeliveryRow>(TABLE).where({ endpoint_id: endpointId }), page, deliveryView, [{ column: 'id', order: 'desc' }])
   }
 
   async find(endpointId: number, id: number): Promise<DeliveryRow> {
-    const row: DeliveryRow | undefined = await this.#knex<DeliveryRow>(TABLE).where({ id, endpoint_id: endpointId }).first()
+    const row: DeliveryRow | undefined = await this.#db.table<DeliveryRow>(TABLE).where({ id, endpoint_id: endpointId }).first()
     if (!row) throw Boom.notFound('delivery not found')
     return row
   }
 
   /** Deletes attempts made before `before` (epoch ms); returns how many. */
   prune(before: number): Promise<number> {
-    return this.#knex(TABLE).where('created_at', '<', before).delete()
+    return this.#db.table(TABLE).where('created_at', '<', before).delete()
   }
 }

@@ -11,7 +11,7 @@ import type { EndpointRow } from './rows.js'
 import { signatureHeader } from './signing.js'
 
 export interface DispatcherDeps {
-  kronus: Pick<PluginContext, 'knex' | 'clock' | 'events' | 'queue' | 'logger'>
+  kronus: Pick<PluginContext, 'db' | 'clock' | 'events' | 'jobs' | 'logger'>
   endpoints: WebhookEndpoints
   log: DeliveryLog
   sender: HttpSender
@@ -48,7 +48,7 @@ export class Dispatcher {
     const { kronus, endpoints } = this.#deps
     const targets = await endpoints.matching(event.type, event.userId)
     if (targets.length === 0) return
-    await kronus.knex.transaction(async (trx) => {
+    await kronus.db.transaction(async (trx) => {
       for (const endpoint of targets) await this.#enqueue(endpoint, event.id, event.userId, 'event', trx)
     })
   }
@@ -68,7 +68,7 @@ export class Dispatcher {
 
   async #enqueue(endpoint: EndpointRow, eventId: number, userId: number | null, trigger: Trigger, trx?: Knex.Transaction): Promise<boolean> {
     const endpointId = Number(endpoint.id)
-    const job = await this.#deps.kronus.queue.enqueue(
+    const job = await this.#deps.kronus.jobs.enqueue(
       DELIVER_JOB,
       { endpointId, eventId, trigger },
       {
@@ -118,7 +118,7 @@ export class Dispatcher {
     const now = kronus.clock.now()
     const succeeded = attempt.statusCode !== null && attempt.statusCode >= 200 && attempt.statusCode < 300
     const endpointId = Number(endpoint.id)
-    const disabledFor = await kronus.knex.transaction(async (trx) => {
+    const disabledFor = await kronus.db.transaction(async (trx) => {
       await log.record(trx, {
         endpoint_id: endpointId,
         event_id: event.id,

@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto'
 import Boom from '@hapi/boom'
 import type { Knex } from 'knex'
-import { chunks, type Clock, type RecordedEvent } from 'kronus'
+import { chunks, pageOfRows, type Clock, type Page, type PluginDatabase, type RecordedEvent } from 'kronus'
 import { refusedDestination } from './destination.js'
 import type { ConfiguredEndpoint, ResolvedOptions } from './options.js'
-import { pageOf, type Page } from './paging.js'
 import { endpointView, type EndpointRow, type EndpointView } from './rows.js'
 import { generateSecret } from './signing.js'
 
@@ -23,12 +22,13 @@ export interface EndpointWithSecret extends EndpointView {
 }
 
 export interface WebhookEndpointsDeps {
-  knex: Knex
+  db: PluginDatabase
   clock: Clock
   options: ResolvedOptions
 }
 
-const TABLE = 'webhook_endpoints'
+export const ENDPOINTS_TABLE = 'webhook_endpoints'
+const TABLE = ENDPOINTS_TABLE
 
 function configKey(url: string): string {
   return createHash('sha256').update(url).digest('hex')
@@ -41,14 +41,14 @@ function insertedId(inserted: Array<{ id: number | string } | number | string>):
 
 /** Webhook endpoints: users' own (managed through REST) and those of kronus.config.ts. */
 export class WebhookEndpoints {
-  readonly #knex: Knex
+  readonly #db: PluginDatabase
   readonly #clock: Clock
   readonly #options: ResolvedOptions
   /** Secrets of configured endpoints, by endpoint id: they live in the configuration only. */
   readonly #configuredSecrets = new Map<number, string>()
 
   constructor(deps: WebhookEndpointsDeps) {
-    this.#knex = deps.knex
+    this.#db = deps.db
     this.#clock = deps.clock
     this.#options = deps.options
   }
@@ -56,11 +56,11 @@ export class WebhookEndpoints {
   // ── a user's own endpoints ────────────────────────────────────────────────────────
 
   listForUser(userId: number, page: number): Promise<Page<EndpointView>> {
-    return pageOf(this.#knex<EndpointRow>(TABLE).where({ user_id: userId }), page, endpointView, [{ column: 'id', order: 'asc' }])
+    return pageOfRows(this.#db.table<EndpointRow>(TABLE).where({ user_id: userId }), page, endpointView, [{ column: 'id', order: 'asc' }])
   }
 
   async findForUser(userId: number, id: number, trx?: Knex.Transaction): Promise<EndpointRow> {
-    const row: EndpointRow | undefined = await (trx ?? this.#knex)<EndpointRow>(TABLE).where({ id, user_id: userId }).first()
+    const row: EndpointRow | undefined = await this.#db.table<EndpointRow>(TABLE, trx).where({ id, user_id: userId }).first()
     if (!row) throw Boom.notFound('webhook not found')
     return row
   }
@@ -69,12 +69,12 @@ export class WebhookEndpoints {
     this.#assertDestination(input.url)
     const secret = generateSecret()
     const now = this.#clock.now()
-    const id = await this.#knex.transaction(async (trx) => {
-      const [{ n }] = (await trx(TABLE).where({ user_id: userId }).count({ n: '*' })) as Array<{ n: number | string }>
+    const id = await this.#db.transaction(async (trx) => {
+      const [{ n }] = (await this.#db.table(TABLE, trx).where({ user_id: userId }).count({ n: '*' })) as Array<{ n: number | string }>
       if (Number(n) >= this.#options.maxEndpointsPerUser) {
         throw Boom.conflict(`you already have ${this.#options.maxEndpointsPerUser} webhooks, the most allowed`)
       }
-      const inserted = await trx(TABLE)
+      const inserted = await this.#db.table(TABLE, trx)
         .insert({
           user_id: userId,
           url: input.url,
@@ -103,12 +103,12 @@ export class WebhookEndpoints {
       change.active = patch.active
       if (patch.active) Object.assign(change, { disabled_reason: null, disabled_at: null, failing_since: null })
     }
-    await this.#knex(TABLE).where({ id, user_id: userId }).update(change)
+    await this.#db.table(TABLE).where({ id, user_id: userId }).update(change)
     return endpointView(await this.findForUser(userId, id))
   }
 
   async remove(userId: number, id: number): Promise<void> {
-    const deleted = await this.#knex(TABLE).where({ id, user_id: userId }).delete()
+    const deleted = await this.#db.table(TABLE).where({ id, user_id: userId }).delete()
     if (deleted === 0) throw Boom.notFound('webhook not found')
   }
 
@@ -116,10 +116,10 @@ export class WebhookEndpoints {
   async rotateSecret(userId: number, id: number): Promise<EndpointWithSecret> {
     const secret = generateSecret()
     const now = this.#clock.now()
-    await this.#knex.transaction(async (trx) => {
+    await this.#db.transaction(async (trx) => {
       const row = await this.findForUser(userId, id, trx)
       const overlapMs = this.#options.secretOverlapHours * 3600_000
-      await trx(TABLE)
+      await this.#db.table(TABLE, trx)
         .where({ id })
         .update({
           secret,
@@ -146,26 +146,26 @@ export class WebhookEndpoints {
   async syncConfigured(endpoints: readonly ConfiguredEndpoint[]): Promise<void> {
     const now = this.#clock.now()
     this.#configuredSecrets.clear()
-    await this.#knex.transaction(async (trx) => {
+    await this.#db.transaction(async (trx) => {
       const keys = endpoints.map((e) => configKey(e.url))
-      await trx(TABLE).whereNotNull('config_key').whereNotIn('config_key', keys.length > 0 ? keys : ['']).delete()
+      await this.#db.table(TABLE, trx).whereNotNull('config_key').whereNotIn('config_key', keys.length > 0 ? keys : ['']).delete()
       for (const [i, endpoint] of endpoints.entries()) {
         const fields = { url: endpoint.url, events: JSON.stringify(endpoint.events), description: endpoint.description ?? '', updated_at: now }
         // Several Kronus processes may start at once: the first insert wins, the others update.
-        await trx(TABLE).insert({ ...fields, user_id: null, config_key: keys[i], active: true, created_at: now }).onConflict('config_key').ignore()
-        await trx(TABLE).where({ config_key: keys[i] }).update(fields)
-        const row: Pick<EndpointRow, 'id'> = await trx(TABLE).select('id').where({ config_key: keys[i] }).first()
+        await this.#db.table(TABLE, trx).insert({ ...fields, user_id: null, config_key: keys[i], active: true, created_at: now }).onConflict('config_key').ignore()
+        await this.#db.table(TABLE, trx).where({ config_key: keys[i] }).update(fields)
+        const row: Pick<EndpointRow, 'id'> = await this.#db.table(TABLE, trx).select('id').where({ config_key: keys[i] }).first()
         this.#configuredSecrets.set(Number(row.id), endpoint.secret)
       }
     })
   }
 
   listConfigured(page: number): Promise<Page<EndpointView>> {
-    return pageOf(this.#knex<EndpointRow>(TABLE).whereNotNull('config_key'), page, endpointView, [{ column: 'id', order: 'asc' }])
+    return pageOfRows(this.#db.table<EndpointRow>(TABLE).whereNotNull('config_key'), page, endpointView, [{ column: 'id', order: 'asc' }])
   }
 
   async findConfigured(id: number): Promise<EndpointRow> {
-    const row: EndpointRow | undefined = await this.#knex<EndpointRow>(TABLE).where({ id }).whereNotNull('config_key').first()
+    const row: EndpointRow | undefined = await this.#db.table<EndpointRow>(TABLE).where({ id }).whereNotNull('config_key').first()
     if (!row) throw Boom.notFound('configured webhook endpoint not found')
     return row
   }
@@ -173,7 +173,7 @@ export class WebhookEndpoints {
   /** Turns a configured endpoint that Kronus disabled back on. */
   async enableConfigured(id: number): Promise<EndpointView> {
     await this.findConfigured(id)
-    await this.#knex(TABLE)
+    await this.#db.table(TABLE)
       .where({ id })
       .update({ active: true, disabled_reason: null, disabled_at: null, failing_since: null, updated_at: this.#clock.now() })
     return endpointView(await this.findConfigured(id))
@@ -182,7 +182,7 @@ export class WebhookEndpoints {
   // ── for deliveries ────────────────────────────────────────────────────────────────
 
   async find(id: number): Promise<EndpointRow | undefined> {
-    return this.#knex<EndpointRow>(TABLE).where({ id }).first()
+    return this.#db.table<EndpointRow>(TABLE).where({ id }).first()
   }
 
   /** Active endpoints that take this event: configured ones for everyone, and the user's own. */
@@ -197,7 +197,7 @@ export class WebhookEndpoints {
     const rows: Array<Pick<EndpointRow, 'user_id' | 'config_key' | 'events'>> = []
     // Configured endpoints are read with the first slice of users, so one batch is one query.
     for (const [i, ids] of (userIds.length > 0 ? chunks(userIds) : [[]]).entries()) {
-      const found = await trx<EndpointRow>(TABLE)
+      const found = await this.#db.table<EndpointRow>(TABLE, trx)
         .select('user_id', 'config_key', 'events')
         .where({ active: true })
         .where((q) => {
@@ -211,7 +211,7 @@ export class WebhookEndpoints {
   }
 
   async matching(type: string, userId: number | null): Promise<EndpointRow[]> {
-    const rows: EndpointRow[] = await this.#knex<EndpointRow>(TABLE)
+    const rows: EndpointRow[] = await this.#db.table<EndpointRow>(TABLE)
       .where({ active: true })
       .where((q) => {
         q.whereNotNull('config_key')
@@ -235,19 +235,19 @@ export class WebhookEndpoints {
   }
 
   async markSucceeded(trx: Knex.Transaction, id: number): Promise<void> {
-    await trx(TABLE).where({ id }).whereNotNull('failing_since').update({ failing_since: null })
+    await this.#db.table(TABLE, trx).where({ id }).whereNotNull('failing_since').update({ failing_since: null })
   }
 
   /** Notes a failure; returns since when the endpoint has been failing without a success in between. */
   async markFailed(trx: Knex.Transaction, id: number, now: number): Promise<number> {
-    await trx(TABLE).where({ id }).whereNull('failing_since').update({ failing_since: now })
-    const row: Pick<EndpointRow, 'failing_since'> | undefined = await trx(TABLE).select('failing_since').where({ id }).first()
+    await this.#db.table(TABLE, trx).where({ id }).whereNull('failing_since').update({ failing_since: now })
+    const row: Pick<EndpointRow, 'failing_since'> | undefined = await this.#db.table(TABLE, trx).select('failing_since').where({ id }).first()
     return row?.failing_since === null || row?.failing_since === undefined ? now : Number(row.failing_since)
   }
 
   /** Turns an endpoint off; false when it already was (so only one disabling is reported). */
   async disable(trx: Knex.Transaction, id: number, reason: string, now: number): Promise<boolean> {
-    const updated = await trx(TABLE).where({ id, active: true }).update({ active: false, disabled_reason: reason, disabled_at: now, updated_at: now })
+    const updated = await this.#db.table(TABLE, trx).where({ id, active: true }).update({ active: false, disabled_reason: reason, disabled_at: now, updated_at: now })
     return updated === 1
   }
 }

@@ -10,10 +10,10 @@
  *   })]
  */
 import { definePlugin } from 'kronus'
-import { DeliveryLog } from './delivery-log.js'
+import { DELIVERIES_TABLE, DeliveryLog } from './delivery-log.js'
 import { refusedDestination } from './destination.js'
 import { Dispatcher } from './dispatcher.js'
-import { WebhookEndpoints } from './endpoints.js'
+import { ENDPOINTS_TABLE, WebhookEndpoints } from './endpoints.js'
 import { WEBHOOK_EVENT_TYPES } from './event-schemas.js'
 import { HttpSender } from './http-sender.js'
 import { webhookTables } from './migrations/0001_webhook_tables.js'
@@ -36,6 +36,7 @@ export const outboundWebhook = definePlugin<OutboundWebhookOptions>({
   events: [ENDPOINT_DISABLED],
   migrations: [webhookTables],
   publicPaths: ['/v1/users/{uid}/webhooks'],
+  tables: [ENDPOINTS_TABLE, DELIVERIES_TABLE],
 
   async register(kronus, input) {
     const options = input as ResolvedOptions
@@ -47,8 +48,8 @@ export const outboundWebhook = definePlugin<OutboundWebhookOptions>({
       if (refused) throw new Error(`endpoint ${endpoint.url} ${refused}`)
     }
 
-    const endpoints = new WebhookEndpoints({ knex: kronus.knex, clock: kronus.clock, options: effective })
-    const log = new DeliveryLog(kronus.knex)
+    const endpoints = new WebhookEndpoints({ db: kronus.db, clock: kronus.clock, options: effective })
+    const log = new DeliveryLog(kronus.db)
     const sender = new HttpSender({ resolve: options.resolve ?? systemResolver, allowPrivateNetworks, timeoutMs: options.timeoutMs })
     const dispatcher = new Dispatcher({ kronus, endpoints, log, sender, options: effective, version: VERSION })
     await endpoints.syncConfigured(options.endpoints)
@@ -56,15 +57,15 @@ export const outboundWebhook = definePlugin<OutboundWebhookOptions>({
     kronus.events.subscribe(FAN_OUT_SUBSCRIBER, WEBHOOK_EVENT_TYPES, (event) => dispatcher.fanOut(event), {
       wants: (events, trx) => endpoints.wanted(events, trx)
     })
-    kronus.queue.define(DELIVER_JOB, (payload, run) => dispatcher.deliver(payload, run), {
+    kronus.jobs.define(DELIVER_JOB, (payload, run) => dispatcher.deliver(payload, run), {
       maxAttempts: options.maxAttempts,
       timeoutMs: options.timeoutMs + JOB_TIMEOUT_MARGIN_MS
     })
-    kronus.queue.define(PRUNE_JOB, async () => {
+    kronus.jobs.define(PRUNE_JOB, async () => {
       const deleted = await log.prune(kronus.clock.now() - options.deliveryLogRetentionDays * 24 * 3600_000)
       if (deleted > 0) kronus.logger.info({ deleted }, 'pruned old webhook delivery attempts')
     })
-    await kronus.queue.schedule(PRUNE_JOB, '40 3 * * *', {})
+    await kronus.schedules.schedule(PRUNE_JOB, '40 3 * * *', {})
 
     const deps = { endpoints, log, dispatcher }
     kronus.server.routePublic(publicRoutes(deps))

@@ -21,7 +21,7 @@ async function requestProbe(
   try {
     // A savepoint: a refused request must leave no trace (its daily allowance included),
     // while the text's own record still commits.
-    await trx.transaction((savepoint) => kronus.services.probes.requestOnDemand(userId, request, savepoint))
+    await trx.transaction((savepoint) => kronus.probes.requestOnDemand(userId, request, savepoint))
   } catch (err) {
     if (err instanceof ForbiddenError) return 'Kronus needs an emergency contact before it can check on you. Add one in Kronus first.'
     if (err instanceof ConflictError) return 'A check-in is already waiting for your answer: reply Y or N to it first.'

@@ -1,8 +1,11 @@
 import type { Knex } from 'knex'
-import type { InboundResult } from 'kronus'
+import type { InboundResult, PluginDatabase } from 'kronus'
+
+/** Inbound texts already handled, with the reply each got. */
+export const INBOUND_MESSAGES = 'inbound_messages'
 
 export interface HandledOnceOptions {
-  knex: Knex
+  db: PluginDatabase
   now: () => number
   channel: string
   messageId: string
@@ -18,20 +21,20 @@ export async function handleOnce(
   options: HandledOnceOptions,
   handle: (trx: Knex.Transaction) => Promise<InboundResult>
 ): Promise<InboundResult & { duplicate: boolean }> {
-  const { knex, channel, messageId } = options
-  return knex.transaction(async (trx) => {
-    await trx('inbound_messages')
+  const { db, channel, messageId } = options
+  return db.transaction(async (trx) => {
+    await db.table(INBOUND_MESSAGES, trx)
       .insert({ channel, message_id: messageId, user_id: null, reply: null, handled_at: null, created_at: options.now() })
       .onConflict(['channel', 'message_id'])
       .ignore()
-    const row: { user_id: number | null; reply: string | null; handled_at: number | string | null } = await trx('inbound_messages')
+    const row: { user_id: number | null; reply: string | null; handled_at: number | string | null } = await db.table(INBOUND_MESSAGES, trx)
       .where({ channel, message_id: messageId })
       .first('user_id', 'reply', 'handled_at')
     if (row.handled_at !== null) {
       return { userId: row.user_id === null ? null : Number(row.user_id), reply: row.reply, duplicate: true }
     }
     const result = await handle(trx)
-    await trx('inbound_messages')
+    await db.table(INBOUND_MESSAGES, trx)
       .where({ channel, message_id: messageId })
       .update({ user_id: result.userId, reply: result.reply, handled_at: options.now() })
     return { ...result, duplicate: false }
@@ -39,6 +42,6 @@ export async function handleOnce(
 }
 
 /** Deletes rows created before `before`: retries come within hours, older rows only take space. */
-export async function pruneHandled(knex: Knex, channel: string, before: number): Promise<number> {
-  return knex('inbound_messages').where({ channel }).where('created_at', '<', before).delete()
+export async function pruneHandled(db: PluginDatabase, channel: string, before: number): Promise<number> {
+  return db.table(INBOUND_MESSAGES).where({ channel }).where('created_at', '<', before).delete()
 }

@@ -5,7 +5,7 @@
  */
 import Joi from 'joi'
 import { definePlugin, type PluginContext } from 'kronus'
-import { pruneHandled } from './handled-once.js'
+import { INBOUND_MESSAGES, pruneHandled } from './handled-once.js'
 import { keywordTexts, parseKeyword } from './keywords.js'
 import { inboundMessagesTable } from './migrations/0001_inbound_messages.js'
 import { MAX_VALIDITY_PERIOD_SECONDS, TwilioSmsTransport, type TwilioMessagesClient } from './transport.js'
@@ -96,7 +96,7 @@ function registerKeywords(kronus: PluginContext): void {
       return keywordTexts.optedIn()
     }
     // Twilio stops every text to this number now, so a probe would only ever end unanswered.
-    await kronus.services.probeSettings.update(userId, { active: false }, trx)
+    await kronus.probes.setActive(userId, false, trx)
     await kronus.events.record(trx, 'twilio-sms.opted_out', { userId, keyword: keyword.word, messageId })
     kronus.logger.info({ userId, keyword: keyword.word }, 'user opted out of texts; their probes are off')
     return keywordTexts.optedOut()
@@ -110,6 +110,7 @@ export const twilioSms = definePlugin<TwilioSmsOptions>({
   events: ['twilio-sms.opted_out', 'twilio-sms.opted_in'],
   migrations: [inboundMessagesTable],
   publicPaths: [SMS_WEBHOOK_PATH],
+  tables: [INBOUND_MESSAGES],
 
   async register(kronus, options) {
     const creds: Credentials = {
@@ -141,10 +142,10 @@ export const twilioSms = definePlugin<TwilioSmsOptions>({
     kronus.server.routePublic(smsWebhookRoute(kronus, { authToken: creds.authToken, channel: TWILIO_CHANNEL }))
     registerKeywords(kronus)
 
-    kronus.queue.define('twilio-sms.prune_inbound', async ({ keepDays }) => {
-      const removed = await pruneHandled(kronus.knex, TWILIO_CHANNEL, kronus.clock.now() - keepDays * 24 * 3600_000)
+    kronus.jobs.define('twilio-sms.prune_inbound', async ({ keepDays }) => {
+      const removed = await pruneHandled(kronus.db, TWILIO_CHANNEL, kronus.clock.now() - keepDays * 24 * 3600_000)
       if (removed > 0) kronus.logger.info({ removed }, 'pruned handled inbound texts')
     })
-    await kronus.queue.schedule('twilio-sms.prune_inbound', '23 4 * * *', { keepDays: options.keepInboundDays ?? 30 })
+    await kronus.schedules.schedule('twilio-sms.prune_inbound', '23 4 * * *', { keepDays: options.keepInboundDays ?? 30 })
   }
 })

@@ -59,7 +59,7 @@ export function smsWebhookRoute(kronus: PluginContext, options: SmsWebhookOption
         const text = field(form, 'Body', { allowEmpty: true })
         const messageId = field(form, 'MessageSid', { allowEmpty: false })
 
-        const result = await handleOnce({ knex: kronus.knex, now: () => kronus.clock.now(), channel: options.channel, messageId }, (trx) =>
+        const result = await handleOnce({ db: kronus.db, now: () => kronus.clock.now(), channel: options.channel, messageId }, (trx) =>
           kronus.messaging.receive({ from, text, channel: options.channel, messageId }, trx)
         )
         if (result.duplicate) kronus.logger.info({ messageId }, 'SMS webhook retried; answered with the first reply')

@@ -1,4 +1,14 @@
-import type { KronusPlugin } from '../plugins/types.js'
+/**
+ * A plugin as the configuration holds it: what a definePlugin factory returns. The plugin
+ * host (src/plugins) knows its full type, KronusPlugin, and the context its register gets;
+ * the configuration only names what it needs, so it never imports the host.
+ */
+export interface PluginEntry {
+  readonly name: string
+  readonly version: string
+  readonly options: unknown
+  register(kronus: never, options: never): unknown
+}
 
 /**
  * The configuration a user writes. Key names under `kronus`, `google` and `twilio`
@@ -89,7 +99,7 @@ export interface KronusConfigInput {
     pretty?: boolean
   }
   /** Plugins, started in this order and stopped in reverse. */
-  plugins?: KronusPlugin<any>[]
+  plugins?: PluginEntry[]
 }
 
 /** The configuration after validation and defaults: every field Kronus reads is present. */
@@ -144,7 +154,7 @@ export interface KronusConfig {
     level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
     pretty: boolean
   }
-  plugins: KronusPlugin<any>[]
+  plugins: PluginEntry[]
 }
 
 /** Identity helper that gives kronus.config.ts full type checking and completion. */

@@ -8,7 +8,6 @@ import { eventDeliveryLane } from '../queue/keys.js'
 import { chunks } from '../db/chunks.js'
 import { afterCommit } from '../db/after-commit.js'
 import { CORE_EVENT_NAMES, EVENT_NAME_PATTERN } from './names.js'
-import './server-state.js'
 import type { EventName, KronusEvents, RecordedEvent } from './types.js'
 
 declare module '../queue/types.js' {

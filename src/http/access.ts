@@ -27,3 +27,6 @@ export function assertSelfOrAdmin(request: Request, uid: number): Actor {
   if (actor.userId !== uid && !actor.isAdmin) throw new ForbiddenError('you can only access your own records')
   return actor
 }
+
+/** Route auth for what only an admin may see or change: a valid token with the admin scope. */
+export const ADMIN_AUTH = { strategy: 'jwt', access: { scope: 'admin' } } as const

@@ -1,5 +1,5 @@
 import Joi from 'joi'
-import type { Page } from '../db/paging.js'
+import type { Page } from '../domain/paging.js'
 
 /**
  * Models become the JSON they are sent as (hidden columns gone, RFC 3339 timestamps) before

@@ -1,8 +1,8 @@
 import type { Logger } from 'pino'
 import type { Clock } from '../clock.js'
-import type { KronusConfig } from '../config/types.js'
+import type { KronusConfig, PluginEntry } from '../config/types.js'
+import { asKronusPlugin } from './entry.js'
 import { PluginError } from './host.js'
-import type { KronusPlugin } from './types.js'
 
 export interface BeforeDatabaseOpenDeps {
   config: KronusConfig
@@ -15,8 +15,9 @@ export interface BeforeDatabaseOpenDeps {
  * start-up, so a hook that could not put the database in place never lets Kronus open
  * (and so create) an empty one instead.
  */
-export async function runBeforeDatabaseOpen(plugins: readonly KronusPlugin<any>[], deps: BeforeDatabaseOpenDeps): Promise<void> {
-  for (const plugin of plugins) {
+export async function runBeforeDatabaseOpen(entries: readonly PluginEntry[], deps: BeforeDatabaseOpenDeps): Promise<void> {
+  for (const entry of entries) {
+    const plugin = asKronusPlugin(entry)
     if (!plugin.beforeDatabaseOpen) continue
     const { name } = plugin
     try {

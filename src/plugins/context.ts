@@ -3,14 +3,15 @@ import type { Knex } from 'knex'
 import type { Logger } from 'pino'
 import type { Clock } from '../clock.js'
 import type { KronusConfig } from '../config/types.js'
-import * as models from '../db/models/index.js'
 import type { EventLog } from '../events/log.js'
 import { CORE_EVENT_NAMES } from '../events/names.js'
 import type { Messaging } from '../messaging/messaging.js'
 import type { JobQueue } from '../queue/job-queue.js'
 import type { Services } from '../services/index.js'
+import { pluginContacts, pluginProbes, pluginUsers } from './core-facades.js'
 import type { CronSchedules } from './cron-schedules.js'
-import type { PluginContext, PluginEvents, PluginMessaging, PluginQueue, PluginServer } from './types.js'
+import { scopedDatabase } from './database.js'
+import type { PluginContext, PluginEvents, PluginJobs, PluginMessaging, PluginSchedules, PluginServer } from './types.js'
 
 /** Everything Kronus lends its plugins. */
 export interface PluginHostDeps {
@@ -48,10 +49,15 @@ function pluginEvents(name: string, events: EventLog): PluginEvents {
   }
 }
 
-function pluginQueue(deps: PluginHostDeps): PluginQueue {
+function pluginJobs(queue: JobQueue): PluginJobs {
   return {
-    define: (name, handler, options) => deps.queue.define(name, handler, options),
-    enqueue: (name, payload, options, trx) => deps.queue.enqueue(name, payload, options, trx),
+    define: (name, handler, options) => queue.define(name, handler, options),
+    enqueue: (name, payload, options, trx) => queue.enqueue(name, payload, options, trx)
+  }
+}
+
+function pluginSchedules(deps: PluginHostDeps): PluginSchedules {
+  return {
     schedule: (name, cron, payload, options) =>
       deps.cronSchedules.schedule(name, cron, payload, options?.timeZone ?? deps.config.kronus.cron.timeZone)
   }
@@ -105,18 +111,32 @@ async function pluginServer(name: string, version: string, server: Server, publi
   }
 }
 
-export async function createPluginContext(name: string, version: string, deps: PluginHostDeps, publicPaths: readonly string[] = []): Promise<PluginContext> {
+/** What the host knows of the plugin a context is made for. */
+export interface PluginIdentity {
+  name: string
+  version: string
+  publicPaths?: readonly string[]
+  tables?: readonly string[]
+}
+
+export async function createPluginContext(plugin: PluginIdentity, deps: PluginHostDeps): Promise<PluginContext> {
+  const { name } = plugin
+  const jobs = pluginJobs(deps.queue)
+  const schedules = pluginSchedules(deps)
   return {
     name,
-    events: pluginEvents(name, deps.events),
-    queue: pluginQueue(deps),
+    probes: pluginProbes(deps),
+    users: pluginUsers(deps),
+    contacts: pluginContacts(deps),
     messaging: pluginMessaging(deps.messaging),
-    server: await pluginServer(name, version, deps.server, publicPaths),
-    models,
-    services: deps.services,
+    events: pluginEvents(name, deps.events),
+    jobs,
+    schedules,
+    queue: { ...jobs, ...schedules },
+    server: await pluginServer(name, plugin.version, deps.server, plugin.publicPaths ?? []),
+    db: scopedDatabase(name, plugin.tables ?? [], deps.knex),
     config: deps.config,
     logger: deps.logger.child({ plugin: name }),
-    clock: deps.clock,
-    knex: deps.knex
+    clock: deps.clock
   }
 }

@@ -34,6 +34,12 @@ export function definePlugin<Options = Record<string, never>>(
       throw new Error(`plugin "${name}" declares an invalid public path ${JSON.stringify(path)}`)
     }
   }
+  const tables = [...(definition.tables ?? [])]
+  for (const table of tables) {
+    if (typeof table !== 'string' || !/^[a-z][a-z0-9_]*$/.test(table)) {
+      throw new Error(`plugin "${name}" declares an invalid table name ${JSON.stringify(table)}`)
+    }
+  }
   const migrations = checkedMigrations(name, definition.migrations)
   if (definition.commands !== undefined && typeof definition.commands !== 'function') {
     throw new Error(`plugin "${name}": commands must be a function`)
@@ -42,7 +48,7 @@ export function definePlugin<Options = Record<string, never>>(
 
   const factory: PluginFactory<Options> = (...args) => {
     const options = Joi.attempt(args[0] ?? {}, schema, `Bad options for ${name}:`, { abortEarly: false }) as Options
-    const plugin: KronusPlugin<Options> = { name, version, options, events, publicPaths, register: definition.register, migrations }
+    const plugin: KronusPlugin<Options> = { name, version, options, events, publicPaths, tables, register: definition.register, migrations }
     if (definition.beforeDatabaseOpen) plugin.beforeDatabaseOpen = definition.beforeDatabaseOpen
     return plugin
   }

@@ -1,5 +1,7 @@
+import type { PluginEntry } from '../config/types.js'
 import { createPluginContext, type PluginHostDeps } from './context.js'
-import type { KronusPlugin, PluginLifecycle } from './types.js'
+import { asKronusPlugin } from './entry.js'
+import type { PluginLifecycle } from './types.js'
 
 /** A plugin that could not be loaded, started or stopped; the message names it. */
 export class PluginError extends Error {
@@ -36,10 +38,11 @@ export class PluginHost {
   }
 
   /** Calls each plugin's register; the first that throws stops start-up with an error naming it. */
-  async register(plugins: readonly KronusPlugin<any>[]): Promise<void> {
+  async register(entries: readonly PluginEntry[]): Promise<void> {
     const seen = new Set<string>()
     const publicPathOwners = new Map<string, string>()
-    for (const plugin of plugins) {
+    for (const entry of entries) {
+      const plugin = asKronusPlugin(entry)
       const name = plugin?.name
       if (seen.has(name)) throw new PluginError(name, `plugin "${name}" is listed twice in plugins`)
       seen.add(name)
@@ -50,7 +53,7 @@ export class PluginHost {
       }
       try {
         for (const event of plugin.events ?? []) this.#deps.events.declare(event)
-        const context = await createPluginContext(name, plugin.version, this.#deps, plugin.publicPaths ?? [])
+        const context = await createPluginContext(plugin, this.#deps)
         const lifecycle = (await plugin.register(context, plugin.options)) ?? {}
         this.#loaded.push({ name, lifecycle })
       } catch (err) {

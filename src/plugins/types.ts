@@ -5,14 +5,14 @@ import type { Knex } from 'knex'
 import type { Logger } from 'pino'
 import type { Clock } from '../clock.js'
 import type { KronusConfig } from '../config/types.js'
-import type * as Models from '../db/models/index.js'
 import type { DurableHandler, EventFilter, EventListener, SubscribeOptions } from '../events/log.js'
 import type { CORE_EVENT_NAMES } from '../events/names.js'
 import type { EventName, KronusEvents, RecordedEvent } from '../events/types.js'
 import type { InboundHandler, InboundResult, IncomingMessage, OutgoingMessage } from '../messaging/messaging.js'
 import type { MessagingChannel } from '../messaging/channel.js'
 import type { EnqueueOptions, JobDefinitionOptions, JobHandler, JobName, KronusJobs } from '../queue/types.js'
-import type { Services } from '../services/index.js'
+import type { PluginDatabase } from './database.js'
+import type { PluginContacts, PluginProbes, PluginUsers } from './facades.js'
 
 /** Kronus's own events; plugins may listen to them but not emit them. */
 export type CoreEventName = (typeof CORE_EVENT_NAMES)[number]
@@ -41,10 +41,13 @@ export interface ScheduleOptions {
   timeZone?: string
 }
 
-export interface PluginQueue {
+export interface PluginJobs {
   /** Defines a job type. Name it `<plugin name>.<job>` and declare its payload in KronusJobs. */
   define<N extends JobName>(name: N, handler: JobHandler<KronusJobs[N]>, options?: JobDefinitionOptions): void
   enqueue<N extends JobName>(name: N, payload: KronusJobs[N], options?: EnqueueOptions, trx?: Knex.Transaction): Promise<unknown>
+}
+
+export interface PluginSchedules {
   /**
    * Runs job `name` with `payload` on a 5-field cron. The schedule lives in the database:
    * each fire is enqueued once however many Kronus processes run, and a fire missed while
@@ -52,6 +55,9 @@ export interface PluginQueue {
    */
   schedule<N extends JobName>(name: N, cron: string, payload: KronusJobs[N], options?: ScheduleOptions): Promise<void>
 }
+
+/** @deprecated The jobs and schedules facades in one, as plugins written before them use it. */
+export type PluginQueue = PluginJobs & PluginSchedules
 
 export interface PluginMessaging {
   registerChannel(channel: MessagingChannel, options?: { default?: boolean }): void
@@ -81,21 +87,31 @@ export interface PluginServer {
   routePublic(route: ServerRoute | ServerRoute[]): void
 }
 
-/** What a plugin's register function receives. */
+/**
+ * What a plugin's register function receives: named facades over Kronus, never its models,
+ * services or database handle. Methods that write take an optional trailing transaction,
+ * from `db.transaction`, so a plugin's rows, events and jobs commit together. The HTTP
+ * helpers (access checks, envelope, paging) are imported from `kronus`.
+ */
 export interface PluginContext {
   readonly name: string
-  readonly events: PluginEvents
-  readonly queue: PluginQueue
+  readonly probes: PluginProbes
+  readonly users: PluginUsers
+  readonly contacts: PluginContacts
   readonly messaging: PluginMessaging
+  readonly events: PluginEvents
+  readonly jobs: PluginJobs
+  readonly schedules: PluginSchedules
+  /** @deprecated Use `jobs` and `schedules`. */
+  readonly queue: PluginQueue
+  /** Routes, under the plugin's prefix or at its declared public paths. */
   readonly server: PluginServer
-  readonly models: typeof Models
-  readonly services: Services
+  /** The plugin's own tables (those it declares in `tables`) and transactions. */
+  readonly db: PluginDatabase
   readonly config: KronusConfig
   /** A child logger that tags every line with the plugin's name. */
   readonly logger: Logger
   readonly clock: Clock
-  /** For transactions that group a plugin's writes with its events and jobs. */
-  readonly knex: Knex
 }
 
 /**
@@ -181,6 +197,8 @@ export interface KronusPlugin<Options = unknown> {
   events: readonly string[]
   /** Absolute route paths the plugin owns outside its prefix (see PluginDefinition.publicPaths). */
   publicPaths: readonly string[]
+  /** The tables the plugin owns (see PluginDefinition.tables). */
+  tables: readonly string[]
   register: PluginRegister<Options>
   /** See PluginDefinition.beforeDatabaseOpen. */
   beforeDatabaseOpen?: BeforeDatabaseOpen<Options>
@@ -211,6 +229,11 @@ export interface PluginDefinition<Options> {
    * front so a reader of the plugin list sees every public URL; two plugins may not share one.
    */
   publicPaths?: readonly string[]
+  /**
+   * The tables the plugin owns: those its migrations create. `kronus.db.table()` reaches
+   * these and no other, so Kronus's own records are read and changed through the facades.
+   */
+  tables?: readonly string[]
   register: PluginRegister<Options>
   /**
    * Runs before Kronus opens its database, before any plugin registers, e.g. to restore a

@@ -139,6 +139,7 @@ export class JobQueue {
   #stopping = false
   #claiming: Promise<unknown> = Promise.resolve()
   #lastPruneAt: number | undefined
+  readonly #deadListeners: Array<(job: JobRow, cause?: unknown) => void | Promise<void>> = []
 
   constructor(options: JobQueueOptions) {
     this.#knex = options.knex
@@ -148,6 +149,15 @@ export class JobQueue {
     this.workerId = options.workerId ?? `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`
     this.concurrency = positiveInteger(options.concurrency ?? 4, 'concurrency')
     this.#ticker = new Ticker('job-queue', options.pollIntervalMs ?? 1000, () => this.#poll(), this.#logger)
+    if (options.onDead) this.#deadListeners.push(options.onDead)
+  }
+
+  /**
+   * Also tells `listener` about every job that ends `dead`. For what is built on the queue
+   * (messaging, the event log) and reports dead jobs through it, so cannot be passed in.
+   */
+  onDead(listener: (job: JobRow, cause?: unknown) => void | Promise<void>): void {
+    this.#deadListeners.push(listener)
   }
 
   /** Registers the handler of a job type. Defining a name twice is a programming error. */
@@ -511,10 +521,12 @@ export class JobQueue {
   }
 
   async #notifyDead(job: JobRow, cause?: unknown): Promise<void> {
-    try {
-      await this.#options.onDead?.(job, cause)
-    } catch (err) {
-      this.#logger.error({ err, jobId: job.id }, 'onDead callback failed')
+    for (const listener of this.#deadListeners) {
+      try {
+        await listener(job, cause)
+      } catch (err) {
+        this.#logger.error({ err, jobId: job.id }, 'onDead callback failed')
+      }
     }
   }
 }

@@ -2,24 +2,34 @@ import { AuthService } from './auth.js'
 import { HealthService } from './health.js'
 import { JobService } from './jobs.js'
 import { ContactService } from './contacts.js'
-import { ProbeSettingsService } from './probe-settings.js'
-import { ProbeQueryService } from './probes.js'
+import { EventQueryService } from './events.js'
+import { ProbeSettingsService, type PendingProbeCanceller } from './probe-settings.js'
+import { ProbeQueryService, type OnDemandRequester } from './probes.js'
 import { RateLimiter } from './rate-limit.js'
 import { UserService } from './users.js'
 import type { ServiceContext } from './context.js'
 
 export type { ServiceContext, Actor } from './context.js'
 
-export function createServices(ctx: ServiceContext) {
+/** What the services call in the probe engine, which is built before them. */
+export interface ServiceProbeEngine {
+  /** Ends a user's pending probe when their probes are turned off. */
+  lifecycle: PendingProbeCanceller
+  /** Starts probes users ask for. */
+  onDemand: OnDemandRequester
+}
+
+export function createServices(ctx: ServiceContext, probeEngine: ServiceProbeEngine) {
   const users = new UserService(ctx)
   const contacts = new ContactService(ctx)
-  const probeSettings = new ProbeSettingsService(ctx, contacts)
-  const probes = new ProbeQueryService(ctx)
+  const probeSettings = new ProbeSettingsService(ctx, contacts, probeEngine.lifecycle)
+  const probes = new ProbeQueryService(ctx, probeEngine.onDemand)
   const rateLimiter = new RateLimiter(ctx)
   const auth = new AuthService(ctx, rateLimiter)
   const health = new HealthService(ctx)
   const jobs = new JobService(ctx)
-  return { health, users, contacts, probeSettings, probes, rateLimiter, auth, jobs }
+  const events = new EventQueryService(ctx)
+  return { health, users, contacts, probeSettings, probes, rateLimiter, auth, jobs, events }
 }
 
 export type Services = ReturnType<typeof createServices>

@@ -20,17 +20,11 @@ export interface PendingProbeCanceller {
 }
 
 export class ProbeSettingsService {
-  #probes: PendingProbeCanceller | undefined
-
   constructor(
     private readonly ctx: ServiceContext,
-    private readonly contacts: ContactService
+    private readonly contacts: ContactService,
+    private readonly probes: PendingProbeCanceller
   ) {}
-
-  /** The probe lifecycle is built after the services (it needs the queue); app.ts hands it over here. */
-  attachProbeCanceller(probes: PendingProbeCanceller): void {
-    this.#probes = probes
-  }
 
   async get(userId: number, trx?: Knex.Transaction): Promise<ProbeSettings> {
     const settings = await ProbeSettings.query(trx ?? this.ctx.knex).findOne({ user_id: userId })
@@ -81,10 +75,7 @@ export class ProbeSettingsService {
         nextFireAt: after.next_fire_at
       })
       // Turning probes off also ends the probe waiting for an answer, in the same transaction.
-      if (fields.active === false) {
-        if (!this.#probes) throw new Error('the probe lifecycle is not attached: createKronus attaches it')
-        await this.#probes.cancelPending(userId, 'probes turned off', trx)
-      }
+      if (fields.active === false) await this.probes.cancelPending(userId, 'probes turned off', trx)
       return { before, after }
     })
   }

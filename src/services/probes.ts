@@ -4,20 +4,21 @@ import { Probe, User } from '../db/models/index.js'
 import { NotFoundError } from '../domain/errors.js'
 import { PROBE_STATUS_ID, PROBE_STATUS_NAMES, type ProbeStatusName } from '../domain/constants.js'
 import { paginate, type Page } from '../db/paging.js'
-import type { OnDemandProbes, OnDemandRequest, OnDemandResult } from '../probes/on-demand.js'
+import type { OnDemandRequest, OnDemandResult } from '../probes/on-demand.js'
 import type { ServiceContext } from './context.js'
 
 export type ProbeStats = Record<`${ProbeStatusName}_probe_count`, number>
 
+/** Starts a probe on a user's request; OnDemandProbes provides it. */
+export interface OnDemandRequester {
+  request(userId: number, input: OnDemandRequest, trx?: Knex.Transaction): Promise<OnDemandResult>
+}
+
 export class ProbeQueryService {
-  #onDemand: OnDemandProbes | undefined
-
-  constructor(private readonly ctx: ServiceContext) {}
-
-  /** The probe lifecycle is built after the services (it needs the queue); app.ts hands it over here. */
-  attachOnDemand(onDemand: OnDemandProbes): void {
-    this.#onDemand = onDemand
-  }
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly onDemand: OnDemandRequester
+  ) {}
 
   /** A user's probes, newest first, each with its status and the alert it caused, if any. */
   async listForUser(userId: number, page: number, trx?: Knex.Transaction): Promise<Page<Probe>> {
@@ -49,8 +50,7 @@ export class ProbeQueryService {
 
   /** Asks for a probe now or in a few minutes; see OnDemandProbes for the rules. */
   async requestOnDemand(userId: number, input: OnDemandRequest, trx?: Knex.Transaction): Promise<OnDemandResult> {
-    if (!this.#onDemand) throw new Error('on-demand probes are not wired: createKronus attaches them')
-    return this.#onDemand.request(userId, input, trx)
+    return this.onDemand.request(userId, input, trx)
   }
 
   async #page(query: QueryBuilder<Probe, Probe[]>, page: number): Promise<Page<Probe>> {

@@ -8,6 +8,7 @@ import { emergencyContact } from '../../plugins/emergency-contact/index.js'
 import { outboundWebhook } from '../../plugins/outbound-webhook/index.js'
 import { twilioSms } from '../../plugins/twilio-sms/index.js'
 import { handleOnce } from '../../plugins/twilio-sms/handled-once.js'
+import { scopedDatabase } from '../../src/plugins/database.js'
 import { buildKronus, type TestKronus } from '../helpers/app.js'
 import { call, login } from '../helpers/http.js'
 
@@ -47,7 +48,7 @@ t.test('the users, contacts, webhooks, deliveries, inbound texts and alert deliv
   t.match(deliveries.body.data, [{ event_type: 'emergency.triggered', succeeded: true, status_code: 200 }])
 
   // A retry of the text 0.1.0 handled gets the same reply and is not handled again.
-  const retried = await handleOnce({ knex: kronus.knex, now: () => kronus.clock.now(), channel: 'twilio-sms', messageId: 'SMfixture1' }, async () => {
+  const retried = await handleOnce({ db: scopedDatabase('twilio-sms', ['inbound_messages'], kronus.knex), now: () => kronus.clock.now(), channel: 'twilio-sms', messageId: 'SMfixture1' }, async () => {
     throw new Error('a text handled before the upgrade was handled again')
   })
   t.same(retried, { userId: user.id, reply: 'Thanks, glad you are OK.', duplicate: true })

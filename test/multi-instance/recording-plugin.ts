@@ -25,17 +25,18 @@ export const recordingChannel = definePlugin<RecordingOptions>({
     instance: Joi.string().required(),
     hangAfterSends: Joi.number().integer().min(0).allow(null).default(null)
   }),
+  tables: [SENT_TABLE, HUNG_TABLE],
   register(kronus, options) {
     let sent = 0
     const channel: MessagingChannel = {
       name: 'recording',
       async send(message: OutgoingText) {
         if (options.hangAfterSends !== null && options.hangAfterSends !== undefined && sent >= options.hangAfterSends) {
-          await kronus.knex(HUNG_TABLE).insert({ instance: options.instance, to_number: message.to, body: message.text })
+          await kronus.db.table(HUNG_TABLE).insert({ instance: options.instance, to_number: message.to, body: message.text })
           return new Promise<never>(() => undefined)
         }
         sent += 1
-        await kronus.knex(SENT_TABLE).insert({ instance: options.instance, to_number: message.to, body: message.text, sent_at: Date.now() })
+        await kronus.db.table(SENT_TABLE).insert({ instance: options.instance, to_number: message.to, body: message.text, sent_at: Date.now() })
         return { messageId: `${options.instance}-${sent}` }
       }
     }

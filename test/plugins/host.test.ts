@@ -99,7 +99,7 @@ t.test('plugin routes live under /plugins/<name> and nowhere else', async (t) =>
   t.equal((await kronus.server.inject('/plugins/greeter/private')).statusCode, 401, 'routes need a token unless they say otherwise')
 })
 
-t.test('the context gives the plugin events, durable subscriptions, jobs, channels, models and a logger', async (t) => {
+t.test('the context gives the plugin events, durable subscriptions, jobs, channels, facades and a logger, never models, services or knex', async (t) => {
   let context!: PluginContext
   const heard: number[] = []
   const durable: number[] = []
@@ -117,7 +117,7 @@ t.test('the context gives the plugin events, durable subscriptions, jobs, channe
         durable.push(event.payload.userId)
         await kronus.messaging.send({ to: '+15550001111', text: `welcome ${event.payload.userId}` })
       })
-      kronus.queue.define('host-test.work', async ({ n }) => {
+      kronus.jobs.define('host-test.work', async ({ n }) => {
         worked.push(n)
       })
       kronus.messaging.registerChannel(channel)
@@ -126,13 +126,15 @@ t.test('the context gives the plugin events, durable subscriptions, jobs, channe
   const kronus = await buildKronus(t, { config: { plugins: [everything()] } })
   t.equal(context.name, 'everything')
   t.equal(context.config, kronus.config)
-  t.equal(context.services, kronus.services)
-  t.equal(typeof context.models.User.query, 'function')
+  t.same(Object.keys(context).sort(), [
+    'clock', 'config', 'contacts', 'db', 'events', 'jobs', 'logger', 'messaging', 'name', 'probes', 'queue', 'schedules', 'server', 'users'
+  ])
+  for (const internal of ['models', 'services', 'knex']) t.notOk(internal in context, `no ${internal} in the context`)
   t.equal(typeof context.logger.info, 'function')
   t.same(context.logger.bindings(), { plugin: 'everything' }, 'log lines are tagged with the plugin')
 
   const user = await kronus.services.users.create({ first_name: 'A', last_name: 'B', email: 'a@example.com', phone_number: '+15550000020', password: 'pw' }, null)
-  await context.queue.enqueue('host-test.work', { n: 42 })
+  await context.jobs.enqueue('host-test.work', { n: 42 })
   await kronus.events.settled()
   await kronus.queue.drain()
   t.same(heard, [user.id])

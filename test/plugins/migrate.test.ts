@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { definePlugin } from '../../src/plugins/define.js'
 import { rollbackPlugin } from '../../src/plugins/migrate.js'
 import type { PluginMigration } from '../../src/plugins/types.js'
+import type { PluginDatabase } from '../../src/plugins/database.js'
 import { buildKronus, type TestKronus } from '../helpers/app.js'
 
 /* A plugin's own tables: made when it is configured, once per database, in order, after the core's. */
@@ -33,8 +34,8 @@ const pinned: PluginMigration = {
   down: (knex) => knex.schema.alterTable('notebook_notes', (table) => table.dropColumn('pinned'))
 }
 
-function notebook(migrations: PluginMigration[], onRegister: (knex: Knex) => Promise<void> = async () => undefined) {
-  return definePlugin({ name: 'notebook', version: '1.0.0', migrations, register: (kronus) => onRegister(kronus.knex) })()
+function notebook(migrations: PluginMigration[], onRegister: (db: PluginDatabase) => Promise<void> = async () => undefined) {
+  return definePlugin({ name: 'notebook', version: '1.0.0', tables: ['notebook_notes'], migrations, register: (kronus) => onRegister(kronus.db) })()
 }
 
 function open(t: Test, dir: string, plugins: ReturnType<typeof notebook>[]): Promise<TestKronus> {
@@ -46,8 +47,8 @@ const recorded = (kronus: TestKronus) => kronus.knex('plugin_migrations').orderB
 t.test("a configured plugin's migrations run in order before it registers, once per database", async (t) => {
   const dir = tempDir(t)
   let columnsAtRegister: string[] = []
-  const plugin = notebook([notes, pinned], async (knex) => {
-    columnsAtRegister = Object.keys(await knex('notebook_notes').columnInfo())
+  const plugin = notebook([notes, pinned], async (db) => {
+    columnsAtRegister = Object.keys(await db.table('notebook_notes').columnInfo())
   })
   const first = await open(t, dir, [plugin])
   t.same(columnsAtRegister.sort(), ['body', 'id', 'pinned', 'user_id'], 'both migrations ran before register')

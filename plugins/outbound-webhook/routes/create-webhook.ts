@@ -1,6 +1,7 @@
 import Joi from 'joi'
 import type { NewWebhook } from '../endpoints.js'
-import { assertSelf, ok, uidParams, USER_TAGS, type RouteFactory } from '../http-helpers.js'
+import { assertSelf, ok, uidParams } from 'kronus'
+import { USER_TAGS, type RouteFactory } from './params.js'
 import { eventList, webhookUrl } from '../options.js'
 
 export const createWebhook: RouteFactory = ({ endpoints }) => ({

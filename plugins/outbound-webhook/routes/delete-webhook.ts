@@ -1,4 +1,5 @@
-import { assertSelf, ok, USER_TAGS, webhookParams, type RouteFactory } from '../http-helpers.js'
+import { assertSelf, ok } from 'kronus'
+import { USER_TAGS, webhookParams, type RouteFactory } from './params.js'
 
 export const deleteWebhook: RouteFactory = ({ endpoints }) => ({
   method: 'DELETE',

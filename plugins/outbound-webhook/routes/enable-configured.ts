@@ -1,5 +1,5 @@
-import { ADMIN_AUTH } from './admin-auth.js'
-import { endpointParams, ok, type RouteFactory } from '../http-helpers.js'
+import { ADMIN_AUTH, ok } from 'kronus'
+import { endpointParams, type RouteFactory } from './params.js'
 
 export const enableConfigured: RouteFactory = ({ endpoints }) => ({
   method: 'POST',

@@ -1,5 +1,6 @@
 import { endpointView } from '../rows.js'
-import { assertSelf, ok, USER_TAGS, webhookParams, type RouteFactory } from '../http-helpers.js'
+import { assertSelf, ok } from 'kronus'
+import { USER_TAGS, webhookParams, type RouteFactory } from './params.js'
 
 export const getWebhook: RouteFactory = ({ endpoints }) => ({
   method: 'GET',

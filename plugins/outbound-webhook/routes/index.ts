@@ -1,5 +1,5 @@
 import type { ServerRoute } from '@hapi/hapi'
-import type { RouteDeps } from '../http-helpers.js'
+import type { RouteDeps } from './params.js'
 import { createWebhook } from './create-webhook.js'
 import { deleteWebhook } from './delete-webhook.js'
 import { enableConfigured } from './enable-configured.js'

@@ -1,5 +1,5 @@
-import { ADMIN_AUTH } from './admin-auth.js'
-import { endpointParams, paged, pageQuery, type RouteFactory } from '../http-helpers.js'
+import { ADMIN_AUTH, paged, pageQuery } from 'kronus'
+import { endpointParams, type RouteFactory } from './params.js'
 
 export const listConfiguredDeliveries: RouteFactory = ({ endpoints, log }) => ({
   method: 'GET',

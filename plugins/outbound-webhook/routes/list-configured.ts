@@ -1,5 +1,5 @@
-import { ADMIN_AUTH } from './admin-auth.js'
-import { paged, pageQuery, type RouteFactory } from '../http-helpers.js'
+import { ADMIN_AUTH, paged, pageQuery } from 'kronus'
+import type { RouteFactory } from './params.js'
 
 export const listConfigured: RouteFactory = ({ endpoints }) => ({
   method: 'GET',

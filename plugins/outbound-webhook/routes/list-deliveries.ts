@@ -1,4 +1,5 @@
-import { assertSelf, paged, pageQuery, USER_TAGS, webhookParams, type RouteFactory } from '../http-helpers.js'
+import { assertSelf, paged, pageQuery } from 'kronus'
+import { USER_TAGS, webhookParams, type RouteFactory } from './params.js'
 
 export const listDeliveries: RouteFactory = ({ endpoints, log }) => ({
   method: 'GET',

@@ -1,4 +1,5 @@
-import { assertSelf, paged, pageQuery, uidParams, USER_TAGS, type RouteFactory } from '../http-helpers.js'
+import { assertSelf, paged, pageQuery, uidParams } from 'kronus'
+import { USER_TAGS, type RouteFactory } from './params.js'
 
 export const listWebhooks: RouteFactory = ({ endpoints }) => ({
   method: 'GET',

@@ -1,4 +1,5 @@
-import { assertSelf, deliveryParams, ok, USER_TAGS, type RouteFactory } from '../http-helpers.js'
+import { assertSelf, ok } from 'kronus'
+import { deliveryParams, USER_TAGS, type RouteFactory } from './params.js'
 
 export const redeliver: RouteFactory = ({ endpoints, log, dispatcher }) => ({
   method: 'POST',

@@ -1,6 +1,7 @@
 import Joi from 'joi'
 import type { WebhookPatch } from '../endpoints.js'
-import { assertSelf, ok, USER_TAGS, webhookParams, type RouteFactory } from '../http-helpers.js'
+import { assertSelf, ok } from 'kronus'
+import { USER_TAGS, webhookParams, type RouteFactory } from './params.js'
 import { eventList, webhookUrl } from '../options.js'
 
 export const updateWebhook: RouteFactory = ({ endpoints }) => ({

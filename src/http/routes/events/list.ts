@@ -1,6 +1,5 @@
 import Joi from 'joi'
 import type { RecordedEvent } from '../../../events/types.js'
-import { ForbiddenError, ValidationError } from '../../../domain/errors.js'
 import { PAGE_SIZE } from '../../../domain/constants.js'
 import { toRfc3339 } from '../../../util/time.js'
 import { defineRoute } from '../../types.js'
@@ -37,22 +36,16 @@ export default defineRoute({
     },
     response: { schema: pagedSchema(eventSchema, 'EventList') },
     handler: async (request) => {
-      const actor = actorOf(request)
       const query = request.query as { type?: string; after?: number; user_id?: number; page: number; limit: number }
-      const events = request.server.app.events
-      if (query.type !== undefined && !events.isKnownType(query.type)) {
-        throw new ValidationError(`type must be one of ${events.types().join(', ')}`)
-      }
-      if (!actor.isAdmin && query.user_id !== undefined && query.user_id !== actor.userId) {
-        throw new ForbiddenError('you can only read your own events')
-      }
-      const userId = actor.isAdmin ? query.user_id : actor.userId
-      const { results, total } = await events.page({ type: query.type as RecordedEvent['type'] | undefined, after: query.after, userId }, query.page, query.limit)
-      return {
-        success: true,
-        data: results.map(present),
-        paging: { total, page: query.page, pages: Math.max(1, Math.ceil(total / query.limit)) }
-      }
+      const { services } = request.server.app
+      const { results, paging } = await services.events.page(actorOf(request), {
+        type: query.type,
+        after: query.after,
+        userId: query.user_id,
+        page: query.page,
+        limit: query.limit
+      })
+      return { success: true, data: results.map(present), paging }
     }
   }
 })

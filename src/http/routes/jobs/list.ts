@@ -1,5 +1,6 @@
 import Joi from 'joi'
 import { defineRoute } from '../../types.js'
+import { ADMIN_AUTH } from '../../access.js'
 import { pagedSchema, pageQuery, paged } from '../../envelope.js'
 import { statusQuery } from '../../schemas.js'
 import { JOB_STATUSES, type JobStatus } from '../../../queue/types.js'
@@ -26,7 +27,7 @@ export default defineRoute({
   method: 'GET',
   path: '/v1/jobs',
   options: {
-    auth: { strategy: 'jwt', access: { scope: 'admin' } },
+    auth: ADMIN_AUTH,
     tags: ['api', 'jobs'],
     description: 'Jobs of the queue, newest first, optionally of one status (admin only)',
     validate: { query: pageQuery.keys({ status: statusQuery(JOB_STATUSES) }) },

@@ -1,5 +1,6 @@
 import Joi from 'joi'
 import { defineRoute } from '../../types.js'
+import { ADMIN_AUTH } from '../../access.js'
 import { envelopeSchema, ok } from '../../envelope.js'
 
 const count = Joi.number().integer().min(0)
@@ -8,7 +9,7 @@ export default defineRoute({
   method: 'GET',
   path: '/v1/jobs/stats',
   options: {
-    auth: { strategy: 'jwt', access: { scope: 'admin' } },
+    auth: ADMIN_AUTH,
     tags: ['api', 'jobs'],
     description: 'How many jobs have each status (admin only); enueued_job_count repeats enqueued_job_count under the first Kronus\'s spelling',
     response: {

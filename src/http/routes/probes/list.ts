@@ -1,4 +1,5 @@
 import { defineRoute } from '../../types.js'
+import { ADMIN_AUTH } from '../../access.js'
 import { pagedSchema, pageQuery, paged } from '../../envelope.js'
 import { probeSchema, statusQuery } from '../../schemas.js'
 import { PROBE_STATUS_NAMES, type ProbeStatusName } from '../../../domain/constants.js'
@@ -7,7 +8,7 @@ export default defineRoute({
   method: 'GET',
   path: '/v1/probes',
   options: {
-    auth: { strategy: 'jwt', access: { scope: 'admin' } },
+    auth: ADMIN_AUTH,
     tags: ['api', 'probes'],
     description: 'Every user\'s probes, newest first, optionally of one status (admin only)',
     validate: { query: pageQuery.keys({ status: statusQuery(PROBE_STATUS_NAMES) }) },

@@ -1,5 +1,6 @@
 import Joi from 'joi'
 import { defineRoute } from '../../types.js'
+import { ADMIN_AUTH } from '../../access.js'
 import { envelopeSchema, ok } from '../../envelope.js'
 import { PROBE_STATUS_NAMES } from '../../../domain/constants.js'
 
@@ -9,7 +10,7 @@ export default defineRoute({
   method: 'GET',
   path: '/v1/probes/stats',
   options: {
-    auth: { strategy: 'jwt', access: { scope: 'admin' } },
+    auth: ADMIN_AUTH,
     tags: ['api', 'probes'],
     description: 'How many probes have each status (admin only)',
     response: {

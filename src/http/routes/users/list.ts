@@ -1,4 +1,5 @@
 import { defineRoute } from '../../types.js'
+import { ADMIN_AUTH } from '../../access.js'
 import { errorDocs } from '../../docs.js'
 import { pagedSchema, pageQuery, paged } from '../../envelope.js'
 import { userSchema } from '../../schemas.js'
@@ -7,7 +8,7 @@ export default defineRoute({
   method: 'GET',
   path: '/v1/users',
   options: {
-    auth: { strategy: 'jwt', access: { scope: 'admin' } },
+    auth: ADMIN_AUTH,
     tags: ['api', 'users'],
     description: 'List users, 100 a page (admin only)',
     plugins: errorDocs([400, 401, 403], { 403: 'Only an admin may list users' }),

@@ -1,0 +1,67 @@
+import type { Knex } from 'knex'
+import type { Clock } from '../clock.js'
+import { Contact, EmergencyProbe, Probe, ProbeSettings, User } from '../db/models/index.js'
+import { PROBE_STATUS_NAMES, PROBE_STATUS_ID } from '../domain/constants.js'
+import type { Services } from '../services/index.js'
+import type { PluginContact, PluginContacts, PluginProbe, PluginProbes, PluginUser, PluginUsers } from './facades.js'
+
+/** What the facades over Kronus's own records are built from. */
+export interface CoreFacadeDeps {
+  knex: Knex
+  clock: Clock
+  services: Services
+}
+
+function userView(user: User): PluginUser {
+  return { id: user.id, first_name: user.first_name, last_name: user.last_name, email: user.email, phone_number: user.phone_number }
+}
+
+function contactView(contact: Contact): PluginContact {
+  const { id, user_id, first_name, last_name, phone_number, email, is_emergency_contact } = contact
+  return { id, user_id, first_name, last_name, phone_number, email, is_emergency_contact: Boolean(is_emergency_contact) }
+}
+
+function probeView(probe: Probe): PluginProbe {
+  const status = PROBE_STATUS_NAMES.find((name) => PROBE_STATUS_ID[name] === Number(probe.probe_status_id))
+  if (!status) throw new Error(`probe ${probe.id} has an unknown status id ${probe.probe_status_id}`)
+  return { id: probe.id, user_id: probe.user_id, status }
+}
+
+export function pluginUsers({ knex }: CoreFacadeDeps): PluginUsers {
+  return {
+    find: async (userId, trx) => {
+      const user = await User.query(trx ?? knex).findById(userId)
+      return user ? userView(user) : null
+    }
+  }
+}
+
+export function pluginContacts({ services }: CoreFacadeDeps): PluginContacts {
+  return {
+    emergencyContacts: async (userId, trx) => (await services.contacts.emergencyContacts(userId, trx)).map(contactView)
+  }
+}
+
+export function pluginProbes({ knex, clock, services }: CoreFacadeDeps): PluginProbes {
+  return {
+    find: async (probeId, trx) => {
+      const probe = await Probe.query(trx ?? knex).findById(probeId)
+      return probe ? probeView(probe) : null
+    },
+    isActive: async (userId, trx) => Boolean((await ProbeSettings.query(trx ?? knex).findOne({ user_id: userId }))?.active),
+    setActive: async (userId, active, trx) => {
+      await services.probeSettings.update(userId, { active }, trx)
+    },
+    requestOnDemand: async (userId, request, trx) => {
+      const { startsAt } = await services.probes.requestOnDemand(userId, request, trx)
+      return { startsAt }
+    },
+    isContactAlerted: async (probeId, contactId, trx) =>
+      (await EmergencyProbe.query(trx ?? knex).findOne({ probe_id: probeId, contact_id: contactId })) !== undefined,
+    recordContactAlerted: async (probeId, contactId, trx) => {
+      const now = clock.now()
+      const link = await EmergencyProbe.query(trx ?? knex).insertAndFetch({ probe_id: probeId, contact_id: contactId, created_at: now, updated_at: now })
+      return link.id
+    }
+  }
+}

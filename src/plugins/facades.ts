@@ -1,0 +1,66 @@
+import type { Knex } from 'knex'
+import type { ProbeStatusName } from '../domain/constants.js'
+import type { OnDemandRequest } from '../probes/on-demand.js'
+
+/*
+ * What a plugin may read and change of Kronus's own records. Each facade offers what the
+ * built-in plugins need and no more; every method takes an optional trailing transaction,
+ * the one `kronus.db.transaction` hands out, so a plugin's writes, events and jobs commit
+ * together. Records come back as plain read-only views, not models.
+ */
+
+export interface PluginUser {
+  readonly id: number
+  readonly first_name: string
+  readonly last_name: string
+  readonly email: string
+  readonly phone_number: string
+}
+
+export interface PluginContact {
+  readonly id: number
+  readonly user_id: number
+  readonly first_name: string
+  readonly last_name: string
+  readonly phone_number: string
+  readonly email: string | null
+  readonly is_emergency_contact: boolean
+}
+
+export interface PluginProbe {
+  readonly id: number
+  readonly user_id: number
+  readonly status: ProbeStatusName
+}
+
+export interface PluginUsers {
+  /** The user, or null when there is none (any more). */
+  find(userId: number, trx?: Knex.Transaction): Promise<PluginUser | null>
+}
+
+export interface PluginContacts {
+  /** The user's emergency contacts, in the order they were marked. */
+  emergencyContacts(userId: number, trx?: Knex.Transaction): Promise<PluginContact[]>
+}
+
+export interface PluginProbes {
+  /** The probe, or null when there is none (any more). */
+  find(probeId: number, trx?: Knex.Transaction): Promise<PluginProbe | null>
+  /** Whether the user's scheduled probes are on; false for a user who has no settings. */
+  isActive(userId: number, trx?: Knex.Transaction): Promise<boolean>
+  /**
+   * Turns the user's probes on or off, as the user's own settings change would (recorded
+   * as probe_settings.updated); turning them off also cancels the probe waiting for an answer.
+   */
+  setActive(userId: number, active: boolean, trx?: Knex.Transaction): Promise<void>
+  /**
+   * Asks for a probe now or in a few minutes, under the same rules as the API. Throws
+   * ForbiddenError (no emergency contact), ConflictError (a probe is waiting) or
+   * RateLimitedError (the daily allowance is used up).
+   */
+  requestOnDemand(userId: number, request: OnDemandRequest, trx?: Knex.Transaction): Promise<{ startsAt: number }>
+  /** Whether the contact was alerted about the probe (an emergency probe links them). */
+  isContactAlerted(probeId: number, contactId: number, trx?: Knex.Transaction): Promise<boolean>
+  /** Records that the contact is being alerted about the probe; returns the emergency probe's id. */
+  recordContactAlerted(probeId: number, contactId: number, trx?: Knex.Transaction): Promise<number>
+}

@@ -1,0 +1,36 @@
+import { ForbiddenError, ValidationError } from '../domain/errors.js'
+import { PAGE_SIZE } from '../domain/constants.js'
+import { pagingOf, type Page } from '../domain/paging.js'
+import type { EventName, RecordedEvent } from '../events/types.js'
+import type { Actor, ServiceContext } from './context.js'
+
+export interface EventQuery {
+  type?: string
+  /** Only events with a larger id (a polling cursor). */
+  after?: number
+  /** Only this user's events; only an admin may name another user. */
+  userId?: number
+  page: number
+  /** Events per page, at most 100. */
+  limit?: number
+}
+
+/** Reading the event log through the API: an admin reads everything, a user only their own events. */
+export class EventQueryService {
+  constructor(private readonly ctx: ServiceContext) {}
+
+  async page(actor: Actor, query: EventQuery): Promise<Page<RecordedEvent>> {
+    const { events } = this.ctx
+    if (query.type !== undefined && !events.isKnownType(query.type)) {
+      throw new ValidationError(`type must be one of ${events.types().join(', ')}`)
+    }
+    if (!actor.isAdmin && query.userId !== undefined && query.userId !== actor.userId) {
+      throw new ForbiddenError('you can only read your own events')
+    }
+    const userId = actor.isAdmin ? query.userId : actor.userId
+    const limit = query.limit ?? PAGE_SIZE
+    // The event log is read outside any transaction: its rows are only ever appended.
+    const { results, total } = await events.page({ type: query.type as EventName | undefined, after: query.after, userId }, query.page, limit)
+    return { results, paging: pagingOf(total, query.page, limit) }
+  }
+}
