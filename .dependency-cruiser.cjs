@@ -85,8 +85,8 @@ module.exports = {
     ),
     onlyImports(
       'cli',
-      ['wiring', 'config'],
-      'The command line starts the wiring and reads configuration; plugins add their own commands.'
+      ['wiring', 'config', 'pluginHost'],
+      'The command line starts the wiring and reads configuration; the plugin host gives plugins their commands.'
     ),
     {
       name: 'public-api-imports-no-plugin-cli-or-wiring',

@@ -2,6 +2,9 @@ import { ForbiddenError, ValidationError } from '../domain/errors.js'
 import { PAGE_SIZE } from '../domain/constants.js'
 import { pagingOf, type Page } from '../domain/paging.js'
 import type { EventName, RecordedEvent } from '../events/types.js'
+
+// What the events route presents: the log's own record type, handed on by this service.
+export type { RecordedEvent }
 import type { Actor, ServiceContext } from './context.js'
 
 export interface EventQuery {

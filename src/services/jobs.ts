@@ -2,6 +2,9 @@ import type { Knex } from 'knex'
 import { Job } from '../db/models/index.js'
 import { paginate, type Page } from '../db/paging.js'
 import { JOB_STATUSES, type JobStatus } from '../queue/types.js'
+
+// The HTTP edge validates statuses against the queue's list through this service.
+export { JOB_STATUSES, type JobStatus }
 import { toRfc3339 as iso } from '../util/time.js'
 import type { ServiceContext } from './context.js'
 

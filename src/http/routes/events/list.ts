@@ -1,5 +1,5 @@
 import Joi from 'joi'
-import type { RecordedEvent } from '../../../events/types.js'
+import type { RecordedEvent } from '../../../services/events.js'
 import { PAGE_SIZE } from '../../../domain/constants.js'
 import { toRfc3339 } from '../../../util/time.js'
 import { defineRoute } from '../../types.js'

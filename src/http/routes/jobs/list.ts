@@ -3,7 +3,7 @@ import { defineRoute } from '../../types.js'
 import { ADMIN_AUTH } from '../../access.js'
 import { pagedSchema, pageQuery, paged } from '../../envelope.js'
 import { statusQuery } from '../../schemas.js'
-import { JOB_STATUSES, type JobStatus } from '../../../queue/types.js'
+import { JOB_STATUSES, type JobStatus } from '../../../services/jobs.js'
 
 const stamp = Joi.string().isoDate().allow(null)
 
