@@ -30,6 +30,8 @@ export interface KronusOptions {
   knex?: Knex
   /** PostgreSQL schema to work in. */
   searchPath?: string
+  /** Serve the API reference (/documentation, /swagger.json); on unless a test turns it off. */
+  documentation?: boolean
 }
 
 /** One running Kronus: database, services and HTTP server, wired together. */
@@ -111,7 +113,7 @@ export async function createKronus(options: KronusOptions): Promise<Kronus> {
     missedFireGraceMinutes: config.probes.missedFireGraceMinutes,
     intervalMs: config.jobs.schedulerIntervalMs
   })
-  const server = await createHttpServer({ config, services, clock, logger, version: VERSION })
+  const server = await createHttpServer({ config, services, clock, logger, version: VERSION, documentation: options.documentation })
   server.app.events = events
   const messaging = new Messaging({ knex, events, queue, logger })
   // Dev mode prints texts instead of sending them, whatever SMS plugin is configured.

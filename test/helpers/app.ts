@@ -21,6 +21,11 @@ export interface TestKronusOptions {
   clock?: FakeClock
   /** The database to run on; KRONUS_TEST_DB (sqlcipher unless set) when omitted. */
   database?: TestDatabase
+  /**
+   * Serve /documentation and /swagger.json. Off unless a test reads them: hapi-swagger is
+   * the slowest part of a build, and the reference is tested where it is turned on.
+   */
+  documentation?: boolean
 }
 
 interface Tap {
@@ -54,7 +59,7 @@ export async function buildKronus(t: Tap, options: TestKronusOptions = {}): Prom
   const releaseSchema = schema ? await leaseSchema(schema) : async () => undefined
   let kronus: Kronus
   try {
-    kronus = await createKronus({ config, clock, logger: pino({ level: 'silent' }), searchPath: schema })
+    kronus = await createKronus({ config, clock, logger: pino({ level: 'silent' }), searchPath: schema, documentation: options.documentation ?? false })
   } catch (err) {
     await releaseSchema()
     throw err
