@@ -4,8 +4,8 @@
 // reason. Each pass prints tap's own summary line; the exit code fails if either failed.
 // `--database=<sqlcipher|postgres>` runs one pass; other arguments go to tap.
 import { spawnSync } from 'node:child_process'
-import { readFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
@@ -19,6 +19,8 @@ if (only !== undefined && !DATABASES.includes(only)) {
 }
 const tapArgs = process.argv.slice(2).filter((a) => !a.startsWith('--database='))
 const tapBin = join(root, 'node_modules', '.bin', 'tap')
+const TEST_DIR = join(root, 'test')
+const DATABASE_HELPER = join(TEST_DIR, 'helpers', 'db.ts')
 
 /**
  * Tests drop their schemas at teardown; a test process that was killed cannot. Schemas
@@ -44,9 +46,41 @@ async function dropStaleTestSchemas() {
   }
 }
 
+/** Whether `file`, or a test file it imports, reaches the one place the database is chosen. */
+function usesTestDatabase(file, seen = new Set()) {
+  if (seen.has(file)) return false
+  seen.add(file)
+  if (file === DATABASE_HELPER) return true
+  const text = readFileSync(file, 'utf8')
+  if (text.includes('KRONUS_TEST_DB')) return true
+  for (const [, specifier] of text.matchAll(/(?:from|import)\s*\(?\s*['"](\.[^'"]+)['"]/g)) {
+    const imported = resolve(dirname(file), specifier).replace(/\.js$/, '.ts')
+    if (imported.startsWith(TEST_DIR) && existsSync(imported) && usesTestDatabase(imported, seen)) return true
+  }
+  return false
+}
+
+/**
+ * The test files that never reach test/helpers/db.ts, where KRONUS_TEST_DB is read (the
+ * CLI, configuration, parsers, type checks...): they do the same thing in both passes, so
+ * when both passes run they run in the first only.
+ */
+function databaseIndependentTests() {
+  return readdirSync(TEST_DIR, { recursive: true })
+    .filter((name) => name.endsWith('.test.ts'))
+    .map((name) => join(TEST_DIR, name))
+    .filter((file) => !usesTestDatabase(file))
+    .map((file) => relative(root, file))
+    .sort()
+}
+
 let failed = false
-for (const database of only ? [only] : DATABASES) {
-  const excluded = kronusTests?.[database]?.exclude ?? {}
+const passes = only ? [only] : DATABASES
+for (const database of passes) {
+  const excluded = { ...(kronusTests?.[database]?.exclude ?? {}) }
+  if (database !== passes[0]) {
+    for (const file of databaseIndependentTests()) excluded[file] = `does not use the database: ran in the ${passes[0]} pass`
+  }
   if (database === 'postgres') await dropStaleTestSchemas()
   console.log(`# Kronus test pass: ${database}`)
   for (const [pattern, reason] of Object.entries(excluded)) console.log(`#   not in this pass: ${pattern} (${reason})`)
