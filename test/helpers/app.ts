@@ -7,7 +7,7 @@ import { FakeClock } from '../../src/clock.js'
 import { resolveConfig } from '../../src/config/resolve.js'
 import type { KronusConfigInput } from '../../src/config/types.js'
 import { testPrivateKeyPem } from './keys.js'
-import { leaseSchema, schemaForDir, testDatabase, testDatabaseUrl, type TestDatabase } from './db.js'
+import { leaseSchema, schemaForDir, testDatabase, testKronusDatabaseUrl, type TestDatabase } from './db.js'
 
 export interface TestKronus extends Kronus {
   clock: FakeClock
@@ -62,7 +62,7 @@ export async function buildKronus(t: Tap, options: TestKronusOptions = {}): Prom
       listener: { port: 0, host: '127.0.0.1', ...input.kronus?.listener }
     },
     logging: { level: 'silent', ...input.logging },
-    ...(database === 'postgres' ? { database: { client: 'postgres', connection: testDatabaseUrl() } } : {})
+    ...(database === 'postgres' ? { database: { client: 'postgres', connection: testKronusDatabaseUrl() } } : {})
   })
   const schema = database === 'postgres' ? schemaForDir(dir) : undefined
   const releaseSchema = schema ? await leaseSchema(schema) : async () => undefined
