@@ -75,8 +75,8 @@ function quoted(schema: string): string {
 export const TEST_SCHEMA_COMMENT = 'kronus test schema, created at '
 
 export async function createSchema(schema: string): Promise<void> {
-  await adminQuery(`CREATE SCHEMA IF NOT EXISTS ${quoted(schema)}`)
-  await adminQuery(`COMMENT ON SCHEMA ${quoted(schema)} IS '${TEST_SCHEMA_COMMENT}${Date.now()}'`)
+  // One connection for both statements: every connection is a new server process.
+  await adminQuery(`CREATE SCHEMA IF NOT EXISTS ${quoted(schema)}; COMMENT ON SCHEMA ${quoted(schema)} IS '${TEST_SCHEMA_COMMENT}${Date.now()}'`)
 }
 
 export async function dropSchema(schema: string): Promise<void> {
