@@ -31,6 +31,8 @@ export interface KronusOptions {
   knex?: Knex
   /** PostgreSQL schema to work in. */
   searchPath?: string
+  /** Serve the API reference (/documentation, /swagger.json); on unless a test turns it off. */
+  documentation?: boolean
 }
 
 /** One running Kronus: database, services and HTTP server, wired together. */
@@ -120,7 +122,7 @@ export async function createKronus(options: KronusOptions): Promise<Kronus> {
     missedFireGraceMinutes: config.probes.missedFireGraceMinutes,
     intervalMs: config.jobs.schedulerIntervalMs
   })
-  const server = await createHttpServer({ config, services, clock, logger, version: VERSION })
+  const server = await createHttpServer({ config, services, clock, logger, version: VERSION, documentation: options.documentation })
   const cronSchedules = new CronSchedules({ knex, clock, logger, queue })
   const plugins = new PluginHost({ server, events, queue, messaging, cronSchedules, services, config, logger, clock, knex })
   try {

@@ -6,8 +6,8 @@
 // Coverage is measured here (a single `npx tap FILE` leaves it off): a whole pass must reach
 // the thresholds in package.json's "tap" settings; a run of chosen files only reports it.
 import { spawnSync } from 'node:child_process'
-import { readFileSync, rmSync } from 'node:fs'
-import { dirname, join } from 'node:path'
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
@@ -26,6 +26,8 @@ const coverageArgs = ['--no-disable-coverage', ...(tapArgs.length > 0 ? ['--allo
 // without it tap maps each file's coverage onto tsx's few long output lines and reports
 // 100% for every file loaded. Node's own copies of the coverage land here and are thrown away.
 const v8Scratch = join(root, '.tap', 'v8-scratch')
+const TEST_DIR = join(root, 'test')
+const DATABASE_HELPER = join(TEST_DIR, 'helpers', 'db.ts')
 
 /**
  * Tests drop their schemas at teardown; a test process that was killed cannot. Schemas
@@ -51,9 +53,50 @@ async function dropStaleTestSchemas() {
   }
 }
 
+/** Whether `file`, or a test file it imports, reaches the one place the database is chosen. */
+function usesTestDatabase(file, seen = new Set()) {
+  if (seen.has(file)) return false
+  seen.add(file)
+  if (file === DATABASE_HELPER) return true
+  const text = readFileSync(file, 'utf8')
+  if (text.includes('KRONUS_TEST_DB')) return true
+  for (const [, specifier] of text.matchAll(/(?:from|import)\s*\(?\s*['"](\.[^'"]+)['"]/g)) {
+    const imported = resolve(dirname(file), specifier).replace(/\.js$/, '.ts')
+    if (imported.startsWith(TEST_DIR) && existsSync(imported) && usesTestDatabase(imported, seen)) return true
+  }
+  return false
+}
+
+/**
+ * The test files that never reach test/helpers/db.ts, where KRONUS_TEST_DB is read (the
+ * CLI, configuration, parsers, type checks...): they do the same thing in both passes, so
+ * when both passes run they run in the first only.
+ */
+function databaseIndependentTests() {
+  return readdirSync(TEST_DIR, { recursive: true })
+    .filter((name) => name.endsWith('.test.ts'))
+    .map((name) => join(TEST_DIR, name))
+    .filter((file) => !usesTestDatabase(file))
+    .map((file) => relative(root, file))
+    .sort()
+}
+
+/** Whether `file` matches an exclude pattern of package.json (`*` within a folder, `**` across them). */
+function matchesPattern(file, pattern) {
+  const source = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*\*/g, '\0').replace(/\*/g, '[^/]*').replace(/\0/g, '.*')
+  return new RegExp(`^${source}$`).test(file)
+}
+
 let failed = false
-for (const database of only ? [only] : DATABASES) {
-  const excluded = kronusTests?.[database]?.exclude ?? {}
+const passes = only ? [only] : DATABASES
+for (const database of passes) {
+  const excluded = { ...(kronusTests?.[database]?.exclude ?? {}) }
+  if (database !== passes[0]) {
+    const leftOutOfFirst = Object.keys(kronusTests?.[passes[0]]?.exclude ?? {})
+    for (const file of databaseIndependentTests()) {
+      if (!leftOutOfFirst.some((pattern) => matchesPattern(file, pattern))) excluded[file] = `does not use the database: ran in the ${passes[0]} pass`
+    }
+  }
   if (database === 'postgres') await dropStaleTestSchemas()
   console.log(`# Kronus test pass: ${database}`)
   for (const [pattern, reason] of Object.entries(excluded)) console.log(`#   not in this pass: ${pattern} (${reason})`)

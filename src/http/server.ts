@@ -3,10 +3,6 @@ import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import Hapi, { type Request, type ResponseToolkit, type ServerRoute } from '@hapi/hapi'
 import Boom from '@hapi/boom'
-import Inert from '@hapi/inert'
-import Vision from '@hapi/vision'
-import './swagger-ui-assets.js'
-import HapiSwagger from 'hapi-swagger'
 import HapiPino from 'hapi-pino'
 import type { ValidationError as JoiValidationError } from 'joi'
 import type { Logger } from 'pino'
@@ -56,9 +52,40 @@ export interface HttpServerOptions {
   clock: Clock
   logger: Logger
   version: string
+  /**
+   * Serve /documentation and /swagger.json (the default). Only tests that do not look at
+   * the API reference turn it off: hapi-swagger is the slowest part of building a server.
+   */
+  documentation?: boolean
 }
 
-export async function createHttpServer({ config, services, clock, logger, version }: HttpServerOptions): Promise<Hapi.Server> {
+/** hapi-swagger and the plugins it needs, loaded only when the documentation is served. */
+async function registerDocumentation(server: Hapi.Server, version: string): Promise<void> {
+  // Before hapi-swagger loads swagger-ui-dist: see swagger-ui-assets.ts.
+  await import('./swagger-ui-assets.js')
+  const [{ default: Inert }, { default: Vision }, { default: HapiSwagger }] = await Promise.all([
+    import('@hapi/inert'),
+    import('@hapi/vision'),
+    import('hapi-swagger')
+  ])
+  await server.register([
+    Inert,
+    Vision,
+    {
+      plugin: HapiSwagger,
+      options: {
+        info: { title: 'Kronus API', version },
+        documentationPath: '/documentation',
+        jsonPath: '/swagger.json',
+        grouping: 'tags',
+        securityDefinitions: { jwt: { type: 'apiKey', name: 'Authorization', in: 'header', description: 'Bearer <token>' } },
+        security: [{ jwt: [] }]
+      }
+    }
+  ])
+}
+
+export async function createHttpServer({ config, services, clock, logger, version, documentation = true }: HttpServerOptions): Promise<Hapi.Server> {
   const server = Hapi.server({
     port: config.kronus.listener.port,
     host: config.kronus.listener.host,
@@ -97,21 +124,7 @@ export async function createHttpServer({ config, services, clock, logger, versio
   await registerAuth(server, services, clock)
   registerErrorMapping(server)
 
-  await server.register([
-    Inert,
-    Vision,
-    {
-      plugin: HapiSwagger,
-      options: {
-        info: { title: 'Kronus API', version },
-        documentationPath: '/documentation',
-        jsonPath: '/swagger.json',
-        grouping: 'tags',
-        securityDefinitions: { jwt: { type: 'apiKey', name: 'Authorization', in: 'header', description: 'Bearer <token>' } },
-        security: [{ jwt: [] }]
-      }
-    }
-  ])
+  if (documentation) await registerDocumentation(server, version)
   server.route(await loadRoutes())
   // hapi-swagger adds /documentation and the Swagger UI files in a dependency callback,
   // which hapi only runs when the server initialises; without this the page 404s until

@@ -41,6 +41,14 @@ export function startKronus(args: string[], options: RunOptions = {}): RunningKr
   return { child, stdout: () => stdout, stderr: () => stderr, exited }
 }
 
+/**
+ * How long a command may go without answering before a test calls it hung. A hang guard,
+ * not a budget: far above what any step takes even on a loaded machine (a slow machine
+ * must not fail a test), and below tap's per-file timeout, so the child is killed and the
+ * failure says which step hung.
+ */
+export const HANG_MS = 120_000
+
 /** Resolves with `promise`, or rejects after `ms` (killing `child`) so a hang fails the test instead of stalling it. */
 export async function within<T>(promise: Promise<T>, ms: number, what: string, child?: ChildProcess): Promise<T> {
   let timer: NodeJS.Timeout | undefined
@@ -57,10 +65,10 @@ export async function within<T>(promise: Promise<T>, ms: number, what: string, c
   }
 }
 
-/** Runs `kronus ARGS` to completion (at most 60 s). */
+/** Runs `kronus ARGS` to completion (failing if it hangs). */
 export async function runKronus(args: string[], options: RunOptions = {}): Promise<Exit & { stdout: string; stderr: string }> {
   const run = startKronus(args, options)
-  const exit = await within(run.exited, 60_000, `kronus ${args.join(' ')}`, run.child)
+  const exit = await within(run.exited, HANG_MS, `kronus ${args.join(' ')}`, run.child)
   return { ...exit, stdout: run.stdout(), stderr: run.stderr() }
 }
 
@@ -77,7 +85,7 @@ export function freePort(): Promise<number> {
 }
 
 /** Polls GET /health until it answers 200 (at most `ms`), failing early if Kronus exits. */
-export async function waitForHealth(run: RunningKronus, port: number, ms = 30_000): Promise<any> {
+export async function waitForHealth(run: RunningKronus, port: number, ms = HANG_MS): Promise<any> {
   let exit: Exit | undefined
   void run.exited.then((e) => (exit = e))
   const deadline = Date.now() + ms

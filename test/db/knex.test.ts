@@ -5,6 +5,9 @@ import { join } from 'node:path'
 import { buildKronus } from '../helpers/app.js'
 import { call, createAdmin, createContact, login } from '../helpers/http.js'
 
+// What a configuration holds: a passphrase, which SQLCipher turns into the key (the test builder's default is a raw key).
+const PASSPHRASE = { kronus: { sqlite: { passPhrase: 'correct horse battery staple' } } }
+
 function tempDir(t: { teardown(fn: () => void): void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'kronus-db-test-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
@@ -13,7 +16,7 @@ function tempDir(t: { teardown(fn: () => void): void }): string {
 
 t.test('the database file is encrypted: no SQLite header, no plaintext rows', async (t) => {
   const dir = tempDir(t)
-  const kronus = await buildKronus(t, { dir })
+  const kronus = await buildKronus(t, { dir, config: PASSPHRASE })
   const admin = await createAdmin(kronus, { email: 'plaintext-canary@example.com' })
   await createContact(kronus, admin, { first_name: 'canarycontact' })
 
@@ -37,14 +40,14 @@ t.test('the database file is encrypted: no SQLite header, no plaintext rows', as
 
 t.test('the wrong passphrase is refused at start with a clear message', async (t) => {
   const dir = tempDir(t)
-  const kronus = await buildKronus(t, { dir })
+  const kronus = await buildKronus(t, { dir, config: PASSPHRASE })
   const admin = await createAdmin(kronus)
   await kronus.stop()
   await t.rejects(
     buildKronus(t, { dir, config: { kronus: { sqlite: { passPhrase: 'not-the-passphrase' } } } }),
     /wrong kronus\.sqlite\.passPhrase/
   )
-  const again = await buildKronus(t, { dir })
+  const again = await buildKronus(t, { dir, config: PASSPHRASE })
   t.ok(await login(again, admin.email, admin.password), 'the failed attempt left the data intact')
 })
 

@@ -5,7 +5,7 @@ import t, { type Test } from 'tap'
 import twilio from 'twilio'
 import { usageText } from '../../plugins/sms-commands/commands.js'
 import { testPrivateKeyPem } from '../helpers/keys.js'
-import { freePort, startKronus, waitForHealth, within } from '../cli/run-kronus.js'
+import { HANG_MS, freePort, startKronus, waitForHealth, within } from '../cli/run-kronus.js'
 import { inboundForm, nextMessageSid } from '../plugins/twilio-sms/sms-kronus.js'
 import { call, createAdmin, createContact, createUser, type TestUser } from '../helpers/http.js'
 import { buildSmsKronus, postSms, textsTo, type SmsKronus } from '../plugins/twilio-sms/sms-kronus.js'
@@ -235,5 +235,5 @@ t.test('kronus server with a first-format config.yml that has only twilio keys s
   t.equal((await sms('ping', 'wrong-token')).status, 401, 'twilio-sms checks the signature with the configured token')
 
   run.child.kill('SIGTERM')
-  t.same(await within(run.exited, 30_000, 'stop', run.child), { code: 0, signal: null })
+  t.same(await within(run.exited, HANG_MS, 'stop', run.child), { code: 0, signal: null })
 })

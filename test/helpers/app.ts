@@ -7,7 +7,7 @@ import { FakeClock } from '../../src/clock.js'
 import { resolveConfig } from '../../src/config/resolve.js'
 import type { KronusConfigInput } from '../../src/config/types.js'
 import { testPrivateKeyPem } from './keys.js'
-import { leaseSchema, schemaForDir, testDatabase, testDatabaseUrl, type TestDatabase } from './db.js'
+import { leaseSchema, schemaForDir, testDatabase, testKronusDatabaseUrl, type TestDatabase } from './db.js'
 
 export interface TestKronus extends Kronus {
   clock: FakeClock
@@ -21,7 +21,21 @@ export interface TestKronusOptions {
   clock?: FakeClock
   /** The database to run on; KRONUS_TEST_DB (sqlcipher unless set) when omitted. */
   database?: TestDatabase
+  /**
+   * Serve /documentation and /swagger.json. Off unless a test reads them: hapi-swagger is
+   * the slowest part of a build, and the reference is tested where it is turned on.
+   */
+  documentation?: boolean
 }
+
+/**
+ * The SQLCipher key of test databases: a raw 256-bit key (x'...' in hex) where a
+ * configuration has a passphrase, so that opening a database skips the passphrase's key
+ * derivation (PBKDF2: about 150 ms of CPU per open, the costliest part of a build). The
+ * file is encrypted all the same; test/db/knex.test.ts and the CLI tests open databases
+ * with passphrases, as configurations do.
+ */
+export const TEST_SQLCIPHER_KEY = `x'${'5e'.repeat(32)}'`
 
 interface Tap {
   teardown(fn: () => unknown): void
@@ -44,17 +58,17 @@ export async function buildKronus(t: Tap, options: TestKronusOptions = {}): Prom
     kronus: {
       ...input.kronus,
       privateKeyPem: input.kronus?.privateKeyPem ?? testPrivateKeyPem(),
-      sqlite: { passPhrase: input.kronus?.sqlite?.passPhrase ?? 'test-passphrase' },
+      sqlite: { passPhrase: input.kronus?.sqlite?.passPhrase ?? TEST_SQLCIPHER_KEY },
       listener: { port: 0, host: '127.0.0.1', ...input.kronus?.listener }
     },
     logging: { level: 'silent', ...input.logging },
-    ...(database === 'postgres' ? { database: { client: 'postgres', connection: testDatabaseUrl() } } : {})
+    ...(database === 'postgres' ? { database: { client: 'postgres', connection: testKronusDatabaseUrl() } } : {})
   })
   const schema = database === 'postgres' ? schemaForDir(dir) : undefined
   const releaseSchema = schema ? await leaseSchema(schema) : async () => undefined
   let kronus: Kronus
   try {
-    kronus = await createKronus({ config, clock, logger: pino({ level: 'silent' }), searchPath: schema })
+    kronus = await createKronus({ config, clock, logger: pino({ level: 'silent' }), searchPath: schema, documentation: options.documentation ?? false })
   } catch (err) {
     await releaseSchema()
     throw err

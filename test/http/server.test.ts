@@ -1,7 +1,7 @@
 import t from 'tap'
 import { buildKronus } from '../helpers/app.js'
 import { assertNoSecrets, call, createAdmin, uniqueUserInput } from '../helpers/http.js'
-import { MAX_BODY_BYTES } from '../../src/http/server.js'
+import { createHttpServer, MAX_BODY_BYTES } from '../../src/http/server.js'
 
 const SEED_ROUTES: Array<[string, string]> = [
   ['post', '/login'],
@@ -21,7 +21,7 @@ const SEED_ROUTES: Array<[string, string]> = [
 ]
 
 t.test('GET /documentation serves the Swagger UI without starting the server', async (t) => {
-  const kronus = await buildKronus(t)
+  const kronus = await buildKronus(t, { documentation: true })
   const page = await kronus.server.inject('/documentation')
   t.equal(page.statusCode, 200)
   t.match(page.headers['content-type'], /^text\/html/)
@@ -31,8 +31,18 @@ t.test('GET /documentation serves the Swagger UI without starting the server', a
   t.equal(bundle.statusCode, 200, 'the UI\'s script is served too')
 })
 
-t.test('/swagger.json describes every route from its definition', async (t) => {
+t.test('the API reference is served unless a test turns it off', async (t) => {
   const kronus = await buildKronus(t)
+  t.equal((await kronus.server.inject('/documentation')).statusCode, 404, 'the test builder leaves it out by default')
+  // What `kronus server` builds: createKronus and createHttpServer are given no such option.
+  const server = await createHttpServer({ config: kronus.config, services: kronus.services, clock: kronus.clock, logger: kronus.logger, version: '0.0.0' })
+  t.teardown(() => server.stop())
+  t.equal((await server.inject('/documentation')).statusCode, 200)
+  t.equal((await server.inject('/swagger.json')).statusCode, 200)
+})
+
+t.test('/swagger.json describes every route from its definition', async (t) => {
+  const kronus = await buildKronus(t, { documentation: true })
   const res = await kronus.server.inject('/swagger.json')
   t.equal(res.statusCode, 200)
   const spec = JSON.parse(res.payload)
@@ -91,7 +101,7 @@ t.test('a body over 64 KiB is a 413', async (t) => {
 })
 
 t.test('through a real socket: the seed\'s flow, documentation, and refusals', async (t) => {
-  const kronus = await buildKronus(t)
+  const kronus = await buildKronus(t, { documentation: true })
   await kronus.start()
   const base = kronus.server.info.uri
   t.match(base, /^http:\/\/127\.0\.0\.1:\d+$/)

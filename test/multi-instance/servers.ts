@@ -10,8 +10,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)))
 const BIN = join(ROOT, 'bin', 'kronus.js')
-/** Longer than any test may run (tap's timeout is 180 s). */
-const MAX_LIFETIME_MS = 5 * 60_000
+/** Longer than any test may run (tap's timeout is 600 s). */
+const MAX_LIFETIME_MS = 11 * 60_000
 const moduleUrl = (path: string) => pathToFileURL(join(ROOT, path)).href
 
 export interface ServerConfig {

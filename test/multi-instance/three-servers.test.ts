@@ -34,7 +34,8 @@ const TWILIO = { accountSid: 'AC' + '7'.repeat(32), authToken: AUTH_TOKEN, messa
 const JOBS = { concurrency: 4, pollIntervalMs: 100, schedulerIntervalMs: 200, shutdownTimeoutMs: 2000, defaultTimeoutMs: 8000, lockMarginMs: 2000 }
 const C_HANGS_AFTER = 20
 const REPLIES_TO_C_BEFORE_KILL = 10
-const DEADLINE_MS = 150_000
+// A hang guard, not a budget: a loaded machine must not fail the test, only a hang (below tap's 600 s per file).
+const DEADLINE_MS = 480_000
 
 type Reply = 'N' | 'Y' | 'maybe' | null
 const replyOf = (i: number): Reply => (['N', 'Y', 'maybe', null] as const)[i % 4]!
@@ -122,7 +123,7 @@ t.test('three server processes on one schema, one killed with SIGKILL midway: on
           method: 'POST',
           body: new URLSearchParams(form).toString(),
           headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature },
-          signal: AbortSignal.timeout(30_000)
+          signal: AbortSignal.timeout(120_000)
         })
       } catch (err) {
         // Only the killed instance may drop a request; Twilio's retry (same MessageSid) reaches another.

@@ -8,7 +8,7 @@ import { buildKronus } from '../../helpers/app.js'
 import { createAdmin } from '../../helpers/http.js'
 import { testPrivateKeyPem } from '../../helpers/keys.js'
 import { querySnapshot } from '../../plugins/gcs-backup/helpers.js'
-import { freePort, runKronus, startKronus, waitForHealth, within } from '../run-kronus.js'
+import { HANG_MS, freePort, runKronus, startKronus, waitForHealth, within } from '../run-kronus.js'
 
 const BUCKET = 'kronus-server-backups'
 const PASS = 'server-passphrase'
@@ -68,7 +68,7 @@ t.test('kronus server with sync on and no database restores the latest backup, a
   t.match(run.stdout() + run.stderr(), /restored .*kronus\.db from kronus\/kronus-/)
 
   run.child.kill('SIGTERM')
-  t.same(await within(run.exited, 30_000, 'stop', run.child), { code: 0, signal: null })
+  t.same(await within(run.exited, HANG_MS, 'stop', run.child), { code: 0, signal: null })
   t.equal(backups(fake).length, 2, 'a backup was taken at shutdown')
   t.same(
     (await querySnapshot(join(dir, 'kronus.db'), PASS, 'SELECT email FROM users')).map((row) => row.email),

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
 import { testPrivateKeyPem } from '../../helpers/keys.js'
-import { freePort, startKronus, waitForHealth, within } from '../run-kronus.js'
+import { HANG_MS, freePort, startKronus, waitForHealth, within } from '../run-kronus.js'
 
 function tempDir(t: { teardown(fn: () => void): void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'kronus-server-'))
@@ -25,7 +25,7 @@ t.test('server --dev starts without a file, answers /health, warns, and stops on
   t.equal(statSync(join(cwd, 'dev', 'private-key.pem')).mode & 0o777, 0o600)
 
   run.child.kill('SIGTERM')
-  const exit = await within(run.exited, 30_000, 'stop on SIGTERM', run.child)
+  const exit = await within(run.exited, HANG_MS, 'stop on SIGTERM', run.child)
   t.same(exit, { code: 0, signal: null })
   await t.rejects(fetch(`http://127.0.0.1:${port}/health`), 'no longer listening')
 })
@@ -38,7 +38,7 @@ t.test('a second dev start reuses the secrets and opens the same encrypted datab
     t.teardown(() => run.child.kill('SIGKILL'))
     await waitForHealth(run, port)
     run.child.kill(signal)
-    const exit = await within(run.exited, 30_000, `stop on ${signal}`, run.child)
+    const exit = await within(run.exited, HANG_MS, `stop on ${signal}`, run.child)
     t.same(exit, { code: 0, signal: null }, `${signal} stops with exit 0`)
   }
 })
@@ -51,7 +51,7 @@ t.test('a signal delivered twice at once (Ctrl-C through npm) still stops gracef
   await waitForHealth(run, port)
   run.child.kill('SIGINT')
   run.child.kill('SIGINT')
-  t.same(await within(run.exited, 30_000, 'stop', run.child), { code: 0, signal: null })
+  t.same(await within(run.exited, HANG_MS, 'stop', run.child), { code: 0, signal: null })
   t.notMatch(run.stderr(), /exiting at once/)
 })
 
@@ -71,7 +71,7 @@ t.test('server --config with a config.yml in the first format starts', async (t)
   t.notMatch(run.stderr(), /DEVELOPMENT MODE/, 'no dev warning outside dev mode')
   t.equal(statSync(join(cwd, 'kronus.db')).isFile(), true, 'the database is in the working folder')
   run.child.kill('SIGTERM')
-  t.same(await within(run.exited, 30_000, 'stop', run.child), { code: 0, signal: null })
+  t.same(await within(run.exited, HANG_MS, 'stop', run.child), { code: 0, signal: null })
 })
 
 t.test('a port in use fails the start with exit 1 and the reason', async (t) => {
@@ -82,7 +82,7 @@ t.test('a port in use fails the start with exit 1 and the reason', async (t) => 
   const port = (blocker.address() as { port: number }).port
   const run = startKronus(['server', '--dev'], { cwd, env: { KRONUS_PORT: String(port) } })
   t.teardown(() => run.child.kill('SIGKILL'))
-  const exit = await within(run.exited, 30_000, 'failed start', run.child)
+  const exit = await within(run.exited, HANG_MS, 'failed start', run.child)
   t.equal(exit.code, 1)
   t.match(run.stderr(), /EADDRINUSE/)
 })

@@ -7,8 +7,10 @@ import { retryDelayMs } from '../../../src/queue/backoff.js'
 import { call, createAdmin } from '../../helpers/http.js'
 import { querySnapshot, tempDir } from './helpers.js'
 import { BUCKET, T0, buildBackupKronus, latestPointer, startFakeGcs, storedBackups } from './kronus-with-backups.js'
+import { TEST_SQLCIPHER_KEY } from '../../helpers/app.js'
 
-const PASS = 'test-passphrase'
+// The key buildKronus gives its databases.
+const PASS = TEST_SQLCIPHER_KEY
 
 /** Moves the clock to the next full hour and runs what the hourly backup schedule enqueues. */
 async function nextScheduledBackup(kronus: { clock: FakeClock; cronSchedules: { tick(): Promise<number> }; queue: { drain(): Promise<void> } }) {

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import type { Knex } from 'knex'
 import { takeSnapshot } from '../../../plugins/gcs-backup/snapshot.js'
 import { verifySnapshot } from '../../../plugins/gcs-backup/verify.js'
-import { buildKronus } from '../../helpers/app.js'
+import { buildKronus, TEST_SQLCIPHER_KEY } from '../../helpers/app.js'
 import { querySnapshot, querySnapshotWithoutKey, tempDir } from './helpers.js'
 
 const PLAIN_SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1')
@@ -90,10 +90,10 @@ t.test('a snapshot under concurrent writes holds every row committed before it a
   await Promise.all(writers)
 
   t.ok(rowsWhenDone > rowsWhenRequested, 'writers kept committing while the snapshot was in flight')
-  const verified = await verifySnapshot(dest, 'test-passphrase')
+  const verified = await verifySnapshot(dest, TEST_SQLCIPHER_KEY)
   t.ok(verified.migrations > 0, 'passes integrity_check and is a Kronus database')
 
-  const restored = await querySnapshot(dest, 'test-passphrase', 'SELECT id, writer, seq, pair FROM snapshot_rows ORDER BY id')
+  const restored = await querySnapshot(dest, TEST_SQLCIPHER_KEY, 'SELECT id, writer, seq, pair FROM snapshot_rows ORDER BY id')
   const restoredIds = new Set(restored.map((row) => Number(row.id)))
   const missing = idsBefore.filter((id: number) => !restoredIds.has(id))
   t.same(missing, [], 'every row committed before the snapshot started is in it')

@@ -8,11 +8,12 @@ import { BackupStore, type BackupStoreOptions } from '../../../plugins/gcs-backu
 import { SnapshotRejectedError } from '../../../plugins/gcs-backup/verify.js'
 import { FakeClock } from '../../../src/clock.js'
 import { FakeGcsApi, RESUMABLE_CHUNK_QUANTUM } from '../../fakes/gcs-api.js'
-import { buildKronus } from '../../helpers/app.js'
+import { buildKronus, TEST_SQLCIPHER_KEY } from '../../helpers/app.js'
 import { querySnapshot, tempDir } from './helpers.js'
 
 const BUCKET = 'kronus-backups'
-const PASS = 'test-passphrase'
+// The key buildKronus gives its databases.
+const PASS = TEST_SQLCIPHER_KEY
 const T0 = Date.UTC(2026, 10, 29, 12, 0, 0)
 const NAME_AT_T0 = 'kronus/kronus-2026-11-29T12-00-00.000Z.db'
 

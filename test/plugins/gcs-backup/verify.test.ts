@@ -3,10 +3,11 @@ import { existsSync, readFileSync, statSync, truncateSync, writeFileSync } from 
 import { join } from 'node:path'
 import { takeSnapshot } from '../../../plugins/gcs-backup/snapshot.js'
 import { SnapshotRejectedError, verifySnapshot } from '../../../plugins/gcs-backup/verify.js'
-import { buildKronus } from '../../helpers/app.js'
+import { buildKronus, TEST_SQLCIPHER_KEY } from '../../helpers/app.js'
 import { createDatabase, tempDir } from './helpers.js'
 
-const PASS = 'test-passphrase'
+// The key buildKronus gives its databases.
+const PASS = TEST_SQLCIPHER_KEY
 
 async function goodSnapshot(t: Test): Promise<{ file: string; dir: string }> {
   const kronus = await buildKronus(t)

@@ -11,10 +11,10 @@ interface Tap {
 
 export type WebhookKronus = TestKronus
 
-export async function buildWebhookKronus(t: Tap, options: OutboundWebhookOptions = {}, extra: { dev?: boolean; clock?: FakeClock } = {}): Promise<WebhookKronus> {
+export async function buildWebhookKronus(t: Tap, options: OutboundWebhookOptions = {}, extra: { dev?: boolean; clock?: FakeClock; documentation?: boolean } = {}): Promise<WebhookKronus> {
   // `dev` is not part of a configuration file's input: the CLI's --dev sets it.
   const config = Object.assign({ plugins: [outboundWebhook(options)] }, extra.dev ? { dev: true } : {})
-  return buildKronus(t, { clock: extra.clock, config })
+  return buildKronus(t, { clock: extra.clock, config, documentation: extra.documentation })
 }
 
 /** An admin and a second user: webhooks belong to users, and the first sign-up is the admin. */

@@ -130,7 +130,7 @@ t.test('the plugin serves its routes through the public plugin API only at its d
   const plugin = outboundWebhook()
   t.same(plugin.publicPaths, ['/v1/users/{uid}/webhooks'])
   t.same(plugin.events, ['outbound-webhook.endpoint_disabled'])
-  const kronus = await buildWebhookKronus(t)
+  const kronus = await buildWebhookKronus(t, {}, { documentation: true })
   const { admin } = await twoUsers(kronus)
   const user = await createUser(kronus, admin)
   const events = await call(kronus, { url: '/v1/events?type=outbound-webhook.endpoint_disabled', token: user.token })
