@@ -29,7 +29,9 @@ const rsaPrivateKeyPem = Joi.string().trim().custom((value: string, helpers) => 
 
 const proxyAddress = Joi.string().trim().custom((value: string, helpers) => {
   return isAddressOrCidr(value) ? value : helpers.error('any.invalid')
-}, 'IP address or CIDR').messages({ 'any.invalid': '{{#label}} must be an IP address or CIDR such as "127.0.0.1" or "10.0.0.0/8"' })
+}, 'IP address or CIDR').messages({
+  'any.invalid': '{{#label}} must be an IP address or CIDR such as "127.0.0.1" or "10.0.0.0/8"'
+})
 
 // The first Kronus read YAML 1.1, where yes/no/on/off are booleans; old config.yml files may use them.
 const yamlBoolean = Joi.boolean().truthy('yes', 'on').falsy('no', 'off')

@@ -14,7 +14,7 @@ export const phoneNumber = Joi.string().trim().pattern(/^\+[1-9]\d{1,14}$/).mess
   'string.pattern.base': '{{#label}} must be an E.164 phone number such as +12345678900'
 })
 export const email = Joi.string().trim().lowercase().max(320).email({ tlds: { allow: false } })
-/** A new password: the rules are those of services/passwords.ts, checked here too so a bad one is a 400 naming its field. */
+/** A new password: the rules of services/passwords.ts, checked here too so that a bad one is a 400 naming its field. */
 export const password = Joi.string().max(1024).pattern(/^\S+$/).custom((value: string, helpers) => {
   const problem = passwordProblem(value)
   return problem ? helpers.error('password.unacceptable', { problem }) : value

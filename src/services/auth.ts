@@ -1,12 +1,12 @@
-import { createPrivateKey, createPublicKey, randomUUID, type KeyObject } from 'node:crypto'
-import type { Knex } from 'knex'
+import { createPrivateKey, createPublicKey, type KeyObject, randomUUID } from 'node:crypto'
 import Jwt from '@hapi/jwt'
+import type { Knex } from 'knex'
 import type { User } from '../db/models/index.js'
-import { RateLimitedError, UnauthorizedError } from '../domain/errors.js'
 import { ROLE_ID } from '../domain/constants.js'
+import { RateLimitedError, UnauthorizedError } from '../domain/errors.js'
+import type { ServiceContext } from './context.js'
 import { dummyPasswordHash, verifyPassword } from './passwords.js'
 import type { RateLimiter } from './rate-limit.js'
-import type { ServiceContext } from './context.js'
 
 export const TOKEN_ISSUER = 'kronus'
 /** What an access token is for: a token minted by this key for anything else is refused by the API. */
@@ -83,7 +83,10 @@ export class AuthService {
    * it has expired, once its user is gone or has changed password or email since it was
    * issued (the version moved on), and once it was logged out.
    */
-  async authenticate(claims: Partial<TokenClaims>, users: { find(id: number): Promise<User | undefined> }): Promise<TokenHolder | undefined> {
+  async authenticate(
+    claims: Partial<TokenClaims>,
+    users: { find(id: number): Promise<User | undefined> }
+  ): Promise<TokenHolder | undefined> {
     const { sub, exp, jti, ver } = claims
     if (typeof exp !== 'number' || exp * 1000 <= this.ctx.clock.now()) return undefined
     if (typeof jti !== 'string' || typeof ver !== 'number') return undefined
@@ -102,7 +105,10 @@ export class AuthService {
   async logout(holder: TokenHolder, trx?: Knex.Transaction): Promise<void> {
     const db = trx ?? this.ctx.knex
     await db('revoked_tokens').where('expires_at', '<=', this.ctx.clock.now()).delete()
-    await db('revoked_tokens').insert({ jti: holder.jti, expires_at: holder.exp * 1000 }).onConflict('jti').ignore()
+    await db('revoked_tokens')
+      .insert({ jti: holder.jti, expires_at: holder.exp * 1000 })
+      .onConflict('jti')
+      .ignore()
   }
 
   /**
@@ -115,11 +121,20 @@ export class AuthService {
    * simultaneous guesses cannot slip past together; a success takes its count back. A
    * failure for an unknown email costs the same hash as a known one, so the reply leaks nothing.
    */
-  async login(email: string, password: string, address: string, users: { findByEmail(email: string): Promise<User | undefined> }): Promise<string> {
+  async login(
+    email: string,
+    password: string,
+    address: string,
+    users: { findByEmail(email: string): Promise<User | undefined> }
+  ): Promise<string> {
     const { maxFailedLoginsPerAddress, failedLoginWindowMinutes } = this.ctx.config.auth
     const clientKey = `login:client:${email.toLowerCase()}|${address}`
     const addressKey = `login:address:${address}`
-    const addressWait = await this.limiter.consume(addressKey, maxFailedLoginsPerAddress, failedLoginWindowMinutes * 60_000)
+    const addressWait = await this.limiter.consume(
+      addressKey,
+      maxFailedLoginsPerAddress,
+      failedLoginWindowMinutes * 60_000
+    )
     if (addressWait > 0) throw tooManyFailedLogins(addressWait)
     const clientWait = await this.countClientAttempt(clientKey)
     if (clientWait > 0) {
@@ -147,7 +162,10 @@ export class AuthService {
     return this.ctx.knex.transaction(async (trx) => {
       const now = this.ctx.clock.now()
       await trx('login_failures').where('expires_at', '<=', now).delete()
-      await trx('login_failures').insert({ key, failures: 0, blocked_until: 0, expires_at: now + LOGIN_FAILURE_MEMORY_MS }).onConflict('key').ignore()
+      await trx('login_failures')
+        .insert({ key, failures: 0, blocked_until: 0, expires_at: now + LOGIN_FAILURE_MEMORY_MS })
+        .onConflict('key')
+        .ignore()
       const row = await trx('login_failures').where({ key }).forUpdate().first()
       const blockedUntil = Number(row.blocked_until)
       if (blockedUntil > now) return Math.max(1, Math.ceil((blockedUntil - now) / 1000))

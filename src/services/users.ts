@@ -2,7 +2,14 @@ import type { Knex } from 'knex'
 import { User, ProbeSettings } from '../db/models/index.js'
 import { paginate, type Page } from '../db/paging.js'
 import { uniqueViolationColumn } from '../db/errors.js'
-import { ConflictError, ForbiddenError, NotFoundError, RateLimitedError, UnauthorizedError, ValidationError } from '../domain/errors.js'
+import {
+  ConflictError,
+  ForbiddenError,
+  NotFoundError,
+  RateLimitedError,
+  UnauthorizedError,
+  ValidationError
+} from '../domain/errors.js'
 import { DEFAULT_PROBE_SETTINGS, ROLE_ID } from '../domain/constants.js'
 import { assertAcceptablePassword, hashPassword, verifyPassword } from './passwords.js'
 import type { RateLimiter } from './rate-limit.js'
@@ -156,12 +163,19 @@ export class UserService {
   }
 
   /** Each attempt is counted before the hash is checked, right or wrong, so guesses and changes share one budget. */
-  private async checkCurrentPassword(user: User, currentPassword: string | undefined, trx?: Knex.Transaction): Promise<void> {
-    if (currentPassword === undefined) throw new ValidationError('"current_password" is required to change the password or email')
+  private async checkCurrentPassword(
+    user: User,
+    currentPassword: string | undefined,
+    trx?: Knex.Transaction
+  ): Promise<void> {
+    if (currentPassword === undefined) {
+      throw new ValidationError('"current_password" is required to change the password or email')
+    }
     const perHour = this.ctx.config.auth.maxPasswordChangesPerHour
     const wait = await this.limiter.consume(`password-change:user:${user.id}`, perHour, 3_600_000, trx)
     if (wait > 0) throw new RateLimitedError(`too many password or email changes; try again in ${wait} seconds`, wait)
-    if (!(await verifyPassword(user.password_hash, currentPassword))) throw new ForbiddenError('"current_password" is incorrect')
+    const correct = await verifyPassword(user.password_hash, currentPassword)
+    if (!correct) throw new ForbiddenError('"current_password" is incorrect')
   }
 
   /**

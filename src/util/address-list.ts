@@ -41,10 +41,17 @@ export function addressList(entries: readonly string[]): (address: string) => bo
  * client, and a client cannot choose it by sending an X-Forwarded-For of its own (those
  * entries stand to the left of what the first trusted proxy appended).
  */
-export function clientAddress(peer: string, forwardedFor: string | undefined, isTrustedProxy: (address: string) => boolean): string {
+export function clientAddress(
+  peer: string,
+  forwardedFor: string | undefined,
+  isTrustedProxy: (address: string) => boolean
+): string {
   let client = normalizeAddress(peer)
   if (!forwardedFor) return client
-  const hops = forwardedFor.split(',').map((hop) => hop.trim()).filter((hop) => hop !== '')
+  const hops = forwardedFor
+    .split(',')
+    .map((hop) => hop.trim())
+    .filter((hop) => hop !== '')
   while (isTrustedProxy(client) && hops.length > 0) {
     const hop = normalizeAddress(hops.pop()!)
     if (isIP(hop) === 0) break

@@ -2,8 +2,19 @@ import t from 'tap'
 import { addressList, clientAddress, isAddressOrCidr, normalizeAddress } from '../../src/util/address-list.js'
 
 t.test('trustProxy entries are addresses or CIDRs of either family', async (t) => {
-  for (const entry of ['127.0.0.1', '10.0.0.0/8', '0.0.0.0/0', '::1', 'fd00::/8', '2001:db8::/32', '::/0']) t.ok(isAddressOrCidr(entry), entry)
-  for (const entry of ['', 'localhost', '10.0.0.0/33', '::1/129', '10.0.0.0/8/8', '10.0.0.0/', '10.0.0.0/x', '300.1.1.1', '10.0.0.0/-1']) {
+  for (const entry of ['127.0.0.1', '10.0.0.0/8', '0.0.0.0/0', '::1', 'fd00::/8', '2001:db8::/32', '::/0'])
+    t.ok(isAddressOrCidr(entry), entry)
+  for (const entry of [
+    '',
+    'localhost',
+    '10.0.0.0/33',
+    '::1/129',
+    '10.0.0.0/8/8',
+    '10.0.0.0/',
+    '10.0.0.0/x',
+    '300.1.1.1',
+    '10.0.0.0/-1'
+  ]) {
     t.notOk(isAddressOrCidr(entry), JSON.stringify(entry))
   }
 })
@@ -23,12 +34,24 @@ t.test('an address list matches its addresses and subnets, IPv4-mapped IPv6 peer
 
 t.test('the client is the first untrusted hop, read from the right of X-Forwarded-For', async (t) => {
   const proxies = addressList(['10.0.0.0/8'])
-  t.equal(clientAddress('203.0.113.5', '198.51.100.1', proxies), '203.0.113.5', 'an untrusted peer is the client, whatever it sends')
+  t.equal(
+    clientAddress('203.0.113.5', '198.51.100.1', proxies),
+    '203.0.113.5',
+    'an untrusted peer is the client, whatever it sends'
+  )
   t.equal(clientAddress('10.0.0.2', undefined, proxies), '10.0.0.2', 'a proxy without the header is the client')
   t.equal(clientAddress('10.0.0.2', '203.0.113.5', proxies), '203.0.113.5')
-  t.equal(clientAddress('10.0.0.2', '198.51.100.1, 203.0.113.5', proxies), '203.0.113.5', 'a forged left part is not read')
+  t.equal(
+    clientAddress('10.0.0.2', '198.51.100.1, 203.0.113.5', proxies),
+    '203.0.113.5',
+    'a forged left part is not read'
+  )
   t.equal(clientAddress('10.0.0.2', '203.0.113.5, 10.0.0.7', proxies), '203.0.113.5', 'through two trusted hops')
   t.equal(clientAddress('10.0.0.2', '10.0.0.9, 10.0.0.7', proxies), '10.0.0.9', 'only proxies: the leftmost')
-  t.equal(clientAddress('10.0.0.2', 'garbage, 10.0.0.7', proxies), '10.0.0.7', 'a hop that is not an address stops the walk')
+  t.equal(
+    clientAddress('10.0.0.2', 'garbage, 10.0.0.7', proxies),
+    '10.0.0.7',
+    'a hop that is not an address stops the walk'
+  )
   t.equal(clientAddress('10.0.0.2', '2001:db8::1', proxies), '2001:db8::1')
 })

@@ -30,7 +30,12 @@ t.test('at most `size` holders run at once, the others in arrival order', async 
 
 t.test('a failing holder gives its slot back', async (t) => {
   const pool = new Semaphore(1)
-  await t.rejects(pool.run(async () => { throw new Error('boom') }), /boom/)
+  await t.rejects(
+    pool.run(async () => {
+      throw new Error('boom')
+    }),
+    /boom/
+  )
   t.equal(await pool.run(async () => 'next'), 'next')
   t.equal(pool.active, 0)
 })

@@ -11,12 +11,18 @@ export default defineRoute({
   options: {
     auth: false,
     tags: ['api', 'auth'],
-    description: 'Exchange email and password for an RS256 access token (valid 1 hour unless auth.accessTokenTtlMinutes says otherwise)',
+    description:
+      'Exchange email and password for an RS256 access token, valid 1 hour unless auth.accessTokenTtlMinutes ' +
+      'says otherwise',
     plugins: errorDocs([400, 401, 413, 429], {
-      429: 'This client (account and address) failed too often and must wait, or its address failed too often over all accounts'
+      429:
+        'This client (account and address) failed too often and must wait, ' +
+        'or its address failed too often over all accounts'
     }),
     validate: {
-      payload: Joi.object({ email: email.required(), password: currentPassword.required() }).options({ stripUnknown: true })
+      payload: Joi.object({ email: email.required(), password: currentPassword.required() }).options({
+        stripUnknown: true
+      })
     },
     response: { schema: envelopeSchema(Joi.object({ token: Joi.string() }).label('Token'), 'LoginResponse') },
     handler: async (request) => {

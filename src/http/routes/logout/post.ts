@@ -1,8 +1,8 @@
 import Joi from 'joi'
-import { defineRoute } from '../../types.js'
+import { tokenOf } from '../../access.js'
 import { errorDocs } from '../../docs.js'
 import { envelopeSchema, ok } from '../../envelope.js'
-import { tokenOf } from '../../access.js'
+import { defineRoute } from '../../types.js'
 
 export default defineRoute({
   method: 'POST',

@@ -12,8 +12,8 @@ export default defineRoute({
   options: {
     tags: ['api', 'users'],
     description:
-      'Update your own user record; unknown fields are ignored, at least one known field is required. Changing password or ' +
-      'email needs current_password and ends every token issued before: log in again with the new credentials',
+      'Update your own user record; unknown fields are ignored, at least one known field is required. ' +
+      'Changing password or email needs current_password and ends every token issued before: log in again with the new credentials',
     plugins: errorDocs([400, 401, 403, 409, 413, 429], {
       400: 'A field is invalid, or current_password is missing for a password or email change',
       403: 'Only your own record may be changed, or current_password is incorrect',
@@ -22,7 +22,14 @@ export default defineRoute({
     }),
     validate: {
       params: uidParams,
-      payload: Joi.object({ first_name: name, last_name: name, email, phone_number: phoneNumber, password, current_password: currentPassword })
+      payload: Joi.object({
+        first_name: name,
+        last_name: name,
+        email,
+        phone_number: phoneNumber,
+        password,
+        current_password: currentPassword
+      })
         .options({ stripUnknown: true })
         .required()
     },
