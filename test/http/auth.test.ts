@@ -1,5 +1,8 @@
 import t from 'tap'
 import { createPrivateKey } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { buildKronus, type TestKronus } from '../helpers/app.js'
 import { otherPrivateKeyPem, testPrivateKeyPem } from '../helpers/keys.js'
 import {
@@ -131,4 +134,23 @@ t.test('deleting a user ends their tokens at once', async (t) => {
   const user = await createUser(kronus, admin)
   t.equal((await call(kronus, { method: 'DELETE', url: `/v1/users/${user.id}`, token: admin.token })).statusCode, 200)
   t.equal((await call(kronus, { method: 'POST', url: '/v1/logout', token: user.token })).statusCode, 401)
+})
+
+t.test('a logout and a password change hold on every instance of the database', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kronus-auth-test-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const first = await buildKronus(t, { dir })
+  const admin = await createAdmin(first)
+  const user = await createUser(first, admin)
+  const phone = await login(first, user.email, user.password)
+  t.equal((await call(first, { method: 'POST', url: '/v1/logout', token: admin.token })).statusCode, 200)
+  const payload = { password: 'brand-new-secret', current_password: user.password }
+  t.equal((await call(first, { method: 'PUT', url: `/v1/users/${user.id}`, token: user.token, payload })).statusCode, 200)
+  await first.stop()
+
+  const second = await buildKronus(t, { dir, clock: first.clock })
+  t.equal((await call(second, { url: `/v1/users/${admin.id}`, token: admin.token })).statusCode, 401, 'the logged-out token')
+  t.equal((await call(second, { url: `/v1/users/${user.id}`, token: phone })).statusCode, 401, 'a token from before the change')
+  const fresh = await login(second, user.email, 'brand-new-secret')
+  t.equal((await call(second, { url: `/v1/users/${user.id}`, token: fresh })).statusCode, 200)
 })
