@@ -7,6 +7,7 @@ import { RateLimitedError, UnauthorizedError } from '../domain/errors.js'
 import type { ServiceContext } from './context.js'
 import { dummyPasswordHash, verifyPassword } from './passwords.js'
 import type { RateLimiter } from './rate-limit.js'
+import { addressGroup } from '../util/address-list.js'
 
 export const TOKEN_ISSUER = 'kronus'
 /** What an access token is for: a token minted by this key for anything else is refused by the API. */
@@ -113,13 +114,14 @@ export class AuthService {
 
   /**
    * Checks a password under limits an attacker cannot turn against the owner. Failures are
-   * counted per client, an (account, address) pair: after `maxFailedLogins` of them each
-   * further attempt of that client waits 1 s, 2 s, 4 s, ... up to `maxLoginDelayMinutes`,
-   * and one address may fail `maxFailedLoginsPerAddress` times per window over all
-   * accounts. The owner's login from an address that has not failed is never refused,
-   * whatever others did. Every attempt is counted before the hash is checked, so
-   * simultaneous guesses cannot slip past together; a success takes its count back. A
-   * failure for an unknown email costs the same hash as a known one, so the reply leaks nothing.
+   * counted per client, an (account, address) pair, an IPv6 address counting as its /64:
+   * after `maxFailedLogins` of them each further attempt of that client waits 1 s, 2 s,
+   * 4 s, ... up to `maxLoginDelayMinutes`, and one address may fail
+   * `maxFailedLoginsPerAddress` times per window over all accounts. The owner's login from
+   * an address that has not failed is never refused, whatever others did. Every attempt is
+   * counted before the hash is checked, so simultaneous guesses cannot slip past together
+   * (a success takes its count back). A failure for an unknown email costs the same hash as
+   * a known one, so the reply leaks nothing.
    */
   async login(
     email: string,
@@ -128,8 +130,9 @@ export class AuthService {
     users: { findByEmail(email: string): Promise<User | undefined> }
   ): Promise<string> {
     const { maxFailedLoginsPerAddress, failedLoginWindowMinutes } = this.ctx.config.auth
-    const clientKey = `login:client:${email.toLowerCase()}|${address}`
-    const addressKey = `login:address:${address}`
+    const group = addressGroup(address)
+    const clientKey = `login:client:${email.toLowerCase()}|${group}`
+    const addressKey = `login:address:${group}`
     const addressWait = await this.limiter.consume(
       addressKey,
       maxFailedLoginsPerAddress,

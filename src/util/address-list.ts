@@ -59,3 +59,29 @@ export function clientAddress(
   }
   return client
 }
+
+/**
+ * What login limits count by: an IPv4 address, or the /64 network of an IPv6 address. One
+ * subscriber usually gets a whole /64 and may draw new addresses from it at will, so
+ * counting single IPv6 addresses would give an attacker endless fresh budgets.
+ */
+export function addressGroup(address: string): string {
+  const normalized = normalizeAddress(address)
+  if (isIP(normalized) !== 6) return normalized
+  return `${expandIPv6(normalized).slice(0, 4).join(':')}::/64`
+}
+
+/** The eight hextets of an IPv6 address (checked with isIP), without leading zeros. */
+function expandIPv6(address: string): string[] {
+  let text = address.split('%')[0]!
+  const dotted = /^(.*:)(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text)
+  if (dotted) {
+    const [a, b, c, d] = dotted.slice(2).map(Number) as [number, number, number, number]
+    text = `${dotted[1]}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`
+  }
+  const [head, tail] = text.split('::') as [string, string | undefined]
+  const left = head ? head.split(':') : []
+  const right = tail ? tail.split(':') : []
+  const zeros = tail === undefined ? [] : Array<string>(8 - left.length - right.length).fill('0')
+  return [...left, ...zeros, ...right].map((hextet) => Number.parseInt(hextet, 16).toString(16))
+}

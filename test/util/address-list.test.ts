@@ -1,5 +1,5 @@
 import t from 'tap'
-import { addressList, clientAddress, isAddressOrCidr, normalizeAddress } from '../../src/util/address-list.js'
+import { addressGroup, addressList, clientAddress, isAddressOrCidr, normalizeAddress } from '../../src/util/address-list.js'
 
 t.test('trustProxy entries are addresses or CIDRs of either family', async (t) => {
   for (const entry of ['127.0.0.1', '10.0.0.0/8', '0.0.0.0/0', '::1', 'fd00::/8', '2001:db8::/32', '::/0'])
@@ -54,4 +54,16 @@ t.test('the client is the first untrusted hop, read from the right of X-Forwarde
     'a hop that is not an address stops the walk'
   )
   t.equal(clientAddress('10.0.0.2', '2001:db8::1', proxies), '2001:db8::1')
+})
+
+t.test('limits count an IPv4 address alone and an IPv6 address by its /64', async (t) => {
+  t.equal(addressGroup('203.0.113.5'), '203.0.113.5')
+  t.equal(addressGroup('::ffff:203.0.113.5'), '203.0.113.5')
+  t.equal(addressGroup('2001:db8:1:2:aaaa::1'), '2001:db8:1:2::/64')
+  t.equal(addressGroup('2001:DB8:1:2:bbbb:cccc:dddd:eeee'), '2001:db8:1:2::/64', 'any address of the same /64')
+  t.equal(addressGroup('2001:db8::1'), '2001:db8:0:0::/64')
+  t.equal(addressGroup('::1'), '0:0:0:0::/64')
+  t.equal(addressGroup('64:ff9b::192.0.2.33'), '64:ff9b:0:0::/64', 'an embedded IPv4 tail')
+  t.equal(addressGroup('fe80::1%eth0'), 'fe80:0:0:0::/64', 'a zone id is dropped')
+  t.not(addressGroup('2001:db8:1:3::1'), addressGroup('2001:db8:1:2::1'), 'the next /64 is another group')
 })

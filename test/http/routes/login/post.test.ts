@@ -154,6 +154,16 @@ t.test('behind trusted proxies the client is read from X-Forwarded-For', async (
   t.equal((await viaProxy('guess', '203.0.113.10', '198.51.100.50')).statusCode, 429, 'the header of an untrusted peer is ignored')
 })
 
+t.test('an IPv6 client counts as its /64, so fresh addresses from it buy no fresh guesses', async (t) => {
+  const kronus = await buildKronus(t, { config: limits })
+  const admin = await createAdmin(kronus)
+  const attempt = (password: string, remoteAddress: string) =>
+    call(kronus, { method: 'POST', url: '/login', payload: { email: admin.email, password }, remoteAddress })
+  for (let i = 1; i <= 3; i++) t.equal((await attempt('guess', `2001:db8:1:2::${i}`)).statusCode, 401)
+  t.equal((await attempt('guess', '2001:db8:1:2:ffff::9')).statusCode, 429, 'another address of the same /64 waits')
+  t.equal((await attempt(admin.password, '2001:db8:1:3::1')).statusCode, 200, 'the next /64 is someone else')
+})
+
 t.test('without trustProxy X-Forwarded-For is ignored', async (t) => {
   const kronus = await buildKronus(t, { config: limits })
   const admin = await createAdmin(kronus)
