@@ -40,6 +40,8 @@ export default defineConfig({
     listener: {
       // Default 3900. KRONUS_PORT, when set, wins over this value.
       port: 3900
+      // Behind nginx or Caddy: the proxies whose X-Forwarded-For names the client (see README).
+      // trustProxy: ['127.0.0.1', '::1']
     },
     sqlite: {
       // Encrypts the database. Keep it safe: without it the data cannot be read, not even

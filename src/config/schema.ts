@@ -2,6 +2,7 @@ import { createPrivateKey } from 'node:crypto'
 import Joi from 'joi'
 import { isValidTimeZone } from '../util/time.js'
 import { isValidCron } from '../scheduling/cron.js'
+import { isAddressOrCidr } from '../util/address-list.js'
 
 const cronString = Joi.string().custom((value: string, helpers) => {
   if (!isValidCron(value)) return helpers.error('any.invalid')
@@ -24,6 +25,12 @@ const rsaPrivateKeyPem = Joi.string().trim().custom((value: string, helpers) => 
 }, 'PEM-encoded RSA private key').messages({
   'any.invalid': '{{#label}} must be a PEM-encoded RSA private key',
   'any.required': '{{#label}} is required (or set KRONUS_PRIVATE_KEY_PEM or KRONUS_PRIVATE_KEY_FILE)'
+})
+
+const proxyAddress = Joi.string().trim().custom((value: string, helpers) => {
+  return isAddressOrCidr(value) ? value : helpers.error('any.invalid')
+}, 'IP address or CIDR').messages({
+  'any.invalid': '{{#label}} must be an IP address or CIDR such as "127.0.0.1" or "10.0.0.0/8"'
 })
 
 // The first Kronus read YAML 1.1, where yes/no/on/off are booleans; old config.yml files may use them.
@@ -49,7 +56,8 @@ export const configSchema = Joi.object({
     cron: Joi.object({ timeZone: timeZone.default('UTC') }).default(),
     listener: Joi.object({
       port: Joi.number().integer().min(0).max(65535).default(3900),
-      host: Joi.string().default('0.0.0.0')
+      host: Joi.string().default('0.0.0.0'),
+      trustProxy: Joi.array().items(proxyAddress).default([])
     }).default(),
     sqlite: Joi.object({
       // The SQLCipher database cannot be opened without its passphrase.
@@ -93,8 +101,12 @@ export const configSchema = Joi.object({
     lockMarginMs: Joi.number().integer().min(100).max(60_000).default(30_000)
   }).default(),
   auth: Joi.object({
-    maxFailedLogins: Joi.number().integer().min(1).max(1000).default(10),
-    failedLoginWindowMinutes: Joi.number().integer().min(1).max(24 * 60).default(15)
+    maxFailedLogins: Joi.number().integer().min(1).max(1000).default(5),
+    maxLoginDelayMinutes: Joi.number().integer().min(1).max(24 * 60).default(15),
+    maxFailedLoginsPerAddress: Joi.number().integer().min(1).max(100_000).default(100),
+    failedLoginWindowMinutes: Joi.number().integer().min(1).max(24 * 60).default(15),
+    accessTokenTtlMinutes: Joi.number().integer().min(1).max(30 * 24 * 60).default(60),
+    maxPasswordChangesPerHour: Joi.number().integer().min(1).max(1000).default(5)
   }).default(),
   logging: Joi.object({
     level: Joi.string().valid('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent').default('info'),

@@ -29,6 +29,13 @@ export interface KronusConfigInput {
       port?: number
       /** Default 0.0.0.0. */
       host?: string
+      /**
+       * Reverse proxies in front of Kronus, as addresses or CIDRs ("127.0.0.1", "10.0.0.0/8").
+       * A request from one of them is taken to come from the address it names in
+       * X-Forwarded-For, read from the right through trusted hops only. Default none:
+       * X-Forwarded-For is ignored.
+       */
+      trustProxy?: string[]
     }
     sqlite?: {
       /** SQLCipher passphrase. Env: KRONUS_SQLITE_PASSPHRASE. */
@@ -87,10 +94,21 @@ export interface KronusConfigInput {
     lockMarginMs?: number
   }
   auth?: {
-    /** Failed logins allowed per account and per address within the window. Default 10. */
+    /**
+     * Failed logins one client (an account from one address) may make before each further
+     * attempt has to wait, 1 s after this many, then 2 s, 4 s, ... Default 5.
+     */
     maxFailedLogins?: number
-    /** Window of the failed-login limit. Default 15. */
+    /** Longest wait between attempts of a client that keeps failing, in minutes. Default 15. */
+    maxLoginDelayMinutes?: number
+    /** Failed logins one address may make, over all accounts, within the window. Default 100. */
+    maxFailedLoginsPerAddress?: number
+    /** Window of the per-address limit, in minutes. Default 15. */
     failedLoginWindowMinutes?: number
+    /** Lifetime of an access token, in minutes. Default 60. */
+    accessTokenTtlMinutes?: number
+    /** Password or email changes one user may make per hour. Default 5. */
+    maxPasswordChangesPerHour?: number
   }
   logging?: {
     /** pino level. Default info. */
@@ -111,7 +129,7 @@ export interface KronusConfig {
     privateKeyPem: string
     publicUrl: string
     cron: { timeZone: string }
-    listener: { port: number; host: string }
+    listener: { port: number; host: string; trustProxy: string[] }
     sqlite: { passPhrase: string }
   }
   google: {
@@ -148,7 +166,11 @@ export interface KronusConfig {
   }
   auth: {
     maxFailedLogins: number
+    maxLoginDelayMinutes: number
+    maxFailedLoginsPerAddress: number
     failedLoginWindowMinutes: number
+    accessTokenTtlMinutes: number
+    maxPasswordChangesPerHour: number
   }
   logging: {
     level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'

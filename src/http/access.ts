@@ -1,12 +1,30 @@
 import type { Request } from '@hapi/hapi'
 import { ForbiddenError } from '../domain/errors.js'
 import type { Actor } from '../services/context.js'
+import type { TokenHolder } from '../services/auth.js'
+import { clientAddress } from '../util/address-list.js'
 
 /** The authenticated caller; set by the jwt strategy in src/http/auth.ts. */
 export function actorOf(request: Request): Actor {
   const credentials = request.auth.credentials as unknown as Actor | undefined
   if (!credentials?.userId) throw new ForbiddenError('authentication required')
   return { userId: credentials.userId, isAdmin: credentials.isAdmin }
+}
+
+/** The valid token the request came with (routes that require one). */
+export function tokenOf(request: Request): TokenHolder {
+  const credentials = request.auth.credentials as unknown as TokenHolder | undefined
+  if (!credentials?.jti) throw new ForbiddenError('authentication required')
+  return credentials
+}
+
+/**
+ * The client's address: the peer's, or behind proxies listed in `kronus.listener.trustProxy`
+ * the one X-Forwarded-For names through those hops (src/util/address-list.ts).
+ */
+export function clientAddressOf(request: Request): string {
+  const forwarded = request.headers['x-forwarded-for'] as string | undefined
+  return clientAddress(request.info.remoteAddress, forwarded, request.server.app.isTrustedProxy)
 }
 
 /** The caller when a token was given and valid, else null (routes with `auth: { mode: 'try' }`). */

@@ -2,6 +2,7 @@ import Joi from 'joi'
 import { isValidCron } from '../scheduling/cron.js'
 import { isValidTimeZone } from '../util/time.js'
 import { PROBE_STATUS_NAMES } from '../domain/constants.js'
+import { passwordProblem } from '../services/passwords.js'
 
 /*
  * Field rules of the REST contract, shared by the routes and by their documentation.
@@ -13,9 +14,16 @@ export const phoneNumber = Joi.string().trim().pattern(/^\+[1-9]\d{1,14}$/).mess
   'string.pattern.base': '{{#label}} must be an E.164 phone number such as +12345678900'
 })
 export const email = Joi.string().trim().lowercase().max(320).email({ tlds: { allow: false } })
-export const password = Joi.string().min(1).max(1024).pattern(/^\S+$/).messages({
-  'string.pattern.base': '{{#label}} must not contain spaces'
+/** A new password: the rules of services/passwords.ts, checked here too so that a bad one is a 400 naming its field. */
+export const password = Joi.string().max(1024).pattern(/^\S+$/).custom((value: string, helpers) => {
+  const problem = passwordProblem(value)
+  return problem ? helpers.error('password.unacceptable', { problem }) : value
+}).messages({
+  'string.pattern.base': '{{#label}} must not contain spaces',
+  'password.unacceptable': '{{#label}} {{#problem}}'
 })
+/** A password being checked, not set: any length an earlier Kronus accepted. */
+export const currentPassword = Joi.string().min(1).max(1024)
 export const cronExpression = Joi.string().trim().max(120).custom((value: string, helpers) => {
   return isValidCron(value) ? value : helpers.error('any.invalid')
 }).messages({ 'any.invalid': '{{#label}} must be a valid 5-field cron expression such as "0 18 * * 3"' })

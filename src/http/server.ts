@@ -10,6 +10,7 @@ import type { Clock } from '../clock.js'
 import type { KronusConfig } from '../config/types.js'
 import type { Services } from '../services/index.js'
 import { registerAuth } from './auth.js'
+import { addressList } from '../util/address-list.js'
 import { registerErrorMapping } from './errors.js'
 import './types.js'
 
@@ -99,6 +100,7 @@ export async function createHttpServer({ config, services, clock, logger, versio
   server.app.services = services
   server.app.config = config
   server.app.clock = clock
+  server.app.isTrustedProxy = addressList(config.kronus.listener.trustProxy)
 
   // The first Kronus parsed every API body as JSON whatever its Content-Type, and its
   // documented curl examples send none; keep those clients working.
@@ -121,7 +123,7 @@ export async function createHttpServer({ config, services, clock, logger, versio
       logRequestStart: false
     }
   })
-  await registerAuth(server, services, clock)
+  await registerAuth(server, services)
   registerErrorMapping(server)
 
   if (documentation) await registerDocumentation(server, version)

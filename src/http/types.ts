@@ -8,6 +8,8 @@ declare module '@hapi/hapi' {
     services: Services
     config: KronusConfig
     clock: Clock
+    /** Whether an address is one of `kronus.listener.trustProxy`. */
+    isTrustedProxy: (address: string) => boolean
   }
 }
 

@@ -20,11 +20,11 @@ export interface ServiceProbeEngine {
 }
 
 export function createServices(ctx: ServiceContext, probeEngine: ServiceProbeEngine) {
-  const users = new UserService(ctx)
+  const rateLimiter = new RateLimiter(ctx)
+  const users = new UserService(ctx, rateLimiter)
   const contacts = new ContactService(ctx)
   const probeSettings = new ProbeSettingsService(ctx, contacts, probeEngine.lifecycle)
   const probes = new ProbeQueryService(ctx, probeEngine.onDemand)
-  const rateLimiter = new RateLimiter(ctx)
   const auth = new AuthService(ctx, rateLimiter)
   const health = new HealthService(ctx)
   const jobs = new JobService(ctx)

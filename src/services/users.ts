@@ -2,9 +2,17 @@ import type { Knex } from 'knex'
 import { User, ProbeSettings } from '../db/models/index.js'
 import { paginate, type Page } from '../db/paging.js'
 import { uniqueViolationColumn } from '../db/errors.js'
-import { ConflictError, ForbiddenError, NotFoundError, UnauthorizedError, ValidationError } from '../domain/errors.js'
+import {
+  ConflictError,
+  ForbiddenError,
+  NotFoundError,
+  RateLimitedError,
+  UnauthorizedError,
+  ValidationError
+} from '../domain/errors.js'
 import { DEFAULT_PROBE_SETTINGS, ROLE_ID } from '../domain/constants.js'
-import { hashPassword } from './passwords.js'
+import { assertAcceptablePassword, hashPassword, verifyPassword } from './passwords.js'
+import type { RateLimiter } from './rate-limit.js'
 import { inTransaction, type Actor, type ServiceContext } from './context.js'
 
 export interface NewUser {
@@ -15,7 +23,10 @@ export interface NewUser {
   password: string
 }
 
-export type UserPatch = Partial<NewUser>
+export type UserPatch = Partial<NewUser> & {
+  /** Required when the patch changes the password or the email: a token alone must not take an account over. */
+  current_password?: string
+}
 
 const FIRST_ADMIN_CLAIM = 'first_admin'
 
@@ -31,7 +42,10 @@ function tokenRequired(): UnauthorizedError {
 }
 
 export class UserService {
-  constructor(private readonly ctx: ServiceContext) {}
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly limiter: RateLimiter
+  ) {}
 
   /**
    * Creates a user and their default probe settings. Without an actor this is the
@@ -43,6 +57,7 @@ export class UserService {
     // Refuse anonymous sign-ups before hashing, so they cannot make the server burn argon2
     // time; the claim inside the transaction still decides races between first sign-ups.
     if (!actor && (await (trx ?? this.ctx.knex)('bootstrap_claims').where({ name: FIRST_ADMIN_CLAIM }).first())) throw tokenRequired()
+    assertAcceptablePassword(input.password)
     const passwordHash = await hashPassword(input.password)
     const now = this.ctx.clock.now()
     try {
@@ -108,26 +123,59 @@ export class UserService {
     return paginate(User.query(trx ?? this.ctx.knex).withGraphFetched('probe_settings').orderBy('id'), page)
   }
 
+  /**
+   * Changes a user's record. Changing the password or the email needs the current password
+   * (checked under a per-user hourly limit, so a token cannot turn argon2 into a CPU lever)
+   * and moves the user's token version on, which ends every token issued before.
+   */
   async update(id: number, patch: UserPatch, trx?: Knex.Transaction): Promise<User> {
-    const fields: Partial<User> = {}
+    const fields: Partial<Omit<User, 'token_version'>> & { token_version?: unknown } = {}
     for (const key of ['first_name', 'last_name', 'email', 'phone_number'] as const) {
       if (patch[key] !== undefined) fields[key] = patch[key]
     }
     if (fields.email !== undefined) fields.email = fields.email.toLowerCase()
-    if (patch.password !== undefined) fields.password_hash = await hashPassword(patch.password)
-    if (Object.keys(fields).length === 0) throw new ValidationError('no updatable field given (first_name, last_name, email, phone_number, password)')
+    if (Object.keys(fields).length === 0 && patch.password === undefined) {
+      throw new ValidationError('no updatable field given (first_name, last_name, email, phone_number, password)')
+    }
+    if (patch.password !== undefined) assertAcceptablePassword(patch.password)
+    const user = await User.query(trx ?? this.ctx.knex).findById(id)
+    if (!user) throw new NotFoundError(`user ${id} not found`)
+    if (patch.password !== undefined || (fields.email !== undefined && fields.email !== user.email)) {
+      await this.checkCurrentPassword(user, patch.current_password, trx)
+      if (patch.password !== undefined) fields.password_hash = await hashPassword(patch.password)
+      // Incremented in SQL: two changes at once both end the tokens before them.
+      fields.token_version = this.ctx.knex.raw('token_version + 1')
+    }
     fields.updated_at = this.ctx.clock.now()
     try {
       return await inTransaction(this.ctx.knex, trx, async (trx) => {
-        const updated = await User.query(trx).patchAndFetchById(id, fields)
+        const updated = await User.query(trx).patchAndFetchById(id, fields as Partial<User>)
         if (!updated) throw new NotFoundError(`user ${id} not found`)
-        const changed = Object.keys(fields).filter((f) => f !== 'updated_at').map((f) => (f === 'password_hash' ? 'password' : f))
+        const changed = Object.keys(fields)
+          .filter((f) => f !== 'updated_at' && f !== 'token_version')
+          .map((f) => (f === 'password_hash' ? 'password' : f))
         await this.ctx.events.record(trx, 'user.updated', { userId: id, fields: changed })
         return this.get(id, trx)
       })
     } catch (err) {
       return duplicateError(err)
     }
+  }
+
+  /** Each attempt is counted before the hash is checked, right or wrong, so guesses and changes share one budget. */
+  private async checkCurrentPassword(
+    user: User,
+    currentPassword: string | undefined,
+    trx?: Knex.Transaction
+  ): Promise<void> {
+    if (currentPassword === undefined) {
+      throw new ValidationError('"current_password" is required to change the password or email')
+    }
+    const perHour = this.ctx.config.auth.maxPasswordChangesPerHour
+    const wait = await this.limiter.consume(`password-change:user:${user.id}`, perHour, 3_600_000, trx)
+    if (wait > 0) throw new RateLimitedError(`too many password or email changes; try again in ${wait} seconds`, wait)
+    const correct = await verifyPassword(user.password_hash, currentPassword)
+    if (!correct) throw new ForbiddenError('"current_password" is incorrect')
   }
 
   /**

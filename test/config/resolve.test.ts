@@ -60,6 +60,11 @@ const BAD_VALUES: Array<[string, unknown, RegExp]> = [
   ['logging.pretty', 'maybe', /must be a boolean/],
   ['probes.onDemandDailyLimit', -1, /must be greater than or equal to 0/],
   ['auth.maxFailedLogins', 0, /must be greater than or equal to 1/],
+  ['auth.maxFailedLoginsPerAddress', 0, /must be greater than or equal to 1/],
+  ['auth.maxLoginDelayMinutes', 0, /must be greater than or equal to 1/],
+  ['auth.accessTokenTtlMinutes', 0, /must be greater than or equal to 1/],
+  ['auth.maxPasswordChangesPerHour', 'many', /must be a number/],
+  ['kronus.listener.trustProxy', '127.0.0.1', /must be an array/],
   ['plugins', 'all', /must be an array/]
 ]
 
@@ -70,6 +75,13 @@ t.test('every validation error names its key and the reason', async (t) => {
     t.match(problems[0], new RegExp(`^${path.replace(/\./g, '\\.')} `), `${path}: names the key`)
     t.match(problems[0], reason, `${path}: says why`)
   }
+})
+
+t.test('trustProxy takes addresses and CIDRs, and names the entry that is neither', async (t) => {
+  t.same(problemsOf(withValue('kronus.listener.trustProxy', ['127.0.0.1', '10.0.0.0/8', '::1', 'fd00::/8'])), [])
+  const problems = problemsOf(withValue('kronus.listener.trustProxy', ['127.0.0.1', 'localhost']))
+  t.equal(problems.length, 1)
+  t.match(problems[0], /kronus\.listener\.trustProxy\[1\] must be an IP address or CIDR/)
 })
 
 t.test('missing secrets name their key and the environment variable that can give them', async (t) => {

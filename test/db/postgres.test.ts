@@ -79,7 +79,7 @@ t.test('data survives a restart', async (t) => {
   t.equal(user.body.data.role_id, 1, 'still the admin')
   t.match(user.body.data.probe_settings, { active: true, cron_expression: '30 7 * * *' })
   t.same((await call(second, { url: `/v1/users/${admin.id}/contacts`, token })).body.data, [contact])
-  const anotherFirstUser = await call(second, { method: 'POST', url: '/v1/users', payload: { first_name: 'a', last_name: 'b', email: 'late@example.com', password: 'x', phone_number: '+15551112222' } })
+  const anotherFirstUser = await call(second, { method: 'POST', url: '/v1/users', payload: { first_name: 'a', last_name: 'b', email: 'late@example.com', password: 'late-secret-1', phone_number: '+15551112222' } })
   t.equal(anotherFirstUser.statusCode, 401, 'the first-user rule does not reopen after a restart')
 })
 

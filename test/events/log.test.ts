@@ -179,7 +179,7 @@ t.test('a change whose process dies before delivery is still delivered by the ne
     throw new Error('the first process never gets to deliver')
   })
   const user = await first.services.users.create(
-    { first_name: 'Ada', last_name: 'L', email: 'ada@example.com', phone_number: '+15550000001', password: 'pw' },
+    { first_name: 'Ada', last_name: 'L', email: 'ada@example.com', phone_number: '+15550000001', password: 'pw-long-secret' },
     null
   )
   await first.services.contacts.create(user.id, { first_name: 'Bob', last_name: 'B', phone_number: '+15550000002', is_emergency_contact: true })
@@ -198,10 +198,10 @@ t.test('a change whose process dies before delivery is still delivered by the ne
 t.test('services record their events with the change', async (t) => {
   const kronus = await buildKronus(t)
   const users = kronus.services.users
-  const admin = await users.create({ first_name: 'A', last_name: 'B', email: 'a@example.com', phone_number: '+15550000010', password: 'pw' }, null)
+  const admin = await users.create({ first_name: 'A', last_name: 'B', email: 'a@example.com', phone_number: '+15550000010', password: 'pw-long-secret' }, null)
   const actor = { userId: admin.id, isAdmin: true }
-  const user = await users.create({ first_name: 'C', last_name: 'D', email: 'c@example.com', phone_number: '+15550000011', password: 'pw' }, actor)
-  await users.update(user.id, { first_name: 'E', password: 'secret2' })
+  const user = await users.create({ first_name: 'C', last_name: 'D', email: 'c@example.com', phone_number: '+15550000011', password: 'pw-long-secret' }, actor)
+  await users.update(user.id, { first_name: 'E', password: 'secret2-long', current_password: 'pw-long-secret' })
   const contact = await kronus.services.contacts.create(user.id, { first_name: 'F', last_name: 'G', phone_number: '+15550000012', is_emergency_contact: true })
   await kronus.services.contacts.update(user.id, contact.id, { last_name: 'H' })
   await kronus.services.probeSettings.update(user.id, { cron_expression: '0 9 * * *' })

@@ -1,4 +1,4 @@
-import { createHmac, createPrivateKey, type KeyObject } from 'node:crypto'
+import { createHmac, createPrivateKey, randomUUID, type KeyObject } from 'node:crypto'
 import Jwt from '@hapi/jwt'
 import type { Kronus } from '../../src/app.js'
 
@@ -151,6 +151,9 @@ function base64url(value: unknown): string {
 export interface ForgedClaims {
   sub: string
   iss?: string
+  aud?: string
+  jti?: string
+  ver?: number
   first_name?: string
   last_name?: string
   is_admin?: boolean
@@ -160,7 +163,8 @@ export interface ForgedClaims {
 
 function withTimes(claims: ForgedClaims, nowMs: number): ForgedClaims {
   const iat = Math.floor(nowMs / 1000)
-  return { iss: 'kronus', first_name: 'x', last_name: 'y', is_admin: true, iat, exp: iat + 24 * 3600, ...claims }
+  const defaults = { iss: 'kronus', aud: 'kronus-api', jti: randomUUID(), ver: 0, first_name: 'x', last_name: 'y', is_admin: true }
+  return { ...defaults, iat, exp: iat + 3600, ...claims }
 }
 
 /** A correctly formed RS256 token signed with any RSA private key. */

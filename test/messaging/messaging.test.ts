@@ -128,7 +128,7 @@ t.test('texts go through the default channel', async (t) => {
 t.test('an inbound text is recorded with the user whose phone sent it', async (t) => {
   const kronus = await buildKronus(t)
   const user = await kronus.services.users.create(
-    { first_name: 'A', last_name: 'B', email: 'a@example.com', phone_number: '+15550000010', password: 'pw' },
+    { first_name: 'A', last_name: 'B', email: 'a@example.com', phone_number: '+15550000010', password: 'pw-long-secret' },
     null
   )
   await kronus.messaging.receive({ from: '+15550000010', text: 'yes', channel: 'twilio', messageId: 'SM1' })

@@ -39,7 +39,7 @@ await app.knex.schema.createTable(NOTES, (table) => {
   table.string('note').notNullable()
 })
 const user = await app.services.users.create(
-  { first_name: 'Ada', last_name: 'Lovelace', email: 'ada@example.com', phone_number: '+15550000101', password: 'pw' } as never,
+  { first_name: 'Ada', last_name: 'Lovelace', email: 'ada@example.com', phone_number: '+15550000101', password: 'pw-long-secret' } as never,
   null
 )
 const second = await app.services.contacts.create(user.id, { first_name: 'Bo', last_name: 'B', phone_number: '+15550000103' } as never)
@@ -110,7 +110,7 @@ t.test('a probe request through the facade follows the API rules', async (t) => 
   const { startsAt } = await kronus.probes.requestOnDemand(user.id, { inMinutes: 5, retries: 1, waitMinutes: 10 })
   t.equal(startsAt, app.clock.now() + 5 * 60_000)
   const loner = await app.services.users.create(
-    { first_name: 'No', last_name: 'One', email: 'no@example.com', phone_number: '+15550000109', password: 'pw' } as never,
+    { first_name: 'No', last_name: 'One', email: 'no@example.com', phone_number: '+15550000109', password: 'pw-long-secret' } as never,
     { userId: user.id, isAdmin: true }
   )
   await t.rejects(kronus.probes.requestOnDemand(loner.id, { inMinutes: 0, retries: 0, waitMinutes: 5 }), { name: 'ForbiddenError' })

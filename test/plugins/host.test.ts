@@ -133,7 +133,7 @@ t.test('the context gives the plugin events, durable subscriptions, jobs, channe
   t.equal(typeof context.logger.info, 'function')
   t.same(context.logger.bindings(), { plugin: 'everything' }, 'log lines are tagged with the plugin')
 
-  const user = await kronus.services.users.create({ first_name: 'A', last_name: 'B', email: 'a@example.com', phone_number: '+15550000020', password: 'pw' }, null)
+  const user = await kronus.services.users.create({ first_name: 'A', last_name: 'B', email: 'a@example.com', phone_number: '+15550000020', password: 'pw-long-secret' }, null)
   await context.jobs.enqueue('host-test.work', { n: 42 })
   await kronus.events.settled()
   await kronus.queue.drain()

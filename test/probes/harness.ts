@@ -21,7 +21,9 @@ export interface ProbeHarness {
 
 /** A test Kronus whose texts are recorded instead of sent. */
 export async function buildProbeKronus(t: Tap, options: TestKronusOptions = {}): Promise<ProbeHarness> {
-  const kronus = await buildKronus(t, options)
+  // Probe runs span days of the fake clock; token lifetimes have their own tests (test/http/auth.test.ts).
+  const auth = { accessTokenTtlMinutes: 30 * 24 * 60, ...options.config?.auth }
+  const kronus = await buildKronus(t, { ...options, config: { ...options.config, auth } })
   const channel = new RecordingChannel()
   kronus.messaging.registerChannel(channel)
   return { kronus, probes: kronus.probes, events: kronus.events, messaging: kronus.messaging, channel }

@@ -23,12 +23,14 @@ export class ProbeSettings extends BaseModel {
 
 export class User extends BaseModel {
   static override tableName = 'users'
-  static override hiddenColumns = ['password_hash']
+  static override hiddenColumns = ['password_hash', 'token_version']
   first_name!: string
   last_name!: string
   email!: string
   phone_number!: string
   password_hash!: string
+  /** Goes up when the password or email changes: tokens issued under an older version are refused. */
+  token_version!: number
   role_id!: number
   probe_settings?: ProbeSettings
 

@@ -63,6 +63,8 @@ export async function buildSmsKronus(t: Tap, options: SmsKronusOptions = {}): Pr
       twilio: options.twilioConfig ?? { accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, messagingServiceSid: SERVICE_SID },
       // One job at a time, so texts reach the fake in the order they were queued.
       jobs: { concurrency: 1, ...options.config?.jobs },
+      // These runs span days of the fake clock; token lifetimes have their own tests (test/http/auth.test.ts).
+      auth: { accessTokenTtlMinutes: 30 * 24 * 60, ...options.config?.auth },
       plugins
     } as KronusConfigInput
   })

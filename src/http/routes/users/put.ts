@@ -3,7 +3,7 @@ import { defineRoute } from '../../types.js'
 import { errorDocs } from '../../docs.js'
 import { envelopeSchema, ok } from '../../envelope.js'
 import { assertSelf } from '../../access.js'
-import { email, name, password, phoneNumber, uidParams, userSchema } from '../../schemas.js'
+import { currentPassword, email, name, password, phoneNumber, uidParams, userSchema } from '../../schemas.js'
 import type { UserPatch } from '../../../services/users.js'
 
 export default defineRoute({
@@ -11,11 +11,25 @@ export default defineRoute({
   path: '/v1/users/{uid}',
   options: {
     tags: ['api', 'users'],
-    description: 'Update your own user record; unknown fields are ignored, at least one known field is required',
-    plugins: errorDocs([400, 401, 403, 409, 413], { 403: 'Only your own record may be changed', 409: 'The email or phone_number already belongs to another user' }),
+    description:
+      'Update your own user record; unknown fields are ignored, at least one known field is required. ' +
+      'Changing password or email needs current_password and ends every token issued before: log in again with the new credentials',
+    plugins: errorDocs([400, 401, 403, 409, 413, 429], {
+      400: 'A field is invalid, or current_password is missing for a password or email change',
+      403: 'Only your own record may be changed, or current_password is incorrect',
+      409: 'The email or phone_number already belongs to another user',
+      429: 'Too many password or email changes in the last hour'
+    }),
     validate: {
       params: uidParams,
-      payload: Joi.object({ first_name: name, last_name: name, email, phone_number: phoneNumber, password })
+      payload: Joi.object({
+        first_name: name,
+        last_name: name,
+        email,
+        phone_number: phoneNumber,
+        password,
+        current_password: currentPassword
+      })
         .options({ stripUnknown: true })
         .required()
     },

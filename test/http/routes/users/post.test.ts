@@ -122,7 +122,7 @@ const invalid: Record<string, unknown[]> = {
   last_name: ['', '   ', true, null],
   email: ['', 'not-an-email', 'a@', '@example.com', 7],
   phone_number: ['', '12345678900', '+0123456789', '+1 234 567 8900', '+1234567890123456', 'call me'],
-  password: ['', 'has space', 'tab\there', 12345678]
+  password: ['', 'has space', 'tab\there', 12345678, 'seven77', 'qwerty123', 'x'.repeat(129)]
 }
 
 t.test('every field is validated, and the 400 names the field', async (t) => {
