@@ -9,6 +9,7 @@ import * as m0007 from './0007_inbound_messages.js'
 import * as m0008 from './0008_emergency_alert_deliveries.js'
 import * as m0009 from './0009_jobs_by_name.js'
 import * as m0010 from './0010_plugin_migrations.js'
+import * as m0011 from './0011_message_sends.js'
 
 interface Migration {
   up(knex: Knex): Promise<void>
@@ -28,7 +29,8 @@ const migrations: Array<[string, Migration]> = [
   ['0007_inbound_messages', m0007],
   ['0008_emergency_alert_deliveries', m0008],
   ['0009_jobs_by_name', m0009],
-  ['0010_plugin_migrations', m0010]
+  ['0010_plugin_migrations', m0010],
+  ['0011_message_sends', m0011]
 ]
 
 export const migrationSource: Knex.MigrationSource<[string, Migration]> = {

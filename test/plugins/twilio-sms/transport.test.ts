@@ -160,7 +160,8 @@ function recordingClient(clock: FakeClock) {
       create: async () => {
         sentAt.push(clock.now())
         return { sid: `SM${String(sentAt.length).padStart(32, '0')}` }
-      }
+      },
+      list: async () => []
     }
   }
   return { client, sentAt }
@@ -217,7 +218,8 @@ t.test('a failed send still uses its slot, so failures cannot speed up the rate'
       create: async () => {
         attempts.push(clock.now())
         throw Object.assign(new Error('busy'), { status: 429, code: 20429 })
-      }
+      },
+      list: async () => []
     }
   }
   const transport = new TwilioSmsTransport({
