@@ -116,7 +116,7 @@ export class Messaging {
   readonly #inboundHandlers: InboundHandler[] = []
   readonly #fallbackHandlers: InboundHandler[] = []
   readonly #ledger: SendLedger
-  /** Provider ids this process matched by reconciling and has not recorded yet: never matched twice. */
+  /** Provider ids this process sent or matched and has not recorded yet: never matched by reconciling. */
   readonly #claiming = new Set<string>()
 
   constructor(options: MessagingOptions) {
@@ -268,6 +268,8 @@ export class Messaging {
           const earlier = unfinished.get(run.id)
           const found = earlier ? await this.#reconcile(channel, payload, earlier, run.id) : null
           const messageId = found ?? (await channel.send({ to: payload.to, text: payload.text })).messageId ?? null
+          // Until it is recorded, no reconciling text of this process may take it for its own.
+          if (found === null && messageId !== null) this.#claiming.add(messageId)
           const event = { to: payload.to, text: payload.text, userId: payload.userId, channel: channel.name, messageId }
           recorder.add({ index: i, jobId: run.id, event })
         } catch (err) {
