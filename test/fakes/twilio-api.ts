@@ -185,15 +185,15 @@ export class FakeTwilioApi {
     if (!match || match[1] !== this.accountSid) {
       return fail({ status: 404, code: 20404, message: `The requested resource ${path} was not found` })
     }
-    if (req.method === 'GET') {
-      const query = new URL(req.url ?? '/', 'http://fake').searchParams
-      return this.list(query, path, reply, fail)
-    }
-    if (req.method !== 'POST') {
+    if (req.method !== 'POST' && req.method !== 'GET') {
       return fail({ status: 405, code: 20004, message: 'Method not allowed' })
     }
     const injected = this.#failures.shift()
     if (injected) return fail(injected)
+    if (req.method === 'GET') {
+      const query = new URL(req.url ?? '/', 'http://fake').searchParams
+      return this.list(query, path, reply, fail)
+    }
 
     const to = form.get('To')
     const body = form.get('Body')
