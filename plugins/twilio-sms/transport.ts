@@ -33,7 +33,11 @@ export interface TwilioMessagesClient {
       validityPeriod: number
     }): Promise<{ sid: string }>
     /** Twilio's Messages list (newest first), followed across pages by the SDK up to `limit`. */
-    list(params: { to: string; dateSentAfter: Date; limit: number }): Promise<Array<{ sid: string; body: string; dateCreated: Date }>>
+    list(params: {
+      to: string
+      dateSentAfter: Date
+      limit: number
+    }): Promise<Array<{ sid: string; body: string; dateCreated: Date }>>
   }
 }
 
@@ -119,7 +123,11 @@ export class TwilioSmsTransport implements MessagingChannel {
   async reconcile(message: OutgoingText, since: number): Promise<string[]> {
     const from = new Date(Math.floor((since - RECONCILE_CLOCK_SKEW_MS) / 1000) * 1000)
     try {
-      const listed = await this.#client.messages.list({ to: message.to, dateSentAfter: from, limit: RECONCILE_LIST_LIMIT })
+      const listed = await this.#client.messages.list({
+        to: message.to,
+        dateSentAfter: from,
+        limit: RECONCILE_LIST_LIMIT
+      })
       return listed.filter((m) => m.body === message.text && m.dateCreated >= from).map((m) => m.sid)
     } catch (error) {
       throw toDeliveryError(error)

@@ -245,7 +245,8 @@ export class Messaging {
       try {
         await this.#knex.transaction(async (trx) => {
           await this.#events.recordMany(trx, 'message.sent', sent.map((s) => s.event))
-          await this.#ledger.finish(trx, sent.map((s) => ({ jobId: s.jobId, providerId: s.event.messageId })), Date.now())
+          const finished = sent.map((s) => ({ jobId: s.jobId, providerId: s.event.messageId }))
+          await this.#ledger.finish(trx, finished, Date.now())
           await control.complete(sent.map((s) => s.index), trx)
         })
       } catch (err) {
@@ -267,7 +268,8 @@ export class Messaging {
         try {
           const earlier = unfinished.get(run.id)
           const found = earlier ? await this.#reconcile(channel, payload, earlier, run.id) : null
-          const messageId = found ?? (await channel.send({ to: payload.to, text: payload.text })).messageId ?? null
+          const messageId =
+            found ?? (await channel.send({ to: payload.to, text: payload.text })).messageId ?? null
           // Until it is recorded, no reconciling text of this process may take it for its own.
           if (found === null && messageId !== null) this.#claiming.add(messageId)
           const event = { to: payload.to, text: payload.text, userId: payload.userId, channel: channel.name, messageId }
@@ -294,28 +296,51 @@ export class Messaging {
    * (it is then recorded, not sent), or null when it must be sent. Throws, and sends
    * nothing, when the provider cannot be asked now: the job is retried.
    */
-  async #reconcile(channel: MessagingChannel, payload: SendJobPayload, earlier: UnfinishedSend, jobId: number): Promise<string | null> {
+  async #reconcile(
+    channel: MessagingChannel,
+    payload: SendJobPayload,
+    earlier: UnfinishedSend,
+    jobId: number
+  ): Promise<string | null> {
     if (!channel.reconcile || earlier.channel !== channel.name) {
-      this.#logger.warn({ jobId, channel: channel.name }, 'an earlier send of this text has no recorded outcome and its channel cannot reconcile: sending it again (at least once)')
+      this.#logger.warn(
+        { jobId, channel: channel.name },
+        'an earlier send has no recorded outcome and the channel cannot reconcile: sending again (at least once)'
+      )
       return null
     }
     let listed: string[]
     try {
       listed = await channel.reconcile({ to: payload.to, text: payload.text }, earlier.startedAt)
     } catch (err) {
-      throw new MessageDeliveryError(`could not reconcile an earlier send with ${channel.name}: ${err instanceof Error ? err.message : String(err)}`, { permanent: false, cause: err })
+      const reason = err instanceof Error ? err.message : String(err)
+      throw new MessageDeliveryError(`could not reconcile an earlier send with ${channel.name}: ${reason}`, {
+        permanent: false,
+        cause: err
+      })
     }
     const free = (await this.#ledger.unclaimed(channel.name, listed)).filter((id) => !this.#claiming.has(id))
     // Listed newest first; the oldest unclaimed is the one sent closest to the earlier run's start.
     const match = free.at(-1) ?? null
     if (match !== null) this.#claiming.add(match)
-    this.#logger.info({ jobId, channel: channel.name, messageId: match }, match === null ? 'reconciled: the provider never accepted this text; sending it' : 'reconciled: the provider had accepted this text; recorded as sent, not sent again')
+    this.#logger.info(
+      { jobId, channel: channel.name, messageId: match },
+      match === null
+        ? 'reconciled: the provider never accepted this text; sending it'
+        : 'reconciled: the provider had accepted this text; recorded as sent, not sent again'
+    )
     return match
   }
 
-  /** Texts never handed to the channel drop their in-flight record, so their next run does not reconcile for nothing. */
-  async #forgetUntried(jobs: Array<BatchJob<SendJobPayload>>, outcomes: unknown[], unfinished: Map<number, UnfinishedSend>): Promise<void> {
-    const untried = jobs.flatMap((job, i) => (outcomes[i] instanceof JobNotRunError && !unfinished.has(job.run.id) ? [job.run.id] : []))
+  /** Texts never handed to the channel drop their in-flight record: their next run need not reconcile. */
+  async #forgetUntried(
+    jobs: Array<BatchJob<SendJobPayload>>,
+    outcomes: unknown[],
+    unfinished: Map<number, UnfinishedSend>
+  ): Promise<void> {
+    const untried = jobs.flatMap((job, i) =>
+      outcomes[i] instanceof JobNotRunError && !unfinished.has(job.run.id) ? [job.run.id] : []
+    )
     try {
       await this.#ledger.forget(untried)
     } catch (err) {

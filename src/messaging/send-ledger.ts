@@ -29,11 +29,15 @@ export class SendLedger {
   async begin(jobIds: number[], channel: string, startedAt: number): Promise<Map<number, UnfinishedSend>> {
     if (jobIds.length === 0) return new Map()
     return this.knex.transaction(async (trx) => {
-      const rows: Array<{ job_id: number | string; channel: string; started_at: number | string }> = await trx(MESSAGE_SENDS)
+      const rows: Array<{ job_id: number | string; channel: string; started_at: number | string }> = await trx(
+        MESSAGE_SENDS
+      )
         .whereIn('job_id', jobIds)
         .whereNull('finished_at')
         .select('job_id', 'channel', 'started_at')
-      const unfinished = new Map(rows.map((r) => [Number(r.job_id), { channel: r.channel, startedAt: Number(r.started_at) }]))
+      const unfinished = new Map(
+        rows.map((r) => [Number(r.job_id), { channel: r.channel, startedAt: Number(r.started_at) }])
+      )
       const fresh = jobIds.filter((id) => !unfinished.has(id))
       if (fresh.length > 0) {
         await trx(MESSAGE_SENDS)
@@ -62,7 +66,9 @@ export class SendLedger {
   /** Ends these sends with the provider's ids, in the transaction that ends their jobs. */
   async finish(trx: Knex.Transaction, sends: FinishedSend[], finishedAt: number): Promise<void> {
     for (const send of sends) {
-      await trx(MESSAGE_SENDS).where({ job_id: send.jobId }).update({ provider_id: send.providerId, finished_at: finishedAt })
+      await trx(MESSAGE_SENDS)
+        .where({ job_id: send.jobId })
+        .update({ provider_id: send.providerId, finished_at: finishedAt })
     }
   }
 

@@ -65,13 +65,25 @@ t.test(`${TEXTS} texts, ${KILLS} workers killed with SIGKILL at random points: n
     const last = generation === KILLS
     killAfterAccepted = last ? null : 1 + Math.floor(Math.random() * MAX_TEXTS_BEFORE_KILL)
     killDelayMs = !last && Math.random() < 0.5 ? 1 + Math.floor(Math.random() * 500) : 0
-    const args = [...process.execArgv, WORKER, dir, fake.baseUrl, ACCOUNT_SID, AUTH_TOKEN, SERVICE_SID, String(generation), generation === 0 ? String(TEXTS) : '0']
+    const args = [
+      ...process.execArgv,
+      WORKER,
+      dir,
+      fake.baseUrl,
+      ACCOUNT_SID,
+      AUTH_TOKEN,
+      SERVICE_SID,
+      String(generation),
+      generation === 0 ? String(TEXTS) : '0'
+    ]
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: process.env })
     worker = child
     let output = ''
     child.stdout!.on('data', (chunk) => (output += chunk))
     child.stderr!.on('data', (chunk) => (output += chunk))
-    const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })))
+    const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.on('exit', (code, signal) => resolve({ code, signal }))
+    )
     if (killTimer) clearTimeout(killTimer)
     killTimer = null
     if (exit.signal !== 'SIGKILL' && exit.code !== 0) t.fail(`worker ${generation} failed: ${output.slice(-2000)}`)
@@ -83,7 +95,9 @@ t.test(`${TEXTS} texts, ${KILLS} workers killed with SIGKILL at random points: n
   for (const m of fake.messages) sent.set(`${m.to} ${m.body}`, (sent.get(`${m.to} ${m.body}`) ?? 0) + 1)
   const duplicated = [...sent.values()].filter((n) => n > 1).length
   const lists = fake.requests.filter((r) => r.method === 'GET').length
-  t.comment(`texts accepted by Twilio: ${fake.messages.length}, distinct: ${sent.size}, duplicated: ${duplicated}, reconciling list requests: ${lists}`)
+  t.comment(
+    `texts accepted by Twilio: ${fake.messages.length}, distinct: ${sent.size}, duplicated: ${duplicated}, reconciling list requests: ${lists}`
+  )
   t.equal(sent.size, TEXTS, 'no text lost')
   t.equal(duplicated, 0, 'no text sent twice')
   t.equal(fake.messages.length, TEXTS, `exactly ${TEXTS} texts reached Twilio`)

@@ -54,7 +54,9 @@ class ProviderChannel implements MessagingChannel {
   }
 }
 
-async function withProvider(t: Parameters<typeof buildKronus>[0]): Promise<{ kronus: TestKronus; provider: ProviderChannel }> {
+async function withProvider(
+  t: Parameters<typeof buildKronus>[0]
+): Promise<{ kronus: TestKronus; provider: ProviderChannel }> {
   const kronus = await buildKronus(t)
   const provider = new ProviderChannel()
   kronus.messaging.registerChannel(provider)
@@ -79,9 +81,11 @@ t.test('a text the provider accepted but whose answer never arrived is recorded,
   await settle(kronus)
   t.equal(provider.accepted.length, 1, 'one text reached the provider')
   t.equal(provider.reconciles, 1, 'the retry asked the provider first')
-  t.same(await sentEvents(kronus), [
-    { to: '+15550000001', text: 'are you OK? (Y/N)', userId: 1, channel: 'provider', messageId: 'P1' }
-  ], 'recorded as sent with the id the provider gave it')
+  t.same(
+    await sentEvents(kronus),
+    [{ to: '+15550000001', text: 'are you OK? (Y/N)', userId: 1, channel: 'provider', messageId: 'P1' }],
+    'recorded as sent with the id the provider gave it'
+  )
   const [job] = await kronus.knex('jobs').where({ name: 'message.send' })
   t.equal(job.status, 'successful')
   const [send] = await kronus.knex('message_sends').where({ job_id: job.id })
@@ -93,9 +97,16 @@ t.test('a text the provider never got is sent once reconciling finds nothing', a
   provider.failNextBeforeAccepting()
   await kronus.messaging.send({ to: '+15550000002', text: 'are you OK? (Y/N)', userId: 2 })
   await settle(kronus)
-  t.same(provider.accepted.map((m) => m.id), ['P1'], 'sent once, on the retry')
+  t.same(
+    provider.accepted.map((m) => m.id),
+    ['P1'],
+    'sent once, on the retry'
+  )
   t.equal(provider.reconciles, 1)
-  t.same((await sentEvents(kronus)).map((e) => e.messageId), ['P1'])
+  t.same(
+    (await sentEvents(kronus)).map((e) => e.messageId),
+    ['P1']
+  )
 })
 
 t.test("an identical earlier text that is another send's is never taken for this one", async (t) => {
@@ -105,8 +116,16 @@ t.test("an identical earlier text that is another send's is never taken for this
   provider.failNextBeforeAccepting()
   await kronus.messaging.send({ to: '+15550000003', text: 'are you OK? (Y/N)', userId: 3 })
   await settle(kronus)
-  t.same(provider.accepted.map((m) => m.id), ['P1', 'P2'], 'the second check-in went out too')
-  t.same((await sentEvents(kronus)).map((e) => e.messageId), ['P1', 'P2'], 'each recorded with its own id')
+  t.same(
+    provider.accepted.map((m) => m.id),
+    ['P1', 'P2'],
+    'the second check-in went out too'
+  )
+  t.same(
+    (await sentEvents(kronus)).map((e) => e.messageId),
+    ['P1', 'P2'],
+    'each recorded with its own id'
+  )
 })
 
 t.test('when the provider cannot be asked, nothing is sent until it can', async (t) => {
@@ -120,7 +139,11 @@ t.test('when the provider cannot be asked, nothing is sent until it can', async 
   kronus.clock.advanceMinutes(5)
   await kronus.queue.drain()
   t.equal(provider.accepted.length, 1, 'still one text')
-  t.same((await sentEvents(kronus)).map((e) => e.messageId), ['P1'], 'recorded once the provider answered')
+  t.same(
+    (await sentEvents(kronus)).map((e) => e.messageId),
+    ['P1'],
+    'recorded once the provider answered'
+  )
 })
 
 t.test('a channel that cannot reconcile sends such a text again: at least once', async (t) => {

@@ -11,14 +11,23 @@ import twilio from 'twilio'
  * argv: dir, fake base URL, account SID, auth token, service SID, generation, texts to queue (first generation).
  */
 
-const [dir, baseUrl, accountSid, authToken, messagingServiceSid, generationArg, queueArg] = process.argv.slice(2) as string[]
+const [dir, baseUrl, accountSid, authToken, messagingServiceSid, generationArg, queueArg] = process.argv.slice(
+  2
+) as string[]
 const generation = Number(generationArg)
 // Each generation starts an hour after the last one began: every lock a killed worker held has lapsed.
 const clock = new FakeClock(Date.UTC(2026, 0, 5, 12) + generation * 3600_000)
 const kronus = await buildKronus({ teardown: () => undefined }, { dir, clock })
 const client = twilio(accountSid!, authToken!, { httpClient: new LoopbackRequestClient(baseUrl!), autoRetry: false })
 kronus.messaging.registerChannel(
-  new TwilioSmsTransport({ accountSid: accountSid!, authToken: authToken!, messagingServiceSid: messagingServiceSid!, messagesPerSecond: 100_000, burst: 100_000, client }),
+  new TwilioSmsTransport({
+    accountSid: accountSid!,
+    authToken: authToken!,
+    messagingServiceSid: messagingServiceSid!,
+    messagesPerSecond: 100_000,
+    burst: 100_000,
+    client
+  }),
   { default: true }
 )
 const toQueue = Number(queueArg)
@@ -32,7 +41,11 @@ if (toQueue > 0) {
 process.stdout.write('ready\n')
 for (;;) {
   await kronus.queue.drain()
-  const [{ n }] = await kronus.knex('jobs').where({ name: 'message.send' }).whereIn('status', ['scheduled', 'enqueued', 'in-progress']).count({ n: '*' })
+  const [{ n }] = await kronus
+    .knex('jobs')
+    .where({ name: 'message.send' })
+    .whereIn('status', ['scheduled', 'enqueued', 'in-progress'])
+    .count({ n: '*' })
   if (Number(n) === 0) break
   // Retries wait out their backoff on the fake clock.
   clock.advanceMinutes(1)
