@@ -177,3 +177,13 @@ t.test('a clean batch finishes every send and asks the provider nothing', async 
   t.same(await kronus.knex('message_sends').whereNull('finished_at'), [], 'every send finished')
   t.equal(provider.reconciles, 0, 'a clean run asks the provider nothing')
 })
+
+t.test('a send record goes with its job when successful jobs are pruned', async (t) => {
+  const { kronus } = await withProvider(t)
+  await kronus.messaging.send({ to: '+15550000008', text: 'hello' })
+  await kronus.queue.drain()
+  t.equal((await kronus.knex('message_sends')).length, 1)
+  kronus.clock.advanceMinutes(8 * 24 * 60)
+  await kronus.queue.prune()
+  t.same(await kronus.knex('message_sends'), [], 'no send record outlives its job')
+})
