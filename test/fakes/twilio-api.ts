@@ -269,7 +269,8 @@ export class FakeTwilioApi {
   ): void {
     const pageSize = query.has('PageSize') ? Number(query.get('PageSize')) : DEFAULT_PAGE_SIZE
     if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_PAGE_SIZE) {
-      return fail({ status: 400, code: 20001, message: `Invalid PageSize: ${query.get('PageSize')}` })
+      fail({ status: 400, code: 20001, message: `Invalid PageSize: ${query.get('PageSize')}` })
+      return
     }
     const bounds: Array<[string, (sent: number, from: number, to: number) => boolean]> = [
       ['DateSent', (sent, from, to) => sent >= from && sent < to],
@@ -281,7 +282,10 @@ export class FakeTwilioApi {
       const value = query.get(name)
       if (value === null) continue
       const range = parseDateFilter(value)
-      if (!range) return fail({ status: 400, code: 20001, message: `Invalid ${name}: ${value}` })
+      if (!range) {
+        fail({ status: 400, code: 20001, message: `Invalid ${name}: ${value}` })
+        return
+      }
       dateChecks.push((sent) => check(sent, range.from, range.to))
     }
     const to = query.get('To')
@@ -296,7 +300,10 @@ export class FakeTwilioApi {
     let start = 0
     if (token !== null) {
       const after = matching.findIndex((m) => `PA${m.sid}` === token)
-      if (after < 0) return fail({ status: 400, code: 20001, message: `Invalid PageToken: ${token}` })
+      if (after < 0) {
+        fail({ status: 400, code: 20001, message: `Invalid PageToken: ${token}` })
+        return
+      }
       start = after + 1
     }
     const page = token === null ? 0 : Number(query.get('Page') ?? 0)

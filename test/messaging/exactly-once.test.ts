@@ -1,6 +1,6 @@
 import t from 'tap'
-import { buildKronus, type TestKronus } from '../helpers/app.js'
 import type { MessagingChannel, OutgoingText } from '../../src/messaging/channel.js'
+import { buildKronus, type TestKronus } from '../helpers/app.js'
 
 /**
  * A provider and its channel in one: what it accepted it keeps, and it can be told to

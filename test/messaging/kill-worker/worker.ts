@@ -1,8 +1,8 @@
-import { FakeClock } from '../../../src/clock.js'
-import { TwilioSmsTransport } from '../../../plugins/twilio-sms/transport.js'
-import { buildKronus } from '../../helpers/app.js'
-import { LoopbackRequestClient } from '../../fakes/twilio-api.js'
 import twilio from 'twilio'
+import { TwilioSmsTransport } from '../../../plugins/twilio-sms/transport.js'
+import { FakeClock } from '../../../src/clock.js'
+import { LoopbackRequestClient } from '../../fakes/twilio-api.js'
+import { buildKronus } from '../../helpers/app.js'
 
 /*
  * One worker of the kill test (exactly-once.kill.test.ts): a Kronus on the test's data
