@@ -39,6 +39,7 @@ t.test(`${TEXTS} texts, ${KILLS} workers killed with SIGKILL at random points: n
   let killTimer: NodeJS.Timeout | null = null
   let killDelayMs = 0
   const kills: string[] = []
+  let lastOutput = ''
   const kill = (how: string) => {
     if (!worker || worker.killed || worker.exitCode !== null) return
     worker.kill('SIGKILL')
@@ -79,6 +80,7 @@ t.test(`${TEXTS} texts, ${KILLS} workers killed with SIGKILL at random points: n
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: process.env })
     worker = child
     let output = ''
+    child.on('exit', () => (lastOutput = output))
     child.stdout!.on('data', (chunk) => (output += chunk))
     child.stderr!.on('data', (chunk) => (output += chunk))
     const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
@@ -90,6 +92,7 @@ t.test(`${TEXTS} texts, ${KILLS} workers killed with SIGKILL at random points: n
     t.equal(exit.signal, last ? null : 'SIGKILL', last ? 'the last worker finished' : `worker ${generation} was killed`)
   }
   t.comment(`kills: ${kills.length} (${kills.join('; ')})`)
+  t.match(lastOutput, /dead text jobs: 0\n/, 'no text job gave up')
 
   const sent = new Map<string, number>()
   for (const m of fake.messages) sent.set(`${m.to} ${m.body}`, (sent.get(`${m.to} ${m.body}`) ?? 0) + 1)
