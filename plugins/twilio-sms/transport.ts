@@ -32,8 +32,23 @@ export interface TwilioMessagesClient {
       messagingServiceSid: string
       validityPeriod: number
     }): Promise<{ sid: string }>
+    /** Twilio's Messages list (newest first), followed across pages by the SDK up to `limit`. */
+    list(params: {
+      to: string
+      dateSentAfter: Date
+      limit: number
+    }): Promise<Array<{ sid: string; body: string; dateCreated: Date }>>
   }
 }
+
+/**
+ * How far Twilio's clock may be behind Kronus's when reconciling: a text is looked for
+ * from this long before its send began. An older text with the same body that is not
+ * some other send's would be wrongly matched, so this stays small.
+ */
+export const RECONCILE_CLOCK_SKEW_MS = 5 * 60_000
+/** At most this many texts to one number are read when reconciling (Twilio pages them). */
+const RECONCILE_LIST_LIMIT = 1000
 
 export interface TwilioSmsTransportOptions {
   accountSid: string
@@ -95,6 +110,25 @@ export class TwilioSmsTransport implements MessagingChannel {
         validityPeriod: this.validityPeriodSeconds
       })
       return { messageId: created.sid ?? null }
+    } catch (error) {
+      throw toDeliveryError(error)
+    }
+  }
+
+  /**
+   * The texts to this number with this body that Twilio accepted since `since`: the
+   * account's Messages filtered by To and DateSent (Twilio's DateSent> is "on or after",
+   * to the second), matched on the body and on when Twilio created them.
+   */
+  async reconcile(message: OutgoingText, since: number): Promise<string[]> {
+    const from = new Date(Math.floor((since - RECONCILE_CLOCK_SKEW_MS) / 1000) * 1000)
+    try {
+      const listed = await this.#client.messages.list({
+        to: message.to,
+        dateSentAfter: from,
+        limit: RECONCILE_LIST_LIMIT
+      })
+      return listed.filter((m) => m.body === message.text && m.dateCreated >= from).map((m) => m.sid)
     } catch (error) {
       throw toDeliveryError(error)
     }

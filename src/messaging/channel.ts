@@ -13,6 +13,15 @@ export interface MessagingChannel {
   name: string
   /** Resolves once the provider accepted the text. Throws MessageDeliveryError to say whether a retry could help. */
   send(message: OutgoingText): Promise<{ messageId: string | null }>
+  /**
+   * Optional, and what makes this channel's texts exactly once: the provider's ids of the
+   * texts to `message.to` with exactly this body that it accepted at or after `since`
+   * (epoch ms, wall time), newest first. Kronus asks it before sending again a text whose
+   * earlier send has no recorded outcome (its worker died, or the answer was lost); a
+   * listed id that no other send has claimed is recorded as this text, and nothing is
+   * sent. A channel without it (the dev console) sends such a text again: at least once.
+   */
+  reconcile?(message: OutgoingText, since: number): Promise<string[]>
 }
 
 /**

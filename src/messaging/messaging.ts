@@ -7,6 +7,7 @@ import { messageSendKey } from '../queue/keys.js'
 import { PermanentJobError, type BatchControl, type BatchJob, type EnqueueOptions, type JobRow } from '../queue/types.js'
 import type { KronusEvents } from '../events/types.js'
 import { MessageDeliveryError, type MessagingChannel } from './channel.js'
+import { SendLedger, type UnfinishedSend } from './send-ledger.js'
 
 export interface SendJobPayload {
   to: string
@@ -99,7 +100,10 @@ export class PermanentSendFailure extends PermanentJobError {
 /**
  * The registry of messaging channels and the way every text leaves Kronus. A text is a
  * durable job written in the caller's transaction: it is sent if and only if the change
- * that asked for it commits, and it is still sent after a crash.
+ * that asked for it commits, and it is still sent after a crash. Through a channel that
+ * can reconcile (Twilio) it is sent exactly once, even when a worker dies between the
+ * provider's answer and Kronus's record of it; through one that cannot (the dev console),
+ * at least once.
  */
 export class Messaging {
   readonly #channels = new Map<string, MessagingChannel>()
@@ -111,12 +115,16 @@ export class Messaging {
   readonly #logger: Logger
   readonly #inboundHandlers: InboundHandler[] = []
   readonly #fallbackHandlers: InboundHandler[] = []
+  readonly #ledger: SendLedger
+  /** Provider ids this process sent or matched and has not recorded yet: never matched by reconciling. */
+  readonly #claiming = new Set<string>()
 
   constructor(options: MessagingOptions) {
     this.#knex = options.knex
     this.#events = options.events
     this.#queue = options.queue
     this.#logger = options.logger
+    this.#ledger = new SendLedger(options.knex)
     this.#queue.defineBatch(SEND_JOB, (jobs, signal, control) => this.#deliverBatch(jobs, signal, control), { batchSize: SEND_BATCH_SIZE })
   }
 
@@ -213,31 +221,41 @@ export class Messaging {
   }
 
   /**
-   * Sends a batch of texts, a few at a time. Texts that went out are recorded as they
-   * go: their message.sent events and the end of their jobs are written together, by one
-   * transaction for all the texts sent since the last one, so a worker that dies mid-batch
-   * has left no sent text to be sent again. Each text ends on its own: sent, failed
-   * (retried), failed for good (message.failed), or not tried (the batch's time ran out or
-   * it was aborted first), and then it goes back to the queue as it was.
+   * Sends a batch of texts, a few at a time. First every text of the batch is recorded as
+   * in flight, committed, so that no text reaches the provider unrecorded. Texts that went
+   * out are recorded as they go: their message.sent events, the provider's ids and the end
+   * of their jobs are written together, by one transaction for all the texts sent since
+   * the last one. A text whose earlier run left it in flight (its worker died after the
+   * request, or the answer or its record was lost) is reconciled with the provider before
+   * anything is sent: found, it is recorded as sent; not found, it is sent. Each text ends
+   * on its own: sent, failed (retried), failed for good (message.failed), or not tried
+   * (the batch's time ran out or it was aborted first), and then it goes back to the
+   * queue as it was.
    */
   async #deliverBatch(jobs: Array<BatchJob<SendJobPayload>>, signal: AbortSignal, control: BatchControl): Promise<unknown[]> {
     const channel = this.defaultChannel
     if (!channel) throw new Error('no messaging channel is registered: configure an SMS plugin')
+    // Wall time, not the injectable clock: the budget guards against a real channel's
+    // slowness, and a send's start is compared with the provider's clock when reconciling.
+    const startedAt = Date.now()
+    const unfinished = await this.#ledger.begin(jobs.map((job) => job.run.id), channel.name, startedAt)
     const outcomes: unknown[] = new Array(jobs.length).fill(undefined)
     const inFlight = new Set<number>()
     const recorder = new SentRecorder(async (sent) => {
       try {
         await this.#knex.transaction(async (trx) => {
           await this.#events.recordMany(trx, 'message.sent', sent.map((s) => s.event))
+          const finished = sent.map((s) => ({ jobId: s.jobId, providerId: s.event.messageId }))
+          await this.#ledger.finish(trx, finished, Date.now())
           await control.complete(sent.map((s) => s.index), trx)
         })
       } catch (err) {
-        // As when a single text's record failed: those texts are tried again.
+        // As when a single text's record failed: those texts are tried again (reconciled first).
         for (const { index } of sent) outcomes[index] = err
+      } finally {
+        for (const { event } of sent) if (event.messageId !== null) this.#claiming.delete(event.messageId)
       }
     })
-    // Wall time, not the injectable clock: the budget guards against a real channel's slowness.
-    const startedAt = Date.now()
     let next = 0
     const sender = async () => {
       for (let i = next++; i < jobs.length; i = next++) {
@@ -248,8 +266,14 @@ export class Messaging {
         const { payload, run } = jobs[i]!
         inFlight.add(i)
         try {
-          const { messageId } = await channel.send({ to: payload.to, text: payload.text })
-          recorder.add({ index: i, event: { to: payload.to, text: payload.text, userId: payload.userId, channel: channel.name, messageId: messageId ?? null } })
+          const earlier = unfinished.get(run.id)
+          const found = earlier ? await this.#reconcile(channel, payload, earlier, run.id) : null
+          const messageId =
+            found ?? (await channel.send({ to: payload.to, text: payload.text })).messageId ?? null
+          // Until it is recorded, no reconciling text of this process may take it for its own.
+          if (found === null && messageId !== null) this.#claiming.add(messageId)
+          const event = { to: payload.to, text: payload.text, userId: payload.userId, channel: channel.name, messageId }
+          recorder.add({ index: i, jobId: run.id, event })
         } catch (err) {
           outcomes[i] = await this.#sendFailed(channel.name, payload, err, run.id, run.attempt)
         } finally {
@@ -263,7 +287,66 @@ export class Messaging {
     for (const i of inFlight) outcomes[i] = signal.reason
     for (let i = next; i < jobs.length; i++) outcomes[i] = new JobNotRunError()
     await recorder.drained()
+    await this.#forgetUntried(jobs, outcomes, unfinished)
     return outcomes
+  }
+
+  /**
+   * The provider's id of a text an earlier run left in flight, when the provider has it
+   * (it is then recorded, not sent), or null when it must be sent. Throws, and sends
+   * nothing, when the provider cannot be asked now: the job is retried.
+   */
+  async #reconcile(
+    channel: MessagingChannel,
+    payload: SendJobPayload,
+    earlier: UnfinishedSend,
+    jobId: number
+  ): Promise<string | null> {
+    if (!channel.reconcile || earlier.channel !== channel.name) {
+      this.#logger.warn(
+        { jobId, channel: channel.name },
+        'an earlier send has no recorded outcome and the channel cannot reconcile: sending again (at least once)'
+      )
+      return null
+    }
+    let listed: string[]
+    try {
+      listed = await channel.reconcile({ to: payload.to, text: payload.text }, earlier.startedAt)
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err)
+      throw new MessageDeliveryError(`could not reconcile an earlier send with ${channel.name}: ${reason}`, {
+        permanent: false,
+        cause: err
+      })
+    }
+    const free = (await this.#ledger.unclaimed(channel.name, listed)).filter((id) => !this.#claiming.has(id))
+    // Listed newest first; the oldest unclaimed is the one sent closest to the earlier run's start.
+    const match = free.at(-1) ?? null
+    if (match !== null) this.#claiming.add(match)
+    this.#logger.info(
+      { jobId, channel: channel.name, messageId: match },
+      match === null
+        ? 'reconciled: the provider never accepted this text; sending it'
+        : 'reconciled: the provider had accepted this text; recorded as sent, not sent again'
+    )
+    return match
+  }
+
+  /** Texts never handed to the channel drop their in-flight record: their next run need not reconcile. */
+  async #forgetUntried(
+    jobs: Array<BatchJob<SendJobPayload>>,
+    outcomes: unknown[],
+    unfinished: Map<number, UnfinishedSend>
+  ): Promise<void> {
+    const untried = jobs.flatMap((job, i) =>
+      outcomes[i] instanceof JobNotRunError && !unfinished.has(job.run.id) ? [job.run.id] : []
+    )
+    try {
+      await this.#ledger.forget(untried)
+    } catch (err) {
+      // Harmless: their next run asks the provider first and finds nothing.
+      this.#logger.warn({ err, jobs: untried.length }, 'could not drop the in-flight records of texts not tried')
+    }
   }
 
   /** The outcome of a text the channel refused: a permanent failure is recorded once and not retried. */
@@ -297,6 +380,7 @@ function sendJob(message: OutgoingMessage): { payload: SendJobPayload; options: 
 
 interface SentText {
   index: number
+  jobId: number
   event: KronusEvents['message.sent']
 }
 

@@ -132,3 +132,52 @@ t.test('an injected failure still requires valid credentials first', async (t) =
   t.equal((await post(fake, VALID, `${ACCOUNT_SID}:nope`)).status, 401)
   t.equal((await post(fake, VALID)).status, 500, 'the failure was not consumed by the unauthenticated request')
 })
+
+t.test('the Messages list, through the real SDK: filtered by To and DateSent, newest first, followed across pages', async (t) => {
+  let now = Date.UTC(2026, 0, 5, 12)
+  const fake = await FakeTwilioApi.start({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, now: () => now })
+  t.teardown(() => fake.close())
+  const { client } = fake.client()
+  const ann = '+15551230001'
+  const bob = '+15551230002'
+  const yesterday = await client.messages.create({ to: ann, body: 'old', messagingServiceSid: SERVICE_SID })
+  now += 24 * 3600_000
+  const today: string[] = []
+  for (let i = 0; i < 120; i++) {
+    now += 1000
+    today.push((await client.messages.create({ to: ann, body: `text ${i}`, messagingServiceSid: SERVICE_SID })).sid)
+    await client.messages.create({ to: bob, body: `text ${i}`, messagingServiceSid: SERVICE_SID })
+  }
+  const since = new Date(Date.UTC(2026, 0, 6, 12))
+  const listed = await client.messages.list({ to: ann, dateSentAfter: since, pageSize: 50 })
+  t.same(listed.map((m) => m.sid), [...today].reverse(), "every text to Ann since noon, newest first, none of Bob's, none older")
+  t.ok(listed.every((m) => m.dateSent instanceof Date && m.dateSent.getTime() >= since.getTime()), 'each with its DateSent')
+  const listRequests = fake.requests.filter((r) => r.method === 'GET')
+  t.equal(listRequests.length, 3, '120 texts in pages of 50: three requests')
+
+  const before = await client.messages.list({ to: ann, dateSentBefore: new Date(Date.UTC(2026, 0, 5, 12, 0, 30)) })
+  t.same(before.map((m) => m.sid), [yesterday.sid], 'DateSent< is on or before')
+  const res = await fetch(`${fake.baseUrl}${MESSAGES_URL_PATH}?To=${encodeURIComponent(ann)}&DateSent=2026-01-05`, {
+    headers: { Authorization: 'Basic ' + Buffer.from(`${ACCOUNT_SID}:${AUTH_TOKEN}`).toString('base64') }
+  })
+  const page = await json(res)
+  t.same((page.messages as Array<{ sid: string }>).map((m) => m.sid), [yesterday.sid], 'a bare DateSent is one UTC day')
+  t.equal(page.next_page_uri, null, 'a last page has no next page')
+  const bad = await fetch(`${fake.baseUrl}${MESSAGES_URL_PATH}?PageSize=5000`, {
+    headers: { Authorization: 'Basic ' + Buffer.from(`${ACCOUNT_SID}:${AUTH_TOKEN}`).toString('base64') }
+  })
+  t.equal(bad.status, 400, 'a page larger than 1000 is refused')
+})
+
+t.test('a text accepted during paging does not shift the pages', async (t) => {
+  let now = Date.UTC(2026, 0, 5, 12)
+  const fake = await FakeTwilioApi.start({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, now: () => now++ })
+  t.teardown(() => fake.close())
+  const { client } = fake.client()
+  const sids: string[] = []
+  for (let i = 0; i < 4; i++) sids.push((await client.messages.create({ to: '+15551230001', body: `t${i}`, messagingServiceSid: SERVICE_SID })).sid)
+  const first = await client.messages.page({ pageSize: 2 })
+  await client.messages.create({ to: '+15551230001', body: 'late', messagingServiceSid: SERVICE_SID })
+  const second = await first.nextPage()
+  t.same([...first.instances, ...second!.instances].map((m) => m.sid), [...sids].reverse(), 'the second page goes on from the last text of the first')
+})

@@ -48,7 +48,8 @@ export interface TwilioMessageResource {
   api_version: '2010-04-01'
   date_created: string
   date_updated: string
-  date_sent: null
+  /** The fake hands a text to the carrier as it accepts it, so this is set at once. */
+  date_sent: string
   error_code: null
   error_message: null
   num_media: string
@@ -64,10 +65,18 @@ export interface FakeTwilioApiOptions {
   authToken: string
   /** Stamps records and resources; pass a FakeClock's now to line them up with the test. */
   now?: () => number
+  /**
+   * Called once a message is stored, before the reply is written: a test that kills the
+   * sender here leaves a text Twilio has and the sender never heard of.
+   */
+  onAccepted?: (message: TwilioMessageResource) => void
 }
 
 const E164 = /^\+[1-9]\d{6,14}$/
 const MESSAGES_PATH = /^\/2010-04-01\/Accounts\/([^/]+)\/Messages\.json$/
+/** Twilio's default and largest page sizes for lists. */
+const DEFAULT_PAGE_SIZE = 50
+const MAX_PAGE_SIZE = 1000
 const MAX_BODY_CHARS = 1600
 const MAX_VALIDITY_PERIOD = 36_000
 
@@ -77,15 +86,18 @@ export class FakeTwilioApi {
   readonly messages: TwilioMessageResource[] = []
   readonly #failures: TwilioErrorReply[] = []
   readonly #now: () => number
+  readonly #onAccepted: ((message: TwilioMessageResource) => void) | undefined
 
   private constructor(
     private readonly server: Server,
     readonly baseUrl: string,
     readonly accountSid: string,
     private readonly authToken: string,
-    now: () => number
+    now: () => number,
+    onAccepted: ((message: TwilioMessageResource) => void) | undefined
   ) {
     this.#now = now
+    this.#onAccepted = onAccepted
   }
 
   static async start(options: FakeTwilioApiOptions): Promise<FakeTwilioApi> {
@@ -106,7 +118,8 @@ export class FakeTwilioApi {
       `http://127.0.0.1:${port}`,
       options.accountSid,
       options.authToken,
-      options.now ?? Date.now
+      options.now ?? Date.now,
+      options.onAccepted
     )
     return fake
   }
@@ -172,11 +185,15 @@ export class FakeTwilioApi {
     if (!match || match[1] !== this.accountSid) {
       return fail({ status: 404, code: 20404, message: `The requested resource ${path} was not found` })
     }
-    if (req.method !== 'POST') {
+    if (req.method !== 'POST' && req.method !== 'GET') {
       return fail({ status: 405, code: 20004, message: 'Method not allowed' })
     }
     const injected = this.#failures.shift()
     if (injected) return fail(injected)
+    if (req.method === 'GET') {
+      const query = new URL(req.url ?? '/', 'http://fake').searchParams
+      return this.list(query, path, reply, fail)
+    }
 
     const to = form.get('To')
     const body = form.get('Body')
@@ -222,7 +239,7 @@ export class FakeTwilioApi {
       api_version: '2010-04-01',
       date_created: stamp,
       date_updated: stamp,
-      date_sent: null,
+      date_sent: stamp,
       error_code: null,
       error_message: null,
       num_media: String(form.getAll('MediaUrl').length),
@@ -233,8 +250,96 @@ export class FakeTwilioApi {
       subresource_uris: { media: `${resourceUri}/Media.json` }
     }
     this.messages.push(message)
+    this.#onAccepted?.(message)
     reply(201, message)
   }
+
+  /**
+   * GET Messages.json as Twilio answers it: newest first, filtered by To, From and
+   * DateSent (`DateSent=` one day or instant, `DateSent>=` on or after, `DateSent<=` on or
+   * before; a bare date covers its whole UTC day), paged by PageSize with a PageToken
+   * naming the last message of the page before, so that texts accepted meanwhile do not
+   * shift the pages.
+   */
+  private list(
+    query: URLSearchParams,
+    path: string,
+    reply: (status: number, body: unknown) => void,
+    fail: (e: TwilioErrorReply) => void
+  ): void {
+    const pageSize = query.has('PageSize') ? Number(query.get('PageSize')) : DEFAULT_PAGE_SIZE
+    if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_PAGE_SIZE) {
+      fail({ status: 400, code: 20001, message: `Invalid PageSize: ${query.get('PageSize')}` })
+      return
+    }
+    const bounds: Array<[string, (sent: number, from: number, to: number) => boolean]> = [
+      ['DateSent', (sent, from, to) => sent >= from && sent < to],
+      ['DateSent>', (sent, from) => sent >= from],
+      ['DateSent<', (sent, _from, to) => sent < to]
+    ]
+    const dateChecks: Array<(sent: number) => boolean> = []
+    for (const [name, check] of bounds) {
+      const value = query.get(name)
+      if (value === null) continue
+      const range = parseDateFilter(value)
+      if (!range) {
+        fail({ status: 400, code: 20001, message: `Invalid ${name}: ${value}` })
+        return
+      }
+      dateChecks.push((sent) => check(sent, range.from, range.to))
+    }
+    const to = query.get('To')
+    const from = query.get('From')
+    const matching = [...this.messages].reverse().filter((m) => {
+      if (to !== null && m.to !== to) return false
+      if (from !== null && m.from !== from) return false
+      const sent = Date.parse(m.date_sent)
+      return dateChecks.every((check) => check(sent))
+    })
+    const token = query.get('PageToken')
+    let start = 0
+    if (token !== null) {
+      const after = matching.findIndex((m) => `PA${m.sid}` === token)
+      if (after < 0) {
+        fail({ status: 400, code: 20001, message: `Invalid PageToken: ${token}` })
+        return
+      }
+      start = after + 1
+    }
+    const page = token === null ? 0 : Number(query.get('Page') ?? 0)
+    const messages = matching.slice(start, start + pageSize)
+    const filters = new URLSearchParams([...query].filter(([key]) => !['Page', 'PageToken', 'PageSize'].includes(key)))
+    const pageUri = (extra: Record<string, string>) => {
+      const params = new URLSearchParams(filters)
+      params.set('PageSize', String(pageSize))
+      for (const [key, value] of Object.entries(extra)) params.set(key, value)
+      return `${path}?${params}`
+    }
+    const last = messages.at(-1)
+    const hasMore = start + pageSize < matching.length
+    reply(200, {
+      messages,
+      page,
+      page_size: pageSize,
+      start,
+      end: start + messages.length - 1,
+      uri: pageUri(token === null ? { Page: String(page) } : { Page: String(page), PageToken: token }),
+      first_page_uri: pageUri({ Page: '0' }),
+      previous_page_uri: null,
+      next_page_uri: hasMore && last ? pageUri({ Page: String(page + 1), PageToken: `PA${last.sid}` }) : null
+    })
+  }
+}
+
+/** A DateSent filter value: a bare date is its whole UTC day, an instant is that second. */
+function parseDateFilter(value: string): { from: number; to: number } | null {
+  if (/^\d{4}-\d{2}-\d{2}$/.test(value)) {
+    const from = Date.parse(`${value}T00:00:00Z`)
+    return Number.isNaN(from) ? null : { from, to: from + 24 * 3600_000 }
+  }
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/.test(value)) return null
+  const at = Date.parse(value)
+  return Number.isNaN(at) ? null : { from: at, to: at + 1000 }
 }
 
 /**

@@ -4,10 +4,13 @@ import type { MessagingChannel, OutgoingText } from '../../src/messaging/channel
 
 /*
  * The texts of a server process the test cannot reach into: a messaging channel that
- * writes every text it "sends" to a table of the shared schema, named by instance. With
- * `hangAfterSends` the channel stops answering after that many texts, as if the provider
- * call never returned; such texts are written to another table, so the test knows its
- * process died with exactly those texts in flight and none half-sent.
+ * writes every text it "sends" to a table of the shared schema, named by instance, with
+ * the id it answers with; it reconciles as Twilio's does, by listing what it "sent" to a
+ * number since a time. With `hangAfterSends` the channel stops answering after that many
+ * texts, as if the provider call never returned: every other such text is first "accepted"
+ * (written to the sent table, the case a crash used to send twice), the others never
+ * reach the "provider". Hung texts are also written to another table, with which it was,
+ * so the test knows what its process died with.
  */
 
 export const SENT_TABLE = 'mi_sent_texts'
@@ -28,16 +31,35 @@ export const recordingChannel = definePlugin<RecordingOptions>({
   tables: [SENT_TABLE, HUNG_TABLE],
   register(kronus, options) {
     let sent = 0
+    let answered = 0
+    let hung = 0
+    const record = async (message: OutgoingText) => {
+      sent += 1
+      const messageId = `${options.instance}-${sent}`
+      await kronus.db.table(SENT_TABLE).insert({ instance: options.instance, to_number: message.to, body: message.text, message_id: messageId, sent_at: Date.now() })
+      return messageId
+    }
     const channel: MessagingChannel = {
       name: 'recording',
       async send(message: OutgoingText) {
-        if (options.hangAfterSends !== null && options.hangAfterSends !== undefined && sent >= options.hangAfterSends) {
-          await kronus.db.table(HUNG_TABLE).insert({ instance: options.instance, to_number: message.to, body: message.text })
+        if (options.hangAfterSends !== null && options.hangAfterSends !== undefined && answered >= options.hangAfterSends) {
+          const accepted = hung % 2 === 0
+          hung += 1
+          if (accepted) await record(message)
+          await kronus.db.table(HUNG_TABLE).insert({ instance: options.instance, to_number: message.to, body: message.text, accepted })
           return new Promise<never>(() => undefined)
         }
-        sent += 1
-        await kronus.db.table(SENT_TABLE).insert({ instance: options.instance, to_number: message.to, body: message.text, sent_at: Date.now() })
-        return { messageId: `${options.instance}-${sent}` }
+        answered += 1
+        return { messageId: await record(message) }
+      },
+      async reconcile(message: OutgoingText, since: number) {
+        const rows: Array<{ message_id: string }> = await kronus.db
+          .table(SENT_TABLE)
+          .where({ to_number: message.to, body: message.text })
+          .where('sent_at', '>=', since - 5 * 60_000)
+          .orderBy('id', 'desc')
+          .select('message_id')
+        return rows.map((row) => row.message_id)
       }
     }
     // Registered after twilio-sms, whose webhook the test posts replies to: texts go out here instead.

@@ -10,6 +10,7 @@ import * as m0008 from './0008_emergency_alert_deliveries.js'
 import * as m0009 from './0009_jobs_by_name.js'
 import * as m0010 from './0010_plugin_migrations.js'
 import * as m0011 from './0011_token_versions_and_login_throttle.js'
+import * as m0012 from './0012_message_sends.js'
 
 interface Migration {
   up(knex: Knex): Promise<void>
@@ -30,7 +31,8 @@ const migrations: Array<[string, Migration]> = [
   ['0008_emergency_alert_deliveries', m0008],
   ['0009_jobs_by_name', m0009],
   ['0010_plugin_migrations', m0010],
-  ['0011_token_versions_and_login_throttle', m0011]
+  ['0011_token_versions_and_login_throttle', m0011],
+  ['0012_message_sends', m0012]
 ]
 
 export const migrationSource: Knex.MigrationSource<[string, Migration]> = {

@@ -160,7 +160,8 @@ function recordingClient(clock: FakeClock) {
       create: async () => {
         sentAt.push(clock.now())
         return { sid: `SM${String(sentAt.length).padStart(32, '0')}` }
-      }
+      },
+      list: async () => []
     }
   }
   return { client, sentAt }
@@ -217,7 +218,8 @@ t.test('a failed send still uses its slot, so failures cannot speed up the rate'
       create: async () => {
         attempts.push(clock.now())
         throw Object.assign(new Error('busy'), { status: 429, code: 20429 })
-      }
+      },
+      list: async () => []
     }
   }
   const transport = new TwilioSmsTransport({
@@ -234,4 +236,42 @@ t.test('a failed send still uses its slot, so failures cannot speed up the rate'
   )
   t.same(attempts, [0, 250, 500])
   t.ok(results.every((r) => r.status === 'rejected' && r.reason instanceof MessageDeliveryError && !r.reason.permanent))
+})
+
+t.test('reconcile lists, through the SDK, the texts Twilio took for that number and body since a time', async (t) => {
+  let now = Date.UTC(2026, 0, 5, 12)
+  const fake = await FakeTwilioApi.start({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, now: () => now })
+  t.teardown(() => fake.close())
+  const { client } = fake.client()
+  const transport = new TwilioSmsTransport({
+    accountSid: ACCOUNT_SID,
+    authToken: AUTH_TOKEN,
+    messagingServiceSid: SERVICE_SID,
+    client,
+    messagesPerSecond: 1000,
+    burst: 100
+  })
+  const ask = { to: TO, text: 'Are you OK, Ann? (Y/N)' }
+  const { messageId: old } = await transport.send(ask)
+  now += 3600_000
+  const since = now
+  for (let i = 0; i < 60; i++) {
+    now += 1000
+    await transport.send({ to: TO, text: `other ${i}` })
+  }
+  const { messageId: first } = await transport.send(ask)
+  await transport.send({ ...ask, to: '+15551239999' })
+  now += 1000
+  const { messageId: second } = await transport.send(ask)
+
+  const listed = await transport.reconcile(ask, since)
+  t.same(listed, [second, first], 'both texts since then, newest first, across pages; not the one an hour older')
+  t.notOk(listed.includes(old!), 'a text older than the send and its clock margin is not listed')
+  const lists = fake.requests.filter((r) => r.method === 'GET')
+  t.ok(lists.every((r) => r.basicAuth?.username === ACCOUNT_SID), 'with the account credentials')
+  t.same(await transport.reconcile({ to: TO, text: 'never sent' }, since), [], 'nothing for a body never sent')
+
+  fake.failNext(1, TWILIO_FAILURES.serverError)
+  const error = await deliveryError(transport.reconcile(ask, since))
+  t.equal(error.permanent, false, 'a failed list is a passing failure: the text is neither sent nor recorded yet')
 })

@@ -1,0 +1,80 @@
+import type { Knex } from 'knex'
+
+const MESSAGE_SENDS = 'message_sends'
+
+/** A send a previous run of its job left in flight: its outcome at the provider is unknown. */
+export interface UnfinishedSend {
+  channel: string
+  /** Epoch ms (wall time) when that run began the send: no earlier text can be it. */
+  startedAt: number
+}
+
+export interface FinishedSend {
+  jobId: number
+  providerId: string | null
+}
+
+/**
+ * The record of texts between the request to the provider and the record of its answer
+ * (the `message_sends` table, one row per text job). What makes texts exactly once for a
+ * channel that can reconcile: see Messaging#deliverBatch.
+ */
+export class SendLedger {
+  constructor(private readonly knex: Knex) {}
+
+  /**
+   * Records these jobs' sends as in flight through `channel`, committed before any of
+   * them reaches the provider, and returns the sends an earlier run left unfinished.
+   */
+  async begin(jobIds: number[], channel: string, startedAt: number): Promise<Map<number, UnfinishedSend>> {
+    if (jobIds.length === 0) return new Map()
+    return this.knex.transaction(async (trx) => {
+      const rows: Array<{ job_id: number | string; channel: string; started_at: number | string }> = await trx(
+        MESSAGE_SENDS
+      )
+        .whereIn('job_id', jobIds)
+        .whereNull('finished_at')
+        .select('job_id', 'channel', 'started_at')
+      const unfinished = new Map(
+        rows.map((r) => [Number(r.job_id), { channel: r.channel, startedAt: Number(r.started_at) }])
+      )
+      const fresh = jobIds.filter((id) => !unfinished.has(id))
+      if (fresh.length > 0) {
+        await trx(MESSAGE_SENDS)
+          .insert(fresh.map((id) => ({ job_id: id, channel, started_at: startedAt })))
+          .onConflict('job_id')
+          .ignore()
+      }
+      return unfinished
+    })
+  }
+
+  /** Of these provider ids, the ones no recorded send of `channel` has: texts nobody has claimed. */
+  async unclaimed(channel: string, providerIds: string[]): Promise<string[]> {
+    if (providerIds.length === 0) return []
+    const claimed = new Set<string>()
+    for (let i = 0; i < providerIds.length; i += 500) {
+      const rows: Array<{ provider_id: string }> = await this.knex(MESSAGE_SENDS)
+        .where({ channel })
+        .whereIn('provider_id', providerIds.slice(i, i + 500))
+        .select('provider_id')
+      for (const row of rows) claimed.add(row.provider_id)
+    }
+    return providerIds.filter((id) => !claimed.has(id))
+  }
+
+  /** Ends these sends with the provider's ids, in the transaction that ends their jobs. */
+  async finish(trx: Knex.Transaction, sends: FinishedSend[], finishedAt: number): Promise<void> {
+    for (const send of sends) {
+      await trx(MESSAGE_SENDS)
+        .where({ job_id: send.jobId })
+        .update({ provider_id: send.providerId, finished_at: finishedAt })
+    }
+  }
+
+  /** Drops the in-flight records of sends that were never handed to the provider. */
+  async forget(jobIds: number[]): Promise<void> {
+    if (jobIds.length === 0) return
+    await this.knex(MESSAGE_SENDS).whereIn('job_id', jobIds).whereNull('finished_at').delete()
+  }
+}
