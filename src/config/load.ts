@@ -6,7 +6,6 @@ import { applyPortEnv, applySecretEnv } from './env.js'
 import { fillAt, getAt } from './key-path.js'
 import { ConfigError, resolveConfig } from './resolve.js'
 import type { KronusConfig, KronusConfigInput } from './types.js'
-import { parseYamlConfig } from './yaml.js'
 
 export interface LoadConfigOptions {
   /** Configuration file, relative to `cwd`. Without one (and outside dev mode) kronus.config.* in `cwd` is used. */
@@ -88,7 +87,11 @@ export async function readConfigFile(file: string): Promise<KronusConfigInput> {
   if (!statSync(file).isFile()) throw cannotLoad(file, 'not a file')
   const ext = extname(file).toLowerCase()
   if (MODULE_EXTENSIONS.includes(ext)) return importModuleConfig(file)
-  if (YAML_EXTENSIONS.includes(ext)) return parseYamlConfig(readFileSync(file, 'utf8'), file) as KronusConfigInput
+  if (YAML_EXTENSIONS.includes(ext)) {
+    // Loaded on use, like tsx for modules: the YAML parser is 70 files every command would load.
+    const { parseYamlConfig } = await import('./yaml.js')
+    return parseYamlConfig(readFileSync(file, 'utf8'), file) as KronusConfigInput
+  }
   throw cannotLoad(
     file,
     `unsupported file type "${ext}"; use one of ${[...MODULE_EXTENSIONS, ...YAML_EXTENSIONS].join(' ')}`
