@@ -64,6 +64,8 @@ export { envelopeSchema, errorSchema, failure, ok, paged, pagedSchema, pageQuery
 export { id as idSchema, text as textSchema, uidParams } from './http/schemas.js'
 // For input that arrives outside the REST schemas: inbound texts are kept, stripped, rather than refused.
 export { containsControlCharacter, stripControlCharacters } from './util/text.js'
+// For plugins that write files holding Kronus's data (gcs-backup's downloads and snapshots).
+export { PRIVATE_DIRECTORY_MODE, PRIVATE_FILE_MODE } from './util/private-files.js'
 export type { Actor } from './services/context.js'
 export { PAGE_SIZE } from './domain/constants.js'
 export { pageCount, pagingOf } from './domain/paging.js'
