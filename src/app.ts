@@ -9,6 +9,7 @@ import { migrateLatest } from './db/migrations/index.js'
 import { createHttpServer } from './http/server.js'
 import { createLogger } from './logger.js'
 import { createServices, type Services } from './services/index.js'
+import { FirstAdminReminder } from './services/first-admin-reminder.js'
 import { JobQueue } from './queue/job-queue.js'
 import { ProbeScheduler } from './scheduling/probe-scheduler.js'
 import { EventLog } from './events/log.js'
@@ -146,6 +147,7 @@ export async function createKronus(options: KronusOptions): Promise<Kronus> {
     missedFireGraceMinutes: config.probes.missedFireGraceMinutes,
     intervalMs: config.jobs.schedulerIntervalMs
   })
+  const firstAdminReminder = new FirstAdminReminder(services.users, logger)
   const server = await createHttpServer({ config, services, clock, logger, version: VERSION, documentation: options.documentation })
   const cronSchedules = new CronSchedules({ knex, clock, logger, queue })
   const plugins = new PluginHost({ server, events, queue, messaging, cronSchedules, services, config, logger, clock, knex })
@@ -181,11 +183,14 @@ export async function createKronus(options: KronusOptions): Promise<Kronus> {
       scheduler.start()
       cronSchedules.start()
       logger.info({ uri: server.info.uri }, 'kronus listening')
+      // In dev mode the server listens on loopback only, so nobody else can be first.
+      if (!config.dev) await firstAdminReminder.start()
       await events.emit('server.started', { uri: server.info.uri })
     },
     async stop(reason = 'stop requested') {
       if (stopped) return
       stopped = true
+      firstAdminReminder.stop()
       if (started) {
         await events.emit('server.stopping', { reason }).catch((err) => logger.error({ err }, 'could not record server.stopping'))
       }
