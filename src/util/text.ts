@@ -3,10 +3,8 @@
  * someone typed, and PostgreSQL refuses NUL in a text column outright. The REST schemas
  * refuse them (src/http/schemas.ts); inbound texts, which no one can resend, lose them.
  */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 export const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/g
 /** Whether `text` holds a control character. */
 export function containsControlCharacter(text: string): boolean {

@@ -27,7 +27,11 @@ function tempDir(t: { teardown(fn: () => void): void }): string {
 async function startKronus(t: { teardown(fn: () => unknown): void }, dataDir: string, lines: string[] = []) {
   const config = resolveConfig({
     dataDir,
-    kronus: { privateKeyPem: testPrivateKeyPem(), sqlite: { passPhrase: TEST_SQLCIPHER_KEY }, listener: { port: 0, host: '127.0.0.1' } },
+    kronus: {
+      privateKeyPem: testPrivateKeyPem(),
+      sqlite: { passPhrase: TEST_SQLCIPHER_KEY },
+      listener: { port: 0, host: '127.0.0.1' }
+    },
     database: { client: 'sqlcipher' }
   })
   const sink = new Writable({
@@ -41,16 +45,19 @@ async function startKronus(t: { teardown(fn: () => unknown): void }, dataDir: st
   return kronus
 }
 
-t.test('a new database and its WAL and shared-memory files are 0600 in a 0700 folder, even with umask 000', async (t) => {
-  const previous = process.umask(0)
-  t.teardown(() => process.umask(previous))
-  const dataDir = join(tempDir(t), 'data', 'kronus')
-  const kronus = await startKronus(t, dataDir)
-  await createAdmin(kronus)
-  t.equal(mode(dataDir), 0o700, 'the data folder')
-  t.equal(mode(join(dataDir, '..')), 0o700, 'a missing parent made for it too')
-  for (const file of ['kronus.db', 'kronus.db-wal', 'kronus.db-shm']) t.equal(mode(join(dataDir, file)), 0o600, file)
-})
+t.test(
+  'a new database and its WAL and shared-memory files are 0600 in a 0700 folder, even with umask 000',
+  async (t) => {
+    const previous = process.umask(0)
+    t.teardown(() => process.umask(previous))
+    const dataDir = join(tempDir(t), 'data', 'kronus')
+    const kronus = await startKronus(t, dataDir)
+    await createAdmin(kronus)
+    t.equal(mode(dataDir), 0o700, 'the data folder')
+    t.equal(mode(join(dataDir, '..')), 0o700, 'a missing parent made for it too')
+    for (const file of ['kronus.db', 'kronus.db-wal', 'kronus.db-shm']) t.equal(mode(join(dataDir, file)), 0o600, file)
+  }
+)
 
 t.test('files an earlier version left readable are tightened at start', async (t) => {
   const dataDir = join(tempDir(t), 'data')
@@ -75,5 +82,5 @@ t.test('the database path is logged at start, and a folder others can reach is w
   const warning = logged.find((entry) => entry.directory === dataDir)
   t.equal(warning?.level, 40, 'a warning')
   t.match(warning?.msg, /open to other users of this machine.*chmod 700/)
-  t.equal(mode(dataDir), 0o755, 'an existing folder is not changed behind the owner\'s back')
+  t.equal(mode(dataDir), 0o755, "an existing folder is not changed behind the owner's back")
 })

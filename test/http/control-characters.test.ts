@@ -16,8 +16,20 @@ t.test('every text field of the core routes refuses control characters with a 40
   const contact = await createContact(kronus, user)
   const userFields = ['first_name', 'last_name', 'email', 'phone_number', 'password']
   const requests = [
-    ...userFields.map((field) => ({ method: 'POST', url: '/v1/users', token: admin.token, field, payload: uniqueUserInput() })),
-    ...userFields.map((field) => ({ method: 'PUT', url: `/v1/users/${user.id}`, token: user.token, field, payload: {} })),
+    ...userFields.map((field) => ({
+      method: 'POST',
+      url: '/v1/users',
+      token: admin.token,
+      field,
+      payload: uniqueUserInput()
+    })),
+    ...userFields.map((field) => ({
+      method: 'PUT',
+      url: `/v1/users/${user.id}`,
+      token: user.token,
+      field,
+      payload: {}
+    })),
     ...['first_name', 'last_name', 'email', 'phone_number'].flatMap((field) => [
       { method: 'POST', url: `/v1/users/${user.id}/contacts`, token: user.token, field, payload: uniqueContactInput() },
       { method: 'PUT', url: `/v1/users/${user.id}/contacts/${contact.id}`, token: user.token, field, payload: {} }

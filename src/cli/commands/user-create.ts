@@ -87,7 +87,9 @@ export async function createFirstAdmin(flags: UserCreateFlags, impliedPlugins: C
   })
   try {
     if (await kronus.services.users.anyExists()) {
-      throw new Error('users exist already, so there is an admin: log in as the admin and create users with POST /v1/users')
+      throw new Error(
+        'users exist already, so there is an admin: log in as the admin and create users with POST /v1/users'
+      )
     }
     const password = await readPassword()
     const res = await kronus.server.inject({
@@ -102,7 +104,8 @@ export async function createFirstAdmin(flags: UserCreateFlags, impliedPlugins: C
       }
     })
     const body = JSON.parse(res.payload) as { data?: { id: number; email: string }; errors?: string[] }
-    if (res.statusCode === 401) throw new Error('someone signed up first, so there is an admin already; nothing was created')
+    if (res.statusCode === 401)
+      throw new Error('someone signed up first, so there is an admin already; nothing was created')
     if (res.statusCode !== 201 || !body.data) {
       throw new Error(`nothing was created: ${(body.errors ?? [`status ${res.statusCode}`]).join('; ')}`)
     }

@@ -15,7 +15,16 @@ function tempDir(t: { teardown(fn: () => void): void }): string {
   return dir
 }
 
-const ADA = ['--first-name', 'Ada', '--last-name', 'Lovelace', '--email', 'Ada@Example.com', '--phone-number', '+12345678900']
+const ADA = [
+  '--first-name',
+  'Ada',
+  '--last-name',
+  'Lovelace',
+  '--email',
+  'Ada@Example.com',
+  '--phone-number',
+  '+12345678900'
+]
 
 /** Runs the built command with `stdin` piped in (not a terminal, so the password is read from it). */
 async function runKronus(cwd: string, args: string[], stdin: string) {
@@ -29,7 +38,12 @@ async function runKronus(cwd: string, args: string[], stdin: string) {
   child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d))
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))
   child.stdin.end(stdin)
-  const code = await within(new Promise<number | null>((resolve) => child.on('close', resolve)), HANG_MS, args.join(' '), child)
+  const code = await within(
+    new Promise<number | null>((resolve) => child.on('close', resolve)),
+    HANG_MS,
+    args.join(' '),
+    child
+  )
   return { code, stdout, stderr }
 }
 
@@ -46,35 +60,51 @@ async function configFile(t: { teardown(fn: () => unknown): void }, cwd: string)
   return 'config.yml'
 }
 
-t.test('creates the first admin with the password from stdin, who can then log in; a second run is refused', async (t) => {
-  const cwd = tempDir(t)
-  const config = await configFile(t, cwd)
-  const created = await runKronus(cwd, ['user', 'create', '--admin', ...ADA, '--config', config], 'correct-horse-battery\n')
-  t.equal(created.code, 0, created.stderr)
-  t.match(created.stdout, /^created admin ada@example\.com \(user 1\)\n$/)
+t.test(
+  'creates the first admin with the password from stdin, who can then log in; a second run is refused',
+  async (t) => {
+    const cwd = tempDir(t)
+    const config = await configFile(t, cwd)
+    const created = await runKronus(
+      cwd,
+      ['user', 'create', '--admin', ...ADA, '--config', config],
+      'correct-horse-battery\n'
+    )
+    t.equal(created.code, 0, created.stderr)
+    t.match(created.stdout, /^created admin ada@example\.com \(user 1\)\n$/)
 
-  const { createKronus } = await import('../../../dist/src/app.js')
-  const { loadConfig } = await import('../../../dist/src/config/load.js')
-  const loaded = await loadConfig({ file: config, dev: false, cwd, env: { KRONUS_PRIVATE_KEY_PEM: testPrivateKeyPem() } })
-  const pino = (await import('pino')).default
-  const kronus = await createKronus({ config: loaded, logger: pino({ level: 'silent' }), documentation: false })
-  t.teardown(() => kronus.stop())
-  const login = await kronus.server.inject({
-    method: 'POST',
-    url: '/login',
-    payload: { email: 'ada@example.com', password: 'correct-horse-battery' }
-  })
-  t.equal(login.statusCode, 200, 'the password is the one given, without its line break')
-  const users = await kronus.knex('users').select('email', 'role_id')
-  t.same(users, [{ email: 'ada@example.com', role_id: 1 }], 'one user, an admin')
-  await kronus.stop()
+    const { createKronus } = await import('../../../dist/src/app.js')
+    const { loadConfig } = await import('../../../dist/src/config/load.js')
+    const loaded = await loadConfig({
+      file: config,
+      dev: false,
+      cwd,
+      env: { KRONUS_PRIVATE_KEY_PEM: testPrivateKeyPem() }
+    })
+    const pino = (await import('pino')).default
+    const kronus = await createKronus({ config: loaded, logger: pino({ level: 'silent' }), documentation: false })
+    t.teardown(() => kronus.stop())
+    const login = await kronus.server.inject({
+      method: 'POST',
+      url: '/login',
+      payload: { email: 'ada@example.com', password: 'correct-horse-battery' }
+    })
+    t.equal(login.statusCode, 200, 'the password is the one given, without its line break')
+    const users = await kronus.knex('users').select('email', 'role_id')
+    t.same(users, [{ email: 'ada@example.com', role_id: 1 }], 'one user, an admin')
+    await kronus.stop()
 
-  const again = await runKronus(cwd, ['user', 'create', '--admin', ...ADA, '--email', 'eve@example.com', '--config', config], 'pw\n')
-  t.equal(again.code, 1)
-  t.match(again.stderr, /kronus: users exist already, so there is an admin/)
-})
+    const again = await runKronus(
+      cwd,
+      ['user', 'create', '--admin', ...ADA, '--email', 'eve@example.com', '--config', config],
+      'pw\n'
+    )
+    t.equal(again.code, 1)
+    t.match(again.stderr, /kronus: users exist already, so there is an admin/)
+  }
+)
 
-t.test('bad input is refused with the REST sign-up\'s messages, naming the field; nothing is created', async (t) => {
+t.test("bad input is refused with the REST sign-up's messages, naming the field; nothing is created", async (t) => {
   const cwd = tempDir(t)
   const config = await configFile(t, cwd)
   const badPhone = await runKronus(
@@ -90,6 +120,10 @@ t.test('bad input is refused with the REST sign-up\'s messages, naming the field
   const withoutAdmin = await runKronus(cwd, ['user', 'create', ...ADA, '--config', config], 'correct-horse-battery\n')
   t.equal(withoutAdmin.code, 1)
   t.match(withoutAdmin.stderr, /only the first admin is created here \(--admin\)/)
-  const created = await runKronus(cwd, ['user', 'create', '--admin', ...ADA, '--config', config], 'correct-horse-battery\n')
+  const created = await runKronus(
+    cwd,
+    ['user', 'create', '--admin', ...ADA, '--config', config],
+    'correct-horse-battery\n'
+  )
   t.equal(created.code, 0, 'after all those, the first admin can still be made')
 })
