@@ -14,8 +14,12 @@ export interface UserCreateFlags {
   dev?: boolean
 }
 
-/** Reads a line from a terminal without showing it; Ctrl-C cancels. */
-function promptHidden(question: string, input: NodeJS.ReadStream, output: NodeJS.WritableStream): Promise<string> {
+/** Reads a line from a terminal without showing it (raw mode: nothing is echoed); Ctrl-C cancels. */
+export function promptHidden(
+  question: string,
+  input: NodeJS.ReadStream,
+  output: NodeJS.WritableStream
+): Promise<string> {
   output.write(question)
   input.setRawMode(true)
   input.setEncoding('utf8')
