@@ -1,13 +1,15 @@
+import { join } from 'node:path'
 import type { Server } from '@hapi/hapi'
 import type { Knex } from 'knex'
 import type { Logger } from 'pino'
 import { systemClock, type Clock } from './clock.js'
 import type { KronusConfig } from './config/types.js'
-import { assertSqlcipherKey, createKnex } from './db/knex.js'
+import { assertSqlcipherKey, createKnex, prepareSqlcipherFiles } from './db/knex.js'
 import { migrateLatest } from './db/migrations/index.js'
 import { createHttpServer } from './http/server.js'
 import { createLogger } from './logger.js'
 import { createServices, type Services } from './services/index.js'
+import { FirstAdminReminder } from './services/first-admin-reminder.js'
 import { JobQueue } from './queue/job-queue.js'
 import { ProbeScheduler } from './scheduling/probe-scheduler.js'
 import { EventLog } from './events/log.js'
@@ -63,6 +65,28 @@ export interface Kronus {
   stop(reason?: string): Promise<void>
 }
 
+/**
+ * Says where the SQLCipher file is, so nobody has to guess which folder a server started
+ * from holds everyone's data, and warns when others can reach into that folder.
+ */
+function logDatabaseFile(config: KronusConfig, logger: Logger): void {
+  const { filename } = config.database
+  const { directory, openToOthers } = prepareSqlcipherFiles(filename)
+  const isDefault = filename === join(config.dataDir, 'kronus.db')
+  logger.info(
+    { database: filename },
+    isDefault && !config.dev
+      ? `database ${filename} (the default: kronus.db in the folder Kronus started in; set database.filename to move it)`
+      : `database ${filename}`
+  )
+  if (openToOthers) {
+    logger.warn(
+      { directory },
+      `${directory} is open to other users of this machine; Kronus's files in it are 0600, but make it 0700 (chmod 700)`
+    )
+  }
+}
+
 export async function createKronus(options: KronusOptions): Promise<Kronus> {
   const { config } = options
   const clock = options.clock ?? systemClock
@@ -71,6 +95,7 @@ export async function createKronus(options: KronusOptions): Promise<Kronus> {
   // Before anything opens (and so creates) the database: a plugin may restore it first.
   if (!options.knex) await runBeforeDatabaseOpen(config.plugins, { config, logger, clock })
   if (!options.knex && config.database.client === 'sqlcipher') {
+    logDatabaseFile(config, logger)
     await assertSqlcipherKey(config.database.filename, config.kronus.sqlite.passPhrase)
   }
   const knex =
@@ -122,6 +147,7 @@ export async function createKronus(options: KronusOptions): Promise<Kronus> {
     missedFireGraceMinutes: config.probes.missedFireGraceMinutes,
     intervalMs: config.jobs.schedulerIntervalMs
   })
+  const firstAdminReminder = new FirstAdminReminder(services.users, logger)
   const server = await createHttpServer({ config, services, clock, logger, version: VERSION, documentation: options.documentation })
   const cronSchedules = new CronSchedules({ knex, clock, logger, queue })
   const plugins = new PluginHost({ server, events, queue, messaging, cronSchedules, services, config, logger, clock, knex })
@@ -157,11 +183,14 @@ export async function createKronus(options: KronusOptions): Promise<Kronus> {
       scheduler.start()
       cronSchedules.start()
       logger.info({ uri: server.info.uri }, 'kronus listening')
+      // In dev mode the server listens on loopback only, so nobody else can be first.
+      if (!config.dev) await firstAdminReminder.start()
       await events.emit('server.started', { uri: server.info.uri })
     },
     async stop(reason = 'stop requested') {
       if (stopped) return
       stopped = true
+      firstAdminReminder.stop()
       if (started) {
         await events.emit('server.stopping', { reason }).catch((err) => logger.error({ err }, 'could not record server.stopping'))
       }

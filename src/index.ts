@@ -61,7 +61,11 @@ export { chunks, ROWS_PER_STATEMENT } from './db/chunks.js'
 // checks, the `{ success, data, paging }` envelope, and paging, written once here.
 export { ADMIN_AUTH, actorOf, assertSelf, assertSelfOrAdmin, optionalActorOf } from './http/access.js'
 export { envelopeSchema, errorSchema, failure, ok, paged, pagedSchema, pageQuery } from './http/envelope.js'
-export { id as idSchema, uidParams } from './http/schemas.js'
+export { id as idSchema, text as textSchema, uidParams } from './http/schemas.js'
+// For input that arrives outside the REST schemas: inbound texts are kept, stripped, rather than refused.
+export { containsControlCharacter, stripControlCharacters } from './util/text.js'
+// For plugins that write files holding Kronus's data (gcs-backup's downloads and snapshots).
+export { PRIVATE_DIRECTORY_MODE, PRIVATE_FILE_MODE } from './util/private-files.js'
 export type { Actor } from './services/context.js'
 export { PAGE_SIZE } from './domain/constants.js'
 export { pageCount, pagingOf } from './domain/paging.js'

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto'
-import { rename, rm, stat } from 'node:fs/promises'
+import { rename, rm, stat, writeFile } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
 import type { Knex } from 'knex'
-import { isPostgres } from 'kronus'
+import { isPostgres, PRIVATE_FILE_MODE } from 'kronus'
 
 export interface Snapshot {
   file: string
@@ -28,6 +28,8 @@ export async function takeSnapshot(knex: Knex, destFile: string): Promise<Snapsh
   // half-written file under the name a caller would upload or restore.
   const partial = join(dirname(file), `.${basename(file)}.partial-${randomBytes(6).toString('hex')}`)
   try {
+    // VACUUM INTO fills an empty file it is given and keeps its mode: the copy is 0600 from the start.
+    await writeFile(partial, '', { flag: 'wx', mode: PRIVATE_FILE_MODE })
     await knex.raw('VACUUM INTO ?', [partial])
     await rename(partial, file)
   } catch (err) {

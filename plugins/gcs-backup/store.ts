@@ -4,7 +4,7 @@ import { mkdir, open, rename, rm, stat } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { CRC32C, type Bucket, type File, type Storage } from '@google-cloud/storage'
-import type { Clock } from 'kronus'
+import { type Clock, PRIVATE_DIRECTORY_MODE, PRIVATE_FILE_MODE } from 'kronus'
 import { BackupError, describe, httpStatusOf, isTransient } from './errors.js'
 import { BackupNames } from './names.js'
 import { TransferMeter, type TransferProgress } from './transfer-meter.js'
@@ -220,7 +220,7 @@ export class BackupStore {
     }
     const stored = this.#describe(file, this.names.takenAt(objectName)!)
 
-    await mkdir(dirname(target), { recursive: true })
+    await mkdir(dirname(target), { recursive: true, mode: PRIVATE_DIRECTORY_MODE })
     const temp = join(dirname(target), `.${basename(target)}.download-${randomBytes(6).toString('hex')}`)
     try {
       await this.#fetch(file, stored, temp, options.onProgress)
@@ -241,7 +241,7 @@ export class BackupStore {
   async #fetch(file: File, stored: StoredBackup, temp: string, onProgress?: TransferProgress): Promise<void> {
     const meter = new TransferMeter(`download of ${stored.name}`, stored.bytes, this.#stallTimeoutMs, onProgress)
     try {
-      await pipeline(file.createReadStream({ validation: 'crc32c' }), meter, createWriteStream(temp, { flags: 'wx' }))
+      await pipeline(file.createReadStream({ validation: 'crc32c' }), meter, createWriteStream(temp, { flags: 'wx', mode: PRIVATE_FILE_MODE }))
     } catch (err) {
       if (err instanceof BackupError) throw err
       if ((err as { code?: unknown }).code === 'CONTENT_DOWNLOAD_MISMATCH') {

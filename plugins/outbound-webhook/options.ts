@@ -1,4 +1,5 @@
 import Joi from 'joi'
+import { textSchema } from 'kronus'
 import { WEBHOOK_EVENT_TYPES, type WebhookEventType } from './event-schemas.js'
 import { isValidSecret } from './signing.js'
 import type { Resolver } from './ssrf-guard.js'
@@ -34,7 +35,7 @@ export interface OutboundWebhookOptions {
 
 export type ResolvedOptions = Required<Omit<OutboundWebhookOptions, 'resolve'>> & Pick<OutboundWebhookOptions, 'resolve'>
 
-export const webhookUrl = Joi.string()
+export const webhookUrl = textSchema
   .trim()
   .max(2048)
   .uri({ scheme: ['http', 'https'] })

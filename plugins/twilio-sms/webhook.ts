@@ -1,6 +1,6 @@
 import Boom from '@hapi/boom'
 import type { ServerRoute } from '@hapi/hapi'
-import type { PluginContext } from 'kronus'
+import { containsControlCharacter, type PluginContext, stripControlCharacters } from 'kronus'
 import { handleOnce } from './handled-once.js'
 import { isValidTwilioSignature } from './signature.js'
 import { TWIML_CONTENT_TYPE, emptyTwimlReply, twimlReply } from './twiml.js'
@@ -22,6 +22,13 @@ function field(form: FormFields, name: string, { allowEmpty }: { allowEmpty: boo
   if (typeof value !== 'string' || (!allowEmpty && value.trim() === '')) {
     throw Boom.badRequest(`${name} is required and must be a single text field`)
   }
+  return value
+}
+
+/** An identifying field (the sender, the message id): control characters in it are a bad request. */
+function identifier(form: FormFields, name: string): string {
+  const value = field(form, name, { allowEmpty: false })
+  if (containsControlCharacter(value)) throw Boom.badRequest(`${name} must not contain control characters`)
   return value
 }
 
@@ -54,10 +61,11 @@ export function smsWebhookRoute(kronus: PluginContext, options: SmsWebhookOption
           throw Boom.unauthorized('invalid or missing X-Twilio-Signature')
         }
 
-        const from = field(form, 'From', { allowEmpty: false })
-        // A picture without words has an empty Body.
-        const text = field(form, 'Body', { allowEmpty: true })
-        const messageId = field(form, 'MessageSid', { allowEmpty: false })
+        const from = identifier(form, 'From')
+        // A picture without words has an empty Body. A reply is kept without its control
+        // characters rather than refused: Twilio would retry a refusal, and the reply be lost.
+        const text = stripControlCharacters(field(form, 'Body', { allowEmpty: true }))
+        const messageId = identifier(form, 'MessageSid')
 
         const result = await handleOnce({ db: kronus.db, now: () => kronus.clock.now(), channel: options.channel, messageId }, (trx) =>
           kronus.messaging.receive({ from, text, channel: options.channel, messageId }, trx)

@@ -62,7 +62,9 @@ export const configSchema = Joi.object({
     sqlite: Joi.object({
       // The SQLCipher database cannot be opened without its passphrase.
       passPhrase: Joi.string().min(1).when('/database.client', { is: 'postgres', otherwise: Joi.required() })
-        .messages({ 'any.required': '{{#label}} is required for the sqlcipher database (or set KRONUS_SQLITE_PASSPHRASE)' })
+        .messages({
+          'any.required': '{{#label}} is required for the sqlcipher database (or sqlite.passPhrase, or KRONUS_SQLITE_PASSPHRASE)'
+        })
     }).default()
   }).required(),
   google: Joi.object({

@@ -3,7 +3,7 @@ import { ConfigError } from './resolve.js'
 import { configSchema } from './schema.js'
 
 // A plain (unquoted) scalar that YAML reads as null: the key is treated as unset.
-const PLAIN_NULL = /^(~|null|Null|NULL|)$/
+const PLAIN_NULL = /^(~|null|Null|NULL)$/
 
 /**
  * Every scalar is kept as the text the user wrote (joi converts numbers and booleans where
@@ -25,6 +25,8 @@ function toPlain(node: unknown, doc: Document): unknown {
   if (isScalar(node)) {
     if (node.value === null || node.value === undefined) return undefined
     const text = String(node.value)
+    // The first Kronus read an empty value (`applicationCredentials:`, or `""`) as unset, as viper does.
+    if (text.trim() === '') return undefined
     return node.type === 'PLAIN' && PLAIN_NULL.test(text) ? undefined : text
   }
   return undefined
@@ -38,7 +40,10 @@ function keyTree(description: any): KeyTree {
   return tree
 }
 
-const KNOWN_KEYS = keyTree(configSchema.describe())
+const SCHEMA_KEYS = keyTree(configSchema.describe())
+// The first Kronus's `sqlite:` section sits at the top level, beside `kronus:` (its Go
+// ServerConfig has Sqlite, Kronus and Google side by side); Kronus keeps it in kronus.sqlite.
+const KNOWN_KEYS: KeyTree = { ...SCHEMA_KEYS, sqlite: SCHEMA_KEYS.kronus!.sqlite! }
 
 /**
  * The first Kronus read its file with viper, which ignores the case of keys; map each key
@@ -63,6 +68,23 @@ function matchKeyCase(value: unknown, known: KeyTree | undefined, path: string[]
   return out
 }
 
+/**
+ * Moves a top-level `sqlite:` section (the first Kronus's layout) to kronus.sqlite, where
+ * the nested form (also accepted) has it. Given in both places, the file is ambiguous.
+ */
+function foldTopLevelSqlite(config: Record<string, unknown>, problems: string[]): Record<string, unknown> {
+  const { sqlite, ...rest } = config
+  if (sqlite === undefined) return config
+  const kronus = rest.kronus
+  if (kronus !== undefined && (typeof kronus !== 'object' || kronus === null || Array.isArray(kronus))) return config
+  const nested = (kronus as Record<string, unknown> | undefined)?.sqlite
+  if (nested !== undefined) {
+    problems.push('sqlite and kronus.sqlite are both given: keep one (the top-level sqlite: of the first Kronus, or kronus.sqlite:)')
+    return config
+  }
+  return { ...rest, kronus: { ...(kronus as Record<string, unknown> | undefined), sqlite } }
+}
+
 /** Reads a configuration in the first Kronus's config.yml format. */
 export function parseYamlConfig(text: string, file: string): Record<string, unknown> {
   const doc = parseDocument(text, { schema: 'failsafe', prettyErrors: true, uniqueKeys: true })
@@ -75,7 +97,7 @@ export function parseYamlConfig(text: string, file: string): Record<string, unkn
     throw new ConfigError(['the top level must be a mapping of keys such as "kronus:" and "twilio:"'], `cannot parse ${file}`)
   }
   const problems: string[] = []
-  const config = matchKeyCase(value, KNOWN_KEYS, [], problems) as Record<string, unknown>
+  const config = foldTopLevelSqlite(matchKeyCase(value, KNOWN_KEYS, [], problems) as Record<string, unknown>, problems)
   if (problems.length > 0) throw new ConfigError(problems, `invalid configuration in ${file}`)
   return config
 }

@@ -1,8 +1,8 @@
 import { createRequire } from 'node:module'
-import { mkdirSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import knexFactory, { type Knex } from 'knex'
 import pg from 'pg'
+import { ensurePrivateDirectory, ensurePrivateFile, tightenIfPresent } from '../util/private-files.js'
 
 const require = createRequire(import.meta.url)
 // knex's SQLite client expects the `sqlite3` API; @journeyapps/sqlcipher is a drop-in for it.
@@ -26,6 +26,24 @@ export interface DatabaseOptions {
   connection?: string
   /** PostgreSQL schema to use (tests give each file its own). */
   searchPath?: string
+}
+
+/** The files SQLite keeps beside the database while it is open. */
+const SQLITE_SIDECARS = ['-wal', '-shm', '-journal'] as const
+
+/**
+ * Makes the SQLCipher file and its directory owner-only before SQLite opens them: the file
+ * is created 0600 (an existing one tightened), and SQLite gives the WAL, shared-memory and
+ * journal files it creates the database file's mode. Returns whether the directory, which
+ * Kronus does not change when it already exists, is open to others.
+ */
+export function prepareSqlcipherFiles(filename: string): { directory: string; openToOthers: boolean } {
+  const file = resolve(filename)
+  const directory = dirname(file)
+  const { openToOthers } = ensurePrivateDirectory(directory)
+  ensurePrivateFile(file)
+  for (const suffix of SQLITE_SIDECARS) tightenIfPresent(file + suffix)
+  return { directory, openToOthers }
 }
 
 function sqlString(value: string): string {
@@ -59,7 +77,7 @@ export function createKnex(options: DatabaseOptions): Knex {
   if (!options.filename) throw new Error('database.filename is required for sqlcipher')
   if (!options.passPhrase) throw new Error('kronus.sqlite.passPhrase is required for sqlcipher')
   const filename = resolve(options.filename)
-  mkdirSync(dirname(filename), { recursive: true })
+  prepareSqlcipherFiles(filename)
   const passPhrase = options.passPhrase
   return knexFactory({
     client: ClientSQLCipher as unknown as typeof Knex.Client,
@@ -92,7 +110,7 @@ export { isPostgres } from './dialect.js'
  */
 export async function assertSqlcipherKey(filename: string, passPhrase: string): Promise<void> {
   const sqlcipher = require('@journeyapps/sqlcipher')
-  mkdirSync(dirname(resolve(filename)), { recursive: true })
+  prepareSqlcipherFiles(filename)
   const db = await new Promise<any>((res, rej) => {
     const d = new sqlcipher.Database(resolve(filename), (err: Error | null) => (err ? rej(err) : res(d)))
   })

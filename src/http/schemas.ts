@@ -3,31 +3,40 @@ import { isValidCron } from '../scheduling/cron.js'
 import { isValidTimeZone } from '../util/time.js'
 import { PROBE_STATUS_NAMES } from '../domain/constants.js'
 import { passwordProblem } from '../services/passwords.js'
+import { CONTROL_CHARACTER } from '../util/text.js'
 
 /*
  * Field rules of the REST contract, shared by the routes and by their documentation.
  * Unknown fields are stripped, never stored: `id`, `role_id` and `user_id` can't be set through a body.
  */
 export const id = Joi.number().integer().min(1).max(2_147_483_647)
-export const name = Joi.string().trim().min(1).max(100)
-export const phoneNumber = Joi.string().trim().pattern(/^\+[1-9]\d{1,14}$/).messages({
+/** Every text field of the REST contract, core and plugin routes alike, starts from this rule. */
+export const text = Joi.string().pattern(CONTROL_CHARACTER, { invert: true }).messages({
+  'string.pattern.invert.base': '{{#label}} must not contain control characters'
+})
+export const name = text.trim().min(1).max(100)
+export const phoneNumber = text.trim().pattern(/^\+[1-9]\d{1,14}$/).messages({
   'string.pattern.base': '{{#label}} must be an E.164 phone number such as +12345678900'
 })
-export const email = Joi.string().trim().lowercase().max(320).email({ tlds: { allow: false } })
+export const email = text.trim().lowercase().max(320).email({ tlds: { allow: false } })
 /** A new password: the rules of services/passwords.ts, checked here too so that a bad one is a 400 naming its field. */
-export const password = Joi.string().max(1024).pattern(/^\S+$/).custom((value: string, helpers) => {
-  const problem = passwordProblem(value)
-  return problem ? helpers.error('password.unacceptable', { problem }) : value
-}).messages({
-  'string.pattern.base': '{{#label}} must not contain spaces',
-  'password.unacceptable': '{{#label}} {{#problem}}'
-})
+export const password = text
+  .max(1024)
+  .pattern(/^\S+$/)
+  .custom((value: string, helpers) => {
+    const problem = passwordProblem(value)
+    return problem ? helpers.error('password.unacceptable', { problem }) : value
+  })
+  .messages({
+    'string.pattern.base': '{{#label}} must not contain spaces',
+    'password.unacceptable': '{{#label}} {{#problem}}'
+  })
 /** A password being checked, not set: any length an earlier Kronus accepted. */
-export const currentPassword = Joi.string().min(1).max(1024)
-export const cronExpression = Joi.string().trim().max(120).custom((value: string, helpers) => {
+export const currentPassword = text.min(1).max(1024)
+export const cronExpression = text.trim().max(120).custom((value: string, helpers) => {
   return isValidCron(value) ? value : helpers.error('any.invalid')
 }).messages({ 'any.invalid': '{{#label}} must be a valid 5-field cron expression such as "0 18 * * 3"' })
-export const timeZone = Joi.string().max(64).custom((value: string, helpers) => {
+export const timeZone = text.max(64).custom((value: string, helpers) => {
   return isValidTimeZone(value) ? value : helpers.error('any.invalid')
 }).messages({ 'any.invalid': '{{#label}} must be an IANA time zone such as "America/Toronto"' })
 

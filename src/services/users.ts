@@ -100,6 +100,11 @@ export class UserService {
     }
   }
 
+  /** Whether any user exists: while none does, the next sign-up without a token becomes the admin. */
+  async anyExists(trx?: Knex.Transaction): Promise<boolean> {
+    return (await (trx ?? this.ctx.knex)('users').first('id')) !== undefined
+  }
+
   async get(id: number, trx?: Knex.Transaction): Promise<User> {
     const user = await User.query(trx ?? this.ctx.knex).findById(id).withGraphFetched('probe_settings')
     if (!user) throw new NotFoundError(`user ${id} not found`)

@@ -6,7 +6,7 @@ import t from 'tap'
 import { loadConfig, readConfigFile } from '../../src/config/load.js'
 import { ConfigError } from '../../src/config/resolve.js'
 import { testPrivateKeyPem } from '../helpers/keys.js'
-import { SEED_CONFIG_YML, seedConfigWithKey } from './seed-config.js'
+import { SEED_CONFIG_WITH_EMPTY_VALUES_YML, SEED_CONFIG_YML, seedConfigWithKey } from './seed-config.js'
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 
@@ -93,6 +93,41 @@ t.test("the seed's file with its empty privateKeyPem takes the key from the envi
   })
   const config = await loadConfig({ file: 'config.yml', dev: false, cwd, env: { KRONUS_PRIVATE_KEY_PEM: testPrivateKeyPem() } })
   t.equal(config.kronus.privateKeyPem, testPrivateKeyPem().trim())
+})
+
+t.test("the first Kronus's file with empty values starts: an empty value is unset", async (t) => {
+  const cwd = tempDir(t)
+  writeFileSync(join(cwd, 'config.yml'), SEED_CONFIG_WITH_EMPTY_VALUES_YML)
+  const env = { KRONUS_PRIVATE_KEY_PEM: testPrivateKeyPem() }
+  const config = await loadConfig({ file: 'config.yml', dev: false, cwd, env })
+  t.equal(config.google.applicationCredentials, undefined, 'empty applicationCredentials: the default credentials are used')
+  t.equal(config.google.storage.prefix, 'kronus', 'an empty quoted value is unset too, so the default applies')
+  t.equal(config.kronus.sqlite.passPhrase, 'passphrase', 'the top-level sqlite.passPhrase')
+  const fromEnv = await loadConfig({
+    file: 'config.yml',
+    dev: false,
+    cwd,
+    env: { ...env, GOOGLE_APPLICATION_CREDENTIALS: '/etc/kronus/gcs.json' }
+  })
+  t.equal(fromEnv.google.applicationCredentials, '/etc/kronus/gcs.json', 'an empty value lets the environment fill it')
+})
+
+t.test('the passphrase: top-level sqlite or kronus.sqlite, not both; missing, the error names both', async (t) => {
+  const cwd = tempDir(t)
+  const env = { KRONUS_PRIVATE_KEY_PEM: testPrivateKeyPem() }
+  writeFileSync(join(cwd, 'nested.yml'), 'kronus:\n  sqlite:\n    passPhrase: nested\n')
+  t.equal((await loadConfig({ file: 'nested.yml', dev: false, cwd, env })).kronus.sqlite.passPhrase, 'nested')
+  writeFileSync(join(cwd, 'top.yml'), 'sqlite:\n  passPhrase: top\n')
+  t.equal((await loadConfig({ file: 'top.yml', dev: false, cwd, env })).kronus.sqlite.passPhrase, 'top')
+  writeFileSync(join(cwd, 'both.yml'), 'kronus:\n  sqlite:\n    passPhrase: a\nsqlite:\n  passPhrase: b\n')
+  await t.rejects(loadConfig({ file: 'both.yml', dev: false, cwd, env }), {
+    name: 'ConfigError',
+    message: /both\.yml[\s\S]*sqlite and kronus\.sqlite are both given/
+  })
+  writeFileSync(join(cwd, 'none.yml'), 'sqlite:\n  passPhrase:\n')
+  await t.rejects(loadConfig({ file: 'none.yml', dev: false, cwd, env }), {
+    message: /kronus\.sqlite\.passPhrase is required for the sqlcipher database \(or sqlite\.passPhrase, or KRONUS_SQLITE_PASSPHRASE\)/
+  })
 })
 
 t.test('environment: secrets fill what the file lacks, the file wins, KRONUS_PORT always wins', async (t) => {

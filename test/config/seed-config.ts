@@ -1,6 +1,8 @@
 /**
  * The config.yml of the first Kronus's README, character for character (its sample values
- * included), as an existing deployment would have it.
+ * included), as an existing deployment would have it. The README's text lost its
+ * indentation; the nesting is the Go ServerConfig's: `kronus`, `sqlite` and `google` side
+ * by side at the top level, plus `twilio`.
  */
 export const SEED_CONFIG_YML = `kronus:
   # A valid RSA private key for creating/validating kronus server jwts
@@ -18,8 +20,8 @@ export const SEED_CONFIG_YML = `kronus:
   listener:
     port: 3900
 
-  sqlite:
-    passPhrase: passphrase
+sqlite:
+  passPhrase: passphrase
 
 google:
   storage:
@@ -45,3 +47,13 @@ export function seedConfigWithKey(pem: string): string {
   const block = pem.trim().split('\n').map((line) => `    ${line}`).join('\n')
   return SEED_CONFIG_YML.replace('  privateKeyPem:\n', `  privateKeyPem: |\n${block}\n`)
 }
+
+/**
+ * The seed's layout as a fresh deployment of the first Kronus has it: the secrets left
+ * empty (to come from the environment), `applicationCredentials:` empty as the Go dev
+ * config ships it, and an empty quoted value.
+ */
+export const SEED_CONFIG_WITH_EMPTY_VALUES_YML = SEED_CONFIG_YML.replace(
+  '  applicationCredentials: "/path/to/google/credentials"',
+  '  applicationCredentials:'
+).replace('    prefix: "kronus"', '    prefix: ""')

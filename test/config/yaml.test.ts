@@ -47,6 +47,18 @@ t.test('matches keys whatever their case, as the first Kronus did', async (t) =>
   t.strictSame(config, { kronus: { sqlite: { passPhrase: 'x' }, publicUrl: 'https://a.example' } })
 })
 
+t.test("reads the first Kronus's top-level sqlite: section into kronus.sqlite, whatever its case", async (t) => {
+  t.strictSame(parseYamlConfig('SQLite:\n  passphrase: x\nkronus:\n  publicUrl: "https://a.example"\n', 'c.yml'), {
+    kronus: { publicUrl: 'https://a.example', sqlite: { passPhrase: 'x' } }
+  })
+  t.strictSame(parseYamlConfig('sqlite:\n  passPhrase: x\n', 'c.yml'), { kronus: { sqlite: { passPhrase: 'x' } } })
+})
+
+t.test('an empty value, quoted or not, means unset', async (t) => {
+  const config = parseYamlConfig('google:\n  applicationCredentials:\n  storage:\n    prefix: ""\n    bucket: "  "\n', 'c.yml')
+  t.strictSame(config, { google: { storage: {} } })
+})
+
 t.test('refuses one key given twice in different cases', async (t) => {
   t.throws(() => parseYamlConfig('kronus:\n  sqlite:\n    passPhrase: a\n    passphrase: b\n', '/etc/kronus/c.yml'), {
     name: 'ConfigError',

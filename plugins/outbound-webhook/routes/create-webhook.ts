@@ -1,6 +1,6 @@
 import Joi from 'joi'
 import type { NewWebhook } from '../endpoints.js'
-import { assertSelf, ok, uidParams } from 'kronus'
+import { assertSelf, ok, textSchema, uidParams } from 'kronus'
 import { USER_TAGS, type RouteFactory } from './params.js'
 import { eventList, webhookUrl } from '../options.js'
 
@@ -15,7 +15,7 @@ export const createWebhook: RouteFactory = ({ endpoints }) => ({
       payload: Joi.object({
         url: webhookUrl.required(),
         events: eventList.required(),
-        description: Joi.string().trim().max(500).allow('').default(''),
+        description: textSchema.trim().max(500).allow('').default(''),
         active: Joi.boolean().default(true)
       })
         .options({ stripUnknown: true })

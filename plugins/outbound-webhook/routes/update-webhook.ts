@@ -1,6 +1,6 @@
 import Joi from 'joi'
 import type { WebhookPatch } from '../endpoints.js'
-import { assertSelf, ok } from 'kronus'
+import { assertSelf, ok, textSchema } from 'kronus'
 import { USER_TAGS, webhookParams, type RouteFactory } from './params.js'
 import { eventList, webhookUrl } from '../options.js'
 
@@ -15,7 +15,7 @@ export const updateWebhook: RouteFactory = ({ endpoints }) => ({
       payload: Joi.object({
         url: webhookUrl,
         events: eventList,
-        description: Joi.string().trim().max(500).allow(''),
+        description: textSchema.trim().max(500).allow(''),
         active: Joi.boolean()
       })
         .options({ stripUnknown: true })

@@ -3,6 +3,7 @@ import type { CliPlugins } from '../plugins.js'
 import { pluginCommandContext } from '../../plugins/command-context.js'
 import { registerCompletionCommand } from './completion.js'
 import { registerServerCommand } from './server.js'
+import { registerUserCommand } from './user.js'
 
 /** Adds one subcommand to the program. A new command is a new file here and one line below. */
 export type RegisterCommand = (program: Command) => void
@@ -14,5 +15,10 @@ export function commands(plugins: CliPlugins): readonly RegisterCommand[] {
     const { commands } = factory
     return commands ? [(program) => commands(program, context)] : []
   })
-  return [(program) => registerServerCommand(program, plugins.implied), ...pluginCommands, registerCompletionCommand]
+  return [
+    (program) => registerServerCommand(program, plugins.implied),
+    (program) => registerUserCommand(program, plugins.implied),
+    ...pluginCommands,
+    registerCompletionCommand
+  ]
 }

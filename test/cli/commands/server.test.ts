@@ -27,6 +27,7 @@ t.test('server --dev starts without a file, answers /health, warns, and stops on
   run.child.kill('SIGTERM')
   const exit = await within(run.exited, HANG_MS, 'stop on SIGTERM', run.child)
   t.same(exit, { code: 0, signal: null })
+  t.notMatch(run.stdout(), /kronus user create --admin/, 'dev mode listens on loopback only: no first-admin warning')
   await t.rejects(fetch(`http://127.0.0.1:${port}/health`), 'no longer listening')
 })
 
@@ -70,8 +71,11 @@ t.test('server --config with a config.yml in the first format starts', async (t)
   await waitForHealth(run, port)
   t.notMatch(run.stderr(), /DEVELOPMENT MODE/, 'no dev warning outside dev mode')
   t.equal(statSync(join(cwd, 'kronus.db')).isFile(), true, 'the database is in the working folder')
+  t.equal(statSync(join(cwd, 'kronus.db')).mode & 0o777, 0o600, 'readable by its owner only')
   run.child.kill('SIGTERM')
   t.same(await within(run.exited, HANG_MS, 'stop', run.child), { code: 0, signal: null })
+  t.match(run.stdout(), `"database":"${join(cwd, 'kronus.db')}"`, 'the database path is logged at start')
+  t.match(run.stdout(), /first account to sign up .* becomes the admin.*kronus user create --admin/, 'no user yet: warned')
 })
 
 t.test('a port in use fails the start with exit 1 and the reason', async (t) => {

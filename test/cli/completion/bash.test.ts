@@ -31,7 +31,7 @@ function completeIn(file: string, words: string[], cwd?: string): string[] {
 t.test('completes commands, flags and choices of the kronus program', async (t) => {
   const file = scriptFile(t, 'kronus.bash', bashScript(completionModel(kronusProgram())))
   t.same(completeIn(file, ['kronus', 'ser']), ['server'], 'kronus ser<TAB>')
-  t.same(completeIn(file, ['kronus', '']).sort(), ['backup', 'completion', 'help', 'restore', 'server'])
+  t.same(completeIn(file, ['kronus', '']).sort(), ['backup', 'completion', 'help', 'restore', 'server', 'user'])
   t.same(completeIn(file, ['kronus', 'server', '--']).sort(), ['--config', '--dev', '--help'], 'kronus server --<TAB>')
   t.same(completeIn(file, ['kronus', 'server', '--c']), ['--config'])
   t.same(completeIn(file, ['kronus', 'server', '--config', 'x.yml', '--d']), ['--dev'], 'after an option value')

@@ -8,17 +8,19 @@ t.test('reads commands, options and choices from the program', async (t) => {
   t.equal(model.name, 'kronus')
   t.same(model.options.map((o) => o.names), [['-v', '--version'], ['-h', '--help']])
   t.ok(model.options.every((o) => o.exclusive), 'version and help end the command line')
-  t.same(model.commands.map((c) => c.names[0]), ['server', 'backup', 'restore', 'completion', 'help'])
+  t.same(model.commands.map((c) => c.names[0]), ['server', 'user', 'backup', 'restore', 'completion', 'help'])
   const server = model.commands.find((c) => c.names[0] === 'server')!
   t.same(server.options.map((o) => [o.names, o.value]), [
     [['--config'], { kind: 'file' }],
     [['--dev'], undefined],
     [['-h', '--help'], undefined]
   ])
+  const user = model.commands.find((c) => c.names[0] === 'user')!
+  t.same(user.args, [{ name: 'action', choices: ['create'] }], 'kronus user create')
   const completion = model.commands.find((c) => c.names[0] === 'completion')!
   t.same(completion.args, [{ name: 'shell', choices: ['bash', 'zsh', 'fish'] }])
   const help = model.commands.find((c) => c.names[0] === 'help')!
-  t.same(help.args, [{ name: 'command', choices: ['server', 'backup', 'restore', 'completion', 'help'] }], 'help completes command names')
+  t.same(help.args, [{ name: 'command', choices: ['server', 'user', 'backup', 'restore', 'completion', 'help'] }], 'help completes command names')
 })
 
 t.test('option values: choices, files by their placeholder, anything else', async (t) => {

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { copyFileSync, existsSync, readdirSync, readFileSync } from 'node:fs'
+import { copyFileSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Knex } from 'knex'
 import { takeSnapshot } from '../../../plugins/gcs-backup/snapshot.js'
@@ -16,6 +16,7 @@ t.test('a snapshot stays encrypted with the live passphrase', async (t) => {
 
   t.equal(snapshot.file, dest)
   t.ok(snapshot.bytes > 0)
+  t.equal(statSync(dest).mode & 0o777, 0o600, 'only the owner may read the copy')
   const bytes = readFileSync(dest)
   t.notOk(bytes.subarray(0, 16).equals(PLAIN_SQLITE_HEADER), 'no plaintext SQLite header')
   t.equal(bytes.indexOf(Buffer.from('knex_migrations')), -1, 'table names do not appear in the clear')

@@ -1,6 +1,6 @@
 import t, { type Test } from 'tap'
 import { randomBytes } from 'node:crypto'
-import { existsSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { BackupError } from '../../../plugins/gcs-backup/errors.js'
 import { takeSnapshot } from '../../../plugins/gcs-backup/snapshot.js'
@@ -162,6 +162,10 @@ t.test('download takes a bare backup name, as a user would type it', async (t) =
   const restored = await store.download('kronus-2026-11-29T12-00-00.000Z.db', join(dir, 'kronus.db'))
   t.equal(restored.name, NAME_AT_T0)
   t.ok(readFileSync(join(dir, 'kronus.db')).equals(readFileSync(snapshots.first)))
+  t.equal(statSync(join(dir, 'kronus.db')).mode & 0o777, 0o600, 'the downloaded database is owner-only')
+  await store.download(NAME_AT_T0, join(dir, 'new-folder', 'kronus.db'))
+  t.equal(statSync(join(dir, 'new-folder')).mode & 0o777, 0o700, 'a folder made for it is owner-only')
+  t.equal(statSync(join(dir, 'new-folder', 'kronus.db')).mode & 0o777, 0o600)
 
   const missing = await backupError(store.download('kronus-2020-01-01T00-00-00.000Z.db', join(dir, 'other.db')))
   t.equal(missing.code, 'not-found')

@@ -29,6 +29,7 @@ async function probeStatuses(kronus: TestKronus, userId: number): Promise<number
 }
 
 const PENDING = 1
+const GOOD = 2
 const BAD = 3
 
 t.test('a signed text from a user is recorded and answered in TwiML', async (t) => {
@@ -179,6 +180,43 @@ t.test('a signed post without From or MessageSid is a 400 naming the field', asy
     t.equal(res.statusCode, 400, missing)
     t.match(JSON.parse(res.payload).errors, [new RegExp(`^${missing} is required`)], missing)
   }
+})
+
+t.test('a reply with NUL and other control characters is applied without them, on either database', async (t) => {
+  const { kronus } = await buildSmsKronus(t)
+  const user = await userWithPendingProbe(kronus)
+  const first = nextMessageSid()
+  const reply = await postSms(kronus, { from: user.phone_number, body: '\u0000Y\u0000\u001b', messageSid: first })
+  t.equal(reply.statusCode, 200)
+  t.same(await probeStatuses(kronus, user.id), [GOOD], 'the Y is applied')
+  const second = nextMessageSid()
+  t.equal((await postSms(kronus, { from: user.phone_number, body: 'all\r\nwell\u0007\u009b', messageSid: second })).statusCode, 200)
+  t.same(
+    (await received(kronus)).map((r: any) => r.text),
+    ['Y', 'all well'],
+    'recorded without control characters; a line break keeps the words apart'
+  )
+})
+
+t.test('a signed post whose From or MessageSid holds a control character is a 400 naming the field', async (t) => {
+  const { kronus } = await buildSmsKronus(t)
+  for (const [name, form] of [
+    ['From', inboundForm({ from: '+1555000\u00001111', body: 'Y', messageSid: nextMessageSid() })],
+    ['MessageSid', inboundForm({ from: '+15550001111', body: 'Y', messageSid: `${nextMessageSid()}\u0000` })]
+  ] as const) {
+    const res = await kronus.server.inject({
+      method: 'POST',
+      url: '/webhook/sms',
+      payload: new URLSearchParams(form).toString(),
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-twilio-signature': twilio.getExpectedTwilioSignature(AUTH_TOKEN, SIGNED_URL, form)
+      }
+    })
+    t.equal(res.statusCode, 400, name)
+    t.same(JSON.parse(res.payload).errors, [`${name} must not contain control characters`], name)
+  }
+  t.same(await received(kronus), [])
 })
 
 t.test('a body that is not a form post is refused with a 4xx, not a 500', async (t) => {

@@ -5,7 +5,7 @@ import { toRfc3339 } from '../../../util/time.js'
 import { defineRoute } from '../../types.js'
 import { pagedSchema } from '../../envelope.js'
 import { actorOf } from '../../access.js'
-import { id } from '../../schemas.js'
+import { id, text } from '../../schemas.js'
 
 const eventSchema = Joi.object({
   id: Joi.number().integer(),
@@ -27,7 +27,7 @@ export default defineRoute({
     description: 'The event log, oldest first: every event for an admin, only your own otherwise',
     validate: {
       query: Joi.object({
-        type: Joi.string().max(120).description('Only events of this type, e.g. probe.status_changed'),
+        type: text.max(120).description('Only events of this type, e.g. probe.status_changed'),
         after: Joi.number().integer().min(0).description('Only events with a larger id (a cursor for polling)'),
         user_id: id.description('Only this user\'s events (admin only; others always see only their own)'),
         page: Joi.number().integer().min(1).max(1_000_000).default(1).description('Page number, from 1'),
