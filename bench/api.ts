@@ -37,11 +37,20 @@ const DAY = 86_400_000
  * probe list of user 1 to user 1's bearer token. The token is signed directly: the
  * seeded users have no passwords.
  */
-async function kronusTarget(spec: BenchDatabaseSpec, params: ApiParams, serve: (target: ApiTarget) => Promise<void>): Promise<void> {
+async function kronusTarget(
+  spec: BenchDatabaseSpec,
+  params: ApiParams,
+  serve: (target: ApiTarget) => Promise<void>
+): Promise<void> {
   const { kronus } = await buildBenchKronus(spec)
   try {
     const tomorrow = Math.ceil((Date.now() + DAY) / 60_000) * 60_000
-    await seedUsers(kronus.knex, { users: params.users, nextFireAt: tomorrow, cron: '0 9 * * *', probesPerUser: params.probesPerUser })
+    await seedUsers(kronus.knex, {
+      users: params.users,
+      nextFireAt: tomorrow,
+      cron: '0 9 * * *',
+      probesPerUser: params.probesPerUser
+    })
     const user = await User.query(kronus.knex).findById(1)
     if (!user) throw new Error('seeded user 1 is missing')
     const token = kronus.services.auth.signToken(user)
@@ -56,7 +65,11 @@ async function kronusTarget(spec: BenchDatabaseSpec, params: ApiParams, serve: (
 async function bareTarget(params: ApiParams, serve: (target: ApiTarget) => Promise<void>): Promise<void> {
   const body = params.body ?? '{}'
   const server = Hapi.server({ port: 0, host: '127.0.0.1' })
-  server.route({ method: 'GET', path: '/v1/users/{uid}/probes', handler: (_request, h) => h.response(body).type('application/json') })
+  server.route({
+    method: 'GET',
+    path: '/v1/users/{uid}/probes',
+    handler: (_request, h) => h.response(body).type('application/json')
+  })
   await server.start()
   try {
     await serve({ url: `${server.info.uri}/v1/users/1/probes`, headers: {} })
@@ -65,13 +78,23 @@ async function bareTarget(params: ApiParams, serve: (target: ApiTarget) => Promi
   }
 }
 
-export async function apiCase(spec: BenchDatabaseSpec | null, params: ApiParams, serve: (target: ApiTarget) => Promise<void>): Promise<void> {
+export async function apiCase(
+  spec: BenchDatabaseSpec | null,
+  params: ApiParams,
+  serve: (target: ApiTarget) => Promise<void>
+): Promise<void> {
   if (params.target === 'bare') return bareTarget(params, serve)
   if (!spec) throw new Error('the kronus API case needs a database')
   return kronusTarget(spec, params, serve)
 }
 
-export function apiRows(db: string, kronus: LoadResult, bare: LoadResult, connections: number, seconds: number): ResultRow[] {
+export function apiRows(
+  db: string,
+  kronus: LoadResult,
+  bare: LoadResult,
+  connections: number,
+  seconds: number
+): ResultRow[] {
   const load = `${connections} connections, ${seconds} s, ${kronus.bodyBytes}-byte body`
   const health = (r: LoadResult) => (r.errors || r.non2xx ? `; ${r.errors} errors, ${r.non2xx} non-2xx` : '')
   return [

@@ -3,12 +3,13 @@
  * alone, and nothing one case leaves behind (pools, timers, heap) weighs on the next.
  * Started by lib/child.ts with the case as JSON in argv; answers over IPC.
  */
+
+import { type ApiParams, apiCase } from './api.js'
+import { type FanoutParams, fanoutCase } from './fanout.js'
+import { type IdleParams, idleCase } from './idle.js'
 import type { BenchDatabaseSpec } from './lib/database.js'
 import type { CaseMessage, RunnerMessage } from './lib/result.js'
-import { apiCase, type ApiParams } from './api.js'
-import { fanoutCase, type FanoutParams } from './fanout.js'
-import { idleCase, type IdleParams } from './idle.js'
-import { queueCase, type QueueParams } from './queue.js'
+import { type QueueParams, queueCase } from './queue.js'
 
 export type CaseRequest =
   | { bench: 'fanout'; db: BenchDatabaseSpec; params: FanoutParams }
@@ -17,7 +18,9 @@ export type CaseRequest =
   | { bench: 'idle'; db: BenchDatabaseSpec; params: IdleParams }
 
 function send(message: CaseMessage): Promise<void> {
-  return new Promise((resolve, reject) => process.send!(message, (err: Error | null) => (err ? reject(err) : resolve())))
+  return new Promise((resolve, reject) =>
+    process.send!(message, (err: Error | null) => (err ? reject(err) : resolve()))
+  )
 }
 
 /** Tells the runner where to send load, and returns when it says it is done. */

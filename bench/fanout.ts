@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { databaseBytes, type BenchDatabaseSpec } from './lib/database.js'
+import { type BenchDatabaseSpec, databaseBytes } from './lib/database.js'
 import { buildBenchKronus } from './lib/kronus.js'
-import { formatBytes, row, type ResultRow } from './lib/result.js'
 import { QueryProfile } from './lib/query-profile.js'
+import { formatBytes, type ResultRow, row } from './lib/result.js'
 import { RssSampler } from './lib/rss.js'
 import { dailyCronAt, seedUsers } from './lib/seed.js'
 
@@ -89,7 +89,9 @@ export async function fanoutCase(spec: BenchDatabaseSpec, params: FanoutParams):
   const cpuShare = ((cpu!.user + cpu!.system) / 1000 / (endAt - fireAt)) * 100
   const phases = [
     channel.firstAt === null ? 'no text sent' : `first text at +${((channel.firstAt - fireAt) / 1000).toFixed(1)} s`,
-    allStartedAt === null ? 'not all probes started' : `all probes started at +${((allStartedAt - fireAt) / 1000).toFixed(1)} s`
+    allStartedAt === null
+      ? 'not all probes started'
+      : `all probes started at +${((allStartedAt - fireAt) / 1000).toFixed(1)} s`
   ]
   return [
     row({

@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises'
+import { usersLabel } from './fanout.js'
 import type { BenchDatabaseSpec } from './lib/database.js'
 import { buildBenchKronus } from './lib/kronus.js'
 import type { ResultRow } from './lib/result.js'
 import { dailyCronAt, seedUsers } from './lib/seed.js'
-import { usersLabel } from './fanout.js'
 
 export interface IdleParams {
   users: number
@@ -28,7 +28,8 @@ export async function idleCase(spec: BenchDatabaseSpec, params: IdleParams): Pro
   const { kronus } = await buildBenchKronus(spec, {}, { builtins: true })
   try {
     const tomorrow = Math.ceil((Date.now() + DAY) / 60_000) * 60_000
-    if (params.users > 0) await seedUsers(kronus.knex, { users: params.users, nextFireAt: tomorrow, cron: dailyCronAt(tomorrow) })
+    if (params.users > 0)
+      await seedUsers(kronus.knex, { users: params.users, nextFireAt: tomorrow, cron: dailyCronAt(tomorrow) })
     let queries = 0
     kronus.knex.on('query', () => {
       queries += 1

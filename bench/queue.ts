@@ -1,5 +1,5 @@
-import PgBoss from 'pg-boss'
 import type { Knex } from 'knex'
+import PgBoss from 'pg-boss'
 import type { BenchDatabaseSpec } from './lib/database.js'
 import { buildBenchKronus } from './lib/kronus.js'
 import type { ResultRow } from './lib/result.js'
@@ -64,7 +64,9 @@ async function kronusQueue(spec: BenchDatabaseSpec, params: QueueParams): Promis
   try {
     const done = counter(params.jobs)
     kronus.queue.define('bench.noop', async () => done.hit())
-    const enqueueSeconds = await produce(params.jobs, params.producers, (n) => kronus.queue.enqueue('bench.noop', { n }))
+    const enqueueSeconds = await produce(params.jobs, params.producers, (n) =>
+      kronus.queue.enqueue('bench.noop', { n })
+    )
     const started = performance.now()
     kronus.queue.start()
     await done.reached
@@ -96,12 +98,21 @@ async function rawTransactions(spec: BenchDatabaseSpec, params: QueueParams): Pr
     })
     const seconds = await produce(params.jobs, params.producers, (n) =>
       knex.transaction(async (trx) => {
-        const [inserted] = await trx('bench_raw').insert({ payload: JSON.stringify({ n }), status: 'enqueued', updated_at: Date.now() }).returning('id')
+        const [inserted] = await trx('bench_raw')
+          .insert({ payload: JSON.stringify({ n }), status: 'enqueued', updated_at: Date.now() })
+          .returning('id')
         const id = typeof inserted === 'object' ? (inserted as { id: number }).id : inserted
         await trx('bench_raw').where({ id }).update({ status: 'successful', updated_at: Date.now() })
       })
     )
-    return { system: 'raw', db: spec.kind, jobs: params.jobs, enqueueSeconds: seconds, completeSeconds: 0, jobsPerSecond: params.jobs / seconds }
+    return {
+      system: 'raw',
+      db: spec.kind,
+      jobs: params.jobs,
+      enqueueSeconds: seconds,
+      completeSeconds: 0,
+      jobsPerSecond: params.jobs / seconds
+    }
   } finally {
     await kronus.stop('benchmark finished')
   }
@@ -114,7 +125,13 @@ export function pgBossSchema(spec: BenchDatabaseSpec): string {
 /** pg-boss 10 in a schema of its own on the same server, with no-op handlers. */
 async function pgBoss(spec: BenchDatabaseSpec, params: QueueParams): Promise<QueueMeasurement> {
   if (spec.kind !== 'postgres') throw new Error('pg-boss runs on PostgreSQL only')
-  const boss = new PgBoss({ connectionString: spec.url, schema: pgBossSchema(spec), max: 10, supervise: false, schedule: false })
+  const boss = new PgBoss({
+    connectionString: spec.url,
+    schema: pgBossSchema(spec),
+    max: 10,
+    supervise: false,
+    schedule: false
+  })
   boss.on('error', (err) => console.error('pg-boss error', err))
   await boss.start()
   try {
@@ -124,7 +141,9 @@ async function pgBoss(spec: BenchDatabaseSpec, params: QueueParams): Promise<Que
     const done = counter(params.jobs)
     const started = performance.now()
     for (let w = 0; w < params.pgBossWorkers; w++) {
-      await boss.work(queue, { batchSize: params.pgBossBatchSize, pollingIntervalSeconds: 0.5 }, async (jobs) => done.hit(jobs.length))
+      await boss.work(queue, { batchSize: params.pgBossBatchSize, pollingIntervalSeconds: 0.5 }, async (jobs) =>
+        done.hit(jobs.length)
+      )
     }
     await done.reached
     // pg-boss marks a batch completed after its handler returns, without waiting: wait for the last ones.
@@ -136,7 +155,12 @@ async function pgBoss(spec: BenchDatabaseSpec, params: QueueParams): Promise<Que
   }
 }
 
-function measurement(params: QueueParams, spec: BenchDatabaseSpec, enqueueSeconds: number, completeSeconds: number): QueueMeasurement {
+function measurement(
+  params: QueueParams,
+  spec: BenchDatabaseSpec,
+  enqueueSeconds: number,
+  completeSeconds: number
+): QueueMeasurement {
   return {
     system: params.system,
     db: spec.kind,

@@ -4,30 +4,40 @@
  * case.ts); this process only orders them, loads the API with autocannon and prints.
  * `npm run bench -- --help` lists the flags.
  */
-import { writeFileSync } from 'node:fs'
-import { mkdirSync } from 'node:fs'
-import { cpus, loadavg, totalmem, tmpdir, type as osType, release } from 'node:os'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { cpus, loadavg, type as osType, release, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { Command, InvalidArgumentError } from 'commander'
-import { apiRows, type ApiTarget, type LoadResult } from './api.js'
+import { type ApiTarget, apiRows, type LoadResult } from './api.js'
 import type { CaseRequest } from './case.js'
 import { usersLabel } from './fanout.js'
-import { idleRows, type IdleMeasurement } from './idle.js'
+import { type IdleMeasurement, idleRows } from './idle.js'
 import { runCaseProcess } from './lib/child.js'
-import { adminQuery, BENCH_DBS, createBenchDatabase, removeBenchDatabase, type BenchDb, type BenchDatabaseSpec } from './lib/database.js'
+import {
+  adminQuery,
+  BENCH_DBS,
+  type BenchDatabaseSpec,
+  type BenchDb,
+  createBenchDatabase,
+  removeBenchDatabase
+} from './lib/database.js'
 import { fetchBody, loadTarget } from './lib/load.js'
 import type { ResultRow } from './lib/result.js'
 import { markdownTable, textRow, textTable } from './lib/table.js'
-import { queueRows, type QueueMeasurement, type QueueSystem } from './queue.js'
+import { type QueueMeasurement, type QueueSystem, queueRows } from './queue.js'
 
 const BENCHES = ['fanout', 'queue', 'api', 'idle'] as const
 type Bench = (typeof BENCHES)[number]
 
 function listOf<T extends string>(allowed: readonly T[], flag: string) {
   return (value: string): T[] => {
-    const items = value.split(',').map((s) => s.trim()).filter(Boolean)
+    const items = value
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
     for (const item of items) {
-      if (!allowed.includes(item as T)) throw new InvalidArgumentError(`${flag}: "${item}" is not one of ${allowed.join(', ')}`)
+      if (!allowed.includes(item as T))
+        throw new InvalidArgumentError(`${flag}: "${item}" is not one of ${allowed.join(', ')}`)
     }
     if (items.length === 0) throw new InvalidArgumentError(`${flag} needs at least one of ${allowed.join(', ')}`)
     return items as T[]
@@ -37,7 +47,8 @@ function listOf<T extends string>(allowed: readonly T[], flag: string) {
 function positive(flag: string) {
   return (value: string): number => {
     const n = Number(value)
-    if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${flag} must be a positive number, got "${value}"`)
+    if (!Number.isFinite(n) || n <= 0)
+      throw new InvalidArgumentError(`${flag} must be a positive number, got "${value}"`)
     return n
   }
 }
@@ -51,24 +62,49 @@ function counts(value: string): number[] {
 }
 
 const program = new Command('npm run bench --')
-  .description('Kronus benchmarks: scheduler fan-out, queue throughput, API latency and idle cost, each beside its limit.')
+  .description(
+    'Kronus benchmarks: scheduler fan-out, queue throughput, API latency and idle cost, each beside its limit.'
+  )
   .option('--only <benches>', `comma-separated: ${BENCHES.join(',')}`, listOf(BENCHES, '--only'), [...BENCHES])
   .option('--db <dbs>', `comma-separated: ${BENCH_DBS.join(',')}`, listOf(BENCH_DBS, '--db'), [...BENCH_DBS])
   .option('--users <counts>', 'fan-out sizes, e.g. 1000,10000,100000 (or 1k,10k,100k)', counts)
-  .option('--quick', 'a shorter run: fan-out 1k and 10k, idle with 10k users for 20 s, 1000 queue jobs, 5 s of API load')
-  .option('--fanout-timeout <seconds>', 'stop a fan-out this long after its fire time (the 60 s target by default) and project the total from its progress', positive('--fanout-timeout'), 60)
+  .option(
+    '--quick',
+    'a shorter run: fan-out 1k and 10k, idle with 10k users for 20 s, 1000 queue jobs, 5 s of API load'
+  )
+  .option(
+    '--fanout-timeout <seconds>',
+    'stop a fan-out this long after its fire time (the 60 s target by default) and project the total from its progress',
+    positive('--fanout-timeout'),
+    60
+  )
   .option('--jobs <count>', 'jobs per queue run (default 2000; 1000 with --quick)', positive('--jobs'))
   .option('--producers <count>', 'jobs enqueued at the same time', positive('--producers'), 4)
   .option('--pg-boss-workers <count>', 'pg-boss work() calls', positive('--pg-boss-workers'), 4)
   .option('--pg-boss-batch <count>', 'jobs each pg-boss worker fetches at a time', positive('--pg-boss-batch'), 100)
   .option('--connections <count>', 'autocannon connections', positive('--connections'), 10)
   .option('--duration <seconds>', 'autocannon seconds per target (default 10; 5 with --quick)', positive('--duration'))
-  .option('--idle-users <count>', 'users of the idle server (default 100000; 10000 with --quick)', positive('--idle-users'))
+  .option(
+    '--idle-users <count>',
+    'users of the idle server (default 100000; 10000 with --quick)',
+    positive('--idle-users')
+  )
   .option('--idle-seconds <seconds>', 'idle window (default 60; 20 with --quick)', positive('--idle-seconds'))
-  .option('--idle-baseline-seconds <seconds>', 'idle window of the server with no users (default 20)', positive('--idle-baseline-seconds'))
-  .option('--concurrency <count>', 'jobs.concurrency of every Kronus the run starts (default: the configured default, 4)', positive('--concurrency'))
+  .option(
+    '--idle-baseline-seconds <seconds>',
+    'idle window of the server with no users (default 20)',
+    positive('--idle-baseline-seconds')
+  )
+  .option(
+    '--concurrency <count>',
+    'jobs.concurrency of every Kronus the run starts (default: the configured default, 4)',
+    positive('--concurrency')
+  )
   .option('--cpu-prof', 'write a V8 CPU profile of every case process (to <tmpdir>/kronus-bench-profiles)')
-  .option('--query-profile <prefix>', 'fan-out: write the time spent per SQL statement shape to <prefix>.<db>.<users>.txt')
+  .option(
+    '--query-profile <prefix>',
+    'fan-out: write the time spent per SQL statement shape to <prefix>.<db>.<users>.txt'
+  )
   .option('--json <file>', 'also write the rows as JSON')
   .option('--markdown', 'print the final table as Markdown')
   .parse()
@@ -141,15 +177,24 @@ async function attempt(what: string, run: () => Promise<void>): Promise<void> {
 }
 
 function runCase<T>(request: CaseRequest, onReady?: (target: ApiTarget) => Promise<void>): Promise<T> {
-  return runCaseProcess<T>(request, { nodeArgs, onReady: onReady && ((ready) => onReady({ url: ready.url, headers: ready.headers })) })
+  return runCaseProcess<T>(request, {
+    nodeArgs,
+    onReady: onReady && ((ready) => onReady({ url: ready.url, headers: ready.headers }))
+  })
 }
 
 async function fanout(): Promise<void> {
   for (const kind of flags.db) {
     for (const users of settings.users) {
       await attempt(`fanout ${usersLabel(users)} on ${kind}`, async () => {
-        console.log(`… fanout: ${usersLabel(users)} users on ${kind} (waits for the next whole minute, then up to ${flags.fanoutTimeout} s)`)
-        report(await onFreshDatabase(kind, (db) => runCase<ResultRow[]>({ bench: 'fanout', db, params: { users, timeoutMs: settings.fanoutTimeoutMs } })))
+        console.log(
+          `… fanout: ${usersLabel(users)} users on ${kind} (waits for the next whole minute, then up to ${flags.fanoutTimeout} s)`
+        )
+        report(
+          await onFreshDatabase(kind, (db) =>
+            runCase<ResultRow[]>({ bench: 'fanout', db, params: { users, timeoutMs: settings.fanoutTimeoutMs } })
+          )
+        )
       })
     }
   }
@@ -162,8 +207,16 @@ async function queue(): Promise<void> {
     for (const system of systems) {
       await attempt(`queue ${system} on ${kind}`, async () => {
         console.log(`… queue: ${system} on ${kind}, ${settings.jobs} jobs`)
-        const params = { system, jobs: settings.jobs, producers: flags.producers, pgBossWorkers: flags.pgBossWorkers, pgBossBatchSize: flags.pgBossBatch }
-        measurements.push(await onFreshDatabase(kind, (db) => runCase<QueueMeasurement>({ bench: 'queue', db, params })))
+        const params = {
+          system,
+          jobs: settings.jobs,
+          producers: flags.producers,
+          pgBossWorkers: flags.pgBossWorkers,
+          pgBossBatchSize: flags.pgBossBatch
+        }
+        measurements.push(
+          await onFreshDatabase(kind, (db) => runCase<QueueMeasurement>({ bench: 'queue', db, params }))
+        )
       })
     }
   }
@@ -200,12 +253,22 @@ async function api(): Promise<void> {
 async function idle(): Promise<void> {
   for (const kind of flags.db) {
     await attempt(`idle on ${kind}`, async () => {
-      console.log(`… idle: ${usersLabel(settings.idleUsers)} users on ${kind} for ${settings.idleSeconds} s, then no users for ${settings.idleBaselineSeconds} s`)
+      console.log(
+        `… idle: ${usersLabel(settings.idleUsers)} users on ${kind} for ${settings.idleSeconds} s, then no users for ${settings.idleBaselineSeconds} s`
+      )
       const loaded = await onFreshDatabase(kind, (db) =>
-        runCase<IdleMeasurement>({ bench: 'idle', db, params: { users: settings.idleUsers, seconds: settings.idleSeconds, settleSeconds: 10 } })
+        runCase<IdleMeasurement>({
+          bench: 'idle',
+          db,
+          params: { users: settings.idleUsers, seconds: settings.idleSeconds, settleSeconds: 10 }
+        })
       )
       const empty = await onFreshDatabase(kind, (db) =>
-        runCase<IdleMeasurement>({ bench: 'idle', db, params: { users: 0, seconds: settings.idleBaselineSeconds, settleSeconds: 10 } })
+        runCase<IdleMeasurement>({
+          bench: 'idle',
+          db,
+          params: { users: 0, seconds: settings.idleBaselineSeconds, settleSeconds: 10 }
+        })
       )
       report(idleRows(kind, loaded, empty))
     })
@@ -224,19 +287,38 @@ async function postgresVersion(): Promise<string> {
 const started = Date.now()
 const cpu = cpus()
 console.log(`Kronus benchmarks — ${new Date(started).toISOString()}`)
-console.log(`machine: ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 1024 ** 3).toFixed(1)} GiB, ${osType()} ${release()}, Node ${process.versions.node}`)
-if (flags.db.includes('postgres')) console.log(`database: ${await postgresVersion()}; SQLCipher via @journeyapps/sqlcipher`)
+console.log(
+  `machine: ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 1024 ** 3).toFixed(1)} GiB, ${osType()} ${release()}, Node ${process.versions.node}`
+)
+if (flags.db.includes('postgres'))
+  console.log(`database: ${await postgresVersion()}; SQLCipher via @journeyapps/sqlcipher`)
 const load = loadavg()[0]!
-console.log(`load average at start: ${loadavg().map((l) => l.toFixed(2)).join(' ')}${load > 1.5 ? '  (the machine is busy: figures will be lower than on an idle machine)' : ''}`)
-console.log(`settings: ${JSON.stringify({ only: flags.only, db: flags.db, ...settings, concurrency: flags.concurrency ?? 'default' })}\n`)
+console.log(
+  `load average at start: ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}${load > 1.5 ? '  (the machine is busy: figures will be lower than on an idle machine)' : ''}`
+)
+console.log(
+  `settings: ${JSON.stringify({ only: flags.only, db: flags.db, ...settings, concurrency: flags.concurrency ?? 'default' })}\n`
+)
 
 const run: Record<Bench, () => Promise<void>> = { fanout, queue, api, idle }
 for (const bench of BENCHES) if (flags.only.includes(bench)) await run[bench]()
 
-console.log(`\nload average at end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}; took ${((Date.now() - started) / 60_000).toFixed(1)} min\n`)
+console.log(
+  `\nload average at end: ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}; took ${((Date.now() - started) / 60_000).toFixed(1)} min\n`
+)
 console.log(flags.markdown ? markdownTable(rows) : textTable(rows))
-console.log('\nratio = result / limit. Fan-out limits are the targets (100k users in under 60 s, under 300 MiB); the others are the same work done by the simplest thing that can do it.')
-if (flags.json) writeFileSync(flags.json, JSON.stringify({ started: new Date(started).toISOString(), settings, rows, failures }, null, 2))
+console.log(
+  '\nratio = result / limit. Fan-out limits are the targets (100k users in under 60 s, under 300 MiB); the others are the same work done by the simplest thing that can do it.'
+)
+if (flags.json)
+  writeFileSync(
+    flags.json,
+    JSON.stringify({ started: new Date(started).toISOString(), settings, rows, failures }, null, 2)
+  )
 if (flags.cpuProf) console.log(`CPU profiles: ${profileDir}`)
 if (failures.length > 0) {
   console.error(`\n${failures.length} case(s) failed:\n${failures.map((f) => `  - ${f}`).join('\n')}`)

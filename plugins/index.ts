@@ -14,17 +14,23 @@ import { outboundWebhook } from './outbound-webhook/index.js'
 import { smsCommands } from './sms-commands/index.js'
 import { twilioSms } from './twilio-sms/index.js'
 
-export { emergencyContact, type EmergencyContactOptions } from './emergency-contact/index.js'
-export { gcsBackup, type GcsBackupOptions } from './gcs-backup/index.js'
-export { outboundWebhook, type OutboundWebhookOptions } from './outbound-webhook/index.js'
+export { type EmergencyContactOptions, emergencyContact } from './emergency-contact/index.js'
+export { type GcsBackupOptions, gcsBackup } from './gcs-backup/index.js'
+export { type OutboundWebhookOptions, outboundWebhook } from './outbound-webhook/index.js'
 export { smsCommands } from './sms-commands/index.js'
-export { twilioSms, type TwilioSmsOptions } from './twilio-sms/index.js'
+export { type TwilioSmsOptions, twilioSms } from './twilio-sms/index.js'
 
 /**
  * Every plugin that ships with Kronus. bin/kronus.js hands it to the command line, which
  * adds the commands they define (gcs-backup's `backup` and `restore`), in this order.
  */
-export const pluginCatalogue: readonly PluginFactory<any>[] = [gcsBackup, twilioSms, smsCommands, emergencyContact, outboundWebhook]
+export const pluginCatalogue: readonly PluginFactory<any>[] = [
+  gcsBackup,
+  twilioSms,
+  smsCommands,
+  emergencyContact,
+  outboundWebhook
+]
 
 /**
  * The built-in plugins this configuration needs and does not list by name, with default
@@ -33,7 +39,9 @@ export const pluginCatalogue: readonly PluginFactory<any>[] = [gcsBackup, twilio
  * (so users can register their webhooks over REST); gcs-backup when
  * google.storage.enableSqliteBackupAndSync is on for the sqlcipher database outside dev mode.
  */
-export function builtinPlugins(config: Pick<KronusConfig, 'plugins' | 'twilio' | 'google' | 'database' | 'dev'>): KronusPlugin<any>[] {
+export function builtinPlugins(
+  config: Pick<KronusConfig, 'plugins' | 'twilio' | 'google' | 'database' | 'dev'>
+): KronusPlugin<any>[] {
   const listed = new Set(config.plugins.map((plugin) => plugin.name))
   const { accountSid, authToken, messagingServiceSid } = config.twilio
   const implied: KronusPlugin<any>[] = []

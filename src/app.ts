@@ -2,27 +2,27 @@ import { join } from 'node:path'
 import type { Server } from '@hapi/hapi'
 import type { Knex } from 'knex'
 import type { Logger } from 'pino'
-import { systemClock, type Clock } from './clock.js'
+import { type Clock, systemClock } from './clock.js'
 import type { KronusConfig } from './config/types.js'
 import { assertSqlcipherKey, createKnex, prepareSqlcipherFiles } from './db/knex.js'
 import { migrateLatest } from './db/migrations/index.js'
+import { reportDeadJobs } from './events/dead-jobs.js'
+import { EventLog } from './events/log.js'
 import { createHttpServer } from './http/server.js'
 import { createLogger } from './logger.js'
-import { createServices, type Services } from './services/index.js'
-import { FirstAdminReminder } from './services/first-admin-reminder.js'
-import { JobQueue } from './queue/job-queue.js'
-import { ProbeScheduler } from './scheduling/probe-scheduler.js'
-import { EventLog } from './events/log.js'
-import { reportDeadJobs } from './events/dead-jobs.js'
-import { Messaging } from './messaging/messaging.js'
 import { ConsoleChannel } from './messaging/console-channel.js'
+import { Messaging } from './messaging/messaging.js'
+import { runBeforeDatabaseOpen } from './plugins/before-database-open.js'
 import { CronSchedules } from './plugins/cron-schedules.js'
+import { asKronusPlugin } from './plugins/entry.js'
 import { PluginHost } from './plugins/host.js'
 import { migratePlugins } from './plugins/migrate.js'
-import { runBeforeDatabaseOpen } from './plugins/before-database-open.js'
-import { asKronusPlugin } from './plugins/entry.js'
 import { ProbeLifecycle } from './probes/lifecycle.js'
 import { OnDemandProbes } from './probes/on-demand.js'
+import { JobQueue } from './queue/job-queue.js'
+import { ProbeScheduler } from './scheduling/probe-scheduler.js'
+import { FirstAdminReminder } from './services/first-admin-reminder.js'
+import { createServices, type Services } from './services/index.js'
 import { VERSION } from './version.js'
 
 export interface KronusOptions {
@@ -135,7 +135,10 @@ export async function createKronus(options: KronusOptions): Promise<Kronus> {
   const probes = new ProbeLifecycle({ knex, clock, logger, queue, events, messaging })
   probes.registerJobs()
   // A text no plugin claimed (as a command, a keyword...) is the user's answer to their probe.
-  messaging.onInbound(async (text, trx) => (await probes.handleReply({ userId: text.userId, text: text.text }, trx)).answer, { fallback: true })
+  messaging.onInbound(
+    async (text, trx) => (await probes.handleReply({ userId: text.userId, text: text.text }, trx)).answer,
+    { fallback: true }
+  )
   const onDemand = new OnDemandProbes({ knex, clock, config, queue, lifecycle: probes })
   const services = createServices({ knex, clock, config, logger, events }, { lifecycle: probes, onDemand })
   const scheduler = new ProbeScheduler({
@@ -148,9 +151,27 @@ export async function createKronus(options: KronusOptions): Promise<Kronus> {
     intervalMs: config.jobs.schedulerIntervalMs
   })
   const firstAdminReminder = new FirstAdminReminder(services.users, logger)
-  const server = await createHttpServer({ config, services, clock, logger, version: VERSION, documentation: options.documentation })
+  const server = await createHttpServer({
+    config,
+    services,
+    clock,
+    logger,
+    version: VERSION,
+    documentation: options.documentation
+  })
   const cronSchedules = new CronSchedules({ knex, clock, logger, queue })
-  const plugins = new PluginHost({ server, events, queue, messaging, cronSchedules, services, config, logger, clock, knex })
+  const plugins = new PluginHost({
+    server,
+    events,
+    queue,
+    messaging,
+    cronSchedules,
+    services,
+    config,
+    logger,
+    clock,
+    knex
+  })
   try {
     await plugins.register(config.plugins)
   } catch (err) {
@@ -192,7 +213,9 @@ export async function createKronus(options: KronusOptions): Promise<Kronus> {
       stopped = true
       firstAdminReminder.stop()
       if (started) {
-        await events.emit('server.stopping', { reason }).catch((err) => logger.error({ err }, 'could not record server.stopping'))
+        await events
+          .emit('server.stopping', { reason })
+          .catch((err) => logger.error({ err }, 'could not record server.stopping'))
       }
       await server.stop({ timeout: 10_000 })
       // Before the database closes: running jobs finish or go back to the queue.

@@ -7,20 +7,68 @@
  *     interface KronusJobs { 'backup.run': { bucket: string } }
  *   }
  */
-export { defineConfig } from './config/types.js'
-export type { KronusConfig, KronusConfigInput } from './config/types.js'
 
+export type { Clock } from './clock.js'
+export type { KronusConfig, KronusConfigInput } from './config/types.js'
+export { defineConfig } from './config/types.js'
+// For plugins that read or write many rows at once (durable subscribers' `wants`, say).
+export { chunks, ROWS_PER_STATEMENT } from './db/chunks.js'
+// For plugins whose SQL differs between SQLCipher and PostgreSQL.
+export { isPostgres } from './db/dialect.js'
+export { pageOfRows } from './db/paging.js'
+export { PAGE_SIZE } from './domain/constants.js'
+// Services throw these; a plugin that calls a service tells them apart to answer its user.
+export {
+  ConflictError,
+  ForbiddenError,
+  KronusError,
+  NotFoundError,
+  RateLimitedError,
+  ValidationError
+} from './domain/errors.js'
+export type { Page, Paging } from './domain/paging.js'
+export { pageCount, pagingOf } from './domain/paging.js'
+export type { DurableHandler, EventFilter, EventListener, SubscribeOptions } from './events/log.js'
+export { CORE_EVENT_NAMES } from './events/names.js'
+// `export *`, not named re-exports: TypeScript merges a plugin's `declare module 'kronus'`
+// into the real KronusEvents and KronusJobs only through a star export. Through a named
+// re-export it merges into a copy, and augmentations of the declaring file get lost.
+export * from './events/types.js'
+// The core's HTTP helpers, for plugin routes that keep Kronus's REST contract: access
+// checks, the `{ success, data, paging }` envelope, and paging, written once here.
+export { ADMIN_AUTH, actorOf, assertSelf, assertSelfOrAdmin, optionalActorOf } from './http/access.js'
+export { envelopeSchema, errorSchema, failure, ok, paged, pagedSchema, pageQuery } from './http/envelope.js'
+export { id as idSchema, text as textSchema, uidParams } from './http/schemas.js'
+export type { MessagingChannel, OutgoingText } from './messaging/channel.js'
+export { MessageDeliveryError } from './messaging/channel.js'
+export type {
+  InboundHandler,
+  InboundResult,
+  InboundText,
+  IncomingMessage,
+  OutgoingMessage
+} from './messaging/messaging.js'
+export type { PluginDatabase } from './plugins/database.js'
 export { definePlugin } from './plugins/define.js'
 export type {
+  PluginContact,
+  PluginContacts,
+  PluginProbe,
+  PluginProbes,
+  PluginUser,
+  PluginUsers
+} from './plugins/facades.js'
+export type {
+  BeforeDatabaseOpen,
+  CommandOutput,
   CoreEventName,
   KronusPlugin,
+  PluginCommandContext,
+  PluginCommands,
   PluginContext,
   PluginDefinition,
   PluginEventName,
   PluginEvents,
-  CommandOutput,
-  PluginCommandContext,
-  PluginCommands,
   PluginFactory,
   PluginJobs,
   PluginLifecycle,
@@ -29,45 +77,12 @@ export type {
   PluginQueue,
   PluginSchedules,
   PluginServer,
-  ScheduleOptions,
-  BeforeDatabaseOpen,
-  PreOpenContext
+  PreOpenContext,
+  ScheduleOptions
 } from './plugins/types.js'
-export type { PluginDatabase } from './plugins/database.js'
-export type { PluginContact, PluginContacts, PluginProbe, PluginProbes, PluginUser, PluginUsers } from './plugins/facades.js'
-
-// `export *`, not named re-exports: TypeScript merges a plugin's `declare module 'kronus'`
-// into the real KronusEvents and KronusJobs only through a star export. Through a named
-// re-export it merges into a copy, and augmentations of the declaring file get lost.
-export * from './events/types.js'
 export * from './queue/types.js'
-export type { DurableHandler, EventFilter, EventListener, SubscribeOptions } from './events/log.js'
-export { CORE_EVENT_NAMES } from './events/names.js'
-
-export { MessageDeliveryError } from './messaging/channel.js'
-export type { MessagingChannel, OutgoingText } from './messaging/channel.js'
-export type { InboundHandler, InboundResult, InboundText, IncomingMessage, OutgoingMessage } from './messaging/messaging.js'
-
-// Services throw these; a plugin that calls a service tells them apart to answer its user.
-export { ConflictError, ForbiddenError, KronusError, NotFoundError, RateLimitedError, ValidationError } from './domain/errors.js'
-
-export type { Clock } from './clock.js'
-// For plugins whose SQL differs between SQLCipher and PostgreSQL.
-export { isPostgres } from './db/dialect.js'
-// For plugins that read or write many rows at once (durable subscribers' `wants`, say).
-export { chunks, ROWS_PER_STATEMENT } from './db/chunks.js'
-
-// The core's HTTP helpers, for plugin routes that keep Kronus's REST contract: access
-// checks, the `{ success, data, paging }` envelope, and paging, written once here.
-export { ADMIN_AUTH, actorOf, assertSelf, assertSelfOrAdmin, optionalActorOf } from './http/access.js'
-export { envelopeSchema, errorSchema, failure, ok, paged, pagedSchema, pageQuery } from './http/envelope.js'
-export { id as idSchema, text as textSchema, uidParams } from './http/schemas.js'
-// For input that arrives outside the REST schemas: inbound texts are kept, stripped, rather than refused.
-export { containsControlCharacter, stripControlCharacters } from './util/text.js'
+export type { Actor } from './services/context.js'
 // For plugins that write files holding Kronus's data (gcs-backup's downloads and snapshots).
 export { PRIVATE_DIRECTORY_MODE, PRIVATE_FILE_MODE } from './util/private-files.js'
-export type { Actor } from './services/context.js'
-export { PAGE_SIZE } from './domain/constants.js'
-export { pageCount, pagingOf } from './domain/paging.js'
-export type { Page, Paging } from './domain/paging.js'
-export { pageOfRows } from './db/paging.js'
+// For input that arrives outside the REST schemas: inbound texts are kept, stripped, rather than refused.
+export { containsControlCharacter, stripControlCharacters } from './util/text.js'

@@ -14,7 +14,10 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const { kronusTests } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
 const DATABASES = ['sqlcipher', 'postgres']
 
-const only = process.argv.slice(2).find((a) => a.startsWith('--database='))?.slice('--database='.length)
+const only = process.argv
+  .slice(2)
+  .find((a) => a.startsWith('--database='))
+  ?.slice('--database='.length)
 if (only !== undefined && !DATABASES.includes(only)) {
   console.error(`--database must be one of ${DATABASES.join(', ')}`)
   process.exit(2)
@@ -36,7 +39,9 @@ const DATABASE_HELPER = join(TEST_DIR, 'helpers', 'db.ts')
  */
 async function dropStaleTestSchemas() {
   const { default: pg } = await import('pg')
-  const client = new pg.Client({ connectionString: process.env.KRONUS_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test' })
+  const client = new pg.Client({
+    connectionString: process.env.KRONUS_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
+  })
   try {
     await client.connect()
     const { rows } = await client.query(
@@ -44,7 +49,8 @@ async function dropStaleTestSchemas() {
     )
     const cutoff = Date.now() - 6 * 3600_000
     for (const { nspname, note } of rows) {
-      if (Number(note.slice(note.lastIndexOf(' ') + 1)) < cutoff) await client.query(`DROP SCHEMA IF EXISTS "${nspname}" CASCADE`)
+      if (Number(note.slice(note.lastIndexOf(' ') + 1)) < cutoff)
+        await client.query(`DROP SCHEMA IF EXISTS "${nspname}" CASCADE`)
     }
   } catch (err) {
     console.log(`# could not clean up old test schemas: ${err.message}`)
@@ -83,7 +89,11 @@ function databaseIndependentTests() {
 
 /** Whether `file` matches an exclude pattern of package.json (`*` within a folder, `**` across them). */
 function matchesPattern(file, pattern) {
-  const source = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*\*/g, '\0').replace(/\*/g, '[^/]*').replace(/\0/g, '.*')
+  const source = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*\*/g, '\0')
+    .replace(/\*/g, '[^/]*')
+    .replace(/\0/g, '.*')
   return new RegExp(`^${source}$`).test(file)
 }
 
@@ -94,17 +104,22 @@ for (const database of passes) {
   if (database !== passes[0]) {
     const leftOutOfFirst = Object.keys(kronusTests?.[passes[0]]?.exclude ?? {})
     for (const file of databaseIndependentTests()) {
-      if (!leftOutOfFirst.some((pattern) => matchesPattern(file, pattern))) excluded[file] = `does not use the database: ran in the ${passes[0]} pass`
+      if (!leftOutOfFirst.some((pattern) => matchesPattern(file, pattern)))
+        excluded[file] = `does not use the database: ran in the ${passes[0]} pass`
     }
   }
   if (database === 'postgres') await dropStaleTestSchemas()
   console.log(`# Kronus test pass: ${database}`)
   for (const [pattern, reason] of Object.entries(excluded)) console.log(`#   not in this pass: ${pattern} (${reason})`)
-  const result = spawnSync(tapBin, [...Object.keys(excluded).flatMap((p) => ['--exclude', p]), ...coverageArgs, ...tapArgs], {
-    cwd: root,
-    stdio: 'inherit',
-    env: { ...process.env, KRONUS_TEST_DB: database, NODE_V8_COVERAGE: v8Scratch }
-  })
+  const result = spawnSync(
+    tapBin,
+    [...Object.keys(excluded).flatMap((p) => ['--exclude', p]), ...coverageArgs, ...tapArgs],
+    {
+      cwd: root,
+      stdio: 'inherit',
+      env: { ...process.env, KRONUS_TEST_DB: database, NODE_V8_COVERAGE: v8Scratch }
+    }
+  )
   rmSync(v8Scratch, { recursive: true, force: true })
   if (result.status !== 0) {
     failed = true

@@ -46,7 +46,9 @@ export async function runCaseProcess<T>(request: CaseRequest, options: ChildOpti
   if (readyFailed) throw readyFailed
   if (code !== 0 || !result) {
     const log = readFileSync(logFile, 'utf8')
-    throw new Error(`benchmark case ${request.bench} on ${request.db?.kind ?? 'no database'} failed (exit ${code}); log kept at ${logFile}:\n${log.slice(-1500)}`)
+    throw new Error(
+      `benchmark case ${request.bench} on ${request.db?.kind ?? 'no database'} failed (exit ${code}); log kept at ${logFile}:\n${log.slice(-1500)}`
+    )
   }
   rmSync(logFile, { force: true })
   return result.value

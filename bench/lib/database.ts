@@ -56,7 +56,8 @@ export async function createBenchDatabase(kind: BenchDb): Promise<BenchDatabaseS
 export async function removeBenchDatabase(spec: BenchDatabaseSpec): Promise<void> {
   rmSync(spec.dir, { recursive: true, force: true })
   // The queue benchmark runs pg-boss in a schema of its own next to Kronus's.
-  if (spec.schema) await adminQuery(`DROP SCHEMA IF EXISTS ${quoted(spec.schema)}, ${quoted(`${spec.schema}_boss`)} CASCADE`)
+  if (spec.schema)
+    await adminQuery(`DROP SCHEMA IF EXISTS ${quoted(spec.schema)}, ${quoted(`${spec.schema}_boss`)} CASCADE`)
 }
 
 /** The `database` section of a Kronus configuration for this spec. */

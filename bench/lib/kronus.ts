@@ -1,10 +1,10 @@
 import { generateKeyPairSync } from 'node:crypto'
+import { builtinPlugins } from '../../plugins/index.js'
 import { createKronus, type Kronus } from '../../src/app.js'
 import { resolveConfig } from '../../src/config/resolve.js'
 import type { KronusConfigInput } from '../../src/config/types.js'
-import { databaseConfig, PASSPHRASE, type BenchDatabaseSpec } from './database.js'
 import { CountingChannel } from './counting-channel.js'
-import { builtinPlugins } from '../../plugins/index.js'
+import { type BenchDatabaseSpec, databaseConfig, PASSPHRASE } from './database.js'
 
 export interface BenchKronus {
   kronus: Kronus
@@ -23,7 +23,9 @@ export async function buildBenchKronus(
   overrides: Pick<KronusConfigInput, 'jobs' | 'logging'> = {},
   { builtins = false }: { builtins?: boolean } = {}
 ): Promise<BenchKronus> {
-  const privateKeyPem = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()
+  const privateKeyPem = generateKeyPairSync('rsa', { modulusLength: 2048 })
+    .privateKey.export({ type: 'pkcs8', format: 'pem' })
+    .toString()
   // `npm run bench -- --concurrency N` tries another jobs.concurrency than the default.
   const concurrency = process.env.KRONUS_BENCH_CONCURRENCY ? Number(process.env.KRONUS_BENCH_CONCURRENCY) : undefined
   const config = resolveConfig({

@@ -16,8 +16,19 @@ export async function loadTarget(target: ApiTarget, options: LoadOptions): Promi
   const probe = await fetch(target.url, { headers: target.headers })
   const body = await probe.text()
   if (probe.status !== 200) throw new Error(`GET ${target.url} answered ${probe.status}: ${body.slice(0, 300)}`)
-  if (options.warmUpSeconds > 0) await autocannon({ url: target.url, headers: target.headers, connections: options.connections, duration: options.warmUpSeconds })
-  const result = await autocannon({ url: target.url, headers: target.headers, connections: options.connections, duration: options.seconds })
+  if (options.warmUpSeconds > 0)
+    await autocannon({
+      url: target.url,
+      headers: target.headers,
+      connections: options.connections,
+      duration: options.warmUpSeconds
+    })
+  const result = await autocannon({
+    url: target.url,
+    headers: target.headers,
+    connections: options.connections,
+    duration: options.seconds
+  })
   return {
     requestsPerSecond: result.requests.average,
     p50Ms: result.latency.p50,

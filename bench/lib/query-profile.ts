@@ -24,7 +24,9 @@ export class QueryProfile {
       if (!start) return
       this.#started.delete(q.__knexQueryUid)
       // Multi-row inserts and id lists differ only in their length: one shape for all.
-      const shape = start.sql.replace(/(\?|\$\d+)(\s*,\s*(\?|\$\d+))+/g, '?…').replace(/(\(\?…\)|select \?… union all )+/g, '(…)')
+      const shape = start.sql
+        .replace(/(\?|\$\d+)(\s*,\s*(\?|\$\d+))+/g, '?…')
+        .replace(/(\(\?…\)|select \?… union all )+/g, '(…)')
       const entry = this.#shapes.get(shape) ?? { count: 0, ms: 0 }
       entry.count += 1
       entry.ms += Number(process.hrtime.bigint() - start.at) / 1e6
@@ -38,7 +40,9 @@ export class QueryProfile {
   write(file: string): void {
     const rows = [...this.#shapes].sort((a, b) => b[1].ms - a[1].ms)
     const total = rows.reduce((sum, [, s]) => sum + s.ms, 0)
-    const lines = rows.map(([sql, s]) => `${s.ms.toFixed(0).padStart(8)} ms ${s.count.toString().padStart(8)}×  ${sql.slice(0, 400)}`)
+    const lines = rows.map(
+      ([sql, s]) => `${s.ms.toFixed(0).padStart(8)} ms ${s.count.toString().padStart(8)}×  ${sql.slice(0, 400)}`
+    )
     writeFileSync(file, `${total.toFixed(0)} ms in all\n${lines.join('\n')}\n`)
   }
 }

@@ -15,7 +15,12 @@ export interface SeedOptions {
   probesPerUser?: number
 }
 
-async function insertChunked(trx: Knex.Transaction, table: string, count: number, row: (i: number) => Record<string, unknown>): Promise<void> {
+async function insertChunked(
+  trx: Knex.Transaction,
+  table: string,
+  count: number,
+  row: (i: number) => Record<string, unknown>
+): Promise<void> {
   for (let start = 0; start < count; start += CHUNK) {
     const rows: Record<string, unknown>[] = []
     for (let i = start; i < Math.min(count, start + CHUNK); i++) rows.push(row(i))
@@ -84,7 +89,9 @@ export async function seedUsers(knex: Knex, options: SeedOptions): Promise<void>
     if (isPostgres(trx)) {
       // Explicit ids leave the serial behind; later inserts through the app must not collide.
       for (const table of ['users', 'probe_settings', 'contacts', 'probes']) {
-        await trx.raw(`SELECT setval(pg_get_serial_sequence('${table}', 'id'), (SELECT coalesce(max(id), 1) FROM ${table}))`)
+        await trx.raw(
+          `SELECT setval(pg_get_serial_sequence('${table}', 'id'), (SELECT coalesce(max(id), 1) FROM ${table}))`
+        )
       }
     }
   })

@@ -30,7 +30,11 @@ const COLUMNS: Array<[string, (row: ResultRow) => string]> = [
 export function textTable(rows: ResultRow[]): string {
   const cells = rows.map((row) => COLUMNS.map(([, cell]) => cell(row)))
   const widths = COLUMNS.map(([title], i) => Math.max(title.length, ...cells.map((c) => c[i]!.length)))
-  const line = (values: string[]) => values.map((v, i) => (i === values.length - 1 ? v : v.padEnd(widths[i]!))).join('  ').trimEnd()
+  const line = (values: string[]) =>
+    values
+      .map((v, i) => (i === values.length - 1 ? v : v.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd()
   return [line(COLUMNS.map(([title]) => title)), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n')
 }
 
@@ -46,6 +50,9 @@ export function markdownTable(rows: ResultRow[]): string {
   return [
     `| ${header.join(' | ')} |`,
     `|${header.map(() => '---').join('|')}|`,
-    ...rows.map((r) => `| ${[r.bench, r.subject, r.db, formatValue(r), r.limitLabel, formatRatio(r), r.detail ?? ''].map(escapeCell).join(' | ')} |`)
+    ...rows.map(
+      (r) =>
+        `| ${[r.bench, r.subject, r.db, formatValue(r), r.limitLabel, formatRatio(r), r.detail ?? ''].map(escapeCell).join(' | ')} |`
+    )
   ].join('\n')
 }

@@ -8,7 +8,7 @@
  *   export default defineConfig({ plugins: [alivenessLogger({ summaryCron: '0 8 * * *' })] })
  */
 import Joi from 'joi'
-import { definePlugin, type Aliveness } from 'kronus'
+import { type Aliveness, definePlugin } from 'kronus'
 
 // The plugin's own event and job, declared by merging into Kronus's maps, so that both are
 // type-checked wherever they are used.

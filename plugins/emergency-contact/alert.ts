@@ -23,7 +23,10 @@ async function alreadyUnreachable(kronus: PluginContext, userId: number, probeId
  * contact who already has an emergency probe for this probe was texted by an earlier run
  * of this handler, so a retry never texts anyone twice.
  */
-export async function alertEmergencyContacts(kronus: PluginContext, event: RecordedEvent<'emergency.triggered'>): Promise<void> {
+export async function alertEmergencyContacts(
+  kronus: PluginContext,
+  event: RecordedEvent<'emergency.triggered'>
+): Promise<void> {
   const { userId, probeId, status } = event.payload
   // Read before the transaction: the event log is not read through it.
   const reportedUnreachable = await alreadyUnreachable(kronus, userId, probeId)
@@ -39,9 +42,18 @@ export async function alertEmergencyContacts(kronus: PluginContext, event: Recor
 
     if (contacts.length === 0) {
       if (reportedUnreachable) return
-      await kronus.events.record(trx, 'emergency-contact.unreachable', { userId, probeId, status, reason: 'no_emergency_contact', contacts: [] })
+      await kronus.events.record(trx, 'emergency-contact.unreachable', {
+        userId,
+        probeId,
+        status,
+        reason: 'no_emergency_contact',
+        contacts: []
+      })
       kronus.logger.error({ userId, probeId, status }, 'EMERGENCY NOT RELAYED: the user has no emergency contact')
-      await kronus.messaging.send({ to: user.phone_number, text: emergencyTexts.toUserNoContact(), userId, key: alertKey(probeId, 'user') }, trx)
+      await kronus.messaging.send(
+        { to: user.phone_number, text: emergencyTexts.toUserNoContact(), userId, key: alertKey(probeId, 'user') },
+        trx
+      )
       return
     }
 

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex'
 import { chunks, type PluginContext, type RecordedEvent } from 'kronus'
-import { DELIVERIES, alertKey } from './alert.js'
-import { emergencyTexts, type EmergencyStatus } from './texts.js'
+import { alertKey, DELIVERIES } from './alert.js'
+import { type EmergencyStatus, emergencyTexts } from './texts.js'
 
 interface DeliveryRow {
   id: number
@@ -28,8 +28,17 @@ async function report(kronus: PluginContext, probeId: number, userId: number, tr
   await kronus.events.record(trx, 'emergency-contact.reported', { userId, probeId, status, reached, failed })
   let text: string
   if (reached.length === 0) {
-    await kronus.events.record(trx, 'emergency-contact.unreachable', { userId, probeId, status, reason: 'every_text_failed', contacts: failed })
-    kronus.logger.error({ userId, probeId, status, failed }, 'EMERGENCY NOT RELAYED: no emergency contact could be texted')
+    await kronus.events.record(trx, 'emergency-contact.unreachable', {
+      userId,
+      probeId,
+      status,
+      reason: 'every_text_failed',
+      contacts: failed
+    })
+    kronus.logger.error(
+      { userId, probeId, status, failed },
+      'EMERGENCY NOT RELAYED: no emergency contact could be texted'
+    )
     text = emergencyTexts.toUserNobodyReached(failed)
   } else {
     text = emergencyTexts.toUserReached(status, reached, failed)
@@ -64,7 +73,10 @@ export async function alertTexts(
   return events.map((e) => e.payload.userId !== null && sending.has(`${e.payload.userId}:${e.payload.to}`))
 }
 
-export async function recordDelivery(kronus: PluginContext, event: RecordedEvent<'message.sent' | 'message.failed'>): Promise<void> {
+export async function recordDelivery(
+  kronus: PluginContext,
+  event: RecordedEvent<'message.sent' | 'message.failed'>
+): Promise<void> {
   const { userId, to, text } = event.payload
   if (userId === null) return
   await kronus.db.transaction(async (trx) => {
@@ -81,8 +93,15 @@ export async function recordDelivery(kronus: PluginContext, event: RecordedEvent
       .where({ id: row.id, status: 'sending' })
       .update({ status: outcome, error, updated_at: kronus.clock.now() })
     if (changed !== 1) return
-    if (outcome === 'failed') kronus.logger.error({ userId, probeId: row.probe_id, error }, `the alert to emergency contact ${row.contact_name} failed`)
-    const [{ n }] = (await kronus.db.table(DELIVERIES, trx).where({ probe_id: row.probe_id, status: 'sending' }).count({ n: '*' })) as Array<{ n: number | string }>
+    if (outcome === 'failed')
+      kronus.logger.error(
+        { userId, probeId: row.probe_id, error },
+        `the alert to emergency contact ${row.contact_name} failed`
+      )
+    const [{ n }] = (await kronus.db
+      .table(DELIVERIES, trx)
+      .where({ probe_id: row.probe_id, status: 'sending' })
+      .count({ n: '*' })) as Array<{ n: number | string }>
     if (Number(n) === 0) await report(kronus, row.probe_id, userId, trx)
   })
 }

@@ -6,16 +6,27 @@
  */
 import Joi from 'joi'
 import { definePlugin } from 'kronus'
-import { DELIVERIES, alertEmergencyContacts } from './alert.js'
+import { alertEmergencyContacts, DELIVERIES } from './alert.js'
 import { alertTexts, recordDelivery } from './deliveries.js'
 import { alertDeliveriesTable } from './migrations/0001_alert_deliveries.js'
 
 declare module 'kronus' {
   interface KronusEvents {
     /** The alerts to these contacts were queued. */
-    'emergency-contact.alerted': { userId: number; probeId: number; status: 'bad' | 'unavailable'; contactIds: number[] }
+    'emergency-contact.alerted': {
+      userId: number
+      probeId: number
+      status: 'bad' | 'unavailable'
+      contactIds: number[]
+    }
     /** Every alert of the probe has an outcome; the user is being told. Names as they were texted. */
-    'emergency-contact.reported': { userId: number; probeId: number; status: 'bad' | 'unavailable'; reached: string[]; failed: string[] }
+    'emergency-contact.reported': {
+      userId: number
+      probeId: number
+      status: 'bad' | 'unavailable'
+      reached: string[]
+      failed: string[]
+    }
     /** Nobody could be alerted: the user has no emergency contact, or every text failed. */
     'emergency-contact.unreachable': {
       userId: number
@@ -45,8 +56,13 @@ export const emergencyContact = definePlugin<EmergencyContactOptions>({
     kronus.events.subscribe('alert', 'emergency.triggered', (event) => alertEmergencyContacts(kronus, event), {
       maxAttempts: options.maxAttempts ?? 10
     })
-    kronus.events.subscribe('deliveries', ['message.sent', 'message.failed'], (event) => recordDelivery(kronus, event), {
-      wants: (events, trx) => alertTexts(kronus, events, trx)
-    })
+    kronus.events.subscribe(
+      'deliveries',
+      ['message.sent', 'message.failed'],
+      (event) => recordDelivery(kronus, event),
+      {
+        wants: (events, trx) => alertTexts(kronus, events, trx)
+      }
+    )
   }
 })

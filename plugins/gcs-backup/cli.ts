@@ -6,12 +6,12 @@
 import type { Knex } from 'knex'
 import type { Clock, KronusConfig } from 'kronus'
 import { BackupError, describe } from './errors.js'
+import { fileExists } from './file-exists.js'
 import { formatBytes, ProgressLine, type ProgressStream } from './progress-line.js'
 import { defaultGcsBackupOptions, GCS_BACKUP_PLUGIN, type ResolvedGcsBackupOptions } from './settings.js'
 import { createBackupStore } from './storage-client.js'
 import type { BackupStore, RestoredBackup } from './store.js'
-import { takeBackup, type TakenBackup } from './take-backup.js'
-import { fileExists } from './file-exists.js'
+import { type TakenBackup, takeBackup } from './take-backup.js'
 
 export interface BackupCommandContext {
   config: KronusConfig
@@ -91,7 +91,9 @@ export async function listBackups(context: BackupCommandContext): Promise<void> 
   for (const backup of backups) {
     const base = backup.name.slice(backup.name.lastIndexOf('/') + 1)
     const marker = backup.name === latest ? '  (latest)' : ''
-    stdout.write(`${base}  ${new Date(backup.takenAt).toISOString()}  ${formatBytes(backup.bytes).padStart(10)}${marker}\n`)
+    stdout.write(
+      `${base}  ${new Date(backup.takenAt).toISOString()}  ${formatBytes(backup.bytes).padStart(10)}${marker}\n`
+    )
   }
 }
 
@@ -99,7 +101,10 @@ export async function listBackups(context: BackupCommandContext): Promise<void> 
  * Downloads a backup (the latest by default) into a temp file beside the database,
  * verifies it, then moves it into place. An existing database is replaced only with `force`.
  */
-export async function restoreBackup(context: BackupCommandContext, options: RestoreCommandOptions = {}): Promise<RestoredBackup> {
+export async function restoreBackup(
+  context: BackupCommandContext,
+  options: RestoreCommandOptions = {}
+): Promise<RestoredBackup> {
   const { config, stdout, stderr } = context
   const { store } = openStore(context)
   const { filename } = config.database
@@ -108,10 +113,16 @@ export async function restoreBackup(context: BackupCommandContext, options: Rest
   const progress = new ProgressLine(stderr, `downloading ${name.slice(name.lastIndexOf('/') + 1)}`)
   let restored: RestoredBackup
   try {
-    restored = await store.download(name, filename, { overwrite: options.force === true, onProgress: (done, total) => progress.update(done, total) })
+    restored = await store.download(name, filename, {
+      overwrite: options.force === true,
+      onProgress: (done, total) => progress.update(done, total)
+    })
   } catch (err) {
     if (err instanceof BackupError && err.code === 'destination') {
-      throw new Error(`${err.message}. Stop any Kronus server using it, then run "kronus restore --force" to replace it`, { cause: err })
+      throw new Error(
+        `${err.message}. Stop any Kronus server using it, then run "kronus restore --force" to replace it`,
+        { cause: err }
+      )
     }
     throw err
   } finally {

@@ -19,7 +19,13 @@ interface RestoreFlags {
 
 async function commandContext(cli: PluginCommandContext, file: string | undefined): Promise<BackupCommandContext> {
   const config = await cli.loadConfig(file)
-  return { config, clock: cli.clock, stdout: cli.stdout, stderr: cli.stderr, openDatabase: (config) => cli.openDatabase(config) }
+  return {
+    config,
+    clock: cli.clock,
+    stdout: cli.stdout,
+    stderr: cli.stderr,
+    openDatabase: (config) => cli.openDatabase(config)
+  }
 }
 
 export function registerBackupCommands(program: Command, cli: PluginCommandContext): void {

@@ -8,13 +8,18 @@
  *   plugins: [gcsBackup({ keep: 48 })]
  */
 import { definePlugin, PermanentJobError, type PluginContext } from 'kronus'
+import { registerBackupCommands } from './commands.js'
 import { BackupError, describe } from './errors.js'
 import { restoreMissingDatabase } from './restore.js'
-import { gcsBackupOptionsSchema, isSyncEnabled, type GcsBackupOptions, type ResolvedGcsBackupOptions } from './settings.js'
-import { registerBackupCommands } from './commands.js'
+import {
+  type GcsBackupOptions,
+  gcsBackupOptionsSchema,
+  isSyncEnabled,
+  type ResolvedGcsBackupOptions
+} from './settings.js'
 import type { createBackupStore } from './storage-client.js'
 import type { BackupStore } from './store.js'
-import { takeBackup, type TakenBackup } from './take-backup.js'
+import { type TakenBackup, takeBackup } from './take-backup.js'
 
 declare module 'kronus' {
   interface KronusEvents {
@@ -65,17 +70,25 @@ class Backups {
       keep: this.options.keep,
       onPruneFailure: (err) => kronus.logger.warn({ err }, 'backup stored, but old backups could not be deleted')
     })
-    kronus.logger.info({ name: taken.name, bytes: taken.bytes, durationMs: taken.durationMs, pruned: taken.pruned }, `backed up to ${taken.name}`)
+    kronus.logger.info(
+      { name: taken.name, bytes: taken.bytes, durationMs: taken.durationMs, pruned: taken.pruned },
+      `backed up to ${taken.name}`
+    )
     // The backup is stored: failing the run now would only upload another copy.
-    await kronus.events.emit('backup.completed', { name: taken.name, bytes: taken.bytes, durationMs: taken.durationMs }).catch((err: unknown) => {
-      kronus.logger.error({ err }, 'could not record backup.completed')
-    })
+    await kronus.events
+      .emit('backup.completed', { name: taken.name, bytes: taken.bytes, durationMs: taken.durationMs })
+      .catch((err: unknown) => {
+        kronus.logger.error({ err }, 'could not record backup.completed')
+      })
     return taken
   }
 
   async reportFailure(err: unknown, attempt: number, willRetry: boolean): Promise<void> {
     const error = describe(err)
-    this.kronus.logger.error({ err, attempt, willRetry }, `backup to ${this.store.location} failed${willRetry ? '; will retry' : ''}: ${error}`)
+    this.kronus.logger.error(
+      { err, attempt, willRetry },
+      `backup to ${this.store.location} failed${willRetry ? '; will retry' : ''}: ${error}`
+    )
     await this.kronus.events.emit('backup.failed', { error, attempt, willRetry }).catch((emitErr: unknown) => {
       this.kronus.logger.error({ err: emitErr }, 'could not record backup.failed')
     })
@@ -107,13 +120,20 @@ export const gcsBackup = definePlugin<GcsBackupOptions>({
       store,
       filename: config.database.filename,
       attempts: options.restoreAttempts,
-      onRetry: (err, attempt) => logger.warn({ err, attempt }, `restoring the latest backup failed, trying again: ${err.message}`)
+      onRetry: (err, attempt) =>
+        logger.warn({ err, attempt }, `restoring the latest backup failed, trying again: ${err.message}`)
     })
     if (outcome.kind === 'no-backup') {
-      logger.warn({ location: outcome.location }, `no database and no backup in ${outcome.location}: starting with an empty database`)
+      logger.warn(
+        { location: outcome.location },
+        `no database and no backup in ${outcome.location}: starting with an empty database`
+      )
     } else if (outcome.kind === 'restored') {
       const { backup } = outcome
-      logger.info({ name: backup.name, bytes: backup.bytes, migrations: backup.verified.migrations }, `restored ${config.database.filename} from ${backup.name}`)
+      logger.info(
+        { name: backup.name, bytes: backup.bytes, migrations: backup.verified.migrations },
+        `restored ${config.database.filename} from ${backup.name}`
+      )
     }
   },
 
@@ -124,7 +144,9 @@ export const gcsBackup = definePlugin<GcsBackupOptions>({
       return
     }
     if (config.database.client !== 'sqlcipher') {
-      throw new Error('it backs up the sqlcipher database only; back PostgreSQL up with its own tools, or turn google.storage.enableSqliteBackupAndSync off')
+      throw new Error(
+        'it backs up the sqlcipher database only; back PostgreSQL up with its own tools, or turn google.storage.enableSqliteBackupAndSync off'
+      )
     }
     const options = rawOptions as ResolvedGcsBackupOptions
     const backups = new Backups(kronus, await loadBackupStore(config, options, kronus.clock), options)

@@ -1,7 +1,7 @@
 import { BackupError } from './errors.js'
+import { fileExists } from './file-exists.js'
 import type { BackupStore, RestoredBackup } from './store.js'
 import { SnapshotRejectedError } from './verify.js'
-import { fileExists } from './file-exists.js'
 
 export type RestoreOnStartOutcome =
   /** A database is already there: it is never replaced at start-up. */
@@ -50,7 +50,8 @@ export async function restoreMissingDatabase(options: RestoreOnStartOptions): Pr
         options.onRetry?.(err, attempt)
         continue
       }
-      const what = name === null ? `the latest backup in ${store.location}` : `backup ${name} (latest in ${store.location})`
+      const what =
+        name === null ? `the latest backup in ${store.location}` : `backup ${name} (latest in ${store.location})`
       throw new RestoreRefusedError(
         `${filename} does not exist and ${what} could not be restored (${attempt} attempt${attempt === 1 ? '' : 's'}): ${reasonOf(err)}. ` +
           'Kronus did not start rather than run on an empty database. Fix the cause, restore a named backup with ' +

@@ -3,13 +3,13 @@ import { createWriteStream } from 'node:fs'
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
 import { pipeline } from 'node:stream/promises'
-import { CRC32C, type Bucket, type File, type Storage } from '@google-cloud/storage'
+import { type Bucket, CRC32C, type File, type Storage } from '@google-cloud/storage'
 import { type Clock, PRIVATE_DIRECTORY_MODE, PRIVATE_FILE_MODE } from 'kronus'
 import { BackupError, describe, httpStatusOf, isTransient } from './errors.js'
+import { fileExists } from './file-exists.js'
 import { BackupNames } from './names.js'
 import { TransferMeter, type TransferProgress } from './transfer-meter.js'
-import { verifySnapshot, type VerifiedSnapshot } from './verify.js'
-import { fileExists } from './file-exists.js'
+import { type VerifiedSnapshot, verifySnapshot } from './verify.js'
 
 export interface BackupStoreOptions {
   storage: Storage
@@ -112,7 +112,8 @@ export class BackupStore {
         // Never overwrite a backup; it also makes the upload idempotent, so the client retries it.
         preconditionOpts: { ifGenerationMatch: 0 },
         metadata: { contentType: 'application/octet-stream', contentLength: bytes },
-        onUploadProgress: (event: { bytesWritten: number }) => options.onProgress?.(Math.min(event.bytesWritten, bytes), bytes)
+        onUploadProgress: (event: { bytesWritten: number }) =>
+          options.onProgress?.(Math.min(event.bytesWritten, bytes), bytes)
       })
     } catch (err) {
       throw await this.#uploadFailure(err, file)
@@ -136,10 +137,14 @@ export class BackupStore {
         contentType: 'text/plain; charset=utf-8'
       })
     } catch (err) {
-      throw new BackupError('transfer', `backup ${name} was uploaded but ${this.names.pointer} could not be pointed at it: ${describe(err)}`, {
-        retryable: isTransient(err),
-        cause: err
-      })
+      throw new BackupError(
+        'transfer',
+        `backup ${name} was uploaded but ${this.names.pointer} could not be pointed at it: ${describe(err)}`,
+        {
+          retryable: isTransient(err),
+          cause: err
+        }
+      )
     }
     return stored
   }
@@ -165,7 +170,8 @@ export class BackupStore {
    * `latest` points at is never deleted, whatever its age.
    */
   async prune(keep: number): Promise<string[]> {
-    if (!Number.isInteger(keep) || keep < 1) throw new RangeError(`keep must be a whole number of at least 1, got ${keep}`)
+    if (!Number.isInteger(keep) || keep < 1)
+      throw new RangeError(`keep must be a whole number of at least 1, got ${keep}`)
     const [backups, pointed] = await Promise.all([this.list(), this.#readPointer()])
     const doomed = backups.slice(keep).filter((b) => b.name !== pointed)
     const deleted: string[] = []
@@ -179,7 +185,9 @@ export class BackupStore {
       }
     }
     if (failures.length > 0) {
-      throw new BackupError('transfer', `could not delete ${failures.length} old backup(s): ${failures.join('; ')}`, { retryable: true })
+      throw new BackupError('transfer', `could not delete ${failures.length} old backup(s): ${failures.join('; ')}`, {
+        retryable: true
+      })
     }
     return deleted
   }
@@ -215,7 +223,8 @@ export class BackupStore {
     try {
       await file.getMetadata()
     } catch (err) {
-      if (httpStatusOf(err) === 404) throw new BackupError('not-found', `backup ${objectName} does not exist in gs://${this.#bucket.name}`)
+      if (httpStatusOf(err) === 404)
+        throw new BackupError('not-found', `backup ${objectName} does not exist in gs://${this.#bucket.name}`)
       throw this.#transferFailure(`reading ${objectName}`, err)
     }
     const stored = this.#describe(file, this.names.takenAt(objectName)!)
@@ -241,19 +250,30 @@ export class BackupStore {
   async #fetch(file: File, stored: StoredBackup, temp: string, onProgress?: TransferProgress): Promise<void> {
     const meter = new TransferMeter(`download of ${stored.name}`, stored.bytes, this.#stallTimeoutMs, onProgress)
     try {
-      await pipeline(file.createReadStream({ validation: 'crc32c' }), meter, createWriteStream(temp, { flags: 'wx', mode: PRIVATE_FILE_MODE }))
+      await pipeline(
+        file.createReadStream({ validation: 'crc32c' }),
+        meter,
+        createWriteStream(temp, { flags: 'wx', mode: PRIVATE_FILE_MODE })
+      )
     } catch (err) {
       if (err instanceof BackupError) throw err
       if ((err as { code?: unknown }).code === 'CONTENT_DOWNLOAD_MISMATCH') {
-        throw new BackupError('corrupt-transfer', `refusing backup ${stored.name}: the downloaded bytes fail GCS's checksum (corrupt or truncated download)`, {
-          cause: err
-        })
+        throw new BackupError(
+          'corrupt-transfer',
+          `refusing backup ${stored.name}: the downloaded bytes fail GCS's checksum (corrupt or truncated download)`,
+          {
+            cause: err
+          }
+        )
       }
       throw this.#transferFailure(`downloading ${stored.name}`, err)
     }
     // The client cannot check what the server sends without checksum headers; this can.
     if (meter.bytes !== stored.bytes) {
-      throw new BackupError('corrupt-transfer', `refusing backup ${stored.name}: download truncated, received ${meter.bytes} of ${stored.bytes} bytes`)
+      throw new BackupError(
+        'corrupt-transfer',
+        `refusing backup ${stored.name}: download truncated, received ${meter.bytes} of ${stored.bytes} bytes`
+      )
     }
     const received = (await CRC32C.fromFile(temp)).toString()
     if (received !== stored.crc32c) {
@@ -275,7 +295,10 @@ export class BackupStore {
     const text = content.toString('utf8').trim()
     const name = this.names.resolve(text)
     if (name === null) {
-      throw new BackupError('bad-pointer', `gs://${this.#bucket.name}/${this.names.pointer} holds ${JSON.stringify(text.slice(0, 200))}, not a backup name`)
+      throw new BackupError(
+        'bad-pointer',
+        `gs://${this.#bucket.name}/${this.names.pointer} holds ${JSON.stringify(text.slice(0, 200))}, not a backup name`
+      )
     }
     return name
   }
@@ -284,7 +307,10 @@ export class BackupStore {
     if (overwrite) return
     for (const path of [target, ...SQLITE_SIDECARS.map((suffix) => target + suffix)]) {
       if (await fileExists(path)) {
-        throw new BackupError('destination', `${path} already exists; a restore never replaces a database unless told to overwrite it`)
+        throw new BackupError(
+          'destination',
+          `${path} already exists; a restore never replaces a database unless told to overwrite it`
+        )
       }
     }
   }
@@ -294,12 +320,20 @@ export class BackupStore {
     if (code === 'FILE_NO_UPLOAD' || code === 'FILE_NO_UPLOAD_DELETE') {
       // The client deletes a mismatched object itself; this covers the paths where it does not.
       await file.delete({ ignoreNotFound: true }).catch(() => undefined)
-      return new BackupError('corrupt-transfer', `upload of ${file.name} failed checksum validation; the damaged copy was deleted`, { cause: err })
+      return new BackupError(
+        'corrupt-transfer',
+        `upload of ${file.name} failed checksum validation; the damaged copy was deleted`,
+        { cause: err }
+      )
     }
     if (httpStatusOf(err) === 412) {
-      return new BackupError('exists', `a backup named ${file.name} already exists in gs://${this.#bucket.name}; it was not overwritten`, {
-        cause: err
-      })
+      return new BackupError(
+        'exists',
+        `a backup named ${file.name} already exists in gs://${this.#bucket.name}; it was not overwritten`,
+        {
+          cause: err
+        }
+      )
     }
     return this.#transferFailure(`uploading ${file.name}`, err)
   }
@@ -313,7 +347,6 @@ export class BackupStore {
     return { name: file.name, takenAt, bytes: Number(file.metadata.size), crc32c: String(file.metadata.crc32c) }
   }
 }
-
 
 /** A restored database must survive a power cut right after the rename that installs it. */
 async function syncFile(path: string): Promise<void> {

@@ -46,7 +46,10 @@ export class TransferMeter extends Transform {
     this.#timer = setTimeout(() => {
       const seconds = Math.round(this.stallTimeoutMs / 100) / 10
       this.destroy(
-        new BackupError('transfer', `${this.what} stalled: nothing received for ${seconds} s after ${this.bytes} of ${this.total} bytes`)
+        new BackupError(
+          'transfer',
+          `${this.what} stalled: nothing received for ${seconds} s after ${this.bytes} of ${this.total} bytes`
+        )
       )
     }, this.stallTimeoutMs)
   }

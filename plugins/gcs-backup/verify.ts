@@ -106,7 +106,8 @@ async function fileSize(file: string): Promise<number> {
     return info.size
   } catch (err) {
     if (err instanceof SnapshotRejectedError) throw err
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new SnapshotRejectedError(file, 'the file does not exist')
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new SnapshotRejectedError(file, 'the file does not exist')
     throw err
   }
 }

@@ -1,7 +1,7 @@
 import Boom from '@hapi/boom'
 import type { Knex } from 'knex'
-import { pageOfRows, type Page, type PluginDatabase } from 'kronus'
-import { deliveryView, type DeliveryRow, type DeliveryView } from './rows.js'
+import { type Page, type PluginDatabase, pageOfRows } from 'kronus'
+import { type DeliveryRow, type DeliveryView, deliveryView } from './rows.js'
 
 export const DELIVERIES_TABLE = 'webhook_deliveries'
 const TABLE = DELIVERIES_TABLE
@@ -21,11 +21,16 @@ export class DeliveryLog {
   }
 
   page(endpointId: number, page: number): Promise<Page<DeliveryView>> {
-    return pageOfRows(this.#db.table<DeliveryRow>(TABLE).where({ endpoint_id: endpointId }), page, deliveryView, [{ column: 'id', order: 'desc' }])
+    return pageOfRows(this.#db.table<DeliveryRow>(TABLE).where({ endpoint_id: endpointId }), page, deliveryView, [
+      { column: 'id', order: 'desc' }
+    ])
   }
 
   async find(endpointId: number, id: number): Promise<DeliveryRow> {
-    const row: DeliveryRow | undefined = await this.#db.table<DeliveryRow>(TABLE).where({ id, endpoint_id: endpointId }).first()
+    const row: DeliveryRow | undefined = await this.#db
+      .table<DeliveryRow>(TABLE)
+      .where({ id, endpoint_id: endpointId })
+      .first()
     if (!row) throw Boom.notFound('delivery not found')
     return row
   }

@@ -66,7 +66,13 @@ export class Dispatcher {
     return event?.id === eventId ? event : undefined
   }
 
-  async #enqueue(endpoint: EndpointRow, eventId: number, userId: number | null, trigger: Trigger, trx?: Knex.Transaction): Promise<boolean> {
+  async #enqueue(
+    endpoint: EndpointRow,
+    eventId: number,
+    userId: number | null,
+    trigger: Trigger,
+    trx?: Knex.Transaction
+  ): Promise<boolean> {
     const endpointId = Number(endpoint.id)
     const job = await this.#deps.kronus.jobs.enqueue(
       DELIVER_JOB,
@@ -86,9 +92,9 @@ export class Dispatcher {
 
   /** The delivery job: one attempt, logged; throws to be retried. */
   async deliver(payload: { endpointId: number; eventId: number; trigger: Trigger }, run: JobRun): Promise<void> {
-    const { kronus, endpoints, log, sender, options } = this.#deps
+    const { kronus, endpoints, log, sender } = this.#deps
     const endpoint = await endpoints.find(payload.endpointId)
-    if (!endpoint || !endpoint.active) return // deleted or turned off since: nothing to deliver to
+    if (!endpoint?.active) return // deleted or turned off since: nothing to deliver to
     const secrets = endpoints.signingSecrets(endpoint)
     if (secrets.length === 0) return // a configured endpoint whose configuration is gone
     const event = await this.#event(payload.eventId)
@@ -98,7 +104,11 @@ export class Dispatcher {
     }
 
     const messageId = messageIdOf(event.id)
-    const body = JSON.stringify({ type: event.type, timestamp: new Date(event.createdAt).toISOString(), data: event.payload })
+    const body = JSON.stringify({
+      type: event.type,
+      timestamp: new Date(event.createdAt).toISOString(),
+      data: event.payload
+    })
     const timestamp = Math.floor(kronus.clock.now() / 1000)
     const attempt = await sender.send(
       {
@@ -154,10 +164,17 @@ export class Dispatcher {
       kronus.logger.warn({ endpointId, url: endpoint.url, reason: disabledFor }, 'webhook endpoint disabled')
       return
     }
-    throw new DeliveryFailedError(attempt.statusCode === null ? String(attempt.error) : `the endpoint answered ${attempt.statusCode}`)
+    throw new DeliveryFailedError(
+      attempt.statusCode === null ? String(attempt.error) : `the endpoint answered ${attempt.statusCode}`
+    )
   }
 
-  async #disablingReason(trx: Knex.Transaction, endpointId: number, statusCode: number | null, now: number): Promise<string | null> {
+  async #disablingReason(
+    trx: Knex.Transaction,
+    endpointId: number,
+    statusCode: number | null,
+    now: number
+  ): Promise<string | null> {
     // Gone is the receiver's way of saying "stop": no retry, no further deliveries.
     if (statusCode === 410) return 'the endpoint answered 410 Gone'
     const failingSince = await this.#deps.endpoints.markFailed(trx, endpointId, now)

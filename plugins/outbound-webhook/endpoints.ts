@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto'
 import Boom from '@hapi/boom'
 import type { Knex } from 'knex'
-import { chunks, pageOfRows, type Clock, type Page, type PluginDatabase, type RecordedEvent } from 'kronus'
+import { type Clock, chunks, type Page, type PluginDatabase, pageOfRows, type RecordedEvent } from 'kronus'
 import { refusedDestination } from './destination.js'
 import type { ConfiguredEndpoint, ResolvedOptions } from './options.js'
-import { endpointView, type EndpointRow, type EndpointView } from './rows.js'
+import { type EndpointRow, type EndpointView, endpointView } from './rows.js'
 import { generateSecret } from './signing.js'
 
 export interface NewWebhook {
@@ -56,11 +56,16 @@ export class WebhookEndpoints {
   // ── a user's own endpoints ────────────────────────────────────────────────────────
 
   listForUser(userId: number, page: number): Promise<Page<EndpointView>> {
-    return pageOfRows(this.#db.table<EndpointRow>(TABLE).where({ user_id: userId }), page, endpointView, [{ column: 'id', order: 'asc' }])
+    return pageOfRows(this.#db.table<EndpointRow>(TABLE).where({ user_id: userId }), page, endpointView, [
+      { column: 'id', order: 'asc' }
+    ])
   }
 
   async findForUser(userId: number, id: number, trx?: Knex.Transaction): Promise<EndpointRow> {
-    const row: EndpointRow | undefined = await this.#db.table<EndpointRow>(TABLE, trx).where({ id, user_id: userId }).first()
+    const row: EndpointRow | undefined = await this.#db
+      .table<EndpointRow>(TABLE, trx)
+      .where({ id, user_id: userId })
+      .first()
     if (!row) throw Boom.notFound('webhook not found')
     return row
   }
@@ -70,11 +75,14 @@ export class WebhookEndpoints {
     const secret = generateSecret()
     const now = this.#clock.now()
     const id = await this.#db.transaction(async (trx) => {
-      const [{ n }] = (await this.#db.table(TABLE, trx).where({ user_id: userId }).count({ n: '*' })) as Array<{ n: number | string }>
+      const [{ n }] = (await this.#db.table(TABLE, trx).where({ user_id: userId }).count({ n: '*' })) as Array<{
+        n: number | string
+      }>
       if (Number(n) >= this.#options.maxEndpointsPerUser) {
         throw Boom.conflict(`you already have ${this.#options.maxEndpointsPerUser} webhooks, the most allowed`)
       }
-      const inserted = await this.#db.table(TABLE, trx)
+      const inserted = await this.#db
+        .table(TABLE, trx)
         .insert({
           user_id: userId,
           url: input.url,
@@ -119,7 +127,8 @@ export class WebhookEndpoints {
     await this.#db.transaction(async (trx) => {
       const row = await this.findForUser(userId, id, trx)
       const overlapMs = this.#options.secretOverlapHours * 3600_000
-      await this.#db.table(TABLE, trx)
+      await this.#db
+        .table(TABLE, trx)
         .where({ id })
         .update({
           secret,
@@ -148,24 +157,47 @@ export class WebhookEndpoints {
     this.#configuredSecrets.clear()
     await this.#db.transaction(async (trx) => {
       const keys = endpoints.map((e) => configKey(e.url))
-      await this.#db.table(TABLE, trx).whereNotNull('config_key').whereNotIn('config_key', keys.length > 0 ? keys : ['']).delete()
+      await this.#db
+        .table(TABLE, trx)
+        .whereNotNull('config_key')
+        .whereNotIn('config_key', keys.length > 0 ? keys : [''])
+        .delete()
       for (const [i, endpoint] of endpoints.entries()) {
-        const fields = { url: endpoint.url, events: JSON.stringify(endpoint.events), description: endpoint.description ?? '', updated_at: now }
+        const fields = {
+          url: endpoint.url,
+          events: JSON.stringify(endpoint.events),
+          description: endpoint.description ?? '',
+          updated_at: now
+        }
         // Several Kronus processes may start at once: the first insert wins, the others update.
-        await this.#db.table(TABLE, trx).insert({ ...fields, user_id: null, config_key: keys[i], active: true, created_at: now }).onConflict('config_key').ignore()
+        await this.#db
+          .table(TABLE, trx)
+          .insert({ ...fields, user_id: null, config_key: keys[i], active: true, created_at: now })
+          .onConflict('config_key')
+          .ignore()
         await this.#db.table(TABLE, trx).where({ config_key: keys[i] }).update(fields)
-        const row: Pick<EndpointRow, 'id'> = await this.#db.table(TABLE, trx).select('id').where({ config_key: keys[i] }).first()
+        const row: Pick<EndpointRow, 'id'> = await this.#db
+          .table(TABLE, trx)
+          .select('id')
+          .where({ config_key: keys[i] })
+          .first()
         this.#configuredSecrets.set(Number(row.id), endpoint.secret)
       }
     })
   }
 
   listConfigured(page: number): Promise<Page<EndpointView>> {
-    return pageOfRows(this.#db.table<EndpointRow>(TABLE).whereNotNull('config_key'), page, endpointView, [{ column: 'id', order: 'asc' }])
+    return pageOfRows(this.#db.table<EndpointRow>(TABLE).whereNotNull('config_key'), page, endpointView, [
+      { column: 'id', order: 'asc' }
+    ])
   }
 
   async findConfigured(id: number): Promise<EndpointRow> {
-    const row: EndpointRow | undefined = await this.#db.table<EndpointRow>(TABLE).where({ id }).whereNotNull('config_key').first()
+    const row: EndpointRow | undefined = await this.#db
+      .table<EndpointRow>(TABLE)
+      .where({ id })
+      .whereNotNull('config_key')
+      .first()
     if (!row) throw Boom.notFound('configured webhook endpoint not found')
     return row
   }
@@ -173,9 +205,13 @@ export class WebhookEndpoints {
   /** Turns a configured endpoint that Kronus disabled back on. */
   async enableConfigured(id: number): Promise<EndpointView> {
     await this.findConfigured(id)
-    await this.#db.table(TABLE)
-      .where({ id })
-      .update({ active: true, disabled_reason: null, disabled_at: null, failing_since: null, updated_at: this.#clock.now() })
+    await this.#db.table(TABLE).where({ id }).update({
+      active: true,
+      disabled_reason: null,
+      disabled_at: null,
+      failing_since: null,
+      updated_at: this.#clock.now()
+    })
     return endpointView(await this.findConfigured(id))
   }
 
@@ -197,7 +233,8 @@ export class WebhookEndpoints {
     const rows: Array<Pick<EndpointRow, 'user_id' | 'config_key' | 'events'>> = []
     // Configured endpoints are read with the first slice of users, so one batch is one query.
     for (const [i, ids] of (userIds.length > 0 ? chunks(userIds) : [[]]).entries()) {
-      const found = await this.#db.table<EndpointRow>(TABLE, trx)
+      const found = await this.#db
+        .table<EndpointRow>(TABLE, trx)
         .select('user_id', 'config_key', 'events')
         .where({ active: true })
         .where((q) => {
@@ -206,12 +243,21 @@ export class WebhookEndpoints {
         })
       rows.push(...found)
     }
-    const endpoints = rows.map((row) => ({ everyone: row.config_key !== null, userId: row.user_id === null ? null : Number(row.user_id), types: new Set(JSON.parse(row.events) as string[]) }))
-    return events.map((event) => endpoints.some((e) => e.types.has(event.type) && (e.everyone || (event.userId !== null && e.userId === event.userId))))
+    const endpoints = rows.map((row) => ({
+      everyone: row.config_key !== null,
+      userId: row.user_id === null ? null : Number(row.user_id),
+      types: new Set(JSON.parse(row.events) as string[])
+    }))
+    return events.map((event) =>
+      endpoints.some(
+        (e) => e.types.has(event.type) && (e.everyone || (event.userId !== null && e.userId === event.userId))
+      )
+    )
   }
 
   async matching(type: string, userId: number | null): Promise<EndpointRow[]> {
-    const rows: EndpointRow[] = await this.#db.table<EndpointRow>(TABLE)
+    const rows: EndpointRow[] = await this.#db
+      .table<EndpointRow>(TABLE)
       .where({ active: true })
       .where((q) => {
         q.whereNotNull('config_key')
@@ -228,7 +274,11 @@ export class WebhookEndpoints {
       return secret ? [secret] : []
     }
     const secrets = row.secret ? [row.secret] : []
-    if (row.previous_secret && row.previous_secret_expires_at !== null && Number(row.previous_secret_expires_at) > this.#clock.now()) {
+    if (
+      row.previous_secret &&
+      row.previous_secret_expires_at !== null &&
+      Number(row.previous_secret_expires_at) > this.#clock.now()
+    ) {
       secrets.push(row.previous_secret)
     }
     return secrets
@@ -241,13 +291,20 @@ export class WebhookEndpoints {
   /** Notes a failure; returns since when the endpoint has been failing without a success in between. */
   async markFailed(trx: Knex.Transaction, id: number, now: number): Promise<number> {
     await this.#db.table(TABLE, trx).where({ id }).whereNull('failing_since').update({ failing_since: now })
-    const row: Pick<EndpointRow, 'failing_since'> | undefined = await this.#db.table(TABLE, trx).select('failing_since').where({ id }).first()
+    const row: Pick<EndpointRow, 'failing_since'> | undefined = await this.#db
+      .table(TABLE, trx)
+      .select('failing_since')
+      .where({ id })
+      .first()
     return row?.failing_since === null || row?.failing_since === undefined ? now : Number(row.failing_since)
   }
 
   /** Turns an endpoint off; false when it already was (so only one disabling is reported). */
   async disable(trx: Knex.Transaction, id: number, reason: string, now: number): Promise<boolean> {
-    const updated = await this.#db.table(TABLE, trx).where({ id, active: true }).update({ active: false, disabled_reason: reason, disabled_at: now, updated_at: now })
+    const updated = await this.#db
+      .table(TABLE, trx)
+      .where({ id, active: true })
+      .update({ active: false, disabled_reason: reason, disabled_at: now, updated_at: now })
     return updated === 1
   }
 }

@@ -16,7 +16,11 @@ const aliveness: JsonSchema = { type: 'string', enum: ['good', 'bad', 'unavailab
 /** Every payload field must be described, and nothing else: the type checker holds us to it. */
 type PayloadSchema<N extends keyof KronusEvents> = { [K in keyof KronusEvents[N] & string]: JsonSchema }
 
-function bodySchema<N extends keyof KronusEvents & string>(type: N, description: string, data: PayloadSchema<N>): JsonSchema {
+function bodySchema<N extends keyof KronusEvents & string>(
+  type: N,
+  description: string,
+  data: PayloadSchema<N>
+): JsonSchema {
   return {
     $schema: 'https://json-schema.org/draft/2020-12/schema',
     title: type,
@@ -39,18 +43,26 @@ export const WEBHOOK_EVENT_SCHEMAS = {
     maxRetries: { type: 'integer', minimum: 0 },
     waitTimeInMinutes: { type: 'integer', minimum: 1 }
   }),
-  'probe.follow_up_sent': bodySchema('probe.follow_up_sent', 'The user did not answer in time: the question was asked again.', {
-    userId: integer,
-    probeId: integer,
-    retryCount: { type: 'integer', minimum: 1 }
-  }),
-  'probe.status_changed': bodySchema('probe.status_changed', 'A pending probe ended: good, bad, unavailable or cancelled.', {
-    userId: integer,
-    probeId: integer,
-    from: probeStatus,
-    to: probeStatus,
-    reason: { type: 'string' }
-  }),
+  'probe.follow_up_sent': bodySchema(
+    'probe.follow_up_sent',
+    'The user did not answer in time: the question was asked again.',
+    {
+      userId: integer,
+      probeId: integer,
+      retryCount: { type: 'integer', minimum: 1 }
+    }
+  ),
+  'probe.status_changed': bodySchema(
+    'probe.status_changed',
+    'A pending probe ended: good, bad, unavailable or cancelled.',
+    {
+      userId: integer,
+      probeId: integer,
+      from: probeStatus,
+      to: probeStatus,
+      reason: { type: 'string' }
+    }
+  ),
   'user.aliveness_changed': bodySchema(
     'user.aliveness_changed',
     "A probe outcome changed the user's state (good, bad, unavailable or unknown); a repeat of the same outcome sends nothing.",
@@ -61,11 +73,15 @@ export const WEBHOOK_EVENT_SCHEMAS = {
       probeId: { type: ['integer', 'null'], minimum: 1 }
     }
   ),
-  'emergency.triggered': bodySchema('emergency.triggered', 'A probe ended badly: the emergency contacts are being alerted.', {
-    userId: integer,
-    probeId: integer,
-    status: { type: 'string', enum: ['bad', 'unavailable'] }
-  }),
+  'emergency.triggered': bodySchema(
+    'emergency.triggered',
+    'A probe ended badly: the emergency contacts are being alerted.',
+    {
+      userId: integer,
+      probeId: integer,
+      status: { type: 'string', enum: ['bad', 'unavailable'] }
+    }
+  ),
   'probe_settings.updated': bodySchema('probe_settings.updated', "The user's probe schedule changed.", {
     userId: integer,
     active: { type: 'boolean' },

@@ -56,7 +56,8 @@ export class HttpSender {
     const elapsed = () => Math.round(performance.now() - started)
     try {
       const url = new URL(request.url)
-      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`unsupported URL scheme ${url.protocol}`)
+      if (url.protocol !== 'http:' && url.protocol !== 'https:')
+        throw new Error(`unsupported URL scheme ${url.protocol}`)
       assertLiteralAllowed(url.hostname, this.#options.allowPrivateNetworks)
       const { statusCode, body, error } = await this.#exchange(url, request, signal)
       return { statusCode, latencyMs: elapsed(), responseBody: body, error }
@@ -65,7 +66,11 @@ export class HttpSender {
     }
   }
 
-  #exchange(url: URL, request: OutgoingRequest, signal?: AbortSignal): Promise<{ statusCode: number | null; body: string; error: string | null }> {
+  #exchange(
+    url: URL,
+    request: OutgoingRequest,
+    signal?: AbortSignal
+  ): Promise<{ statusCode: number | null; body: string; error: string | null }> {
     const { timeoutMs } = this.#options
     const client = url.protocol === 'https:' ? https : http
     const agent = url.protocol === 'https:' ? this.#httpsAgent : this.#httpAgent

@@ -18,12 +18,12 @@ import { WEBHOOK_EVENT_TYPES } from './event-schemas.js'
 import { HttpSender } from './http-sender.js'
 import { webhookTables } from './migrations/0001_webhook_tables.js'
 import { DELIVER_JOB, ENDPOINT_DISABLED, FAN_OUT_SUBSCRIBER, PLUGIN_NAME, PRUNE_JOB } from './names.js'
-import { optionsSchema, type OutboundWebhookOptions, type ResolvedOptions } from './options.js'
+import { type OutboundWebhookOptions, optionsSchema, type ResolvedOptions } from './options.js'
 import { pluginRoutes, publicRoutes } from './routes/index.js'
 import { systemResolver } from './ssrf-guard.js'
 
-export type { ConfiguredEndpoint, OutboundWebhookOptions } from './options.js'
 export { WEBHOOK_EVENT_SCHEMAS, WEBHOOK_EVENT_TYPES } from './event-schemas.js'
+export type { ConfiguredEndpoint, OutboundWebhookOptions } from './options.js'
 
 const VERSION = '1.0.0'
 /** Room beyond the HTTP timeout for logging the attempt, so the queue never cuts that short. */
@@ -50,7 +50,11 @@ export const outboundWebhook = definePlugin<OutboundWebhookOptions>({
 
     const endpoints = new WebhookEndpoints({ db: kronus.db, clock: kronus.clock, options: effective })
     const log = new DeliveryLog(kronus.db)
-    const sender = new HttpSender({ resolve: options.resolve ?? systemResolver, allowPrivateNetworks, timeoutMs: options.timeoutMs })
+    const sender = new HttpSender({
+      resolve: options.resolve ?? systemResolver,
+      allowPrivateNetworks,
+      timeoutMs: options.timeoutMs
+    })
     const dispatcher = new Dispatcher({ kronus, endpoints, log, sender, options: effective, version: VERSION })
     await endpoints.syncConfigured(options.endpoints)
 

@@ -33,22 +33,32 @@ export interface OutboundWebhookOptions {
   resolve?: Resolver
 }
 
-export type ResolvedOptions = Required<Omit<OutboundWebhookOptions, 'resolve'>> & Pick<OutboundWebhookOptions, 'resolve'>
+export type ResolvedOptions = Required<Omit<OutboundWebhookOptions, 'resolve'>> &
+  Pick<OutboundWebhookOptions, 'resolve'>
 
 export const webhookUrl = textSchema
   .trim()
   .max(2048)
   .uri({ scheme: ['http', 'https'] })
-  .messages({ 'string.uriCustomScheme': '{{#label}} must be an http or https URL', 'string.uri': '{{#label}} must be an http or https URL' })
+  .messages({
+    'string.uriCustomScheme': '{{#label}} must be an http or https URL',
+    'string.uri': '{{#label}} must be an http or https URL'
+  })
 
 export const eventList = Joi.array()
-  .items(Joi.string().valid(...WEBHOOK_EVENT_TYPES).messages({ 'any.only': `{{#label}} must be one of ${WEBHOOK_EVENT_TYPES.join(', ')}` }))
+  .items(
+    Joi.string()
+      .valid(...WEBHOOK_EVENT_TYPES)
+      .messages({ 'any.only': `{{#label}} must be one of ${WEBHOOK_EVENT_TYPES.join(', ')}` })
+  )
   .min(1)
   .unique()
 
-const secret = Joi.string().custom((value: string, helpers) => (isValidSecret(value) ? value : helpers.error('any.invalid'))).messages({
-  'any.invalid': '{{#label}} must be whsec_ followed by the base64 of 24 to 64 random bytes'
-})
+const secret = Joi.string()
+  .custom((value: string, helpers) => (isValidSecret(value) ? value : helpers.error('any.invalid')))
+  .messages({
+    'any.invalid': '{{#label}} must be whsec_ followed by the base64 of 24 to 64 random bytes'
+  })
 
 export const optionsSchema = Joi.object<OutboundWebhookOptions>({
   endpoints: Joi.array()
@@ -66,7 +76,10 @@ export const optionsSchema = Joi.object<OutboundWebhookOptions>({
   timeoutMs: Joi.number().integer().min(1).max(60_000).default(10_000),
   maxAttempts: Joi.number().integer().min(1).max(50).default(13),
   disableAfterFailingHours: Joi.number().positive().default(72),
-  secretOverlapHours: Joi.number().min(0).max(24 * 30).default(24),
+  secretOverlapHours: Joi.number()
+    .min(0)
+    .max(24 * 30)
+    .default(24),
   maxEndpointsPerUser: Joi.number().integer().min(1).default(10),
   deliveryLogRetentionDays: Joi.number().positive().default(30),
   resolve: Joi.function()

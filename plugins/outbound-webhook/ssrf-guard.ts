@@ -23,7 +23,8 @@ export class BlockedDestinationError extends Error {
 /** Refuses an IP-literal URL host at once: sockets connect to literals without a lookup. */
 export function assertLiteralAllowed(hostname: string, allowPrivateNetworks: boolean): void {
   const literal = ipLiteralOf(hostname)
-  if (literal !== null && !allowPrivateNetworks && isBlockedAddress(literal)) throw new BlockedDestinationError(literal, literal)
+  if (literal !== null && !allowPrivateNetworks && isBlockedAddress(literal))
+    throw new BlockedDestinationError(literal, literal)
 }
 
 /**
@@ -34,12 +35,17 @@ export function assertLiteralAllowed(hostname: string, allowPrivateNetworks: boo
  */
 export function guardedLookup(resolve: Resolver, allowPrivateNetworks: boolean): LookupFunction {
   return (hostname, options: LookupOptions, callback) => {
-    const done = callback as (err: NodeJS.ErrnoException | null, address?: string | LookupAddress[], family?: number) => void
+    const done = callback as (
+      err: NodeJS.ErrnoException | null,
+      address?: string | LookupAddress[],
+      family?: number
+    ) => void
     resolve(hostname)
       .then((resolved) => {
         const blocked = allowPrivateNetworks ? undefined : resolved.find((a) => isBlockedAddress(a.address))
         if (blocked) throw new BlockedDestinationError(hostname, blocked.address)
-        const wanted = options.family === 4 || options.family === 6 ? resolved.filter((a) => a.family === options.family) : resolved
+        const wanted =
+          options.family === 4 || options.family === 6 ? resolved.filter((a) => a.family === options.family) : resolved
         if (wanted.length === 0) throw Object.assign(new Error(`${hostname} has no address`), { code: 'ENOTFOUND' })
         if (options.all) done(null, wanted)
         else done(null, wanted[0]!.address, wanted[0]!.family)

@@ -3,8 +3,9 @@
  * `help`), `probe [--in N] [--retries N] [--wait N]` and `<command> --help`, in any case.
  * A text that is no command passes on, to be taken as the answer to a check-in.
  */
-import { ConflictError, ForbiddenError, RateLimitedError, definePlugin, type PluginContext } from 'kronus'
+
 import type { Knex } from 'knex'
+import { ConflictError, definePlugin, ForbiddenError, type PluginContext, RateLimitedError } from 'kronus'
 import { commandHelp, parseCommand, usageText } from './commands.js'
 
 function followUps(retries: number, waitMinutes: number): string {
@@ -23,7 +24,8 @@ async function requestProbe(
     // while the text's own record still commits.
     await trx.transaction((savepoint) => kronus.probes.requestOnDemand(userId, request, savepoint))
   } catch (err) {
-    if (err instanceof ForbiddenError) return 'Kronus needs an emergency contact before it can check on you. Add one in Kronus first.'
+    if (err instanceof ForbiddenError)
+      return 'Kronus needs an emergency contact before it can check on you. Add one in Kronus first.'
     if (err instanceof ConflictError) return 'A check-in is already waiting for your answer: reply Y or N to it first.'
     if (err instanceof RateLimitedError) {
       return `You have asked for ${kronus.config.probes.onDemandDailyLimit} check-ins today, the most allowed. Try again tomorrow.`

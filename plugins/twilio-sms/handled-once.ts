@@ -23,18 +23,28 @@ export async function handleOnce(
 ): Promise<InboundResult & { duplicate: boolean }> {
   const { db, channel, messageId } = options
   return db.transaction(async (trx) => {
-    await db.table(INBOUND_MESSAGES, trx)
-      .insert({ channel, message_id: messageId, user_id: null, reply: null, handled_at: null, created_at: options.now() })
+    await db
+      .table(INBOUND_MESSAGES, trx)
+      .insert({
+        channel,
+        message_id: messageId,
+        user_id: null,
+        reply: null,
+        handled_at: null,
+        created_at: options.now()
+      })
       .onConflict(['channel', 'message_id'])
       .ignore()
-    const row: { user_id: number | null; reply: string | null; handled_at: number | string | null } = await db.table(INBOUND_MESSAGES, trx)
+    const row: { user_id: number | null; reply: string | null; handled_at: number | string | null } = await db
+      .table(INBOUND_MESSAGES, trx)
       .where({ channel, message_id: messageId })
       .first('user_id', 'reply', 'handled_at')
     if (row.handled_at !== null) {
       return { userId: row.user_id === null ? null : Number(row.user_id), reply: row.reply, duplicate: true }
     }
     const result = await handle(trx)
-    await db.table(INBOUND_MESSAGES, trx)
+    await db
+      .table(INBOUND_MESSAGES, trx)
       .where({ channel, message_id: messageId })
       .update({ user_id: result.userId, reply: result.reply, handled_at: options.now() })
     return { ...result, duplicate: false }

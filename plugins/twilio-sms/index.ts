@@ -8,7 +8,7 @@ import { definePlugin, type PluginContext } from 'kronus'
 import { INBOUND_MESSAGES, pruneHandled } from './handled-once.js'
 import { keywordTexts, parseKeyword } from './keywords.js'
 import { inboundMessagesTable } from './migrations/0001_inbound_messages.js'
-import { MAX_VALIDITY_PERIOD_SECONDS, TwilioSmsTransport, type TwilioMessagesClient } from './transport.js'
+import { MAX_VALIDITY_PERIOD_SECONDS, type TwilioMessagesClient, TwilioSmsTransport } from './transport.js'
 import { SMS_WEBHOOK_PATH, smsWebhookRoute } from './webhook.js'
 
 declare module 'kronus' {
@@ -47,10 +47,12 @@ export interface TwilioSmsOptions {
 /** The channel name texts are recorded under, in and out. */
 export const TWILIO_CHANNEL = 'twilio'
 
-const twilioClient = Joi.any().custom((value: unknown, helpers) => {
-  const create = (value as TwilioMessagesClient | null)?.messages?.create
-  return typeof create === 'function' ? value : helpers.error('any.invalid')
-}, 'twilio client').messages({ 'any.invalid': '{{#label}} must be a twilio client (with messages.create)' })
+const twilioClient = Joi.any()
+  .custom((value: unknown, helpers) => {
+    const create = (value as TwilioMessagesClient | null)?.messages?.create
+    return typeof create === 'function' ? value : helpers.error('any.invalid')
+  }, 'twilio client')
+  .messages({ 'any.invalid': '{{#label}} must be a twilio client (with messages.create)' })
 
 const optionsSchema = Joi.object<TwilioSmsOptions>({
   accountSid: Joi.string(),
@@ -71,14 +73,21 @@ interface Credentials {
 }
 
 /** Refuses to start a real server that could not send a single text, naming the key to set. */
-function checkCredentials(creds: Credentials, hasClient: boolean): asserts creds is Required<{ [K in keyof Credentials]: string }> {
-  const missing = ([
-    ['accountSid', 'TWILIO_ACCOUNT_SID'],
-    ['authToken', 'TWILIO_AUTH_TOKEN'],
-    ['messagingServiceSid', 'TWILIO_MESSAGING_SERVICE_SID']
-  ] as const).filter(([key]) => !creds[key])
+function checkCredentials(
+  creds: Credentials,
+  hasClient: boolean
+): asserts creds is Required<{ [K in keyof Credentials]: string }> {
+  const missing = (
+    [
+      ['accountSid', 'TWILIO_ACCOUNT_SID'],
+      ['authToken', 'TWILIO_AUTH_TOKEN'],
+      ['messagingServiceSid', 'TWILIO_MESSAGING_SERVICE_SID']
+    ] as const
+  ).filter(([key]) => !creds[key])
   if (missing.length > 0) {
-    throw new Error(`texts cannot be sent without ${missing.map(([key, env]) => `twilio.${key} (or ${env})`).join(', ')}`)
+    throw new Error(
+      `texts cannot be sent without ${missing.map(([key, env]) => `twilio.${key} (or ${env})`).join(', ')}`
+    )
   }
   if (!hasClient && !creds.accountSid!.startsWith('AC')) {
     throw new Error('twilio.accountSid must start with "AC": copy the Account SID from the Twilio console')
@@ -146,6 +155,8 @@ export const twilioSms = definePlugin<TwilioSmsOptions>({
       const removed = await pruneHandled(kronus.db, TWILIO_CHANNEL, kronus.clock.now() - keepDays * 24 * 3600_000)
       if (removed > 0) kronus.logger.info({ removed }, 'pruned handled inbound texts')
     })
-    await kronus.schedules.schedule('twilio-sms.prune_inbound', '23 4 * * *', { keepDays: options.keepInboundDays ?? 30 })
+    await kronus.schedules.schedule('twilio-sms.prune_inbound', '23 4 * * *', {
+      keepDays: options.keepInboundDays ?? 30
+    })
   }
 })

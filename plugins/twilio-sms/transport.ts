@@ -1,5 +1,5 @@
-import { MessageDeliveryError, type Clock, type MessagingChannel, type OutgoingText } from 'kronus'
-import { SendPacer, realSleep, type Sleep } from './send-pacer.js'
+import { type Clock, MessageDeliveryError, type MessagingChannel, type OutgoingText } from 'kronus'
+import { realSleep, SendPacer, type Sleep } from './send-pacer.js'
 import { twilioSdk } from './twilio-sdk.js'
 
 /** Twilio's limit: a queued message older than this is dropped instead of sent. */
@@ -145,7 +145,8 @@ export function toDeliveryError(error: unknown): MessageDeliveryError {
   const code = numberProp(error, 'code')
   const detail = error instanceof Error ? error.message : String(error)
   if (status === undefined) {
-    const networkCode = typeof (error as { code?: unknown })?.code === 'string' ? ` (${(error as { code: string }).code})` : ''
+    const networkCode =
+      typeof (error as { code?: unknown })?.code === 'string' ? ` (${(error as { code: string }).code})` : ''
     return new MessageDeliveryError(`Twilio request failed${networkCode}: ${detail}`, {
       permanent: false,
       cause: error

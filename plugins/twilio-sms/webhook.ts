@@ -3,7 +3,7 @@ import type { ServerRoute } from '@hapi/hapi'
 import { containsControlCharacter, type PluginContext, stripControlCharacters } from 'kronus'
 import { handleOnce } from './handled-once.js'
 import { isValidTwilioSignature } from './signature.js'
-import { TWIML_CONTENT_TYPE, emptyTwimlReply, twimlReply } from './twiml.js'
+import { emptyTwimlReply, TWIML_CONTENT_TYPE, twimlReply } from './twiml.js'
 
 /** Where a Twilio Messaging Service posts inbound texts; fixed by the first Kronus. */
 export const SMS_WEBHOOK_PATH = '/webhook/sms'
@@ -67,8 +67,9 @@ export function smsWebhookRoute(kronus: PluginContext, options: SmsWebhookOption
         const text = stripControlCharacters(field(form, 'Body', { allowEmpty: true }))
         const messageId = identifier(form, 'MessageSid')
 
-        const result = await handleOnce({ db: kronus.db, now: () => kronus.clock.now(), channel: options.channel, messageId }, (trx) =>
-          kronus.messaging.receive({ from, text, channel: options.channel, messageId }, trx)
+        const result = await handleOnce(
+          { db: kronus.db, now: () => kronus.clock.now(), channel: options.channel, messageId },
+          (trx) => kronus.messaging.receive({ from, text, channel: options.channel, messageId }, trx)
         )
         if (result.duplicate) kronus.logger.info({ messageId }, 'SMS webhook retried; answered with the first reply')
         const body = result.userId === null || !result.reply ? emptyTwimlReply() : twimlReply(result.reply)

@@ -1,4 +1,4 @@
-import { CommanderError, type Command } from 'commander'
+import { type Command, CommanderError } from 'commander'
 import { ConfigError } from '../config/resolve.js'
 import type { CliPlugins } from './plugins.js'
 import { buildProgram } from './program.js'

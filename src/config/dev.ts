@@ -1,8 +1,19 @@
 import { createPrivateKey, generateKeyPairSync, randomBytes } from 'node:crypto'
-import { chmodSync, closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs'
+import {
+  chmodSync,
+  closeSync,
+  fsyncSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  statSync,
+  unlinkSync,
+  writeSync
+} from 'node:fs'
 import { join } from 'node:path'
-import { ConfigError } from './resolve.js'
 import { fillAt, getAt, isAbsent, setAt } from './key-path.js'
+import { ConfigError } from './resolve.js'
 import type { KronusConfig, KronusConfigInput } from './types.js'
 
 export const DEV_DIR = 'dev'
@@ -54,7 +65,9 @@ function readOrCreateSecret(path: string, create: () => string): string {
 }
 
 function generatePrivateKeyPem(): string {
-  return generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()
+  return generateKeyPairSync('rsa', { modulusLength: 2048 })
+    .privateKey.export({ type: 'pkcs8', format: 'pem' })
+    .toString()
 }
 
 function generatePassPhrase(): string {
@@ -68,7 +81,10 @@ export function devPrivateKeyPem(dir: string): string {
   try {
     createPrivateKey(pem)
   } catch {
-    throw new ConfigError([`${path} is not a valid private key; delete it and a new one is generated at the next start`], 'invalid dev secrets')
+    throw new ConfigError(
+      [`${path} is not a valid private key; delete it and a new one is generated at the next start`],
+      'invalid dev secrets'
+    )
   }
   return pem
 }
@@ -78,7 +94,10 @@ export function devPassPhrase(dir: string): string {
   const path = join(dir, DEV_PASSPHRASE_FILE)
   const passPhrase = readOrCreateSecret(path, generatePassPhrase).trim()
   if (passPhrase === '') {
-    throw new ConfigError([`${path} is empty; delete the whole ${dir} folder to start with a fresh dev database`], 'invalid dev secrets')
+    throw new ConfigError(
+      [`${path} is empty; delete the whole ${dir} folder to start with a fresh dev database`],
+      'invalid dev secrets'
+    )
   }
   return passPhrase
 }
@@ -88,7 +107,11 @@ export function devPassPhrase(dir: string): string {
  * generated there only for what is still missing, backups off (dev data must never overwrite
  * a real backup, nor a real backup replace dev data), readable logs, listening on loopback only.
  */
-export function applyDevMode(input: KronusConfigInput, cwd: string, sources: Map<string, string>): KronusConfigInput & { dataDir: string } {
+export function applyDevMode(
+  input: KronusConfigInput,
+  cwd: string,
+  sources: Map<string, string>
+): KronusConfigInput & { dataDir: string } {
   const dir = devDataDir(cwd)
   mkdirSync(dir, { recursive: true, mode: 0o700 })
   let out: KronusConfigInput = input

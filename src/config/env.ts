@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
+import { fillAt, getAt, isAbsent, type KeyPath, setAt } from './key-path.js'
 import { ConfigError } from './resolve.js'
-import { fillAt, getAt, isAbsent, setAt, type KeyPath } from './key-path.js'
 import type { KronusConfigInput } from './types.js'
 
 type Env = Readonly<Record<string, string | undefined>>
@@ -28,7 +28,12 @@ function envValue(env: Env, name: string): string | undefined {
  * Fills secrets the file leaves out from the environment, recording in `sources` which
  * variable each came from so a validation error can name it.
  */
-export function applySecretEnv(input: KronusConfigInput, env: Env, cwd: string, sources: Map<string, string>): KronusConfigInput {
+export function applySecretEnv(
+  input: KronusConfigInput,
+  env: Env,
+  cwd: string,
+  sources: Map<string, string>
+): KronusConfigInput {
   let out = input
   for (const { name, path } of SECRET_ENV_VARS) {
     const value = envValue(env, name)
@@ -43,7 +48,10 @@ export function applySecretEnv(input: KronusConfigInput, env: Env, cwd: string, 
     try {
       pem = readFileSync(resolve(cwd, keyFile), 'utf8')
     } catch (err) {
-      throw new ConfigError([`KRONUS_PRIVATE_KEY_FILE: cannot read ${resolve(cwd, keyFile)} (${(err as Error).message})`], 'invalid environment')
+      throw new ConfigError(
+        [`KRONUS_PRIVATE_KEY_FILE: cannot read ${resolve(cwd, keyFile)} (${(err as Error).message})`],
+        'invalid environment'
+      )
     }
     out = setAt(out, PRIVATE_KEY_PATH, pem)
     sources.set(PRIVATE_KEY_PATH.join('.'), `KRONUS_PRIVATE_KEY_FILE (${keyFile})`)

@@ -1,37 +1,47 @@
 import { createPrivateKey } from 'node:crypto'
 import Joi from 'joi'
-import { isValidTimeZone } from '../util/time.js'
 import { isValidCron } from '../scheduling/cron.js'
 import { isAddressOrCidr } from '../util/address-list.js'
+import { isValidTimeZone } from '../util/time.js'
 
-const cronString = Joi.string().custom((value: string, helpers) => {
-  if (!isValidCron(value)) return helpers.error('any.invalid')
-  return value
-}, 'five-field cron expression').messages({ 'any.invalid': '{{#label}} must be a valid 5-field cron expression' })
+const cronString = Joi.string()
+  .custom((value: string, helpers) => {
+    if (!isValidCron(value)) return helpers.error('any.invalid')
+    return value
+  }, 'five-field cron expression')
+  .messages({ 'any.invalid': '{{#label}} must be a valid 5-field cron expression' })
 
-const timeZone = Joi.string().custom((value: string, helpers) => {
-  if (!isValidTimeZone(value)) return helpers.error('any.invalid')
-  return value
-}, 'IANA time zone').messages({ 'any.invalid': '{{#label}} must be an IANA time zone such as "America/Toronto"' })
+const timeZone = Joi.string()
+  .custom((value: string, helpers) => {
+    if (!isValidTimeZone(value)) return helpers.error('any.invalid')
+    return value
+  }, 'IANA time zone')
+  .messages({ 'any.invalid': '{{#label}} must be an IANA time zone such as "America/Toronto"' })
 
 // Checked at load so a broken key fails at start-up, naming its key, rather than at the first login.
-const rsaPrivateKeyPem = Joi.string().trim().custom((value: string, helpers) => {
-  try {
-    if (createPrivateKey(value).asymmetricKeyType === 'rsa') return value
-  } catch {
-    // reported below
-  }
-  return helpers.error('any.invalid')
-}, 'PEM-encoded RSA private key').messages({
-  'any.invalid': '{{#label}} must be a PEM-encoded RSA private key',
-  'any.required': '{{#label}} is required (or set KRONUS_PRIVATE_KEY_PEM or KRONUS_PRIVATE_KEY_FILE)'
-})
+const rsaPrivateKeyPem = Joi.string()
+  .trim()
+  .custom((value: string, helpers) => {
+    try {
+      if (createPrivateKey(value).asymmetricKeyType === 'rsa') return value
+    } catch {
+      // reported below
+    }
+    return helpers.error('any.invalid')
+  }, 'PEM-encoded RSA private key')
+  .messages({
+    'any.invalid': '{{#label}} must be a PEM-encoded RSA private key',
+    'any.required': '{{#label}} is required (or set KRONUS_PRIVATE_KEY_PEM or KRONUS_PRIVATE_KEY_FILE)'
+  })
 
-const proxyAddress = Joi.string().trim().custom((value: string, helpers) => {
-  return isAddressOrCidr(value) ? value : helpers.error('any.invalid')
-}, 'IP address or CIDR').messages({
-  'any.invalid': '{{#label}} must be an IP address or CIDR such as "127.0.0.1" or "10.0.0.0/8"'
-})
+const proxyAddress = Joi.string()
+  .trim()
+  .custom((value: string, helpers) => {
+    return isAddressOrCidr(value) ? value : helpers.error('any.invalid')
+  }, 'IP address or CIDR')
+  .messages({
+    'any.invalid': '{{#label}} must be an IP address or CIDR such as "127.0.0.1" or "10.0.0.0/8"'
+  })
 
 // The first Kronus read YAML 1.1, where yes/no/on/off are booleans; old config.yml files may use them.
 const yamlBoolean = Joi.boolean().truthy('yes', 'on').falsy('no', 'off')
@@ -51,8 +61,14 @@ export const configSchema = Joi.object({
   kronus: Joi.object({
     privateKeyPem: rsaPrivateKeyPem.required(),
     // Twilio signs webhooks against this URL; without a scheme the signature check would use a wrong URL.
-    publicUrl: Joi.string().trim().uri({ scheme: ['http', 'https'] }).default('http://localhost:3900')
-      .messages({ 'string.uri': '{{#label}} must be an absolute http(s) URL such as "https://my-app.com"', 'string.uriCustomScheme': '{{#label}} must be an absolute http(s) URL such as "https://my-app.com"' }),
+    publicUrl: Joi.string()
+      .trim()
+      .uri({ scheme: ['http', 'https'] })
+      .default('http://localhost:3900')
+      .messages({
+        'string.uri': '{{#label}} must be an absolute http(s) URL such as "https://my-app.com"',
+        'string.uriCustomScheme': '{{#label}} must be an absolute http(s) URL such as "https://my-app.com"'
+      }),
     cron: Joi.object({ timeZone: timeZone.default('UTC') }).default(),
     listener: Joi.object({
       port: Joi.number().integer().min(0).max(65535).default(3900),
@@ -61,15 +77,16 @@ export const configSchema = Joi.object({
     }).default(),
     sqlite: Joi.object({
       // The SQLCipher database cannot be opened without its passphrase.
-      passPhrase: Joi.string().min(1).when('/database.client', { is: 'postgres', otherwise: Joi.required() })
-        .messages({
-          'any.required': '{{#label}} is required for the sqlcipher database (or sqlite.passPhrase, or KRONUS_SQLITE_PASSPHRASE)'
-        })
+      passPhrase: Joi.string().min(1).when('/database.client', { is: 'postgres', otherwise: Joi.required() }).messages({
+        'any.required':
+          '{{#label}} is required for the sqlcipher database (or sqlite.passPhrase, or KRONUS_SQLITE_PASSPHRASE)'
+      })
     }).default()
   }).required(),
   google: Joi.object({
     storage: Joi.object({
-      bucket: Joi.string().when('enableSqliteBackupAndSync', { is: yamlBoolean.valid(true).required(), then: Joi.required() })
+      bucket: Joi.string()
+        .when('enableSqliteBackupAndSync', { is: yamlBoolean.valid(true).required(), then: Joi.required() })
         .messages({ 'any.required': '{{#label}} is required when google.storage.enableSqliteBackupAndSync is true' }),
       prefix: Joi.string().allow('').default('kronus'),
       sqliteBackupSchedule: cronString.default('*/15 * * * *'),
@@ -85,18 +102,26 @@ export const configSchema = Joi.object({
   database: Joi.object({
     client: Joi.string().valid('sqlcipher', 'postgres').default('sqlcipher'),
     filename: Joi.string(),
-    connection: Joi.string().when('client', { is: 'postgres', then: Joi.required() })
+    connection: Joi.string()
+      .when('client', { is: 'postgres', then: Joi.required() })
       .messages({ 'any.required': '{{#label}} is required for the postgres database (or set KRONUS_DATABASE_URL)' })
   }).default(),
   probes: Joi.object({
     onDemandDailyLimit: Joi.number().integer().min(0).max(1000).default(10),
-    missedFireGraceMinutes: Joi.number().integer().min(0).max(7 * 24 * 60).default(60)
+    missedFireGraceMinutes: Joi.number()
+      .integer()
+      .min(0)
+      .max(7 * 24 * 60)
+      .default(60)
   }).default(),
   jobs: Joi.object({
     concurrency: Joi.number().integer().min(1).max(64).default(4),
     pollIntervalMs: Joi.number().integer().min(50).max(60_000).default(1000),
     schedulerIntervalMs: Joi.number().integer().min(50).max(60_000).default(5000),
-    pruneSuccessfulAfterHours: Joi.number().min(1).max(24 * 365).default(168),
+    pruneSuccessfulAfterHours: Joi.number()
+      .min(1)
+      .max(24 * 365)
+      .default(168),
     shutdownTimeoutMs: Joi.number().integer().min(0).max(300_000).default(10_000),
     // Bounded so that timeout + margin stays within the queue's 4-minute lock ceiling.
     defaultTimeoutMs: Joi.number().integer().min(100).max(180_000).default(60_000),
@@ -104,10 +129,22 @@ export const configSchema = Joi.object({
   }).default(),
   auth: Joi.object({
     maxFailedLogins: Joi.number().integer().min(1).max(1000).default(5),
-    maxLoginDelayMinutes: Joi.number().integer().min(1).max(24 * 60).default(15),
+    maxLoginDelayMinutes: Joi.number()
+      .integer()
+      .min(1)
+      .max(24 * 60)
+      .default(15),
     maxFailedLoginsPerAddress: Joi.number().integer().min(1).max(100_000).default(100),
-    failedLoginWindowMinutes: Joi.number().integer().min(1).max(24 * 60).default(15),
-    accessTokenTtlMinutes: Joi.number().integer().min(1).max(30 * 24 * 60).default(60),
+    failedLoginWindowMinutes: Joi.number()
+      .integer()
+      .min(1)
+      .max(24 * 60)
+      .default(15),
+    accessTokenTtlMinutes: Joi.number()
+      .integer()
+      .min(1)
+      .max(30 * 24 * 60)
+      .default(60),
     maxPasswordChangesPerHour: Joi.number().integer().min(1).max(1000).default(5)
   }).default(),
   logging: Joi.object({

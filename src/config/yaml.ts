@@ -1,4 +1,4 @@
-import { isAlias, isMap, isScalar, isSeq, parseDocument, type Document } from 'yaml'
+import { type Document, isAlias, isMap, isScalar, isSeq, parseDocument } from 'yaml'
 import { ConfigError } from './resolve.js'
 import { configSchema } from './schema.js'
 
@@ -79,7 +79,9 @@ function foldTopLevelSqlite(config: Record<string, unknown>, problems: string[])
   if (kronus !== undefined && (typeof kronus !== 'object' || kronus === null || Array.isArray(kronus))) return config
   const nested = (kronus as Record<string, unknown> | undefined)?.sqlite
   if (nested !== undefined) {
-    problems.push('sqlite and kronus.sqlite are both given: keep one (the top-level sqlite: of the first Kronus, or kronus.sqlite:)')
+    problems.push(
+      'sqlite and kronus.sqlite are both given: keep one (the top-level sqlite: of the first Kronus, or kronus.sqlite:)'
+    )
     return config
   }
   return { ...rest, kronus: { ...(kronus as Record<string, unknown> | undefined), sqlite } }
@@ -89,12 +91,18 @@ function foldTopLevelSqlite(config: Record<string, unknown>, problems: string[])
 export function parseYamlConfig(text: string, file: string): Record<string, unknown> {
   const doc = parseDocument(text, { schema: 'failsafe', prettyErrors: true, uniqueKeys: true })
   if (doc.errors.length > 0) {
-    throw new ConfigError(doc.errors.map((e) => e.message.trimEnd()), `cannot parse ${file}`)
+    throw new ConfigError(
+      doc.errors.map((e) => e.message.trimEnd()),
+      `cannot parse ${file}`
+    )
   }
   const value = toPlain(doc.contents, doc)
   if (value === undefined) return {}
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new ConfigError(['the top level must be a mapping of keys such as "kronus:" and "twilio:"'], `cannot parse ${file}`)
+    throw new ConfigError(
+      ['the top level must be a mapping of keys such as "kronus:" and "twilio:"'],
+      `cannot parse ${file}`
+    )
   }
   const problems: string[] = []
   const config = foldTopLevelSqlite(matchKeyCase(value, KNOWN_KEYS, [], problems) as Record<string, unknown>, problems)

@@ -50,7 +50,10 @@ function sqlString(value: string): string {
   return `'${value.replace(/'/g, "''")}'`
 }
 
-type SqliteConnection = { run(sql: string, cb: (err: Error | null) => void): void; get(sql: string, cb: (err: Error | null, row: any) => void): void }
+type SqliteConnection = {
+  run(sql: string, cb: (err: Error | null) => void): void
+  get(sql: string, cb: (err: Error | null, row: any) => void): void
+}
 
 function run(conn: SqliteConnection, sql: string): Promise<void> {
   return new Promise((res, rej) => conn.run(sql, (err) => (err ? rej(err) : res())))
@@ -96,7 +99,10 @@ export function createKnex(options: DatabaseOptions): Knex {
           await run(conn, 'PRAGMA synchronous = FULL')
           await run(conn, 'PRAGMA foreign_keys = ON')
           await run(conn, 'PRAGMA busy_timeout = 5000')
-        })().then(() => done(null, conn), (err: Error) => done(err, conn))
+        })().then(
+          () => done(null, conn),
+          (err: Error) => done(err, conn)
+        )
       }
     }
   })
@@ -118,7 +124,9 @@ export async function assertSqlcipherKey(filename: string, passPhrase: string): 
     await run(db, `PRAGMA key = ${sqlString(passPhrase)}`)
     await get(db, 'SELECT count(*) AS n FROM sqlite_master')
   } catch (err) {
-    throw new Error(`cannot open ${filename}: wrong kronus.sqlite.passPhrase or not a Kronus database (${(err as Error).message})`)
+    throw new Error(
+      `cannot open ${filename}: wrong kronus.sqlite.passPhrase or not a Kronus database (${(err as Error).message})`
+    )
   } finally {
     await new Promise<void>((res) => db.close(() => res()))
   }

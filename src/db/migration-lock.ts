@@ -15,7 +15,9 @@ export async function withMigrationLock(knex: Knex, migrate: () => Promise<void>
     const { schema, search_path: searchPath } = rows[0] as { schema: string | null; search_path: string }
     if (schema === null) {
       // PostgreSQL would only say "no schema has been selected to create in" at the first CREATE TABLE.
-      throw new Error(`no schema of the search_path "${searchPath}" exists in the PostgreSQL database: create it (CREATE SCHEMA ...) or fix database.connection`)
+      throw new Error(
+        `no schema of the search_path "${searchPath}" exists in the PostgreSQL database: create it (CREATE SCHEMA ...) or fix database.connection`
+      )
     }
     await trx.raw(`SELECT pg_advisory_xact_lock(hashtext(?))`, [`kronus.migrations:${schema}`])
     await migrate()

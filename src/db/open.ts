@@ -8,7 +8,8 @@ import { assertSqlcipherKey, createKnex, type DatabaseOptions } from './knex.js'
  */
 export async function openDatabase(options: DatabaseOptions): Promise<Knex> {
   if (options.client === 'sqlcipher') {
-    if (options.filename === undefined || options.passPhrase === undefined) throw new Error('openDatabase: SQLCipher needs a filename and a passphrase')
+    if (options.filename === undefined || options.passPhrase === undefined)
+      throw new Error('openDatabase: SQLCipher needs a filename and a passphrase')
     await assertSqlcipherKey(options.filename, options.passPhrase)
   }
   return createKnex(options)

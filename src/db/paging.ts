@@ -1,7 +1,7 @@
 import type { Knex } from 'knex'
-import type { QueryBuilder, Model } from 'objection'
+import type { Model, QueryBuilder } from 'objection'
 import { PAGE_SIZE } from '../domain/constants.js'
-import { pagingOf, type Page } from '../domain/paging.js'
+import { type Page, pagingOf } from '../domain/paging.js'
 
 export type { Page, Paging } from '../domain/paging.js'
 
@@ -21,7 +21,13 @@ export async function pageOfRows<Row extends {}, T>(
   view: (row: Row) => T,
   orderBy: Array<{ column: string; order: 'asc' | 'desc' }>
 ): Promise<Page<T>> {
-  const [{ n }] = (await query.clone().clearSelect().clearOrder().count({ n: '*' })) as unknown as Array<{ n: number | string }>
-  const rows = (await query.clone().orderBy(orderBy).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)) as unknown as Row[]
+  const [{ n }] = (await query.clone().clearSelect().clearOrder().count({ n: '*' })) as unknown as Array<{
+    n: number | string
+  }>
+  const rows = (await query
+    .clone()
+    .orderBy(orderBy)
+    .offset((page - 1) * PAGE_SIZE)
+    .limit(PAGE_SIZE)) as unknown as Row[]
   return { results: rows.map(view), paging: pagingOf(Number(n), page) }
 }

@@ -25,7 +25,10 @@ export class ConflictError extends KronusError {}
 
 /** Too many attempts; retryAfterSec tells the caller when to come back. */
 export class RateLimitedError extends KronusError {
-  constructor(message: string, readonly retryAfterSec: number) {
+  constructor(
+    message: string,
+    readonly retryAfterSec: number
+  ) {
     super(message)
   }
 }

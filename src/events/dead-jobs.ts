@@ -7,7 +7,11 @@ import type { EventLog } from './log.js'
  * The queue's dead-job hook: every dead job becomes a job.dead event, and a text that
  * could not be sent a message.failed event, so that someone hears of it.
  */
-export function reportDeadJobs(events: EventLog, messaging: Messaging, logger: Logger): (job: JobRow, cause?: unknown) => Promise<void> {
+export function reportDeadJobs(
+  events: EventLog,
+  messaging: Messaging,
+  logger: Logger
+): (job: JobRow, cause?: unknown) => Promise<void> {
   return async (job, cause) => {
     await messaging.sendJobDied(job, cause)
     // A subscriber that fails on job.dead would otherwise feed itself a new job.dead for ever.

@@ -2,11 +2,11 @@ import Emittery from 'emittery'
 import type { Knex } from 'knex'
 import type { Logger } from 'pino'
 import type { Clock } from '../clock.js'
-import type { JobQueue } from '../queue/job-queue.js'
-import type { JobRow } from '../queue/types.js'
-import { eventDeliveryLane } from '../queue/keys.js'
-import { chunks } from '../db/chunks.js'
 import { afterCommit } from '../db/after-commit.js'
+import { chunks } from '../db/chunks.js'
+import type { JobQueue } from '../queue/job-queue.js'
+import { eventDeliveryLane } from '../queue/keys.js'
+import type { JobRow } from '../queue/types.js'
 import { CORE_EVENT_NAMES, EVENT_NAME_PATTERN } from './names.js'
 import type { EventName, KronusEvents, RecordedEvent } from './types.js'
 
@@ -20,7 +20,10 @@ declare module '../queue/types.js' {
 /** What the event log needs of the job queue. */
 export type DeliveryQueue = Pick<JobQueue, 'define' | 'enqueueMany'>
 
-export type EventListener<N extends EventName> = (payload: KronusEvents[N], event: RecordedEvent<N>) => void | Promise<void>
+export type EventListener<N extends EventName> = (
+  payload: KronusEvents[N],
+  event: RecordedEvent<N>
+) => void | Promise<void>
 export type DurableHandler<N extends EventName> = (event: RecordedEvent<N>) => Promise<void>
 
 export interface SubscribeOptions<N extends EventName = EventName> {
@@ -113,14 +116,25 @@ export class EventLog {
    * record() for many events of one type, in multi-row inserts: a fan-out records one
    * probe.started per user. They are logged, delivered and heard in the given order.
    */
-  async recordMany<N extends EventName>(trx: Knex.Transaction, type: N, payloads: Array<KronusEvents[N]>): Promise<void> {
+  async recordMany<N extends EventName>(
+    trx: Knex.Transaction,
+    type: N,
+    payloads: Array<KronusEvents[N]>
+  ): Promise<void> {
     this.declare(type)
     if (payloads.length === 0) return
     const createdAt = this.#clock.now()
     const events: Array<RecordedEvent<N>> = []
     for (const chunk of chunks(payloads)) {
       const inserted: Array<{ id: number | string } | number | string> = await trx('events')
-        .insert(chunk.map((payload) => ({ type, user_id: userIdOf(payload), payload: JSON.stringify(payload), created_at: createdAt })))
+        .insert(
+          chunk.map((payload) => ({
+            type,
+            user_id: userIdOf(payload),
+            payload: JSON.stringify(payload),
+            created_at: createdAt
+          }))
+        )
         .returning('id')
       // One INSERT takes its ids in row order on both databases, though RETURNING need not list them in it.
       const ids = inserted.map((row) => Number(typeof row === 'object' ? row.id : row)).sort((x, y) => x - y)
@@ -175,14 +189,28 @@ export class EventLog {
    * that throws is retried; the user's later events wait until it succeeds or gives up.
    * `subscriber` names the subscription and must stay the same across restarts.
    */
-  subscribe<N extends EventName>(subscriber: string, type: N | N[], handler: DurableHandler<N>, options: SubscribeOptions<N> = {}): void {
+  subscribe<N extends EventName>(
+    subscriber: string,
+    type: N | N[],
+    handler: DurableHandler<N>,
+    options: SubscribeOptions<N> = {}
+  ): void {
     // It becomes part of a queue lane name, which the jobs table stores in 255 characters.
-    if (!/^[\w.:-]{1,160}$/.test(subscriber)) throw new Error(`durable subscriber name "${subscriber}" must be 1 to 160 letters, digits, underscores, dots, dashes or colons`)
+    if (!/^[\w.:-]{1,160}$/.test(subscriber))
+      throw new Error(
+        `durable subscriber name "${subscriber}" must be 1 to 160 letters, digits, underscores, dots, dashes or colons`
+      )
     if (this.#subscribers.has(subscriber)) throw new Error(`durable subscriber "${subscriber}" is already registered`)
     const types = [type].flat()
     for (const t of types) this.declare(t)
-    if (options.wants !== undefined && typeof options.wants !== 'function') throw new Error(`wants of durable subscriber "${subscriber}" must be a function`)
-    this.#subscribers.set(subscriber, { types: new Set(types), handler, maxAttempts: options.maxAttempts, wants: options.wants })
+    if (options.wants !== undefined && typeof options.wants !== 'function')
+      throw new Error(`wants of durable subscriber "${subscriber}" must be a function`)
+    this.#subscribers.set(subscriber, {
+      types: new Set(types),
+      handler,
+      maxAttempts: options.maxAttempts,
+      wants: options.wants
+    })
   }
 
   /** Logged events, oldest first. Filtering by one type narrows the payload type too. */
@@ -193,15 +221,23 @@ export class EventLog {
   }
 
   /** A page of events (100 a page, oldest first) with the total count, for the REST route. */
-  async page(filter: Omit<EventFilter, 'limit'>, page: number, pageSize = 100): Promise<{ results: RecordedEvent[]; total: number }> {
+  async page(
+    filter: Omit<EventFilter, 'limit'>,
+    page: number,
+    pageSize = 100
+  ): Promise<{ results: RecordedEvent[]; total: number }> {
     const [{ n }] = (await this.#filtered(filter).count({ n: '*' })) as Array<{ n: number | string }>
-    const rows: EventRow[] = await this.#filtered(filter).orderBy('id').offset((page - 1) * pageSize).limit(pageSize)
+    const rows: EventRow[] = await this.#filtered(filter)
+      .orderBy('id')
+      .offset((page - 1) * pageSize)
+      .limit(pageSize)
     return { results: rows.map(toRecordedEvent), total: Number(n) }
   }
 
   /** Makes a plugin's event name known at run time (the REST route accepts only known names). */
   declare(type: string): void {
-    if (!EVENT_NAME_PATTERN.test(type)) throw new Error(`"${type}" is not a valid event name (lower-case dotted words, e.g. backup.completed)`)
+    if (!EVENT_NAME_PATTERN.test(type))
+      throw new Error(`"${type}" is not a valid event name (lower-case dotted words, e.g. backup.completed)`)
     this.#types.add(type)
   }
 
@@ -226,7 +262,10 @@ export class EventLog {
   async isDeliveryOfJobDead(job: Pick<JobRow, 'name' | 'payload'>): Promise<boolean> {
     if (job.name !== DELIVERY_JOB) return false
     const { eventId } = JSON.parse(job.payload) as { eventId: number }
-    const row: Pick<EventRow, 'type'> | undefined = await this.#knex('events').select('type').where({ id: eventId }).first()
+    const row: Pick<EventRow, 'type'> | undefined = await this.#knex('events')
+      .select('type')
+      .where({ id: eventId })
+      .first()
     return row?.type === 'job.dead'
   }
 
@@ -244,11 +283,13 @@ export class EventLog {
     try {
       const answers = await trx.transaction((savepoint) => wants(events, savepoint))
       if (!Array.isArray(answers) || answers.length !== events.length) {
-        throw new Error(`answered ${Array.isArray(answers) ? answers.length : 'no'} answers for ${events.length} events`)
+        throw new Error(
+          `answered ${Array.isArray(answers) ? answers.length : 'no'} answers for ${events.length} events`
+        )
       }
       return events.filter((_, i) => answers[i] === true)
     } catch (err) {
-      this.#logger.error({ err, subscriber: name }, 'a durable subscriber\'s filter failed; every event goes to it')
+      this.#logger.error({ err, subscriber: name }, "a durable subscriber's filter failed; every event goes to it")
       return events
     }
   }

@@ -1,7 +1,7 @@
 import type { Request } from '@hapi/hapi'
 import { ForbiddenError } from '../domain/errors.js'
-import type { Actor } from '../services/context.js'
 import type { TokenHolder } from '../services/auth.js'
+import type { Actor } from '../services/context.js'
 import { clientAddress } from '../util/address-list.js'
 
 /** The authenticated caller; set by the jwt strategy in src/http/auth.ts. */

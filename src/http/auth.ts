@@ -1,7 +1,7 @@
-import Jwt from '@hapi/jwt'
 import type { Server } from '@hapi/hapi'
-import type { Services } from '../services/index.js'
+import Jwt from '@hapi/jwt'
 import { TOKEN_AUDIENCE, TOKEN_ISSUER } from '../services/auth.js'
+import type { Services } from '../services/index.js'
 
 /**
  * Bearer tokens: RS256 only, so `alg: none` and HS256 tokens (even ones keyed with our

@@ -17,7 +17,10 @@ const MEANINGS: Record<number, string> = {
  * `options.plugins` entry documenting a route's error codes. `details` replaces the
  * generic meaning where the route has something specific to say (what a 409 collides with).
  */
-export function errorDocs(codes: number[], details: Record<number, string> = {}): { 'hapi-swagger': { responses: Record<number, { description: string; schema: typeof errorSchema }> } } {
+export function errorDocs(
+  codes: number[],
+  details: Record<number, string> = {}
+): { 'hapi-swagger': { responses: Record<number, { description: string; schema: typeof errorSchema }> } } {
   const responses: Record<number, { description: string; schema: typeof errorSchema }> = {}
   for (const code of codes) {
     const description = details[code] ?? MEANINGS[code]

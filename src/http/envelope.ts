@@ -35,10 +35,17 @@ export const pagedSchema = (item: Joi.Schema, label: string) =>
   Joi.object({
     success: Joi.boolean().valid(true).required(),
     data: Joi.array().items(item),
-    paging: Joi.object({ total: Joi.number().integer(), page: Joi.number().integer(), pages: Joi.number().integer() }).label('Paging')
+    paging: Joi.object({
+      total: Joi.number().integer(),
+      page: Joi.number().integer(),
+      pages: Joi.number().integer()
+    }).label('Paging')
   }).label(label)
 
-export const errorSchema = Joi.object({ success: Joi.boolean().valid(false), errors: Joi.array().items(Joi.string()) }).label('Error')
+export const errorSchema = Joi.object({
+  success: Joi.boolean().valid(false),
+  errors: Joi.array().items(Joi.string())
+}).label('Error')
 
 export const pageQuery = Joi.object({
   page: Joi.number().integer().min(1).max(1_000_000).default(1).description('Page number, from 1; pages hold 100 items')

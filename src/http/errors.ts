@@ -1,5 +1,5 @@
 import Boom from '@hapi/boom'
-import type { Server, Request, ResponseToolkit } from '@hapi/hapi'
+import type { Request, ResponseToolkit, Server } from '@hapi/hapi'
 import {
   ConflictError,
   ForbiddenError,
@@ -41,7 +41,8 @@ export function registerErrorMapping(server: Server): void {
     }
     // Unexpected errors are 500s and may carry internals; other 5xx (a 503 from /health)
     // are raised on purpose with a message meant for the caller.
-    const message = statusCode === 500 ? 'internal server error' : (boom.output.payload.message || boom.output.payload.error)
+    const message =
+      statusCode === 500 ? 'internal server error' : boom.output.payload.message || boom.output.payload.error
     const reply = h.response(failure([message])).code(statusCode)
     for (const [name, value] of Object.entries(headers)) reply.header(name, String(value))
     return reply

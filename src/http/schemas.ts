@@ -1,9 +1,9 @@
 import Joi from 'joi'
-import { isValidCron } from '../scheduling/cron.js'
-import { isValidTimeZone } from '../util/time.js'
 import { PROBE_STATUS_NAMES } from '../domain/constants.js'
+import { isValidCron } from '../scheduling/cron.js'
 import { passwordProblem } from '../services/passwords.js'
 import { CONTROL_CHARACTER } from '../util/text.js'
+import { isValidTimeZone } from '../util/time.js'
 
 /*
  * Field rules of the REST contract, shared by the routes and by their documentation.
@@ -15,10 +15,17 @@ export const text = Joi.string().pattern(CONTROL_CHARACTER, { invert: true }).me
   'string.pattern.invert.base': '{{#label}} must not contain control characters'
 })
 export const name = text.trim().min(1).max(100)
-export const phoneNumber = text.trim().pattern(/^\+[1-9]\d{1,14}$/).messages({
-  'string.pattern.base': '{{#label}} must be an E.164 phone number such as +12345678900'
-})
-export const email = text.trim().lowercase().max(320).email({ tlds: { allow: false } })
+export const phoneNumber = text
+  .trim()
+  .pattern(/^\+[1-9]\d{1,14}$/)
+  .messages({
+    'string.pattern.base': '{{#label}} must be an E.164 phone number such as +12345678900'
+  })
+export const email = text
+  .trim()
+  .lowercase()
+  .max(320)
+  .email({ tlds: { allow: false } })
 /** A new password: the rules of services/passwords.ts, checked here too so that a bad one is a 400 naming its field. */
 export const password = text
   .max(1024)
@@ -33,20 +40,33 @@ export const password = text
   })
 /** A password being checked, not set: any length an earlier Kronus accepted. */
 export const currentPassword = text.min(1).max(1024)
-export const cronExpression = text.trim().max(120).custom((value: string, helpers) => {
-  return isValidCron(value) ? value : helpers.error('any.invalid')
-}).messages({ 'any.invalid': '{{#label}} must be a valid 5-field cron expression such as "0 18 * * 3"' })
-export const timeZone = text.max(64).custom((value: string, helpers) => {
-  return isValidTimeZone(value) ? value : helpers.error('any.invalid')
-}).messages({ 'any.invalid': '{{#label}} must be an IANA time zone such as "America/Toronto"' })
+export const cronExpression = text
+  .trim()
+  .max(120)
+  .custom((value: string, helpers) => {
+    return isValidCron(value) ? value : helpers.error('any.invalid')
+  })
+  .messages({ 'any.invalid': '{{#label}} must be a valid 5-field cron expression such as "0 18 * * 3"' })
+export const timeZone = text
+  .max(64)
+  .custom((value: string, helpers) => {
+    return isValidTimeZone(value) ? value : helpers.error('any.invalid')
+  })
+  .messages({ 'any.invalid': '{{#label}} must be an IANA time zone such as "America/Toronto"' })
 
 export const uidParams = Joi.object({ uid: id.required() })
 export const contactParams = Joi.object({ uid: id.required(), id: id.required() })
 
 export const statusQuery = (statuses: readonly string[]) =>
-  Joi.string().valid(...statuses).messages({ 'any.only': `{{#label}} must be one of ${statuses.join(', ')}` })
+  Joi.string()
+    .valid(...statuses)
+    .messages({ 'any.only': `{{#label}} must be one of ${statuses.join(', ')}` })
 
-const timestamps = { id: Joi.number().integer(), created_at: Joi.string().isoDate(), updated_at: Joi.string().isoDate() }
+const timestamps = {
+  id: Joi.number().integer(),
+  created_at: Joi.string().isoDate(),
+  updated_at: Joi.string().isoDate()
+}
 
 export const probeSettingsSchema = Joi.object({
   ...timestamps,
@@ -86,7 +106,11 @@ export const probeSchema = Joi.object({
   retry_count: Joi.number().integer(),
   probe_status_id: Joi.number().integer(),
   status: Joi.object({ ...timestamps, name: Joi.string().valid(...PROBE_STATUS_NAMES) }).label('ProbeStatus'),
-  emergency_probe: Joi.object({ ...timestamps, probe_id: Joi.number().integer(), contact_id: Joi.number().integer().allow(null) })
+  emergency_probe: Joi.object({
+    ...timestamps,
+    probe_id: Joi.number().integer(),
+    contact_id: Joi.number().integer().allow(null)
+  })
     .label('EmergencyProbe')
     .allow(null)
 }).label('Probe')

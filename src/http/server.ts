@@ -1,16 +1,16 @@
 import { readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import Hapi, { type Request, type ResponseToolkit, type ServerRoute } from '@hapi/hapi'
 import Boom from '@hapi/boom'
+import Hapi, { type Request, type ResponseToolkit, type ServerRoute } from '@hapi/hapi'
 import HapiPino from 'hapi-pino'
 import type { ValidationError as JoiValidationError } from 'joi'
 import type { Logger } from 'pino'
 import type { Clock } from '../clock.js'
 import type { KronusConfig } from '../config/types.js'
 import type { Services } from '../services/index.js'
-import { registerAuth } from './auth.js'
 import { addressList } from '../util/address-list.js'
+import { registerAuth } from './auth.js'
 import { registerErrorMapping } from './errors.js'
 import './types.js'
 
@@ -43,7 +43,10 @@ function failAction(_request: Request, _h: ResponseToolkit, err?: Error): never 
  * an error, but the client still gets its answer rather than a 500.
  */
 function logResponseMismatch(request: Request, h: ResponseToolkit, err?: Error): symbol {
-  request.logger.error({ err, method: request.method, route: request.route.path }, 'response does not match its documented schema')
+  request.logger.error(
+    { err, method: request.method, route: request.route.path },
+    'response does not match its documented schema'
+  )
   return h.continue
 }
 
@@ -79,14 +82,23 @@ async function registerDocumentation(server: Hapi.Server, version: string): Prom
         documentationPath: '/documentation',
         jsonPath: '/swagger.json',
         grouping: 'tags',
-        securityDefinitions: { jwt: { type: 'apiKey', name: 'Authorization', in: 'header', description: 'Bearer <token>' } },
+        securityDefinitions: {
+          jwt: { type: 'apiKey', name: 'Authorization', in: 'header', description: 'Bearer <token>' }
+        },
         security: [{ jwt: [] }]
       }
     }
   ])
 }
 
-export async function createHttpServer({ config, services, clock, logger, version, documentation = true }: HttpServerOptions): Promise<Hapi.Server> {
+export async function createHttpServer({
+  config,
+  services,
+  clock,
+  logger,
+  version,
+  documentation = true
+}: HttpServerOptions): Promise<Hapi.Server> {
   const server = Hapi.server({
     port: config.kronus.listener.port,
     host: config.kronus.listener.host,
@@ -108,7 +120,11 @@ export async function createHttpServer({ config, services, clock, logger, versio
     const type = String(request.headers['content-type'] ?? '')
     const isApi = request.path === '/login' || request.path.startsWith('/v1/')
     const mayHaveBody = request.method !== 'get' && request.method !== 'head'
-    if (isApi && mayHaveBody && (!type || type.startsWith('application/x-www-form-urlencoded') || type.startsWith('text/plain'))) {
+    if (
+      isApi &&
+      mayHaveBody &&
+      (!type || type.startsWith('application/x-www-form-urlencoded') || type.startsWith('text/plain'))
+    ) {
       request.headers['content-type'] = 'application/json'
     }
     return h.continue

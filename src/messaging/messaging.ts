@@ -1,11 +1,17 @@
 import type { Knex } from 'knex'
 import type { Logger } from 'pino'
 import type { EventLog } from '../events/log.js'
-import type { JobQueue } from '../queue/job-queue.js'
-import { JobNotRunError } from '../queue/errors.js'
-import { messageSendKey } from '../queue/keys.js'
-import { PermanentJobError, type BatchControl, type BatchJob, type EnqueueOptions, type JobRow } from '../queue/types.js'
 import type { KronusEvents } from '../events/types.js'
+import { JobNotRunError } from '../queue/errors.js'
+import type { JobQueue } from '../queue/job-queue.js'
+import { messageSendKey } from '../queue/keys.js'
+import {
+  type BatchControl,
+  type BatchJob,
+  type EnqueueOptions,
+  type JobRow,
+  PermanentJobError
+} from '../queue/types.js'
 import { MessageDeliveryError, type MessagingChannel } from './channel.js'
 import { SendLedger, type UnfinishedSend } from './send-ledger.js'
 
@@ -125,7 +131,9 @@ export class Messaging {
     this.#queue = options.queue
     this.#logger = options.logger
     this.#ledger = new SendLedger(options.knex)
-    this.#queue.defineBatch(SEND_JOB, (jobs, signal, control) => this.#deliverBatch(jobs, signal, control), { batchSize: SEND_BATCH_SIZE })
+    this.#queue.defineBatch(SEND_JOB, (jobs, signal, control) => this.#deliverBatch(jobs, signal, control), {
+      batchSize: SEND_BATCH_SIZE
+    })
   }
 
   /**
@@ -134,12 +142,16 @@ export class Messaging {
    * afterwards (dev mode pins its console channel so nothing real is ever sent).
    */
   registerChannel(channel: MessagingChannel, options: { default?: boolean; lock?: boolean } = {}): void {
-    if (!channel?.name || typeof channel.send !== 'function') throw new Error('a messaging channel needs a name and a send() function')
+    if (!channel?.name || typeof channel.send !== 'function')
+      throw new Error('a messaging channel needs a name and a send() function')
     if (this.#channels.has(channel.name)) throw new Error(`messaging channel "${channel.name}" is already registered`)
     this.#channels.set(channel.name, channel)
     const wantsDefault = options.default === true || this.#defaultChannel === null
     if (wantsDefault && this.#defaultLocked) {
-      this.#logger.info({ channel: channel.name, default: this.#defaultChannel }, 'channel registered but not used: the default channel is pinned (dev mode)')
+      this.#logger.info(
+        { channel: channel.name, default: this.#defaultChannel },
+        'channel registered but not used: the default channel is pinned (dev mode)'
+      )
       return
     }
     if (wantsDefault) this.#defaultChannel = channel.name
@@ -187,12 +199,27 @@ export class Messaging {
    */
   async receive(message: IncomingMessage, trx?: Knex.Transaction): Promise<InboundResult> {
     const work = async (trx: Knex.Transaction): Promise<InboundResult> => {
-      const user: { id: number } | undefined = await trx('users').select('id').where({ phone_number: message.from }).first()
+      const user: { id: number } | undefined = await trx('users')
+        .select('id')
+        .where({ phone_number: message.from })
+        .first()
       const userId = user ? Number(user.id) : null
       const messageId = message.messageId ?? null
-      await this.#events.record(trx, 'message.received', { from: message.from, text: message.text, userId, channel: message.channel, messageId })
+      await this.#events.record(trx, 'message.received', {
+        from: message.from,
+        text: message.text,
+        userId,
+        channel: message.channel,
+        messageId
+      })
       if (userId === null) return { userId, reply: null }
-      const inbound: InboundText = { from: message.from, text: message.text, channel: message.channel, messageId, userId }
+      const inbound: InboundText = {
+        from: message.from,
+        text: message.text,
+        channel: message.channel,
+        messageId,
+        userId
+      }
       for (const handler of [...this.#inboundHandlers, ...this.#fallbackHandlers]) {
         const reply = await handler(inbound, trx)
         if (typeof reply === 'string') return { userId, reply }
@@ -232,22 +259,37 @@ export class Messaging {
    * (the batch's time ran out or it was aborted first), and then it goes back to the
    * queue as it was.
    */
-  async #deliverBatch(jobs: Array<BatchJob<SendJobPayload>>, signal: AbortSignal, control: BatchControl): Promise<unknown[]> {
+  async #deliverBatch(
+    jobs: Array<BatchJob<SendJobPayload>>,
+    signal: AbortSignal,
+    control: BatchControl
+  ): Promise<unknown[]> {
     const channel = this.defaultChannel
     if (!channel) throw new Error('no messaging channel is registered: configure an SMS plugin')
     // Wall time, not the injectable clock: the budget guards against a real channel's
     // slowness, and a send's start is compared with the provider's clock when reconciling.
     const startedAt = Date.now()
-    const unfinished = await this.#ledger.begin(jobs.map((job) => job.run.id), channel.name, startedAt)
+    const unfinished = await this.#ledger.begin(
+      jobs.map((job) => job.run.id),
+      channel.name,
+      startedAt
+    )
     const outcomes: unknown[] = new Array(jobs.length).fill(undefined)
     const inFlight = new Set<number>()
     const recorder = new SentRecorder(async (sent) => {
       try {
         await this.#knex.transaction(async (trx) => {
-          await this.#events.recordMany(trx, 'message.sent', sent.map((s) => s.event))
+          await this.#events.recordMany(
+            trx,
+            'message.sent',
+            sent.map((s) => s.event)
+          )
           const finished = sent.map((s) => ({ jobId: s.jobId, providerId: s.event.messageId }))
           await this.#ledger.finish(trx, finished, Date.now())
-          await control.complete(sent.map((s) => s.index), trx)
+          await control.complete(
+            sent.map((s) => s.index),
+            trx
+          )
         })
       } catch (err) {
         // As when a single text's record failed: those texts are tried again (reconciled first).
@@ -268,8 +310,7 @@ export class Messaging {
         try {
           const earlier = unfinished.get(run.id)
           const found = earlier ? await this.#reconcile(channel, payload, earlier, run.id) : null
-          const messageId =
-            found ?? (await channel.send({ to: payload.to, text: payload.text })).messageId ?? null
+          const messageId = found ?? (await channel.send({ to: payload.to, text: payload.text })).messageId ?? null
           // Until it is recorded, no reconciling text of this process may take it for its own.
           if (found === null && messageId !== null) this.#claiming.add(messageId)
           const event = { to: payload.to, text: payload.text, userId: payload.userId, channel: channel.name, messageId }
@@ -350,7 +391,13 @@ export class Messaging {
   }
 
   /** The outcome of a text the channel refused: a permanent failure is recorded once and not retried. */
-  async #sendFailed(channelName: string, payload: SendJobPayload, err: unknown, jobId: number, attempt: number): Promise<unknown> {
+  async #sendFailed(
+    channelName: string,
+    payload: SendJobPayload,
+    err: unknown,
+    jobId: number,
+    attempt: number
+  ): Promise<unknown> {
     if (!(err instanceof MessageDeliveryError && err.permanent)) {
       this.#logger.warn({ err, jobId, attempt, channel: channelName }, 'sending a text failed; it will be retried')
       return err

@@ -15,13 +15,19 @@ export interface BeforeDatabaseOpenDeps {
  * start-up, so a hook that could not put the database in place never lets Kronus open
  * (and so create) an empty one instead.
  */
-export async function runBeforeDatabaseOpen(entries: readonly PluginEntry[], deps: BeforeDatabaseOpenDeps): Promise<void> {
+export async function runBeforeDatabaseOpen(
+  entries: readonly PluginEntry[],
+  deps: BeforeDatabaseOpenDeps
+): Promise<void> {
   for (const entry of entries) {
     const plugin = asKronusPlugin(entry)
     if (!plugin.beforeDatabaseOpen) continue
     const { name } = plugin
     try {
-      await plugin.beforeDatabaseOpen({ name, config: deps.config, logger: deps.logger.child({ plugin: name }), clock: deps.clock }, plugin.options)
+      await plugin.beforeDatabaseOpen(
+        { name, config: deps.config, logger: deps.logger.child({ plugin: name }), clock: deps.clock },
+        plugin.options
+      )
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err)
       throw new PluginError(name, `plugin "${name}" failed before the database was opened: ${reason}`, { cause: err })

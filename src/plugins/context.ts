@@ -11,7 +11,14 @@ import type { Services } from '../services/index.js'
 import { pluginContacts, pluginProbes, pluginUsers } from './core-facades.js'
 import type { CronSchedules } from './cron-schedules.js'
 import { scopedDatabase } from './database.js'
-import type { PluginContext, PluginEvents, PluginJobs, PluginMessaging, PluginSchedules, PluginServer } from './types.js'
+import type {
+  PluginContext,
+  PluginEvents,
+  PluginJobs,
+  PluginMessaging,
+  PluginSchedules,
+  PluginServer
+} from './types.js'
 
 /** Everything Kronus lends its plugins. */
 export interface PluginHostDeps {
@@ -30,13 +37,15 @@ export interface PluginHostDeps {
 const CORE_EVENTS = new Set<string>(CORE_EVENT_NAMES)
 
 function assertPluginEvent(plugin: string, type: string): void {
-  if (CORE_EVENTS.has(type)) throw new Error(`plugin "${plugin}" cannot emit "${type}": it is one of Kronus's own events`)
+  if (CORE_EVENTS.has(type))
+    throw new Error(`plugin "${plugin}" cannot emit "${type}": it is one of Kronus's own events`)
 }
 
 function pluginEvents(name: string, events: EventLog): PluginEvents {
   return {
     on: (type, listener) => events.on(type, listener),
-    subscribe: (subscriber, type, handler, options) => events.subscribe(`${name}:${subscriber}`, type, handler, options),
+    subscribe: (subscriber, type, handler, options) =>
+      events.subscribe(`${name}:${subscriber}`, type, handler, options),
     emit: async (type, payload) => {
       assertPluginEvent(name, type)
       await events.emit(type, payload)
@@ -81,7 +90,12 @@ export function isDeclaredPublicPath(path: string, publicPaths: readonly string[
   return publicPaths.some((declared) => path === declared || path.startsWith(`${declared}/`))
 }
 
-async function pluginServer(name: string, version: string, server: Server, publicPaths: readonly string[]): Promise<PluginServer> {
+async function pluginServer(
+  name: string,
+  version: string,
+  server: Server,
+  publicPaths: readonly string[]
+): Promise<PluginServer> {
   const prefix = `/plugins/${name}`
   let realm: Server | undefined
   await server.register(

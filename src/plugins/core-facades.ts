@@ -1,7 +1,7 @@
 import type { Knex } from 'knex'
 import type { Clock } from '../clock.js'
-import { Contact, EmergencyProbe, Probe, ProbeSettings, User } from '../db/models/index.js'
-import { PROBE_STATUS_NAMES, PROBE_STATUS_ID } from '../domain/constants.js'
+import { type Contact, EmergencyProbe, Probe, ProbeSettings, User } from '../db/models/index.js'
+import { PROBE_STATUS_ID, PROBE_STATUS_NAMES } from '../domain/constants.js'
 import type { Services } from '../services/index.js'
 import type { PluginContact, PluginContacts, PluginProbe, PluginProbes, PluginUser, PluginUsers } from './facades.js'
 
@@ -13,12 +13,26 @@ export interface CoreFacadeDeps {
 }
 
 function userView(user: User): PluginUser {
-  return { id: user.id, first_name: user.first_name, last_name: user.last_name, email: user.email, phone_number: user.phone_number }
+  return {
+    id: user.id,
+    first_name: user.first_name,
+    last_name: user.last_name,
+    email: user.email,
+    phone_number: user.phone_number
+  }
 }
 
 function contactView(contact: Contact): PluginContact {
   const { id, user_id, first_name, last_name, phone_number, email, is_emergency_contact } = contact
-  return { id, user_id, first_name, last_name, phone_number, email, is_emergency_contact: Boolean(is_emergency_contact) }
+  return {
+    id,
+    user_id,
+    first_name,
+    last_name,
+    phone_number,
+    email,
+    is_emergency_contact: Boolean(is_emergency_contact)
+  }
 }
 
 function probeView(probe: Probe): PluginProbe {
@@ -48,7 +62,8 @@ export function pluginProbes({ knex, clock, services }: CoreFacadeDeps): PluginP
       const probe = await Probe.query(trx ?? knex).findById(probeId)
       return probe ? probeView(probe) : null
     },
-    isActive: async (userId, trx) => Boolean((await ProbeSettings.query(trx ?? knex).findOne({ user_id: userId }))?.active),
+    isActive: async (userId, trx) =>
+      Boolean((await ProbeSettings.query(trx ?? knex).findOne({ user_id: userId }))?.active),
     setActive: async (userId, active, trx) => {
       await services.probeSettings.update(userId, { active }, trx)
     },
@@ -60,7 +75,12 @@ export function pluginProbes({ knex, clock, services }: CoreFacadeDeps): PluginP
       (await EmergencyProbe.query(trx ?? knex).findOne({ probe_id: probeId, contact_id: contactId })) !== undefined,
     recordContactAlerted: async (probeId, contactId, trx) => {
       const now = clock.now()
-      const link = await EmergencyProbe.query(trx ?? knex).insertAndFetch({ probe_id: probeId, contact_id: contactId, created_at: now, updated_at: now })
+      const link = await EmergencyProbe.query(trx ?? knex).insertAndFetch({
+        probe_id: probeId,
+        contact_id: contactId,
+        created_at: now,
+        updated_at: now
+      })
       return link.id
     }
   }

@@ -1,8 +1,8 @@
 import type { Knex } from 'knex'
 import type { Logger } from 'pino'
 import type { Clock } from '../clock.js'
-import type { JobQueue } from '../queue/job-queue.js'
 import { CronEngine, type CronSource, type DueSchedule } from '../queue/cron-engine.js'
+import type { JobQueue } from '../queue/job-queue.js'
 import { cronFireKey } from '../queue/keys.js'
 import type { JobName, KronusJobs } from '../queue/types.js'
 import { isValidCron, nextFireAfter } from '../scheduling/cron.js'
@@ -64,21 +64,33 @@ export class CronSchedules {
    */
   async schedule<N extends JobName>(name: N, cron: string, payload: KronusJobs[N], timeZone: string): Promise<void> {
     if (!this.#queue.isDefined(name)) throw new Error(`cannot schedule job "${name}": define it first`)
-    if (!isValidCron(cron)) throw new Error(`cannot schedule job "${name}": "${cron}" is not a valid 5-field cron expression`)
-    if (!isValidTimeZone(timeZone)) throw new Error(`cannot schedule job "${name}": "${timeZone}" is not an IANA time zone`)
+    if (!isValidCron(cron))
+      throw new Error(`cannot schedule job "${name}": "${cron}" is not a valid 5-field cron expression`)
+    if (!isValidTimeZone(timeZone))
+      throw new Error(`cannot schedule job "${name}": "${timeZone}" is not an IANA time zone`)
     if (this.#names.has(name)) throw new Error(`job "${name}" is already scheduled`)
     const now = this.#clock.now()
-    const row = { cron_expression: cron, time_zone: timeZone, payload: JSON.stringify(payload ?? null), updated_at: now }
+    const row = {
+      cron_expression: cron,
+      time_zone: timeZone,
+      payload: JSON.stringify(payload ?? null),
+      updated_at: now
+    }
     await this.#knex.transaction(async (trx) => {
       const existing: ScheduleRow | undefined = await trx('cron_schedules').where({ name }).first()
       if (!existing) {
         const nextRunAt = nextFireAfter(cron, now, timeZone) ?? NEVER
-        await trx('cron_schedules').insert({ name, ...row, next_run_at: nextRunAt, created_at: now }).onConflict('name').ignore()
+        await trx('cron_schedules')
+          .insert({ name, ...row, next_run_at: nextRunAt, created_at: now })
+          .onConflict('name')
+          .ignore()
         return
       }
       const timingChanged = existing.cron_expression !== cron || existing.time_zone !== timeZone
       const next = timingChanged ? { next_run_at: nextFireAfter(cron, now, timeZone) ?? NEVER } : {}
-      await trx('cron_schedules').where({ name }).update({ ...row, ...next })
+      await trx('cron_schedules')
+        .where({ name })
+        .update({ ...row, ...next })
     })
     this.#names.add(name)
   }
@@ -102,7 +114,11 @@ interface PluginSchedule extends DueSchedule {
   payload: string
 }
 
-function pluginSchedules(knex: Knex, queue: CronSchedulesOptions['queue'], names: ReadonlySet<string>): CronSource<PluginSchedule> {
+function pluginSchedules(
+  knex: Knex,
+  queue: CronSchedulesOptions['queue'],
+  names: ReadonlySet<string>
+): CronSource<PluginSchedule> {
   return {
     async due(now, limit) {
       if (names.size === 0) return []
@@ -111,13 +127,21 @@ function pluginSchedules(knex: Knex, queue: CronSchedulesOptions['queue'], names
         .where('next_run_at', '<=', now)
         .orderBy('next_run_at')
         .limit(limit)
-      return rows.map((row) => ({ id: row.name, cronExpression: row.cron_expression, timeZone: row.time_zone, payload: row.payload, dueAt: Number(row.next_run_at) }))
+      return rows.map((row) => ({
+        id: row.name,
+        cronExpression: row.cron_expression,
+        timeZone: row.time_zone,
+        payload: row.payload,
+        dueAt: Number(row.next_run_at)
+      }))
     },
     async advance(trx, ids, from, to, now) {
       const moved: string[] = []
       // One row per job name, and few of them: one conditional update each.
       for (const name of ids) {
-        const claimed = await trx('cron_schedules').where({ name, next_run_at: from }).update({ next_run_at: to ?? NEVER, updated_at: now })
+        const claimed = await trx('cron_schedules')
+          .where({ name, next_run_at: from })
+          .update({ next_run_at: to ?? NEVER, updated_at: now })
         if (claimed === 1) moved.push(name)
       }
       return moved
@@ -125,7 +149,12 @@ function pluginSchedules(knex: Knex, queue: CronSchedulesOptions['queue'], names
     async enqueue(trx, fires) {
       let stored = 0
       for (const { schedule, fireAt } of fires) {
-        const job = await queue.enqueue(schedule.id as JobName, JSON.parse(schedule.payload), { key: cronFireKey(schedule.id, fireAt) }, trx)
+        const job = await queue.enqueue(
+          schedule.id as JobName,
+          JSON.parse(schedule.payload),
+          { key: cronFireKey(schedule.id, fireAt) },
+          trx
+        )
         if (job) stored += 1
       }
       return stored

@@ -27,7 +27,8 @@ export function scopedDatabase(plugin: string, tables: readonly string[], knex: 
   return {
     tables: [...tables],
     table: <Row extends {}, Result>(name: string, trx?: Knex.Transaction) => {
-      if (!owned.has(name)) throw new Error(`plugin "${plugin}" may not use table "${name}": only the tables it declares in tables`)
+      if (!owned.has(name))
+        throw new Error(`plugin "${plugin}" may not use table "${name}": only the tables it declares in tables`)
       return (trx ?? knex)<Row, Result>(name)
     },
     transaction: (fn) => knex.transaction(fn),

@@ -48,7 +48,16 @@ export function definePlugin<Options = Record<string, never>>(
 
   const factory: PluginFactory<Options> = (...args) => {
     const options = Joi.attempt(args[0] ?? {}, schema, `Bad options for ${name}:`, { abortEarly: false }) as Options
-    const plugin: KronusPlugin<Options> = { name, version, options, events, publicPaths, tables, register: definition.register, migrations }
+    const plugin: KronusPlugin<Options> = {
+      name,
+      version,
+      options,
+      events,
+      publicPaths,
+      tables,
+      register: definition.register,
+      migrations
+    }
     if (definition.beforeDatabaseOpen) plugin.beforeDatabaseOpen = definition.beforeDatabaseOpen
     return plugin
   }

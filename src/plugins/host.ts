@@ -48,7 +48,8 @@ export class PluginHost {
       seen.add(name)
       for (const path of plugin.publicPaths ?? []) {
         const owner = publicPathOwners.get(path)
-        if (owner) throw new PluginError(name, `plugin "${name}" declares ${path}, which plugin "${owner}" already serves`)
+        if (owner)
+          throw new PluginError(name, `plugin "${name}" declares ${path}, which plugin "${owner}" already serves`)
         publicPathOwners.set(path, name)
       }
       try {

@@ -20,7 +20,9 @@ export async function migratePlugins(knex: Knex, plugins: readonly KronusPlugin<
   for (const plugin of plugins) {
     const { name } = plugin
     const migrations = plugin.migrations ?? []
-    const done = new Set<string>((await knex(PLUGIN_MIGRATIONS_TABLE).where({ plugin: name }).pluck('name')) as string[])
+    const done = new Set<string>(
+      (await knex(PLUGIN_MIGRATIONS_TABLE).where({ plugin: name }).pluck('name')) as string[]
+    )
     // As knex does for the core: a database migrated by a newer version must not be run by an older one.
     const unknown = [...done].filter((recorded) => !migrations.some((migration) => migration.name === recorded))
     if (unknown.length > 0) {
@@ -38,7 +40,9 @@ export async function migratePlugins(knex: Knex, plugins: readonly KronusPlugin<
           await trx(PLUGIN_MIGRATIONS_TABLE).insert({ plugin: name, name: migration.name, migrated_at: Date.now() })
         })
       } catch (err) {
-        throw new PluginError(name, `plugin "${name}": migration "${migration.name}" failed: ${reason(err)}`, { cause: err })
+        throw new PluginError(name, `plugin "${name}": migration "${migration.name}" failed: ${reason(err)}`, {
+          cause: err
+        })
       }
     }
   }
@@ -59,7 +63,9 @@ export async function rollbackPlugin(knex: Knex, plugin: KronusPlugin<any>): Pro
         await trx(PLUGIN_MIGRATIONS_TABLE).where({ plugin: name, name: migration.name }).delete()
       })
     } catch (err) {
-      throw new PluginError(name, `plugin "${name}": undoing migration "${migration.name}" failed: ${reason(err)}`, { cause: err })
+      throw new PluginError(name, `plugin "${name}": undoing migration "${migration.name}" failed: ${reason(err)}`, {
+        cause: err
+      })
     }
   }
 }

@@ -8,8 +8,8 @@ import type { KronusConfig } from '../config/types.js'
 import type { DurableHandler, EventFilter, EventListener, SubscribeOptions } from '../events/log.js'
 import type { CORE_EVENT_NAMES } from '../events/names.js'
 import type { EventName, KronusEvents, RecordedEvent } from '../events/types.js'
-import type { InboundHandler, InboundResult, IncomingMessage, OutgoingMessage } from '../messaging/messaging.js'
 import type { MessagingChannel } from '../messaging/channel.js'
+import type { InboundHandler, InboundResult, IncomingMessage, OutgoingMessage } from '../messaging/messaging.js'
 import type { EnqueueOptions, JobDefinitionOptions, JobHandler, JobName, KronusJobs } from '../queue/types.js'
 import type { PluginDatabase } from './database.js'
 import type { PluginContacts, PluginProbes, PluginUsers } from './facades.js'
@@ -27,7 +27,12 @@ export interface PluginEvents {
    * `subscriber` must be unique within the plugin and stable across versions; the plugin's
    * name is put in front of it.
    */
-  subscribe<N extends EventName>(subscriber: string, type: N | N[], handler: DurableHandler<N>, options?: SubscribeOptions<N>): void
+  subscribe<N extends EventName>(
+    subscriber: string,
+    type: N | N[],
+    handler: DurableHandler<N>,
+    options?: SubscribeOptions<N>
+  ): void
   /** Records one of the plugin's own events in its own transaction. */
   emit<N extends PluginEventName>(type: N, payload: KronusEvents[N]): Promise<void>
   /** Records one of the plugin's own events in the caller's transaction. */
@@ -44,7 +49,12 @@ export interface ScheduleOptions {
 export interface PluginJobs {
   /** Defines a job type. Name it `<plugin name>.<job>` and declare its payload in KronusJobs. */
   define<N extends JobName>(name: N, handler: JobHandler<KronusJobs[N]>, options?: JobDefinitionOptions): void
-  enqueue<N extends JobName>(name: N, payload: KronusJobs[N], options?: EnqueueOptions, trx?: Knex.Transaction): Promise<unknown>
+  enqueue<N extends JobName>(
+    name: N,
+    payload: KronusJobs[N],
+    options?: EnqueueOptions,
+    trx?: Knex.Transaction
+  ): Promise<unknown>
 }
 
 export interface PluginSchedules {

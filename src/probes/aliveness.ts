@@ -1,6 +1,6 @@
 import type { Knex } from 'knex'
-import type { Aliveness } from '../events/types.js'
 import type { ProbeStatusName } from '../domain/constants.js'
+import type { Aliveness } from '../events/types.js'
 
 const OUTCOMES = ['good', 'bad', 'unavailable'] as const
 

@@ -14,7 +14,10 @@ export async function takeOnDemandAllowance(
   const day = localDayOf(opts.now, opts.timeZone)
   const key = `probes.on_demand:${opts.userId}:${day.date}`
   // Yesterday's counters are of no further use.
-  await trx('rate_limits').where('key', 'like', `probes.on_demand:${opts.userId}:%`).where('reset_at', '<=', opts.now).delete()
+  await trx('rate_limits')
+    .where('key', 'like', `probes.on_demand:${opts.userId}:%`)
+    .where('reset_at', '<=', opts.now)
+    .delete()
   await trx('rate_limits').insert({ key, count: 0, reset_at: day.endsAt }).onConflict('key').ignore()
   const taken = await trx('rate_limits').where('key', key).where('count', '<', opts.limit).increment('count', 1)
   if (taken !== 1) {

@@ -1,13 +1,11 @@
 import type { Knex } from 'knex'
 import type { Logger } from 'pino'
 import type { Clock } from '../clock.js'
-import type { ProbeFirePayload } from '../scheduling/probe-fire-job.js'
 import { chunks } from '../db/chunks.js'
 import { uniqueViolationColumn } from '../db/errors.js'
 import { Probe, User } from '../db/models/index.js'
 import { PROBE_STATUS_ID } from '../domain/constants.js'
 import { ConflictError } from '../domain/errors.js'
-import { inTransaction } from '../services/context.js'
 import {
   onDemandProbeStartKey,
   probeAskTextKey,
@@ -15,6 +13,8 @@ import {
   probeFollowUpTextKey,
   scheduledProbeStartKey
 } from '../queue/keys.js'
+import type { ProbeFirePayload } from '../scheduling/probe-fire-job.js'
+import { inTransaction } from '../services/context.js'
 import { PROBE_JOBS } from './jobs.js'
 import { probeTexts } from './messages.js'
 import type { ProbeEventLog, ProbeJobQueue, ProbeMessenger } from './ports.js'
@@ -83,7 +83,9 @@ export class ProbeLifecycle {
 
   registerJobs(): void {
     const { queue } = this.deps
-    queue.defineBatch(PROBE_JOBS.fire, (jobs) => this.fireMany(jobs.map((job) => job.payload)), { batchSize: FIRE_BATCH_SIZE })
+    queue.defineBatch(PROBE_JOBS.fire, (jobs) => this.fireMany(jobs.map((job) => job.payload)), {
+      batchSize: FIRE_BATCH_SIZE
+    })
     queue.define(PROBE_JOBS.followUp, async (payload) => {
       await this.followUp(payload)
     })
@@ -134,7 +136,12 @@ export class ProbeLifecycle {
     })
     const outcomes: unknown[] = new Array(fires.length).fill(undefined)
     try {
-      await inTransaction(this.deps.knex, undefined, (trx) => this.#fireBatch(first.map((i) => fires[i]!), trx))
+      await inTransaction(this.deps.knex, undefined, (trx) =>
+        this.#fireBatch(
+          first.map((i) => fires[i]!),
+          trx
+        )
+      )
     } catch (err) {
       this.deps.logger.warn({ err, fires: first.length }, 'batched probe fire failed; firing one at a time')
       again.unshift(...first)
@@ -166,14 +173,23 @@ export class ProbeLifecycle {
     const { logger } = this.deps
     const settingsByUser = new Map<number, { active: boolean; max_retries: number; wait_time_in_minutes: number }>()
     for (const ids of chunks(fires.map((f) => f.userId))) {
-      const rows = await trx('probe_settings').select('user_id', 'active', 'max_retries', 'wait_time_in_minutes').whereIn('user_id', ids)
+      const rows = await trx('probe_settings')
+        .select('user_id', 'active', 'max_retries', 'wait_time_in_minutes')
+        .whereIn('user_id', ids)
       for (const row of rows) {
-        settingsByUser.set(Number(row.user_id), { active: Boolean(row.active), max_retries: Number(row.max_retries), wait_time_in_minutes: Number(row.wait_time_in_minutes) })
+        settingsByUser.set(Number(row.user_id), {
+          active: Boolean(row.active),
+          max_retries: Number(row.max_retries),
+          wait_time_in_minutes: Number(row.wait_time_in_minutes)
+        })
       }
     }
     const wanted = fires.filter((fire) => {
       if (settingsByUser.get(fire.userId)?.active) return true
-      logger.info({ userId: fire.userId, fireAt: fire.fireAt }, 'probe fire ignored: probes are off or the user is gone')
+      logger.info(
+        { userId: fire.userId, fireAt: fire.fireAt },
+        'probe fire ignored: probes are off or the user is gone'
+      )
       return false
     })
     const started = await this.#startMany(
@@ -210,12 +226,24 @@ export class ProbeLifecycle {
     const startedBefore = new Set<string>()
     const pending = new Map<number, PendingProbe>()
     for (const part of chunks(requests)) {
-      for (const row of await trx('users').select('id', 'phone_number', 'first_name').whereIn('id', part.map((r) => r.userId))) {
+      for (const row of await trx('users')
+        .select('id', 'phone_number', 'first_name')
+        .whereIn(
+          'id',
+          part.map((r) => r.userId)
+        )) {
         users.set(Number(row.id), { phone_number: row.phone_number, first_name: row.first_name })
       }
       const keys = part.flatMap((r) => (r.startKey ? [r.startKey] : []))
-      if (keys.length > 0) for (const row of await trx('probes').select('start_key').whereIn('start_key', keys)) startedBefore.add(row.start_key)
-      for (const row of await trx('probes').select('id', 'pending_user_id', 'retry_count').whereIn('pending_user_id', part.map((r) => r.userId))) {
+      if (keys.length > 0)
+        for (const row of await trx('probes').select('start_key').whereIn('start_key', keys))
+          startedBefore.add(row.start_key)
+      for (const row of await trx('probes')
+        .select('id', 'pending_user_id', 'retry_count')
+        .whereIn(
+          'pending_user_id',
+          part.map((r) => r.userId)
+        )) {
         pending.set(Number(row.pending_user_id), { id: Number(row.id), retry_count: Number(row.retry_count) })
       }
     }
@@ -255,7 +283,11 @@ export class ProbeLifecycle {
       } catch (err) {
         // Another transaction started one first (only possible with several connections).
         if (uniqueViolationColumn(err) === 'pending_user_id') {
-          throw new ConflictError(part.length === 1 ? `a probe is already pending for user ${part[0]!.userId}` : 'a probe is already pending for one of these users')
+          throw new ConflictError(
+            part.length === 1
+              ? `a probe is already pending for user ${part[0]!.userId}`
+              : 'a probe is already pending for one of these users'
+          )
         }
         throw err
       }
@@ -265,7 +297,11 @@ export class ProbeLifecycle {
       if (outcomes[i]!.started) outcomes[i] = { started: true, probeId: probeIds.get(request.userId)! }
     })
     // Every write below is in the order of `starting`, so each user's rows read as one start's would.
-    const started = starting.map((request) => ({ request, probeId: probeIds.get(request.userId)!, user: users.get(request.userId)! }))
+    const started = starting.map((request) => ({
+      request,
+      probeId: probeIds.get(request.userId)!,
+      user: users.get(request.userId)!
+    }))
     for (const part of chunks(started)) {
       await trx('probe_status_changes').insert(
         part.map(({ request, probeId }) => ({
@@ -290,14 +326,23 @@ export class ProbeLifecycle {
       }))
     )
     await this.deps.messaging.sendMany(
-      started.map(({ request, probeId, user }) => ({ to: user.phone_number, text: probeTexts.ask(user.first_name), userId: request.userId, key: probeAskTextKey(probeId) })),
+      started.map(({ request, probeId, user }) => ({
+        to: user.phone_number,
+        text: probeTexts.ask(user.first_name),
+        userId: request.userId,
+        key: probeAskTextKey(probeId)
+      })),
       trx
     )
     await this.deps.queue.enqueueMany(
       PROBE_JOBS.followUp,
       started.map(({ request, probeId }) => ({
         payload: { probeId, retry: 0 },
-        options: { runAt: now + request.waitTimeInMinutes * MINUTE, key: probeFollowUpKey(probeId, 0), userId: request.userId }
+        options: {
+          runAt: now + request.waitTimeInMinutes * MINUTE,
+          key: probeFollowUpKey(probeId, 0),
+          userId: request.userId
+        }
       })),
       trx
     )
@@ -305,14 +350,20 @@ export class ProbeLifecycle {
   }
 
   /** An on-demand probe whose time has come; skipped (and logged) if one is still pending. */
-  async startOnDemand(payload: { userId: number; maxRetries: number; waitTimeInMinutes: number; requestId: string }): Promise<StartResult> {
+  async startOnDemand(payload: {
+    userId: number
+    maxRetries: number
+    waitTimeInMinutes: number
+    requestId: string
+  }): Promise<StartResult> {
     const result = await this.start(payload.userId, {
       origin: 'on_demand',
       maxRetries: payload.maxRetries,
       waitTimeInMinutes: payload.waitTimeInMinutes,
       startKey: onDemandProbeStartKey(payload.requestId)
     })
-    if (!result.started) this.deps.logger.info({ userId: payload.userId, reason: result.reason }, 'on-demand probe skipped')
+    if (!result.started)
+      this.deps.logger.info({ userId: payload.userId, reason: result.reason }, 'on-demand probe skipped')
     return result
   }
 
@@ -326,7 +377,12 @@ export class ProbeLifecycle {
       const probe = await Probe.query(trx).findById(probeId)
       if (!probe || probe.probe_status_id !== PROBE_STATUS_ID.pending || probe.retry_count !== retry) return
       if (retry >= probe.max_retries) {
-        await this.changeStatus(trx, { probeId, userId: probe.user_id, to: 'unavailable', reason: `no reply after ${retry} follow-up(s)` })
+        await this.changeStatus(trx, {
+          probeId,
+          userId: probe.user_id,
+          to: 'unavailable',
+          reason: `no reply after ${retry} follow-up(s)`
+        })
         return
       }
       const now = this.deps.clock.now()
@@ -337,7 +393,12 @@ export class ProbeLifecycle {
       const user = await User.query(trx).findById(probe.user_id)
       if (!user) return
       await this.deps.messaging.send(
-        { to: user.phone_number, text: probeTexts.followUp(user.first_name), userId: user.id, key: probeFollowUpTextKey(probeId, retry + 1) },
+        {
+          to: user.phone_number,
+          text: probeTexts.followUp(user.first_name),
+          userId: user.id,
+          key: probeFollowUpTextKey(probeId, retry + 1)
+        },
         trx
       )
       await this.deps.events.record(trx, 'probe.follow_up_sent', { userId: user.id, probeId, retryCount: retry + 1 })
@@ -353,7 +414,11 @@ export class ProbeLifecycle {
   async handleReply({ userId, text }: { userId: number; text: string }, trx?: Knex.Transaction): Promise<ReplyResult> {
     return inTransaction(this.deps.knex, trx, async (trx) => {
       const meaning = parseReply(text)
-      const noProbe: ReplyResult = { outcome: 'no_pending_probe', probeId: null, answer: meaning ? probeTexts.noPendingProbe() : null }
+      const noProbe: ReplyResult = {
+        outcome: 'no_pending_probe',
+        probeId: null,
+        answer: meaning ? probeTexts.noPendingProbe() : null
+      }
       const probe = await this.pendingProbe(userId, trx)
       if (!probe) return noProbe
       const now = this.deps.clock.now()
@@ -363,7 +428,12 @@ export class ProbeLifecycle {
           .where({ id: probe.id, probe_status_id: PROBE_STATUS_ID.pending })
           .update({ last_response: text, updated_at: now })
         if (kept !== 1) return noProbe
-        await this.deps.events.record(trx, 'probe.reply_received', { userId, probeId: probe.id, text, understood: false })
+        await this.deps.events.record(trx, 'probe.reply_received', {
+          userId,
+          probeId: probe.id,
+          text,
+          understood: false
+        })
         return { outcome: 'not_understood', probeId: probe.id, answer: probeTexts.notUnderstood() }
       }
 
@@ -374,7 +444,12 @@ export class ProbeLifecycle {
         reason: `replied "${text.trim()}"`,
         fields: { last_response: text },
         beforeEvents: async () => {
-          await this.deps.events.record(trx, 'probe.reply_received', { userId, probeId: probe.id, text, understood: true })
+          await this.deps.events.record(trx, 'probe.reply_received', {
+            userId,
+            probeId: probe.id,
+            text,
+            understood: true
+          })
         }
       })
       if (!won) return noProbe
@@ -421,10 +496,18 @@ export class ProbeLifecycle {
       { key: probeFollowUpKey(probe.id, probe.retry_count), userId },
       trx
     )
-    if (rearmed) this.deps.logger.warn({ userId, probeId: probe.id }, 'a pending probe had lost its timer; it was set again')
+    if (rearmed)
+      this.deps.logger.warn({ userId, probeId: probe.id }, 'a pending probe had lost its timer; it was set again')
   }
 
-  private async setTimer(probeId: number, userId: number, retry: number, waitTimeInMinutes: number, now: number, trx: Knex.Transaction): Promise<void> {
+  private async setTimer(
+    probeId: number,
+    userId: number,
+    retry: number,
+    waitTimeInMinutes: number,
+    now: number,
+    trx: Knex.Transaction
+  ): Promise<void> {
     await this.deps.queue.enqueue(
       PROBE_JOBS.followUp,
       { probeId, retry },

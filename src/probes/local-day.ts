@@ -12,5 +12,8 @@ export function localDayOf(instant: number, timeZone: string): LocalDay {
   const l = toLocal(instant, timeZone)
   const pad = (n: number) => String(n).padStart(2, '0')
   // Date.UTC inside fromLocal rolls day 32 over into the next month.
-  return { date: `${l.year}-${pad(l.month)}-${pad(l.day)}`, endsAt: fromLocal(l.year, l.month, l.day + 1, 0, 0, timeZone) }
+  return {
+    date: `${l.year}-${pad(l.month)}-${pad(l.day)}`,
+    endsAt: fromLocal(l.year, l.month, l.day + 1, 0, 0, timeZone)
+  }
 }

@@ -1,6 +1,14 @@
 import type { Knex } from 'knex'
 import type { EventName, KronusEvents } from '../events/types.js'
-import type { BatchDefinitionOptions, BatchHandler, EnqueueOptions, JobDefinitionOptions, JobHandler, JobName, KronusJobs } from '../queue/types.js'
+import type {
+  BatchDefinitionOptions,
+  BatchHandler,
+  EnqueueOptions,
+  JobDefinitionOptions,
+  JobHandler,
+  JobName,
+  KronusJobs
+} from '../queue/types.js'
 
 /*
  * The parts of the queue, event log and messaging that the probe lifecycle uses. Each
@@ -11,8 +19,17 @@ import type { BatchDefinitionOptions, BatchHandler, EnqueueOptions, JobDefinitio
 export interface ProbeJobQueue {
   define<N extends JobName>(name: N, handler: JobHandler<KronusJobs[N]>, options?: JobDefinitionOptions): void
   defineBatch<N extends JobName>(name: N, handler: BatchHandler<KronusJobs[N]>, options: BatchDefinitionOptions): void
-  enqueue<N extends JobName>(name: N, payload: KronusJobs[N], options?: EnqueueOptions, trx?: Knex.Transaction): Promise<unknown>
-  enqueueMany<N extends JobName>(name: N, jobs: Array<{ payload: KronusJobs[N]; options?: EnqueueOptions }>, trx?: Knex.Transaction): Promise<number>
+  enqueue<N extends JobName>(
+    name: N,
+    payload: KronusJobs[N],
+    options?: EnqueueOptions,
+    trx?: Knex.Transaction
+  ): Promise<unknown>
+  enqueueMany<N extends JobName>(
+    name: N,
+    jobs: Array<{ payload: KronusJobs[N]; options?: EnqueueOptions }>,
+    trx?: Knex.Transaction
+  ): Promise<number>
 }
 
 export interface ProbeEventLog {

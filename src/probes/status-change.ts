@@ -57,7 +57,8 @@ export async function changeProbeStatus(
   // Only a real change: subscribers (webhooks, dashboards) act on transitions, and each
   // probe's own outcome is already in probe.status_changed.
   const after = alivenessAfter(to, before)
-  if (after !== before) await deps.events.record(trx, 'user.aliveness_changed', { userId, from: before, to: after, probeId })
+  if (after !== before)
+    await deps.events.record(trx, 'user.aliveness_changed', { userId, from: before, to: after, probeId })
   if (to === 'bad' || to === 'unavailable') {
     // Alerting the emergency contacts, and turning this user's probes off as the first
     // Kronus did, belong to the emergency-contact plugin, which subscribes to this event.

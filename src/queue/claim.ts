@@ -60,7 +60,10 @@ function firstInLane(knex: Knex, now: number) {
           blocking
             .where((earlier) => earlier.where('other.id', '<', knex.ref('jobs.id')).whereIn('other.status', LIVE))
             .orWhere((running) =>
-              running.whereNot('other.id', knex.ref('jobs.id')).where('other.status', 'in-progress').where('other.lock_expires_at', '>', now)
+              running
+                .whereNot('other.id', knex.ref('jobs.id'))
+                .where('other.status', 'in-progress')
+                .where('other.lock_expires_at', '>', now)
             )
         )
     )
@@ -70,7 +73,11 @@ function firstInLane(knex: Knex, now: number) {
 const CLAIMABLE_KINDS: Array<(knex: Knex, now: number) => (q: Knex.QueryBuilder) => Knex.QueryBuilder> = [
   (_knex, now) => (q) => q.where('status', 'enqueued').where('run_at', '<=', now),
   (_knex, now) => (q) => q.where('status', 'scheduled').where('run_at', '<=', now),
-  (knex, now) => (q) => q.where('status', 'in-progress').where('lock_expires_at', '<=', now).where('attempts', '<', knex.ref('max_attempts'))
+  (knex, now) => (q) =>
+    q
+      .where('status', 'in-progress')
+      .where('lock_expires_at', '<=', now)
+      .where('attempts', '<', knex.ref('max_attempts'))
 ]
 
 /**
@@ -88,7 +95,9 @@ async function oldestClaimable(knex: Knex, request: ClaimRequest, limit: number,
     // few, walking past every due job of other names (100k in a fan-out: 34 ms a claim).
     // By (name, status, run_at) it reads only jobs this worker can run and sorts those few.
     const byName = k < 2 && !isPostgres(knex)
-    const query = (byName ? knex.from(knex.raw('?? INDEXED BY ??', ['jobs', 'jobs_name_status_run_at_index'])) : knex('jobs'))
+    const query = (
+      byName ? knex.from(knex.raw('?? INDEXED BY ??', ['jobs', 'jobs_name_status_run_at_index'])) : knex('jobs')
+    )
       .select('*')
       .whereIn('name', names)
       .where(kind(knex, request.now))
@@ -97,9 +106,7 @@ async function oldestClaimable(knex: Knex, request: ClaimRequest, limit: number,
       .limit(limit)
     found.push(...(await (lock ? query.forUpdate().skipLocked() : query)))
   }
-  return found
-    .sort((a, b) => Number(a.run_at) - Number(b.run_at) || Number(a.id) - Number(b.id))
-    .slice(0, limit)
+  return found.sort((a, b) => Number(a.run_at) - Number(b.run_at) || Number(a.id) - Number(b.id)).slice(0, limit)
 }
 
 /** Claims up to `limit` claimable jobs, oldest run_at first; returns them as they now are. */
@@ -163,7 +170,10 @@ async function claimSkippingLocked(knex: Knex, request: ClaimRequest): Promise<J
  */
 async function takeLane(trx: Knex.Transaction, candidate: JobRow, now: number): Promise<boolean> {
   // Keyed by schema too: instances of different Kronus databases share a server's advisory locks.
-  const { rows } = await trx.raw(`SELECT pg_try_advisory_xact_lock(hashtext(current_schema() || ':kronus.lane:' || ?)) AS taken`, [candidate.lane])
+  const { rows } = await trx.raw(
+    `SELECT pg_try_advisory_xact_lock(hashtext(current_schema() || ':kronus.lane:' || ?)) AS taken`,
+    [candidate.lane]
+  )
   if (!rows[0].taken) return false
   const still = await trx('jobs').where({ id: candidate.id }).where(firstInLane(trx, now)).first('id')
   return still !== undefined
@@ -171,7 +181,18 @@ async function takeLane(trx: Knex.Transaction, candidate: JobRow, now: number): 
 
 /** Drivers may hand bigint columns back as strings; the queue works with numbers. */
 export function normalise(row: JobRow): JobRow {
-  const numeric = ['id', 'user_id', 'run_at', 'attempts', 'max_attempts', 'locked_at', 'lock_expires_at', 'finished_at', 'created_at', 'updated_at'] as const
+  const numeric = [
+    'id',
+    'user_id',
+    'run_at',
+    'attempts',
+    'max_attempts',
+    'locked_at',
+    'lock_expires_at',
+    'finished_at',
+    'created_at',
+    'updated_at'
+  ] as const
   const out = { ...row } as Record<string, unknown>
   for (const column of numeric) {
     if (out[column] !== null && out[column] !== undefined) out[column] = Number(out[column])

@@ -2,7 +2,7 @@ import type { Knex } from 'knex'
 import type { Logger } from 'pino'
 import type { Clock } from '../clock.js'
 import { chunks } from '../db/chunks.js'
-import { planFire, type FirePlan } from '../scheduling/fire-plan.js'
+import { type FirePlan, planFire } from '../scheduling/fire-plan.js'
 import { Ticker } from '../scheduling/ticker.js'
 
 /** A schedule whose stored next fire has been reached, as a source reads it. */
@@ -34,7 +34,13 @@ export interface CronSource<S extends DueSchedule> {
    * never fires again), in `trx`, and returns the ids it moved: a rival's claim moved
    * the others first, and their fire is the rival's.
    */
-  advance(trx: Knex.Transaction, ids: Array<S['id']>, from: number, to: number | null, now: number): Promise<Array<S['id']>>
+  advance(
+    trx: Knex.Transaction,
+    ids: Array<S['id']>,
+    from: number,
+    to: number | null,
+    now: number
+  ): Promise<Array<S['id']>>
   /** Enqueues the job of each claimed fire in `trx`; returns how many were stored. */
   enqueue(trx: Knex.Transaction, fires: Array<CronFire<S>>): Promise<number>
   /** Log fields that name a schedule (its user, its job). */
@@ -119,10 +125,19 @@ export class CronEngine<S extends DueSchedule> {
 
   #plan(schedule: S, now: number): FirePlan {
     try {
-      return planFire({ schedule: schedule.cronExpression, timeZone: schedule.timeZone, dueAt: schedule.dueAt, now, graceMs: this.#options.graceMs })
+      return planFire({
+        schedule: schedule.cronExpression,
+        timeZone: schedule.timeZone,
+        dueAt: schedule.dueAt,
+        now,
+        graceMs: this.#options.graceMs
+      })
     } catch (err) {
       // Validation keeps bad crons out; should one get in, park the row rather than re-read it every tick.
-      this.#logger.error({ err, ...this.#options.source.describe(schedule), cron: schedule.cronExpression }, 'cannot compute the schedule; its fires are paused')
+      this.#logger.error(
+        { err, ...this.#options.source.describe(schedule), cron: schedule.cronExpression },
+        'cannot compute the schedule; its fires are paused'
+      )
       return { fireAt: null, nextFireAt: null }
     }
   }
@@ -165,9 +180,15 @@ export class CronEngine<S extends DueSchedule> {
       if (!claimed.has(schedule.id)) continue
       const names = source.describe(schedule)
       if (plan.fireAt === null) {
-        this.#logger.warn({ ...names, fireAt: iso(schedule.dueAt), nextFireAt: iso(plan.nextFireAt), graceMinutes }, 'missed fire is older than the grace period; skipped')
+        this.#logger.warn(
+          { ...names, fireAt: iso(schedule.dueAt), nextFireAt: iso(plan.nextFireAt), graceMinutes },
+          'missed fire is older than the grace period; skipped'
+        )
       } else if (plan.fireAt !== schedule.dueAt) {
-        this.#logger.info({ ...names, firstMissedAt: iso(schedule.dueAt), fireAt: iso(plan.fireAt) }, 'missed fires: sending only the latest')
+        this.#logger.info(
+          { ...names, firstMissedAt: iso(schedule.dueAt), fireAt: iso(plan.fireAt) },
+          'missed fires: sending only the latest'
+        )
       }
     }
     return enqueued

@@ -1,10 +1,10 @@
-import { hostname } from 'node:os'
 import { randomBytes } from 'node:crypto'
+import { hostname } from 'node:os'
 import type { Knex } from 'knex'
 import type { Logger } from 'pino'
 import type { Clock } from '../clock.js'
-import { chunks } from '../db/chunks.js'
 import { afterCommit } from '../db/after-commit.js'
+import { chunks } from '../db/chunks.js'
 import { Ticker } from '../scheduling/ticker.js'
 import { buryAbandonedJobs } from './abandoned.js'
 import { retryDelayMs } from './backoff.js'
@@ -13,7 +13,6 @@ import { JobNotRunError, WorkerStoppingError } from './errors.js'
 import { pruneSuccessfulJobs } from './prune.js'
 import { runWithTimeout } from './run-with-timeout.js'
 import {
-  PermanentJobError,
   type BatchDefinitionOptions,
   type BatchHandler,
   type BatchJob,
@@ -23,7 +22,8 @@ import {
   type JobName,
   type JobRow,
   type JobRun,
-  type KronusJobs
+  type KronusJobs,
+  PermanentJobError
 } from './types.js'
 
 export const DEFAULT_MAX_ATTEMPTS = 4
@@ -169,7 +169,12 @@ export class JobQueue {
       await single(jobs[0]!.payload, jobs[0]!.run)
       return [undefined]
     }
-    this.#definitions.set(name, { ...this.#settings(name, options), handler: asBatch, batchSize: null, abortGraceMs: 0 })
+    this.#definitions.set(name, {
+      ...this.#settings(name, options),
+      handler: asBatch,
+      batchSize: null,
+      abortGraceMs: 0
+    })
   }
 
   /**
@@ -179,18 +184,27 @@ export class JobQueue {
    */
   defineBatch<N extends JobName>(name: N, handler: BatchHandler<KronusJobs[N]>, options: BatchDefinitionOptions): void {
     const size = positiveInteger(options.batchSize, `batchSize of "${name}"`)
-    this.#definitions.set(name, { ...this.#settings(name, options), handler: handler as BatchHandler<unknown>, batchSize: size, abortGraceMs: BATCH_ABORT_GRACE_MS })
+    this.#definitions.set(name, {
+      ...this.#settings(name, options),
+      handler: handler as BatchHandler<unknown>,
+      batchSize: size,
+      abortGraceMs: BATCH_ABORT_GRACE_MS
+    })
     this.#batchNames.push(name)
   }
 
   #settings(name: string, options: JobDefinitionOptions): Omit<Definition, 'handler' | 'batchSize' | 'abortGraceMs'> {
     if (this.#definitions.has(name)) throw new Error(`job "${name}" is already defined`)
     const maxAttempts = positiveInteger(options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS, `maxAttempts of "${name}"`)
-    const timeoutMs = positiveInteger(options.timeoutMs ?? this.#options.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS, `timeoutMs of "${name}"`)
+    const timeoutMs = positiveInteger(
+      options.timeoutMs ?? this.#options.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS,
+      `timeoutMs of "${name}"`
+    )
     const margin = this.#options.lockMarginMs ?? LOCK_MARGIN_MS
     const lockMs = positiveInteger(options.lockMs ?? Math.min(timeoutMs + margin, MAX_LOCK_MS), `lockMs of "${name}"`)
     if (lockMs <= timeoutMs) throw new Error(`lockMs of "${name}" (${lockMs}) must exceed its timeoutMs (${timeoutMs})`)
-    if (lockMs > MAX_LOCK_MS) throw new Error(`lockMs of "${name}" must be at most ${MAX_LOCK_MS} ms so a lost job is retried within 5 minutes`)
+    if (lockMs > MAX_LOCK_MS)
+      throw new Error(`lockMs of "${name}" must be at most ${MAX_LOCK_MS} ms so a lost job is retried within 5 minutes`)
     return { maxAttempts, timeoutMs, lockMs }
   }
 
@@ -203,7 +217,12 @@ export class JobQueue {
    * when a job with the same key is still live. Pass `trx` to enqueue atomically with
    * other writes.
    */
-  async enqueue<N extends JobName>(name: N, payload: KronusJobs[N], options: EnqueueOptions = {}, trx?: Knex.Transaction): Promise<{ id: number } | null> {
+  async enqueue<N extends JobName>(
+    name: N,
+    payload: KronusJobs[N],
+    options: EnqueueOptions = {},
+    trx?: Knex.Transaction
+  ): Promise<{ id: number } | null> {
     const row = this.#row(name, payload, options, this.#clock.now())
     this.#mayBeDue(name)
     // ON CONFLICT DO NOTHING: unlike a caught unique violation it leaves a PostgreSQL transaction usable.
@@ -221,17 +240,17 @@ export class JobQueue {
    * enqueue() for many jobs of one name, in multi-row inserts. A job whose key is still
    * live is left out, as enqueue() would; returns how many were stored.
    */
-  async enqueueMany<N extends JobName>(name: N, jobs: Array<{ payload: KronusJobs[N]; options?: EnqueueOptions }>, trx?: Knex.Transaction): Promise<number> {
+  async enqueueMany<N extends JobName>(
+    name: N,
+    jobs: Array<{ payload: KronusJobs[N]; options?: EnqueueOptions }>,
+    trx?: Knex.Transaction
+  ): Promise<number> {
     const now = this.#clock.now()
     const rows = jobs.map((job) => this.#row(name, job.payload, job.options ?? {}, now))
     this.#mayBeDue(name)
     let stored = 0
     for (const part of chunks(rows)) {
-      const inserted = await (trx ?? this.#knex)('jobs')
-        .insert(part)
-        .onConflict('live_key')
-        .ignore()
-        .returning('id')
+      const inserted = await (trx ?? this.#knex)('jobs').insert(part).onConflict('live_key').ignore().returning('id')
       stored += inserted.length
     }
     return stored
@@ -240,8 +259,12 @@ export class JobQueue {
   #row(name: string, payload: unknown, options: EnqueueOptions, now: number) {
     const runAt = options.runAt ?? now
     if (!Number.isFinite(runAt)) throw new Error(`runAt of "${name}" must be epoch milliseconds, got ${runAt}`)
-    if (options.lane != null && this.#isBatched(name)) throw new Error(`job "${name}" is run in batches and cannot have a lane`)
-    const maxAttempts = positiveInteger(options.maxAttempts ?? this.#definitions.get(name)?.maxAttempts ?? DEFAULT_MAX_ATTEMPTS, 'maxAttempts')
+    if (options.lane != null && this.#isBatched(name))
+      throw new Error(`job "${name}" is run in batches and cannot have a lane`)
+    const maxAttempts = positiveInteger(
+      options.maxAttempts ?? this.#definitions.get(name)?.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+      'maxAttempts'
+    )
     return {
       name,
       payload: JSON.stringify(payload ?? null),
@@ -260,7 +283,10 @@ export class JobQueue {
 
   /** Removes a job that is still waiting (scheduled or enqueued) by its key; true if one was removed. */
   async cancel(key: string, trx?: Knex.Transaction): Promise<boolean> {
-    const deleted = await (trx ?? this.#knex)('jobs').where({ live_key: key }).whereIn('status', ['scheduled', 'enqueued']).delete()
+    const deleted = await (trx ?? this.#knex)('jobs')
+      .where({ live_key: key })
+      .whereIn('status', ['scheduled', 'enqueued'])
+      .delete()
     return deleted > 0
   }
 
@@ -308,7 +334,10 @@ export class JobQueue {
     waited.cancel()
     const left = [...this.#runs]
     if (left.length === 0) return
-    this.#logger.warn({ jobs: left.flatMap((r) => r.jobs.map((job) => ({ id: job.id, name: job.name }))) }, 'stopping: putting unfinished jobs back in the queue')
+    this.#logger.warn(
+      { jobs: left.flatMap((r) => r.jobs.map((job) => ({ id: job.id, name: job.name }))) },
+      'stopping: putting unfinished jobs back in the queue'
+    )
     for (const r of left) r.controller.abort(new WorkerStoppingError())
     // The releases are single writes; bounded all the same, since a lock that lapses also frees the job.
     const releasing = delay(timeoutMs)
@@ -336,7 +365,8 @@ export class JobQueue {
       await this.#promoteDueScheduled(now)
       for (const name of this.#batchNames) this.#batchesMaybeDue.add(name)
       const released = await releaseAbandonedBatchJobs(this.#knex, this.#batchNames, now)
-      if (released > 0) this.#logger.warn({ jobs: released }, 'batched jobs whose worker stopped responding are queued again')
+      if (released > 0)
+        this.#logger.warn({ jobs: released }, 'batched jobs whose worker stopped responding are queued again')
       for (const job of await buryAbandonedJobs(this.#knex, now)) {
         this.#logger.error({ jobId: job.id, name: job.name, error: job.last_error }, 'job is dead')
         await this.#notifyDead(job)
@@ -351,14 +381,22 @@ export class JobQueue {
       if (free <= 0 || this.#batchesRunning >= batchSlots) break
       if (!this.#batchesMaybeDue.has(name)) continue
       const definition = this.#definitions.get(name)!
-      const jobs = await claimBatch(this.#knex, { now, workerId: this.workerId, name, lockMs: definition.lockMs, limit: definition.batchSize! })
+      const jobs = await claimBatch(this.#knex, {
+        now,
+        workerId: this.workerId,
+        name,
+        lockMs: definition.lockMs,
+        limit: definition.batchSize!
+      })
       if (jobs.length < definition.batchSize!) this.#batchesMaybeDue.delete(name)
       if (jobs.length === 0) continue
       started.push({ jobs: jobs.length, done: this.#start(jobs) })
       free -= 1
     }
     if (free <= 0) return started
-    const lockMsByName = new Map([...this.#definitions].filter(([, d]) => d.batchSize === null).map(([name, d]) => [name, d.lockMs]))
+    const lockMsByName = new Map(
+      [...this.#definitions].filter(([, d]) => d.batchSize === null).map(([name, d]) => [name, d.lockMs])
+    )
     const jobs = await claimDueJobs(this.#knex, { now, workerId: this.workerId, lockMsByName, limit: free })
     for (const job of jobs) started.push({ jobs: 1, done: this.#start([job]) })
     return started
@@ -384,7 +422,10 @@ export class JobQueue {
 
   /** A scheduled job whose time has come is shown as enqueued, whichever worker will run it. */
   async #promoteDueScheduled(now: number): Promise<void> {
-    await this.#knex('jobs').where('status', 'scheduled').where('run_at', '<=', now).update({ status: 'enqueued', updated_at: now })
+    await this.#knex('jobs')
+      .where('status', 'scheduled')
+      .where('run_at', '<=', now)
+      .update({ status: 'enqueued', updated_at: now })
   }
 
   #start(jobs: JobRow[]): Promise<void> {
@@ -438,9 +479,14 @@ export class JobQueue {
     const completing: Array<Promise<unknown>> = []
     const control = {
       complete: async (indexes: number[], trx?: Knex.Transaction) => {
-        const fresh = [...new Set(indexes)].filter((k) => Number.isInteger(k) && k >= 0 && k < items.length && !completed.has(itemIndex[k]!))
+        const fresh = [...new Set(indexes)].filter(
+          (k) => Number.isInteger(k) && k >= 0 && k < items.length && !completed.has(itemIndex[k]!)
+        )
         if (fresh.length === 0) return
-        await this.#recordSuccesses(fresh.map((k) => jobs[itemIndex[k]!]!), trx)
+        await this.#recordSuccesses(
+          fresh.map((k) => jobs[itemIndex[k]!]!),
+          trx
+        )
         const done = (trx ? afterCommit(trx) : Promise.resolve(true)).then((committed) => {
           if (committed) for (const k of fresh) completed.add(itemIndex[k]!)
         })
@@ -451,9 +497,16 @@ export class JobQueue {
       const errors =
         items.length === 0
           ? []
-          : await runWithTimeout((signal) => handler(items, signal, control), definition.timeoutMs, definition.abortGraceMs, controller)
+          : await runWithTimeout(
+              (signal) => handler(items, signal, control),
+              definition.timeoutMs,
+              definition.abortGraceMs,
+              controller
+            )
       if (!Array.isArray(errors) || errors.length !== items.length) {
-        throw new Error(`the batch handler of "${jobs[0]!.name}" answered ${Array.isArray(errors) ? errors.length : 'no'} outcomes for ${items.length} jobs`)
+        throw new Error(
+          `the batch handler of "${jobs[0]!.name}" answered ${Array.isArray(errors) ? errors.length : 'no'} outcomes for ${items.length} jobs`
+        )
       }
       errors.forEach((error, k) => {
         outcomes[itemIndex[k]!] = error === undefined || error === null ? { ok: true } : { ok: false, error }
@@ -466,7 +519,10 @@ export class JobQueue {
     try {
       await this.#recordSuccesses(jobs.filter((_, i) => outcomes[i]!.ok && !completed.has(i)))
     } catch (err) {
-      this.#logger.error({ err, name: jobs[0]!.name, jobs: jobs.length }, 'could not record the end of a run; its jobs will run again when their locks lapse')
+      this.#logger.error(
+        { err, name: jobs[0]!.name, jobs: jobs.length },
+        'could not record the end of a run; its jobs will run again when their locks lapse'
+      )
     }
     for (const [i, job] of jobs.entries()) {
       const outcome = outcomes[i]!
@@ -488,7 +544,15 @@ export class JobQueue {
         await (trx ?? this.#knex)('jobs')
           .whereIn('id', part)
           .where({ status: 'in-progress', locked_by: this.workerId, attempts })
-          .update({ locked_at: null, locked_by: null, lock_expires_at: null, updated_at: now, status: 'successful', live_key: null, finished_at: now })
+          .update({
+            locked_at: null,
+            locked_by: null,
+            lock_expires_at: null,
+            updated_at: now,
+            status: 'successful',
+            live_key: null,
+            finished_at: now
+          })
       }
     }
   }
@@ -498,7 +562,8 @@ export class JobQueue {
     const now = this.#clock.now()
     const unlock = { locked_at: null, locked_by: null, lock_expires_at: null, updated_at: now }
     // Only the worker holding this attempt may finish it; a lapsed claim taken over by another worker is left alone.
-    const mine = () => this.#knex('jobs').where({ id: job.id, status: 'in-progress', locked_by: this.workerId, attempts: job.attempts })
+    const mine = () =>
+      this.#knex('jobs').where({ id: job.id, status: 'in-progress', locked_by: this.workerId, attempts: job.attempts })
 
     if (error instanceof WorkerStoppingError || error instanceof JobNotRunError) {
       // Not the job's fault: the attempt is given back.
@@ -516,7 +581,16 @@ export class JobQueue {
       return
     }
     const runAt = now + retryDelayMs(job.attempts)
-    this.#logger.warn({ jobId: job.id, name: job.name, attempt: job.attempts, retryAt: new Date(runAt).toISOString(), error: lastError }, 'job failed; will retry')
+    this.#logger.warn(
+      {
+        jobId: job.id,
+        name: job.name,
+        attempt: job.attempts,
+        retryAt: new Date(runAt).toISOString(),
+        error: lastError
+      },
+      'job failed; will retry'
+    )
     await mine().update({ ...unlock, status: 'scheduled', run_at: runAt, last_error: lastError })
   }
 

@@ -9,7 +9,12 @@ import { JobTimeoutError } from './errors.js'
  * its signal and never settles cannot hold up the worker. A single job's handler has
  * nothing to answer for and gets no grace.
  */
-export function runWithTimeout<T>(fn: (signal: AbortSignal) => Promise<T>, timeoutMs: number, graceMs: number, controller: AbortController): Promise<T> {
+export function runWithTimeout<T>(
+  fn: (signal: AbortSignal) => Promise<T>,
+  timeoutMs: number,
+  graceMs: number,
+  controller: AbortController
+): Promise<T> {
   const { signal } = controller
   let graceTimer: NodeJS.Timeout | undefined
   let onAbort: (() => void) | undefined

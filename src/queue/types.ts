@@ -64,7 +64,11 @@ export interface BatchControl {
  * succeeded, or the error it failed with (retried or dead, as a single job's would be).
  * The answer has one entry per job, in order. Throwing fails every job of the batch.
  */
-export type BatchHandler<P> = (jobs: Array<BatchJob<P>>, signal: AbortSignal, control: BatchControl) => Promise<Array<unknown>>
+export type BatchHandler<P> = (
+  jobs: Array<BatchJob<P>>,
+  signal: AbortSignal,
+  control: BatchControl
+) => Promise<Array<unknown>>
 
 export interface BatchDefinitionOptions extends JobDefinitionOptions {
   /** At most this many jobs are claimed and handed to the handler at once. */

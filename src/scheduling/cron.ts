@@ -49,10 +49,12 @@ function parseField(field: string, min: number, max: number, names?: string[]): 
   let star = false
   for (const part of field.split(',')) {
     const [range, stepText, extra] = part.split('/')
-    if (range === undefined || range === '' || extra !== undefined) throw new CronSyntaxError(`"${part}" is not a cron range`)
+    if (range === undefined || range === '' || extra !== undefined)
+      throw new CronSyntaxError(`"${part}" is not a cron range`)
     let step = 1
     if (stepText !== undefined) {
-      if (!/^\d+$/.test(stepText) || Number(stepText) < 1) throw new CronSyntaxError(`step "${stepText}" must be a positive integer`)
+      if (!/^\d+$/.test(stepText) || Number(stepText) < 1)
+        throw new CronSyntaxError(`step "${stepText}" must be a positive integer`)
       step = Number(stepText)
     }
     let start: number
@@ -63,7 +65,8 @@ function parseField(field: string, min: number, max: number, names?: string[]): 
       star = star || step === 1
     } else if (range.includes('-')) {
       const [a, b, more] = range.split('-')
-      if (a === undefined || b === undefined || more !== undefined) throw new CronSyntaxError(`"${range}" is not a cron range`)
+      if (a === undefined || b === undefined || more !== undefined)
+        throw new CronSyntaxError(`"${range}" is not a cron range`)
       start = parseValue(a, min, max, names)
       end = parseValue(b, min, max, names)
       if (end < start) throw new CronSyntaxError(`range "${range}" runs backwards`)

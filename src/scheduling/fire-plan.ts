@@ -1,4 +1,4 @@
-import { nextFireAfter, parseCron, type CronSchedule } from './cron.js'
+import { type CronSchedule, nextFireAfter, parseCron } from './cron.js'
 
 export interface FirePlanInput {
   schedule: CronSchedule | string

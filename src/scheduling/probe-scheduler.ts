@@ -1,8 +1,14 @@
 import type { Knex } from 'knex'
 import type { Logger } from 'pino'
 import type { Clock } from '../clock.js'
+import {
+  CronEngine,
+  type CronFire,
+  type CronSource,
+  DEFAULT_CRON_BATCH_SIZE,
+  type DueSchedule
+} from '../queue/cron-engine.js'
 import type { JobQueue } from '../queue/job-queue.js'
-import { CronEngine, DEFAULT_CRON_BATCH_SIZE, type CronFire, type CronSource, type DueSchedule } from '../queue/cron-engine.js'
 import { probeFireKey } from '../queue/keys.js'
 import { PROBE_FIRE_JOB } from './probe-fire-job.js'
 
@@ -69,13 +75,18 @@ function probeSchedules(options: ProbeSchedulerOptions): CronSource<ProbeSchedul
   const { knex, queue, defaultTimeZone } = options
   return {
     async due(now, limit) {
-      const rows: Array<{ id: number | string; user_id: number | string; cron_expression: string; time_zone: string | null; next_fire_at: number | string }> =
-        await knex('probe_settings')
-          .select('id', 'user_id', 'cron_expression', 'time_zone', 'next_fire_at')
-          .where('next_fire_at', '<=', now)
-          .where('active', true)
-          .orderBy('next_fire_at')
-          .limit(limit)
+      const rows: Array<{
+        id: number | string
+        user_id: number | string
+        cron_expression: string
+        time_zone: string | null
+        next_fire_at: number | string
+      }> = await knex('probe_settings')
+        .select('id', 'user_id', 'cron_expression', 'time_zone', 'next_fire_at')
+        .where('next_fire_at', '<=', now)
+        .where('active', true)
+        .orderBy('next_fire_at')
+        .limit(limit)
       return rows.map((row) => ({
         id: Number(row.id),
         userId: Number(row.user_id),
@@ -85,7 +96,11 @@ function probeSchedules(options: ProbeSchedulerOptions): CronSource<ProbeSchedul
       }))
     },
     async advance(trx, ids, from, to) {
-      const rows: Array<{ id: number | string }> = await trx('probe_settings').whereIn('id', ids).where('next_fire_at', from).update({ next_fire_at: to }).returning('id')
+      const rows: Array<{ id: number | string }> = await trx('probe_settings')
+        .whereIn('id', ids)
+        .where('next_fire_at', from)
+        .update({ next_fire_at: to })
+        .returning('id')
       return rows.map(({ id }) => Number(id))
     },
     enqueue(trx, fires: Array<CronFire<ProbeSchedule>>) {

@@ -1,5 +1,5 @@
-import { AsyncTask, SimpleIntervalJob, ToadScheduler } from 'toad-scheduler'
 import type { Logger } from 'pino'
+import { AsyncTask, SimpleIntervalJob, ToadScheduler } from 'toad-scheduler'
 
 /**
  * Calls an async task every `intervalMs` (and once at start), never two at a time.
@@ -24,12 +24,19 @@ export class Ticker {
   start(): void {
     if (this.#scheduler) return
     const scheduler = new ToadScheduler()
-    const task = new AsyncTask(this.id, () => this.#run(), (err) => {
-      this.logger.error({ err, ticker: this.id }, 'tick failed')
-    })
+    const task = new AsyncTask(
+      this.id,
+      () => this.#run(),
+      (err) => {
+        this.logger.error({ err, ticker: this.id }, 'tick failed')
+      }
+    )
     // runImmediately: start-up work (missed fires, orphaned jobs) happens at once, not one interval later.
     scheduler.addSimpleIntervalJob(
-      new SimpleIntervalJob({ milliseconds: this.intervalMs, runImmediately: true }, task, { id: this.id, preventOverrun: true })
+      new SimpleIntervalJob({ milliseconds: this.intervalMs, runImmediately: true }, task, {
+        id: this.id,
+        preventOverrun: true
+      })
     )
     this.#scheduler = scheduler
   }

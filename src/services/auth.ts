@@ -4,10 +4,10 @@ import type { Knex } from 'knex'
 import type { User } from '../db/models/index.js'
 import { ROLE_ID } from '../domain/constants.js'
 import { RateLimitedError, UnauthorizedError } from '../domain/errors.js'
+import { addressGroup } from '../util/address-list.js'
 import type { ServiceContext } from './context.js'
 import { dummyPasswordHash, verifyPassword } from './passwords.js'
 import type { RateLimiter } from './rate-limit.js'
-import { addressGroup } from '../util/address-list.js'
 
 export const TOKEN_ISSUER = 'kronus'
 /** What an access token is for: a token minted by this key for anything else is refused by the API. */

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex'
-import { Contact, ProbeSettings } from '../db/models/index.js'
-import { paginate, type Page } from '../db/paging.js'
 import { uniqueViolationColumn } from '../db/errors.js'
+import { Contact, ProbeSettings } from '../db/models/index.js'
+import { type Page, paginate } from '../db/paging.js'
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../domain/errors.js'
 import { inTransaction, type ServiceContext } from './context.js'
 
@@ -16,7 +16,8 @@ export interface NewContact {
 export type ContactPatch = Partial<NewContact>
 
 function duplicateError(err: unknown): never {
-  if (uniqueViolationColumn(err) === 'phone_number') throw new ConflictError('phone_number is already one of this user\'s contacts')
+  if (uniqueViolationColumn(err) === 'phone_number')
+    throw new ConflictError("phone_number is already one of this user's contacts")
   throw err
 }
 
@@ -24,7 +25,12 @@ export class ContactService {
   constructor(private readonly ctx: ServiceContext) {}
 
   async list(userId: number, page: number, trx?: Knex.Transaction): Promise<Page<Contact>> {
-    return paginate(Contact.query(trx ?? this.ctx.knex).where({ user_id: userId }).orderBy('id'), page)
+    return paginate(
+      Contact.query(trx ?? this.ctx.knex)
+        .where({ user_id: userId })
+        .orderBy('id'),
+      page
+    )
   }
 
   /** Emergency contacts in the order they were marked: the order in which they are alerted. */
@@ -56,7 +62,11 @@ export class ContactService {
           created_at: now,
           updated_at: now
         })
-        await this.ctx.events.record(trx, 'contact.created', { userId, contactId: contact.id, isEmergencyContact: emergency })
+        await this.ctx.events.record(trx, 'contact.created', {
+          userId,
+          contactId: contact.id,
+          isEmergencyContact: emergency
+        })
         return contact
       })
     } catch (err) {
@@ -72,13 +82,16 @@ export class ContactService {
     if (patch.email !== undefined) fields.email = patch.email || null
     if (patch.is_emergency_contact !== undefined) fields.is_emergency_contact = patch.is_emergency_contact
     if (Object.keys(fields).length === 0) {
-      throw new ValidationError('no updatable field given (first_name, last_name, phone_number, email, is_emergency_contact)')
+      throw new ValidationError(
+        'no updatable field given (first_name, last_name, phone_number, email, is_emergency_contact)'
+      )
     }
     const changed = Object.keys(fields)
     try {
       return await inTransaction(this.ctx.knex, trx, async (trx) => {
         const current = await this.get(userId, id, trx)
-        if (fields.is_emergency_contact === true && !current.is_emergency_contact) fields.emergency_marked_at = this.ctx.clock.now()
+        if (fields.is_emergency_contact === true && !current.is_emergency_contact)
+          fields.emergency_marked_at = this.ctx.clock.now()
         if (fields.is_emergency_contact === false && current.is_emergency_contact) {
           await this.assertNotLastEmergencyContact(userId, trx)
           fields.emergency_marked_at = null
@@ -110,7 +123,9 @@ export class ContactService {
     if (!settings?.active) return
     const emergency = await this.emergencyContacts(userId, trx)
     if (emergency.length <= 1) {
-      throw new ForbiddenError('this is the last emergency contact and probes are on: turn probes off or mark another emergency contact first')
+      throw new ForbiddenError(
+        'this is the last emergency contact and probes are on: turn probes off or mark another emergency contact first'
+      )
     }
   }
 }

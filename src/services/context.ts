@@ -21,6 +21,10 @@ export interface Actor {
 }
 
 /** Runs `fn` in the given transaction, or in a new one when none is given. */
-export function inTransaction<T>(knex: Knex, trx: Knex.Transaction | undefined, fn: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+export function inTransaction<T>(
+  knex: Knex,
+  trx: Knex.Transaction | undefined,
+  fn: (trx: Knex.Transaction) => Promise<T>
+): Promise<T> {
   return trx ? fn(trx) : knex.transaction(fn)
 }

@@ -1,10 +1,11 @@
-import { ForbiddenError, ValidationError } from '../domain/errors.js'
 import { PAGE_SIZE } from '../domain/constants.js'
-import { pagingOf, type Page } from '../domain/paging.js'
+import { ForbiddenError, ValidationError } from '../domain/errors.js'
+import { type Page, pagingOf } from '../domain/paging.js'
 import type { EventName, RecordedEvent } from '../events/types.js'
 
 // What the events route presents: the log's own record type, handed on by this service.
 export type { RecordedEvent }
+
 import type { Actor, ServiceContext } from './context.js'
 
 export interface EventQuery {
@@ -33,7 +34,11 @@ export class EventQueryService {
     const userId = actor.isAdmin ? query.userId : actor.userId
     const limit = query.limit ?? PAGE_SIZE
     // The event log is read outside any transaction: its rows are only ever appended.
-    const { results, total } = await events.page({ type: query.type as EventName | undefined, after: query.after, userId }, query.page, limit)
+    const { results, total } = await events.page(
+      { type: query.type as EventName | undefined, after: query.after, userId },
+      query.page,
+      limit
+    )
     return { results, paging: pagingOf(total, query.page, limit) }
   }
 }

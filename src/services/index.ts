@@ -1,15 +1,15 @@
 import { AuthService } from './auth.js'
+import { ContactService } from './contacts.js'
+import type { ServiceContext } from './context.js'
+import { EventQueryService } from './events.js'
 import { HealthService } from './health.js'
 import { JobService } from './jobs.js'
-import { ContactService } from './contacts.js'
-import { EventQueryService } from './events.js'
-import { ProbeSettingsService, type PendingProbeCanceller } from './probe-settings.js'
-import { ProbeQueryService, type OnDemandRequester } from './probes.js'
+import { type PendingProbeCanceller, ProbeSettingsService } from './probe-settings.js'
+import { type OnDemandRequester, ProbeQueryService } from './probes.js'
 import { RateLimiter } from './rate-limit.js'
 import { UserService } from './users.js'
-import type { ServiceContext } from './context.js'
 
-export type { ServiceContext, Actor } from './context.js'
+export type { Actor, ServiceContext } from './context.js'
 
 /** What the services call in the probe engine, which is built before them. */
 export interface ServiceProbeEngine {

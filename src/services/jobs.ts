@@ -1,10 +1,11 @@
 import type { Knex } from 'knex'
 import { Job } from '../db/models/index.js'
-import { paginate, type Page } from '../db/paging.js'
+import { type Page, paginate } from '../db/paging.js'
 import { JOB_STATUSES, type JobStatus } from '../queue/types.js'
 
 // The HTTP edge validates statuses against the queue's list through this service.
 export { JOB_STATUSES, type JobStatus }
+
 import { toRfc3339 as iso } from '../util/time.js'
 import type { ServiceContext } from './context.js'
 
@@ -77,7 +78,10 @@ export class JobService {
   }
 
   async stats(trx?: Knex.Transaction): Promise<JobStats> {
-    const rows = (await (trx ?? this.ctx.knex)('jobs').select('status').count({ n: '*' }).groupBy('status')) as Array<{ status: string; n: number | string }>
+    const rows = (await (trx ?? this.ctx.knex)('jobs').select('status').count({ n: '*' }).groupBy('status')) as Array<{
+      status: string
+      n: number | string
+    }>
     const counts = Object.fromEntries(JOB_STATUSES.map((s) => [s, 0])) as Record<JobStatus, number>
     for (const row of rows) {
       if (row.status in counts) counts[row.status as JobStatus] = Number(row.n)

@@ -2,8 +2,8 @@ import type { Knex } from 'knex'
 import { ProbeSettings } from '../db/models/index.js'
 import { ForbiddenError, NotFoundError, ValidationError } from '../domain/errors.js'
 import { nextFireAfter } from '../scheduling/cron.js'
-import { inTransaction, type ServiceContext } from './context.js'
 import type { ContactService } from './contacts.js'
+import { inTransaction, type ServiceContext } from './context.js'
 
 export interface ProbeSettingsPatch {
   active?: boolean
@@ -46,13 +46,19 @@ export class ProbeSettingsService {
    * Applies a change and recomputes the next fire in the same write, so a new cron or a
    * toggle takes effect at the scheduler's next tick.
    */
-  async update(userId: number, patch: ProbeSettingsPatch, trx?: Knex.Transaction): Promise<{ before: ProbeSettings; after: ProbeSettings }> {
+  async update(
+    userId: number,
+    patch: ProbeSettingsPatch,
+    trx?: Knex.Transaction
+  ): Promise<{ before: ProbeSettings; after: ProbeSettings }> {
     const fields: Partial<ProbeSettings> = {}
     for (const key of ['active', 'cron_expression', 'max_retries', 'wait_time_in_minutes', 'time_zone'] as const) {
       if (patch[key] !== undefined) (fields as Record<string, unknown>)[key] = patch[key]
     }
     if (Object.keys(fields).length === 0) {
-      throw new ValidationError('no updatable field given (active, cron_expression, max_retries, wait_time_in_minutes, time_zone)')
+      throw new ValidationError(
+        'no updatable field given (active, cron_expression, max_retries, wait_time_in_minutes, time_zone)'
+      )
     }
     return inTransaction(this.ctx.knex, trx, async (trx) => {
       // Locks the row (on PostgreSQL; SQLite has one writer anyway) so turning probes on and
@@ -64,7 +70,8 @@ export class ProbeSettingsService {
         throw new ForbiddenError('an emergency contact is required before probes can be turned on')
       }
       const now = this.ctx.clock.now()
-      const scheduleChanged = fields.active !== undefined || fields.cron_expression !== undefined || fields.time_zone !== undefined
+      const scheduleChanged =
+        fields.active !== undefined || fields.cron_expression !== undefined || fields.time_zone !== undefined
       if (scheduleChanged) fields.next_fire_at = this.nextFire(merged, now)
       fields.updated_at = now
       const after = await ProbeSettings.query(trx).patchAndFetchById(before.id, fields)

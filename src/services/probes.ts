@@ -1,9 +1,9 @@
 import type { Knex } from 'knex'
 import type { QueryBuilder } from 'objection'
 import { Probe, User } from '../db/models/index.js'
-import { NotFoundError } from '../domain/errors.js'
+import { type Page, paginate } from '../db/paging.js'
 import { PROBE_STATUS_ID, PROBE_STATUS_NAMES, type ProbeStatusName } from '../domain/constants.js'
-import { paginate, type Page } from '../db/paging.js'
+import { NotFoundError } from '../domain/errors.js'
 import type { OnDemandRequest, OnDemandResult } from '../probes/on-demand.js'
 import type { ServiceContext } from './context.js'
 

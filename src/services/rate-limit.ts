@@ -18,7 +18,10 @@ export class RateLimiter {
     return inTransaction(this.ctx.knex, trx, async (trx) => {
       const now = this.ctx.clock.now()
       // Expired windows of this kind go too, so the table holds only live counters.
-      await trx('rate_limits').where('key', 'like', `${prefixOf(key)}%`).where('reset_at', '<=', now).delete()
+      await trx('rate_limits')
+        .where('key', 'like', `${prefixOf(key)}%`)
+        .where('reset_at', '<=', now)
+        .delete()
       await trx('rate_limits')
         .insert({ key, count: 1, reset_at: now + windowMs })
         .onConflict('key')

@@ -1,7 +1,8 @@
 import type { Knex } from 'knex'
-import { User, ProbeSettings } from '../db/models/index.js'
-import { paginate, type Page } from '../db/paging.js'
 import { uniqueViolationColumn } from '../db/errors.js'
+import { ProbeSettings, User } from '../db/models/index.js'
+import { type Page, paginate } from '../db/paging.js'
+import { DEFAULT_PROBE_SETTINGS, ROLE_ID } from '../domain/constants.js'
 import {
   ConflictError,
   ForbiddenError,
@@ -10,10 +11,9 @@ import {
   UnauthorizedError,
   ValidationError
 } from '../domain/errors.js'
-import { DEFAULT_PROBE_SETTINGS, ROLE_ID } from '../domain/constants.js'
+import { type Actor, inTransaction, type ServiceContext } from './context.js'
 import { assertAcceptablePassword, hashPassword, verifyPassword } from './passwords.js'
 import type { RateLimiter } from './rate-limit.js'
-import { inTransaction, type Actor, type ServiceContext } from './context.js'
 
 export interface NewUser {
   first_name: string
@@ -56,7 +56,8 @@ export class UserService {
     if (actor && !actor.isAdmin) throw new ForbiddenError('only an admin can create users')
     // Refuse anonymous sign-ups before hashing, so they cannot make the server burn argon2
     // time; the claim inside the transaction still decides races between first sign-ups.
-    if (!actor && (await (trx ?? this.ctx.knex)('bootstrap_claims').where({ name: FIRST_ADMIN_CLAIM }).first())) throw tokenRequired()
+    if (!actor && (await (trx ?? this.ctx.knex)('bootstrap_claims').where({ name: FIRST_ADMIN_CLAIM }).first()))
+      throw tokenRequired()
     assertAcceptablePassword(input.password)
     const passwordHash = await hashPassword(input.password)
     const now = this.ctx.clock.now()
@@ -106,7 +107,9 @@ export class UserService {
   }
 
   async get(id: number, trx?: Knex.Transaction): Promise<User> {
-    const user = await User.query(trx ?? this.ctx.knex).findById(id).withGraphFetched('probe_settings')
+    const user = await User.query(trx ?? this.ctx.knex)
+      .findById(id)
+      .withGraphFetched('probe_settings')
     if (!user) throw new NotFoundError(`user ${id} not found`)
     return user
   }
@@ -125,7 +128,12 @@ export class UserService {
   }
 
   async list(page: number, trx?: Knex.Transaction): Promise<Page<User>> {
-    return paginate(User.query(trx ?? this.ctx.knex).withGraphFetched('probe_settings').orderBy('id'), page)
+    return paginate(
+      User.query(trx ?? this.ctx.knex)
+        .withGraphFetched('probe_settings')
+        .orderBy('id'),
+      page
+    )
   }
 
   /**
@@ -195,7 +203,9 @@ export class UserService {
       if (user.role_id === ROLE_ID.admin) {
         const admins = await this.count(trx, ROLE_ID.admin)
         if (admins === 1 && (await this.count(trx)) > 1) {
-          throw new ConflictError('the only admin cannot be deleted while other users exist; delete the other users first')
+          throw new ConflictError(
+            'the only admin cannot be deleted while other users exist; delete the other users first'
+          )
         }
       }
       await trx('jobs').where({ user_id: id }).whereIn('status', ['scheduled', 'enqueued']).delete()

@@ -68,7 +68,14 @@ export function zoneOffset(instant: number, timeZone: string): number {
  * going back) gives its first occurrence; a time that does not exist (clocks going
  * forward) gives the first valid moment after it, i.e. the moment the clocks jump.
  */
-export function fromLocal(year: number, month: number, day: number, hour: number, minute: number, timeZone: string): number {
+export function fromLocal(
+  year: number,
+  month: number,
+  day: number,
+  hour: number,
+  minute: number,
+  timeZone: string
+): number {
   const asUtc = Date.UTC(year, month - 1, day, hour, minute)
   const offsets = new Set([
     zoneOffset(asUtc - 36 * 3600_000, timeZone),

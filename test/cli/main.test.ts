@@ -2,8 +2,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
-import { kronusProgram } from './kronus-program.js'
 import { completionScript } from '../../src/cli/completion/index.js'
+import { kronusProgram } from './kronus-program.js'
 import { REPO, runKronus } from './run-kronus.js'
 
 const VERSION = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).version
@@ -31,12 +31,16 @@ t.test('-h, --help, help and no arguments print the usage', async (t) => {
     outputs.push(run.stdout)
   }
   t.match(outputs[0], /Usage: kronus/)
-  for (const word of ['server', 'completion', 'help', '-v, --version', '-h, --help']) t.ok(outputs[0].includes(word), `usage lists ${word}`)
+  for (const word of ['server', 'completion', 'help', '-v, --version', '-h, --help'])
+    t.ok(outputs[0].includes(word), `usage lists ${word}`)
   t.equal(new Set(outputs).size, 1, 'all four print the same usage')
 })
 
 t.test('help for a command lists its flags', async (t) => {
-  for (const args of [['help', 'server'], ['server', '--help']]) {
+  for (const args of [
+    ['help', 'server'],
+    ['server', '--help']
+  ]) {
     const run = await runKronus(args)
     t.equal(run.code, 0)
     t.match(run.stdout, /Usage: kronus server/)
@@ -65,7 +69,10 @@ t.test('a bad flag, command or argument prints what is wrong and exits 2', async
 
 t.test('a bad configuration prints each problem with its key and exits 1', async (t) => {
   const cwd = tempDir(t)
-  writeFileSync(join(cwd, 'config.yml'), 'kronus:\n  listener:\n    port: 99999\n  cron:\n    timeZone: Mars/Olympus\n  sqlite:\n    passPhrase: p\n')
+  writeFileSync(
+    join(cwd, 'config.yml'),
+    'kronus:\n  listener:\n    port: 99999\n  cron:\n    timeZone: Mars/Olympus\n  sqlite:\n    passPhrase: p\n'
+  )
   const run = await runKronus(['server', '--config', 'config.yml'], { cwd })
   t.equal(run.code, 1)
   t.match(run.stderr, /invalid configuration in .*config\.yml/)
@@ -83,7 +90,7 @@ t.test('a missing or unparsable file, no file at all, or a bad KRONUS_PORT exits
   const cwd = tempDir(t)
   const missing = await runKronus(['server', '--config', 'nope.yml'], { cwd })
   t.equal(missing.code, 1)
-  t.match(missing.stderr, /nope\.yml:\n  - file not found/)
+  t.match(missing.stderr, /nope\.yml:\n {2}- file not found/)
 
   writeFileSync(join(cwd, 'broken.yml'), 'kronus: [\n')
   const broken = await runKronus(['server', '--config', 'broken.yml'], { cwd })

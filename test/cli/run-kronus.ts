@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
 import { createServer } from 'node:net'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -32,7 +32,11 @@ export interface RunningKronus {
 }
 
 export function startKronus(args: string[], options: RunOptions = {}): RunningKronus {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd ?? REPO, env: cleanEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: options.cwd ?? REPO,
+    env: cleanEnv(options.env),
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
   let stdout = ''
   let stderr = ''
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d))
@@ -66,7 +70,10 @@ export async function within<T>(promise: Promise<T>, ms: number, what: string, c
 }
 
 /** Runs `kronus ARGS` to completion (failing if it hangs). */
-export async function runKronus(args: string[], options: RunOptions = {}): Promise<Exit & { stdout: string; stderr: string }> {
+export async function runKronus(
+  args: string[],
+  options: RunOptions = {}
+): Promise<Exit & { stdout: string; stderr: string }> {
   const run = startKronus(args, options)
   const exit = await within(run.exited, HANG_MS, `kronus ${args.join(' ')}`, run.child)
   return { ...exit, stdout: run.stdout(), stderr: run.stderr() }
@@ -79,7 +86,9 @@ export function freePort(): Promise<number> {
     server.on('error', reject)
     server.listen(0, '127.0.0.1', () => {
       const address = server.address()
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))))
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))
+      )
     })
   })
 }

@@ -1,5 +1,5 @@
 import { createPrivateKey } from 'node:crypto'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs'
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
@@ -64,7 +64,11 @@ t.test('--dev --config uses the file and keeps the dev behaviours', async (t) =>
   t.equal(config.dev, true)
   t.equal(config.kronus.cron.timeZone, 'Europe/Paris', 'file values are used')
   t.equal(config.kronus.sqlite.passPhrase, 'from-file', 'a secret in the file wins over a dev secret')
-  t.throws(() => statSync(join(cwd, 'dev', DEV_PASSPHRASE_FILE)), { code: 'ENOENT' }, 'no passphrase is generated when the file has one')
+  t.throws(
+    () => statSync(join(cwd, 'dev', DEV_PASSPHRASE_FILE)),
+    { code: 'ENOENT' },
+    'no passphrase is generated when the file has one'
+  )
   createPrivateKey(config.kronus.privateKeyPem)
   t.ok(statSync(join(cwd, 'dev', DEV_PRIVATE_KEY_FILE)).isFile(), 'the missing key is generated')
   t.equal(config.google.storage.enableSqliteBackupAndSync, false, 'backups stay off even when the file turns them on')
@@ -93,11 +97,17 @@ t.test('a damaged dev secret is reported with its file, not replaced', async (t)
   const cwd = tempDir(t)
   mkdirSync(join(cwd, 'dev'))
   writeFileSync(join(cwd, 'dev', DEV_PRIVATE_KEY_FILE), 'garbage', { mode: 0o600 })
-  await t.rejects(loadConfig({ dev: true, cwd, env: {} }), { name: 'ConfigError', message: /private-key\.pem is not a valid private key/ })
+  await t.rejects(loadConfig({ dev: true, cwd, env: {} }), {
+    name: 'ConfigError',
+    message: /private-key\.pem is not a valid private key/
+  })
   t.equal(readFileSync(join(cwd, 'dev', DEV_PRIVATE_KEY_FILE), 'utf8'), 'garbage')
   writeFileSync(join(cwd, 'dev', DEV_PRIVATE_KEY_FILE), testPrivateKeyPem())
   writeFileSync(join(cwd, 'dev', DEV_PASSPHRASE_FILE), '\n', { mode: 0o600 })
-  await t.rejects(loadConfig({ dev: true, cwd, env: {} }), { name: 'ConfigError', message: /sqlite-passphrase is empty/ })
+  await t.rejects(loadConfig({ dev: true, cwd, env: {} }), {
+    name: 'ConfigError',
+    message: /sqlite-passphrase is empty/
+  })
 })
 
 t.test('the warning is loud and says not to use dev mode for real people', async (t) => {

@@ -50,7 +50,7 @@ t.test('loads every module format through its default export', async (t) => {
 
 t.test('loads a CommonJS module.exports configuration', async (t) => {
   const cwd = tempDir(t)
-  writeFileSync(join(cwd, 'c.js'), "module.exports = { kronus: { listener: { port: 4002 } } }\n")
+  writeFileSync(join(cwd, 'c.js'), 'module.exports = { kronus: { listener: { port: 4002 } } }\n')
   t.same(await readConfigFile(join(cwd, 'c.js')), { kronus: { listener: { port: 4002 } } })
 })
 
@@ -58,7 +58,12 @@ t.test('loads YAML from .yml and .yaml', async (t) => {
   for (const name of ['config.yml', 'config.yaml']) {
     const cwd = tempDir(t)
     writeFileSync(join(cwd, name), 'kronus:\n  listener:\n    port: 4003\n  sqlite:\n    passPhrase: p\n')
-    const config = await loadConfig({ file: name, dev: false, cwd, env: { KRONUS_PRIVATE_KEY_PEM: testPrivateKeyPem() } })
+    const config = await loadConfig({
+      file: name,
+      dev: false,
+      cwd,
+      env: { KRONUS_PRIVATE_KEY_PEM: testPrivateKeyPem() }
+    })
     t.equal(config.kronus.listener.port, 4003, name)
   }
 })
@@ -89,9 +94,14 @@ t.test("the seed's file with its empty privateKeyPem takes the key from the envi
   writeFileSync(join(cwd, 'config.yml'), SEED_CONFIG_YML)
   await t.rejects(loadConfig({ file: 'config.yml', dev: false, cwd, env: {} }), {
     name: 'ConfigError',
-    message: /invalid configuration in .*config\.yml:\n  - kronus\.privateKeyPem is required/
+    message: /invalid configuration in .*config\.yml:\n {2}- kronus\.privateKeyPem is required/
   })
-  const config = await loadConfig({ file: 'config.yml', dev: false, cwd, env: { KRONUS_PRIVATE_KEY_PEM: testPrivateKeyPem() } })
+  const config = await loadConfig({
+    file: 'config.yml',
+    dev: false,
+    cwd,
+    env: { KRONUS_PRIVATE_KEY_PEM: testPrivateKeyPem() }
+  })
   t.equal(config.kronus.privateKeyPem, testPrivateKeyPem().trim())
 })
 
@@ -100,7 +110,11 @@ t.test("the first Kronus's file with empty values starts: an empty value is unse
   writeFileSync(join(cwd, 'config.yml'), SEED_CONFIG_WITH_EMPTY_VALUES_YML)
   const env = { KRONUS_PRIVATE_KEY_PEM: testPrivateKeyPem() }
   const config = await loadConfig({ file: 'config.yml', dev: false, cwd, env })
-  t.equal(config.google.applicationCredentials, undefined, 'empty applicationCredentials: the default credentials are used')
+  t.equal(
+    config.google.applicationCredentials,
+    undefined,
+    'empty applicationCredentials: the default credentials are used'
+  )
   t.equal(config.google.storage.prefix, 'kronus', 'an empty quoted value is unset too, so the default applies')
   t.equal(config.kronus.sqlite.passPhrase, 'passphrase', 'the top-level sqlite.passPhrase')
   const fromEnv = await loadConfig({
@@ -126,13 +140,17 @@ t.test('the passphrase: top-level sqlite or kronus.sqlite, not both; missing, th
   })
   writeFileSync(join(cwd, 'none.yml'), 'sqlite:\n  passPhrase:\n')
   await t.rejects(loadConfig({ file: 'none.yml', dev: false, cwd, env }), {
-    message: /kronus\.sqlite\.passPhrase is required for the sqlcipher database \(or sqlite\.passPhrase, or KRONUS_SQLITE_PASSPHRASE\)/
+    message:
+      /kronus\.sqlite\.passPhrase is required for the sqlcipher database \(or sqlite\.passPhrase, or KRONUS_SQLITE_PASSPHRASE\)/
   })
 })
 
 t.test('environment: secrets fill what the file lacks, the file wins, KRONUS_PORT always wins', async (t) => {
   const cwd = tempDir(t)
-  writeFileSync(join(cwd, 'config.yml'), 'kronus:\n  listener:\n    port: 3900\n  sqlite:\n    passPhrase: from-file\ntwilio:\n  authToken: file-token\n')
+  writeFileSync(
+    join(cwd, 'config.yml'),
+    'kronus:\n  listener:\n    port: 3900\n  sqlite:\n    passPhrase: from-file\ntwilio:\n  authToken: file-token\n'
+  )
   const config = await loadConfig({
     file: 'config.yml',
     dev: false,
@@ -171,7 +189,12 @@ t.test('a bad secret from the environment names the variable', async (t) => {
 t.test('defaults', async (t) => {
   const cwd = tempDir(t)
   writeFileSync(join(cwd, 'c.yml'), '')
-  const config = await loadConfig({ file: 'c.yml', dev: false, cwd, env: { KRONUS_PRIVATE_KEY_PEM: testPrivateKeyPem(), KRONUS_SQLITE_PASSPHRASE: 'p' } })
+  const config = await loadConfig({
+    file: 'c.yml',
+    dev: false,
+    cwd,
+    env: { KRONUS_PRIVATE_KEY_PEM: testPrivateKeyPem(), KRONUS_SQLITE_PASSPHRASE: 'p' }
+  })
   t.equal(config.kronus.cron.timeZone, 'UTC')
   t.equal(config.kronus.listener.port, 3900)
   t.equal(config.google.storage.prefix, 'kronus')
@@ -184,42 +207,78 @@ t.test('defaults', async (t) => {
 t.test('a relative database file is found from the working folder', async (t) => {
   const cwd = tempDir(t)
   writeFileSync(join(cwd, 'c.yml'), 'database:\n  filename: data/k.db\n')
-  const config = await loadConfig({ file: 'c.yml', dev: false, cwd, env: { KRONUS_PRIVATE_KEY_PEM: testPrivateKeyPem(), KRONUS_SQLITE_PASSPHRASE: 'p' } })
+  const config = await loadConfig({
+    file: 'c.yml',
+    dev: false,
+    cwd,
+    env: { KRONUS_PRIVATE_KEY_PEM: testPrivateKeyPem(), KRONUS_SQLITE_PASSPHRASE: 'p' }
+  })
   t.equal(config.database.filename, join(cwd, 'data', 'k.db'))
 })
 
 t.test('without --config, kronus.config.* in the working folder is used', async (t) => {
   const cwd = tempDir(t)
-  await t.rejects(loadConfig({ dev: false, cwd, env: {} }), { name: 'ConfigError', message: /no kronus\.config\.ts.*pass --config FILE.*--dev/s })
+  await t.rejects(loadConfig({ dev: false, cwd, env: {} }), {
+    name: 'ConfigError',
+    message: /no kronus\.config\.ts.*pass --config FILE.*--dev/s
+  })
   writeFileSync(join(cwd, 'kronus.config.mjs'), 'export default { kronus: { listener: { port: 4004 } } }\n')
-  const config = await loadConfig({ dev: false, cwd, env: { KRONUS_PRIVATE_KEY_PEM: testPrivateKeyPem(), KRONUS_SQLITE_PASSPHRASE: 'p' } })
+  const config = await loadConfig({
+    dev: false,
+    cwd,
+    env: { KRONUS_PRIVATE_KEY_PEM: testPrivateKeyPem(), KRONUS_SQLITE_PASSPHRASE: 'p' }
+  })
   t.equal(config.kronus.listener.port, 4004)
 })
 
 t.test('file problems name the file', async (t) => {
   const cwd = tempDir(t)
   const env = {}
-  await t.rejects(loadConfig({ file: 'missing.yml', dev: false, cwd, env }), { message: /cannot load configuration file .*missing\.yml:\n  - file not found/ })
+  await t.rejects(loadConfig({ file: 'missing.yml', dev: false, cwd, env }), {
+    message: /cannot load configuration file .*missing\.yml:\n {2}- file not found/
+  })
   writeFileSync(join(cwd, 'broken.ts'), 'export default {\n  kronus: {\n')
-  await t.rejects(loadConfig({ file: 'broken.ts', dev: false, cwd, env }), { message: /cannot load configuration file .*broken\.ts[\s\S]*broken\.ts:3:0: ERROR/ })
+  await t.rejects(loadConfig({ file: 'broken.ts', dev: false, cwd, env }), {
+    message: /cannot load configuration file .*broken\.ts[\s\S]*broken\.ts:3:0: ERROR/
+  })
   writeFileSync(join(cwd, 'throws.mjs'), "throw new Error('KRONUS_SECRET is not set')\n")
-  await t.rejects(loadConfig({ file: 'throws.mjs', dev: false, cwd, env }), { message: /throws\.mjs:\n  - KRONUS_SECRET is not set/ })
+  await t.rejects(loadConfig({ file: 'throws.mjs', dev: false, cwd, env }), {
+    message: /throws\.mjs:\n {2}- KRONUS_SECRET is not set/
+  })
   writeFileSync(join(cwd, 'named.mjs'), 'export const config = {}\n')
-  await t.rejects(loadConfig({ file: 'named.mjs', dev: false, cwd, env }), { message: /named\.mjs:\n  - its default export must be the configuration object/ })
+  await t.rejects(loadConfig({ file: 'named.mjs', dev: false, cwd, env }), {
+    message: /named\.mjs:\n {2}- its default export must be the configuration object/
+  })
   writeFileSync(join(cwd, 'broken.yml'), 'kronus:\n  listener: [3900\n')
-  await t.rejects(loadConfig({ file: 'broken.yml', dev: false, cwd, env }), { message: /cannot parse .*broken\.yml:\n  - .*line \d+, column \d+/ })
+  await t.rejects(loadConfig({ file: 'broken.yml', dev: false, cwd, env }), {
+    message: /cannot parse .*broken\.yml:\n {2}- .*line \d+, column \d+/
+  })
   writeFileSync(join(cwd, 'config.json'), '{}')
-  await t.rejects(loadConfig({ file: 'config.json', dev: false, cwd, env }), { message: /unsupported file type "\.json"/ })
+  await t.rejects(loadConfig({ file: 'config.json', dev: false, cwd, env }), {
+    message: /unsupported file type "\.json"/
+  })
   await t.rejects(loadConfig({ file: '.', dev: false, cwd, env }), { message: /not a file/ })
 })
 
 t.test('validation problems name the file and every key', async (t) => {
   const cwd = tempDir(t)
-  writeFileSync(join(cwd, 'kronus.config.ts'), "export default { kronus: { listener: { port: 'x' }, publicUrl: 'my-app.com' }, twilio: { acountSid: 'x' } }\n")
-  const err = await loadConfig({ file: 'kronus.config.ts', dev: false, cwd, env: { KRONUS_PRIVATE_KEY_PEM: testPrivateKeyPem(), KRONUS_SQLITE_PASSPHRASE: 'p' } }).catch((e) => e)
+  writeFileSync(
+    join(cwd, 'kronus.config.ts'),
+    "export default { kronus: { listener: { port: 'x' }, publicUrl: 'my-app.com' }, twilio: { acountSid: 'x' } }\n"
+  )
+  const err = await loadConfig({
+    file: 'kronus.config.ts',
+    dev: false,
+    cwd,
+    env: { KRONUS_PRIVATE_KEY_PEM: testPrivateKeyPem(), KRONUS_SQLITE_PASSPHRASE: 'p' }
+  }).catch((e) => e)
   t.equal(err.name, 'ConfigError')
   t.match(err.message, /^invalid configuration in .*kronus\.config\.ts:/)
-  t.match(err.problems, [/^kronus\.publicUrl /, /^kronus\.listener\.port must be a number/, /^twilio\.acountSid is not allowed/])
+  t.match(err.problems, [
+    /^kronus\.publicUrl /,
+    /^kronus\.listener\.port must be a number/,
+    /^twilio\.acountSid is not allowed/
+  ])
 })
 
 t.test("the repository's kronus.config.ts is a working example", async (t) => {
@@ -227,13 +286,22 @@ t.test("the repository's kronus.config.ts is a working example", async (t) => {
   const config = await loadConfig({ file: join(REPO, 'kronus.config.ts'), dev: false, cwd: tempDir(t), env })
   t.equal(config.kronus.privateKeyPem, env.KRONUS_PRIVATE_KEY_PEM.trim(), 'the key comes from the environment')
   t.equal(config.kronus.sqlite.passPhrase, 'p')
-  await t.rejects(loadConfig({ file: join(REPO, 'kronus.config.ts'), dev: false, cwd: tempDir(t), env: {} }), {
-    message: /kronus\.privateKeyPem is required[\s\S]*kronus\.sqlite\.passPhrase is required/
-  }, 'it holds no secret of its own')
+  await t.rejects(
+    loadConfig({ file: join(REPO, 'kronus.config.ts'), dev: false, cwd: tempDir(t), env: {} }),
+    {
+      message: /kronus\.privateKeyPem is required[\s\S]*kronus\.sqlite\.passPhrase is required/
+    },
+    'it holds no secret of its own'
+  )
 })
 
 t.test('examples/config.yml loads', async (t) => {
-  const config = await loadConfig({ file: join(REPO, 'examples', 'config.yml'), dev: false, cwd: tempDir(t), env: { KRONUS_PRIVATE_KEY_PEM: testPrivateKeyPem() } })
+  const config = await loadConfig({
+    file: join(REPO, 'examples', 'config.yml'),
+    dev: false,
+    cwd: tempDir(t),
+    env: { KRONUS_PRIVATE_KEY_PEM: testPrivateKeyPem() }
+  })
   t.equal(config.kronus.publicUrl, 'https://my-app.com')
 })
 
@@ -245,6 +313,10 @@ t.test('a module configuration shares Kronus modules instead of loading copies',
     `import { ConfigError } from '${resolveUrl}'\n` +
       "export default { plugins: [{ name: 'p', version: '1', options: {}, register() {}, errorClass: ConfigError }] }\n"
   )
-  const config = await loadConfig({ dev: false, cwd, env: { KRONUS_PRIVATE_KEY_PEM: testPrivateKeyPem(), KRONUS_SQLITE_PASSPHRASE: 'p' } })
+  const config = await loadConfig({
+    dev: false,
+    cwd,
+    env: { KRONUS_PRIVATE_KEY_PEM: testPrivateKeyPem(), KRONUS_SQLITE_PASSPHRASE: 'p' }
+  })
   t.equal((config.plugins[0] as any).errorClass, ConfigError, 'instanceof checks across plugin and core work')
 })

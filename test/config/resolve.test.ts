@@ -39,7 +39,11 @@ t.test('fills the defaults of the first Kronus', async (t) => {
 // Each row: a key, a bad value, and what the message must say after the key.
 const BAD_VALUES: Array<[string, unknown, RegExp]> = [
   ['kronus.privateKeyPem', 'not a key', /must be a PEM-encoded RSA private key/],
-  ['kronus.privateKeyPem', '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n', /must be a PEM-encoded RSA private key/],
+  [
+    'kronus.privateKeyPem',
+    '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n',
+    /must be a PEM-encoded RSA private key/
+  ],
   ['kronus.publicUrl', 'my-app.com', /must be an absolute http\(s\) URL/],
   ['kronus.publicUrl', 'ftp://my-app.com', /must be an absolute http\(s\) URL/],
   ['kronus.cron.timeZone', 'Mars/Olympus', /must be an IANA time zone/],
@@ -86,32 +90,51 @@ t.test('trustProxy takes addresses and CIDRs, and names the entry that is neithe
 
 t.test('missing secrets name their key and the environment variable that can give them', async (t) => {
   const problems = problemsOf({ kronus: {} })
-  t.match(problems, [/^kronus\.privateKeyPem is required \(or set KRONUS_PRIVATE_KEY_PEM or KRONUS_PRIVATE_KEY_FILE\)/, /^kronus\.sqlite\.passPhrase is required .*KRONUS_SQLITE_PASSPHRASE/])
+  t.match(problems, [
+    /^kronus\.privateKeyPem is required \(or set KRONUS_PRIVATE_KEY_PEM or KRONUS_PRIVATE_KEY_FILE\)/,
+    /^kronus\.sqlite\.passPhrase is required .*KRONUS_SQLITE_PASSPHRASE/
+  ])
   t.match(problemsOf({}), [/^kronus is required/])
 })
 
 t.test('reports every problem at once, under a heading', async (t) => {
   const input = withValue('kronus.listener.port', -1)
   input.kronus.cron = { timeZone: 'Nowhere/Else' }
-  const err = t.throws(() => resolveConfig(input, { heading: 'invalid configuration in /etc/kronus.yml' })) as ConfigError
+  const err = t.throws(() =>
+    resolveConfig(input, { heading: 'invalid configuration in /etc/kronus.yml' })
+  ) as ConfigError
   t.equal(err.problems.length, 2)
-  t.match(err.message, /^invalid configuration in \/etc\/kronus\.yml:\n  - kronus\.cron\.timeZone .*\n  - kronus\.listener\.port /)
+  t.match(
+    err.message,
+    /^invalid configuration in \/etc\/kronus\.yml:\n {2}- kronus\.cron\.timeZone .*\n {2}- kronus\.listener\.port /
+  )
 })
 
 t.test('names where a value came from when it was not the file', async (t) => {
-  const problems = problemsOf(withValue('kronus.privateKeyPem', 'garbage'), { sources: new Map([['kronus.privateKeyPem', 'KRONUS_PRIVATE_KEY_PEM']]) })
-  t.match(problems, [/^kronus\.privateKeyPem must be a PEM-encoded RSA private key \(value from KRONUS_PRIVATE_KEY_PEM\)$/])
+  const problems = problemsOf(withValue('kronus.privateKeyPem', 'garbage'), {
+    sources: new Map([['kronus.privateKeyPem', 'KRONUS_PRIVATE_KEY_PEM']])
+  })
+  t.match(problems, [
+    /^kronus\.privateKeyPem must be a PEM-encoded RSA private key \(value from KRONUS_PRIVATE_KEY_PEM\)$/
+  ])
 })
 
 t.test('turning backups on needs a bucket', async (t) => {
-  t.match(problemsOf(withValue('google.storage.enableSqliteBackupAndSync', true)), [/^google\.storage\.bucket is required when google\.storage\.enableSqliteBackupAndSync is true/])
+  t.match(problemsOf(withValue('google.storage.enableSqliteBackupAndSync', true)), [
+    /^google\.storage\.bucket is required when google\.storage\.enableSqliteBackupAndSync is true/
+  ])
   const input = withValue('google.storage.enableSqliteBackupAndSync', 'yes')
   input.google.storage.bucket = 'b'
   t.equal(resolveConfig(input).google.storage.enableSqliteBackupAndSync, true, 'YAML 1.1 "yes" is true')
 })
 
 t.test('PostgreSQL needs a connection string and no passphrase', async (t) => {
-  t.match(problemsOf({ kronus: { privateKeyPem: testPrivateKeyPem() }, database: { client: 'postgres' } }), [/^database\.connection is required .*KRONUS_DATABASE_URL/])
-  const config = resolveConfig({ kronus: { privateKeyPem: testPrivateKeyPem() }, database: { client: 'postgres', connection: 'postgres://localhost/kronus' } })
+  t.match(problemsOf({ kronus: { privateKeyPem: testPrivateKeyPem() }, database: { client: 'postgres' } }), [
+    /^database\.connection is required .*KRONUS_DATABASE_URL/
+  ])
+  const config = resolveConfig({
+    kronus: { privateKeyPem: testPrivateKeyPem() },
+    database: { client: 'postgres', connection: 'postgres://localhost/kronus' }
+  })
   t.equal(config.database.connection, 'postgres://localhost/kronus')
 })

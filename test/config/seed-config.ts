@@ -44,7 +44,11 @@ twilio:
 
 /** The seed's file with a key pasted in, as a deployment that keeps the key in the file has it. */
 export function seedConfigWithKey(pem: string): string {
-  const block = pem.trim().split('\n').map((line) => `    ${line}`).join('\n')
+  const block = pem
+    .trim()
+    .split('\n')
+    .map((line) => `    ${line}`)
+    .join('\n')
   return SEED_CONFIG_YML.replace('  privateKeyPem:\n', `  privateKeyPem: |\n${block}\n`)
 }
 

@@ -5,23 +5,32 @@ import { testPrivateKeyPem } from '../helpers/keys.js'
 import { SEED_CONFIG_YML, seedConfigWithKey } from './seed-config.js'
 
 t.test("reads the first Kronus's config.yml as it is", async (t) => {
-  t.strictSame(parseYamlConfig(SEED_CONFIG_YML, 'config.yml'), {
-    kronus: {
-      publicUrl: 'https://my-app.com',
-      cron: { timeZone: 'America/Toronto' },
-      listener: { port: '3900' },
-      sqlite: { passPhrase: 'passphrase' }
+  t.strictSame(
+    parseYamlConfig(SEED_CONFIG_YML, 'config.yml'),
+    {
+      kronus: {
+        publicUrl: 'https://my-app.com',
+        cron: { timeZone: 'America/Toronto' },
+        listener: { port: '3900' },
+        sqlite: { passPhrase: 'passphrase' }
+      },
+      google: {
+        storage: {
+          bucket: 'gstorage-bucket-name',
+          prefix: 'kronus',
+          sqliteBackupSchedule: '0 * * * *',
+          enableSqliteBackupAndSync: 'true'
+        },
+        applicationCredentials: '/path/to/google/credentials'
+      },
+      twilio: {
+        accountSid: 'AHKX00SXXXXXXXXXXXXXXXXXXX',
+        authToken: 'BHKX00SXXXXXXXXXXXXXXXXXXX',
+        messagingServiceSid: 'CHKX00SXXXXXXXXXXXXXXXXXXX'
+      }
     },
-    google: {
-      storage: { bucket: 'gstorage-bucket-name', prefix: 'kronus', sqliteBackupSchedule: '0 * * * *', enableSqliteBackupAndSync: 'true' },
-      applicationCredentials: '/path/to/google/credentials'
-    },
-    twilio: {
-      accountSid: 'AHKX00SXXXXXXXXXXXXXXXXXXX',
-      authToken: 'BHKX00SXXXXXXXXXXXXXXXXXXX',
-      messagingServiceSid: 'CHKX00SXXXXXXXXXXXXXXXXXXX'
-    }
-  }, 'the empty privateKeyPem is left unset so the environment can give it')
+    'the empty privateKeyPem is left unset so the environment can give it'
+  )
 })
 
 t.test('keeps a pasted PEM block intact', async (t) => {
@@ -31,14 +40,20 @@ t.test('keeps a pasted PEM block intact', async (t) => {
 })
 
 t.test('keeps every value as the text written', async (t) => {
-  const config = parseYamlConfig('kronus:\n  sqlite:\n    passPhrase: 0123\ntwilio:\n  authToken: 1e3\n  accountSid: 12:30\n', 'c.yml') as any
+  const config = parseYamlConfig(
+    'kronus:\n  sqlite:\n    passPhrase: 0123\ntwilio:\n  authToken: 1e3\n  accountSid: 12:30\n',
+    'c.yml'
+  ) as any
   t.equal(config.kronus.sqlite.passPhrase, '0123', 'a numeric-looking passphrase keeps its leading zero')
   t.equal(config.twilio.authToken, '1e3')
   t.equal(config.twilio.accountSid, '12:30', 'no YAML 1.1 sexagesimal number')
 })
 
 t.test('an unquoted ~ or null means unset; a quoted one is text', async (t) => {
-  const config = parseYamlConfig('twilio:\n  accountSid: ~\n  authToken: null\n  messagingServiceSid: "null"\n', 'c.yml')
+  const config = parseYamlConfig(
+    'twilio:\n  accountSid: ~\n  authToken: null\n  messagingServiceSid: "null"\n',
+    'c.yml'
+  )
   t.strictSame(config, { twilio: { messagingServiceSid: 'null' } })
 })
 
@@ -55,7 +70,10 @@ t.test("reads the first Kronus's top-level sqlite: section into kronus.sqlite, w
 })
 
 t.test('an empty value, quoted or not, means unset', async (t) => {
-  const config = parseYamlConfig('google:\n  applicationCredentials:\n  storage:\n    prefix: ""\n    bucket: "  "\n', 'c.yml')
+  const config = parseYamlConfig(
+    'google:\n  applicationCredentials:\n  storage:\n    prefix: ""\n    bucket: "  "\n',
+    'c.yml'
+  )
   t.strictSame(config, { google: { storage: {} } })
 })
 
@@ -71,14 +89,18 @@ t.test('keeps unknown keys for validation to name', async (t) => {
 })
 
 t.test('a syntax error names the file and the line', async (t) => {
-  const err = t.throws(() => parseYamlConfig('kronus:\n  listener: [3900\ntwilio:\n  accountSid: x\n', '/srv/config.yml')) as ConfigError
+  const err = t.throws(() =>
+    parseYamlConfig('kronus:\n  listener: [3900\ntwilio:\n  accountSid: x\n', '/srv/config.yml')
+  ) as ConfigError
   t.ok(err instanceof ConfigError)
   t.match(err.message, /cannot parse \/srv\/config\.yml/)
   t.match(err.message, /line \d+, column \d+/)
 })
 
 t.test('a repeated key is an error', async (t) => {
-  t.throws(() => parseYamlConfig('kronus:\n  publicUrl: a\n  publicUrl: b\n', 'c.yml'), { message: /Map keys must be unique/ })
+  t.throws(() => parseYamlConfig('kronus:\n  publicUrl: a\n  publicUrl: b\n', 'c.yml'), {
+    message: /Map keys must be unique/
+  })
 })
 
 t.test('an empty file is an empty configuration; a list is not one', async (t) => {

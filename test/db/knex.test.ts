@@ -1,7 +1,7 @@
-import t from 'tap'
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import t from 'tap'
 import { buildKronus } from '../helpers/app.js'
 import { call, createAdmin, createContact, login } from '../helpers/http.js'
 
@@ -24,7 +24,10 @@ t.test('the database file is encrypted: no SQLite header, no plaintext rows', as
     const files = readdirSync(dir).filter((f) => f.startsWith('kronus.db'))
     t.ok(files.includes('kronus.db'), `${when}: the database file exists`)
     const main = readFileSync(join(dir, 'kronus.db'))
-    t.notOk(main.subarray(0, 16).toString('latin1').startsWith('SQLite format 3'), `${when}: no plaintext SQLite header`)
+    t.notOk(
+      main.subarray(0, 16).toString('latin1').startsWith('SQLite format 3'),
+      `${when}: no plaintext SQLite header`
+    )
     for (const file of files) {
       const bytes = readFileSync(join(dir, file)).toString('latin1')
       t.notOk(bytes.includes('plaintext-canary'), `${when}: ${file} does not contain a user's email`)
@@ -56,7 +59,17 @@ t.test('data survives a restart', async (t) => {
   const first = await buildKronus(t, { dir })
   const admin = await createAdmin(first)
   const contact = await createContact(first, admin, { is_emergency_contact: true })
-  t.equal((await call(first, { method: 'PUT', url: `/v1/users/${admin.id}/probe_settings`, token: admin.token, payload: { active: true, cron_expression: '30 7 * * *' } })).statusCode, 200)
+  t.equal(
+    (
+      await call(first, {
+        method: 'PUT',
+        url: `/v1/users/${admin.id}/probe_settings`,
+        token: admin.token,
+        payload: { active: true, cron_expression: '30 7 * * *' }
+      })
+    ).statusCode,
+    200
+  )
   await first.stop()
 
   const second = await buildKronus(t, { dir, clock: first.clock })
@@ -67,7 +80,21 @@ t.test('data survives a restart', async (t) => {
   t.match(user.body.data.probe_settings, { active: true, cron_expression: '30 7 * * *' })
   const contacts = await call(second, { url: `/v1/users/${admin.id}/contacts`, token })
   t.same(contacts.body.data, [contact])
-  t.equal((await call(second, { url: `/v1/users/${admin.id}`, token: admin.token })).statusCode, 200, 'tokens issued before the restart still work')
-  const anotherFirstUser = await call(second, { method: 'POST', url: '/v1/users', payload: { first_name: 'a', last_name: 'b', email: 'late@example.com', password: 'late-secret-1', phone_number: '+15551112222' } })
+  t.equal(
+    (await call(second, { url: `/v1/users/${admin.id}`, token: admin.token })).statusCode,
+    200,
+    'tokens issued before the restart still work'
+  )
+  const anotherFirstUser = await call(second, {
+    method: 'POST',
+    url: '/v1/users',
+    payload: {
+      first_name: 'a',
+      last_name: 'b',
+      email: 'late@example.com',
+      password: 'late-secret-1',
+      phone_number: '+15551112222'
+    }
+  })
   t.equal(anotherFirstUser.statusCode, 401, 'the first-user rule does not reopen after a restart')
 })

@@ -1,14 +1,14 @@
-import t, { type Test } from 'tap'
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { KronusPlugin } from '../../src/plugins/types.js'
+import t, { type Test } from 'tap'
 import { emergencyContact } from '../../plugins/emergency-contact/index.js'
 import { outboundWebhook } from '../../plugins/outbound-webhook/index.js'
-import { twilioSms } from '../../plugins/twilio-sms/index.js'
 import { handleOnce } from '../../plugins/twilio-sms/handled-once.js'
+import { twilioSms } from '../../plugins/twilio-sms/index.js'
 import { scopedDatabase } from '../../src/plugins/database.js'
+import type { KronusPlugin } from '../../src/plugins/types.js'
 import { buildKronus, type TestKronus } from '../helpers/app.js'
 import { call, login } from '../helpers/http.js'
 
@@ -31,37 +31,66 @@ async function openFixture(t: Test, plugins: KronusPlugin<any>[]): Promise<TestK
   return buildKronus(t, { dir, database: 'sqlcipher', config })
 }
 
-t.test('the users, contacts, webhooks, deliveries, inbound texts and alert deliveries of a 0.1.0 database are still there and in use', async (t) => {
-  const kronus = await openFixture(t, [twilioSms(), emergencyContact(), outboundWebhook()])
-  const token = await login(kronus, 'user@example.com', 'user-password-1')
-  const user = await kronus.knex('users').where({ email: 'user@example.com' }).first()
+t.test(
+  'the users, contacts, webhooks, deliveries, inbound texts and alert deliveries of a 0.1.0 database are still there and in use',
+  async (t) => {
+    const kronus = await openFixture(t, [twilioSms(), emergencyContact(), outboundWebhook()])
+    const token = await login(kronus, 'user@example.com', 'user-password-1')
+    const user = await kronus.knex('users').where({ email: 'user@example.com' }).first()
 
-  const contacts = await call(kronus, { url: `/v1/users/${user.id}/contacts`, token })
-  t.equal(contacts.statusCode, 200)
-  t.match(contacts.body.data, [{ first_name: 'Carl', last_name: 'Contact', phone_number: '+15550000003', is_emergency_contact: true }])
+    const contacts = await call(kronus, { url: `/v1/users/${user.id}/contacts`, token })
+    t.equal(contacts.statusCode, 200)
+    t.match(contacts.body.data, [
+      { first_name: 'Carl', last_name: 'Contact', phone_number: '+15550000003', is_emergency_contact: true }
+    ])
 
-  const webhooks = await call(kronus, { url: `/v1/users/${user.id}/webhooks`, token })
-  t.equal(webhooks.statusCode, 200)
-  t.match(webhooks.body.data, [{ url: 'https://hooks.example.com/kronus', events: ['emergency.triggered'], description: 'fixture dashboard', active: true }])
-  const deliveries = await call(kronus, { url: `/v1/users/${user.id}/webhooks/${webhooks.body.data[0].id}/deliveries`, token })
-  t.equal(deliveries.statusCode, 200)
-  t.match(deliveries.body.data, [{ event_type: 'emergency.triggered', succeeded: true, status_code: 200 }])
+    const webhooks = await call(kronus, { url: `/v1/users/${user.id}/webhooks`, token })
+    t.equal(webhooks.statusCode, 200)
+    t.match(webhooks.body.data, [
+      {
+        url: 'https://hooks.example.com/kronus',
+        events: ['emergency.triggered'],
+        description: 'fixture dashboard',
+        active: true
+      }
+    ])
+    const deliveries = await call(kronus, {
+      url: `/v1/users/${user.id}/webhooks/${webhooks.body.data[0].id}/deliveries`,
+      token
+    })
+    t.equal(deliveries.statusCode, 200)
+    t.match(deliveries.body.data, [{ event_type: 'emergency.triggered', succeeded: true, status_code: 200 }])
 
-  // A retry of the text 0.1.0 handled gets the same reply and is not handled again.
-  const retried = await handleOnce({ db: scopedDatabase('twilio-sms', ['inbound_messages'], kronus.knex), now: () => kronus.clock.now(), channel: 'twilio-sms', messageId: 'SMfixture1' }, async () => {
-    throw new Error('a text handled before the upgrade was handled again')
-  })
-  t.same(retried, { userId: user.id, reply: 'Thanks, glad you are OK.', duplicate: true })
+    // A retry of the text 0.1.0 handled gets the same reply and is not handled again.
+    const retried = await handleOnce(
+      {
+        db: scopedDatabase('twilio-sms', ['inbound_messages'], kronus.knex),
+        now: () => kronus.clock.now(),
+        channel: 'twilio-sms',
+        messageId: 'SMfixture1'
+      },
+      async () => {
+        throw new Error('a text handled before the upgrade was handled again')
+      }
+    )
+    t.same(retried, { userId: user.id, reply: 'Thanks, glad you are OK.', duplicate: true })
 
-  t.match(await kronus.knex('emergency_alert_deliveries'), [{ user_id: user.id, contact_name: 'Carl Contact', phone_number: '+15550000003', status: 'reached' }])
+    t.match(await kronus.knex('emergency_alert_deliveries'), [
+      { user_id: user.id, contact_name: 'Carl Contact', phone_number: '+15550000003', status: 'reached' }
+    ])
 
-  const recorded = await kronus.knex('plugin_migrations').orderBy('id').select('plugin', 'name')
-  t.same(recorded, [
-    { plugin: 'twilio-sms', name: '0001_inbound_messages' },
-    { plugin: 'emergency-contact', name: '0001_alert_deliveries' },
-    { plugin: 'outbound-webhook', name: '0001_webhook_tables' }
-  ], "each plugin's first migration is recorded as done")
-})
+    const recorded = await kronus.knex('plugin_migrations').orderBy('id').select('plugin', 'name')
+    t.same(
+      recorded,
+      [
+        { plugin: 'twilio-sms', name: '0001_inbound_messages' },
+        { plugin: 'emergency-contact', name: '0001_alert_deliveries' },
+        { plugin: 'outbound-webhook', name: '0001_webhook_tables' }
+      ],
+      "each plugin's first migration is recorded as done"
+    )
+  }
+)
 
 t.test('a 0.1.0 database opens without the plugins configured, and keeps their tables for when they are', async (t) => {
   const kronus = await openFixture(t, [])

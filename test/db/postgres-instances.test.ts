@@ -2,16 +2,24 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
-import { FakeClock } from '../../src/clock.js'
-import { claimDueJobs } from '../../src/queue/claim.js'
-import { probeTexts } from '../../src/probes/messages.js'
 import { emergencyContact } from '../../plugins/emergency-contact/index.js'
 import { emergencyTexts } from '../../plugins/emergency-contact/texts.js'
 import { twilioSms } from '../../plugins/twilio-sms/index.js'
-import { buildKronus, type TestKronus } from '../helpers/app.js'
+import { FakeClock } from '../../src/clock.js'
+import { probeTexts } from '../../src/probes/messages.js'
+import { claimDueJobs } from '../../src/queue/claim.js'
 import { FakeTwilioApi } from '../fakes/twilio-api.js'
-import { ACCOUNT_SID, AUTH_TOKEN, PUBLIC_URL, SERVICE_SID, nextMessageSid, postSms, textsTo } from '../plugins/twilio-sms/sms-kronus.js'
+import { buildKronus, type TestKronus } from '../helpers/app.js'
 import { insertPopulation, minuteOf, type PopulationUser } from '../multi-instance/population.js'
+import {
+  ACCOUNT_SID,
+  AUTH_TOKEN,
+  nextMessageSid,
+  PUBLIC_URL,
+  postSms,
+  SERVICE_SID,
+  textsTo
+} from '../plugins/twilio-sms/sms-kronus.js'
 
 /*
  * Two Kronus instances on one PostgreSQL schema, in one process, on one fake clock: the
@@ -76,85 +84,132 @@ async function fireAll(t: Test, pair: Pair, users: PopulationUser[]): Promise<vo
   await drainTogether(pair.a, pair.b)
 }
 
-t.test('two instances ticking and draining together: every fire makes exactly one probe and one text, and every job runs once', async (t) => {
-  const pair = await twoInstances(t)
-  const { a, b, fake, clock } = pair
-  const users = await insertPopulation(a.knex, { users: 120, emergencyContactsPerUser: 1, fireAt: minuteOf(clock.now()), now: clock.now() })
-
-  const [fromA, fromB] = await Promise.all([a.scheduler.tick(), b.scheduler.tick()])
-  t.equal(fromA + fromB, users.length, 'each due fire enqueued once between the two schedulers')
-  t.same(await Promise.all([a.scheduler.tick(), b.scheduler.tick()]), [0, 0], 'and not again')
-  await drainTogether(a, b)
-
-  const probes = await a.knex('probes').select('user_id', 'start_key', 'probe_status_id')
-  t.equal(probes.length, users.length, 'one probe per user')
-  t.equal(new Set(probes.map((p) => p.user_id)).size, users.length)
-  for (const user of users) t.same(textsTo(fake, user.phone), [probeTexts.ask(user.firstName)], `${user.phone} was asked exactly once`)
-
-  const jobs = await a.knex('jobs').select('name', 'status', 'attempts')
-  t.ok(jobs.length >= users.length * 2, 'fires and sends were jobs')
-  t.same(jobs.filter((j) => !['successful', 'scheduled'].includes(j.status)), [], 'every due job finished (follow-ups wait for their time)')
-  t.equal(jobs.filter((j) => j.name === 'probe.follow_up' && j.status === 'scheduled').length, users.length, 'one follow-up timer per probe')
-  t.same(jobs.filter((j) => j.attempts !== 1 && j.status === 'successful'), [], 'each was claimed and run exactly once')
-})
-
-t.test('replies reach either instance, some twice (a retried webhook): every "no" alerts each emergency contact exactly once', async (t) => {
-  const pair = await twoInstances(t)
-  const { a, b, fake, clock } = pair
-  const users = await insertPopulation(a.knex, { users: 60, emergencyContactsPerUser: 2, fireAt: minuteOf(clock.now()), now: clock.now() })
-  await fireAll(t, pair, users)
-
-  const replyOf = (i: number) => (['N', 'Y', 'maybe'] as const)[i % 3]!
-  // Replies land while both workers are busy with the alerts of earlier ones.
-  const draining = (async () => {
-    for (let round = 0; round < 20; round++) await Promise.all([a.queue.runDue(), b.queue.runDue()])
-  })()
-  const answers = await Promise.all(
-    users.map(async (user, i) => {
-      const messageSid = nextMessageSid()
-      const first = await postSms(i % 2 === 0 ? a : b, { from: user.phone, body: replyOf(i), messageSid })
-      // Twilio retrying the same message at the other instance gets the same answer and changes nothing.
-      const retried = i % 3 === 0 ? await postSms(i % 2 === 0 ? b : a, { from: user.phone, body: replyOf(i), messageSid }) : first
-      return { first, retried }
+t.test(
+  'two instances ticking and draining together: every fire makes exactly one probe and one text, and every job runs once',
+  async (t) => {
+    const pair = await twoInstances(t)
+    const { a, b, fake, clock } = pair
+    const users = await insertPopulation(a.knex, {
+      users: 120,
+      emergencyContactsPerUser: 1,
+      fireAt: minuteOf(clock.now()),
+      now: clock.now()
     })
-  )
-  await draining
-  await drainTogether(a, b)
 
-  for (const [i, user] of users.entries()) {
-    const { first, retried } = answers[i]!
-    t.equal(first.statusCode, 200)
-    t.same(retried.messages, first.messages, 'a retried webhook is answered the same')
-    const probe = await a.knex('probes').where({ user_id: user.id }).first()
-    const alerts = user.contacts.map((c) => textsTo(fake, c.phone))
-    if (replyOf(i) === 'N') {
-      t.same(first.messages, [probeTexts.bad()])
-      t.equal(probe.probe_status_id, 3, 'bad')
-      for (const [c, contact] of user.contacts.entries()) {
-        t.equal(alerts[c]!.length, 1, `${contact.phone} alerted exactly once`)
-        t.match(alerts[c]![0], /answered that they are NOT OK/)
-      }
-      const reached = emergencyTexts.toUserReached('bad', user.contacts.map((c) => `${c.firstName} Many`), [])
-      t.same(textsTo(fake, user.phone), [probeTexts.ask(user.firstName), reached], 'the user is asked once and told once whom Kronus reached')
-      t.equal(Number((await a.knex('emergency_probes').where({ probe_id: probe.id }).count({ n: '*' }))[0]!.n), 2)
-    } else {
-      t.same(alerts, [[], []], 'nobody alerted')
-      t.equal(probe.probe_status_id, replyOf(i) === 'Y' ? 2 : 1)
-    }
+    const [fromA, fromB] = await Promise.all([a.scheduler.tick(), b.scheduler.tick()])
+    t.equal(fromA + fromB, users.length, 'each due fire enqueued once between the two schedulers')
+    t.same(await Promise.all([a.scheduler.tick(), b.scheduler.tick()]), [0, 0], 'and not again')
+    await drainTogether(a, b)
+
+    const probes = await a.knex('probes').select('user_id', 'start_key', 'probe_status_id')
+    t.equal(probes.length, users.length, 'one probe per user')
+    t.equal(new Set(probes.map((p) => p.user_id)).size, users.length)
+    for (const user of users)
+      t.same(textsTo(fake, user.phone), [probeTexts.ask(user.firstName)], `${user.phone} was asked exactly once`)
+
+    const jobs = await a.knex('jobs').select('name', 'status', 'attempts')
+    t.ok(jobs.length >= users.length * 2, 'fires and sends were jobs')
+    t.same(
+      jobs.filter((j) => !['successful', 'scheduled'].includes(j.status)),
+      [],
+      'every due job finished (follow-ups wait for their time)'
+    )
+    t.equal(
+      jobs.filter((j) => j.name === 'probe.follow_up' && j.status === 'scheduled').length,
+      users.length,
+      'one follow-up timer per probe'
+    )
+    t.same(
+      jobs.filter((j) => j.attempts !== 1 && j.status === 'successful'),
+      [],
+      'each was claimed and run exactly once'
+    )
   }
-  t.same(await a.knex('jobs').whereIn('status', ['in-progress', 'enqueued', 'dead']).select('name', 'status'), [], 'nothing left running, waiting or dead')
-})
+)
+
+t.test(
+  'replies reach either instance, some twice (a retried webhook): every "no" alerts each emergency contact exactly once',
+  async (t) => {
+    const pair = await twoInstances(t)
+    const { a, b, fake, clock } = pair
+    const users = await insertPopulation(a.knex, {
+      users: 60,
+      emergencyContactsPerUser: 2,
+      fireAt: minuteOf(clock.now()),
+      now: clock.now()
+    })
+    await fireAll(t, pair, users)
+
+    const replyOf = (i: number) => (['N', 'Y', 'maybe'] as const)[i % 3]!
+    // Replies land while both workers are busy with the alerts of earlier ones.
+    const draining = (async () => {
+      for (let round = 0; round < 20; round++) await Promise.all([a.queue.runDue(), b.queue.runDue()])
+    })()
+    const answers = await Promise.all(
+      users.map(async (user, i) => {
+        const messageSid = nextMessageSid()
+        const first = await postSms(i % 2 === 0 ? a : b, { from: user.phone, body: replyOf(i), messageSid })
+        // Twilio retrying the same message at the other instance gets the same answer and changes nothing.
+        const retried =
+          i % 3 === 0 ? await postSms(i % 2 === 0 ? b : a, { from: user.phone, body: replyOf(i), messageSid }) : first
+        return { first, retried }
+      })
+    )
+    await draining
+    await drainTogether(a, b)
+
+    for (const [i, user] of users.entries()) {
+      const { first, retried } = answers[i]!
+      t.equal(first.statusCode, 200)
+      t.same(retried.messages, first.messages, 'a retried webhook is answered the same')
+      const probe = await a.knex('probes').where({ user_id: user.id }).first()
+      const alerts = user.contacts.map((c) => textsTo(fake, c.phone))
+      if (replyOf(i) === 'N') {
+        t.same(first.messages, [probeTexts.bad()])
+        t.equal(probe.probe_status_id, 3, 'bad')
+        for (const [c, contact] of user.contacts.entries()) {
+          t.equal(alerts[c]!.length, 1, `${contact.phone} alerted exactly once`)
+          t.match(alerts[c]![0], /answered that they are NOT OK/)
+        }
+        const reached = emergencyTexts.toUserReached(
+          'bad',
+          user.contacts.map((c) => `${c.firstName} Many`),
+          []
+        )
+        t.same(
+          textsTo(fake, user.phone),
+          [probeTexts.ask(user.firstName), reached],
+          'the user is asked once and told once whom Kronus reached'
+        )
+        t.equal(Number((await a.knex('emergency_probes').where({ probe_id: probe.id }).count({ n: '*' }))[0]!.n), 2)
+      } else {
+        t.same(alerts, [[], []], 'nobody alerted')
+        t.equal(probe.probe_status_id, replyOf(i) === 'Y' ? 2 : 1)
+      }
+    }
+    t.same(
+      await a.knex('jobs').whereIn('status', ['in-progress', 'enqueued', 'dead']).select('name', 'status'),
+      [],
+      'nothing left running, waiting or dead'
+    )
+  }
+)
 
 t.test('cron schedules ticking on both instances enqueue each fire once', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'kronus-pg-cron-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   const clock = new FakeClock(Date.parse('2026-03-01T00:00:30Z'))
-  const instances = [await buildKronus(t, { dir, clock, database: 'postgres' }), await buildKronus(t, { dir, clock, database: 'postgres' })]
+  const instances = [
+    await buildKronus(t, { dir, clock, database: 'postgres' }),
+    await buildKronus(t, { dir, clock, database: 'postgres' })
+  ]
   const runs: string[] = []
   for (const kronus of instances) {
     kronus.queue.define('test.instances.cron', async ({ label }) => void runs.push(label))
   }
-  await Promise.all(instances.map((k) => k.cronSchedules.schedule('test.instances.cron', '* * * * *', { label: 'tick' }, 'UTC')))
+  await Promise.all(
+    instances.map((k) => k.cronSchedules.schedule('test.instances.cron', '* * * * *', { label: 'tick' }, 'UTC'))
+  )
   for (let minute = 0; minute < 10; minute++) {
     clock.advance(60_000)
     const fired = await Promise.all(instances.map((k) => k.cronSchedules.tick()))
@@ -174,30 +229,55 @@ t.test('a claim skips a job whose row another claim holds locked, instead of wai
   try {
     // Another worker, mid-claim, holds the oldest job's row.
     await trx('jobs').where({ id: first!.id }).forUpdate().select('id')
-    const claimed = await claimDueJobs(kronus.knex, { now: kronus.clock.now(), workerId: 'other', lockMsByName, limit: 2 })
-    t.same(claimed.map((j) => j.id), [second!.id], 'the locked row is skipped, the next one taken, without waiting')
+    const claimed = await claimDueJobs(kronus.knex, {
+      now: kronus.clock.now(),
+      workerId: 'other',
+      lockMsByName,
+      limit: 2
+    })
+    t.same(
+      claimed.map((j) => j.id),
+      [second!.id],
+      'the locked row is skipped, the next one taken, without waiting'
+    )
   } finally {
     await trx.rollback()
   }
   const after = await claimDueJobs(kronus.knex, { now: kronus.clock.now(), workerId: 'other', lockMsByName, limit: 2 })
-  t.same(after.map((j) => j.id), [first!.id], 'once released, it is claimable again')
+  t.same(
+    after.map((j) => j.id),
+    [first!.id],
+    'once released, it is claimable again'
+  )
 })
 
 t.test('jobs of one lane from transactions that commit out of id order never run at the same time', async (t) => {
   const kronus = await buildKronus(t, { database: 'postgres' })
   kronus.queue.define('test.instances.work', async () => undefined)
   const lockMsByName = new Map([['test.instances.work', 90_000]])
-  const claim = (workerId: string) => claimDueJobs(kronus.knex, { now: kronus.clock.now(), workerId, lockMsByName, limit: 5 })
+  const claim = (workerId: string) =>
+    claimDueJobs(kronus.knex, { now: kronus.clock.now(), workerId, lockMsByName, limit: 5 })
   // Two instances record events for one user at once: the first to take an id commits last.
   const slow = await kronus.knex.transaction()
   const earlier = await kronus.queue.enqueue('test.instances.work', { n: 1 }, { lane: 'events:test:7' }, slow)
   const later = await kronus.queue.enqueue('test.instances.work', { n: 2 }, { lane: 'events:test:7' })
   t.ok(earlier!.id < later!.id)
-  t.same((await claim('a')).map((j) => j.id), [later!.id], 'the committed job runs')
+  t.same(
+    (await claim('a')).map((j) => j.id),
+    [later!.id],
+    'the committed job runs'
+  )
   await slow.commit()
   t.same(await claim('b'), [], 'the earlier job waits while the lane has a job running, though none before it is live')
-  await kronus.knex('jobs').where({ id: later!.id }).update({ status: 'successful', live_key: null, locked_by: null, lock_expires_at: null })
-  t.same((await claim('b')).map((j) => j.id), [earlier!.id], 'and runs once it is done')
+  await kronus
+    .knex('jobs')
+    .where({ id: later!.id })
+    .update({ status: 'successful', live_key: null, locked_by: null, lock_expires_at: null })
+  t.same(
+    (await claim('b')).map((j) => j.id),
+    [earlier!.id],
+    'and runs once it is done'
+  )
 })
 
 t.test('a lane another claim is taking is skipped, not claimed twice', async (t) => {
@@ -209,12 +289,26 @@ t.test('a lane another claim is taking is skipped, not claimed twice', async (t)
   const rival = await kronus.knex.transaction()
   try {
     // What a rival's claim transaction holds while it takes a job of this lane.
-    await rival.raw(`SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':kronus.lane:' || ?))`, ['events:test:8'])
-    const claimed = await claimDueJobs(kronus.knex, { now: kronus.clock.now(), workerId: 'other', lockMsByName, limit: 5 })
-    t.same(claimed.map((j) => j.id), [free!.id], 'the lane is skipped for now')
+    await rival.raw(`SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':kronus.lane:' || ?))`, [
+      'events:test:8'
+    ])
+    const claimed = await claimDueJobs(kronus.knex, {
+      now: kronus.clock.now(),
+      workerId: 'other',
+      lockMsByName,
+      limit: 5
+    })
+    t.same(
+      claimed.map((j) => j.id),
+      [free!.id],
+      'the lane is skipped for now'
+    )
   } finally {
     await rival.rollback()
   }
   const after = await claimDueJobs(kronus.knex, { now: kronus.clock.now(), workerId: 'other', lockMsByName, limit: 5 })
-  t.same(after.map((j) => j.id), [laned!.id])
+  t.same(
+    after.map((j) => j.id),
+    [laned!.id]
+  )
 })

@@ -4,12 +4,18 @@ import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import twilio from 'twilio'
 import { usageText } from '../../plugins/sms-commands/commands.js'
-import { testPrivateKeyPem } from '../helpers/keys.js'
-import { HANG_MS, freePort, startKronus, waitForHealth, within } from '../cli/run-kronus.js'
-import { inboundForm, nextMessageSid } from '../plugins/twilio-sms/sms-kronus.js'
-import { call, createAdmin, createContact, createUser, type TestUser } from '../helpers/http.js'
-import { buildSmsKronus, postSms, textsTo, type SmsKronus } from '../plugins/twilio-sms/sms-kronus.js'
+import { freePort, HANG_MS, startKronus, waitForHealth, within } from '../cli/run-kronus.js'
 import type { TestKronus } from '../helpers/app.js'
+import { call, createAdmin, createContact, createUser, type TestUser } from '../helpers/http.js'
+import { testPrivateKeyPem } from '../helpers/keys.js'
+import {
+  buildSmsKronus,
+  inboundForm,
+  nextMessageSid,
+  postSms,
+  type SmsKronus,
+  textsTo
+} from '../plugins/twilio-sms/sms-kronus.js'
 
 /*
  * The whole SMS loop over HTTP, with the real twilio SDK talking to a loopback fake of
@@ -34,8 +40,16 @@ async function setUp(t: Test): Promise<Setup> {
   const admin = await createAdmin(kronus)
   const user = await createUser(kronus, admin, { first_name: 'Ada', last_name: 'Lovelace' })
   // Created first but marked as an emergency contact last: alerts follow the marking order.
-  const second = await createContact(kronus, user, { first_name: 'Charles', last_name: 'Babbage', is_emergency_contact: false })
-  const first = await createContact(kronus, user, { first_name: 'Mary', last_name: 'Somerville', is_emergency_contact: true })
+  const second = await createContact(kronus, user, {
+    first_name: 'Charles',
+    last_name: 'Babbage',
+    is_emergency_contact: false
+  })
+  const first = await createContact(kronus, user, {
+    first_name: 'Mary',
+    last_name: 'Somerville',
+    is_emergency_contact: true
+  })
   const bystander = await createContact(kronus, user, { first_name: 'Nobody', last_name: 'Alerted' })
   kronus.clock.advanceMinutes(1)
   const marked = await call(kronus, {
@@ -49,7 +63,12 @@ async function setUp(t: Test): Promise<Setup> {
 }
 
 async function turnProbesOn(kronus: TestKronus, user: TestUser, settings: Record<string, unknown>): Promise<void> {
-  const res = await call(kronus, { method: 'PUT', url: `/v1/users/${user.id}/probe_settings`, token: user.token, payload: { active: true, ...settings } })
+  const res = await call(kronus, {
+    method: 'PUT',
+    url: `/v1/users/${user.id}/probe_settings`,
+    token: user.token,
+    payload: { active: true, ...settings }
+  })
   if (res.statusCode !== 200) throw new Error(`probe settings: ${res.statusCode} ${res.payload}`)
 }
 
@@ -69,93 +88,133 @@ async function probeSettingsActive(kronus: TestKronus, userId: number): Promise<
   return Boolean(row.active)
 }
 
-t.test('a scheduled probe, its follow-ups, an N reply, every emergency contact alerted in order, the user told', async (t) => {
-  const { kronus, fake, user, first, second, bystander } = await setUp(t)
-  // The fake clock starts on Monday 2026-01-05 at 12:00 UTC; the check-in is at 18:00.
-  await turnProbesOn(kronus, user, { cron_expression: '0 18 * * *', max_retries: 2, wait_time_in_minutes: 10 })
+t.test(
+  'a scheduled probe, its follow-ups, an N reply, every emergency contact alerted in order, the user told',
+  async (t) => {
+    const { kronus, fake, user, first, second, bystander } = await setUp(t)
+    // The fake clock starts on Monday 2026-01-05 at 12:00 UTC; the check-in is at 18:00.
+    await turnProbesOn(kronus, user, { cron_expression: '0 18 * * *', max_retries: 2, wait_time_in_minutes: 10 })
 
-  await runUntilIdle(kronus)
-  t.same(textsTo(fake, user.phone_number), [], 'nothing before the scheduled time')
+    await runUntilIdle(kronus)
+    t.same(textsTo(fake, user.phone_number), [], 'nothing before the scheduled time')
 
-  kronus.clock.set('2026-01-05T18:00:00Z')
-  await runUntilIdle(kronus)
-  t.same(textsTo(fake, user.phone_number), ['Are you OK Ada? Reply Y or N.'], 'the check-in went out through Twilio')
-  const sent = fake.requests.find((r) => r.form.get('To') === user.phone_number)!
-  t.equal(sent.form.get('MessagingServiceSid'), 'MG' + 'a'.repeat(32))
-  t.equal(sent.form.get('ValidityPeriod'), '3600', 'a check-in Twilio cannot deliver within the hour is dropped, not delivered late')
+    kronus.clock.set('2026-01-05T18:00:00Z')
+    await runUntilIdle(kronus)
+    t.same(textsTo(fake, user.phone_number), ['Are you OK Ada? Reply Y or N.'], 'the check-in went out through Twilio')
+    const sent = fake.requests.find((r) => r.form.get('To') === user.phone_number)!
+    t.equal(sent.form.get('MessagingServiceSid'), 'MG' + 'a'.repeat(32))
+    t.equal(
+      sent.form.get('ValidityPeriod'),
+      '3600',
+      'a check-in Twilio cannot deliver within the hour is dropped, not delivered late'
+    )
 
-  kronus.clock.advance(10 * MINUTE)
-  await runUntilIdle(kronus)
-  kronus.clock.advance(10 * MINUTE)
-  await runUntilIdle(kronus)
-  t.same(textsTo(fake, user.phone_number), [
-    'Are you OK Ada? Reply Y or N.',
-    'Ada, we have not heard back from you. Are you OK? Reply Y or N.',
-    'Ada, we have not heard back from you. Are you OK? Reply Y or N.'
-  ], 'a follow-up at each wait')
-  t.equal((await probeOf(kronus, user)).status.name, 'pending')
+    kronus.clock.advance(10 * MINUTE)
+    await runUntilIdle(kronus)
+    kronus.clock.advance(10 * MINUTE)
+    await runUntilIdle(kronus)
+    t.same(
+      textsTo(fake, user.phone_number),
+      [
+        'Are you OK Ada? Reply Y or N.',
+        'Ada, we have not heard back from you. Are you OK? Reply Y or N.',
+        'Ada, we have not heard back from you. Are you OK? Reply Y or N.'
+      ],
+      'a follow-up at each wait'
+    )
+    t.equal((await probeOf(kronus, user)).status.name, 'pending')
 
-  const reply = await postSms(kronus, { from: user.phone_number, body: ' n ' })
-  t.equal(reply.statusCode, 200)
-  t.match(reply.contentType, /^text\/xml/)
-  t.same(reply.messages, ['We are contacting your emergency contacts now. Help is on the way.'], 'the N is acknowledged at once in TwiML')
+    const reply = await postSms(kronus, { from: user.phone_number, body: ' n ' })
+    t.equal(reply.statusCode, 200)
+    t.match(reply.contentType, /^text\/xml/)
+    t.same(
+      reply.messages,
+      ['We are contacting your emergency contacts now. Help is on the way.'],
+      'the N is acknowledged at once in TwiML'
+    )
 
-  await runUntilIdle(kronus)
-  const probe = await probeOf(kronus, user)
-  t.equal(probe.status.name, 'bad')
+    await runUntilIdle(kronus)
+    const probe = await probeOf(kronus, user)
+    t.equal(probe.status.name, 'bad')
 
-  const alerts = fake.messages.filter((m) => m.to !== user.phone_number).map((m) => [m.to, m.body])
-  t.same(alerts, [
-    [first.phone_number, `Mary, this is Kronus, the check-in service of Ada Lovelace. Ada answered that they are NOT OK. Please contact them now: ${user.phone_number}.`],
-    [second.phone_number, `Charles, this is Kronus, the check-in service of Ada Lovelace. Ada answered that they are NOT OK. Please contact them now: ${user.phone_number}.`]
-  ], 'every emergency contact, in the order they were marked, and nobody else')
-  t.same(textsTo(fake, bystander.phone_number), [])
+    const alerts = fake.messages.filter((m) => m.to !== user.phone_number).map((m) => [m.to, m.body])
+    t.same(
+      alerts,
+      [
+        [
+          first.phone_number,
+          `Mary, this is Kronus, the check-in service of Ada Lovelace. Ada answered that they are NOT OK. Please contact them now: ${user.phone_number}.`
+        ],
+        [
+          second.phone_number,
+          `Charles, this is Kronus, the check-in service of Ada Lovelace. Ada answered that they are NOT OK. Please contact them now: ${user.phone_number}.`
+        ]
+      ],
+      'every emergency contact, in the order they were marked, and nobody else'
+    )
+    t.same(textsTo(fake, bystander.phone_number), [])
 
-  const links = await kronus.knex('emergency_probes').where({ probe_id: probe.id }).orderBy('id')
-  t.same(links.map((row: any) => Number(row.contact_id)), [first.id, second.id], 'one emergency probe per contact')
-  t.equal(await probeSettingsActive(kronus, user.id), false, 'the user\'s probes are off')
-  t.same(textsTo(fake, user.phone_number).slice(3), [
-    'Kronus reached your emergency contacts Mary Somerville and Charles Babbage. Your check-ins are now off; turn them back on in Kronus when you are ready.'
-  ], 'the user is told whom Kronus reached')
+    const links = await kronus.knex('emergency_probes').where({ probe_id: probe.id }).orderBy('id')
+    t.same(
+      links.map((row: any) => Number(row.contact_id)),
+      [first.id, second.id],
+      'one emergency probe per contact'
+    )
+    t.equal(await probeSettingsActive(kronus, user.id), false, "the user's probes are off")
+    t.same(
+      textsTo(fake, user.phone_number).slice(3),
+      [
+        'Kronus reached your emergency contacts Mary Somerville and Charles Babbage. Your check-ins are now off; turn them back on in Kronus when you are ready.'
+      ],
+      'the user is told whom Kronus reached'
+    )
 
-  kronus.clock.set('2026-01-06T18:00:00Z')
-  await runUntilIdle(kronus)
-  kronus.clock.advance(24 * 60 * MINUTE)
-  await runUntilIdle(kronus)
-  t.equal(fake.messages.length, 6, 'nothing more is sent: no new check-in, no second alert')
-})
+    kronus.clock.set('2026-01-06T18:00:00Z')
+    await runUntilIdle(kronus)
+    kronus.clock.advance(24 * 60 * MINUTE)
+    await runUntilIdle(kronus)
+    t.equal(fake.messages.length, 6, 'nothing more is sent: no new check-in, no second alert')
+  }
+)
 
-t.test('no answer at all: the probe ends unavailable after the last follow-up and contacts get the unavailable text', async (t) => {
-  const { kronus, fake, user, first, second } = await setUp(t)
-  await turnProbesOn(kronus, user, { cron_expression: '30 12 * * *', max_retries: 1, wait_time_in_minutes: 5 })
+t.test(
+  'no answer at all: the probe ends unavailable after the last follow-up and contacts get the unavailable text',
+  async (t) => {
+    const { kronus, fake, user, first, second } = await setUp(t)
+    await turnProbesOn(kronus, user, { cron_expression: '30 12 * * *', max_retries: 1, wait_time_in_minutes: 5 })
 
-  kronus.clock.set('2026-01-05T12:30:00Z')
-  await runUntilIdle(kronus)
-  kronus.clock.advance(5 * MINUTE - 1)
-  await runUntilIdle(kronus)
-  t.equal(textsTo(fake, user.phone_number).length, 1, 'no follow-up a millisecond early')
-  kronus.clock.advance(1)
-  await runUntilIdle(kronus)
-  t.equal(textsTo(fake, user.phone_number).length, 2, 'the follow-up at the wait time')
-  t.equal((await probeOf(kronus, user)).status.name, 'pending')
-  t.same(fake.messages.filter((m) => m.to !== user.phone_number), [], 'no alert while the user may still answer')
+    kronus.clock.set('2026-01-05T12:30:00Z')
+    await runUntilIdle(kronus)
+    kronus.clock.advance(5 * MINUTE - 1)
+    await runUntilIdle(kronus)
+    t.equal(textsTo(fake, user.phone_number).length, 1, 'no follow-up a millisecond early')
+    kronus.clock.advance(1)
+    await runUntilIdle(kronus)
+    t.equal(textsTo(fake, user.phone_number).length, 2, 'the follow-up at the wait time')
+    t.equal((await probeOf(kronus, user)).status.name, 'pending')
+    t.same(
+      fake.messages.filter((m) => m.to !== user.phone_number),
+      [],
+      'no alert while the user may still answer'
+    )
 
-  kronus.clock.advance(5 * MINUTE)
-  await runUntilIdle(kronus)
-  t.equal((await probeOf(kronus, user)).status.name, 'unavailable')
-  const unavailableText = (contact: string) =>
-    `${contact}, this is Kronus, the check-in service of Ada Lovelace. Ada has not answered their check-ins. Please make sure they are OK: ${user.phone_number}.`
-  t.same(textsTo(fake, first.phone_number), [unavailableText('Mary')])
-  t.same(textsTo(fake, second.phone_number), [unavailableText('Charles')])
-  t.equal(await probeSettingsActive(kronus, user.id), false)
-  t.same(textsTo(fake, user.phone_number).slice(2), [
-    'You did not answer your check-in, so Kronus reached your emergency contacts Mary Somerville and Charles Babbage. Your check-ins are now off; turn them back on in Kronus when you are ready.'
-  ])
+    kronus.clock.advance(5 * MINUTE)
+    await runUntilIdle(kronus)
+    t.equal((await probeOf(kronus, user)).status.name, 'unavailable')
+    const unavailableText = (contact: string) =>
+      `${contact}, this is Kronus, the check-in service of Ada Lovelace. Ada has not answered their check-ins. Please make sure they are OK: ${user.phone_number}.`
+    t.same(textsTo(fake, first.phone_number), [unavailableText('Mary')])
+    t.same(textsTo(fake, second.phone_number), [unavailableText('Charles')])
+    t.equal(await probeSettingsActive(kronus, user.id), false)
+    t.same(textsTo(fake, user.phone_number).slice(2), [
+      'You did not answer your check-in, so Kronus reached your emergency contacts Mary Somerville and Charles Babbage. Your check-ins are now off; turn them back on in Kronus when you are ready.'
+    ])
 
-  const late = await postSms(kronus, { from: user.phone_number, body: 'Y' })
-  t.same(late.messages, ['There is no check-in waiting for your answer right now.'], 'a late Y changes nothing')
-  t.equal((await probeOf(kronus, user)).status.name, 'unavailable')
-})
+    const late = await postSms(kronus, { from: user.phone_number, body: 'Y' })
+    t.same(late.messages, ['There is no check-in waiting for your answer right now.'], 'a late Y changes nothing')
+    t.equal((await probeOf(kronus, user)).status.name, 'unavailable')
+  }
+)
 
 t.test('a Y reply ends the probe good: no alert, probes stay on', async (t) => {
   const { kronus, fake, user } = await setUp(t)
@@ -185,55 +244,78 @@ t.test('STOP over the webhook turns probes off and ends the pending probe withou
   await runUntilIdle(kronus)
   t.equal(fake.messages.length, 1, 'no follow-up and no alert after STOP')
   const optOuts = await kronus.events.list({ type: 'twilio-sms.opted_out' })
-  t.same(optOuts.map((e) => e.payload.keyword), ['STOP'], 'why the probes went off is recorded')
-})
-
-t.test('kronus server with a first-format config.yml that has only twilio keys serves the signed webhook', async (t) => {
-  const cwd = mkdtempSync(join(tmpdir(), 'kronus-sms-loop-'))
-  t.teardown(() => rmSync(cwd, { recursive: true, force: true }))
-  const port = await freePort()
-  const authToken = 'cli-auth-token'
-  writeFileSync(
-    join(cwd, 'config.yml'),
-    [
-      'kronus:',
-      '  privateKeyPem:',
-      '  publicUrl: "https://my-app.com"',
-      '  sqlite:',
-      '    passPhrase: passphrase',
-      'twilio:',
-      `  accountSid: AC${'5'.repeat(32)}`,
-      `  authToken: ${authToken}`,
-      `  messagingServiceSid: MG${'6'.repeat(32)}`,
-      ''
-    ].join('\n')
+  t.same(
+    optOuts.map((e) => e.payload.keyword),
+    ['STOP'],
+    'why the probes went off is recorded'
   )
-  const run = startKronus(['server', '--config', 'config.yml'], { cwd, env: { KRONUS_PORT: String(port), KRONUS_PRIVATE_KEY_PEM: testPrivateKeyPem() } })
-  t.teardown(() => run.child.kill('SIGKILL'))
-  await waitForHealth(run, port)
-  const base = `http://127.0.0.1:${port}`
-
-  const phone = '+15550007777'
-  const signup = await fetch(`${base}/v1/users`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ first_name: 'Cli', last_name: 'User', email: 'cli@example.com', password: 'secret-pw', phone_number: phone })
-  })
-  t.equal(signup.status, 201)
-
-  const sms = async (body: string, token = authToken) => {
-    const form = inboundForm({ from: phone, body, messageSid: nextMessageSid() })
-    const res = await fetch(`${base}/webhook/sms`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': twilio.getExpectedTwilioSignature(token, 'https://my-app.com/webhook/sms', form) },
-      body: new URLSearchParams(form).toString()
-    })
-    return { status: res.status, body: await res.text() }
-  }
-  t.same(await sms('ping'), { status: 200, body: '<?xml version="1.0" encoding="UTF-8"?><Response><Message>PONG!</Message></Response>' }, 'sms-commands is there')
-  t.match((await sms('HELP')).body, usageText().split('\n')[0]!)
-  t.equal((await sms('ping', 'wrong-token')).status, 401, 'twilio-sms checks the signature with the configured token')
-
-  run.child.kill('SIGTERM')
-  t.same(await within(run.exited, HANG_MS, 'stop', run.child), { code: 0, signal: null })
 })
+
+t.test(
+  'kronus server with a first-format config.yml that has only twilio keys serves the signed webhook',
+  async (t) => {
+    const cwd = mkdtempSync(join(tmpdir(), 'kronus-sms-loop-'))
+    t.teardown(() => rmSync(cwd, { recursive: true, force: true }))
+    const port = await freePort()
+    const authToken = 'cli-auth-token'
+    writeFileSync(
+      join(cwd, 'config.yml'),
+      [
+        'kronus:',
+        '  privateKeyPem:',
+        '  publicUrl: "https://my-app.com"',
+        '  sqlite:',
+        '    passPhrase: passphrase',
+        'twilio:',
+        `  accountSid: AC${'5'.repeat(32)}`,
+        `  authToken: ${authToken}`,
+        `  messagingServiceSid: MG${'6'.repeat(32)}`,
+        ''
+      ].join('\n')
+    )
+    const run = startKronus(['server', '--config', 'config.yml'], {
+      cwd,
+      env: { KRONUS_PORT: String(port), KRONUS_PRIVATE_KEY_PEM: testPrivateKeyPem() }
+    })
+    t.teardown(() => run.child.kill('SIGKILL'))
+    await waitForHealth(run, port)
+    const base = `http://127.0.0.1:${port}`
+
+    const phone = '+15550007777'
+    const signup = await fetch(`${base}/v1/users`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        first_name: 'Cli',
+        last_name: 'User',
+        email: 'cli@example.com',
+        password: 'secret-pw',
+        phone_number: phone
+      })
+    })
+    t.equal(signup.status, 201)
+
+    const sms = async (body: string, token = authToken) => {
+      const form = inboundForm({ from: phone, body, messageSid: nextMessageSid() })
+      const res = await fetch(`${base}/webhook/sms`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          'x-twilio-signature': twilio.getExpectedTwilioSignature(token, 'https://my-app.com/webhook/sms', form)
+        },
+        body: new URLSearchParams(form).toString()
+      })
+      return { status: res.status, body: await res.text() }
+    }
+    t.same(
+      await sms('ping'),
+      { status: 200, body: '<?xml version="1.0" encoding="UTF-8"?><Response><Message>PONG!</Message></Response>' },
+      'sms-commands is there'
+    )
+    t.match((await sms('HELP')).body, usageText().split('\n')[0]!)
+    t.equal((await sms('ping', 'wrong-token')).status, 401, 'twilio-sms checks the signature with the configured token')
+
+    run.child.kill('SIGTERM')
+    t.same(await within(run.exited, HANG_MS, 'stop', run.child), { code: 0, signal: null })
+  }
+)

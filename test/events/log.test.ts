@@ -1,6 +1,6 @@
 import t from 'tap'
-import { buildKronus, type TestKronus } from '../helpers/app.js'
 import type { RecordedEvent } from '../../src/events/types.js'
+import { buildKronus, type TestKronus } from '../helpers/app.js'
 
 /** Runs due jobs, moving the fake clock past every retry delay, until nothing is left to run. */
 async function runAllJobs(kronus: TestKronus): Promise<void> {
@@ -13,7 +13,7 @@ async function runAllJobs(kronus: TestKronus): Promise<void> {
   throw new Error('jobs still live after 20 rounds')
 }
 
-t.test('an event is written in the caller\'s transaction and heard only after it commits', async (t) => {
+t.test("an event is written in the caller's transaction and heard only after it commits", async (t) => {
   const kronus = await buildKronus(t)
   const heard: Array<{ userId: number; fields: string[] }> = []
   kronus.events.on('user.updated', (payload) => {
@@ -31,7 +31,12 @@ t.test('an event is written in the caller\'s transaction and heard only after it
   t.same(heard, [{ userId: 7, fields: ['email'] }])
 
   const [event] = await kronus.events.list({ type: 'user.updated' })
-  t.match(event, { type: 'user.updated', userId: 7, payload: { userId: 7, fields: ['email'] }, createdAt: kronus.clock.now() })
+  t.match(event, {
+    type: 'user.updated',
+    userId: 7,
+    payload: { userId: 7, fields: ['email'] },
+    createdAt: kronus.clock.now()
+  })
 })
 
 t.test('a rolled-back change leaves no event, no listener call and no delivery', async (t) => {
@@ -60,7 +65,7 @@ t.test('a rolled-back change leaves no event, no listener call and no delivery',
   t.equal((await kronus.knex('jobs')).length, 0, 'no delivery job survived the rollback')
 })
 
-t.test('a nested transaction\'s event waits for the outer commit', async (t) => {
+t.test("a nested transaction's event waits for the outer commit", async (t) => {
   const kronus = await buildKronus(t)
   const heard: number[] = []
   kronus.events.on('user.created', (payload) => {
@@ -121,7 +126,13 @@ t.test('a durable subscriber that throws on the first try still receives every e
     received.push(event)
   })
 
-  for (const [userId, field] of [[1, 'a'], [2, 'a'], [1, 'b'], [1, 'c'], [2, 'b']] as const) {
+  for (const [userId, field] of [
+    [1, 'a'],
+    [2, 'a'],
+    [1, 'b'],
+    [1, 'c'],
+    [2, 'b']
+  ] as const) {
     await kronus.events.emit('user.updated', { userId, fields: [field] })
   }
   await runAllJobs(kronus)
@@ -130,15 +141,18 @@ t.test('a durable subscriber that throws on the first try still receives every e
   t.same(forUser(1), ['a', 'b', 'c'], 'user 1: every event once, in order')
   t.same(forUser(2), ['a', 'b'], 'user 2: every event once, in order')
   t.equal(tried.size, 5, 'each event failed once before it went through')
-  t.same((await kronus.knex('jobs').where({ name: 'events.deliver' })).map((j) => j.status), Array(5).fill('successful'))
+  t.same(
+    (await kronus.knex('jobs').where({ name: 'events.deliver' })).map((j) => j.status),
+    Array(5).fill('successful')
+  )
 })
 
-t.test('one user\'s failing event holds back only that user\'s later events', async (t) => {
+t.test("one user's failing event holds back only that user's later events", async (t) => {
   const kronus = await buildKronus(t)
   const received: string[] = []
   let failUser1 = true
   kronus.events.subscribe('picky', 'user.updated', async (event) => {
-    if (event.payload.fields[0] === 'first' && failUser1) throw new Error('user 1\'s first event cannot go through yet')
+    if (event.payload.fields[0] === 'first' && failUser1) throw new Error("user 1's first event cannot go through yet")
     received.push(`${event.userId}:${event.payload.fields[0]}`)
   })
   await kronus.events.emit('user.updated', { userId: 1, fields: ['first'] })
@@ -146,7 +160,7 @@ t.test('one user\'s failing event holds back only that user\'s later events', as
   await kronus.events.emit('user.updated', { userId: 2, fields: ['only'] })
 
   await kronus.queue.drain()
-  t.same(received, ['2:only'], 'user 2 went through; user 1\'s second event waits behind the first')
+  t.same(received, ['2:only'], "user 2 went through; user 1's second event waits behind the first")
 
   failUser1 = false
   await runAllJobs(kronus)
@@ -156,10 +170,15 @@ t.test('one user\'s failing event holds back only that user\'s later events', as
 t.test('a subscriber that keeps failing gives up after its attempts and lets later events through', async (t) => {
   const kronus = await buildKronus(t)
   const received: number[] = []
-  kronus.events.subscribe('stubborn', 'user.deleted', async (event) => {
-    if (event.payload.userId === 1) throw new Error('cannot handle user 1')
-    received.push(event.payload.userId)
-  }, { maxAttempts: 2 })
+  kronus.events.subscribe(
+    'stubborn',
+    'user.deleted',
+    async (event) => {
+      if (event.payload.userId === 1) throw new Error('cannot handle user 1')
+      received.push(event.payload.userId)
+    },
+    { maxAttempts: 2 }
+  )
   const dead: number[] = []
   kronus.events.on('job.dead', (payload) => {
     dead.push(payload.attempts)
@@ -169,7 +188,7 @@ t.test('a subscriber that keeps failing gives up after its attempts and lets lat
   await kronus.events.emit('user.deleted', { userId: 1 })
   await runAllJobs(kronus)
   await kronus.events.settled()
-  t.same(received, [2], 'user 1\'s events failed for good; user 2\'s went through')
+  t.same(received, [2], "user 1's events failed for good; user 2's went through")
   t.same(dead, [2, 2], 'each delivery died after its 2 attempts and was reported as job.dead')
 })
 
@@ -179,10 +198,21 @@ t.test('a change whose process dies before delivery is still delivered by the ne
     throw new Error('the first process never gets to deliver')
   })
   const user = await first.services.users.create(
-    { first_name: 'Ada', last_name: 'L', email: 'ada@example.com', phone_number: '+15550000001', password: 'pw-long-secret' },
+    {
+      first_name: 'Ada',
+      last_name: 'L',
+      email: 'ada@example.com',
+      phone_number: '+15550000001',
+      password: 'pw-long-secret'
+    },
     null
   )
-  await first.services.contacts.create(user.id, { first_name: 'Bob', last_name: 'B', phone_number: '+15550000002', is_emergency_contact: true })
+  await first.services.contacts.create(user.id, {
+    first_name: 'Bob',
+    last_name: 'B',
+    phone_number: '+15550000002',
+    is_emergency_contact: true
+  })
   // The process "dies" here: its queue never ran. A new one opens the same database.
   await first.stop()
 
@@ -198,14 +228,41 @@ t.test('a change whose process dies before delivery is still delivered by the ne
 t.test('services record their events with the change', async (t) => {
   const kronus = await buildKronus(t)
   const users = kronus.services.users
-  const admin = await users.create({ first_name: 'A', last_name: 'B', email: 'a@example.com', phone_number: '+15550000010', password: 'pw-long-secret' }, null)
+  const admin = await users.create(
+    {
+      first_name: 'A',
+      last_name: 'B',
+      email: 'a@example.com',
+      phone_number: '+15550000010',
+      password: 'pw-long-secret'
+    },
+    null
+  )
   const actor = { userId: admin.id, isAdmin: true }
-  const user = await users.create({ first_name: 'C', last_name: 'D', email: 'c@example.com', phone_number: '+15550000011', password: 'pw-long-secret' }, actor)
+  const user = await users.create(
+    {
+      first_name: 'C',
+      last_name: 'D',
+      email: 'c@example.com',
+      phone_number: '+15550000011',
+      password: 'pw-long-secret'
+    },
+    actor
+  )
   await users.update(user.id, { first_name: 'E', password: 'secret2-long', current_password: 'pw-long-secret' })
-  const contact = await kronus.services.contacts.create(user.id, { first_name: 'F', last_name: 'G', phone_number: '+15550000012', is_emergency_contact: true })
+  const contact = await kronus.services.contacts.create(user.id, {
+    first_name: 'F',
+    last_name: 'G',
+    phone_number: '+15550000012',
+    is_emergency_contact: true
+  })
   await kronus.services.contacts.update(user.id, contact.id, { last_name: 'H' })
   await kronus.services.probeSettings.update(user.id, { cron_expression: '0 9 * * *' })
-  const spare = await kronus.services.contacts.create(user.id, { first_name: 'I', last_name: 'J', phone_number: '+15550000013' })
+  const spare = await kronus.services.contacts.create(user.id, {
+    first_name: 'I',
+    last_name: 'J',
+    phone_number: '+15550000013'
+  })
   await kronus.services.contacts.delete(user.id, spare.id)
   await users.delete(user.id)
   await t.rejects(users.update(user.id, { first_name: 'X' }), /not found/)
@@ -236,11 +293,26 @@ t.test('list filters by type, user and cursor, oldest first', async (t) => {
   await kronus.events.emit('server.started', { uri: 'x' })
   await kronus.events.emit('user.deleted', { userId: 1 })
   const all = await kronus.events.list()
-  t.same(all.map((e) => e.type), ['user.deleted', 'user.deleted', 'server.started', 'user.deleted'])
-  t.same((await kronus.events.list({ userId: 1 })).map((e) => e.id), [all[0]!.id, all[3]!.id])
-  t.same((await kronus.events.list({ type: 'server.started' })).map((e) => e.userId), [null])
-  t.same((await kronus.events.list({ after: all[1]!.id })).map((e) => e.id), [all[2]!.id, all[3]!.id])
-  t.same((await kronus.events.list({ limit: 1 })).map((e) => e.id), [all[0]!.id])
+  t.same(
+    all.map((e) => e.type),
+    ['user.deleted', 'user.deleted', 'server.started', 'user.deleted']
+  )
+  t.same(
+    (await kronus.events.list({ userId: 1 })).map((e) => e.id),
+    [all[0]!.id, all[3]!.id]
+  )
+  t.same(
+    (await kronus.events.list({ type: 'server.started' })).map((e) => e.userId),
+    [null]
+  )
+  t.same(
+    (await kronus.events.list({ after: all[1]!.id })).map((e) => e.id),
+    [all[2]!.id, all[3]!.id]
+  )
+  t.same(
+    (await kronus.events.list({ limit: 1 })).map((e) => e.id),
+    [all[0]!.id]
+  )
 })
 
 t.test('event names are checked at run time too', async (t) => {
@@ -252,91 +324,140 @@ t.test('event names are checked at run time too', async (t) => {
   t.ok(kronus.events.types().includes('probe.status_changed'))
   kronus.events.subscribe('once', 'user.created', async () => undefined)
   t.throws(() => kronus.events.subscribe('once', 'user.deleted', async () => undefined), /already registered/)
-  t.throws(() => kronus.events.subscribe('has spaces', 'user.deleted', async () => undefined), /must be 1 to 160 letters/)
+  t.throws(
+    () => kronus.events.subscribe('has spaces', 'user.deleted', async () => undefined),
+    /must be 1 to 160 letters/
+  )
 })
 
 t.test('a subscriber that fails on job.dead does not feed itself new job.dead events', async (t) => {
   const kronus = await buildKronus(t)
-  kronus.events.subscribe('alarm-forwarder', 'job.dead', async () => {
-    throw new Error('pager service down')
-  }, { maxAttempts: 1 })
+  kronus.events.subscribe(
+    'alarm-forwarder',
+    'job.dead',
+    async () => {
+      throw new Error('pager service down')
+    },
+    { maxAttempts: 1 }
+  )
   await kronus.events.emit('job.dead', { jobId: 99, name: 'some.job', attempts: 4, lastError: 'boom' })
   await runAllJobs(kronus)
   const dead = await kronus.events.list({ type: 'job.dead' })
-  t.same(dead.map((e) => e.payload.jobId), [99], 'the failed delivery of a job.dead is logged, not turned into another job.dead')
-  t.same((await kronus.knex('jobs').where({ name: 'events.deliver' })).map((j) => j.status), ['dead'])
+  t.same(
+    dead.map((e) => e.payload.jobId),
+    [99],
+    'the failed delivery of a job.dead is logged, not turned into another job.dead'
+  )
+  t.same(
+    (await kronus.knex('jobs').where({ name: 'events.deliver' })).map((j) => j.status),
+    ['dead']
+  )
 })
 
-t.test('recordMany logs events in the given order, delivers them in order per user, and is heard after commit', async (t) => {
-  const kronus = await buildKronus(t)
-  const heard: number[] = []
-  kronus.events.on('user.updated', (payload) => {
-    heard.push(payload.userId * 1000 + Number(payload.fields[0]))
-  })
-  const delivered: Array<{ id: number; userId: number | null; n: number }> = []
-  kronus.events.subscribe('many-test', 'user.updated', async (event) => {
-    delivered.push({ id: event.id, userId: event.userId, n: Number(event.payload.fields[0]) })
-  })
-  // More than one multi-row statement's worth, for three users, interleaved.
-  const payloads = Array.from({ length: 900 }, (_, n) => ({ userId: (n % 3) + 1, fields: [String(n)] }))
-  await kronus.knex.transaction(async (trx) => {
-    await kronus.events.recordMany(trx, 'user.updated', payloads)
-    await new Promise((resolve) => setImmediate(resolve))
-    t.same(heard, [], 'nothing heard before the commit')
-  })
-  await kronus.events.settled()
-  t.same(heard, payloads.map((p) => p.userId * 1000 + Number(p.fields[0])), 'heard in order')
+t.test(
+  'recordMany logs events in the given order, delivers them in order per user, and is heard after commit',
+  async (t) => {
+    const kronus = await buildKronus(t)
+    const heard: number[] = []
+    kronus.events.on('user.updated', (payload) => {
+      heard.push(payload.userId * 1000 + Number(payload.fields[0]))
+    })
+    const delivered: Array<{ id: number; userId: number | null; n: number }> = []
+    kronus.events.subscribe('many-test', 'user.updated', async (event) => {
+      delivered.push({ id: event.id, userId: event.userId, n: Number(event.payload.fields[0]) })
+    })
+    // More than one multi-row statement's worth, for three users, interleaved.
+    const payloads = Array.from({ length: 900 }, (_, n) => ({ userId: (n % 3) + 1, fields: [String(n)] }))
+    await kronus.knex.transaction(async (trx) => {
+      await kronus.events.recordMany(trx, 'user.updated', payloads)
+      await new Promise((resolve) => setImmediate(resolve))
+      t.same(heard, [], 'nothing heard before the commit')
+    })
+    await kronus.events.settled()
+    t.same(
+      heard,
+      payloads.map((p) => p.userId * 1000 + Number(p.fields[0])),
+      'heard in order'
+    )
 
-  const logged = await kronus.events.list({ type: 'user.updated', limit: 1000 })
-  t.same(logged.map((e) => Number(e.payload.fields[0])), payloads.map((_, n) => n), 'ids follow the given order')
-  t.same(logged.map((e) => e.userId), payloads.map((p) => p.userId))
+    const logged = await kronus.events.list({ type: 'user.updated', limit: 1000 })
+    t.same(
+      logged.map((e) => Number(e.payload.fields[0])),
+      payloads.map((_, n) => n),
+      'ids follow the given order'
+    )
+    t.same(
+      logged.map((e) => e.userId),
+      payloads.map((p) => p.userId)
+    )
 
-  await runAllJobs(kronus)
-  t.equal(delivered.length, 900)
-  for (const userId of [1, 2, 3]) {
-    const mine = delivered.filter((d) => d.userId === userId).map((d) => d.n)
-    t.same(mine, [...mine].sort((a, b) => a - b), `user ${userId}'s events delivered in order`)
-    t.equal(mine.length, 300)
+    await runAllJobs(kronus)
+    t.equal(delivered.length, 900)
+    for (const userId of [1, 2, 3]) {
+      const mine = delivered.filter((d) => d.userId === userId).map((d) => d.n)
+      t.same(
+        mine,
+        [...mine].sort((a, b) => a - b),
+        `user ${userId}'s events delivered in order`
+      )
+      t.equal(mine.length, 300)
+    }
   }
-})
+)
 
-t.test('a durable subscriber\'s `wants` keeps the events it will not act on out of the queue', async (t) => {
+t.test("a durable subscriber's `wants` keeps the events it will not act on out of the queue", async (t) => {
   const kronus = await buildKronus(t)
   const delivered: number[] = []
   const asked: number[][] = []
-  kronus.events.subscribe('wants-test', 'user.updated', async (event) => {
-    delivered.push(event.payload.userId)
-  }, {
-    wants: async (events, trx) => {
-      asked.push(events.map((e) => e.payload.userId))
-      // A read in the recording transaction sees what was written with the events.
-      const [{ n }] = await trx('events').where({ type: 'user.updated' }).count({ n: '*' })
-      t.ok(Number(n) >= events.length)
-      return events.map((e) => e.payload.userId % 2 === 0)
+  kronus.events.subscribe(
+    'wants-test',
+    'user.updated',
+    async (event) => {
+      delivered.push(event.payload.userId)
+    },
+    {
+      wants: async (events, trx) => {
+        asked.push(events.map((e) => e.payload.userId))
+        // A read in the recording transaction sees what was written with the events.
+        const [{ n }] = await trx('events').where({ type: 'user.updated' }).count({ n: '*' })
+        t.ok(Number(n) >= events.length)
+        return events.map((e) => e.payload.userId % 2 === 0)
+      }
     }
-  })
-  await kronus.knex.transaction((trx) => kronus.events.recordMany(trx, 'user.updated', [1, 2, 3, 4].map((userId) => ({ userId, fields: ['x'] }))))
+  )
+  await kronus.knex.transaction((trx) =>
+    kronus.events.recordMany(
+      trx,
+      'user.updated',
+      [1, 2, 3, 4].map((userId) => ({ userId, fields: ['x'] }))
+    )
+  )
   await kronus.knex.transaction((trx) => kronus.events.record(trx, 'user.updated', { userId: 6, fields: ['x'] }))
   t.same(asked, [[1, 2, 3, 4], [6]], 'asked once per batch of events')
   const [{ n }] = await kronus.knex('jobs').where({ name: 'events.deliver' }).count({ n: '*' })
   t.equal(Number(n), 3, 'no job for the events it does not want')
   await runAllJobs(kronus)
-  t.same(delivered.sort(), [2, 4, 6], 'the wanted ones, each once (users\' deliveries run side by side)')
+  t.same(delivered.sort(), [2, 4, 6], "the wanted ones, each once (users' deliveries run side by side)")
   t.equal((await kronus.events.list({ type: 'user.updated' })).length, 5, 'every event is logged all the same')
 })
 
 t.test('a `wants` that fails spoils nothing: the change commits and every event is delivered', async (t) => {
   const kronus = await buildKronus(t)
   const delivered: number[] = []
-  kronus.events.subscribe('failing-wants', 'user.updated', async (event) => {
-    delivered.push(event.payload.userId)
-  }, {
-    wants: async (_events, trx) => {
-      // A failed statement aborts a PostgreSQL transaction unless it ran in a savepoint.
-      await trx.raw('SELECT * FROM no_such_table')
-      return []
+  kronus.events.subscribe(
+    'failing-wants',
+    'user.updated',
+    async (event) => {
+      delivered.push(event.payload.userId)
+    },
+    {
+      wants: async (_events, trx) => {
+        // A failed statement aborts a PostgreSQL transaction unless it ran in a savepoint.
+        await trx.raw('SELECT * FROM no_such_table')
+        return []
+      }
     }
-  })
+  )
   await kronus.knex.transaction(async (trx) => {
     await kronus.events.record(trx, 'user.updated', { userId: 1, fields: ['x'] })
     await trx('events').where({ user_id: 1 }).first()

@@ -28,7 +28,9 @@ function errorsIn(text: string, options: ts.CompilerOptions): ts.Diagnostic[] {
   }
   const program = ts.createProgram([fixture], options, host)
   // Checking only the fixture (and what it uses) rather than every file it imports: errors elsewhere are not this test's.
-  return ts.getPreEmitDiagnostics(program, program.getSourceFile(fixture)).filter((d) => d.file?.fileName === fixture || d.file === undefined)
+  return ts
+    .getPreEmitDiagnostics(program, program.getSourceFile(fixture))
+    .filter((d) => d.file?.fileName === fixture || d.file === undefined)
 }
 
 function lineOf(d: ts.Diagnostic): number {
@@ -52,5 +54,8 @@ t.test('a misspelt event name or payload field is a compile error; plugin events
   // Without the directives, each marked line, and only those, fails to compile.
   const stripped = lines.map((line) => (line.trim().startsWith(DIRECTIVE) ? '' : line)).join('\n')
   const errors = errorsIn(stripped, options)
-  t.same([...new Set(errors.map(lineOf))].sort((a, b) => a - b), expectedErrorLines)
+  t.same(
+    [...new Set(errors.map(lineOf))].sort((a, b) => a - b),
+    expectedErrorLines
+  )
 })

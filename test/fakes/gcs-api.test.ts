@@ -1,10 +1,10 @@
-import t, { type Test } from 'tap'
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { CRC32C } from '@google-cloud/storage'
-import { FakeGcsApi, RESUMABLE_CHUNK_QUANTUM, crc32c, crc32cBase64, md5Base64 } from './gcs-api.js'
+import t, { type Test } from 'tap'
+import { crc32c, crc32cBase64, FakeGcsApi, md5Base64, RESUMABLE_CHUNK_QUANTUM } from './gcs-api.js'
 
 const BUCKET = 'kronus-backups'
 const NOW = Date.UTC(2026, 0, 5, 12)
@@ -114,7 +114,9 @@ t.test('a resumable upload recovers from a 503 mid-way through the client asking
 t.test('multipart uploads store the media part with its metadata', async (t) => {
   const fake = await startFake(t)
   const bucket = fake.storage({ retryOptions: { autoRetry: false } }).bucket(BUCKET)
-  await bucket.file('p/latest').save('p/one.db', { resumable: false, contentType: 'text/plain', metadata: { metadata: { by: 'test' } } })
+  await bucket
+    .file('p/latest')
+    .save('p/one.db', { resumable: false, contentType: 'text/plain', metadata: { metadata: { by: 'test' } } })
   const stored = fake.object(BUCKET, 'p/latest')!
   t.equal(stored.data.toString(), 'p/one.db')
   t.equal(stored.contentType, 'text/plain')
@@ -160,7 +162,11 @@ t.test('delete removes the object; missing objects and buckets are 404', async (
   fake.putObject(BUCKET, 'versioned', Buffer.from('v2'))
   const [current] = await storage.bucket(BUCKET).file('versioned').download()
   t.equal(current.toString(), 'v2')
-  t.equal((await errorOf(storage.bucket(BUCKET).file('versioned', { generation: kept.generation }).download())).code, 404, 'a replaced generation is gone')
+  t.equal(
+    (await errorOf(storage.bucket(BUCKET).file('versioned', { generation: kept.generation }).download())).code,
+    404,
+    'a replaced generation is gone'
+  )
   const [exists] = await storage.bucket(BUCKET).exists()
   t.equal(exists, true)
 })
@@ -169,18 +175,26 @@ t.test('ifGenerationMatch=0 refuses to overwrite an existing object', async (t) 
   const fake = await startFake(t)
   fake.putObject(BUCKET, 'taken', Buffer.from('original'))
   const bucket = fake.storage({ retryOptions: { autoRetry: false } }).bucket(BUCKET)
-  const err = await errorOf(bucket.upload(tempFile(t, Buffer.from('new')), { destination: 'taken', preconditionOpts: { ifGenerationMatch: 0 } }))
+  const err = await errorOf(
+    bucket.upload(tempFile(t, Buffer.from('new')), { destination: 'taken', preconditionOpts: { ifGenerationMatch: 0 } })
+  )
   t.equal((err as { response?: { status?: number } }).response?.status ?? err.code, 412)
   t.equal(fake.object(BUCKET, 'taken')!.data.toString(), 'original')
 })
 
 t.test('like GCS, the fake refuses bytes that disagree with X-Goog-Hash and ragged chunks', async (t) => {
   const fake = await startFake(t)
-  const start = await fetch(`${fake.baseUrl}/upload/storage/v1/b/${BUCKET}/o?uploadType=resumable&name=raw`, { method: 'POST' })
+  const start = await fetch(`${fake.baseUrl}/upload/storage/v1/b/${BUCKET}/o?uploadType=resumable&name=raw`, {
+    method: 'POST'
+  })
   const session = start.headers.get('location')!
   t.match(session, /upload_id=/)
 
-  const ragged = await fetch(session, { method: 'PUT', headers: { 'Content-Range': 'bytes 0-999/*' }, body: Buffer.alloc(1000) })
+  const ragged = await fetch(session, {
+    method: 'PUT',
+    headers: { 'Content-Range': 'bytes 0-999/*' },
+    body: Buffer.alloc(1000)
+  })
   t.equal(ragged.status, 400, 'a non-final chunk must be a multiple of 256 KiB')
 
   const data = Buffer.from('hello')
@@ -198,7 +212,10 @@ t.test('damaged downloads: the client catches corrupt and short bodies while che
   const fake = await startFake(t)
   const data = randomBytes(300_000)
   fake.putObject(BUCKET, 'x', data)
-  const file = fake.storage({ retryOptions: { autoRetry: false } }).bucket(BUCKET).file('x')
+  const file = fake
+    .storage({ retryOptions: { autoRetry: false } })
+    .bucket(BUCKET)
+    .file('x')
 
   fake.damageNextDownload('corrupt')
   t.equal((await errorOf(file.download())).code, 'CONTENT_DOWNLOAD_MISMATCH')
@@ -209,7 +226,11 @@ t.test('damaged downloads: the client catches corrupt and short bodies while che
 
   fake.damageNextDownload('truncate', { hideChecksums: true })
   const [short] = await file.download()
-  t.equal(short.length, data.length / 2, 'without checksum headers the client cannot tell, which is why callers check too')
+  t.equal(
+    short.length,
+    data.length / 2,
+    'without checksum headers the client cannot tell, which is why callers check too'
+  )
 })
 
 t.test('a disconnect drops the connection after half the promised body', async (t) => {
@@ -225,7 +246,10 @@ t.test('a corrupted upload is caught by the client, which deletes the object', a
   const fake = await startFake(t)
   const bucket = fake.storage({ retryOptions: { autoRetry: false } }).bucket(BUCKET)
   fake.corruptNextUpload()
-  t.equal((await errorOf(bucket.upload(tempFile(t, randomBytes(50_000)), { destination: 'bad', validation: 'crc32c' }))).code, 'FILE_NO_UPLOAD')
+  t.equal(
+    (await errorOf(bucket.upload(tempFile(t, randomBytes(50_000)), { destination: 'bad', validation: 'crc32c' }))).code,
+    'FILE_NO_UPLOAD'
+  )
   t.equal(fake.object(BUCKET, 'bad'), undefined)
   fake.corruptNextUpload()
   t.equal((await errorOf(bucket.file('bad2').save(randomBytes(1000), { resumable: false }))).code, 'FILE_NO_UPLOAD')
@@ -235,7 +259,10 @@ t.test('a corrupted upload is caught by the client, which deletes the object', a
 t.test('failNext fails only the requests it matches, then recovers', async (t) => {
   const fake = await startFake(t)
   fake.putObject(BUCKET, 'x', Buffer.from('data'))
-  const file = fake.storage({ retryOptions: { autoRetry: false } }).bucket(BUCKET).file('x')
+  const file = fake
+    .storage({ retryOptions: { autoRetry: false } })
+    .bucket(BUCKET)
+    .file('x')
   fake.failNext(1, 500, (r) => r.method === 'DELETE')
   fake.failNext(2, 503)
   t.equal((await errorOf(file.getMetadata())).code, 503)

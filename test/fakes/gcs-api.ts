@@ -165,7 +165,15 @@ export class FakeGcsApi {
   /** Puts an object in place directly, as if uploaded earlier by someone else. */
   putObject(bucket: string, name: string, data: Buffer, contentType = 'application/octet-stream'): StoredObject {
     this.#requireBucket(bucket)
-    return this.#store({ bucket, name, data, contentType, metadata: {}, ifGenerationMatch: null, clientHash: undefined })
+    return this.#store({
+      bucket,
+      name,
+      data,
+      contentType,
+      metadata: {},
+      ifGenerationMatch: null,
+      clientHash: undefined
+    })
   }
 
   /** Idempotent, so a test may close early to simulate an unreachable API. */
@@ -220,7 +228,8 @@ export class FakeGcsApi {
       const name = decodeURIComponent(match[2]!)
       this.#requireBucket(bucket)
       const generation = url.searchParams.get('generation')
-      if (method === 'GET' && url.searchParams.get('alt') === 'media') return this.#download(req, res, bucket, name, generation)
+      if (method === 'GET' && url.searchParams.get('alt') === 'media')
+        return this.#download(req, res, bucket, name, generation)
       if (method === 'GET') return sendJson(res, 200, this.#resource(this.#requireObject(bucket, name, generation)))
       if (method === 'DELETE') {
         const object = this.#requireObject(bucket, name)
@@ -235,7 +244,14 @@ export class FakeGcsApi {
     } else if ((match = JSON_BUCKET.exec(path))) {
       const bucket = decodeURIComponent(match[1]!)
       this.#requireBucket(bucket)
-      if (method === 'GET') return sendJson(res, 200, { kind: 'storage#bucket', id: bucket, name: bucket, location: 'US', storageClass: 'STANDARD' })
+      if (method === 'GET')
+        return sendJson(res, 200, {
+          kind: 'storage#bucket',
+          id: bucket,
+          name: bucket,
+          location: 'US',
+          storageClass: 'STANDARD'
+        })
     }
     throw new GcsError(404, `fake GCS does not implement ${method} ${path}`, 'notFound')
   }
@@ -280,7 +296,8 @@ export class FakeGcsApi {
         id: randomBytes(12).toString('hex'),
         bucket,
         name,
-        contentType: header(req, 'x-upload-content-type') ?? stringField(metadata, 'contentType') ?? 'application/octet-stream',
+        contentType:
+          header(req, 'x-upload-content-type') ?? stringField(metadata, 'contentType') ?? 'application/octet-stream',
         metadata: customMetadata(metadata),
         ifGenerationMatch,
         declaredSize: declared === undefined ? null : Number(declared),
@@ -306,12 +323,20 @@ export class FakeGcsApi {
 
     const range = parseContentRange(header(req, 'content-range'), body.length)
     if (range.total !== null && session.declaredSize !== null && range.total !== session.declaredSize) {
-      throw new GcsError(400, `total size ${range.total} differs from X-Upload-Content-Length ${session.declaredSize}`, 'invalid')
+      throw new GcsError(
+        400,
+        `total size ${range.total} differs from X-Upload-Content-Length ${session.declaredSize}`,
+        'invalid'
+      )
     }
     let fresh: Buffer = Buffer.alloc(0)
     if (range.start !== null) {
       if (range.start > session.received) {
-        throw new GcsError(400, `chunk starts at ${range.start} but only ${session.received} bytes were received`, 'invalid')
+        throw new GcsError(
+          400,
+          `chunk starts at ${range.start} but only ${session.received} bytes were received`,
+          'invalid'
+        )
       }
       // A retried chunk may resend bytes GCS already has; keep only the new tail.
       fresh = body.subarray(Math.min(session.received - range.start, body.length))
@@ -323,7 +348,11 @@ export class FakeGcsApi {
     }
     const final = total !== null && received === total
     if (!final && range.start !== null && body.length % RESUMABLE_CHUNK_QUANTUM !== 0) {
-      throw new GcsError(400, `non-final chunk of ${body.length} bytes is not a multiple of ${RESUMABLE_CHUNK_QUANTUM}`, 'invalid')
+      throw new GcsError(
+        400,
+        `non-final chunk of ${body.length} bytes is not a multiple of ${RESUMABLE_CHUNK_QUANTUM}`,
+        'invalid'
+      )
     }
     if (!final) {
       if (fresh.length > 0) session.chunks.push(fresh)
@@ -358,7 +387,9 @@ export class FakeGcsApi {
     const prefix = url.searchParams.get('prefix') ?? ''
     const maxResults = Number(url.searchParams.get('maxResults') ?? 1000)
     const after = url.searchParams.get('pageToken')
-    const matching = this.objects(bucket).filter((o) => o.name.startsWith(prefix) && (after === null || compare(o.name, after) > 0))
+    const matching = this.objects(bucket).filter(
+      (o) => o.name.startsWith(prefix) && (after === null || compare(o.name, after) > 0)
+    )
     const page = matching.slice(0, maxResults)
     const reply: Record<string, unknown> = { kind: 'storage#objects' }
     if (page.length > 0) reply.items = page.map((o) => this.#resource(o))
@@ -386,7 +417,11 @@ export class FakeGcsApi {
       const start = Number(range[1])
       const end = range[2] ? Math.min(Number(range[2]), object.data.length - 1) : object.data.length - 1
       const part = object.data.subarray(start, end + 1)
-      res.writeHead(206, { ...headers, 'Content-Length': part.length, 'Content-Range': `bytes ${start}-${end}/${object.data.length}` })
+      res.writeHead(206, {
+        ...headers,
+        'Content-Length': part.length,
+        'Content-Range': `bytes ${start}-${end}/${object.data.length}`
+      })
       res.end(part)
       return
     }
@@ -462,7 +497,11 @@ export class FakeGcsApi {
   #requireObject(bucket: string, name: string, generation: string | null = null): StoredObject {
     const object = this.#objects.get(key(bucket, name))
     if (!object || (generation !== null && generation !== String(object.generation))) {
-      throw new GcsError(404, `No such object: ${bucket}/${name}${generation === null ? '' : `#${generation}`}`, 'notFound')
+      throw new GcsError(
+        404,
+        `No such object: ${bucket}/${name}${generation === null ? '' : `#${generation}`}`,
+        'notFound'
+      )
     }
     return object
   }
@@ -573,7 +612,11 @@ interface MultipartPart {
 function parseMultipart(contentType: string | undefined, body: Buffer): MultipartPart[] {
   const boundary = /boundary="?([^";]+)"?/i.exec(contentType ?? '')?.[1]
   if (!boundary || !/^multipart\/related/i.test(contentType ?? '')) {
-    throw new GcsError(400, `multipart upload needs Content-Type multipart/related with a boundary, got ${contentType}`, 'invalid')
+    throw new GcsError(
+      400,
+      `multipart upload needs Content-Type multipart/related with a boundary, got ${contentType}`,
+      'invalid'
+    )
   }
   const delimiter = Buffer.from(`--${boundary}`)
   const parts: MultipartPart[] = []
@@ -642,7 +685,10 @@ function compare(a: string, b: string): number {
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body)
-  res.writeHead(status, { 'Content-Type': 'application/json; charset=UTF-8', 'Content-Length': Buffer.byteLength(text) })
+  res.writeHead(status, {
+    'Content-Type': 'application/json; charset=UTF-8',
+    'Content-Length': Buffer.byteLength(text)
+  })
   res.end(text)
 }
 

@@ -11,7 +11,11 @@ interface Teardown {
 }
 
 async function startFake(t: Teardown) {
-  const fake = await FakeTwilioApi.start({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, now: () => Date.UTC(2026, 0, 5, 12) })
+  const fake = await FakeTwilioApi.start({
+    accountSid: ACCOUNT_SID,
+    authToken: AUTH_TOKEN,
+    now: () => Date.UTC(2026, 0, 5, 12)
+  })
   t.teardown(() => fake.close())
   return fake
 }
@@ -27,7 +31,12 @@ async function json(res: Response): Promise<TwilioJson> {
   return (await res.json()) as TwilioJson
 }
 
-function post(fake: FakeTwilioApi, fields: Record<string, string>, auth: string | null = `${ACCOUNT_SID}:${AUTH_TOKEN}`, path = MESSAGES_URL_PATH) {
+function post(
+  fake: FakeTwilioApi,
+  fields: Record<string, string>,
+  auth: string | null = `${ACCOUNT_SID}:${AUTH_TOKEN}`,
+  path = MESSAGES_URL_PATH
+) {
   const headers: Record<string, string> = { 'Content-Type': 'application/x-www-form-urlencoded' }
   if (auth !== null) headers.Authorization = 'Basic ' + Buffer.from(auth).toString('base64')
   return fetch(fake.baseUrl + path, { method: 'POST', headers, body: new URLSearchParams(fields).toString() })
@@ -64,10 +73,19 @@ t.test('wrong or missing basic auth is 401 with code 20003', async (t) => {
   for (const auth of [null, `${ACCOUNT_SID}:wrong-token`, `AC${'2'.repeat(32)}:${AUTH_TOKEN}`]) {
     const res = await post(fake, VALID, auth)
     t.equal(res.status, 401, `auth ${auth}`)
-    t.same(await json(res), { code: 20003, message: 'Authenticate', more_info: 'https://www.twilio.com/docs/errors/20003', status: 401 })
+    t.same(await json(res), {
+      code: 20003,
+      message: 'Authenticate',
+      more_info: 'https://www.twilio.com/docs/errors/20003',
+      status: 401
+    })
   }
   t.equal(fake.messages.length, 0)
-  t.same(fake.requests.map((r) => r.status), [401, 401, 401], 'every request is recorded')
+  t.same(
+    fake.requests.map((r) => r.status),
+    [401, 401, 401],
+    'every request is recorded'
+  )
 })
 
 t.test('another account in the path is 404', async (t) => {
@@ -100,7 +118,11 @@ t.test('required form fields are checked like Twilio does', async (t) => {
 
 t.test('MediaUrl instead of Body, and From instead of a service, are accepted', async (t) => {
   const fake = await startFake(t)
-  const media = await post(fake, { To: '+15551234567', MediaUrl: 'https://x.example/a.png', MessagingServiceSid: SERVICE_SID })
+  const media = await post(fake, {
+    To: '+15551234567',
+    MediaUrl: 'https://x.example/a.png',
+    MessagingServiceSid: SERVICE_SID
+  })
   t.equal(media.status, 201)
   const fromNumber = await post(fake, { To: '+15551234567', Body: 'x', From: '+15557654321', ValidityPeriod: '36000' })
   t.equal(fromNumber.status, 201)
@@ -133,41 +155,59 @@ t.test('an injected failure still requires valid credentials first', async (t) =
   t.equal((await post(fake, VALID)).status, 500, 'the failure was not consumed by the unauthenticated request')
 })
 
-t.test('the Messages list, through the real SDK: filtered by To and DateSent, newest first, followed across pages', async (t) => {
-  let now = Date.UTC(2026, 0, 5, 12)
-  const fake = await FakeTwilioApi.start({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, now: () => now })
-  t.teardown(() => fake.close())
-  const { client } = fake.client()
-  const ann = '+15551230001'
-  const bob = '+15551230002'
-  const yesterday = await client.messages.create({ to: ann, body: 'old', messagingServiceSid: SERVICE_SID })
-  now += 24 * 3600_000
-  const today: string[] = []
-  for (let i = 0; i < 120; i++) {
-    now += 1000
-    today.push((await client.messages.create({ to: ann, body: `text ${i}`, messagingServiceSid: SERVICE_SID })).sid)
-    await client.messages.create({ to: bob, body: `text ${i}`, messagingServiceSid: SERVICE_SID })
-  }
-  const since = new Date(Date.UTC(2026, 0, 6, 12))
-  const listed = await client.messages.list({ to: ann, dateSentAfter: since, pageSize: 50 })
-  t.same(listed.map((m) => m.sid), [...today].reverse(), "every text to Ann since noon, newest first, none of Bob's, none older")
-  t.ok(listed.every((m) => m.dateSent instanceof Date && m.dateSent.getTime() >= since.getTime()), 'each with its DateSent')
-  const listRequests = fake.requests.filter((r) => r.method === 'GET')
-  t.equal(listRequests.length, 3, '120 texts in pages of 50: three requests')
+t.test(
+  'the Messages list, through the real SDK: filtered by To and DateSent, newest first, followed across pages',
+  async (t) => {
+    let now = Date.UTC(2026, 0, 5, 12)
+    const fake = await FakeTwilioApi.start({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, now: () => now })
+    t.teardown(() => fake.close())
+    const { client } = fake.client()
+    const ann = '+15551230001'
+    const bob = '+15551230002'
+    const yesterday = await client.messages.create({ to: ann, body: 'old', messagingServiceSid: SERVICE_SID })
+    now += 24 * 3600_000
+    const today: string[] = []
+    for (let i = 0; i < 120; i++) {
+      now += 1000
+      today.push((await client.messages.create({ to: ann, body: `text ${i}`, messagingServiceSid: SERVICE_SID })).sid)
+      await client.messages.create({ to: bob, body: `text ${i}`, messagingServiceSid: SERVICE_SID })
+    }
+    const since = new Date(Date.UTC(2026, 0, 6, 12))
+    const listed = await client.messages.list({ to: ann, dateSentAfter: since, pageSize: 50 })
+    t.same(
+      listed.map((m) => m.sid),
+      [...today].reverse(),
+      "every text to Ann since noon, newest first, none of Bob's, none older"
+    )
+    t.ok(
+      listed.every((m) => m.dateSent instanceof Date && m.dateSent.getTime() >= since.getTime()),
+      'each with its DateSent'
+    )
+    const listRequests = fake.requests.filter((r) => r.method === 'GET')
+    t.equal(listRequests.length, 3, '120 texts in pages of 50: three requests')
 
-  const before = await client.messages.list({ to: ann, dateSentBefore: new Date(Date.UTC(2026, 0, 5, 12, 0, 30)) })
-  t.same(before.map((m) => m.sid), [yesterday.sid], 'DateSent< is on or before')
-  const res = await fetch(`${fake.baseUrl}${MESSAGES_URL_PATH}?To=${encodeURIComponent(ann)}&DateSent=2026-01-05`, {
-    headers: { Authorization: 'Basic ' + Buffer.from(`${ACCOUNT_SID}:${AUTH_TOKEN}`).toString('base64') }
-  })
-  const page = await json(res)
-  t.same((page.messages as Array<{ sid: string }>).map((m) => m.sid), [yesterday.sid], 'a bare DateSent is one UTC day')
-  t.equal(page.next_page_uri, null, 'a last page has no next page')
-  const bad = await fetch(`${fake.baseUrl}${MESSAGES_URL_PATH}?PageSize=5000`, {
-    headers: { Authorization: 'Basic ' + Buffer.from(`${ACCOUNT_SID}:${AUTH_TOKEN}`).toString('base64') }
-  })
-  t.equal(bad.status, 400, 'a page larger than 1000 is refused')
-})
+    const before = await client.messages.list({ to: ann, dateSentBefore: new Date(Date.UTC(2026, 0, 5, 12, 0, 30)) })
+    t.same(
+      before.map((m) => m.sid),
+      [yesterday.sid],
+      'DateSent< is on or before'
+    )
+    const res = await fetch(`${fake.baseUrl}${MESSAGES_URL_PATH}?To=${encodeURIComponent(ann)}&DateSent=2026-01-05`, {
+      headers: { Authorization: 'Basic ' + Buffer.from(`${ACCOUNT_SID}:${AUTH_TOKEN}`).toString('base64') }
+    })
+    const page = await json(res)
+    t.same(
+      (page.messages as Array<{ sid: string }>).map((m) => m.sid),
+      [yesterday.sid],
+      'a bare DateSent is one UTC day'
+    )
+    t.equal(page.next_page_uri, null, 'a last page has no next page')
+    const bad = await fetch(`${fake.baseUrl}${MESSAGES_URL_PATH}?PageSize=5000`, {
+      headers: { Authorization: 'Basic ' + Buffer.from(`${ACCOUNT_SID}:${AUTH_TOKEN}`).toString('base64') }
+    })
+    t.equal(bad.status, 400, 'a page larger than 1000 is refused')
+  }
+)
 
 t.test('a text accepted during paging does not shift the pages', async (t) => {
   let now = Date.UTC(2026, 0, 5, 12)
@@ -175,9 +215,16 @@ t.test('a text accepted during paging does not shift the pages', async (t) => {
   t.teardown(() => fake.close())
   const { client } = fake.client()
   const sids: string[] = []
-  for (let i = 0; i < 4; i++) sids.push((await client.messages.create({ to: '+15551230001', body: `t${i}`, messagingServiceSid: SERVICE_SID })).sid)
+  for (let i = 0; i < 4; i++)
+    sids.push(
+      (await client.messages.create({ to: '+15551230001', body: `t${i}`, messagingServiceSid: SERVICE_SID })).sid
+    )
   const first = await client.messages.page({ pageSize: 2 })
   await client.messages.create({ to: '+15551230001', body: 'late', messagingServiceSid: SERVICE_SID })
   const second = await first.nextPage()
-  t.same([...first.instances, ...second!.instances].map((m) => m.sid), [...sids].reverse(), 'the second page goes on from the last text of the first')
+  t.same(
+    [...first.instances, ...second!.instances].map((m) => m.sid),
+    [...sids].reverse(),
+    'the second page goes on from the last text of the first'
+  )
 })

@@ -1,6 +1,6 @@
+import { randomBytes } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { randomBytes } from 'node:crypto'
 import twilio from 'twilio'
 import type RequestClient from 'twilio/lib/base/RequestClient.js'
 
@@ -171,8 +171,7 @@ export class FakeTwilioApi {
       record.status = status
       sendJson(res, status, body, headers)
     }
-    const fail = (e: TwilioErrorReply, headers: Record<string, string> = {}) =>
-      reply(e.status, twilioError(e), headers)
+    const fail = (e: TwilioErrorReply, headers: Record<string, string> = {}) => reply(e.status, twilioError(e), headers)
 
     const auth = record.basicAuth
     if (!auth || auth.username !== this.accountSid || auth.password !== this.authToken) {
@@ -205,7 +204,11 @@ export class FakeTwilioApi {
       return fail({ status: 400, code: 21602, message: 'Message body is required.' })
     }
     if (!from && !serviceSid) {
-      return fail({ status: 400, code: 21603, message: "A 'From' or 'MessagingServiceSid' parameter is required to send a message." })
+      return fail({
+        status: 400,
+        code: 21603,
+        message: "A 'From' or 'MessagingServiceSid' parameter is required to send a message."
+      })
     }
     if (!E164.test(to)) {
       return fail({ status: 400, code: 21211, message: `Invalid 'To' Phone Number: ${to}` })
@@ -214,7 +217,11 @@ export class FakeTwilioApi {
       return fail({ status: 400, code: 21701, message: `The Messaging Service Sid ${serviceSid} is invalid.` })
     }
     if (body && [...body].length > MAX_BODY_CHARS) {
-      return fail({ status: 400, code: 21617, message: 'The concatenated message body exceeds the 1600 character limit.' })
+      return fail({
+        status: 400,
+        code: 21617,
+        message: 'The concatenated message body exceeds the 1600 character limit.'
+      })
     }
     if (validity !== null) {
       const seconds = Number(validity)

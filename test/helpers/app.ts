@@ -6,8 +6,8 @@ import { createKronus, type Kronus } from '../../src/app.js'
 import { FakeClock } from '../../src/clock.js'
 import { resolveConfig } from '../../src/config/resolve.js'
 import type { KronusConfigInput } from '../../src/config/types.js'
+import { leaseSchema, schemaForDir, type TestDatabase, testDatabase, testKronusDatabaseUrl } from './db.js'
 import { testPrivateKeyPem } from './keys.js'
-import { leaseSchema, schemaForDir, testDatabase, testKronusDatabaseUrl, type TestDatabase } from './db.js'
 
 export interface TestKronus extends Kronus {
   clock: FakeClock
@@ -68,7 +68,13 @@ export async function buildKronus(t: Tap, options: TestKronusOptions = {}): Prom
   const releaseSchema = schema ? await leaseSchema(schema) : async () => undefined
   let kronus: Kronus
   try {
-    kronus = await createKronus({ config, clock, logger: pino({ level: 'silent' }), searchPath: schema, documentation: options.documentation ?? false })
+    kronus = await createKronus({
+      config,
+      clock,
+      logger: pino({ level: 'silent' }),
+      searchPath: schema,
+      documentation: options.documentation ?? false
+    })
   } catch (err) {
     await releaseSchema()
     throw err

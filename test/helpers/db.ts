@@ -11,7 +11,8 @@ export type TestDatabase = 'sqlcipher' | 'postgres'
 
 export function testDatabase(): TestDatabase {
   const value = process.env.KRONUS_TEST_DB ?? 'sqlcipher'
-  if (value !== 'sqlcipher' && value !== 'postgres') throw new Error(`KRONUS_TEST_DB must be sqlcipher or postgres, got "${value}"`)
+  if (value !== 'sqlcipher' && value !== 'postgres')
+    throw new Error(`KRONUS_TEST_DB must be sqlcipher or postgres, got "${value}"`)
   return value
 }
 
@@ -76,7 +77,9 @@ export const TEST_SCHEMA_COMMENT = 'kronus test schema, created at '
 
 export async function createSchema(schema: string): Promise<void> {
   // One connection for both statements: every connection is a new server process.
-  await adminQuery(`CREATE SCHEMA IF NOT EXISTS ${quoted(schema)}; COMMENT ON SCHEMA ${quoted(schema)} IS '${TEST_SCHEMA_COMMENT}${Date.now()}'`)
+  await adminQuery(
+    `CREATE SCHEMA IF NOT EXISTS ${quoted(schema)}; COMMENT ON SCHEMA ${quoted(schema)} IS '${TEST_SCHEMA_COMMENT}${Date.now()}'`
+  )
 }
 
 export async function dropSchema(schema: string): Promise<void> {

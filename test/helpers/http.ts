@@ -1,4 +1,4 @@
-import { createHmac, createPrivateKey, randomUUID, type KeyObject } from 'node:crypto'
+import { createHmac, createPrivateKey, type KeyObject, randomUUID } from 'node:crypto'
 import Jwt from '@hapi/jwt'
 import type { Kronus } from '../../src/app.js'
 
@@ -115,21 +115,42 @@ export interface TestUser {
 }
 
 /** The first sign-up: no token needed, and it makes the admin. */
-export async function createAdmin(kronus: Pick<Kronus, 'server'>, overrides: Record<string, unknown> = {}): Promise<TestUser> {
+export async function createAdmin(
+  kronus: Pick<Kronus, 'server'>,
+  overrides: Record<string, unknown> = {}
+): Promise<TestUser> {
   const input = uniqueUserInput(overrides)
   const res = await call(kronus, { method: 'POST', url: '/v1/users', payload: input })
   expectStatus(res, 201, 'first sign-up')
   const token = await login(kronus, input.email, input.password)
-  return { id: res.body.data.id, email: input.email, password: input.password, phone_number: input.phone_number, token, record: res.body.data }
+  return {
+    id: res.body.data.id,
+    email: input.email,
+    password: input.password,
+    phone_number: input.phone_number,
+    token,
+    record: res.body.data
+  }
 }
 
 /** A basic user created by the admin. */
-export async function createUser(kronus: Pick<Kronus, 'server'>, admin: TestUser, overrides: Record<string, unknown> = {}): Promise<TestUser> {
+export async function createUser(
+  kronus: Pick<Kronus, 'server'>,
+  admin: TestUser,
+  overrides: Record<string, unknown> = {}
+): Promise<TestUser> {
   const input = uniqueUserInput(overrides)
   const res = await call(kronus, { method: 'POST', url: '/v1/users', token: admin.token, payload: input })
   expectStatus(res, 201, 'user creation')
   const token = await login(kronus, input.email, input.password)
-  return { id: res.body.data.id, email: input.email, password: input.password, phone_number: input.phone_number, token, record: res.body.data }
+  return {
+    id: res.body.data.id,
+    email: input.email,
+    password: input.password,
+    phone_number: input.phone_number,
+    token,
+    record: res.body.data
+  }
 }
 
 export async function createContact(
@@ -137,7 +158,12 @@ export async function createContact(
   owner: TestUser,
   overrides: Record<string, unknown> = {}
 ): Promise<any> {
-  const res = await call(kronus, { method: 'POST', url: `/v1/users/${owner.id}/contacts`, token: owner.token, payload: uniqueContactInput(overrides) })
+  const res = await call(kronus, {
+    method: 'POST',
+    url: `/v1/users/${owner.id}/contacts`,
+    token: owner.token,
+    payload: uniqueContactInput(overrides)
+  })
   expectStatus(res, 201, 'contact creation')
   return res.body.data
 }
@@ -163,14 +189,26 @@ export interface ForgedClaims {
 
 function withTimes(claims: ForgedClaims, nowMs: number): ForgedClaims {
   const iat = Math.floor(nowMs / 1000)
-  const defaults = { iss: 'kronus', aud: 'kronus-api', jti: randomUUID(), ver: 0, first_name: 'x', last_name: 'y', is_admin: true }
+  const defaults = {
+    iss: 'kronus',
+    aud: 'kronus-api',
+    jti: randomUUID(),
+    ver: 0,
+    first_name: 'x',
+    last_name: 'y',
+    is_admin: true
+  }
   return { ...defaults, iat, exp: iat + 3600, ...claims }
 }
 
 /** A correctly formed RS256 token signed with any RSA private key. */
 export function signRs256(privateKeyPem: string | KeyObject, claims: ForgedClaims, nowMs: number): string {
   const key = typeof privateKeyPem === 'string' ? createPrivateKey(privateKeyPem) : privateKeyPem
-  return Jwt.token.generate(withTimes(claims, nowMs), { key: key as unknown as string, algorithm: 'RS256' }, { iat: false })
+  return Jwt.token.generate(
+    withTimes(claims, nowMs),
+    { key: key as unknown as string, algorithm: 'RS256' },
+    { iat: false }
+  )
 }
 
 /** An unsigned token (`alg: none`). */

@@ -13,7 +13,9 @@ const KEY_FILE = join(tmpdir(), `kronus-test-key-${process.getuid?.() ?? 'user'}
 let cached: string | undefined
 
 function generatePem(): string {
-  return generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()
+  return generateKeyPairSync('rsa', { modulusLength: 2048 })
+    .privateKey.export({ type: 'pkcs8', format: 'pem' })
+    .toString()
 }
 
 function readKeptKey(): string | undefined {

@@ -21,7 +21,12 @@ t.test('access matrix: self, another user and the admin on every protected route
       const user = await createUser(kronus, admin)
       const contact = await createContact(kronus, user)
       const token = { self: user.token, other: other.token, admin: admin.token }[caller]
-      const res = await call(kronus, { method: route.method, url: route.url({ user, contactId: contact.id }), token, payload: route.payload?.() })
+      const res = await call(kronus, {
+        method: route.method,
+        url: route.url({ user, contactId: contact.id }),
+        token,
+        payload: route.payload?.()
+      })
       t.equal(res.statusCode, route.expected[caller], `${route.name} as ${caller}: ${res.payload}`)
       t.equal(res.body?.success, res.statusCode < 400, `${route.name} as ${caller}: envelope success flag`)
       if (res.statusCode >= 400) t.match(res.body?.errors, [String], `${route.name} as ${caller}: errors listed`)
@@ -36,17 +41,35 @@ t.test('refused requests change nothing', async (t) => {
   const attacker = await createUser(kronus, admin)
   const contact = await createContact(kronus, victim, { is_emergency_contact: true })
 
-  await call(kronus, { method: 'PUT', url: `/v1/users/${victim.id}`, token: admin.token, payload: { email: 'taken-over@example.com' } })
-  await call(kronus, { method: 'PUT', url: `/v1/users/${victim.id}/contacts/${contact.id}`, token: attacker.token, payload: { phone_number: '+19990000000' } })
+  await call(kronus, {
+    method: 'PUT',
+    url: `/v1/users/${victim.id}`,
+    token: admin.token,
+    payload: { email: 'taken-over@example.com' }
+  })
+  await call(kronus, {
+    method: 'PUT',
+    url: `/v1/users/${victim.id}/contacts/${contact.id}`,
+    token: attacker.token,
+    payload: { phone_number: '+19990000000' }
+  })
   await call(kronus, { method: 'DELETE', url: `/v1/users/${victim.id}/contacts/${contact.id}`, token: admin.token })
-  await call(kronus, { method: 'PUT', url: `/v1/users/${victim.id}/probe_settings`, token: attacker.token, payload: { active: true } })
+  await call(kronus, {
+    method: 'PUT',
+    url: `/v1/users/${victim.id}/probe_settings`,
+    token: attacker.token,
+    payload: { active: true }
+  })
   await call(kronus, { method: 'DELETE', url: `/v1/users/${victim.id}`, token: attacker.token })
 
   const user = await call(kronus, { url: `/v1/users/${victim.id}`, token: victim.token })
   t.equal(user.body.data.email, victim.email)
   t.equal(user.body.data.probe_settings.active, false)
   const contacts = await call(kronus, { url: `/v1/users/${victim.id}/contacts`, token: victim.token })
-  t.same(contacts.body.data.map((c: any) => c.phone_number), [contact.phone_number])
+  t.same(
+    contacts.body.data.map((c: any) => c.phone_number),
+    [contact.phone_number]
+  )
 })
 
 t.test('a contact id of another user is not found under your own uid', async (t) => {
@@ -56,10 +79,22 @@ t.test('a contact id of another user is not found under your own uid', async (t)
   const bob = await createUser(kronus, admin)
   const bobsContact = await createContact(kronus, bob)
 
-  const put = await call(kronus, { method: 'PUT', url: `/v1/users/${alice.id}/contacts/${bobsContact.id}`, token: alice.token, payload: { first_name: 'mine' } })
+  const put = await call(kronus, {
+    method: 'PUT',
+    url: `/v1/users/${alice.id}/contacts/${bobsContact.id}`,
+    token: alice.token,
+    payload: { first_name: 'mine' }
+  })
   t.equal(put.statusCode, 404)
-  const del = await call(kronus, { method: 'DELETE', url: `/v1/users/${alice.id}/contacts/${bobsContact.id}`, token: alice.token })
+  const del = await call(kronus, {
+    method: 'DELETE',
+    url: `/v1/users/${alice.id}/contacts/${bobsContact.id}`,
+    token: alice.token
+  })
   t.equal(del.statusCode, 404)
   const list = await call(kronus, { url: `/v1/users/${bob.id}/contacts`, token: bob.token })
-  t.same(list.body.data.map((c: any) => c.first_name), [bobsContact.first_name])
+  t.same(
+    list.body.data.map((c: any) => c.first_name),
+    [bobsContact.first_name]
+  )
 })

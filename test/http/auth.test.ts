@@ -1,10 +1,9 @@
-import t from 'tap'
 import { createPrivateKey } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import t from 'tap'
 import { buildKronus, type TestKronus } from '../helpers/app.js'
-import { otherPrivateKeyPem, testPrivateKeyPem } from '../helpers/keys.js'
 import {
   call,
   createAdmin,
@@ -14,9 +13,10 @@ import {
   hs256Token,
   login,
   signRs256,
-  unsignedToken,
-  type TestUser
+  type TestUser,
+  unsignedToken
 } from '../helpers/http.js'
+import { otherPrivateKeyPem, testPrivateKeyPem } from '../helpers/keys.js'
 import { protectedRoutes } from './protected-routes.js'
 
 const HOUR_MS = 3600_000
@@ -31,32 +31,55 @@ type BadToken = (world: { kronus: TestKronus; admin: TestUser; deleted: TestUser
 const badTokens: Record<string, BadToken> = {
   'no token': () => undefined,
   'token of a deleted user': ({ deleted }) => deleted.token,
-  'expired token': ({ kronus, admin }) => signRs256(testPrivateKeyPem(), { sub: String(admin.id) }, kronus.clock.now() - HOUR_MS - 1000),
-  'token signed with another RSA key': ({ kronus, admin }) => signRs256(attackerKeyPem, { sub: String(admin.id) }, kronus.clock.now()),
+  'expired token': ({ kronus, admin }) =>
+    signRs256(testPrivateKeyPem(), { sub: String(admin.id) }, kronus.clock.now() - HOUR_MS - 1000),
+  'token signed with another RSA key': ({ kronus, admin }) =>
+    signRs256(attackerKeyPem, { sub: String(admin.id) }, kronus.clock.now()),
   'alg none': ({ kronus, admin }) => unsignedToken({ sub: String(admin.id) }, kronus.clock.now()),
   'HS256 keyed with the server public key': ({ kronus, admin }) =>
-    hs256Token(kronus.services.auth.publicKey.export({ type: 'spki', format: 'pem' }).toString(), { sub: String(admin.id) }, kronus.clock.now()),
+    hs256Token(
+      kronus.services.auth.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+      { sub: String(admin.id) },
+      kronus.clock.now()
+    ),
   'HS256 keyed with the public key in PKCS#1 form': ({ kronus, admin }) =>
-    hs256Token(kronus.services.auth.publicKey.export({ type: 'pkcs1', format: 'pem' }).toString(), { sub: String(admin.id) }, kronus.clock.now()),
-  'wrong issuer': ({ kronus, admin }) => signRs256(testPrivateKeyPem(), { sub: String(admin.id), iss: 'someone-else' }, kronus.clock.now()),
+    hs256Token(
+      kronus.services.auth.publicKey.export({ type: 'pkcs1', format: 'pem' }).toString(),
+      { sub: String(admin.id) },
+      kronus.clock.now()
+    ),
+  'wrong issuer': ({ kronus, admin }) =>
+    signRs256(testPrivateKeyPem(), { sub: String(admin.id), iss: 'someone-else' }, kronus.clock.now()),
   'no expiry': ({ kronus, admin }) => {
     const now = Math.floor(kronus.clock.now() / 1000)
-    return signRs256(testPrivateKeyPem(), { sub: String(admin.id), iat: now, exp: undefined as unknown as number }, kronus.clock.now())
+    return signRs256(
+      testPrivateKeyPem(),
+      { sub: String(admin.id), iat: now, exp: undefined as unknown as number },
+      kronus.clock.now()
+    )
   },
-  'no audience': ({ kronus, admin }) => signRs256(testPrivateKeyPem(), { sub: String(admin.id), aud: undefined }, kronus.clock.now()),
-  'audience of something else': ({ kronus, admin }) => signRs256(testPrivateKeyPem(), { sub: String(admin.id), aud: 'kronus-webhooks' }, kronus.clock.now()),
-  'no token version': ({ kronus, admin }) => signRs256(testPrivateKeyPem(), { sub: String(admin.id), ver: undefined }, kronus.clock.now()),
-  'older token version': ({ kronus, admin }) => signRs256(testPrivateKeyPem(), { sub: String(admin.id), ver: -1 }, kronus.clock.now()),
-  'no token id': ({ kronus, admin }) => signRs256(testPrivateKeyPem(), { sub: String(admin.id), jti: undefined }, kronus.clock.now()),
+  'no audience': ({ kronus, admin }) =>
+    signRs256(testPrivateKeyPem(), { sub: String(admin.id), aud: undefined }, kronus.clock.now()),
+  'audience of something else': ({ kronus, admin }) =>
+    signRs256(testPrivateKeyPem(), { sub: String(admin.id), aud: 'kronus-webhooks' }, kronus.clock.now()),
+  'no token version': ({ kronus, admin }) =>
+    signRs256(testPrivateKeyPem(), { sub: String(admin.id), ver: undefined }, kronus.clock.now()),
+  'older token version': ({ kronus, admin }) =>
+    signRs256(testPrivateKeyPem(), { sub: String(admin.id), ver: -1 }, kronus.clock.now()),
+  'no token id': ({ kronus, admin }) =>
+    signRs256(testPrivateKeyPem(), { sub: String(admin.id), jti: undefined }, kronus.clock.now()),
   'subject that is not a user id': ({ kronus }) => signRs256(testPrivateKeyPem(), { sub: 'admin' }, kronus.clock.now()),
-  'garbage': () => 'not.a.jwt'
+  garbage: () => 'not.a.jwt'
 }
 
 t.test('every protected route refuses every bad token with 401', async (t) => {
   const kronus = await buildKronus(t)
   const admin = await createAdmin(kronus)
   const deleted = await createUser(kronus, admin)
-  t.equal((await call(kronus, { method: 'DELETE', url: `/v1/users/${deleted.id}`, token: admin.token })).statusCode, 200)
+  t.equal(
+    (await call(kronus, { method: 'DELETE', url: `/v1/users/${deleted.id}`, token: admin.token })).statusCode,
+    200
+  )
   const target = await createUser(kronus, admin)
   const contact = await createContact(kronus, target)
 
@@ -82,9 +105,17 @@ t.test('a token stops working 1 hour after it was issued', async (t) => {
   const kronus = await buildKronus(t)
   const admin = await createAdmin(kronus)
   kronus.clock.advance(HOUR_MS - 1000)
-  t.equal((await call(kronus, { url: `/v1/users/${admin.id}`, token: admin.token })).statusCode, 200, 'still valid a second before expiry')
+  t.equal(
+    (await call(kronus, { url: `/v1/users/${admin.id}`, token: admin.token })).statusCode,
+    200,
+    'still valid a second before expiry'
+  )
   kronus.clock.advance(1000)
-  t.equal((await call(kronus, { url: `/v1/users/${admin.id}`, token: admin.token })).statusCode, 401, 'refused at expiry')
+  t.equal(
+    (await call(kronus, { url: `/v1/users/${admin.id}`, token: admin.token })).statusCode,
+    401,
+    'refused at expiry'
+  )
 })
 
 t.test('authorisation follows the stored role, not the token claim', async (t) => {
@@ -92,7 +123,11 @@ t.test('authorisation follows the stored role, not the token claim', async (t) =
   const admin = await createAdmin(kronus)
   const user = await createUser(kronus, admin)
   // Correctly signed, but claiming is_admin for a basic user: the role in the database decides.
-  const lying = signRs256(createPrivateKey(testPrivateKeyPem()), { sub: String(user.id), is_admin: true }, kronus.clock.now())
+  const lying = signRs256(
+    createPrivateKey(testPrivateKeyPem()),
+    { sub: String(user.id), is_admin: true },
+    kronus.clock.now()
+  )
   t.equal((await call(kronus, { url: '/v1/users', token: lying })).statusCode, 403)
   t.equal((await call(kronus, { url: `/v1/users/${user.id}`, token: lying })).statusCode, 200)
 })
@@ -101,7 +136,11 @@ t.test('the token lifetime is configurable', async (t) => {
   const kronus = await buildKronus(t, { config: { auth: { accessTokenTtlMinutes: 15 } } })
   const admin = await createAdmin(kronus)
   kronus.clock.advanceMinutes(15)
-  t.equal((await call(kronus, { url: `/v1/users/${admin.id}`, token: admin.token })).statusCode, 401, 'refused after 15 minutes')
+  t.equal(
+    (await call(kronus, { url: `/v1/users/${admin.id}`, token: admin.token })).statusCode,
+    401,
+    'refused after 15 minutes'
+  )
 })
 
 t.test('POST /v1/logout ends the token it carries, and only that one', async (t) => {
@@ -114,13 +153,21 @@ t.test('POST /v1/logout ends the token it carries, and only that one', async (t)
   t.equal(res.statusCode, 200)
   t.same(res.body, { success: true, data: null })
   t.equal((await me(admin.token)).statusCode, 401, 'the logged-out token is refused')
-  t.equal((await call(kronus, { method: 'POST', url: '/v1/logout', token: admin.token })).statusCode, 401, 'it cannot log out twice')
+  t.equal(
+    (await call(kronus, { method: 'POST', url: '/v1/logout', token: admin.token })).statusCode,
+    401,
+    'it cannot log out twice'
+  )
   t.equal((await me(other)).statusCode, 200, 'another token of the same user still works')
   t.ok(await login(kronus, admin.email, admin.password), 'logging in again works')
   t.equal((await call(kronus, { method: 'POST', url: '/v1/logout' })).statusCode, 401, 'logout needs a token')
 
   // Kept in the database until it would have expired anyway, then cleared by a later logout.
-  t.equal((await kronus.knex('revoked_tokens').pluck('jti')).length, 1, 'the revocation is stored, for every instance to see')
+  t.equal(
+    (await kronus.knex('revoked_tokens').pluck('jti')).length,
+    1,
+    'the revocation is stored, for every instance to see'
+  )
   kronus.clock.advance(HOUR_MS)
   const late = await login(kronus, admin.email, admin.password)
   t.equal((await call(kronus, { method: 'POST', url: '/v1/logout', token: late })).statusCode, 200)
@@ -145,12 +192,23 @@ t.test('a logout and a password change hold on every instance of the database', 
   const phone = await login(first, user.email, user.password)
   t.equal((await call(first, { method: 'POST', url: '/v1/logout', token: admin.token })).statusCode, 200)
   const payload = { password: 'brand-new-secret', current_password: user.password }
-  t.equal((await call(first, { method: 'PUT', url: `/v1/users/${user.id}`, token: user.token, payload })).statusCode, 200)
+  t.equal(
+    (await call(first, { method: 'PUT', url: `/v1/users/${user.id}`, token: user.token, payload })).statusCode,
+    200
+  )
   await first.stop()
 
   const second = await buildKronus(t, { dir, clock: first.clock })
-  t.equal((await call(second, { url: `/v1/users/${admin.id}`, token: admin.token })).statusCode, 401, 'the logged-out token')
-  t.equal((await call(second, { url: `/v1/users/${user.id}`, token: phone })).statusCode, 401, 'a token from before the change')
+  t.equal(
+    (await call(second, { url: `/v1/users/${admin.id}`, token: admin.token })).statusCode,
+    401,
+    'the logged-out token'
+  )
+  t.equal(
+    (await call(second, { url: `/v1/users/${user.id}`, token: phone })).statusCode,
+    401,
+    'a token from before the change'
+  )
   const fresh = await login(second, user.email, 'brand-new-secret')
   t.equal((await call(second, { url: `/v1/users/${user.id}`, token: fresh })).statusCode, 200)
 })

@@ -1,4 +1,4 @@
-import { uniqueContactInput, uniqueUserInput, type TestUser } from '../helpers/http.js'
+import { type TestUser, uniqueContactInput, uniqueUserInput } from '../helpers/http.js'
 
 export type Caller = 'self' | 'other' | 'admin'
 
@@ -21,14 +21,69 @@ export interface RouteCase {
  */
 export const protectedRoutes: RouteCase[] = [
   { name: 'list users', method: 'GET', url: () => '/v1/users', expected: { self: 403, other: 403, admin: 200 } },
-  { name: 'create user', method: 'POST', url: () => '/v1/users', payload: () => uniqueUserInput(), expected: { self: 403, other: 403, admin: 201 } },
-  { name: 'get user', method: 'GET', url: (x) => `/v1/users/${x.user.id}`, expected: { self: 200, other: 403, admin: 200 } },
-  { name: 'update user', method: 'PUT', url: (x) => `/v1/users/${x.user.id}`, payload: () => ({ first_name: 'changed' }), expected: { self: 200, other: 403, admin: 403 } },
-  { name: 'delete user', method: 'DELETE', url: (x) => `/v1/users/${x.user.id}`, expected: { self: 200, other: 403, admin: 200 } },
-  { name: 'list contacts', method: 'GET', url: (x) => `/v1/users/${x.user.id}/contacts`, expected: { self: 200, other: 403, admin: 403 } },
-  { name: 'create contact', method: 'POST', url: (x) => `/v1/users/${x.user.id}/contacts`, payload: () => uniqueContactInput(), expected: { self: 201, other: 403, admin: 403 } },
-  { name: 'update contact', method: 'PUT', url: (x) => `/v1/users/${x.user.id}/contacts/${x.contactId}`, payload: () => ({ last_name: 'changed' }), expected: { self: 200, other: 403, admin: 403 } },
-  { name: 'delete contact', method: 'DELETE', url: (x) => `/v1/users/${x.user.id}/contacts/${x.contactId}`, expected: { self: 200, other: 403, admin: 403 } },
-  { name: 'update probe settings', method: 'PUT', url: (x) => `/v1/users/${x.user.id}/probe_settings`, payload: () => ({ max_retries: 5 }), expected: { self: 200, other: 403, admin: 403 } },
-  { name: 'list probes', method: 'GET', url: (x) => `/v1/users/${x.user.id}/probes`, expected: { self: 200, other: 403, admin: 200 } }
+  {
+    name: 'create user',
+    method: 'POST',
+    url: () => '/v1/users',
+    payload: () => uniqueUserInput(),
+    expected: { self: 403, other: 403, admin: 201 }
+  },
+  {
+    name: 'get user',
+    method: 'GET',
+    url: (x) => `/v1/users/${x.user.id}`,
+    expected: { self: 200, other: 403, admin: 200 }
+  },
+  {
+    name: 'update user',
+    method: 'PUT',
+    url: (x) => `/v1/users/${x.user.id}`,
+    payload: () => ({ first_name: 'changed' }),
+    expected: { self: 200, other: 403, admin: 403 }
+  },
+  {
+    name: 'delete user',
+    method: 'DELETE',
+    url: (x) => `/v1/users/${x.user.id}`,
+    expected: { self: 200, other: 403, admin: 200 }
+  },
+  {
+    name: 'list contacts',
+    method: 'GET',
+    url: (x) => `/v1/users/${x.user.id}/contacts`,
+    expected: { self: 200, other: 403, admin: 403 }
+  },
+  {
+    name: 'create contact',
+    method: 'POST',
+    url: (x) => `/v1/users/${x.user.id}/contacts`,
+    payload: () => uniqueContactInput(),
+    expected: { self: 201, other: 403, admin: 403 }
+  },
+  {
+    name: 'update contact',
+    method: 'PUT',
+    url: (x) => `/v1/users/${x.user.id}/contacts/${x.contactId}`,
+    payload: () => ({ last_name: 'changed' }),
+    expected: { self: 200, other: 403, admin: 403 }
+  },
+  {
+    name: 'delete contact',
+    method: 'DELETE',
+    url: (x) => `/v1/users/${x.user.id}/contacts/${x.contactId}`,
+    expected: { self: 200, other: 403, admin: 403 }
+  },
+  {
+    name: 'update probe settings',
+    method: 'PUT',
+    url: (x) => `/v1/users/${x.user.id}/probe_settings`,
+    payload: () => ({ max_retries: 5 }),
+    expected: { self: 200, other: 403, admin: 403 }
+  },
+  {
+    name: 'list probes',
+    method: 'GET',
+    url: (x) => `/v1/users/${x.user.id}/probes`,
+    expected: { self: 200, other: 403, admin: 200 }
+  }
 ]

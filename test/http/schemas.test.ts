@@ -1,9 +1,17 @@
-import t from 'tap'
 import type Joi from 'joi'
-import { buildKronus, type TestKronus } from '../helpers/app.js'
-import { call, createAdmin, createContact, createUser, uniqueContactInput, uniqueUserInput, type ApiResponse } from '../helpers/http.js'
-import { errorSchema } from '../../src/http/envelope.js'
+import t from 'tap'
 import { PROBE_STATUS_ID } from '../../src/domain/constants.js'
+import { errorSchema } from '../../src/http/envelope.js'
+import { buildKronus, type TestKronus } from '../helpers/app.js'
+import {
+  type ApiResponse,
+  call,
+  createAdmin,
+  createContact,
+  createUser,
+  uniqueContactInput,
+  uniqueUserInput
+} from '../helpers/http.js'
 
 /*
  * The OpenAPI document is generated from the route schemas; these checks make sure what
@@ -27,7 +35,11 @@ t.test('every seed route answers exactly as its documented schema says', async (
     const { error } = schema!.validate(res.body, { presence: 'optional' })
     t.error(error, `${what}: body matches the documented schema`)
   }
-  const send = async (what: string, expected: number, request: { method?: string; url: string; token?: string; payload?: unknown }) => {
+  const send = async (
+    what: string,
+    expected: number,
+    request: { method?: string; url: string; token?: string; payload?: unknown }
+  ) => {
     const res = await call(kronus, request)
     check(what, request.method ?? 'GET', request.url, res, expected)
     return res
@@ -41,16 +53,50 @@ t.test('every seed route answers exactly as its documented schema says', async (
   await send('create user', 201, { method: 'POST', url: '/v1/users', token: admin.token, payload: uniqueUserInput() })
   await send('list users', 200, { url: '/v1/users', token: admin.token })
   await send('get user', 200, { url: `/v1/users/${user.id}`, token: user.token })
-  await send('update user', 200, { method: 'PUT', url: `/v1/users/${user.id}`, token: user.token, payload: { last_name: 'new' } })
-  await send('create contact', 201, { method: 'POST', url: `/v1/users/${user.id}/contacts`, token: user.token, payload: uniqueContactInput({ is_emergency_contact: true }) })
+  await send('update user', 200, {
+    method: 'PUT',
+    url: `/v1/users/${user.id}`,
+    token: user.token,
+    payload: { last_name: 'new' }
+  })
+  await send('create contact', 201, {
+    method: 'POST',
+    url: `/v1/users/${user.id}/contacts`,
+    token: user.token,
+    payload: uniqueContactInput({ is_emergency_contact: true })
+  })
   const contact = await createContact(kronus, user)
   await send('list contacts', 200, { url: `/v1/users/${user.id}/contacts`, token: user.token })
-  await send('update contact', 200, { method: 'PUT', url: `/v1/users/${user.id}/contacts/${contact.id}`, token: user.token, payload: { email: '' } })
-  await send('probe settings', 200, { method: 'PUT', url: `/v1/users/${user.id}/probe_settings`, token: user.token, payload: { active: true, time_zone: 'Europe/Paris' } })
+  await send('update contact', 200, {
+    method: 'PUT',
+    url: `/v1/users/${user.id}/contacts/${contact.id}`,
+    token: user.token,
+    payload: { email: '' }
+  })
+  await send('probe settings', 200, {
+    method: 'PUT',
+    url: `/v1/users/${user.id}/probe_settings`,
+    token: user.token,
+    payload: { active: true, time_zone: 'Europe/Paris' }
+  })
   const now = kronus.clock.now()
-  await kronus.knex('probes').insert({ user_id: user.id, probe_status_id: PROBE_STATUS_ID.good, last_response: 'y', retry_count: 0, max_retries: 3, wait_time_in_minutes: 60, origin: 'scheduled', created_at: now, updated_at: now })
+  await kronus.knex('probes').insert({
+    user_id: user.id,
+    probe_status_id: PROBE_STATUS_ID.good,
+    last_response: 'y',
+    retry_count: 0,
+    max_retries: 3,
+    wait_time_in_minutes: 60,
+    origin: 'scheduled',
+    created_at: now,
+    updated_at: now
+  })
   await send('list probes', 200, { url: `/v1/users/${user.id}/probes`, token: admin.token })
-  await send('delete contact', 200, { method: 'DELETE', url: `/v1/users/${user.id}/contacts/${contact.id}`, token: user.token })
+  await send('delete contact', 200, {
+    method: 'DELETE',
+    url: `/v1/users/${user.id}/contacts/${contact.id}`,
+    token: user.token
+  })
   await send('delete user', 200, { method: 'DELETE', url: `/v1/users/${user.id}`, token: admin.token })
 
   // Errors: every one in the failure envelope.
@@ -58,7 +104,12 @@ t.test('every seed route answers exactly as its documented schema says', async (
   await send('403', 403, { url: '/v1/users', token: (await createUser(kronus, admin)).token })
   await send('404', 404, { url: '/v1/users/999', token: admin.token })
   await send('400', 400, { method: 'POST', url: '/v1/users', token: admin.token, payload: { first_name: '' } })
-  await send('409', 409, { method: 'POST', url: '/v1/users', token: admin.token, payload: uniqueUserInput({ email: admin.email }) })
+  await send('409', 409, {
+    method: 'POST',
+    url: '/v1/users',
+    token: admin.token,
+    payload: uniqueUserInput({ email: admin.email })
+  })
 })
 
 t.test('the documented schemas refuse a password hash, so a leak cannot pass unnoticed', async (t) => {

@@ -1,7 +1,7 @@
 import t from 'tap'
+import { createHttpServer, MAX_BODY_BYTES } from '../../src/http/server.js'
 import { buildKronus } from '../helpers/app.js'
 import { assertNoSecrets, call, createAdmin, uniqueUserInput } from '../helpers/http.js'
-import { createHttpServer, MAX_BODY_BYTES } from '../../src/http/server.js'
 
 const SEED_ROUTES: Array<[string, string]> = [
   ['post', '/login'],
@@ -28,14 +28,20 @@ t.test('GET /documentation serves the Swagger UI without starting the server', a
   t.match(page.payload, /swagger-ui/i)
   t.match(page.payload, '/swagger.json', 'the page loads the generated API description')
   const bundle = await kronus.server.inject('/swaggerui/swagger-ui-bundle.js')
-  t.equal(bundle.statusCode, 200, 'the UI\'s script is served too')
+  t.equal(bundle.statusCode, 200, "the UI's script is served too")
 })
 
 t.test('the API reference is served unless a test turns it off', async (t) => {
   const kronus = await buildKronus(t)
   t.equal((await kronus.server.inject('/documentation')).statusCode, 404, 'the test builder leaves it out by default')
   // What `kronus server` builds: createKronus and createHttpServer are given no such option.
-  const server = await createHttpServer({ config: kronus.config, services: kronus.services, clock: kronus.clock, logger: kronus.logger, version: '0.0.0' })
+  const server = await createHttpServer({
+    config: kronus.config,
+    services: kronus.services,
+    clock: kronus.clock,
+    logger: kronus.logger,
+    version: '0.0.0'
+  })
   t.teardown(() => server.stop())
   t.equal((await server.inject('/documentation')).statusCode, 200)
   t.equal((await server.inject('/swagger.json')).statusCode, 200)
@@ -47,11 +53,16 @@ t.test('/swagger.json describes every route from its definition', async (t) => {
   t.equal(res.statusCode, 200)
   const spec = JSON.parse(res.payload)
   t.equal(spec.info.title, 'Kronus API')
-  for (const [method, path] of SEED_ROUTES) t.ok(spec.paths[path]?.[method], `${method.toUpperCase()} ${path} is documented`)
+  for (const [method, path] of SEED_ROUTES)
+    t.ok(spec.paths[path]?.[method], `${method.toUpperCase()} ${path} is documented`)
 
   const createUser = spec.paths['/v1/users'].post
   t.ok(createUser.responses['201'], 'creation documents its 201')
-  t.match(createUser.responses['409'].description, /email or phone_number/, 'a duplicate email or phone is documented as 409')
+  t.match(
+    createUser.responses['409'].description,
+    /email or phone_number/,
+    'a duplicate email or phone is documented as 409'
+  )
   t.ok(spec.paths['/v1/users/{uid}'].put.responses['409'])
   t.ok(spec.paths['/v1/users/{uid}/contacts'].post.responses['409'])
   t.ok(spec.paths['/login'].post.responses['429'])
@@ -71,7 +82,12 @@ t.test('an unknown route is a 404 in the envelope', async (t) => {
 t.test('malformed JSON is a 400 on every route that takes a body', async (t) => {
   const kronus = await buildKronus(t)
   const admin = await createAdmin(kronus)
-  const contact = await call(kronus, { method: 'POST', url: `/v1/users/${admin.id}/contacts`, token: admin.token, payload: { first_name: 'a', last_name: 'b', phone_number: '+15550009999' } })
+  const contact = await call(kronus, {
+    method: 'POST',
+    url: `/v1/users/${admin.id}/contacts`,
+    token: admin.token,
+    payload: { first_name: 'a', last_name: 'b', phone_number: '+15550009999' }
+  })
   const routes: Array<[string, string]> = [
     ['POST', '/login'],
     ['POST', '/v1/users'],
@@ -92,15 +108,30 @@ t.test('malformed JSON is a 400 on every route that takes a body', async (t) => 
 t.test('a body over 64 KiB is a 413', async (t) => {
   const kronus = await buildKronus(t)
   const big = JSON.stringify({ ...uniqueUserInput(), padding: 'x'.repeat(MAX_BODY_BYTES) })
-  const res = await call(kronus, { method: 'POST', url: '/v1/users', headers: { 'content-type': 'application/json' }, payload: big })
+  const res = await call(kronus, {
+    method: 'POST',
+    url: '/v1/users',
+    headers: { 'content-type': 'application/json' },
+    payload: big
+  })
   t.equal(res.statusCode, 413)
   t.equal(res.body.success, false)
   t.equal((await kronus.knex('users')).length, 0, 'nothing was created')
   const justUnder = JSON.stringify({ ...uniqueUserInput(), padding: 'x'.repeat(MAX_BODY_BYTES - 300) })
-  t.equal((await call(kronus, { method: 'POST', url: '/v1/users', headers: { 'content-type': 'application/json' }, payload: justUnder })).statusCode, 201)
+  t.equal(
+    (
+      await call(kronus, {
+        method: 'POST',
+        url: '/v1/users',
+        headers: { 'content-type': 'application/json' },
+        payload: justUnder
+      })
+    ).statusCode,
+    201
+  )
 })
 
-t.test('through a real socket: the seed\'s flow, documentation, and refusals', async (t) => {
+t.test("through a real socket: the seed's flow, documentation, and refusals", async (t) => {
   const kronus = await buildKronus(t, { documentation: true })
   await kronus.start()
   const base = kronus.server.info.uri
@@ -114,10 +145,22 @@ t.test('through a real socket: the seed\'s flow, documentation, and refusals', a
   }
 
   // fetch sends a string body as text/plain, as curl sends --data-raw as a form: both carry JSON here.
-  const created = await send('POST', '/v1/users', JSON.stringify({ first_name: 'tony', last_name: 'stark', email: 'stark@avengers.com', password: 'very-secure', phone_number: '+12345678900' }))
+  const created = await send(
+    'POST',
+    '/v1/users',
+    JSON.stringify({
+      first_name: 'tony',
+      last_name: 'stark',
+      email: 'stark@avengers.com',
+      password: 'very-secure',
+      phone_number: '+12345678900'
+    })
+  )
   t.equal(created.status, 201)
   t.equal(created.body.data.role_id, 1)
-  const loggedIn = await send('POST', '/login', '{"email":"stark@avengers.com","password":"very-secure"}', { 'content-type': 'application/x-www-form-urlencoded' })
+  const loggedIn = await send('POST', '/login', '{"email":"stark@avengers.com","password":"very-secure"}', {
+    'content-type': 'application/x-www-form-urlencoded'
+  })
   t.equal(loggedIn.status, 200)
   const auth = { authorization: `Bearer ${loggedIn.body.data.token}` }
   const me = await send('GET', `/v1/users/${created.body.data.id}`, undefined, auth)
@@ -129,15 +172,29 @@ t.test('through a real socket: the seed\'s flow, documentation, and refusals', a
   t.match(docs.headers.get('content-type'), /text\/html/)
 
   t.equal((await send('GET', `/v1/users/${created.body.data.id}`)).status, 401, 'no token')
-  t.equal((await send('POST', '/login', '{"email":', { 'content-type': 'application/json' })).status, 400, 'malformed JSON')
-  const oversized = await send('PUT', `/v1/users/${created.body.data.id}`, JSON.stringify({ first_name: 'x'.repeat(MAX_BODY_BYTES + 1) }), { ...auth, 'content-type': 'application/json' })
+  t.equal(
+    (await send('POST', '/login', '{"email":', { 'content-type': 'application/json' })).status,
+    400,
+    'malformed JSON'
+  )
+  const oversized = await send(
+    'PUT',
+    `/v1/users/${created.body.data.id}`,
+    JSON.stringify({ first_name: 'x'.repeat(MAX_BODY_BYTES + 1) }),
+    { ...auth, 'content-type': 'application/json' }
+  )
   t.equal(oversized.status, 413, 'oversized body')
 })
 
 t.test('no bad input gets a 500', async (t) => {
   const kronus = await buildKronus(t)
   const admin = await createAdmin(kronus)
-  const contact = await call(kronus, { method: 'POST', url: `/v1/users/${admin.id}/contacts`, token: admin.token, payload: { first_name: 'a', last_name: 'b', phone_number: '+15550008888' } })
+  const contact = await call(kronus, {
+    method: 'POST',
+    url: `/v1/users/${admin.id}/contacts`,
+    token: admin.token,
+    payload: { first_name: 'a', last_name: 'b', phone_number: '+15550008888' }
+  })
   const bodyRoutes: Array<[string, string]> = [
     ['POST', '/login'],
     ['POST', '/v1/users'],
@@ -161,11 +218,27 @@ t.test('no bad input gets a 500', async (t) => {
   ]
   for (const [method, url] of bodyRoutes) {
     for (const body of bodies) {
-      const res = await call(kronus, { method, url, token: admin.token, headers: { 'content-type': 'application/json' }, payload: body })
-      t.ok(res.statusCode < 500, `${method} ${url} ${body.slice(0, 40)}: ${res.statusCode} ${res.payload.slice(0, 120)}`)
+      const res = await call(kronus, {
+        method,
+        url,
+        token: admin.token,
+        headers: { 'content-type': 'application/json' },
+        payload: body
+      })
+      t.ok(
+        res.statusCode < 500,
+        `${method} ${url} ${body.slice(0, 40)}: ${res.statusCode} ${res.payload.slice(0, 120)}`
+      )
     }
   }
-  for (const url of ['/v1/users/%00', '/v1/users/..%2F..', `/v1/users/${admin.id}/contacts/1e3`, '/v1/users?page=1&page=2', '/v1/users?page[]=1', `/v1/users/${admin.id}/probes?page=%FF`]) {
+  for (const url of [
+    '/v1/users/%00',
+    '/v1/users/..%2F..',
+    `/v1/users/${admin.id}/contacts/1e3`,
+    '/v1/users?page=1&page=2',
+    '/v1/users?page[]=1',
+    `/v1/users/${admin.id}/probes?page=%FF`
+  ]) {
     const res = await call(kronus, { url, token: admin.token })
     t.ok(res.statusCode >= 400 && res.statusCode < 500, `${url}: ${res.statusCode}`)
   }

@@ -1,16 +1,19 @@
 import t from 'tap'
-import { buildKronus } from '../helpers/app.js'
-import { RecordingChannel } from '../helpers/recording-channel.js'
+import type { KronusConfigInput } from '../../src/config/types.js'
 import { ConsoleChannel } from '../../src/messaging/console-channel.js'
 import { definePlugin } from '../../src/plugins/define.js'
-import type { KronusConfigInput } from '../../src/config/types.js'
+import { buildKronus } from '../helpers/app.js'
+import { RecordingChannel } from '../helpers/recording-channel.js'
 
 t.test('the console channel prints the recipient and the text', async (t) => {
   const lines: string[] = []
   const channel = new ConsoleChannel({ write: (chunk: string) => lines.push(chunk) })
   const first = await channel.send({ to: '+15550000001', text: 'are you OK? (Y/N)' })
   const second = await channel.send({ to: '+15550000002', text: 'second' })
-  t.same(lines, ['[kronus dev] text to +15550000001:\nare you OK? (Y/N)\n', '[kronus dev] text to +15550000002:\nsecond\n'])
+  t.same(lines, [
+    '[kronus dev] text to +15550000001:\nare you OK? (Y/N)\n',
+    '[kronus dev] text to +15550000002:\nsecond\n'
+  ])
   t.not(first.messageId, second.messageId)
 })
 
@@ -25,7 +28,7 @@ t.test('in dev mode texts go to the console, even when an SMS plugin asks to be 
   })
   const dev = await buildKronus(t, { config: { dev: true, plugins: [plugin()] } as KronusConfigInput })
   t.equal(dev.messaging.defaultChannel?.name, 'console')
-  t.equal(dev.messaging.channel('fake-sms'), sms, 'the plugin\'s channel is registered all the same')
+  t.equal(dev.messaging.channel('fake-sms'), sms, "the plugin's channel is registered all the same")
 
   const prod = await buildKronus(t, { config: { plugins: [plugin()] } })
   t.equal(prod.messaging.defaultChannel?.name, 'fake-sms')

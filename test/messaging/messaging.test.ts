@@ -1,9 +1,11 @@
 import t from 'tap'
+import { MessageDeliveryError } from '../../src/messaging/channel.js'
 import { buildKronus, type TestKronus } from '../helpers/app.js'
 import { RecordingChannel } from '../helpers/recording-channel.js'
-import { MessageDeliveryError } from '../../src/messaging/channel.js'
 
-async function withChannel(t: Parameters<typeof buildKronus>[0]): Promise<{ kronus: TestKronus; channel: RecordingChannel }> {
+async function withChannel(
+  t: Parameters<typeof buildKronus>[0]
+): Promise<{ kronus: TestKronus; channel: RecordingChannel }> {
   const kronus = await buildKronus(t)
   const channel = new RecordingChannel()
   kronus.messaging.registerChannel(channel)
@@ -25,7 +27,7 @@ t.test('a text sent with a change goes out only if the change commits', async (t
   await kronus.knex.transaction(async (trx) => {
     await kronus.messaging.send({ to: '+15550000002', text: 'are you OK? (Y/N)', userId: 2 }, trx)
   })
-  t.same(channel.sent, [], 'nothing is sent while the caller\'s transaction runs')
+  t.same(channel.sent, [], "nothing is sent while the caller's transaction runs")
   await kronus.queue.drain()
   t.same(channel.sent, [{ to: '+15550000002', text: 'are you OK? (Y/N)' }])
   t.same(await eventsOf(kronus, 'message.sent'), [
@@ -101,7 +103,9 @@ t.test('without any channel, a text fails and someone hears of it', async (t) =>
     await kronus.queue.drain()
     kronus.clock.advanceMinutes(60)
   }
-  t.match(await eventsOf(kronus, 'message.failed'), [{ to: '+15550000007', channel: 'none', error: /no messaging channel/, permanent: false }])
+  t.match(await eventsOf(kronus, 'message.failed'), [
+    { to: '+15550000007', channel: 'none', error: /no messaging channel/, permanent: false }
+  ])
 })
 
 t.test('sending with the same key twice sends one text', async (t) => {
@@ -128,7 +132,13 @@ t.test('texts go through the default channel', async (t) => {
 t.test('an inbound text is recorded with the user whose phone sent it', async (t) => {
   const kronus = await buildKronus(t)
   const user = await kronus.services.users.create(
-    { first_name: 'A', last_name: 'B', email: 'a@example.com', phone_number: '+15550000010', password: 'pw-long-secret' },
+    {
+      first_name: 'A',
+      last_name: 'B',
+      email: 'a@example.com',
+      phone_number: '+15550000010',
+      password: 'pw-long-secret'
+    },
     null
   )
   await kronus.messaging.receive({ from: '+15550000010', text: 'yes', channel: 'twilio', messageId: 'SM1' })
@@ -139,25 +149,49 @@ t.test('an inbound text is recorded with the user whose phone sent it', async (t
   ])
 })
 
-t.test('texts queued together go out in one batch: each once, failures apart, message.sent in queue order', async (t) => {
-  const { kronus, channel } = await withChannel(t)
-  channel.failNext(new MessageDeliveryError('number unreachable', { permanent: true }))
-  channel.failNext(new MessageDeliveryError('provider busy', { permanent: false }))
-  const phones = Array.from({ length: 30 }, (_, i) => `+1555100${String(i).padStart(4, '0')}`)
-  await kronus.knex.transaction((trx) => kronus.messaging.sendMany(phones.map((to, i) => ({ to, text: `text ${i}`, key: `batch:${i}` })), trx))
-  await kronus.queue.drain()
-  t.equal(channel.attempts, 30, 'every text tried once so far')
-  t.same(await eventsOf(kronus, 'message.failed'), [
-    { to: phones[0], text: 'text 0', userId: null, channel: 'recording', error: 'number unreachable', permanent: true }
-  ])
-  t.same((await eventsOf(kronus, 'message.sent')).map((e: any) => e.to), phones.slice(2), 'logged in the order the texts were queued')
-  kronus.clock.advanceMinutes(1)
-  await kronus.queue.drain()
-  t.equal(channel.attempts, 31, 'only the passing failure is tried again')
-  t.same(channel.sent.map((m) => m.to).sort(), phones.slice(1).sort(), 'every other text went out exactly once')
-  const byStatus = await kronus.knex('jobs').where({ name: 'message.send' }).select('status').count({ n: '*' }).groupBy('status')
-  t.same(Object.fromEntries(byStatus.map((r: any) => [r.status, Number(r.n)])), { dead: 1, successful: 29 })
-})
+t.test(
+  'texts queued together go out in one batch: each once, failures apart, message.sent in queue order',
+  async (t) => {
+    const { kronus, channel } = await withChannel(t)
+    channel.failNext(new MessageDeliveryError('number unreachable', { permanent: true }))
+    channel.failNext(new MessageDeliveryError('provider busy', { permanent: false }))
+    const phones = Array.from({ length: 30 }, (_, i) => `+1555100${String(i).padStart(4, '0')}`)
+    await kronus.knex.transaction((trx) =>
+      kronus.messaging.sendMany(
+        phones.map((to, i) => ({ to, text: `text ${i}`, key: `batch:${i}` })),
+        trx
+      )
+    )
+    await kronus.queue.drain()
+    t.equal(channel.attempts, 30, 'every text tried once so far')
+    t.same(await eventsOf(kronus, 'message.failed'), [
+      {
+        to: phones[0],
+        text: 'text 0',
+        userId: null,
+        channel: 'recording',
+        error: 'number unreachable',
+        permanent: true
+      }
+    ])
+    t.same(
+      (await eventsOf(kronus, 'message.sent')).map((e: any) => e.to),
+      phones.slice(2),
+      'logged in the order the texts were queued'
+    )
+    kronus.clock.advanceMinutes(1)
+    await kronus.queue.drain()
+    t.equal(channel.attempts, 31, 'only the passing failure is tried again')
+    t.same(channel.sent.map((m) => m.to).sort(), phones.slice(1).sort(), 'every other text went out exactly once')
+    const byStatus = await kronus
+      .knex('jobs')
+      .where({ name: 'message.send' })
+      .select('status')
+      .count({ n: '*' })
+      .groupBy('status')
+    t.same(Object.fromEntries(byStatus.map((r: any) => [r.status, Number(r.n)])), { dead: 1, successful: 29 })
+  }
+)
 
 t.test('a slow channel is handed a bounded number of texts at once', async (t) => {
   const kronus = await buildKronus(t)
@@ -173,7 +207,9 @@ t.test('a slow channel is handed a bounded number of texts at once', async (t) =
       return { messageId: null }
     }
   })
-  await kronus.messaging.sendMany(Array.from({ length: 50 }, (_, i) => ({ to: `+1555200${String(i).padStart(4, '0')}`, text: 'hi' })))
+  await kronus.messaging.sendMany(
+    Array.from({ length: 50 }, (_, i) => ({ to: `+1555200${String(i).padStart(4, '0')}`, text: 'hi' }))
+  )
   await kronus.queue.drain()
   t.equal((await eventsOf(kronus, 'message.sent')).length, 50)
   t.ok(most > 1, `sent side by side (${most} at most)`)

@@ -36,17 +36,29 @@ export const recordingChannel = definePlugin<RecordingOptions>({
     const record = async (message: OutgoingText) => {
       sent += 1
       const messageId = `${options.instance}-${sent}`
-      await kronus.db.table(SENT_TABLE).insert({ instance: options.instance, to_number: message.to, body: message.text, message_id: messageId, sent_at: Date.now() })
+      await kronus.db.table(SENT_TABLE).insert({
+        instance: options.instance,
+        to_number: message.to,
+        body: message.text,
+        message_id: messageId,
+        sent_at: Date.now()
+      })
       return messageId
     }
     const channel: MessagingChannel = {
       name: 'recording',
       async send(message: OutgoingText) {
-        if (options.hangAfterSends !== null && options.hangAfterSends !== undefined && answered >= options.hangAfterSends) {
+        if (
+          options.hangAfterSends !== null &&
+          options.hangAfterSends !== undefined &&
+          answered >= options.hangAfterSends
+        ) {
           const accepted = hung % 2 === 0
           hung += 1
           if (accepted) await record(message)
-          await kronus.db.table(HUNG_TABLE).insert({ instance: options.instance, to_number: message.to, body: message.text, accepted })
+          await kronus.db
+            .table(HUNG_TABLE)
+            .insert({ instance: options.instance, to_number: message.to, body: message.text, accepted })
           return new Promise<never>(() => undefined)
         }
         answered += 1

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -82,7 +82,11 @@ function withoutKronusEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 }
 
 export function startServer(instance: string, configFile: string, cwd: string): ServerProcess {
-  const child = spawn(process.execPath, [BIN, 'server', '--config', configFile], { cwd, env: withoutKronusEnv(process.env), stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [BIN, 'server', '--config', configFile], {
+    cwd,
+    env: withoutKronusEnv(process.env),
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
   const lines: string[] = []
   let resolveUri!: (uri: string) => void
   let rejectUri!: (err: Error) => void

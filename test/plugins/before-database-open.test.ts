@@ -1,8 +1,8 @@
-import t from 'tap'
-import Joi from 'joi'
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import Joi from 'joi'
+import t from 'tap'
 import { definePlugin } from '../../src/plugins/define.js'
 import { buildKronus } from '../helpers/app.js'
 

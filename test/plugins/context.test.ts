@@ -1,7 +1,7 @@
 import t from 'tap'
-import { buildKronus } from '../helpers/app.js'
 import { definePlugin } from '../../src/plugins/define.js'
 import type { PluginContext } from '../../src/plugins/types.js'
+import { buildKronus } from '../helpers/app.js'
 
 declare module 'kronus' {
   interface KronusEvents {
@@ -39,24 +39,45 @@ await app.knex.schema.createTable(NOTES, (table) => {
   table.string('note').notNullable()
 })
 const user = await app.services.users.create(
-  { first_name: 'Ada', last_name: 'Lovelace', email: 'ada@example.com', phone_number: '+15550000101', password: 'pw-long-secret' } as never,
+  {
+    first_name: 'Ada',
+    last_name: 'Lovelace',
+    email: 'ada@example.com',
+    phone_number: '+15550000101',
+    password: 'pw-long-secret'
+  } as never,
   null
 )
-const second = await app.services.contacts.create(user.id, { first_name: 'Bo', last_name: 'B', phone_number: '+15550000103' } as never)
-const first = await app.services.contacts.create(user.id, { first_name: 'Cy', last_name: 'C', phone_number: '+15550000102' } as never)
+const second = await app.services.contacts.create(user.id, {
+  first_name: 'Bo',
+  last_name: 'B',
+  phone_number: '+15550000103'
+} as never)
+const first = await app.services.contacts.create(user.id, {
+  first_name: 'Cy',
+  last_name: 'C',
+  phone_number: '+15550000102'
+} as never)
 await app.services.contacts.update(user.id, first.id, { is_emergency_contact: true } as never)
 app.clock.advance(1000)
 await app.services.contacts.update(user.id, second.id, { is_emergency_contact: true } as never)
 
-const noteRows = async () => (await app.knex(NOTES).select('note').orderBy('id')).map((row: { note: string }) => row.note)
-const jobsOf = async () => (await app.knex('jobs').where({ name: 'notes.index' })).map((row: { payload: string }) => JSON.parse(row.payload).note)
+const noteRows = async () =>
+  (await app.knex(NOTES).select('note').orderBy('id')).map((row: { note: string }) => row.note)
+const jobsOf = async () =>
+  (await app.knex('jobs').where({ name: 'notes.index' })).map(
+    (row: { payload: string }) => JSON.parse(row.payload).note
+  )
 const eventsOf = async () => (await app.events.list({ type: 'notes.added' })).map((event) => event.payload.note)
 
 t.test('db.table reaches the tables the plugin declared and refuses every other', async (t) => {
   await kronus.db.table(NOTES).insert({ note: 'plain' })
   t.same(await noteRows(), ['plain'])
   t.same(kronus.db.tables, [NOTES])
-  t.throws(() => kronus.db.table('users'), /plugin "notes" may not use table "users": only the tables it declares in tables/)
+  t.throws(
+    () => kronus.db.table('users'),
+    /plugin "notes" may not use table "users": only the tables it declares in tables/
+  )
   t.throws(() => kronus.db.table('jobs'), /may not use table "jobs"/)
   await app.knex(NOTES).delete()
 })
@@ -90,11 +111,29 @@ t.test('a plugin transaction commits its rows, events, jobs and facade writes to
 })
 
 t.test('the facades show Kronus records as plain views', async (t) => {
-  t.same(await kronus.users.find(user.id), { id: user.id, first_name: 'Ada', last_name: 'Lovelace', email: 'ada@example.com', phone_number: '+15550000101' })
+  t.same(await kronus.users.find(user.id), {
+    id: user.id,
+    first_name: 'Ada',
+    last_name: 'Lovelace',
+    email: 'ada@example.com',
+    phone_number: '+15550000101'
+  })
   t.equal(await kronus.users.find(999_999), null)
   const contacts = await kronus.contacts.emergencyContacts(user.id)
-  t.same(contacts.map((contact) => contact.first_name), ['Cy', 'Bo'], 'in the order they were marked')
-  t.same(contacts[0], { id: first.id, user_id: user.id, first_name: 'Cy', last_name: 'C', phone_number: '+15550000102', email: first.email, is_emergency_contact: true })
+  t.same(
+    contacts.map((contact) => contact.first_name),
+    ['Cy', 'Bo'],
+    'in the order they were marked'
+  )
+  t.same(contacts[0], {
+    id: first.id,
+    user_id: user.id,
+    first_name: 'Cy',
+    last_name: 'C',
+    phone_number: '+15550000102',
+    email: first.email,
+    is_emergency_contact: true
+  })
   t.equal(await kronus.probes.find(999_999), null)
 })
 
@@ -110,8 +149,16 @@ t.test('a probe request through the facade follows the API rules', async (t) => 
   const { startsAt } = await kronus.probes.requestOnDemand(user.id, { inMinutes: 5, retries: 1, waitMinutes: 10 })
   t.equal(startsAt, app.clock.now() + 5 * 60_000)
   const loner = await app.services.users.create(
-    { first_name: 'No', last_name: 'One', email: 'no@example.com', phone_number: '+15550000109', password: 'pw-long-secret' } as never,
+    {
+      first_name: 'No',
+      last_name: 'One',
+      email: 'no@example.com',
+      phone_number: '+15550000109',
+      password: 'pw-long-secret'
+    } as never,
     { userId: user.id, isAdmin: true }
   )
-  await t.rejects(kronus.probes.requestOnDemand(loner.id, { inMinutes: 0, retries: 0, waitMinutes: 5 }), { name: 'ForbiddenError' })
+  await t.rejects(kronus.probes.requestOnDemand(loner.id, { inMinutes: 0, retries: 0, waitMinutes: 5 }), {
+    name: 'ForbiddenError'
+  })
 })

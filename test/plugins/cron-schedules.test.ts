@@ -1,8 +1,8 @@
-import t from 'tap'
 import pino from 'pino'
-import { buildKronus } from '../helpers/app.js'
-import { definePlugin } from '../../src/plugins/define.js'
+import t from 'tap'
 import { CronSchedules } from '../../src/plugins/cron-schedules.js'
+import { definePlugin } from '../../src/plugins/define.js'
+import { buildKronus } from '../helpers/app.js'
 
 declare module '../../src/queue/types.js' {
   interface KronusJobs {
@@ -43,12 +43,25 @@ t.test('a scheduled job runs at each cron fire, once', async (t) => {
 t.test('two processes ticking the same schedule enqueue each fire once', async (t) => {
   const runs: string[] = []
   const kronus = await buildKronus(t, { config: { plugins: [reporter(runs)] } })
-  const other = new CronSchedules({ knex: kronus.knex, clock: kronus.clock, logger: pino({ level: 'silent' }), queue: kronus.queue })
+  const other = new CronSchedules({
+    knex: kronus.knex,
+    clock: kronus.clock,
+    logger: pino({ level: 'silent' }),
+    queue: kronus.queue
+  })
   // The second process has the same plugin configured; its schedule call finds the row in place.
   await other.schedule('cron-test.report', '*/15 * * * *', { label: 'report' }, 'UTC')
   kronus.clock.advanceMinutes(15)
-  const fired = await Promise.all([kronus.cronSchedules.tick(), other.tick(), kronus.cronSchedules.tick(), other.tick()])
-  t.equal(fired.reduce((a, b) => a + b, 0), 1)
+  const fired = await Promise.all([
+    kronus.cronSchedules.tick(),
+    other.tick(),
+    kronus.cronSchedules.tick(),
+    other.tick()
+  ])
+  t.equal(
+    fired.reduce((a, b) => a + b, 0),
+    1
+  )
   t.equal((await kronus.knex('jobs').where({ name: 'cron-test.report' })).length, 1)
 })
 
@@ -60,7 +73,11 @@ t.test('fires missed while Kronus was down are made up once, not in a burst', as
   const second = await buildKronus(t, { dir: first.dir, clock: first.clock, config: { plugins: [reporter(runs)] } })
   t.equal(await second.cronSchedules.tick(), 1)
   const [job] = await second.knex('jobs').where({ name: 'cron-test.report' })
-  t.equal(job.job_key, `cron:cron-test.report:${Date.parse('2026-01-05T18:00:00Z')}`, 'the fire made up is the latest missed one')
+  t.equal(
+    job.job_key,
+    `cron:cron-test.report:${Date.parse('2026-01-05T18:00:00Z')}`,
+    'the fire made up is the latest missed one'
+  )
   await second.queue.drain()
   t.same(runs, ['report@2026-01-05T18:00:00.000Z'])
   second.clock.advanceMinutes(14)
@@ -80,14 +97,23 @@ t.test('changing the cron of a schedule takes effect at the next start; keeping 
   t.equal(Number((await row(same)).next_run_at), START + 15 * 60_000)
   await same.stop()
 
-  const daily = await buildKronus(t, { dir: first.dir, clock: first.clock, config: { plugins: [reporter(runs, '0 9 * * *', 'America/Toronto')] } })
-  t.equal(new Date(Number((await row(daily)).next_run_at)).toISOString(), '2026-01-05T14:00:00.000Z', 'the same day at 09:00 in Toronto (it is 07:00 there)')
+  const daily = await buildKronus(t, {
+    dir: first.dir,
+    clock: first.clock,
+    config: { plugins: [reporter(runs, '0 9 * * *', 'America/Toronto')] }
+  })
+  t.equal(
+    new Date(Number((await row(daily)).next_run_at)).toISOString(),
+    '2026-01-05T14:00:00.000Z',
+    'the same day at 09:00 in Toronto (it is 07:00 there)'
+  )
 })
 
 t.test('a bad schedule stops start-up with the plugin named', async (t) => {
   const runs: string[] = []
   await t.rejects(buildKronus(t, { config: { plugins: [reporter(runs, 'every day')] } }), {
-    message: /plugin "cron-test" failed to register: cannot schedule job "cron-test.report": "every day" is not a valid 5-field cron expression/
+    message:
+      /plugin "cron-test" failed to register: cannot schedule job "cron-test.report": "every day" is not a valid 5-field cron expression/
   })
   const undefinedJob = definePlugin({
     name: 'forgetful',

@@ -1,12 +1,11 @@
-import t, { type Test } from 'tap'
-import type { Knex } from 'knex'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import t, { type Test } from 'tap'
+import type { PluginDatabase } from '../../src/plugins/database.js'
 import { definePlugin } from '../../src/plugins/define.js'
 import { rollbackPlugin } from '../../src/plugins/migrate.js'
 import type { PluginMigration } from '../../src/plugins/types.js'
-import type { PluginDatabase } from '../../src/plugins/database.js'
 import { buildKronus, type TestKronus } from '../helpers/app.js'
 
 /* A plugin's own tables: made when it is configured, once per database, in order, after the core's. */
@@ -20,22 +19,33 @@ function tempDir(t: Test): string {
 const notes: PluginMigration = {
   name: '0001_notes',
   // A foreign key to a core table: the core's migrations have run by now.
-  up: (knex) => knex.schema.createTable('notebook_notes', (table) => {
-    table.increments('id').primary()
-    table.integer('user_id').notNullable().references('users.id').onDelete('CASCADE')
-    table.text('body').notNullable()
-  }),
+  up: (knex) =>
+    knex.schema.createTable('notebook_notes', (table) => {
+      table.increments('id').primary()
+      table.integer('user_id').notNullable().references('users.id').onDelete('CASCADE')
+      table.text('body').notNullable()
+    }),
   down: (knex) => knex.schema.dropTable('notebook_notes')
 }
 
 const pinned: PluginMigration = {
   name: '0002_pinned',
-  up: (knex) => knex.schema.alterTable('notebook_notes', (table) => table.boolean('pinned').notNullable().defaultTo(false)),
+  up: (knex) =>
+    knex.schema.alterTable('notebook_notes', (table) => table.boolean('pinned').notNullable().defaultTo(false)),
   down: (knex) => knex.schema.alterTable('notebook_notes', (table) => table.dropColumn('pinned'))
 }
 
-function notebook(migrations: PluginMigration[], onRegister: (db: PluginDatabase) => Promise<void> = async () => undefined) {
-  return definePlugin({ name: 'notebook', version: '1.0.0', tables: ['notebook_notes'], migrations, register: (kronus) => onRegister(kronus.db) })()
+function notebook(
+  migrations: PluginMigration[],
+  onRegister: (db: PluginDatabase) => Promise<void> = async () => undefined
+) {
+  return definePlugin({
+    name: 'notebook',
+    version: '1.0.0',
+    tables: ['notebook_notes'],
+    migrations,
+    register: (kronus) => onRegister(kronus.db)
+  })()
 }
 
 function open(t: Test, dir: string, plugins: ReturnType<typeof notebook>[]): Promise<TestKronus> {
@@ -53,34 +63,61 @@ t.test("a configured plugin's migrations run in order before it registers, once 
   const first = await open(t, dir, [plugin])
   t.same(columnsAtRegister.sort(), ['body', 'id', 'pinned', 'user_id'], 'both migrations ran before register')
   t.same(await recorded(first), ['0001_notes', '0002_pinned'])
-  t.same(await first.knex('plugin_migrations').distinct('plugin').pluck('plugin'), ['notebook'], 'recorded under the plugin')
+  t.same(
+    await first.knex('plugin_migrations').distinct('plugin').pluck('plugin'),
+    ['notebook'],
+    'recorded under the plugin'
+  )
   await first.stop()
 
   const again = await open(t, dir, [plugin])
   t.same(await recorded(again), ['0001_notes', '0002_pinned'], 'a restart runs nothing again')
 })
 
-t.test('an unconfigured plugin gets no tables; configured later, its migrations run then and the old rows stay when it is removed', async (t) => {
-  const dir = tempDir(t)
-  const without = await open(t, dir, [])
-  t.notOk(await without.knex.schema.hasTable('notebook_notes'))
-  await without.stop()
+t.test(
+  'an unconfigured plugin gets no tables; configured later, its migrations run then and the old rows stay when it is removed',
+  async (t) => {
+    const dir = tempDir(t)
+    const without = await open(t, dir, [])
+    t.notOk(await without.knex.schema.hasTable('notebook_notes'))
+    await without.stop()
 
-  const withIt = await open(t, dir, [notebook([notes])])
-  t.ok(await withIt.knex.schema.hasTable('notebook_notes'))
-  const [user] = await withIt.knex('users').insert({ first_name: 'a', last_name: 'b', email: 'a@example.com', phone_number: '+15550000001', password_hash: 'x', role_id: 2, created_at: 0, updated_at: 0 }).returning('id')
-  await withIt.knex('notebook_notes').insert({ user_id: typeof user === 'object' ? user.id : user, body: 'kept' })
-  await withIt.stop()
+    const withIt = await open(t, dir, [notebook([notes])])
+    t.ok(await withIt.knex.schema.hasTable('notebook_notes'))
+    const [user] = await withIt
+      .knex('users')
+      .insert({
+        first_name: 'a',
+        last_name: 'b',
+        email: 'a@example.com',
+        phone_number: '+15550000001',
+        password_hash: 'x',
+        role_id: 2,
+        created_at: 0,
+        updated_at: 0
+      })
+      .returning('id')
+    await withIt.knex('notebook_notes').insert({ user_id: typeof user === 'object' ? user.id : user, body: 'kept' })
+    await withIt.stop()
 
-  const removed = await open(t, dir, [])
-  t.same(await removed.knex('notebook_notes').pluck('body'), ['kept'], 'taking the plugin out of the configuration drops nothing')
-  await removed.stop()
+    const removed = await open(t, dir, [])
+    t.same(
+      await removed.knex('notebook_notes').pluck('body'),
+      ['kept'],
+      'taking the plugin out of the configuration drops nothing'
+    )
+    await removed.stop()
 
-  const upgraded = await open(t, dir, [notebook([notes, pinned])])
-  const rows = await upgraded.knex('notebook_notes').select('body', 'pinned')
-  // SQLite has no booleans: false reads back as 0.
-  t.same(rows.map((row) => ({ body: row.body, pinned: Boolean(row.pinned) })), [{ body: 'kept', pinned: false }], 'a new migration of the plugin runs on the next start')
-})
+    const upgraded = await open(t, dir, [notebook([notes, pinned])])
+    const rows = await upgraded.knex('notebook_notes').select('body', 'pinned')
+    // SQLite has no booleans: false reads back as 0.
+    t.same(
+      rows.map((row) => ({ body: row.body, pinned: Boolean(row.pinned) })),
+      [{ body: 'kept', pinned: false }],
+      'a new migration of the plugin runs on the next start'
+    )
+  }
+)
 
 t.test('a database that ran a migration the plugin no longer has is refused, naming the plugin', async (t) => {
   const dir = tempDir(t)
@@ -89,7 +126,8 @@ t.test('a database that ran a migration the plugin no longer has is refused, nam
   await t.rejects(open(t, dir, [notebook([notes])]), {
     name: 'PluginError',
     plugin: 'notebook',
-    message: /plugin "notebook": this database ran its migration\(s\) 0002_pinned, which this version of the plugin does not have/
+    message:
+      /plugin "notebook": this database ran its migration\(s\) 0002_pinned, which this version of the plugin does not have/
   })
 })
 
@@ -103,9 +141,15 @@ t.test('a migration that fails stops start-up, naming the plugin and the migrati
     },
     down: async () => undefined
   }
-  await t.rejects(open(t, dir, [notebook([notes, broken])]), { message: /^plugin "notebook": migration "0002_broken" failed: disk full$/ })
+  await t.rejects(open(t, dir, [notebook([notes, broken])]), {
+    message: /^plugin "notebook": migration "0002_broken" failed: disk full$/
+  })
   const fixed = await open(t, dir, [notebook([notes, pinned])])
-  t.same(await recorded(fixed), ['0001_notes', '0002_pinned'], 'the first migration was kept, the broken one rolled back')
+  t.same(
+    await recorded(fixed),
+    ['0001_notes', '0002_pinned'],
+    'the first migration was kept, the broken one rolled back'
+  )
   t.notOk(await fixed.knex.schema.hasColumn('notebook_notes', 'half_made'))
 })
 

@@ -44,7 +44,10 @@ t.test('a crash right after a status change still delivers its events after the 
   t.same(
     afterRestart.map((e) => [e.type, e.payload]),
     [
-      ['probe.status_changed', { userId: user.id, probeId: probe!.id, from: 'pending', to: 'bad', reason: 'replied "n"' }],
+      [
+        'probe.status_changed',
+        { userId: user.id, probeId: probe!.id, from: 'pending', to: 'bad', reason: 'replied "n"' }
+      ],
       ['emergency.triggered', { userId: user.id, probeId: probe!.id, status: 'bad' }]
     ],
     'both events, in order, exactly once'
@@ -77,13 +80,22 @@ t.test('a delivery that failed before the crash is delivered after the restart',
   // The failed attempt is retried after its back-off.
   clock.advanceMinutes(30)
   await second.kronus.queue.drain()
-  t.same(delivered.map((e) => e.payload), [{ userId: user.id, probeId: probe!.id, status: 'unavailable' }])
+  t.same(
+    delivered.map((e) => e.payload),
+    [{ userId: user.id, probeId: probe!.id, status: 'unavailable' }]
+  )
 })
 
 t.test('in-memory listeners hear of each step once it has committed', async (t) => {
   const h = await buildProbeKronus(t)
   const heard: string[] = []
-  for (const type of ['probe.started', 'probe.follow_up_sent', 'probe.status_changed', 'user.aliveness_changed', 'emergency.triggered'] as const) {
+  for (const type of [
+    'probe.started',
+    'probe.follow_up_sent',
+    'probe.status_changed',
+    'user.aliveness_changed',
+    'emergency.triggered'
+  ] as const) {
     h.events.on(type, () => {
       heard.push(type)
     })
@@ -96,5 +108,11 @@ t.test('in-memory listeners hear of each step once it has committed', async (t) 
   h.kronus.clock.advanceMinutes(5)
   await h.kronus.queue.drain()
   await h.events.settled()
-  t.same(heard, ['probe.started', 'probe.follow_up_sent', 'probe.status_changed', 'user.aliveness_changed', 'emergency.triggered'])
+  t.same(heard, [
+    'probe.started',
+    'probe.follow_up_sent',
+    'probe.status_changed',
+    'user.aliveness_changed',
+    'emergency.triggered'
+  ])
 })

@@ -1,11 +1,11 @@
 import type { Knex } from 'knex'
-import { buildKronus, type TestKronus, type TestKronusOptions } from '../helpers/app.js'
-import { call, createAdmin, createContact, createUser, type TestUser } from '../helpers/http.js'
 import { PROBE_STATUS_ID, type ProbeStatusName } from '../../src/domain/constants.js'
 import type { EventLog } from '../../src/events/log.js'
 import type { Messaging } from '../../src/messaging/messaging.js'
-import { RecordingChannel } from '../helpers/recording-channel.js'
 import type { ProbeLifecycle } from '../../src/probes/lifecycle.js'
+import { buildKronus, type TestKronus, type TestKronusOptions } from '../helpers/app.js'
+import { call, createAdmin, createContact, createUser, type TestUser } from '../helpers/http.js'
+import { RecordingChannel } from '../helpers/recording-channel.js'
 
 interface Tap {
   teardown(fn: () => unknown): void
@@ -42,12 +42,24 @@ export async function anotherProbedUser(h: ProbeHarness, admin: TestUser): Promi
   return user
 }
 
-export async function turnProbesOn(h: ProbeHarness, user: TestUser, settings: Record<string, unknown> = {}): Promise<void> {
-  const res = await call(h.kronus, { method: 'PUT', url: `/v1/users/${user.id}/probe_settings`, token: user.token, payload: { active: true, ...settings } })
+export async function turnProbesOn(
+  h: ProbeHarness,
+  user: TestUser,
+  settings: Record<string, unknown> = {}
+): Promise<void> {
+  const res = await call(h.kronus, {
+    method: 'PUT',
+    url: `/v1/users/${user.id}/probe_settings`,
+    token: user.token,
+    payload: { active: true, ...settings }
+  })
   if (res.statusCode !== 200) throw new Error(`turning probes on: ${res.statusCode} ${res.payload}`)
 }
 
-const STATUS_NAMES = Object.fromEntries(Object.entries(PROBE_STATUS_ID).map(([name, id]) => [id, name])) as Record<number, ProbeStatusName>
+const STATUS_NAMES = Object.fromEntries(Object.entries(PROBE_STATUS_ID).map(([name, id]) => [id, name])) as Record<
+  number,
+  ProbeStatusName
+>
 
 export interface ProbeRow {
   id: number
@@ -80,7 +92,13 @@ export interface Flip {
 
 export async function flipsOf(knex: Knex, probeId: number): Promise<Flip[]> {
   const rows = await knex('probe_status_changes').where({ probe_id: probeId }).orderBy('id')
-  return rows.map((r: any) => ({ probe_id: Number(r.probe_id), from_status: r.from_status, to_status: r.to_status, reason: r.reason, created_at: Number(r.created_at) }))
+  return rows.map((r: any) => ({
+    probe_id: Number(r.probe_id),
+    from_status: r.from_status,
+    to_status: r.to_status,
+    reason: r.reason,
+    created_at: Number(r.created_at)
+  }))
 }
 
 const LIFECYCLE_EVENTS = new Set([

@@ -1,6 +1,7 @@
 import t, { type Test } from 'tap'
 import { probeTexts } from '../../src/probes/messages.js'
 import { changeProbeStatus } from '../../src/probes/status-change.js'
+import type { TestUser } from '../helpers/http.js'
 import { call } from '../helpers/http.js'
 import {
   advance,
@@ -10,17 +11,19 @@ import {
   eventTypesOf,
   fireProbe,
   flipsOf,
+  type ProbeHarness,
   probedUser,
   probesOf,
   textsTo,
-  turnProbesOn,
-  type ProbeHarness
+  turnProbesOn
 } from './harness.js'
-import type { TestUser } from '../helpers/http.js'
 
 const MINUTE = 60_000
 
-async function setUp(t: Test, settings: { max_retries: number; wait_time_in_minutes: number }): Promise<{ h: ProbeHarness; user: TestUser; admin: TestUser }> {
+async function setUp(
+  t: Test,
+  settings: { max_retries: number; wait_time_in_minutes: number }
+): Promise<{ h: ProbeHarness; user: TestUser; admin: TestUser }> {
   const h = await buildProbeKronus(t)
   const { user, admin } = await probedUser(h)
   await turnProbesOn(h, user, settings)
@@ -48,11 +51,23 @@ t.test('a "yes" ends the probe good: one ask, a thank-you, flip rows and events,
       ['pending', 'good', 'replied "Yes"', startedAt + 3 * MINUTE]
     ]
   )
-  t.same(await eventTypesOf(h, user.id), ['probe.started', 'probe.reply_received', 'probe.status_changed', 'user.aliveness_changed'], 'no emergency.triggered')
-  t.same(await eventsOf(h, user.id, 'probe.started'), [{ userId: user.id, probeId: pending!.id, origin: 'scheduled', maxRetries: 2, waitTimeInMinutes: 10 }])
-  t.same(await eventsOf(h, user.id, 'probe.reply_received'), [{ userId: user.id, probeId: pending!.id, text: ' Yes ', understood: true }])
-  t.same(await eventsOf(h, user.id, 'probe.status_changed'), [{ userId: user.id, probeId: pending!.id, from: 'pending', to: 'good', reason: 'replied "Yes"' }])
-  t.same(await eventsOf(h, user.id, 'user.aliveness_changed'), [{ userId: user.id, from: 'unknown', to: 'good', probeId: pending!.id }])
+  t.same(
+    await eventTypesOf(h, user.id),
+    ['probe.started', 'probe.reply_received', 'probe.status_changed', 'user.aliveness_changed'],
+    'no emergency.triggered'
+  )
+  t.same(await eventsOf(h, user.id, 'probe.started'), [
+    { userId: user.id, probeId: pending!.id, origin: 'scheduled', maxRetries: 2, waitTimeInMinutes: 10 }
+  ])
+  t.same(await eventsOf(h, user.id, 'probe.reply_received'), [
+    { userId: user.id, probeId: pending!.id, text: ' Yes ', understood: true }
+  ])
+  t.same(await eventsOf(h, user.id, 'probe.status_changed'), [
+    { userId: user.id, probeId: pending!.id, from: 'pending', to: 'good', reason: 'replied "Yes"' }
+  ])
+  t.same(await eventsOf(h, user.id, 'user.aliveness_changed'), [
+    { userId: user.id, from: 'unknown', to: 'good', probeId: pending!.id }
+  ])
 
   // The timer set at the start finds the probe ended and sends nothing.
   await advance(h, 60)
@@ -67,9 +82,17 @@ t.test('a "no" ends the probe bad, reassures the user and triggers the emergency
   const reply = await h.probes.handleReply({ userId: user.id, text: 'NOPE' })
   t.same(reply, { outcome: 'bad', probeId: probe!.id, answer: probeTexts.bad() })
   t.match(await probesOf(h.kronus.knex, user.id), [{ status: 'bad', last_response: 'NOPE' }])
-  t.same(await eventTypesOf(h, user.id), ['probe.started', 'probe.reply_received', 'probe.status_changed', 'user.aliveness_changed', 'emergency.triggered'])
+  t.same(await eventTypesOf(h, user.id), [
+    'probe.started',
+    'probe.reply_received',
+    'probe.status_changed',
+    'user.aliveness_changed',
+    'emergency.triggered'
+  ])
   t.same(await eventsOf(h, user.id, 'emergency.triggered'), [{ userId: user.id, probeId: probe!.id, status: 'bad' }])
-  t.same(await eventsOf(h, user.id, 'user.aliveness_changed'), [{ userId: user.id, from: 'unknown', to: 'bad', probeId: probe!.id }])
+  t.same(await eventsOf(h, user.id, 'user.aliveness_changed'), [
+    { userId: user.id, from: 'unknown', to: 'bad', probeId: probe!.id }
+  ])
 
   await advance(h, 120)
   t.equal(textsTo(h, user.phone_number).length, 1, 'no follow-up after a "no"')
@@ -85,7 +108,11 @@ t.test('no answer: exactly max_retries follow-ups, one per wait, then unavailabl
   await advance(h, 9)
   t.equal(textsTo(h, user.phone_number).length, 1, 'nothing before the wait is over')
   await advance(h, 1)
-  t.same(textsTo(h, user.phone_number), [probeTexts.ask(first), probeTexts.followUp(first)], 'first follow-up after 10 minutes')
+  t.same(
+    textsTo(h, user.phone_number),
+    [probeTexts.ask(first), probeTexts.followUp(first)],
+    'first follow-up after 10 minutes'
+  )
   t.match(await probesOf(h.kronus.knex, user.id), [{ status: 'pending', retry_count: 1 }])
   await advance(h, 10)
   await advance(h, 10)
@@ -93,16 +120,23 @@ t.test('no answer: exactly max_retries follow-ups, one per wait, then unavailabl
   t.match(await probesOf(h.kronus.knex, user.id), [{ status: 'pending', retry_count: 3 }])
 
   await advance(h, 9)
-  t.match(await probesOf(h.kronus.knex, user.id), [{ status: 'pending' }], 'still pending a minute before the last wait ends')
+  t.match(
+    await probesOf(h.kronus.knex, user.id),
+    [{ status: 'pending' }],
+    'still pending a minute before the last wait ends'
+  )
   await advance(h, 1)
   t.match(await probesOf(h.kronus.knex, user.id), [{ status: 'unavailable', retry_count: 3, pending_user_id: null }])
   t.equal(textsTo(h, user.phone_number).length, 4, 'no fifth text')
 
   const flips = await flipsOf(h.kronus.knex, probe!.id)
-  t.same(flips.map((f) => [f.from_status, f.to_status, f.reason, f.created_at]), [
-    [null, 'pending', 'scheduled probe', startedAt],
-    ['pending', 'unavailable', 'no reply after 3 follow-up(s)', startedAt + 40 * MINUTE]
-  ])
+  t.same(
+    flips.map((f) => [f.from_status, f.to_status, f.reason, f.created_at]),
+    [
+      [null, 'pending', 'scheduled probe', startedAt],
+      ['pending', 'unavailable', 'no reply after 3 follow-up(s)', startedAt + 40 * MINUTE]
+    ]
+  )
   t.same(await eventTypesOf(h, user.id), [
     'probe.started',
     'probe.follow_up_sent',
@@ -112,8 +146,13 @@ t.test('no answer: exactly max_retries follow-ups, one per wait, then unavailabl
     'user.aliveness_changed',
     'emergency.triggered'
   ])
-  t.same((await eventsOf(h, user.id, 'probe.follow_up_sent')).map((e) => e.retryCount), [1, 2, 3])
-  t.same(await eventsOf(h, user.id, 'emergency.triggered'), [{ userId: user.id, probeId: probe!.id, status: 'unavailable' }])
+  t.same(
+    (await eventsOf(h, user.id, 'probe.follow_up_sent')).map((e) => e.retryCount),
+    [1, 2, 3]
+  )
+  t.same(await eventsOf(h, user.id, 'emergency.triggered'), [
+    { userId: user.id, probeId: probe!.id, status: 'unavailable' }
+  ])
 
   await advance(h, 600)
   t.equal(textsTo(h, user.phone_number).length, 4, 'an ended probe sends nothing more')
@@ -159,8 +198,16 @@ t.test('replies that are not understood are kept and hinted at, and never delay 
   t.match(await probesOf(h.kronus.knex, user.id), [{ status: 'pending', last_response: 'hmm?' }])
   await advance(h, 1 / 60)
   t.match(await probesOf(h.kronus.knex, user.id), [{ status: 'unavailable', last_response: 'hmm?' }])
-  t.equal((await flipsOf(h.kronus.knex, probe!.id)).at(-1)!.created_at, startedAt + 30 * MINUTE, 'unavailable exactly at start + (max_retries + 1) waits')
-  t.equal(textsTo(h, user.phone_number).length, 3, 'ask and two follow-ups; hints are answered by the receiving channel')
+  t.equal(
+    (await flipsOf(h.kronus.knex, probe!.id)).at(-1)!.created_at,
+    startedAt + 30 * MINUTE,
+    'unavailable exactly at start + (max_retries + 1) waits'
+  )
+  t.equal(
+    textsTo(h, user.phone_number).length,
+    3,
+    'ask and two follow-ups; hints are answered by the receiving channel'
+  )
   t.same(await eventsOf(h, user.id, 'probe.reply_received'), [
     { userId: user.id, probeId: probe!.id, text: 'maybe later', understood: false },
     { userId: user.id, probeId: probe!.id, text: 'hmm?', understood: false }
@@ -175,8 +222,16 @@ t.test('a reply after the probe ended changes nothing', async (t) => {
   const [probe] = await probesOf(h.kronus.knex, user.id)
   const eventsBefore = await eventTypesOf(h, user.id)
 
-  t.same(await h.probes.handleReply({ userId: user.id, text: 'n' }), { outcome: 'no_pending_probe', probeId: null, answer: probeTexts.noPendingProbe() })
-  t.same(await h.probes.handleReply({ userId: user.id, text: 'what?' }), { outcome: 'no_pending_probe', probeId: null, answer: null }, 'other text is left to the caller')
+  t.same(await h.probes.handleReply({ userId: user.id, text: 'n' }), {
+    outcome: 'no_pending_probe',
+    probeId: null,
+    answer: probeTexts.noPendingProbe()
+  })
+  t.same(
+    await h.probes.handleReply({ userId: user.id, text: 'what?' }),
+    { outcome: 'no_pending_probe', probeId: null, answer: null },
+    'other text is left to the caller'
+  )
   t.same(await probesOf(h.kronus.knex, user.id), [{ ...probe!, status: 'good', last_response: 'y' }])
   t.equal((await flipsOf(h.kronus.knex, probe!.id)).length, 2)
   t.same(await eventTypesOf(h, user.id), eventsBefore, 'no event either')
@@ -197,14 +252,20 @@ t.test('two racing replies: exactly one wins, with one flip row and one set of e
   await fireProbe(h, user.id)
   const [probe] = await probesOf(h.kronus.knex, user.id)
 
-  const results = await Promise.all([h.probes.handleReply({ userId: user.id, text: 'Y' }), h.probes.handleReply({ userId: user.id, text: 'N' })])
+  const results = await Promise.all([
+    h.probes.handleReply({ userId: user.id, text: 'Y' }),
+    h.probes.handleReply({ userId: user.id, text: 'N' })
+  ])
   const winners = results.filter((r) => r.outcome === 'good' || r.outcome === 'bad')
   t.equal(winners.length, 1, 'one reply wins')
   t.equal(results.filter((r) => r.outcome === 'no_pending_probe').length, 1, 'the other finds no pending probe')
   const [final] = await probesOf(h.kronus.knex, user.id)
   t.equal(final!.status, winners[0]!.outcome)
   const flips = await flipsOf(h.kronus.knex, probe!.id)
-  t.same(flips.map((f) => f.to_status), ['pending', winners[0]!.outcome])
+  t.same(
+    flips.map((f) => f.to_status),
+    ['pending', winners[0]!.outcome]
+  )
   t.equal((await eventsOf(h, user.id, 'probe.status_changed')).length, 1)
   t.equal((await eventsOf(h, user.id, 'user.aliveness_changed')).length, 1)
 })
@@ -217,7 +278,10 @@ t.test('a reply racing the expiry timer: the probe ends once, one way or the oth
   await Promise.all([h.kronus.queue.drain(), h.probes.handleReply({ userId: user.id, text: 'yes' })])
   const [final] = await probesOf(h.kronus.knex, user.id)
   t.ok(final!.status === 'good' || final!.status === 'unavailable', final!.status)
-  t.same((await flipsOf(h.kronus.knex, probe!.id)).map((f) => f.to_status), ['pending', final!.status])
+  t.same(
+    (await flipsOf(h.kronus.knex, probe!.id)).map((f) => f.to_status),
+    ['pending', final!.status]
+  )
   t.equal((await eventsOf(h, user.id, 'probe.status_changed')).length, 1)
 })
 
@@ -231,7 +295,10 @@ t.test('the conditional update lets only the first of two changes through, even 
     await changeProbeStatus(deps, trx, { probeId: probe!.id, userId: user.id, to: 'bad', reason: 'second' })
   ])
   t.same(outcomes, [true, false])
-  t.same((await flipsOf(h.kronus.knex, probe!.id)).map((f) => f.reason), ['scheduled probe', 'first'])
+  t.same(
+    (await flipsOf(h.kronus.knex, probe!.id)).map((f) => f.reason),
+    ['scheduled probe', 'first']
+  )
   t.same(await eventsOf(h, user.id, 'emergency.triggered'), [], 'the loser records nothing')
 })
 
@@ -241,22 +308,41 @@ t.test('turning probes off cancels the pending probe in the same request', async
   const [probe] = await probesOf(h.kronus.knex, user.id)
   await advance(h, 10)
 
-  const res = await call(h.kronus, { method: 'PUT', url: `/v1/users/${user.id}/probe_settings`, token: user.token, payload: { active: false } })
+  const res = await call(h.kronus, {
+    method: 'PUT',
+    url: `/v1/users/${user.id}/probe_settings`,
+    token: user.token,
+    payload: { active: false }
+  })
   t.equal(res.statusCode, 200)
   t.match(await probesOf(h.kronus.knex, user.id), [{ status: 'cancelled', pending_user_id: null, retry_count: 1 }])
-  t.same((await flipsOf(h.kronus.knex, probe!.id)).map((f) => [f.to_status, f.reason]), [
-    ['pending', 'scheduled probe'],
-    ['cancelled', 'probes turned off']
+  t.same(
+    (await flipsOf(h.kronus.knex, probe!.id)).map((f) => [f.to_status, f.reason]),
+    [
+      ['pending', 'scheduled probe'],
+      ['cancelled', 'probes turned off']
+    ]
+  )
+  t.same(await eventsOf(h, user.id, 'probe.status_changed'), [
+    { userId: user.id, probeId: probe!.id, from: 'pending', to: 'cancelled', reason: 'probes turned off' }
   ])
-  t.same(await eventsOf(h, user.id, 'probe.status_changed'), [{ userId: user.id, probeId: probe!.id, from: 'pending', to: 'cancelled', reason: 'probes turned off' }])
   t.same(await eventsOf(h, user.id, 'user.aliveness_changed'), [], 'a cancel says nothing new about the user')
   t.same(await eventsOf(h, user.id, 'emergency.triggered'), [])
 
   await advance(h, 120)
   t.equal(textsTo(h, user.phone_number).length, 2, 'no follow-up after the cancel')
-  t.same(await h.probes.handleReply({ userId: user.id, text: 'y' }), { outcome: 'no_pending_probe', probeId: null, answer: probeTexts.noPendingProbe() })
+  t.same(await h.probes.handleReply({ userId: user.id, text: 'y' }), {
+    outcome: 'no_pending_probe',
+    probeId: null,
+    answer: probeTexts.noPendingProbe()
+  })
 
-  const again = await call(h.kronus, { method: 'PUT', url: `/v1/users/${user.id}/probe_settings`, token: user.token, payload: { active: false } })
+  const again = await call(h.kronus, {
+    method: 'PUT',
+    url: `/v1/users/${user.id}/probe_settings`,
+    token: user.token,
+    payload: { active: false }
+  })
   t.equal(again.statusCode, 200, 'turning off with nothing pending is fine')
   t.equal((await flipsOf(h.kronus.knex, probe!.id)).length, 2)
 })
@@ -264,7 +350,12 @@ t.test('turning probes off cancels the pending probe in the same request', async
 t.test('a refused settings change cancels nothing', async (t) => {
   const { h, user } = await setUp(t, { max_retries: 3, wait_time_in_minutes: 10 })
   await fireProbe(h, user.id)
-  const res = await call(h.kronus, { method: 'PUT', url: `/v1/users/${user.id}/probe_settings`, token: user.token, payload: { active: false, max_retries: 9 } })
+  const res = await call(h.kronus, {
+    method: 'PUT',
+    url: `/v1/users/${user.id}/probe_settings`,
+    token: user.token,
+    payload: { active: false, max_retries: 9 }
+  })
   t.equal(res.statusCode, 400)
   t.match(await probesOf(h.kronus.knex, user.id), [{ status: 'pending' }])
 })
@@ -282,11 +373,14 @@ t.test('aliveness changes only on a different outcome; a cancel leaves it as it 
   await advance(h, 60)
   await fireProbe(h, user.id)
   await h.probes.handleReply({ userId: user.id, text: 'yeah' })
-  t.same((await eventsOf(h, user.id, 'user.aliveness_changed')).map((e) => [e.from, e.to]), [
-    ['unknown', 'good'],
-    ['good', 'unavailable'],
-    ['unavailable', 'good']
-  ])
+  t.same(
+    (await eventsOf(h, user.id, 'user.aliveness_changed')).map((e) => [e.from, e.to]),
+    [
+      ['unknown', 'good'],
+      ['good', 'unavailable'],
+      ['unavailable', 'good']
+    ]
+  )
 })
 
 t.test('a scheduled fire is skipped while the last probe is still pending', async (t) => {
@@ -301,7 +395,11 @@ t.test('a scheduled fire is skipped while the last probe is still pending', asyn
   await h.probes.handleReply({ userId: user.id, text: 'y' })
   await advance(h, 5)
   await fireProbe(h, user.id)
-  t.same((await probesOf(h.kronus.knex, user.id)).map((p) => p.status), ['good', 'pending'], 'the next fire after the answer probes again')
+  t.same(
+    (await probesOf(h.kronus.knex, user.id)).map((p) => p.status),
+    ['good', 'pending'],
+    'the next fire after the answer probes again'
+  )
 })
 
 t.test('a user has at most one pending probe, enforced by the database', async (t) => {
@@ -346,7 +444,12 @@ t.test('a fire for a user whose probes are off, or who is gone, does nothing', a
 
   await turnProbesOn(h, user)
   await h.kronus.queue.enqueue('probe.fire', { userId: user.id, fireAt: h.kronus.clock.now() }, { userId: user.id })
-  await call(h.kronus, { method: 'PUT', url: `/v1/users/${user.id}/probe_settings`, token: user.token, payload: { active: false } })
+  await call(h.kronus, {
+    method: 'PUT',
+    url: `/v1/users/${user.id}/probe_settings`,
+    token: user.token,
+    payload: { active: false }
+  })
   await h.kronus.queue.drain()
   t.same(await probesOf(h.kronus.knex, user.id), [], 'turned off between the enqueue and the run')
 
@@ -367,7 +470,7 @@ t.test('deleting a user with a pending probe stops its follow-ups', async (t) =>
   t.equal(textsTo(h, user.phone_number).length, 1, 'only the ask sent before the delete')
 })
 
-t.test('a cron fire of the scheduler starts a probe with the user\'s settings', async (t) => {
+t.test("a cron fire of the scheduler starts a probe with the user's settings", async (t) => {
   const { h, user } = await setUp(t, { max_retries: 1, wait_time_in_minutes: 15 })
   // The default schedule is Wednesdays at 18:00 UTC; the fake clock starts on Monday 5 January 2026.
   h.kronus.clock.set('2026-01-07T18:00:00Z')
@@ -375,17 +478,23 @@ t.test('a cron fire of the scheduler starts a probe with the user\'s settings', 
   await h.kronus.queue.drain()
   t.same(textsTo(h, user.phone_number), [probeTexts.ask(user.record.first_name)])
   t.same(await eventsOf(h, user.id, 'probe.started'), [
-    { userId: user.id, probeId: (await probesOf(h.kronus.knex, user.id))[0]!.id, origin: 'scheduled', maxRetries: 1, waitTimeInMinutes: 15 }
+    {
+      userId: user.id,
+      probeId: (await probesOf(h.kronus.knex, user.id))[0]!.id,
+      origin: 'scheduled',
+      maxRetries: 1,
+      waitTimeInMinutes: 15
+    }
   ])
   await advance(h, 15)
   await advance(h, 15)
   t.match(await probesOf(h.kronus.knex, user.id), [{ status: 'unavailable', retry_count: 1 }])
 })
 
-t.test('a reply can be matched by the sender\'s phone number', async (t) => {
+t.test("a reply can be matched by the sender's phone number", async (t) => {
   const { h, user } = await setUp(t, { max_retries: 1, wait_time_in_minutes: 15 })
   await fireProbe(h, user.id)
-  t.equal(await h.probes.handleReplyFromPhone('+19999999999', 'y'), null, 'a stranger is nobody\'s reply')
+  t.equal(await h.probes.handleReplyFromPhone('+19999999999', 'y'), null, "a stranger is nobody's reply")
   t.match(await h.probes.handleReplyFromPhone(user.phone_number, 'n'), { outcome: 'bad' })
   t.match(await probesOf(h.kronus.knex, user.id), [{ status: 'bad' }])
 })
@@ -399,7 +508,11 @@ t.test('a pending probe whose timer job died is escalated at the next scheduled 
   t.match(await probesOf(h.kronus.knex, user.id), [{ status: 'pending' }], 'stuck without its timer')
 
   await fireProbe(h, user.id)
-  t.match(await probesOf(h.kronus.knex, user.id), [{ status: 'unavailable' }], 'the fire re-armed the timer, which ended the probe')
+  t.match(
+    await probesOf(h.kronus.knex, user.id),
+    [{ status: 'unavailable' }],
+    'the fire re-armed the timer, which ended the probe'
+  )
   t.equal((await probesOf(h.kronus.knex, user.id)).length, 1, 'the fire itself was skipped')
   t.equal((await eventsOf(h, user.id, 'emergency.triggered')).length, 1)
 })
@@ -409,7 +522,15 @@ t.test('a fire while the timer is alive does not add a second timer', async (t) 
   await fireProbe(h, user.id)
   await advance(h, 5)
   await fireProbe(h, user.id)
-  t.equal(await h.kronus.knex('jobs').where({ name: 'probe.follow_up' }).count({ n: '*' }).first().then((r: any) => Number(r.n)), 1)
+  t.equal(
+    await h.kronus
+      .knex('jobs')
+      .where({ name: 'probe.follow_up' })
+      .count({ n: '*' })
+      .first()
+      .then((r: any) => Number(r.n)),
+    1
+  )
   await advance(h, 25)
   t.equal(textsTo(h, user.phone_number).length, 2, 'one follow-up at 30 minutes, not earlier')
 })

@@ -10,8 +10,14 @@ t.test('the day and its end are those of the time zone, not UTC', async (t) => {
 })
 
 t.test('the last day of a month ends at the first of the next', async (t) => {
-  t.same(localDayOf(Date.parse('2026-01-31T12:00:00Z'), 'UTC'), { date: '2026-01-31', endsAt: Date.parse('2026-02-01T00:00:00Z') })
-  t.same(localDayOf(Date.parse('2026-12-31T23:59:59Z'), 'UTC'), { date: '2026-12-31', endsAt: Date.parse('2027-01-01T00:00:00Z') })
+  t.same(localDayOf(Date.parse('2026-01-31T12:00:00Z'), 'UTC'), {
+    date: '2026-01-31',
+    endsAt: Date.parse('2026-02-01T00:00:00Z')
+  })
+  t.same(localDayOf(Date.parse('2026-12-31T23:59:59Z'), 'UTC'), {
+    date: '2026-12-31',
+    endsAt: Date.parse('2027-01-01T00:00:00Z')
+  })
 })
 
 t.test('a day with a DST change is 23 or 25 hours long', async (t) => {

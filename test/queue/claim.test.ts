@@ -1,9 +1,9 @@
 import t from 'tap'
-import { buildKronus } from '../helpers/app.js'
-import { gate, jobRow, queueFor } from './helpers.js'
 import { claimDueJobs } from '../../src/queue/claim.js'
 import { MAX_LOCK_MS } from '../../src/queue/job-queue.js'
 import type { JobRow } from '../../src/queue/types.js'
+import { buildKronus } from '../helpers/app.js'
+import { gate, jobRow, queueFor } from './helpers.js'
 
 declare module '../../src/queue/types.js' {
   interface KronusJobs {
@@ -31,7 +31,10 @@ t.test('two workers on one database never run the same job', async (t) => {
     if (counts.every((c) => c === 0)) break
   }
   t.equal(runs.size, 30, 'every job ran')
-  t.ok([...runs.values()].every((by) => by.length === 1), 'each exactly once')
+  t.ok(
+    [...runs.values()].every((by) => by.length === 1),
+    'each exactly once'
+  )
   const by = new Set([...runs.values()].flat())
   t.same([...by].sort(), ['worker-a', 'worker-b'], 'both workers took part')
 })
@@ -67,7 +70,12 @@ t.test('a job held by a worker that died is run again, exactly once, when its lo
   const job = await survivor.enqueue(WORK, { n: 1 })
   const claimedAt = kronus.clock.now()
   // The doomed worker claims the job and is never heard from again.
-  const [claimed] = await claimDueJobs(kronus.knex, { now: claimedAt, workerId: 'doomed', lockMsByName: new Map([[WORK, 90_000]]), limit: 1 })
+  const [claimed] = await claimDueJobs(kronus.knex, {
+    now: claimedAt,
+    workerId: 'doomed',
+    lockMsByName: new Map([[WORK, 90_000]]),
+    limit: 1
+  })
   t.equal(claimed?.id, job!.id)
 
   t.equal(await survivor.runDue(), 0, 'held while the lock is valid')
@@ -90,15 +98,23 @@ t.test('a worker whose claim lapsed cannot overwrite the outcome of the worker t
   const fast = queueFor(kronus, { workerId: 'fast' })
   const slowStarted = gate()
   const slowRelease = gate()
-  slow.define(WORK, async () => {
-    slowStarted.open()
-    await slowRelease.promise
-    throw new Error('the slow worker fails late')
-  }, { timeoutMs: 30_000, lockMs: 60_000 })
+  slow.define(
+    WORK,
+    async () => {
+      slowStarted.open()
+      await slowRelease.promise
+      throw new Error('the slow worker fails late')
+    },
+    { timeoutMs: 30_000, lockMs: 60_000 }
+  )
   let fastRuns = 0
-  fast.define(WORK, async () => {
-    fastRuns++
-  }, { timeoutMs: 30_000, lockMs: 60_000 })
+  fast.define(
+    WORK,
+    async () => {
+      fastRuns++
+    },
+    { timeoutMs: 30_000, lockMs: 60_000 }
+  )
 
   const job = await slow.enqueue(WORK, { n: 1 })
   const slowPass = slow.runDue()
@@ -120,11 +136,21 @@ t.test('a job whose worker died on its last attempt ends dead rather than in-pro
     runs++
   })
   const job = await queue.enqueue(WORK, { n: 1 }, { maxAttempts: 1 })
-  await claimDueJobs(kronus.knex, { now: kronus.clock.now(), workerId: 'doomed', lockMsByName: new Map([[WORK, 90_000]]), limit: 1 })
+  await claimDueJobs(kronus.knex, {
+    now: kronus.clock.now(),
+    workerId: 'doomed',
+    lockMsByName: new Map([[WORK, 90_000]]),
+    limit: 1
+  })
   kronus.clock.advance(90_000)
   t.equal(await queue.runDue(), 0)
   t.equal(runs, 0)
-  t.match(await jobRow(kronus, job!.id), { status: 'dead', live_key: null, locked_by: null, last_error: /worker doomed stopped responding during attempt 1 of 1/ })
+  t.match(await jobRow(kronus, job!.id), {
+    status: 'dead',
+    live_key: null,
+    locked_by: null,
+    last_error: /worker doomed stopped responding during attempt 1 of 1/
+  })
   t.equal(dead.length, 1)
   t.equal(dead[0]!.id, job!.id)
 })

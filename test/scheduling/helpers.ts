@@ -1,6 +1,6 @@
 import type { Knex } from 'knex'
-import type { TestKronus } from '../helpers/app.js'
 import type { ProbeFirePayload } from '../../src/scheduling/probe-fire-job.js'
+import type { TestKronus } from '../helpers/app.js'
 
 let sequence = 0
 
@@ -17,7 +17,8 @@ export async function scheduledUser(kronus: TestKronus, schedule: ScheduleInput)
   const { users, contacts, probeSettings } = kronus.services
   sequence += 1
   const [{ n }] = (await kronus.knex('users').count({ n: '*' })) as Array<{ n: number | string }>
-  const admin = Number(n) === 0 ? null : ((await kronus.knex('users').where({ role_id: 1 }).first('id')) as { id: number })
+  const admin =
+    Number(n) === 0 ? null : ((await kronus.knex('users').where({ role_id: 1 }).first('id')) as { id: number })
   const user = await users.create(
     {
       first_name: `sched${sequence}`,
@@ -28,8 +29,17 @@ export async function scheduledUser(kronus: TestKronus, schedule: ScheduleInput)
     },
     admin ? { userId: admin.id, isAdmin: true } : null
   )
-  await contacts.create(user.id, { first_name: 'em', last_name: 'contact', phone_number: `+1888${String(sequence).padStart(7, '0')}`, is_emergency_contact: true })
-  await probeSettings.update(user.id, { active: true, cron_expression: schedule.cron, time_zone: schedule.timeZone ?? null })
+  await contacts.create(user.id, {
+    first_name: 'em',
+    last_name: 'contact',
+    phone_number: `+1888${String(sequence).padStart(7, '0')}`,
+    is_emergency_contact: true
+  })
+  await probeSettings.update(user.id, {
+    active: true,
+    cron_expression: schedule.cron,
+    time_zone: schedule.timeZone ?? null
+  })
   return user.id
 }
 

@@ -3,14 +3,13 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pino from 'pino'
 import t from 'tap'
-import { buildKronus, type TestKronus } from '../helpers/app.js'
 import { FakeClock } from '../../src/clock.js'
 import { isPostgres } from '../../src/db/knex.js'
 import { DEFAULT_SCHEDULER_BATCH_SIZE, ProbeScheduler } from '../../src/scheduling/probe-scheduler.js'
+import { buildKronus, type TestKronus } from '../helpers/app.js'
 import { nextFireAt, probeFires, scheduledUser } from './helpers.js'
 
 const MINUTE = 60_000
-const HOUR = 60 * MINUTE
 const at = (iso: string) => Date.parse(iso)
 
 /** A scheduler of its own on the Kronus's database, with its log lines captured. */
@@ -47,17 +46,33 @@ t.test('a cron in America/Toronto fires exactly once per intended local time acr
 
   // Spring forward, 2026-03-08: 02:00 EST becomes 03:00 EDT (07:00Z); 02:30 does not exist that day.
   await runUntil(kronus, '2026-03-12T12:00:00Z', 7 * MINUTE)
-  const firesOf = (userId: number) => probeFires(kronus.knex, userId).then((fires) => fires.map((f) => new Date(f.fireAt).toISOString()))
+  const firesOf = (userId: number) =>
+    probeFires(kronus.knex, userId).then((fires) => fires.map((f) => new Date(f.fireAt).toISOString()))
   t.same(await firesOf(twoThirty), [
-    '2026-03-02T07:30:00.000Z', '2026-03-03T07:30:00.000Z', '2026-03-04T07:30:00.000Z', '2026-03-05T07:30:00.000Z',
-    '2026-03-06T07:30:00.000Z', '2026-03-07T07:30:00.000Z',
+    '2026-03-02T07:30:00.000Z',
+    '2026-03-03T07:30:00.000Z',
+    '2026-03-04T07:30:00.000Z',
+    '2026-03-05T07:30:00.000Z',
+    '2026-03-06T07:30:00.000Z',
+    '2026-03-07T07:30:00.000Z',
     '2026-03-08T07:00:00.000Z', // the skipped 02:30 fires once, at 03:00 EDT
-    '2026-03-09T06:30:00.000Z', '2026-03-10T06:30:00.000Z', '2026-03-11T06:30:00.000Z', '2026-03-12T06:30:00.000Z'
+    '2026-03-09T06:30:00.000Z',
+    '2026-03-10T06:30:00.000Z',
+    '2026-03-11T06:30:00.000Z',
+    '2026-03-12T06:30:00.000Z'
   ])
   t.same(await firesOf(oneThirty), [
-    '2026-03-02T06:30:00.000Z', '2026-03-03T06:30:00.000Z', '2026-03-04T06:30:00.000Z', '2026-03-05T06:30:00.000Z',
-    '2026-03-06T06:30:00.000Z', '2026-03-07T06:30:00.000Z', '2026-03-08T06:30:00.000Z',
-    '2026-03-09T05:30:00.000Z', '2026-03-10T05:30:00.000Z', '2026-03-11T05:30:00.000Z', '2026-03-12T05:30:00.000Z'
+    '2026-03-02T06:30:00.000Z',
+    '2026-03-03T06:30:00.000Z',
+    '2026-03-04T06:30:00.000Z',
+    '2026-03-05T06:30:00.000Z',
+    '2026-03-06T06:30:00.000Z',
+    '2026-03-07T06:30:00.000Z',
+    '2026-03-08T06:30:00.000Z',
+    '2026-03-09T05:30:00.000Z',
+    '2026-03-10T05:30:00.000Z',
+    '2026-03-11T05:30:00.000Z',
+    '2026-03-12T05:30:00.000Z'
   ])
 
   // Fall back, 2026-11-01: 02:00 EDT becomes 01:00 EST (06:00Z); 01:30 happens twice.
@@ -66,24 +81,38 @@ t.test('a cron in America/Toronto fires exactly once per intended local time acr
   kronus.clock.set('2026-10-28T12:00:00Z')
   await runUntil(kronus, '2026-11-04T12:00:00Z', 7 * MINUTE)
   t.same(await firesOf(oneThirty), [
-    '2026-10-29T05:30:00.000Z', '2026-10-30T05:30:00.000Z', '2026-10-31T05:30:00.000Z',
+    '2026-10-29T05:30:00.000Z',
+    '2026-10-30T05:30:00.000Z',
+    '2026-10-31T05:30:00.000Z',
     '2026-11-01T05:30:00.000Z', // the repeated 01:30 fires once, at its first occurrence
-    '2026-11-02T06:30:00.000Z', '2026-11-03T06:30:00.000Z', '2026-11-04T06:30:00.000Z'
+    '2026-11-02T06:30:00.000Z',
+    '2026-11-03T06:30:00.000Z',
+    '2026-11-04T06:30:00.000Z'
   ])
   t.same(await firesOf(twoThirty), [
-    '2026-10-29T06:30:00.000Z', '2026-10-30T06:30:00.000Z', '2026-10-31T06:30:00.000Z',
+    '2026-10-29T06:30:00.000Z',
+    '2026-10-30T06:30:00.000Z',
+    '2026-10-31T06:30:00.000Z',
     '2026-11-01T07:30:00.000Z',
-    '2026-11-02T07:30:00.000Z', '2026-11-03T07:30:00.000Z', '2026-11-04T07:30:00.000Z'
+    '2026-11-02T07:30:00.000Z',
+    '2026-11-03T07:30:00.000Z',
+    '2026-11-04T07:30:00.000Z'
   ])
 })
 
-t.test('a user\'s own time zone overrides the configured one', async (t) => {
+t.test("a user's own time zone overrides the configured one", async (t) => {
   const kronus = await buildKronus(t, { clock: new FakeClock('2026-01-05T12:00:00Z') })
   const tokyo = await scheduledUser(kronus, { cron: '0 9 * * *', timeZone: 'Asia/Tokyo' })
   const utc = await scheduledUser(kronus, { cron: '0 9 * * *' })
   await runUntil(kronus, '2026-01-06T12:00:00Z', 5 * MINUTE)
-  t.same((await probeFires(kronus.knex, tokyo)).map((f) => f.fireAt), [at('2026-01-06T00:00:00Z')])
-  t.same((await probeFires(kronus.knex, utc)).map((f) => f.fireAt), [at('2026-01-06T09:00:00Z')])
+  t.same(
+    (await probeFires(kronus.knex, tokyo)).map((f) => f.fireAt),
+    [at('2026-01-06T00:00:00Z')]
+  )
+  t.same(
+    (await probeFires(kronus.knex, utc)).map((f) => f.fireAt),
+    [at('2026-01-06T09:00:00Z')]
+  )
 })
 
 t.test('a probe.fire job carries the user and fire time, under the key (user, fire time)', async (t) => {
@@ -157,7 +186,11 @@ t.test('changing the cron or turning probes off takes effect at once', async (t)
   await kronus.services.probeSettings.update(userId, { cron_expression: '0 13 * * *' })
   t.equal(await nextFireAt(kronus.knex, userId), at('2026-01-05T13:00:00Z'))
   await runUntil(kronus, '2026-01-05T19:00:00Z', 5 * MINUTE)
-  t.same(await probeFires(kronus.knex, userId), [{ userId, fireAt: at('2026-01-05T13:00:00Z') }], 'the old 18:00 never fires')
+  t.same(
+    await probeFires(kronus.knex, userId),
+    [{ userId, fireAt: at('2026-01-05T13:00:00Z') }],
+    'the old 18:00 never fires'
+  )
 
   await kronus.services.probeSettings.update(userId, { active: false })
   t.equal(await nextFireAt(kronus.knex, userId), null)
@@ -165,9 +198,16 @@ t.test('changing the cron or turning probes off takes effect at once', async (t)
   t.equal((await probeFires(kronus.knex, userId)).length, 1, 'nothing while off')
 
   await kronus.services.probeSettings.update(userId, { active: true })
-  t.equal(await nextFireAt(kronus.knex, userId), at('2026-01-07T13:00:00Z'), 'turning on again does not send the fire that passed while off')
+  t.equal(
+    await nextFireAt(kronus.knex, userId),
+    at('2026-01-07T13:00:00Z'),
+    'turning on again does not send the fire that passed while off'
+  )
   await runUntil(kronus, '2026-01-07T13:05:00Z', 5 * MINUTE)
-  t.same((await probeFires(kronus.knex, userId)).map((f) => f.fireAt), [at('2026-01-05T13:00:00Z'), at('2026-01-07T13:00:00Z')])
+  t.same(
+    (await probeFires(kronus.knex, userId)).map((f) => f.fireAt),
+    [at('2026-01-05T13:00:00Z'), at('2026-01-07T13:00:00Z')]
+  )
 })
 
 t.test('deleting a user removes their schedule and their waiting jobs', async (t) => {
@@ -188,7 +228,10 @@ t.test('deleting a user removes their schedule and their waiting jobs', async (t
 
 t.test('two schedulers ticking at once enqueue each fire once', async (t) => {
   const kronus = await buildKronus(t)
-  const users = [await scheduledUser(kronus, { cron: '0 18 * * *' }), await scheduledUser(kronus, { cron: '0 18 * * *' })]
+  const users = [
+    await scheduledUser(kronus, { cron: '0 18 * * *' }),
+    await scheduledUser(kronus, { cron: '0 18 * * *' })
+  ]
   const a = schedulerFor(kronus).scheduler
   const b = schedulerFor(kronus).scheduler
   kronus.clock.set('2026-01-05T18:00:30Z')
@@ -213,9 +256,30 @@ t.test('a tick with nothing due costs one indexed query, however many users ther
   // Many more schedules, written directly: only their count matters here.
   const now = kronus.clock.now()
   for (let i = 0; i < 200; i++) {
-    const [row] = await kronus.knex('users').insert({ first_name: 'bulk', last_name: `${i}`, email: `bulk${i}@example.com`, phone_number: `+1999${String(i).padStart(7, '0')}`, password_hash: 'x', role_id: 2, created_at: now, updated_at: now }).returning('id')
+    const [row] = await kronus
+      .knex('users')
+      .insert({
+        first_name: 'bulk',
+        last_name: `${i}`,
+        email: `bulk${i}@example.com`,
+        phone_number: `+1999${String(i).padStart(7, '0')}`,
+        password_hash: 'x',
+        role_id: 2,
+        created_at: now,
+        updated_at: now
+      })
+      .returning('id')
     const id = typeof row === 'object' ? row.id : row
-    await kronus.knex('probe_settings').insert({ user_id: id, active: true, cron_expression: '0 18 * * *', max_retries: 3, wait_time_in_minutes: 60, next_fire_at: at('2026-01-05T18:00:00Z') + i * MINUTE, created_at: now, updated_at: now })
+    await kronus.knex('probe_settings').insert({
+      user_id: id,
+      active: true,
+      cron_expression: '0 18 * * *',
+      max_retries: 3,
+      wait_time_in_minutes: 60,
+      next_fire_at: at('2026-01-05T18:00:00Z') + i * MINUTE,
+      created_at: now,
+      updated_at: now
+    })
   }
   const queries: string[] = []
   const listen = (q: { sql: string }) => void queries.push(q.sql)
@@ -231,9 +295,17 @@ t.test('a tick with nothing due costs one indexed query, however many users ther
       await trx.raw('SET LOCAL enable_seqscan = off')
       return await trx.raw(`EXPLAIN ${queries[0]!.replace(/\$\d+/g, '?')}`, bindings)
     })
-    t.match(JSON.stringify(plan.rows), /Index Scan (using|on) probe_settings_next_fire_at_index/, 'PostgreSQL can read the next_fire_at index')
+    t.match(
+      JSON.stringify(plan.rows),
+      /Index Scan (using|on) probe_settings_next_fire_at_index/,
+      'PostgreSQL can read the next_fire_at index'
+    )
   } else {
     const plan = await kronus.knex.raw(`EXPLAIN QUERY PLAN ${queries[0]}`, bindings)
-    t.match(JSON.stringify(plan), /USING INDEX probe_settings_next_fire_at_index/, 'SQLite reads the next_fire_at index, not the table')
+    t.match(
+      JSON.stringify(plan),
+      /USING INDEX probe_settings_next_fire_at_index/,
+      'SQLite reads the next_fire_at index, not the table'
+    )
   }
 })

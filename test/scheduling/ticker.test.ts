@@ -8,10 +8,15 @@ const silent = pino({ level: 'silent' })
 t.test('a started ticker runs its task at once, and stop waits for the tick in progress', async (t) => {
   let calls = 0
   const release = gate()
-  const ticker = new Ticker('test', 60_000, async () => {
-    calls++
-    await release.promise
-  }, silent)
+  const ticker = new Ticker(
+    'test',
+    60_000,
+    async () => {
+      calls++
+      await release.promise
+    },
+    silent
+  )
   ticker.start()
   t.equal(calls, 1, 'start-up work is not delayed by one interval')
   t.ok(ticker.running)
@@ -31,9 +36,14 @@ t.test('a started ticker runs its task at once, and stop waits for the tick in p
 t.test('a failing tick is logged and does not break the ticker', async (t) => {
   const logs: Array<Record<string, any>> = []
   const logger = pino({ level: 'error' }, { write: (line: string) => void logs.push(JSON.parse(line)) })
-  const ticker = new Ticker('failing', 60_000, async () => {
-    throw new Error('database unavailable')
-  }, logger)
+  const ticker = new Ticker(
+    'failing',
+    60_000,
+    async () => {
+      throw new Error('database unavailable')
+    },
+    logger
+  )
   ticker.start()
   await ticker.stop()
   await new Promise((resolve) => setImmediate(resolve))

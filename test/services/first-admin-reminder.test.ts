@@ -1,6 +1,6 @@
-import t from 'tap'
 import { Writable } from 'node:stream'
 import pino from 'pino'
+import t from 'tap'
 import {
   FIRST_ADMIN_REMINDER_INTERVAL_MS,
   FIRST_ADMIN_WARNING,

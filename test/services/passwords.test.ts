@@ -34,7 +34,9 @@ t.test('the stand-in hash for unknown emails matches no real password', async (t
 
 t.test('password work runs one at a time, however many ask at once', async (t) => {
   let peak = 0
-  const watch = setInterval(() => { peak = Math.max(peak, passwordWorkInFlight()) }, 0)
+  const watch = setInterval(() => {
+    peak = Math.max(peak, passwordWorkInFlight())
+  }, 0)
   const hashes = await Promise.all(Array.from({ length: 6 }, (_, i) => hashPassword(`parallel-secret-${i}`)))
   const checks = await Promise.all(hashes.map((h, i) => verifyPassword(h, `parallel-secret-${i}`)))
   clearInterval(watch)
@@ -54,6 +56,6 @@ t.test('the rules of NIST SP 800-63B: length in characters and the common-passwo
     t.ok(isCommonPassword(common), `${common} is on the list`)
     t.match(passwordProblem(common) ?? '', /common/)
   }
-  t.notOk(isCommonPassword('very-secure'), 'the README\'s example password stays usable')
+  t.notOk(isCommonPassword('very-secure'), "the README's example password stays usable")
   t.throws(() => assertAcceptablePassword('short', 'new_password'), /"new_password" must be at least 8/)
 })

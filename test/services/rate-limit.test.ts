@@ -29,7 +29,9 @@ t.test('release gives back one attempt; reset clears the key', async (t) => {
 
 t.test('simultaneous attempts are counted one by one', async (t) => {
   const kronus = await buildKronus(t)
-  const waits = await Promise.all(Array.from({ length: 10 }, () => kronus.services.rateLimiter.consume('login:account:x', 4, WINDOW_MS)))
+  const waits = await Promise.all(
+    Array.from({ length: 10 }, () => kronus.services.rateLimiter.consume('login:account:x', 4, WINDOW_MS))
+  )
   t.equal(waits.filter((w) => w === 0).length, 4)
 })
 
@@ -37,7 +39,9 @@ t.test('expired counters are removed, and only those of the same kind', async (t
   const kronus = await buildKronus(t)
   const limiter = kronus.services.rateLimiter
   await limiter.consume('login:account:old', 3, WINDOW_MS)
-  await kronus.knex('rate_limits').insert({ key: 'probes.on_demand:1:2026-01-05', count: 1, reset_at: kronus.clock.now() + 1 })
+  await kronus
+    .knex('rate_limits')
+    .insert({ key: 'probes.on_demand:1:2026-01-05', count: 1, reset_at: kronus.clock.now() + 1 })
   kronus.clock.advance(WINDOW_MS)
   await limiter.consume('login:account:new', 3, WINDOW_MS)
   const keys = (await kronus.knex('rate_limits').select('key').orderBy('key')).map((r) => r.key)

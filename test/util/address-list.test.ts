@@ -1,5 +1,11 @@
 import t from 'tap'
-import { addressGroup, addressList, clientAddress, isAddressOrCidr, normalizeAddress } from '../../src/util/address-list.js'
+import {
+  addressGroup,
+  addressList,
+  clientAddress,
+  isAddressOrCidr,
+  normalizeAddress
+} from '../../src/util/address-list.js'
 
 t.test('trustProxy entries are addresses or CIDRs of either family', async (t) => {
   for (const entry of ['127.0.0.1', '10.0.0.0/8', '0.0.0.0/0', '::1', 'fd00::/8', '2001:db8::/32', '::/0'])

@@ -1,8 +1,8 @@
 import Joi from 'joi'
-import type { NewWebhook } from '../endpoints.js'
 import { assertSelf, ok, textSchema, uidParams } from 'kronus'
-import { USER_TAGS, type RouteFactory } from './params.js'
+import type { NewWebhook } from '../endpoints.js'
 import { eventList, webhookUrl } from '../options.js'
+import { type RouteFactory, USER_TAGS } from './params.js'
 
 export const createWebhook: RouteFactory = ({ endpoints }) => ({
   method: 'POST',

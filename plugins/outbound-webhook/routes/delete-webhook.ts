@@ -1,5 +1,5 @@
 import { assertSelf, ok } from 'kronus'
-import { USER_TAGS, webhookParams, type RouteFactory } from './params.js'
+import { type RouteFactory, USER_TAGS, webhookParams } from './params.js'
 
 export const deleteWebhook: RouteFactory = ({ endpoints }) => ({
   method: 'DELETE',

@@ -1,6 +1,6 @@
-import { endpointView } from '../rows.js'
 import { assertSelf, ok } from 'kronus'
-import { USER_TAGS, webhookParams, type RouteFactory } from './params.js'
+import { endpointView } from '../rows.js'
+import { type RouteFactory, USER_TAGS, webhookParams } from './params.js'
 
 export const getWebhook: RouteFactory = ({ endpoints }) => ({
   method: 'GET',

@@ -1,5 +1,5 @@
 import { assertSelf, paged, pageQuery, uidParams } from 'kronus'
-import { USER_TAGS, type RouteFactory } from './params.js'
+import { type RouteFactory, USER_TAGS } from './params.js'
 
 export const listWebhooks: RouteFactory = ({ endpoints }) => ({
   method: 'GET',

@@ -19,7 +19,11 @@ export interface RouteDeps {
 export type RouteFactory = (deps: RouteDeps) => ServerRoute
 
 export const webhookParams = Joi.object({ uid: idSchema.required(), id: idSchema.required() })
-export const deliveryParams = Joi.object({ uid: idSchema.required(), id: idSchema.required(), deliveryId: Joi.number().integer().min(1).required() })
+export const deliveryParams = Joi.object({
+  uid: idSchema.required(),
+  id: idSchema.required(),
+  deliveryId: Joi.number().integer().min(1).required()
+})
 export const endpointParams = Joi.object({ id: idSchema.required() })
 
 export const USER_TAGS = ['api', 'webhooks']

@@ -1,5 +1,5 @@
 import { assertSelf, ok } from 'kronus'
-import { deliveryParams, USER_TAGS, type RouteFactory } from './params.js'
+import { deliveryParams, type RouteFactory, USER_TAGS } from './params.js'
 
 export const redeliver: RouteFactory = ({ endpoints, log, dispatcher }) => ({
   method: 'POST',

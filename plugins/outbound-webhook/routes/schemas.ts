@@ -1,6 +1,6 @@
 import type { ServerRoute } from '@hapi/hapi'
-import { WEBHOOK_EVENT_SCHEMAS } from '../event-schemas.js'
 import { ok } from 'kronus'
+import { WEBHOOK_EVENT_SCHEMAS } from '../event-schemas.js'
 
 /** Public: a receiver's developer needs the schemas before they have an account. */
 export const listSchemas = (): ServerRoute => ({

@@ -1,8 +1,8 @@
 import Joi from 'joi'
-import type { WebhookPatch } from '../endpoints.js'
 import { assertSelf, ok, textSchema } from 'kronus'
-import { USER_TAGS, webhookParams, type RouteFactory } from './params.js'
+import type { WebhookPatch } from '../endpoints.js'
 import { eventList, webhookUrl } from '../options.js'
+import { type RouteFactory, USER_TAGS, webhookParams } from './params.js'
 
 export const updateWebhook: RouteFactory = ({ endpoints }) => ({
   method: 'PUT',

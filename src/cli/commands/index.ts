@@ -1,6 +1,6 @@
 import type { Command } from 'commander'
-import type { CliPlugins } from '../plugins.js'
 import { pluginCommandContext } from '../../plugins/command-context.js'
+import type { CliPlugins } from '../plugins.js'
 import { registerCompletionCommand } from './completion.js'
 import { registerServerCommand } from './server.js'
 import { registerUserCommand } from './user.js'

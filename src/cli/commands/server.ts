@@ -1,8 +1,8 @@
 import type { Command } from 'commander'
 import type { Kronus } from '../../app.js'
-import type { CliPlugins } from '../plugins.js'
 import { devModeWarning } from '../../config/dev.js'
 import { loadConfig } from '../../config/load.js'
+import type { CliPlugins } from '../plugins.js'
 
 export interface ServerOptions {
   config?: string
@@ -50,7 +50,12 @@ async function stopWithin(kronus: Kronus, ms: number): Promise<void> {
 
 /** Runs Kronus until SIGINT or SIGTERM, then stops it gracefully. */
 export async function runServer(options: ServerOptions, impliedPlugins: CliPlugins['implied']): Promise<void> {
-  const config = await loadConfig({ file: options.config, dev: options.dev === true, cwd: process.cwd(), env: process.env })
+  const config = await loadConfig({
+    file: options.config,
+    dev: options.dev === true,
+    cwd: process.cwd(),
+    env: process.env
+  })
   if (config.dev) process.stderr.write(devModeWarning(config))
   const stopSignal = waitForStopSignal()
   // Loaded here so `kronus --version`, `help` and `completion` stay quick and need no server code.
@@ -73,8 +78,14 @@ export function registerServerCommand(program: Command, impliedPlugins: CliPlugi
   program
     .command('server')
     .description('Start a kronus server')
-    .option('--config <file>', 'configuration file: .ts, .mts, .js, .mjs, .yml or .yaml (default: kronus.config.ts in the current folder)')
-    .option('--dev', 'run in development mode: no config file needed, data and generated secrets in ./dev, no texts sent')
+    .option(
+      '--config <file>',
+      'configuration file: .ts, .mts, .js, .mjs, .yml or .yaml (default: kronus.config.ts in the current folder)'
+    )
+    .option(
+      '--dev',
+      'run in development mode: no config file needed, data and generated secrets in ./dev, no texts sent'
+    )
     .action(async (options: ServerOptions) => {
       await runServer(options, impliedPlugins)
       // Stopped cleanly; a timer or socket some part forgot must not keep the process alive.

@@ -14,7 +14,9 @@ function valueCases(cmd: string, options: OptionSpec[]): string[] {
 
 function argumentCases(command: CommandSpec): string[] {
   return command.args.flatMap((arg, index) =>
-    arg.choices ? [`    ${command.names.map((n) => `"${n} ${index}"`).join('|')}) echo "${arg.choices.join(' ')}" ;;`] : []
+    arg.choices
+      ? [`    ${command.names.map((n) => `"${n} ${index}"`).join('|')}) echo "${arg.choices.join(' ')}" ;;`]
+      : []
   )
 }
 

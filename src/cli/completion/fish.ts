@@ -25,14 +25,19 @@ export function fishScript(model: CompletionModel): string {
     // Files are offered only where an option takes a file.
     `complete -c ${p} -f`,
     ...model.options.map((o) => optionLine(p, atTop, o)),
-    ...model.commands.flatMap((c) => c.names.map((n) => `complete -c ${p} -n ${quoted(atTop)} -a ${n} -d ${quoted(c.description)}`))
+    ...model.commands.flatMap((c) =>
+      c.names.map((n) => `complete -c ${p} -n ${quoted(atTop)} -a ${n} -d ${quoted(c.description)}`)
+    )
   ]
   for (const c of model.commands) {
     const inCommand = `__fish_seen_subcommand_from ${c.names.join(' ')}`
     lines.push(...c.options.map((o) => optionLine(p, inCommand, o)))
     // Token 1 is the command; its positional arguments follow from token 2.
     c.args.forEach((arg, index) => {
-      if (arg.choices) lines.push(`complete -c ${p} -n ${quoted(`${inCommand}; and __fish_is_nth_token ${index + 2}`)} -a ${quoted(arg.choices.join(' '))}`)
+      if (arg.choices)
+        lines.push(
+          `complete -c ${p} -n ${quoted(`${inCommand}; and __fish_is_nth_token ${index + 2}`)} -a ${quoted(arg.choices.join(' '))}`
+        )
     })
   }
   return lines.join('\n') + '\n'

@@ -35,7 +35,8 @@ export interface CompletionModel {
 const SAFE_WORD = /^[A-Za-z0-9][A-Za-z0-9_.:+-]*$|^--?[A-Za-z0-9][A-Za-z0-9_-]*$/
 
 function safe(word: string): string {
-  if (!SAFE_WORD.test(word)) throw new Error(`cannot complete "${word}": command, option and choice names must be plain words`)
+  if (!SAFE_WORD.test(word))
+    throw new Error(`cannot complete "${word}": command, option and choice names must be plain words`)
   return word
 }
 
@@ -43,7 +44,9 @@ function valueCompletion(option: Option): ValueCompletion | undefined {
   if (!option.required && !option.optional) return undefined
   if (option.argChoices) return { kind: 'choice', choices: option.argChoices.map(safe) }
   // The value's placeholder in the flags (`--config <file>`) says whether it is a path.
-  return /<[^>]*(file|path|dir)[^>]*>|\[[^\]]*(file|path|dir)[^\]]*\]/i.test(option.flags) ? { kind: 'file' } : { kind: 'any' }
+  return /<[^>]*(file|path|dir)[^>]*>|\[[^\]]*(file|path|dir)[^\]]*\]/i.test(option.flags)
+    ? { kind: 'file' }
+    : { kind: 'any' }
 }
 
 function optionSpec(option: Option, exclusive: readonly string[]): OptionSpec {

@@ -36,7 +36,9 @@ function argumentSpecs(command: CommandSpec): string[] {
 export function zshScript(model: CompletionModel): string {
   const fn = `_${model.name}`
   const rootSpecs = model.options.flatMap(optionSpecs)
-  const commandEntries = model.commands.flatMap((c) => c.names.map((n) => quoted(`${n}:${c.description.replace(/\\/g, '\\\\')}`)))
+  const commandEntries = model.commands.flatMap((c) =>
+    c.names.map((n) => quoted(`${n}:${c.description.replace(/\\/g, '\\\\')}`))
+  )
   const cases = model.commands.map((c) => {
     const specs = [...c.options.flatMap(optionSpecs), ...argumentSpecs(c)]
     return `        (${c.names.join('|')})\n          _arguments -s \\\n            ${specs.join(' \\\n            ')}\n          ;;`

@@ -70,7 +70,9 @@ export async function up(knex: Knex): Promise<void> {
     t.string('name', 32).notNullable().unique()
     stamps(t)
   })
-  await knex('probe_statuses').insert(Object.entries(PROBE_STATUS).map(([name, id]) => ({ id, name, created_at: 0, updated_at: 0 })))
+  await knex('probe_statuses').insert(
+    Object.entries(PROBE_STATUS).map(([name, id]) => ({ id, name, created_at: 0, updated_at: 0 }))
+  )
 
   await knex.schema.createTable('probes', (t) => {
     t.increments('id').primary()
@@ -139,7 +141,19 @@ export async function up(knex: Knex): Promise<void> {
 }
 
 export async function down(knex: Knex): Promise<void> {
-  for (const table of ['rate_limits', 'jobs', 'emergency_probes', 'probe_status_changes', 'probes', 'probe_statuses', 'probe_settings', 'contacts', 'bootstrap_claims', 'users', 'roles']) {
+  for (const table of [
+    'rate_limits',
+    'jobs',
+    'emergency_probes',
+    'probe_status_changes',
+    'probes',
+    'probe_statuses',
+    'probe_settings',
+    'contacts',
+    'bootstrap_claims',
+    'users',
+    'roles'
+  ]) {
     await knex.schema.dropTableIfExists(table)
   }
 }

@@ -110,7 +110,14 @@ export class Probe extends BaseModel {
 
 export class Job extends BaseModel {
   static override tableName = 'jobs'
-  static override timestampColumns = ['created_at', 'updated_at', 'run_at', 'locked_at', 'lock_expires_at', 'finished_at']
+  static override timestampColumns = [
+    'created_at',
+    'updated_at',
+    'run_at',
+    'locked_at',
+    'lock_expires_at',
+    'finished_at'
+  ]
   static override hiddenColumns = ['live_key', 'lock_expires_at']
   name!: string
   payload!: string

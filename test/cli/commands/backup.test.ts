@@ -1,7 +1,7 @@
-import t, { type Test } from 'tap'
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import t, { type Test } from 'tap'
 import { FakeClock } from '../../../src/clock.js'
 import { FakeGcsApi } from '../../fakes/gcs-api.js'
 import { buildKronus, type TestKronus } from '../../helpers/app.js'
@@ -39,7 +39,12 @@ async function emulator(t: Test): Promise<Emulator> {
 
 /** A Kronus running in this process on `dir`/kronus.db, as a server would be during `kronus backup`. */
 function runningKronus(t: Test, dir: string): Promise<TestKronus> {
-  return buildKronus(t, { dir, database: 'sqlcipher', clock: new FakeClock(), config: { kronus: { sqlite: { passPhrase: PASS } } } })
+  return buildKronus(t, {
+    dir,
+    database: 'sqlcipher',
+    clock: new FakeClock(),
+    config: { kronus: { sqlite: { passPhrase: PASS } } }
+  })
 }
 
 function backups(fake: FakeGcsApi): string[] {
@@ -53,63 +58,77 @@ async function emails(file: string): Promise<string[]> {
   return (await querySnapshot(file, PASS, 'SELECT email FROM users ORDER BY id')).map((row) => String(row.email))
 }
 
-t.test('kronus backup uploads a snapshot of a running server\'s database; backup list shows it; restore brings it back', async (t) => {
-  const gcs = await emulator(t)
-  const serverDir = tempDir(t)
-  writeConfig(serverDir)
-  const kronus = await runningKronus(t, serverDir)
-  const admin = await createAdmin(kronus)
+t.test(
+  "kronus backup uploads a snapshot of a running server's database; backup list shows it; restore brings it back",
+  async (t) => {
+    const gcs = await emulator(t)
+    const serverDir = tempDir(t)
+    writeConfig(serverDir)
+    const kronus = await runningKronus(t, serverDir)
+    const admin = await createAdmin(kronus)
 
-  const backedUp = await gcs.run(['backup'], serverDir)
-  t.equal(backedUp.code, 0, backedUp.stderr)
-  t.match(backedUp.stdout, new RegExp(`backed up .*kronus\\.db to gs://${BUCKET}/kronus/${BACKUP_NAME.source} \\(\\d`))
-  t.match(backedUp.stderr, `taking a snapshot of ${join(serverDir, 'kronus.db')}`)
-  t.match(backedUp.stderr, new RegExp(`uploading to gs://${BUCKET}/kronus  .* / .*  100%\\n`), 'progress as plain lines')
-  t.notMatch(backedUp.stderr, /\r/, 'no carriage returns when stderr is not a terminal')
+    const backedUp = await gcs.run(['backup'], serverDir)
+    t.equal(backedUp.code, 0, backedUp.stderr)
+    t.match(
+      backedUp.stdout,
+      new RegExp(`backed up .*kronus\\.db to gs://${BUCKET}/kronus/${BACKUP_NAME.source} \\(\\d`)
+    )
+    t.match(backedUp.stderr, `taking a snapshot of ${join(serverDir, 'kronus.db')}`)
+    t.match(
+      backedUp.stderr,
+      new RegExp(`uploading to gs://${BUCKET}/kronus  .* / .*  100%\\n`),
+      'progress as plain lines'
+    )
+    t.notMatch(backedUp.stderr, /\r/, 'no carriage returns when stderr is not a terminal')
 
-  const [first] = backups(gcs.fake)
-  t.ok(first, 'one backup stored')
-  t.equal(gcs.fake.object(BUCKET, 'kronus/latest')!.data.toString(), first)
-  const downloaded = join(tempDir(t), 'check.db')
-  writeFileSync(downloaded, gcs.fake.object(BUCKET, first!)!.data)
-  t.same(await emails(downloaded), [admin.email], 'the backup holds the running server\'s data, encrypted with its passphrase')
+    const [first] = backups(gcs.fake)
+    t.ok(first, 'one backup stored')
+    t.equal(gcs.fake.object(BUCKET, 'kronus/latest')!.data.toString(), first)
+    const downloaded = join(tempDir(t), 'check.db')
+    writeFileSync(downloaded, gcs.fake.object(BUCKET, first!)!.data)
+    t.same(
+      await emails(downloaded),
+      [admin.email],
+      "the backup holds the running server's data, encrypted with its passphrase"
+    )
 
-  const listed = await gcs.run(['backup', 'list'], serverDir)
-  t.equal(listed.code, 0, listed.stderr)
-  const bare = first!.slice('kronus/'.length)
-  t.match(listed.stdout, `backups in gs://${BUCKET}/kronus, newest first:\n${bare}  `)
-  t.match(listed.stdout, /\(latest\)\n$/)
+    const listed = await gcs.run(['backup', 'list'], serverDir)
+    t.equal(listed.code, 0, listed.stderr)
+    const bare = first!.slice('kronus/'.length)
+    t.match(listed.stdout, `backups in gs://${BUCKET}/kronus, newest first:\n${bare}  `)
+    t.match(listed.stdout, /\(latest\)\n$/)
 
-  const restoreDir = tempDir(t)
-  writeConfig(restoreDir)
-  const restored = await gcs.run(['restore'], restoreDir)
-  t.equal(restored.code, 0, restored.stderr)
-  t.match(restored.stdout, `restored gs://${BUCKET}/${first} (`)
-  t.match(restored.stdout, /migrations, integrity checked\) to .*kronus\.db\n/)
-  t.match(restored.stderr, new RegExp(`downloading ${BACKUP_NAME.source}  .*  100%\\n`))
-  t.same(await emails(join(restoreDir, 'kronus.db')), [admin.email])
+    const restoreDir = tempDir(t)
+    writeConfig(restoreDir)
+    const restored = await gcs.run(['restore'], restoreDir)
+    t.equal(restored.code, 0, restored.stderr)
+    t.match(restored.stdout, `restored gs://${BUCKET}/${first} (`)
+    t.match(restored.stdout, /migrations, integrity checked\) to .*kronus\.db\n/)
+    t.match(restored.stderr, new RegExp(`downloading ${BACKUP_NAME.source}  .*  100%\\n`))
+    t.same(await emails(join(restoreDir, 'kronus.db')), [admin.email])
 
-  const before = readFileSync(join(restoreDir, 'kronus.db'))
-  const refused = await gcs.run(['restore'], restoreDir)
-  t.equal(refused.code, 1)
-  t.match(refused.stderr, /kronus: .*kronus\.db already exists; .* run "kronus restore --force" to replace it/)
-  t.ok(readFileSync(join(restoreDir, 'kronus.db')).equals(before), 'the existing database is untouched')
+    const before = readFileSync(join(restoreDir, 'kronus.db'))
+    const refused = await gcs.run(['restore'], restoreDir)
+    t.equal(refused.code, 1)
+    t.match(refused.stderr, /kronus: .*kronus\.db already exists; .* run "kronus restore --force" to replace it/)
+    t.ok(readFileSync(join(restoreDir, 'kronus.db')).equals(before), 'the existing database is untouched')
 
-  // A second backup with another user; then the first is restored by name over the newer copy.
-  const admin2 = await createUser(kronus, admin)
-  t.equal((await gcs.run(['backup'], serverDir)).code, 0)
-  t.equal(backups(gcs.fake).length, 2)
-  t.equal((await gcs.run(['restore', '--force'], restoreDir)).code, 0)
-  t.same(await emails(join(restoreDir, 'kronus.db')), [admin.email, admin2.email], 'restore takes the latest')
-  const byName = await gcs.run(['restore', '--from', bare, '--force'], restoreDir)
-  t.equal(byName.code, 0, byName.stderr)
-  t.same(await emails(join(restoreDir, 'kronus.db')), [admin.email], '--from restores that backup')
-  t.same(
-    readdirSync(restoreDir).filter((f) => f.startsWith('.')),
-    [],
-    'no temp file left'
-  )
-})
+    // A second backup with another user; then the first is restored by name over the newer copy.
+    const admin2 = await createUser(kronus, admin)
+    t.equal((await gcs.run(['backup'], serverDir)).code, 0)
+    t.equal(backups(gcs.fake).length, 2)
+    t.equal((await gcs.run(['restore', '--force'], restoreDir)).code, 0)
+    t.same(await emails(join(restoreDir, 'kronus.db')), [admin.email, admin2.email], 'restore takes the latest')
+    const byName = await gcs.run(['restore', '--from', bare, '--force'], restoreDir)
+    t.equal(byName.code, 0, byName.stderr)
+    t.same(await emails(join(restoreDir, 'kronus.db')), [admin.email], '--from restores that backup')
+    t.same(
+      readdirSync(restoreDir).filter((f) => f.startsWith('.')),
+      [],
+      'no temp file left'
+    )
+  }
+)
 
 t.test('kronus restore refuses a corrupt backup and an unknown name, and creates nothing', async (t) => {
   const gcs = await emulator(t)

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
 import { testPrivateKeyPem } from '../../helpers/keys.js'
-import { HANG_MS, freePort, startKronus, waitForHealth, within } from '../run-kronus.js'
+import { freePort, HANG_MS, startKronus, waitForHealth, within } from '../run-kronus.js'
 
 function tempDir(t: { teardown(fn: () => void): void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'kronus-server-'))
@@ -75,7 +75,11 @@ t.test('server --config with a config.yml in the first format starts', async (t)
   run.child.kill('SIGTERM')
   t.same(await within(run.exited, HANG_MS, 'stop', run.child), { code: 0, signal: null })
   t.match(run.stdout(), `"database":"${join(cwd, 'kronus.db')}"`, 'the database path is logged at start')
-  t.match(run.stdout(), /first account to sign up .* becomes the admin.*kronus user create --admin/, 'no user yet: warned')
+  t.match(
+    run.stdout(),
+    /first account to sign up .* becomes the admin.*kronus user create --admin/,
+    'no user yet: warned'
+  )
 })
 
 t.test('a port in use fails the start with exit 1 and the reason', async (t) => {

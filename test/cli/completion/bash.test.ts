@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import t from 'tap'
 import { Argument, Command } from 'commander'
+import t from 'tap'
 import { bashScript } from '../../../src/cli/completion/bash.js'
 import { completionModel } from '../../../src/cli/completion/model.js'
 import { kronusProgram } from '../kronus-program.js'
@@ -23,7 +23,11 @@ function completeIn(file: string, words: string[], cwd?: string): string[] {
     '"$fn" kronus "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"',
     'printf "%s\\n" "${COMPREPLY[@]}"'
   ].join('\n')
-  const run = spawnSync('bash', ['--norc', '--noprofile', '-c', driver, 'bash', file, ...words], { cwd, encoding: 'utf8', timeout: 30_000 })
+  const run = spawnSync('bash', ['--norc', '--noprofile', '-c', driver, 'bash', file, ...words], {
+    cwd,
+    encoding: 'utf8',
+    timeout: 30_000
+  })
   if (run.status !== 0) throw new Error(`bash exited ${run.status}: ${run.stderr}`)
   return lines(run.stdout)
 }
@@ -67,8 +71,16 @@ t.test('a command added to the program is completed without touching the generat
   t.same(completeIn(file, ['kronus', 'export', '--']).sort(), ['--help', '--to', '--verbose'])
   t.same(completeIn(file, ['kronus', 'help', 'e']), ['export'])
   t.same(completeIn(file, ['kronus', 'export', '']), ['local', 'gcs'])
-  t.same(completeIn(file, ['kronus', 'export', '--to', '/tmp/x', '']), ['local', 'gcs'], 'an option value is not counted as an argument')
-  t.same(completeIn(file, ['kronus', 'export', '--to', '=', '/tmp/x', '']), ['local', 'gcs'], 'nor in the --to=VALUE form')
+  t.same(
+    completeIn(file, ['kronus', 'export', '--to', '/tmp/x', '']),
+    ['local', 'gcs'],
+    'an option value is not counted as an argument'
+  )
+  t.same(
+    completeIn(file, ['kronus', 'export', '--to', '=', '/tmp/x', '']),
+    ['local', 'gcs'],
+    'nor in the --to=VALUE form'
+  )
   t.same(completeIn(file, ['kronus', 'export', 'gcs', '']), [], 'nothing after the last argument')
 })
 

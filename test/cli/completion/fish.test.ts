@@ -9,7 +9,8 @@ const model = completionModel(kronusProgram())
 const script = fishScript(model)
 
 t.test('the fish script holds every command, option and choice', async (t) => {
-  for (const command of model.commands) t.match(script, new RegExp(`-a ${command.names[0]} -d`), `command ${command.names[0]}`)
+  for (const command of model.commands)
+    t.match(script, new RegExp(`-a ${command.names[0]} -d`), `command ${command.names[0]}`)
   t.match(script, /__fish_seen_subcommand_from server' -l config -r -F/, '--config takes a file')
   t.match(script, /__fish_seen_subcommand_from server' -l dev/)
   t.match(script, /-s v -l version/)
@@ -21,7 +22,10 @@ t.test('fish completes kronus', { skip: hasShell('fish') ? false : 'fish is not 
   const file = scriptFile(t, 'kronus.fish', script)
   // `complete -C LINE` prints what fish would offer, one "candidate<TAB>description" a line.
   const complete = (line: string): string[] => {
-    const run = spawnSync('fish', ['--no-config', '-c', 'source $argv[1]; and complete -C $argv[2]', file, line], { encoding: 'utf8', timeout: 30_000 })
+    const run = spawnSync('fish', ['--no-config', '-c', 'source $argv[1]; and complete -C $argv[2]', file, line], {
+      encoding: 'utf8',
+      timeout: 30_000
+    })
     if (run.status !== 0) throw new Error(`fish exited ${run.status}: ${run.stderr}`)
     return lines(run.stdout).map((l) => l.split('\t')[0])
   }

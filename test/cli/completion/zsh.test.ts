@@ -17,7 +17,8 @@ t.test('the zsh script holds every command, option and choice', async (t) => {
     t.ok(script.includes(`'${command.names[0]}:`), `command ${command.names[0]} is offered`)
     t.ok(script.includes(`(${command.names[0]})`), `command ${command.names[0]} has its own arguments`)
   }
-  for (const flag of ['-v', '--version', '-h', '--help', '--config=', '--dev']) t.ok(script.includes(`${flag}[`), `flag ${flag}`)
+  for (const flag of ['-v', '--version', '-h', '--help', '--config=', '--dev'])
+    t.ok(script.includes(`${flag}[`), `flag ${flag}`)
   t.match(script, /--config=\[[^\]]*\]:file:_files/, '--config completes files')
   t.match(script, /'1:shell:\(bash zsh fish\)'/)
   t.match(script, /'1:command:\(server user backup restore completion help\)'/)

@@ -21,7 +21,10 @@ export const PINO_ERROR = 50
 export function emergencyContactLoggingTo(lines: LogLine[]): KronusPlugin<any> {
   const plugin = emergencyContact()
   const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) })
-  return { ...plugin, register: (kronus: PluginContext, options: unknown) => plugin.register({ ...kronus, logger }, options as never) }
+  return {
+    ...plugin,
+    register: (kronus: PluginContext, options: unknown) => plugin.register({ ...kronus, logger }, options as never)
+  }
 }
 
 export interface AlertSetup {
@@ -49,7 +52,12 @@ export async function emergencyContactOf(s: AlertSetup, first_name: string, last
 }
 
 export async function turnProbesOn(s: AlertSetup): Promise<void> {
-  const res = await call(s.kronus, { method: 'PUT', url: `/v1/users/${s.user.id}/probe_settings`, token: s.user.token, payload: { active: true } })
+  const res = await call(s.kronus, {
+    method: 'PUT',
+    url: `/v1/users/${s.user.id}/probe_settings`,
+    token: s.user.token,
+    payload: { active: true }
+  })
   if (res.statusCode !== 200) throw new Error(`probe settings: ${res.statusCode} ${res.payload}`)
 }
 

@@ -11,7 +11,11 @@ t.test('server trouble, throttling and dropped connections are worth retrying; t
   t.equal(isTransient(withStatus(404)), false)
   t.equal(isTransient(Object.assign(new Error('x'), { response: { status: 502 } })), true, 'gaxios errors')
   t.equal(isTransient(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })), true)
-  t.equal(isTransient(new Error('Retry limit exceeded - status: 503')), true, 'the resumable uploader gave up on a retryable error')
+  t.equal(
+    isTransient(new Error('Retry limit exceeded - status: 503')),
+    true,
+    'the resumable uploader gave up on a retryable error'
+  )
   t.equal(isTransient(new Error('invalid_grant')), false)
 })
 

@@ -2,7 +2,15 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { all, close, openKeyedReadOnly, openReadOnly, run, sqlString, type SqlcipherDatabase } from '../../../plugins/gcs-backup/sqlcipher-file.js'
+import {
+  all,
+  close,
+  openKeyedReadOnly,
+  openReadOnly,
+  run,
+  type SqlcipherDatabase,
+  sqlString
+} from '../../../plugins/gcs-backup/sqlcipher-file.js'
 
 interface Tap {
   teardown(fn: () => unknown): void
@@ -16,7 +24,11 @@ export function tempDir(t: Tap, label = 'kronus-gcs-backup-'): string {
 }
 
 /** Runs `sql` on a snapshot opened read-only with `passPhrase`, outside the code under test. */
-export async function querySnapshot(file: string, passPhrase: string, sql: string): Promise<Array<Record<string, unknown>>> {
+export async function querySnapshot(
+  file: string,
+  passPhrase: string,
+  sql: string
+): Promise<Array<Record<string, unknown>>> {
   const db: SqlcipherDatabase = await openKeyedReadOnly(file, passPhrase)
   try {
     return await all(db, sql)

@@ -1,19 +1,23 @@
-import t from 'tap'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { FakeClock } from '../../../src/clock.js'
+import t from 'tap'
 import { gcsBackup } from '../../../plugins/gcs-backup/index.js'
+import { FakeClock } from '../../../src/clock.js'
 import { retryDelayMs } from '../../../src/queue/backoff.js'
+import { TEST_SQLCIPHER_KEY } from '../../helpers/app.js'
 import { call, createAdmin } from '../../helpers/http.js'
 import { querySnapshot, tempDir } from './helpers.js'
-import { BUCKET, T0, buildBackupKronus, latestPointer, startFakeGcs, storedBackups } from './kronus-with-backups.js'
-import { TEST_SQLCIPHER_KEY } from '../../helpers/app.js'
+import { BUCKET, buildBackupKronus, latestPointer, startFakeGcs, storedBackups, T0 } from './kronus-with-backups.js'
 
 // The key buildKronus gives its databases.
 const PASS = TEST_SQLCIPHER_KEY
 
 /** Moves the clock to the next full hour and runs what the hourly backup schedule enqueues. */
-async function nextScheduledBackup(kronus: { clock: FakeClock; cronSchedules: { tick(): Promise<number> }; queue: { drain(): Promise<void> } }) {
+async function nextScheduledBackup(kronus: {
+  clock: FakeClock
+  cronSchedules: { tick(): Promise<number> }
+  queue: { drain(): Promise<void> }
+}) {
   const now = kronus.clock.now()
   kronus.clock.set(Math.floor(now / 3600_000) * 3600_000 + 3600_000)
   const fired = await kronus.cronSchedules.tick()
@@ -21,31 +25,44 @@ async function nextScheduledBackup(kronus: { clock: FakeClock; cronSchedules: { 
   return fired
 }
 
-t.test('the schedule takes a backup: encrypted, under a timestamped name, latest pointed at it, backup.completed emitted', async (t) => {
-  const clock = new FakeClock(T0)
-  const fake = await startFakeGcs(t, clock)
-  const kronus = await buildBackupKronus(t, { fake, clock })
-  const admin = await createAdmin(kronus)
+t.test(
+  'the schedule takes a backup: encrypted, under a timestamped name, latest pointed at it, backup.completed emitted',
+  async (t) => {
+    const clock = new FakeClock(T0)
+    const fake = await startFakeGcs(t, clock)
+    const kronus = await buildBackupKronus(t, { fake, clock })
+    const admin = await createAdmin(kronus)
 
-  t.equal(await kronus.cronSchedules.tick(), 0, 'nothing before the first fire')
-  t.same(storedBackups(fake), [])
-  t.equal(await nextScheduledBackup(kronus), 1, 'the 13:00 fire is enqueued')
+    t.equal(await kronus.cronSchedules.tick(), 0, 'nothing before the first fire')
+    t.same(storedBackups(fake), [])
+    t.equal(await nextScheduledBackup(kronus), 1, 'the 13:00 fire is enqueued')
 
-  const name = 'kronus/kronus-2026-11-30T13-00-00.000Z.db'
-  t.same(storedBackups(fake), [name])
-  t.equal(latestPointer(fake), name)
-  const stored = fake.object(BUCKET, name)!
-  t.notOk(stored.data.subarray(0, 16).equals(Buffer.from('SQLite format 3\0', 'latin1')), 'the stored copy is not plain SQLite')
+    const name = 'kronus/kronus-2026-11-30T13-00-00.000Z.db'
+    t.same(storedBackups(fake), [name])
+    t.equal(latestPointer(fake), name)
+    const stored = fake.object(BUCKET, name)!
+    t.notOk(
+      stored.data.subarray(0, 16).equals(Buffer.from('SQLite format 3\0', 'latin1')),
+      'the stored copy is not plain SQLite'
+    )
 
-  const file = join(tempDir(t), 'downloaded.db')
-  writeFileSync(file, stored.data)
-  const users = await querySnapshot(file, PASS, 'SELECT email FROM users')
-  t.same(users.map((u) => u.email), [admin.email], 'the backup holds the data, readable with the passphrase')
+    const file = join(tempDir(t), 'downloaded.db')
+    writeFileSync(file, stored.data)
+    const users = await querySnapshot(file, PASS, 'SELECT email FROM users')
+    t.same(
+      users.map((u) => u.email),
+      [admin.email],
+      'the backup holds the data, readable with the passphrase'
+    )
 
-  const completed = await kronus.events.list({ type: 'backup.completed' })
-  t.same(completed.map((e) => e.payload), [{ name, bytes: stored.data.length, durationMs: 0 }])
-  t.same(await kronus.events.list({ type: 'backup.failed' }), [])
-})
+    const completed = await kronus.events.list({ type: 'backup.completed' })
+    t.same(
+      completed.map((e) => e.payload),
+      [{ name, bytes: stored.data.length, durationMs: 0 }]
+    )
+    t.same(await kronus.events.list({ type: 'backup.failed' }), [])
+  }
+)
 
 t.test('a backup is taken at shutdown, after the last request', async (t) => {
   const clock = new FakeClock(T0)
@@ -62,7 +79,10 @@ t.test('a backup is taken at shutdown, after the last request', async (t) => {
   t.equal(latestPointer(fake), name)
   const file = join(tempDir(t), 'downloaded.db')
   writeFileSync(file, fake.object(BUCKET, name)!.data)
-  t.same((await querySnapshot(file, PASS, 'SELECT email FROM users')).map((u) => u.email), [admin.email])
+  t.same(
+    (await querySnapshot(file, PASS, 'SELECT email FROM users')).map((u) => u.email),
+    [admin.email]
+  )
 })
 
 t.test('only the newest `keep` backups are kept', async (t) => {
@@ -70,7 +90,10 @@ t.test('only the newest `keep` backups are kept', async (t) => {
   const fake = await startFakeGcs(t, clock)
   const kronus = await buildBackupKronus(t, { fake, clock, plugin: { keep: 2 } })
   for (let i = 0; i < 4; i++) await nextScheduledBackup(kronus)
-  t.same(storedBackups(fake), ['kronus/kronus-2026-11-30T15-00-00.000Z.db', 'kronus/kronus-2026-11-30T16-00-00.000Z.db'])
+  t.same(storedBackups(fake), [
+    'kronus/kronus-2026-11-30T15-00-00.000Z.db',
+    'kronus/kronus-2026-11-30T16-00-00.000Z.db'
+  ])
   t.equal(latestPointer(fake), 'kronus/kronus-2026-11-30T16-00-00.000Z.db')
   t.equal((await kronus.events.list({ type: 'backup.completed' })).length, 4)
 })
@@ -119,7 +142,11 @@ t.test('a backup that keeps failing gives up after maxAttempts, says so, and the
     ]
   )
   const dead = await kronus.events.list({ type: 'job.dead' })
-  t.match(dead.map((e) => e.payload), [{ name: 'gcs-backup.run', attempts: 2 }], 'the queue reports the job dead too')
+  t.match(
+    dead.map((e) => e.payload),
+    [{ name: 'gcs-backup.run', attempts: 2 }],
+    'the queue reports the job dead too'
+  )
 
   await nextScheduledBackup(kronus)
   t.same(storedBackups(fake), ['kronus/kronus-2026-11-30T14-00-00.000Z.db'], 'the next fire succeeds')
@@ -161,7 +188,14 @@ t.test('kronus server adds the plugin when backups are on for the sqlcipher data
     twilio: {},
     dev,
     database: { client, filename: 'kronus.db' },
-    google: { storage: { bucket: BUCKET, prefix: 'kronus', sqliteBackupSchedule: '*/15 * * * *', enableSqliteBackupAndSync: enabled } }
+    google: {
+      storage: {
+        bucket: BUCKET,
+        prefix: 'kronus',
+        sqliteBackupSchedule: '*/15 * * * *',
+        enableSqliteBackupAndSync: enabled
+      }
+    }
   })
   const names = (c: ReturnType<typeof config>) => builtinPlugins(c).map((p) => p.name)
   t.ok(names(config(true)).includes('gcs-backup'))
@@ -169,5 +203,8 @@ t.test('kronus server adds the plugin when backups are on for the sqlcipher data
   t.notOk(names(config(true, 'postgres')).includes('gcs-backup'), 'not on PostgreSQL')
   t.notOk(names(config(true, 'sqlcipher', true)).includes('gcs-backup'), 'not in dev mode')
   const listed = { ...config(true), plugins: [gcsBackup({ keep: 3 })] }
-  t.notOk(builtinPlugins(listed).some((p) => p.name === 'gcs-backup'), 'not twice when the config lists it')
+  t.notOk(
+    builtinPlugins(listed).some((p) => p.name === 'gcs-backup'),
+    'not twice when the config lists it'
+  )
 })

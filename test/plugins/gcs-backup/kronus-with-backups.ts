@@ -1,7 +1,7 @@
 import type { Storage } from '@google-cloud/storage'
-import { FakeClock } from '../../../src/clock.js'
+import { type GcsBackupOptions, gcsBackup } from '../../../plugins/gcs-backup/index.js'
+import type { FakeClock } from '../../../src/clock.js'
 import type { KronusConfigInput } from '../../../src/config/types.js'
-import { gcsBackup, type GcsBackupOptions } from '../../../plugins/gcs-backup/index.js'
 import { FakeGcsApi } from '../../fakes/gcs-api.js'
 import { buildKronus, type TestKronus } from '../../helpers/app.js'
 
@@ -28,9 +28,15 @@ export function emulatorStorage(fake: FakeGcsApi): () => Storage {
 }
 
 /** Configuration with sync on and the plugin pointed at the emulator. */
-export function syncConfig(fake: FakeGcsApi, options: Partial<GcsBackupOptions> = {}, enabled = true): KronusConfigInput {
+export function syncConfig(
+  fake: FakeGcsApi,
+  options: Partial<GcsBackupOptions> = {},
+  enabled = true
+): KronusConfigInput {
   return {
-    google: { storage: { bucket: BUCKET, prefix: PREFIX, sqliteBackupSchedule: HOURLY, enableSqliteBackupAndSync: enabled } },
+    google: {
+      storage: { bucket: BUCKET, prefix: PREFIX, sqliteBackupSchedule: HOURLY, enableSqliteBackupAndSync: enabled }
+    },
     plugins: [gcsBackup({ createStorage: emulatorStorage(fake), ...options })]
   }
 }

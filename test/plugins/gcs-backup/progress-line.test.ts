@@ -15,7 +15,10 @@ t.test('on a terminal one line is redrawn in place, once per whole percent, and 
   line.update(total, total)
 
   t.equal(out.writes.length, 102, '0% to 100%, then the newline')
-  t.ok(out.writes.slice(0, -1).every((w) => w.startsWith('\r\x1b[2K') && !w.includes('\n')), 'each redraw returns to the line start')
+  t.ok(
+    out.writes.slice(0, -1).every((w) => w.startsWith('\r\x1b[2K') && !w.includes('\n')),
+    'each redraw returns to the line start'
+  )
   t.equal(out.writes[50], '\r\x1b[2Kuploading  2.0 MiB / 4.0 MiB  50%')
   t.equal(out.writes.at(-1), '\n')
 })

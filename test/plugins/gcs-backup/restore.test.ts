@@ -1,8 +1,8 @@
-import t, { type Test } from 'tap'
 import { existsSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import pino from 'pino'
+import t, { type Test } from 'tap'
 import { createKronus } from '../../../src/app.js'
 import { FakeClock } from '../../../src/clock.js'
 import { resolveConfig } from '../../../src/config/resolve.js'
@@ -11,7 +11,15 @@ import type { TestKronus } from '../../helpers/app.js'
 import { call, createAdmin, createContact, createUser, login } from '../../helpers/http.js'
 import { testPrivateKeyPem } from '../../helpers/keys.js'
 import { tempDir } from './helpers.js'
-import { BUCKET, PREFIX, T0, buildBackupKronus, startFakeGcs, storedBackups, syncConfig } from './kronus-with-backups.js'
+import {
+  BUCKET,
+  buildBackupKronus,
+  PREFIX,
+  startFakeGcs,
+  storedBackups,
+  syncConfig,
+  T0
+} from './kronus-with-backups.js'
 
 const DATA_TABLES = ['users', 'contacts', 'probe_settings']
 
@@ -81,7 +89,10 @@ t.test('a truncated backup is refused: start-up stops with a clear error and lea
   )
   t.ok(err, 'start-up failed')
   t.match(err!.message, /plugin "gcs-backup" failed before the database was opened/)
-  t.match(err!.message, `backup ${origin.backup} (latest in gs://${BUCKET}/${PREFIX}) could not be restored (1 attempt): refused: it is corrupt or truncated`)
+  t.match(
+    err!.message,
+    `backup ${origin.backup} (latest in gs://${BUCKET}/${PREFIX}) could not be restored (1 attempt): refused: it is corrupt or truncated`
+  )
   t.match(err!.message, /Kronus did not start rather than run on an empty database/)
   t.same(leftovers(dir), [], 'no database, sidecar or temp file was left behind')
 })
@@ -93,7 +104,10 @@ t.test('a backup damaged in storage (a flipped byte) is refused and no database 
   origin.fake.putObject(BUCKET, origin.backup, damaged)
 
   const dir = tempDir(t, 'kronus-refused-')
-  await t.rejects(buildBackupKronus(t, { fake: origin.fake, clock: origin.clock, dir }), /could not be restored .*refused: it is corrupt/)
+  await t.rejects(
+    buildBackupKronus(t, { fake: origin.fake, clock: origin.clock, dir }),
+    /could not be restored .*refused: it is corrupt/
+  )
   t.same(leftovers(dir), [])
 })
 
@@ -104,7 +118,9 @@ t.test('a download damaged on the way is tried again and the good copy restored'
   origin.fake.damageNextDownload('corrupt')
   const dir = tempDir(t, 'kronus-restored-')
   const restored = await buildBackupKronus(t, { fake: origin.fake, clock: origin.clock, dir })
-  const downloads = origin.fake.requests.filter((r) => r.query.get('alt') === 'media' && r.path.includes(encodeURIComponent(origin.backup)))
+  const downloads = origin.fake.requests.filter(
+    (r) => r.query.get('alt') === 'media' && r.path.includes(encodeURIComponent(origin.backup))
+  )
   t.equal(downloads.length, 2, 'downloaded twice')
   t.same(await tableRows(restored), origin.rows)
 })
@@ -116,7 +132,11 @@ t.test('when every download arrives damaged, start-up is refused', async (t) => 
     origin.fake.damageNextDownload(damage)
     const dir = tempDir(t, 'kronus-refused-')
     const failed = buildBackupKronus(t, { fake: origin.fake, clock: origin.clock, dir, plugin: { restoreAttempts: 1 } })
-    await t.rejects(failed, /refusing backup .*fail GCS's checksum \(corrupt or truncated download\)/, `${damage} download refused`)
+    await t.rejects(
+      failed,
+      /refusing backup .*fail GCS's checksum \(corrupt or truncated download\)/,
+      `${damage} download refused`
+    )
     t.same(leftovers(dir), [], 'nothing left behind')
   }
 })
@@ -145,7 +165,10 @@ t.test('a stray WAL without its database stops start-up instead of being mixed w
   const origin = await backedUpKronus(t)
   const dir = tempDir(t, 'kronus-wal-')
   writeFileSync(join(dir, 'kronus.db-wal'), 'left over')
-  await t.rejects(buildBackupKronus(t, { fake: origin.fake, clock: origin.clock, dir }), /kronus\.db-wal already exists/)
+  await t.rejects(
+    buildBackupKronus(t, { fake: origin.fake, clock: origin.clock, dir }),
+    /kronus\.db-wal already exists/
+  )
   t.same(leftovers(dir), ['kronus.db-wal'])
 })
 
@@ -163,7 +186,11 @@ t.test('with an empty bucket a first start runs on a new, empty database and say
   const config = resolveConfig({
     ...syncConfig(fake),
     dataDir: dir,
-    kronus: { privateKeyPem: testPrivateKeyPem(), sqlite: { passPhrase: 'test-passphrase' }, listener: { port: 0, host: '127.0.0.1' } }
+    kronus: {
+      privateKeyPem: testPrivateKeyPem(),
+      sqlite: { passPhrase: 'test-passphrase' },
+      listener: { port: 0, host: '127.0.0.1' }
+    }
   })
   const kronus = await createKronus({ config, clock, logger: pino({ level: 'info' }, sink) })
   t.teardown(() => kronus.stop())
@@ -174,40 +201,47 @@ t.test('with an empty bucket a first start runs on a new, empty database and say
   t.match(warning?.msg, `no database and no backup in gs://${BUCKET}/${PREFIX}: starting with an empty database`)
 })
 
-t.test('a backup taken under concurrent writes restores to a database that passes integrity_check and holds every row committed before it', async (t) => {
-  const clock = new FakeClock(T0)
-  const fake = await startFakeGcs(t, clock)
-  const kronus = await buildBackupKronus(t, { fake, clock, dir: tempDir(t) })
-  await kronus.knex.schema.createTable('written_rows', (table) => {
-    table.increments('id')
-    table.integer('writer').notNullable()
-  })
-  let stop = false
-  let committed = 0
-  const writers = [1, 2, 3].map(async (writer) => {
-    while (!stop) {
-      await kronus.knex('written_rows').insert({ writer })
-      committed++
-    }
-  })
-  while (committed < 100) await new Promise((resolve) => setImmediate(resolve))
-  const before = (await kronus.knex('written_rows').select('id')).map((row: { id: number }) => row.id)
+t.test(
+  'a backup taken under concurrent writes restores to a database that passes integrity_check and holds every row committed before it',
+  async (t) => {
+    const clock = new FakeClock(T0)
+    const fake = await startFakeGcs(t, clock)
+    const kronus = await buildBackupKronus(t, { fake, clock, dir: tempDir(t) })
+    await kronus.knex.schema.createTable('written_rows', (table) => {
+      table.increments('id')
+      table.integer('writer').notNullable()
+    })
+    let stop = false
+    let committed = 0
+    const writers = [1, 2, 3].map(async (writer) => {
+      while (!stop) {
+        await kronus.knex('written_rows').insert({ writer })
+        committed++
+      }
+    })
+    while (committed < 100) await new Promise((resolve) => setImmediate(resolve))
+    const before = (await kronus.knex('written_rows').select('id')).map((row: { id: number }) => row.id)
 
-  clock.set(T0 + 3600_000)
-  await kronus.cronSchedules.tick()
-  const backingUp = kronus.queue.drain()
-  const atRequest = committed
-  await backingUp
-  const duringBackup = committed - atRequest
-  stop = true
-  await Promise.all(writers)
-  t.ok(duringBackup > 0, `writers kept committing during the backup (${duringBackup} rows)`)
-  t.equal(storedBackups(fake).length, 1)
+    clock.set(T0 + 3600_000)
+    await kronus.cronSchedules.tick()
+    const backingUp = kronus.queue.drain()
+    const atRequest = committed
+    await backingUp
+    const duringBackup = committed - atRequest
+    stop = true
+    await Promise.all(writers)
+    t.ok(duringBackup > 0, `writers kept committing during the backup (${duringBackup} rows)`)
+    t.equal(storedBackups(fake).length, 1)
 
-  const restored = await buildBackupKronus(t, { fake, clock, dir: tempDir(t, 'kronus-restored-') })
-  t.same(await restored.knex.raw('PRAGMA integrity_check'), [{ integrity_check: 'ok' }])
-  const restoredIds = new Set((await restored.knex('written_rows').select('id')).map((row: { id: number }) => row.id))
-  t.same(before.filter((id: number) => !restoredIds.has(id)), [], 'every row committed before the backup is restored')
-  const live = Number((await kronus.knex('written_rows').count({ n: '*' }))[0]!.n)
-  t.ok(restoredIds.size < live, `rows written after the snapshot are not in it (${restoredIds.size} of ${live})`)
-})
+    const restored = await buildBackupKronus(t, { fake, clock, dir: tempDir(t, 'kronus-restored-') })
+    t.same(await restored.knex.raw('PRAGMA integrity_check'), [{ integrity_check: 'ok' }])
+    const restoredIds = new Set((await restored.knex('written_rows').select('id')).map((row: { id: number }) => row.id))
+    t.same(
+      before.filter((id: number) => !restoredIds.has(id)),
+      [],
+      'every row committed before the backup is restored'
+    )
+    const live = Number((await kronus.knex('written_rows').count({ n: '*' }))[0]!.n)
+    t.ok(restoredIds.size < live, `rows written after the snapshot are not in it (${restoredIds.size} of ${live})`)
+  }
+)

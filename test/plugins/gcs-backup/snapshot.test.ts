@@ -1,7 +1,7 @@
-import t from 'tap'
 import { copyFileSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Knex } from 'knex'
+import t from 'tap'
 import { takeSnapshot } from '../../../plugins/gcs-backup/snapshot.js'
 import { verifySnapshot } from '../../../plugins/gcs-backup/verify.js'
 import { buildKronus, TEST_SQLCIPHER_KEY } from '../../helpers/app.js'
@@ -94,7 +94,11 @@ t.test('a snapshot under concurrent writes holds every row committed before it a
   const verified = await verifySnapshot(dest, TEST_SQLCIPHER_KEY)
   t.ok(verified.migrations > 0, 'passes integrity_check and is a Kronus database')
 
-  const restored = await querySnapshot(dest, TEST_SQLCIPHER_KEY, 'SELECT id, writer, seq, pair FROM snapshot_rows ORDER BY id')
+  const restored = await querySnapshot(
+    dest,
+    TEST_SQLCIPHER_KEY,
+    'SELECT id, writer, seq, pair FROM snapshot_rows ORDER BY id'
+  )
   const restoredIds = new Set(restored.map((row) => Number(row.id)))
   const missing = idsBefore.filter((id: number) => !restoredIds.has(id))
   t.same(missing, [], 'every row committed before the snapshot started is in it')
@@ -108,7 +112,11 @@ t.test('a snapshot under concurrent writes holds every row committed before it a
     pairs.set(key, (pairs.get(key) ?? 0) + 1)
   }
   t.ok(pairs.size > 0, 'transactions were written')
-  t.same([...pairs.values()].filter((n) => n !== 2), [], 'no transaction is half in the snapshot')
+  t.same(
+    [...pairs.values()].filter((n) => n !== 2),
+    [],
+    'no transaction is half in the snapshot'
+  )
 })
 
 t.test('a snapshot restores into a Kronus that starts on it', async (t) => {

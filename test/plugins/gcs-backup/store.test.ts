@@ -1,7 +1,7 @@
-import t, { type Test } from 'tap'
 import { randomBytes } from 'node:crypto'
 import { existsSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import t, { type Test } from 'tap'
 import { BackupError } from '../../../plugins/gcs-backup/errors.js'
 import { takeSnapshot } from '../../../plugins/gcs-backup/snapshot.js'
 import { BackupStore, type BackupStoreOptions } from '../../../plugins/gcs-backup/store.js'
@@ -35,7 +35,8 @@ t.before(async () => {
     table.binary('padding')
   })
   // Random padding does not compress, so uploads span several resumable chunks.
-  for (let i = 0; i < 24; i++) await kronus.knex('backup_marker').insert({ note: `row ${i}`, padding: randomBytes(16_384) })
+  for (let i = 0; i < 24; i++)
+    await kronus.knex('backup_marker').insert({ note: `row ${i}`, padding: randomBytes(16_384) })
   const first = join(dir, 'first.db')
   await takeSnapshot(kronus.knex, first)
   await kronus.knex('backup_marker').insert({ note: 'only in the second', padding: randomBytes(16) })
@@ -107,7 +108,9 @@ t.test('upload stores the snapshot under a timestamped name, in chunks, then mov
   t.ok(progress.length >= 2, 'progress is reported along the way')
   t.same(progress.at(-1), [bytes.length, bytes.length], 'progress ends at the full size')
   t.ok(
-    progress.every(([done, total], i) => total === bytes.length && done <= total && (i === 0 || done >= progress[i - 1]![0])),
+    progress.every(
+      ([done, total], i) => total === bytes.length && done <= total && (i === 0 || done >= progress[i - 1]![0])
+    ),
     'progress only moves forward'
   )
 })
@@ -267,7 +270,13 @@ t.test('a backup whose stored bytes are bad is refused by verifySnapshot, never 
   await t.rejects(store.download(NAME_AT_T0, dest), /the file is empty/)
   t.notOk(existsSync(dest), 'an empty object is never restored as an empty database')
 
-  const otherKey = new BackupStore({ storage: fake.storage(), bucket: BUCKET, prefix: 'kronus', passPhrase: 'another', clock: new FakeClock(T0) })
+  const otherKey = new BackupStore({
+    storage: fake.storage(),
+    bucket: BUCKET,
+    prefix: 'kronus',
+    passPhrase: 'another',
+    clock: new FakeClock(T0)
+  })
   fake.putObject(BUCKET, NAME_AT_T0, readFileSync(snapshots.first))
   await t.rejects(otherKey.download(NAME_AT_T0, dest), /cannot be decrypted with kronus\.sqlite\.passPhrase/)
   t.notOk(existsSync(dest))
@@ -367,4 +376,3 @@ t.test('an empty prefix keeps backups at the bucket root', async (t) => {
     [stored.name]
   )
 })
-

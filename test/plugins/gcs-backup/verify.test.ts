@@ -1,6 +1,6 @@
-import t, { type Test } from 'tap'
 import { existsSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import t, { type Test } from 'tap'
 import { takeSnapshot } from '../../../plugins/gcs-backup/snapshot.js'
 import { SnapshotRejectedError, verifySnapshot } from '../../../plugins/gcs-backup/verify.js'
 import { buildKronus, TEST_SQLCIPHER_KEY } from '../../helpers/app.js'
@@ -85,7 +85,10 @@ t.test('the wrong passphrase is refused', async (t) => {
 
 t.test('a plain SQLite file is refused as unencrypted', async (t) => {
   const file = join(tempDir(t), 'plain.db')
-  await createDatabase(file, null, ['CREATE TABLE knex_migrations (id INTEGER PRIMARY KEY, name TEXT)', "INSERT INTO knex_migrations (name) VALUES ('x')"])
+  await createDatabase(file, null, [
+    'CREATE TABLE knex_migrations (id INTEGER PRIMARY KEY, name TEXT)',
+    "INSERT INTO knex_migrations (name) VALUES ('x')"
+  ])
   await rejection(t, file, PASS, /unencrypted/)
 })
 

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { REFUSED_RANGES, ipLiteralOf, isBlockedAddress } from '../../../plugins/outbound-webhook/addresses.js'
+import { ipLiteralOf, isBlockedAddress, REFUSED_RANGES } from '../../../plugins/outbound-webhook/addresses.js'
 
 /*
  * Per refused range: addresses inside it (its first and last address among them) and, where

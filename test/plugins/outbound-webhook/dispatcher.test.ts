@@ -1,8 +1,16 @@
-import t from 'tap'
 import { Webhook } from 'standardwebhooks'
+import t from 'tap'
 import { FakeClock } from '../../../src/clock.js'
 import { call } from '../../helpers/http.js'
-import { aliveness, buildWebhookKronus, createWebhook, deliveriesOf, relogin, runRetriesToTheEnd, twoUsers } from './harness.js'
+import {
+  aliveness,
+  buildWebhookKronus,
+  createWebhook,
+  deliveriesOf,
+  relogin,
+  runRetriesToTheEnd,
+  twoUsers
+} from './harness.js'
 import { startReceiver } from './receiver.js'
 
 /*
@@ -15,7 +23,10 @@ t.test('a receiver using the standardwebhooks package verifies a real delivery',
   // standardwebhooks refuses timestamps more than 5 minutes from its own (real) clock.
   const kronus = await buildWebhookKronus(t, { allowPrivateNetworks: true }, { clock: new FakeClock(Date.now()) })
   const { user } = await twoUsers(kronus)
-  const hook = await createWebhook(kronus, user, { url: `${receiver.origin}/hooks/kronus`, events: ['user.aliveness_changed'] })
+  const hook = await createWebhook(kronus, user, {
+    url: `${receiver.origin}/hooks/kronus`,
+    events: ['user.aliveness_changed']
+  })
 
   await aliveness(kronus, user.id, 'bad', 7)
   await kronus.queue.drain()
@@ -30,8 +41,19 @@ t.test('a receiver using the standardwebhooks package verifies a real delivery',
   t.same(verified.data, { userId: user.id, from: 'unknown', to: 'bad', probeId: 7 })
   t.equal(verified.timestamp, new Date(kronus.clock.now()).toISOString())
   t.match(request!.headers['webhook-id'], /^msg_\d+$/)
-  t.throws(() => new Webhook('whsec_' + Buffer.alloc(32, 1).toString('base64')).verify(request!.body, request!.headers as Record<string, string>), 'another secret does not verify it')
-  t.throws(() => new Webhook(hook.secret).verify(request!.body.replace('bad', 'good'), request!.headers as Record<string, string>), 'a changed body does not verify')
+  t.throws(
+    () =>
+      new Webhook('whsec_' + Buffer.alloc(32, 1).toString('base64')).verify(
+        request!.body,
+        request!.headers as Record<string, string>
+      ),
+    'another secret does not verify it'
+  )
+  t.throws(
+    () =>
+      new Webhook(hook.secret).verify(request!.body.replace('bad', 'good'), request!.headers as Record<string, string>),
+    'a changed body does not verify'
+  )
 })
 
 t.test('events are delivered only to endpoints that asked for them, and only the owner’s', async (t) => {
@@ -39,21 +61,31 @@ t.test('events are delivered only to endpoints that asked for them, and only the
   const kronus = await buildWebhookKronus(t, { allowPrivateNetworks: true })
   const { admin, user } = await twoUsers(kronus)
   await createWebhook(kronus, user, { url: `${receiver.origin}/user`, events: ['emergency.triggered'] })
-  await createWebhook(kronus, admin, { url: `${receiver.origin}/admin`, events: ['user.aliveness_changed', 'emergency.triggered'] })
+  await createWebhook(kronus, admin, {
+    url: `${receiver.origin}/admin`,
+    events: ['user.aliveness_changed', 'emergency.triggered']
+  })
 
   await aliveness(kronus, user.id, 'bad')
   await kronus.events.emit('emergency.triggered', { userId: user.id, probeId: 3, status: 'bad' })
   await kronus.events.emit('user.created', { userId: user.id, isAdmin: false })
   await kronus.queue.drain()
 
-  t.same(receiver.requests.map((r) => [r.path, JSON.parse(r.body).type]), [['/user', 'emergency.triggered']], "the admin's webhook gets none of the user's events")
+  t.same(
+    receiver.requests.map((r) => [r.path, JSON.parse(r.body).type]),
+    [['/user', 'emergency.triggered']],
+    "the admin's webhook gets none of the user's events"
+  )
 })
 
 t.test('a 500 is retried with backoff until the endpoint answers 2xx, each attempt logged', async (t) => {
   const receiver = await startReceiver(t)
   const kronus = await buildWebhookKronus(t, { allowPrivateNetworks: true })
   const { user } = await twoUsers(kronus)
-  const hook = await createWebhook(kronus, user, { url: `${receiver.origin}/flaky`, events: ['user.aliveness_changed'] })
+  const hook = await createWebhook(kronus, user, {
+    url: `${receiver.origin}/flaky`,
+    events: ['user.aliveness_changed']
+  })
   receiver.respond = (_req, i) => (i < 2 ? { status: 500, body: 'x'.repeat(5000) } : { status: 204 })
 
   await aliveness(kronus, user.id, 'good')
@@ -107,7 +139,13 @@ t.test('an attempt that outlasts the timeout fails and is retried', async (t) =>
 
   t.equal(receiver.requests.length, 2)
   const log = await deliveriesOf(kronus, user, hook.id)
-  t.same(log.map((d) => [d.attempt, d.succeeded, d.status_code]), [[2, true, 200], [1, false, null]])
+  t.same(
+    log.map((d) => [d.attempt, d.succeeded, d.status_code]),
+    [
+      [2, true, 200],
+      [1, false, null]
+    ]
+  )
   t.equal(log[1].error, 'timed out after 1000 ms')
 })
 
@@ -115,7 +153,13 @@ t.test("one user's events reach an endpoint in order, and a failing one holds ba
   const receiver = await startReceiver(t)
   const kronus = await buildWebhookKronus(t, {
     allowPrivateNetworks: true,
-    endpoints: [{ url: `${receiver.origin}/ops`, secret: 'whsec_' + Buffer.alloc(32, 7).toString('base64'), events: ['user.aliveness_changed'] }]
+    endpoints: [
+      {
+        url: `${receiver.origin}/ops`,
+        secret: 'whsec_' + Buffer.alloc(32, 7).toString('base64'),
+        events: ['user.aliveness_changed']
+      }
+    ]
   })
   const { admin, user } = await twoUsers(kronus)
   let failFirst = true
@@ -133,13 +177,22 @@ t.test("one user's events reach an endpoint in order, and a failing one holds ba
   await aliveness(kronus, admin.id, 'good', 3)
   await aliveness(kronus, user.id, 'unavailable', 4)
   await kronus.queue.drain()
-  const seen = () => receiver.requests.map((r) => `${JSON.parse(r.body).data.userId}:${JSON.parse(r.body).data.probeId}`)
+  const seen = () =>
+    receiver.requests.map((r) => `${JSON.parse(r.body).data.userId}:${JSON.parse(r.body).data.probeId}`)
   // Different users' deliveries run side by side, so they may arrive in either order (on PostgreSQL they often do).
-  t.same(seen().sort(), [`${user.id}:1`, `${admin.id}:3`].sort(), "the user's later events wait; the admin's goes through")
+  t.same(
+    seen().sort(),
+    [`${user.id}:1`, `${admin.id}:3`].sort(),
+    "the user's later events wait; the admin's goes through"
+  )
 
   kronus.clock.advance(3_000)
   await kronus.queue.drain()
-  t.same(seen().filter((s) => s.startsWith(`${user.id}:`)), [`${user.id}:1`, `${user.id}:1`, `${user.id}:2`, `${user.id}:4`], 'then in the order they happened')
+  t.same(
+    seen().filter((s) => s.startsWith(`${user.id}:`)),
+    [`${user.id}:1`, `${user.id}:1`, `${user.id}:2`, `${user.id}:4`],
+    'then in the order they happened'
+  )
   t.equal(seen().length, 5, 'and nothing else')
 })
 
@@ -160,15 +213,33 @@ t.test('an endpoint that answers 410 is disabled at once, and an event says so',
   t.equal(got.body.data.active, false)
   t.match(got.body.data.disabled_reason, /410/)
   const disabled = await kronus.events.list({ type: 'outbound-webhook.endpoint_disabled' })
-  t.same(disabled.map((e) => e.payload), [{ userId: user.id, endpointId: hook.id, url: `${receiver.origin}/gone`, reason: 'the endpoint answered 410 Gone' }])
+  t.same(
+    disabled.map((e) => e.payload),
+    [{ userId: user.id, endpointId: hook.id, url: `${receiver.origin}/gone`, reason: 'the endpoint answered 410 Gone' }]
+  )
   const log = await deliveriesOf(kronus, user, hook.id)
-  t.same(log.map((d) => [d.status_code, d.response_body]), [[410, 'no longer here']])
-  const redelivery = await call(kronus, { method: 'POST', url: `/v1/users/${user.id}/webhooks/${hook.id}/deliveries/${log[0].id}/redeliver`, token: user.token })
-  t.same([redelivery.statusCode, redelivery.body.errors], [409, ['the webhook is not active; set active to true first']])
+  t.same(
+    log.map((d) => [d.status_code, d.response_body]),
+    [[410, 'no longer here']]
+  )
+  const redelivery = await call(kronus, {
+    method: 'POST',
+    url: `/v1/users/${user.id}/webhooks/${hook.id}/deliveries/${log[0].id}/redeliver`,
+    token: user.token
+  })
+  t.same(
+    [redelivery.statusCode, redelivery.body.errors],
+    [409, ['the webhook is not active; set active to true first']]
+  )
 
   // The user turns it back on: deliveries resume.
   receiver.respond = () => ({ status: 200 })
-  const put = await call(kronus, { method: 'PUT', url: `/v1/users/${user.id}/webhooks/${hook.id}`, token: user.token, payload: { active: true } })
+  const put = await call(kronus, {
+    method: 'PUT',
+    url: `/v1/users/${user.id}/webhooks/${hook.id}`,
+    token: user.token,
+    payload: { active: true }
+  })
   t.same([put.body.data.active, put.body.data.disabled_reason], [true, null])
   await aliveness(kronus, user.id, 'good', 3)
   await kronus.queue.drain()
@@ -186,11 +257,21 @@ t.test('an endpoint whose every attempt fails for days is disabled', async (t) =
   const retriedFor = await runRetriesToTheEnd(kronus)
   const attemptsOfFirstEvent = receiver.requests.length
   t.equal(attemptsOfFirstEvent, 13, 'retried 13 times, then given up')
-  t.ok(retriedFor > 20 * 3600_000 && retriedFor < 26 * 3600_000, `for about a day (${(retriedFor / 3600_000).toFixed(1)} h)`)
+  t.ok(
+    retriedFor > 20 * 3600_000 && retriedFor < 26 * 3600_000,
+    `for about a day (${(retriedFor / 3600_000).toFixed(1)} h)`
+  )
   const dead = await kronus.events.list({ type: 'job.dead' })
-  t.same(dead.map((e) => e.payload.name), ['outbound-webhook.deliver'])
+  t.same(
+    dead.map((e) => e.payload.name),
+    ['outbound-webhook.deliver']
+  )
   let owner = await relogin(kronus, user)
-  t.equal((await call(kronus, { url: `/v1/users/${user.id}/webhooks/${hook.id}`, token: owner.token })).body.data.active, true, 'a day of failures is not enough')
+  t.equal(
+    (await call(kronus, { url: `/v1/users/${user.id}/webhooks/${hook.id}`, token: owner.token })).body.data.active,
+    true,
+    'a day of failures is not enough'
+  )
 
   // 72 hours after the first failure, the next event's first attempt fails too.
   kronus.clock.advance(72 * 3600_000 - retriedFor)
@@ -210,7 +291,10 @@ t.test('a success in between resets the failure streak', async (t) => {
   const receiver = await startReceiver(t)
   const kronus = await buildWebhookKronus(t, { allowPrivateNetworks: true, maxAttempts: 1 })
   const { user } = await twoUsers(kronus)
-  const hook = await createWebhook(kronus, user, { url: `${receiver.origin}/sometimes`, events: ['user.aliveness_changed'] })
+  const hook = await createWebhook(kronus, user, {
+    url: `${receiver.origin}/sometimes`,
+    events: ['user.aliveness_changed']
+  })
   const answers = [500, 200, 500]
   receiver.respond = (_req, i) => ({ status: answers[i] ?? 500 })
 
@@ -221,7 +305,11 @@ t.test('a success in between resets the failure streak', async (t) => {
   }
   t.equal(receiver.requests.length, 3)
   const owner = await relogin(kronus, user)
-  t.equal((await call(kronus, { url: `/v1/users/${user.id}/webhooks/${hook.id}`, token: owner.token })).body.data.active, true, 'four days of failures with a success between them')
+  t.equal(
+    (await call(kronus, { url: `/v1/users/${user.id}/webhooks/${hook.id}`, token: owner.token })).body.data.active,
+    true,
+    'four days of failures with a success between them'
+  )
 })
 
 t.test('a delivery can be sent again through the API', async (t) => {
@@ -240,28 +328,59 @@ t.test('a delivery can be sent again through the API', async (t) => {
   receiver.respond = () => ({ status: 200, body: 'thanks' })
   const [last] = await deliveriesOf(kronus, user, hook.id)
   const url = `/v1/users/${user.id}/webhooks/${hook.id}/deliveries/${last.id}/redeliver`
-  t.equal((await call(kronus, { method: 'POST', url, token: admin.token })).statusCode, 403, "not even an admin may redeliver someone's webhook")
+  t.equal(
+    (await call(kronus, { method: 'POST', url, token: admin.token })).statusCode,
+    403,
+    "not even an admin may redeliver someone's webhook"
+  )
   const res = await call(kronus, { method: 'POST', url, token: user.token })
   t.equal(res.statusCode, 202)
   t.same(res.body.data, { endpoint_id: hook.id, event_id: last.event_id, queued: true })
   await kronus.queue.drain()
 
   t.equal(receiver.requests.length, 3)
-  t.equal(receiver.requests[2]!.headers['webhook-id'], receiver.requests[0]!.headers['webhook-id'], 'the same message, so receivers can deduplicate')
+  t.equal(
+    receiver.requests[2]!.headers['webhook-id'],
+    receiver.requests[0]!.headers['webhook-id'],
+    'the same message, so receivers can deduplicate'
+  )
   const log = await deliveriesOf(kronus, user, hook.id)
-  t.same(log[0], { ...log[0], trigger: 'redelivery', attempt: 1, succeeded: true, status_code: 200, response_body: 'thanks', error: null })
+  t.same(log[0], {
+    ...log[0],
+    trigger: 'redelivery',
+    attempt: 1,
+    succeeded: true,
+    status_code: 200,
+    response_body: 'thanks',
+    error: null
+  })
 
-  const missing = await call(kronus, { method: 'POST', url: `/v1/users/${user.id}/webhooks/${hook.id}/deliveries/999999/redeliver`, token: user.token })
+  const missing = await call(kronus, {
+    method: 'POST',
+    url: `/v1/users/${user.id}/webhooks/${hook.id}/deliveries/999999/redeliver`,
+    token: user.token
+  })
   t.equal(missing.statusCode, 404)
 })
 
 t.test('a rotated secret signs beside the new one for the overlap, then not at all', async (t) => {
   const receiver = await startReceiver(t)
   const realNow = Date.now()
-  const kronus = await buildWebhookKronus(t, { allowPrivateNetworks: true }, { clock: new FakeClock(realNow - 24 * 3600_000 + 2 * 60_000) })
+  const kronus = await buildWebhookKronus(
+    t,
+    { allowPrivateNetworks: true },
+    { clock: new FakeClock(realNow - 24 * 3600_000 + 2 * 60_000) }
+  )
   const { user } = await twoUsers(kronus)
-  const hook = await createWebhook(kronus, user, { url: `${receiver.origin}/rotating`, events: ['user.aliveness_changed'] })
-  const rotated = await call(kronus, { method: 'POST', url: `/v1/users/${user.id}/webhooks/${hook.id}/rotate_secret`, token: user.token })
+  const hook = await createWebhook(kronus, user, {
+    url: `${receiver.origin}/rotating`,
+    events: ['user.aliveness_changed']
+  })
+  const rotated = await call(kronus, {
+    method: 'POST',
+    url: `/v1/users/${user.id}/webhooks/${hook.id}/rotate_secret`,
+    token: user.token
+  })
   t.equal(rotated.statusCode, 200)
   const newSecret: string = rotated.body.data.secret
   t.match(newSecret, /^whsec_/)
@@ -273,7 +392,10 @@ t.test('a rotated secret signs beside the new one for the overlap, then not at a
   await kronus.queue.drain()
   const during = receiver.requests[0]!
   t.equal(String(during.headers['webhook-signature']).split(' ').length, 2)
-  t.ok(new Webhook(hook.secret).verify(during.body, during.headers as Record<string, string>), 'the old secret still verifies')
+  t.ok(
+    new Webhook(hook.secret).verify(during.body, during.headers as Record<string, string>),
+    'the old secret still verifies'
+  )
   t.ok(new Webhook(newSecret).verify(during.body, during.headers as Record<string, string>), 'so does the new one')
 
   kronus.clock.set(realNow + 3 * 60_000) // 24 h 1 min after the rotation: the overlap is over
@@ -282,7 +404,10 @@ t.test('a rotated secret signs beside the new one for the overlap, then not at a
   const after = receiver.requests[1]!
   t.equal(String(after.headers['webhook-signature']).split(' ').length, 1)
   t.ok(new Webhook(newSecret).verify(after.body, after.headers as Record<string, string>))
-  t.throws(() => new Webhook(hook.secret).verify(after.body, after.headers as Record<string, string>), 'the old secret no longer does')
+  t.throws(
+    () => new Webhook(hook.secret).verify(after.body, after.headers as Record<string, string>),
+    'the old secret no longer does'
+  )
 })
 
 t.test('deliveries still waiting for a deleted or deactivated webhook are dropped', async (t) => {
@@ -290,10 +415,18 @@ t.test('deliveries still waiting for a deleted or deactivated webhook are droppe
   const kronus = await buildWebhookKronus(t, { allowPrivateNetworks: true })
   const { user } = await twoUsers(kronus)
   const kept = await createWebhook(kronus, user, { url: `${receiver.origin}/off`, events: ['user.aliveness_changed'] })
-  const deleted = await createWebhook(kronus, user, { url: `${receiver.origin}/deleted`, events: ['user.aliveness_changed'] })
+  const deleted = await createWebhook(kronus, user, {
+    url: `${receiver.origin}/deleted`,
+    events: ['user.aliveness_changed']
+  })
   await aliveness(kronus, user.id, 'good')
   await kronus.queue.runDue() // the fan-out: one delivery job per webhook, not yet run
-  await call(kronus, { method: 'PUT', url: `/v1/users/${user.id}/webhooks/${kept.id}`, token: user.token, payload: { active: false } })
+  await call(kronus, {
+    method: 'PUT',
+    url: `/v1/users/${user.id}/webhooks/${kept.id}`,
+    token: user.token,
+    payload: { active: false }
+  })
   await call(kronus, { method: 'DELETE', url: `/v1/users/${user.id}/webhooks/${deleted.id}`, token: user.token })
   await kronus.queue.drain()
   t.equal(receiver.requests.length, 0)
@@ -314,5 +447,8 @@ t.test('events of users without a matching webhook queue no delivery work at all
 
   await aliveness(kronus, user.id, 'good')
   await kronus.queue.drain()
-  t.same(receiver.requests.map((r) => [r.path, JSON.parse(r.body).type]), [['/user', 'user.aliveness_changed']])
+  t.same(
+    receiver.requests.map((r) => [r.path, JSON.parse(r.body).type]),
+    [['/user', 'user.aliveness_changed']]
+  )
 })

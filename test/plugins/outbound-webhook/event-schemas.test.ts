@@ -1,6 +1,10 @@
 import { readFileSync } from 'node:fs'
 import t from 'tap'
-import { WEBHOOK_EVENT_SCHEMAS, WEBHOOK_EVENT_TYPES, type JsonSchema } from '../../../plugins/outbound-webhook/event-schemas.js'
+import {
+  type JsonSchema,
+  WEBHOOK_EVENT_SCHEMAS,
+  WEBHOOK_EVENT_TYPES
+} from '../../../plugins/outbound-webhook/event-schemas.js'
 import { buildWebhookKronus, createWebhook, twoUsers } from './harness.js'
 import { startReceiver } from './receiver.js'
 
@@ -8,17 +12,22 @@ import { startReceiver } from './receiver.js'
 function violations(schema: JsonSchema, value: unknown, path = '$'): string[] {
   const problems: string[] = []
   const types = schema.type === undefined ? [] : [schema.type].flat()
-  const typeOf = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'array' : Number.isInteger(v) ? 'integer' : typeof v)
+  const typeOf = (v: unknown) =>
+    v === null ? 'null' : Array.isArray(v) ? 'array' : Number.isInteger(v) ? 'integer' : typeof v
   if (types.length > 0 && !types.some((ty) => ty === typeOf(value) || (ty === 'number' && typeof value === 'number'))) {
     return [`${path} is ${typeOf(value)}, not ${types.join(' or ')}`]
   }
   if ('const' in schema && value !== schema.const) problems.push(`${path} is not ${String(schema.const)}`)
-  if (Array.isArray(schema.enum) && !schema.enum.includes(value)) problems.push(`${path} is not one of ${schema.enum.join(', ')}`)
-  if (typeof schema.minimum === 'number' && typeof value === 'number' && value < schema.minimum) problems.push(`${path} is below ${schema.minimum}`)
-  if (schema.format === 'date-time' && (typeof value !== 'string' || Number.isNaN(Date.parse(value)))) problems.push(`${path} is not a date-time`)
+  if (Array.isArray(schema.enum) && !schema.enum.includes(value))
+    problems.push(`${path} is not one of ${schema.enum.join(', ')}`)
+  if (typeof schema.minimum === 'number' && typeof value === 'number' && value < schema.minimum)
+    problems.push(`${path} is below ${schema.minimum}`)
+  if (schema.format === 'date-time' && (typeof value !== 'string' || Number.isNaN(Date.parse(value))))
+    problems.push(`${path} is not a date-time`)
   if (value && typeof value === 'object' && !Array.isArray(value)) {
     const object = value as Record<string, unknown>
-    for (const key of (schema.required as string[] | undefined) ?? []) if (!(key in object)) problems.push(`${path}.${key} is missing`)
+    for (const key of (schema.required as string[] | undefined) ?? [])
+      if (!(key in object)) problems.push(`${path}.${key} is missing`)
     for (const [key, inner] of Object.entries((schema.properties as Record<string, JsonSchema> | undefined) ?? {})) {
       if (key in object) problems.push(...violations(inner, object[key], `${path}.${key}`))
     }
@@ -27,7 +36,8 @@ function violations(schema: JsonSchema, value: unknown, path = '$'): string[] {
 }
 
 t.test('the required event types have schemas', async (t) => {
-  for (const type of ['probe.status_changed', 'user.aliveness_changed', 'emergency.triggered']) t.ok(WEBHOOK_EVENT_TYPES.includes(type as never), type)
+  for (const type of ['probe.status_changed', 'user.aliveness_changed', 'emergency.triggered'])
+    t.ok(WEBHOOK_EVENT_TYPES.includes(type as never), type)
 })
 
 t.test('docs/WEBHOOKS.md shows exactly the schemas the code serves', async (t) => {
@@ -39,10 +49,17 @@ t.test('docs/WEBHOOKS.md shows exactly the schemas the code serves', async (t) =
 
 t.test('the schema check used below rejects bodies that break a schema', async (t) => {
   const schema = WEBHOOK_EVENT_SCHEMAS['emergency.triggered']
-  const good = { type: 'emergency.triggered', timestamp: '2026-01-05T12:00:00.000Z', data: { userId: 1, probeId: 2, status: 'bad' } }
+  const good = {
+    type: 'emergency.triggered',
+    timestamp: '2026-01-05T12:00:00.000Z',
+    data: { userId: 1, probeId: 2, status: 'bad' }
+  }
   t.same(violations(schema, good), [])
   t.same(violations(schema, { ...good, type: 'user.created' }), ['$.type is not emergency.triggered'])
-  t.same(violations(schema, { ...good, data: { userId: 1, status: 'good' } }), ['$.data.probeId is missing', '$.data.status is not one of bad, unavailable'])
+  t.same(violations(schema, { ...good, data: { userId: 1, status: 'good' } }), [
+    '$.data.probeId is missing',
+    '$.data.status is not one of bad, unavailable'
+  ])
   t.same(violations(schema, { ...good, timestamp: 'yesterday' }), ['$.timestamp is not a date-time'])
 })
 
@@ -53,15 +70,36 @@ t.test('the bodies Kronus delivers match their schemas', async (t) => {
   await createWebhook(kronus, user, { url: `${receiver.origin}/all`, events: WEBHOOK_EVENT_TYPES })
 
   const userId = user.id
-  await kronus.events.emit('probe.started', { userId, probeId: 1, origin: 'on_demand', maxRetries: 2, waitTimeInMinutes: 5 })
+  await kronus.events.emit('probe.started', {
+    userId,
+    probeId: 1,
+    origin: 'on_demand',
+    maxRetries: 2,
+    waitTimeInMinutes: 5
+  })
   await kronus.events.emit('probe.follow_up_sent', { userId, probeId: 1, retryCount: 1 })
-  await kronus.events.emit('probe.status_changed', { userId, probeId: 1, from: 'pending', to: 'unavailable', reason: 'no answer' })
+  await kronus.events.emit('probe.status_changed', {
+    userId,
+    probeId: 1,
+    from: 'pending',
+    to: 'unavailable',
+    reason: 'no answer'
+  })
   await kronus.events.emit('user.aliveness_changed', { userId, from: 'good', to: 'unavailable', probeId: 1 })
   await kronus.events.emit('emergency.triggered', { userId, probeId: 1, status: 'unavailable' })
-  await kronus.events.emit('probe_settings.updated', { userId, active: false, cronExpression: '0 18 * * *', nextFireAt: null })
+  await kronus.events.emit('probe_settings.updated', {
+    userId,
+    active: false,
+    cronExpression: '0 18 * * *',
+    nextFireAt: null
+  })
   await kronus.queue.drain()
 
-  t.same(receiver.requests.map((r) => JSON.parse(r.body).type), WEBHOOK_EVENT_TYPES, 'one delivery per type, in order')
+  t.same(
+    receiver.requests.map((r) => JSON.parse(r.body).type),
+    WEBHOOK_EVENT_TYPES,
+    'one delivery per type, in order'
+  )
   for (const request of receiver.requests) {
     const body = JSON.parse(request.body)
     t.same(violations(WEBHOOK_EVENT_SCHEMAS[body.type as keyof typeof WEBHOOK_EVENT_SCHEMAS], body), [], body.type)

@@ -14,7 +14,11 @@ t.test('by default nothing is sent to a loopback address', async (t) => {
   const receiver = await startReceiver(t)
   const sender = new HttpSender({ resolve: fakeDns({}), allowPrivateNetworks: false, timeoutMs: 2000 })
   t.teardown(() => sender.close())
-  for (const url of [`${receiver.origin}/`, `http://[::ffff:127.0.0.1]:${receiver.port}/`, `http://2130706433:${receiver.port}/`]) {
+  for (const url of [
+    `${receiver.origin}/`,
+    `http://[::ffff:127.0.0.1]:${receiver.port}/`,
+    `http://2130706433:${receiver.port}/`
+  ]) {
     const attempt = await sender.send(request(url))
     t.equal(attempt.statusCode, null, url)
     t.match(attempt.error, /loopback, private, link-local or metadata address/, url)
@@ -42,7 +46,11 @@ t.test('a name is checked at connect time, on every connection', async (t) => {
   t.equal(receiver.requests.length, 1)
   t.equal(receiver.requests[0]!.headers.host, `receiver.test:${receiver.port}`)
   await open.send(request(`http://receiver.test:${receiver.port}/hook`))
-  t.same(dns.asked, ['internal.test', 'receiver.test', 'receiver.test', 'receiver.test'], 'resolved again for every connection, never cached')
+  t.same(
+    dns.asked,
+    ['internal.test', 'receiver.test', 'receiver.test', 'receiver.test'],
+    'resolved again for every connection, never cached'
+  )
 })
 
 t.test('redirects are not followed: a 3xx is a failed answer', async (t) => {
@@ -60,7 +68,11 @@ t.test('redirects are not followed: a 3xx is a failed answer', async (t) => {
   t.same(dns.asked, [], 'the redirect target was never even resolved')
   const toLoopback = await sender.send(request(`${receiver.origin}/to-loopback`))
   t.equal(toLoopback.statusCode, 307)
-  t.same(receiver.requests.map((r) => r.path), ['/to-metadata', '/to-loopback'], 'nothing requested the redirect targets')
+  t.same(
+    receiver.requests.map((r) => r.path),
+    ['/to-metadata', '/to-loopback'],
+    'nothing requested the redirect targets'
+  )
 })
 
 t.test('with private networks allowed the loopback receiver gets the request, body and headers', async (t) => {
@@ -68,7 +80,11 @@ t.test('with private networks allowed the loopback receiver gets the request, bo
   const sender = new HttpSender({ resolve: fakeDns({}), allowPrivateNetworks: true, timeoutMs: 2000 })
   t.teardown(() => sender.close())
   receiver.respond = () => ({ status: 201, body: 'é'.repeat(600) })
-  const attempt = await sender.send({ url: `${receiver.origin}/in`, headers: { 'webhook-id': 'msg_1' }, body: '{"a":1}' })
+  const attempt = await sender.send({
+    url: `${receiver.origin}/in`,
+    headers: { 'webhook-id': 'msg_1' },
+    body: '{"a":1}'
+  })
   t.equal(attempt.statusCode, 201)
   t.equal(attempt.error, null)
   t.ok(Buffer.byteLength(attempt.responseBody) <= 1024, 'at most 1 KiB of the body is kept')

@@ -44,7 +44,12 @@ export async function startReceiver(t: Tap): Promise<Receiver> {
     const chunks: Buffer[] = []
     req.on('data', (chunk: Buffer) => chunks.push(chunk))
     req.on('end', () => {
-      const request = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') }
+      const request = {
+        method: req.method ?? '',
+        path: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8')
+      }
       receiver.requests.push(request)
       const answer = receiver.respond(request, receiver.requests.length - 1)
       if (answer === 'hang') {

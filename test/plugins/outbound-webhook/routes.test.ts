@@ -4,12 +4,21 @@ import { buildWebhookKronus, createWebhook, twoUsers } from './harness.js'
 
 /* The REST routes: the same access rules as contacts, Kronus's envelope, 400s that name the field. */
 
-const valid = { url: 'https://hooks.example.com/kronus', events: ['user.aliveness_changed', 'emergency.triggered'], description: 'my dashboard' }
+const valid = {
+  url: 'https://hooks.example.com/kronus',
+  events: ['user.aliveness_changed', 'emergency.triggered'],
+  description: 'my dashboard'
+}
 
 t.test('the signing secret is shown once, at creation, and again only when rotated', async (t) => {
   const kronus = await buildWebhookKronus(t)
   const { user } = await twoUsers(kronus)
-  const created = await call(kronus, { method: 'POST', url: `/v1/users/${user.id}/webhooks`, token: user.token, payload: valid })
+  const created = await call(kronus, {
+    method: 'POST',
+    url: `/v1/users/${user.id}/webhooks`,
+    token: user.token,
+    payload: valid
+  })
   t.equal(created.statusCode, 201)
   const { secret, ...record } = created.body.data
   t.match(secret, /^whsec_[A-Za-z0-9+/]+=*$/)
@@ -31,7 +40,12 @@ t.test('the signing secret is shown once, at creation, and again only when rotat
   const reads = [
     await call(kronus, { url: base, token: user.token }),
     await call(kronus, { url: `${base}/${record.id}`, token: user.token }),
-    await call(kronus, { method: 'PUT', url: `${base}/${record.id}`, token: user.token, payload: { description: 'renamed' } })
+    await call(kronus, {
+      method: 'PUT',
+      url: `${base}/${record.id}`,
+      token: user.token,
+      payload: { description: 'renamed' }
+    })
   ]
   for (const res of reads) {
     t.equal(res.statusCode, 200)
@@ -100,7 +114,12 @@ t.test("a webhook id that is not one of the user's is a 404", async (t) => {
     }
   }
   const own = await createWebhook(kronus, user, valid)
-  t.equal((await call(kronus, { method: 'POST', url: `${base}/${own.id}/deliveries/12345/redeliver`, token: user.token })).statusCode, 404, 'an unknown delivery')
+  t.equal(
+    (await call(kronus, { method: 'POST', url: `${base}/${own.id}/deliveries/12345/redeliver`, token: user.token }))
+      .statusCode,
+    404,
+    'an unknown delivery'
+  )
 })
 
 t.test('bad input is a 400 whose message names the field', async (t) => {
@@ -113,7 +132,10 @@ t.test('bad input is a 400 whose message names the field', async (t) => {
     [{ ...valid, url: 'javascript:alert(1)' }, /"url" must be an http or https URL/],
     [{ ...valid, url: 42 }, /"url" must be a string/],
     [{ events: valid.events }, /"url" is required/],
-    [{ ...valid, events: ['user.aliveness_changed', 'user.explodes'] }, /"events\[1\]" must be one of probe\.started, .*user\.aliveness_changed/],
+    [
+      { ...valid, events: ['user.aliveness_changed', 'user.explodes'] },
+      /"events\[1\]" must be one of probe\.started, .*user\.aliveness_changed/
+    ],
     [{ ...valid, events: ['message.sent'] }, /"events\[0\]" must be one of/],
     [{ ...valid, events: [] }, /"events" must contain at least 1 items/],
     [{ ...valid, events: 'emergency.triggered' }, /"events" must be an array/],
@@ -124,7 +146,10 @@ t.test('bad input is a 400 whose message names the field', async (t) => {
     [{ ...valid, description: 'my\u0000dashboard' }, /"description" must not contain control characters/],
     [{ ...valid, description: 'my\u001bdashboard' }, /"description" must not contain control characters/],
     [{ ...valid, url: 'https://hooks.example.com/\u0000' }, /"url" must not contain control characters/],
-    [{ ...valid, url: 'http://127.0.0.1:8080/' }, /"url" must not point to a loopback, private, link-local or metadata address/],
+    [
+      { ...valid, url: 'http://127.0.0.1:8080/' },
+      /"url" must not point to a loopback, private, link-local or metadata address/
+    ],
     [{ ...valid, url: 'http://[::1]/' }, /"url" must not point to a loopback/],
     [{ ...valid, url: 'http://169.254.169.254/latest/meta-data' }, /"url" must not point to/],
     [{ ...valid, url: 'http://localhost:3000/' }, /"url" must not point to/]
@@ -135,15 +160,27 @@ t.test('bad input is a 400 whose message names the field', async (t) => {
     t.match(res.body.errors?.[0], message, JSON.stringify(payload))
   }
   const hook = await createWebhook(kronus, user, valid)
-  const put = async (payload: unknown) => call(kronus, { method: 'PUT', url: `${base}/${hook.id}`, token: user.token, payload })
+  const put = async (payload: unknown) =>
+    call(kronus, { method: 'PUT', url: `${base}/${hook.id}`, token: user.token, payload })
   t.match((await put({})).body.errors[0], /at least one of url, events, description, active/)
   t.match((await put({ unknown: 1 })).body.errors[0], /at least one of url, events, description, active/)
   t.match((await put({ events: ['nope'] })).body.errors[0], /"events\[0\]" must be one of/)
   t.match((await put({ url: 'http://10.1.2.3/' })).body.errors[0], /"url" must not point to/)
-  t.match((await call(kronus, { url: '/v1/users/abc/webhooks', token: user.token })).body.errors[0], /"uid" must be a number/)
+  t.match(
+    (await call(kronus, { url: '/v1/users/abc/webhooks', token: user.token })).body.errors[0],
+    /"uid" must be a number/
+  )
   t.match((await call(kronus, { url: `${base}/x`, token: user.token })).body.errors[0], /"id" must be a number/)
-  t.match((await call(kronus, { url: `${base}?page=0`, token: user.token })).body.errors[0], /"page" must be greater than or equal to 1/)
-  const malformed = await kronus.server.inject({ method: 'POST', url: base, headers: { authorization: `Bearer ${user.token}`, 'content-type': 'application/json' }, payload: '{"url":' })
+  t.match(
+    (await call(kronus, { url: `${base}?page=0`, token: user.token })).body.errors[0],
+    /"page" must be greater than or equal to 1/
+  )
+  const malformed = await kronus.server.inject({
+    method: 'POST',
+    url: base,
+    headers: { authorization: `Bearer ${user.token}`, 'content-type': 'application/json' },
+    payload: '{"url":'
+  })
   t.equal(malformed.statusCode, 400)
 })
 
@@ -157,12 +194,30 @@ t.test('a webhook can be changed, switched off and deleted, and goes with its us
     method: 'PUT',
     url,
     token: user.token,
-    payload: { url: 'http://hooks.example.com/v2', events: ['probe.status_changed'], description: '', active: false, id: 777, user_id: admin.id }
+    payload: {
+      url: 'http://hooks.example.com/v2',
+      events: ['probe.status_changed'],
+      description: '',
+      active: false,
+      id: 777,
+      user_id: admin.id
+    }
   })
   t.equal(put.statusCode, 200)
   t.same(
     { ...put.body.data, created_at: undefined },
-    { id: hook.id, user_id: user.id, url: 'http://hooks.example.com/v2', events: ['probe.status_changed'], description: '', active: false, disabled_reason: null, disabled_at: null, created_at: undefined, updated_at: '2026-01-05T12:01:00.000Z' },
+    {
+      id: hook.id,
+      user_id: user.id,
+      url: 'http://hooks.example.com/v2',
+      events: ['probe.status_changed'],
+      description: '',
+      active: false,
+      disabled_reason: null,
+      disabled_at: null,
+      created_at: undefined,
+      updated_at: '2026-01-05T12:01:00.000Z'
+    },
     'unknown fields (id, user_id) are ignored'
   )
   const deleted = await call(kronus, { method: 'DELETE', url, token: user.token })
@@ -171,7 +226,11 @@ t.test('a webhook can be changed, switched off and deleted, and goes with its us
 
   await createWebhook(kronus, user, valid)
   t.equal((await call(kronus, { method: 'DELETE', url: `/v1/users/${user.id}`, token: admin.token })).statusCode, 200)
-  t.same(await kronus.knex('webhook_endpoints').where({ user_id: user.id }), [], "deleting the user deletes their webhooks")
+  t.same(
+    await kronus.knex('webhook_endpoints').where({ user_id: user.id }),
+    [],
+    'deleting the user deletes their webhooks'
+  )
 })
 
 t.test('a user may have a bounded number of webhooks', async (t) => {
@@ -179,7 +238,12 @@ t.test('a user may have a bounded number of webhooks', async (t) => {
   const { user } = await twoUsers(kronus)
   await createWebhook(kronus, user, valid)
   await createWebhook(kronus, user, valid)
-  const third = await call(kronus, { method: 'POST', url: `/v1/users/${user.id}/webhooks`, token: user.token, payload: valid })
+  const third = await call(kronus, {
+    method: 'POST',
+    url: `/v1/users/${user.id}/webhooks`,
+    token: user.token,
+    payload: valid
+  })
   t.same([third.statusCode, third.body.errors], [409, ['you already have 2 webhooks, the most allowed']])
 })
 
@@ -189,7 +253,13 @@ t.test('the delivery log route pages attempts, newest first', async (t) => {
   // Nothing listens on port 9 of loopback: every attempt fails fast with a logged error.
   const hook = await createWebhook(kronus, user, { url: 'http://127.0.0.1:9/', events: ['probe.started'] })
   for (let probeId = 1; probeId <= 101; probeId++) {
-    await kronus.events.emit('probe.started', { userId: user.id, probeId, origin: 'scheduled', maxRetries: 0, waitTimeInMinutes: 5 })
+    await kronus.events.emit('probe.started', {
+      userId: user.id,
+      probeId,
+      origin: 'scheduled',
+      maxRetries: 0,
+      waitTimeInMinutes: 5
+    })
   }
   await kronus.queue.drain()
   const base = `/v1/users/${user.id}/webhooks/${hook.id}/deliveries`
@@ -201,7 +271,21 @@ t.test('the delivery log route pages attempts, newest first', async (t) => {
   const oldest = second.body.data[0]
   t.same(
     { ...oldest, id: undefined, latency_ms: undefined, error: undefined },
-    { id: undefined, endpoint_id: hook.id, event_id: oldest.event_id, event_type: 'probe.started', message_id: `msg_${oldest.event_id}`, trigger: 'event', attempt: 1, succeeded: false, status_code: null, latency_ms: undefined, response_body: '', error: undefined, created_at: '2026-01-05T12:00:00.000Z' }
+    {
+      id: undefined,
+      endpoint_id: hook.id,
+      event_id: oldest.event_id,
+      event_type: 'probe.started',
+      message_id: `msg_${oldest.event_id}`,
+      trigger: 'event',
+      attempt: 1,
+      succeeded: false,
+      status_code: null,
+      latency_ms: undefined,
+      response_body: '',
+      error: undefined,
+      created_at: '2026-01-05T12:00:00.000Z'
+    }
   )
   t.match(oldest.error, /ECONNREFUSED/)
   t.ok(first.body.data[0].event_id > first.body.data[99].event_id, 'newest first')

@@ -1,5 +1,5 @@
-import t from 'tap'
 import { Webhook } from 'standardwebhooks'
+import t from 'tap'
 import { generateSecret, isValidSecret, signatureHeader } from '../../../plugins/outbound-webhook/signing.js'
 
 t.test('generated secrets are whsec_ and the base64 of 32 random bytes', async (t) => {

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { PROBE_FLAGS, commandHelp, parseCommand, usageText } from '../../../plugins/sms-commands/commands.js'
+import { commandHelp, PROBE_FLAGS, parseCommand, usageText } from '../../../plugins/sms-commands/commands.js'
 
 t.test('commands are recognised in any case and with spaces around', async (t) => {
   for (const text of ['ping', 'PING', ' Ping ']) t.same(parseCommand(text), { kind: 'ping' }, text)
@@ -7,7 +7,20 @@ t.test('commands are recognised in any case and with spaces around', async (t) =
 })
 
 t.test('anything else is no command and passes on', async (t) => {
-  for (const text of ['Y', 'n', 'yes', 'no', 'maybe', '', '   ', 'pingpong', 'constructor', '__proto__', 'toString', 'please ping']) {
+  for (const text of [
+    'Y',
+    'n',
+    'yes',
+    'no',
+    'maybe',
+    '',
+    '   ',
+    'pingpong',
+    'constructor',
+    '__proto__',
+    'toString',
+    'please ping'
+  ]) {
     t.equal(parseCommand(text), null, JSON.stringify(text))
   }
 })
@@ -18,18 +31,33 @@ t.test('probe takes defaults of 5 minutes, 3 follow-ups and 10 minutes between t
 })
 
 t.test('probe flags as "--flag N" or "--flag=N", in any order and case', async (t) => {
-  t.same(parseCommand('probe --in 30 --retries 2 --wait 15'), { kind: 'probe', inMinutes: 30, retries: 2, waitMinutes: 15 })
+  t.same(parseCommand('probe --in 30 --retries 2 --wait 15'), {
+    kind: 'probe',
+    inMinutes: 30,
+    retries: 2,
+    waitMinutes: 15
+  })
   t.same(parseCommand('PROBE --WAIT=120 --IN=0'), { kind: 'probe', inMinutes: 0, retries: 3, waitMinutes: 120 })
-  t.same(parseCommand('probe --in 1440 --retries 0 --wait 5'), { kind: 'probe', inMinutes: 1440, retries: 0, waitMinutes: 5 }, 'the bounds are allowed')
+  t.same(
+    parseCommand('probe --in 1440 --retries 0 --wait 5'),
+    { kind: 'probe', inMinutes: 1440, retries: 0, waitMinutes: 5 },
+    'the bounds are allowed'
+  )
   t.same(parseCommand('probe   --retries   6'), { kind: 'probe', inMinutes: 5, retries: 6, waitMinutes: 10 })
 })
 
 t.test('a bad flag gets a readable error text', async (t) => {
   const cases: Array<[string, RegExp]> = [
-    ['probe --in 1441', /^--in takes the minutes until the check-in \(0 means now\): a whole number from 0 to 1440, not "1441"\.$/],
+    [
+      'probe --in 1441',
+      /^--in takes the minutes until the check-in \(0 means now\): a whole number from 0 to 1440, not "1441"\.$/
+    ],
     ['probe --in -1', /^--in takes .*, not "-1"\.$/],
     ['probe --in=-1', /^--in takes .*, not "-1"\.$/],
-    ['probe --retries 7', /^--retries takes the number of follow-ups if you do not answer: a whole number from 0 to 6, not "7"\.$/],
+    [
+      'probe --retries 7',
+      /^--retries takes the number of follow-ups if you do not answer: a whole number from 0 to 6, not "7"\.$/
+    ],
     ['probe --wait 4', /^--wait takes the minutes between follow-ups: a whole number from 5 to 120, not "4"\.$/],
     ['probe --wait 121', /^--wait takes .* from 5 to 120, not "121"\.$/],
     ['probe --in 2.5', /^--in takes .*, not "2\.5"\.$/],
@@ -49,12 +77,19 @@ t.test('a bad flag gets a readable error text', async (t) => {
   }
 })
 
-t.test('<command> --help gives that command\'s help', async (t) => {
+t.test("<command> --help gives that command's help", async (t) => {
   t.same(parseCommand('probe --help'), { kind: 'help', command: 'probe' })
   t.same(parseCommand('PING --HELP'), { kind: 'help', command: 'ping' })
   t.same(parseCommand('help --help'), { kind: 'help', command: 'usage' })
-  t.same(parseCommand('probe --in 99999 --help'), { kind: 'help', command: 'probe' }, 'asking for help wins over a bad flag')
-  t.match(commandHelp('probe'), /--in: the minutes until the check-in \(0 means now\), 0 to 1440, default 5\. --retries: .* 0 to 6, default 3\. --wait: .* 5 to 120, default 10\. Needs an emergency contact\./)
+  t.same(
+    parseCommand('probe --in 99999 --help'),
+    { kind: 'help', command: 'probe' },
+    'asking for help wins over a bad flag'
+  )
+  t.match(
+    commandHelp('probe'),
+    /--in: the minutes until the check-in \(0 means now\), 0 to 1440, default 5\. --retries: .* 0 to 6, default 3\. --wait: .* 5 to 120, default 10\. Needs an emergency contact\./
+  )
   t.match(commandHelp('ping'), /PONG!/)
 })
 

@@ -1,6 +1,6 @@
 import t from 'tap'
-import { smsCommands } from '../../../plugins/sms-commands/index.js'
 import { usageText } from '../../../plugins/sms-commands/commands.js'
+import { smsCommands } from '../../../plugins/sms-commands/index.js'
 import { buildKronus, type TestKronus } from '../../helpers/app.js'
 import { createAdmin, createContact, createUser, type TestUser } from '../../helpers/http.js'
 import { RecordingChannel } from '../../helpers/recording-channel.js'
@@ -13,8 +13,13 @@ interface Setup {
   user: TestUser
 }
 
-async function setUp(t: Parameters<typeof buildKronus>[0], options: { emergencyContact?: boolean; dailyLimit?: number } = {}): Promise<Setup> {
-  const kronus = await buildKronus(t, { config: { plugins: [smsCommands()], probes: { onDemandDailyLimit: options.dailyLimit ?? 10 } } })
+async function setUp(
+  t: Parameters<typeof buildKronus>[0],
+  options: { emergencyContact?: boolean; dailyLimit?: number } = {}
+): Promise<Setup> {
+  const kronus = await buildKronus(t, {
+    config: { plugins: [smsCommands()], probes: { onDemandDailyLimit: options.dailyLimit ?? 10 } }
+  })
   const channel = new RecordingChannel()
   kronus.messaging.registerChannel(channel)
   const admin = await createAdmin(kronus)
@@ -24,7 +29,12 @@ async function setUp(t: Parameters<typeof buildKronus>[0], options: { emergencyC
 }
 
 async function text(s: Setup, body: string): Promise<string | null> {
-  const result = await s.kronus.messaging.receive({ from: s.user.phone_number, text: body, channel: 'sms', messageId: null })
+  const result = await s.kronus.messaging.receive({
+    from: s.user.phone_number,
+    text: body,
+    channel: 'sms',
+    messageId: null
+  })
   return result.reply
 }
 
@@ -32,7 +42,9 @@ function textsTo(s: Setup): string[] {
   return s.channel.sent.filter((m) => m.to === s.user.phone_number).map((m) => m.text)
 }
 
-async function probesOf(s: Setup): Promise<Array<{ status: number; max_retries: number; wait_time_in_minutes: number; origin: string }>> {
+async function probesOf(
+  s: Setup
+): Promise<Array<{ status: number; max_retries: number; wait_time_in_minutes: number; origin: string }>> {
   return (await s.kronus.knex('probes').where({ user_id: s.user.id }).orderBy('id')).map((r: any) => ({
     status: Number(r.probe_status_id),
     max_retries: Number(r.max_retries),
@@ -54,13 +66,20 @@ t.test('ping, usage, help and <command> --help, in any case', async (t) => {
   t.equal(await text(s, 'HELP'), usageText())
   t.match(await text(s, 'Probe --Help'), /^probe \[--in N\] \[--retries N\] \[--wait N\]: /)
   t.match(await text(s, 'ping --help'), /^ping: /)
-  t.equal((await s.kronus.events.list({ type: 'message.received' })).length, 6, 'each command is still a recorded inbound text')
+  t.equal(
+    (await s.kronus.events.list({ type: 'message.received' })).length,
+    6,
+    'each command is still a recorded inbound text'
+  )
   t.same(await probesOf(s), [], 'no command started anything')
 })
 
 t.test('probe with no flags checks in 5 minutes, with 3 follow-ups 10 minutes apart', async (t) => {
   const s = await setUp(t)
-  t.equal(await text(s, 'probe'), 'OK: Kronus will check on you in 5 minutes, with up to 3 follow-ups 10 minutes apart.')
+  t.equal(
+    await text(s, 'probe'),
+    'OK: Kronus will check on you in 5 minutes, with up to 3 follow-ups 10 minutes apart.'
+  )
   await s.kronus.queue.drain()
   t.same(textsTo(s), [], 'not yet')
   s.kronus.clock.advance(5 * MINUTE)
@@ -80,14 +99,25 @@ t.test('probe --in 0 starts now; with --retries 0 it ends unavailable after --wa
   s.kronus.clock.advance(5 * MINUTE)
   await s.kronus.queue.drain()
   t.same(await probesOf(s), [{ status: 4, max_retries: 0, wait_time_in_minutes: 5, origin: 'on_demand' }])
-  t.match(await s.kronus.events.list({ type: 'emergency.triggered' }), [{ payload: { userId: s.user.id, status: 'unavailable' } }])
+  t.match(await s.kronus.events.list({ type: 'emergency.triggered' }), [
+    { payload: { userId: s.user.id, status: 'unavailable' } }
+  ])
 })
 
 t.test('a bad flag is answered with what is wrong and starts nothing', async (t) => {
   const s = await setUp(t)
-  t.equal(await text(s, 'probe --in 2000'), '--in takes the minutes until the check-in (0 means now): a whole number from 0 to 1440, not "2000".')
-  t.equal(await text(s, 'probe --retries 9'), '--retries takes the number of follow-ups if you do not answer: a whole number from 0 to 6, not "9".')
-  t.equal(await text(s, 'probe --wait 1'), '--wait takes the minutes between follow-ups: a whole number from 5 to 120, not "1".')
+  t.equal(
+    await text(s, 'probe --in 2000'),
+    '--in takes the minutes until the check-in (0 means now): a whole number from 0 to 1440, not "2000".'
+  )
+  t.equal(
+    await text(s, 'probe --retries 9'),
+    '--retries takes the number of follow-ups if you do not answer: a whole number from 0 to 6, not "9".'
+  )
+  t.equal(
+    await text(s, 'probe --wait 1'),
+    '--wait takes the minutes between follow-ups: a whole number from 5 to 120, not "1".'
+  )
   t.equal(await text(s, 'probe --soon'), 'probe has no flag --soon. Text "probe --help" to see how to use it.')
   s.kronus.clock.advance(60 * MINUTE)
   await s.kronus.queue.drain()
@@ -97,7 +127,10 @@ t.test('a bad flag is answered with what is wrong and starts nothing', async (t)
 
 t.test('probe needs an emergency contact; the refusal costs no daily allowance', async (t) => {
   const s = await setUp(t, { emergencyContact: false })
-  t.equal(await text(s, 'probe --in 0'), 'Kronus needs an emergency contact before it can check on you. Add one in Kronus first.')
+  t.equal(
+    await text(s, 'probe --in 0'),
+    'Kronus needs an emergency contact before it can check on you. Add one in Kronus first.'
+  )
   t.same(await probesOf(s), [])
   t.equal(await allowanceTaken(s), 0)
   await createContact(s.kronus, s.user, { is_emergency_contact: true })
@@ -126,6 +159,9 @@ t.test('a text that is no command is the answer to the pending probe', async (t)
   await text(s, 'probe --in 0')
   t.equal(await text(s, 'not sure'), 'Reply Y if you are OK or N if you need help.')
   t.equal(await text(s, 'N'), 'We are contacting your emergency contacts now. Help is on the way.')
-  t.same((await probesOf(s)).map((p) => p.status), [3])
+  t.same(
+    (await probesOf(s)).map((p) => p.status),
+    [3]
+  )
   t.equal(await text(s, 'hello there'), null, 'with nothing pending and no command, there is nothing to answer')
 })

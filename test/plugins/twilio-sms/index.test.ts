@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
 import { twilioSms } from '../../../plugins/twilio-sms/index.js'
-import { buildKronus, type TestKronus } from '../../helpers/app.js'
 import { TWILIO_FAILURES } from '../../fakes/twilio-api.js'
-import { ACCOUNT_SID, AUTH_TOKEN, SERVICE_SID, buildSmsKronus } from './sms-kronus.js'
+import { buildKronus, type TestKronus } from '../../helpers/app.js'
+import { ACCOUNT_SID, AUTH_TOKEN, buildSmsKronus, SERVICE_SID } from './sms-kronus.js'
 
 const TO = '+15551230000'
 
@@ -47,7 +47,14 @@ t.test('an invalid number (400, code 21211) is message.failed at once and never 
   t.same(fake.messages, [])
   const failed = await messageEvents(kronus, 'message.failed')
   t.equal(failed.length, 1)
-  t.match(failed[0], { to: TO, text: 'hello', userId: 3, channel: 'twilio', permanent: true, error: /HTTP 400 code 21211/ })
+  t.match(failed[0], {
+    to: TO,
+    text: 'hello',
+    userId: 3,
+    channel: 'twilio',
+    permanent: true,
+    error: /HTTP 400 code 21211/
+  })
   t.same(await messageEvents(kronus, 'message.sent'), [])
 })
 
@@ -68,7 +75,11 @@ t.test('429 and 500 are retried by the job queue with backoff, and the text is t
   fake.failNext(1, TWILIO_FAILURES.serverError)
   await kronus.messaging.send({ to: TO, text: 'still there?' })
   await kronus.queue.drain()
-  t.same(fake.requests.map((r) => r.status), [429], 'the first try')
+  t.same(
+    fake.requests.map((r) => r.status),
+    [429],
+    'the first try'
+  )
   await kronus.queue.drain()
   t.equal(fake.requests.length, 1, 'no retry before the backoff has passed')
   kronus.clock.advanceMinutes(1)
@@ -77,8 +88,14 @@ t.test('429 and 500 are retried by the job queue with backoff, and the text is t
   await kronus.queue.drain()
   // Each retry first asks Twilio whether it has the text (a GET of the Messages list): the
   // 500 hits that list, so nothing is sent on that try; the next finds nothing and sends.
-  t.same(fake.requests.map((r) => `${r.method} ${r.status}`), ['POST 429', 'GET 500', 'GET 200', 'POST 201'])
-  t.same(fake.messages.map((m) => m.body), ['still there?'])
+  t.same(
+    fake.requests.map((r) => `${r.method} ${r.status}`),
+    ['POST 429', 'GET 500', 'GET 200', 'POST 201']
+  )
+  t.same(
+    fake.messages.map((m) => m.body),
+    ['still there?']
+  )
   t.equal((await messageEvents(kronus, 'message.sent')).length, 1)
   t.same(await messageEvents(kronus, 'message.failed'), [])
 })
@@ -96,29 +113,44 @@ t.test('Twilio down for every attempt ends in message.failed, not silence', asyn
 })
 
 t.test('outside dev mode, missing credentials stop start-up and name the keys to set', async (t) => {
-  await t.rejects(buildKronus(t, { dir: tempDir(t), config: { twilio: { accountSid: ACCOUNT_SID }, plugins: [twilioSms()] } }), {
-    message:
-      'plugin "twilio-sms" failed to register: texts cannot be sent without twilio.authToken (or TWILIO_AUTH_TOKEN), twilio.messagingServiceSid (or TWILIO_MESSAGING_SERVICE_SID)'
-  })
+  await t.rejects(
+    buildKronus(t, { dir: tempDir(t), config: { twilio: { accountSid: ACCOUNT_SID }, plugins: [twilioSms()] } }),
+    {
+      message:
+        'plugin "twilio-sms" failed to register: texts cannot be sent without twilio.authToken (or TWILIO_AUTH_TOKEN), twilio.messagingServiceSid (or TWILIO_MESSAGING_SERVICE_SID)'
+    }
+  )
 })
 
 t.test("the first Kronus's sample account SID is refused with a readable reason", async (t) => {
-  const twilio = { accountSid: 'AHKX00SXXXXXXXXXXXXXXXXXXX', authToken: 'BHKX00SXXXXXXXXXXXXXXXXXXX', messagingServiceSid: 'CHKX00SXXXXXXXXXXXXXXXXXXX' }
+  const twilio = {
+    accountSid: 'AHKX00SXXXXXXXXXXXXXXXXXXX',
+    authToken: 'BHKX00SXXXXXXXXXXXXXXXXXXX',
+    messagingServiceSid: 'CHKX00SXXXXXXXXXXXXXXXXXXX'
+  }
   await t.rejects(buildKronus(t, { dir: tempDir(t), config: { twilio, plugins: [twilioSms()] } }), {
-    message: 'plugin "twilio-sms" failed to register: twilio.accountSid must start with "AC": copy the Account SID from the Twilio console'
+    message:
+      'plugin "twilio-sms" failed to register: twilio.accountSid must start with "AC": copy the Account SID from the Twilio console'
   })
 })
 
 t.test('options given to the plugin win over the configuration', async (t) => {
-  const { kronus, fake } = await buildSmsKronus(t, { twilioConfig: { accountSid: 'AC' + '9'.repeat(32), authToken: 'other', messagingServiceSid: 'MG' + 'f'.repeat(32) }, twilio: { messagingServiceSid: SERVICE_SID } })
+  const { kronus, fake } = await buildSmsKronus(t, {
+    twilioConfig: { accountSid: 'AC' + '9'.repeat(32), authToken: 'other', messagingServiceSid: 'MG' + 'f'.repeat(32) },
+    twilio: { messagingServiceSid: SERVICE_SID }
+  })
   await kronus.messaging.send({ to: TO, text: 'hi' })
   await kronus.queue.drain()
   t.equal(fake.requests[0]!.form.get('MessagingServiceSid'), SERVICE_SID)
 })
 
 t.test('bad options stop Kronus where the plugin is configured', async (t) => {
-  t.throws(() => twilioSms({ messagesPerSecond: 0 }), { message: /^Bad options for twilio-sms: "messagesPerSecond" must be a positive number/ })
-  t.throws(() => twilioSms({ validityPeriodSeconds: 36_001 }), { message: /"validityPeriodSeconds" must be less than or equal to 36000/ })
+  t.throws(() => twilioSms({ messagesPerSecond: 0 }), {
+    message: /^Bad options for twilio-sms: "messagesPerSecond" must be a positive number/
+  })
+  t.throws(() => twilioSms({ validityPeriodSeconds: 36_001 }), {
+    message: /"validityPeriodSeconds" must be less than or equal to 36000/
+  })
   t.throws(() => twilioSms({ client: {} as never }), { message: /"client" must be a twilio client/ })
 })
 
@@ -148,12 +180,22 @@ t.test('handled inbound MessageSids are pruned after keepInboundDays', async (t)
   const now = kronus.clock.now()
   const day = 24 * 3600_000
   await kronus.knex('inbound_messages').insert([
-    { channel: 'twilio', message_id: 'SMold', user_id: null, reply: null, handled_at: now - 3 * day, created_at: now - 3 * day },
+    {
+      channel: 'twilio',
+      message_id: 'SMold',
+      user_id: null,
+      reply: null,
+      handled_at: now - 3 * day,
+      created_at: now - 3 * day
+    },
     { channel: 'twilio', message_id: 'SMnew', user_id: null, reply: null, handled_at: now - day, created_at: now - day }
   ])
   await kronus.queue.enqueue('twilio-sms.prune_inbound', { keepDays: 2 })
   await kronus.queue.drain()
-  t.same((await kronus.knex('inbound_messages').select('message_id')).map((r: any) => r.message_id), ['SMnew'])
+  t.same(
+    (await kronus.knex('inbound_messages').select('message_id')).map((r: any) => r.message_id),
+    ['SMnew']
+  )
   const schedule = await kronus.knex('cron_schedules').where({ name: 'twilio-sms.prune_inbound' }).first()
   t.same(JSON.parse(schedule.payload), { keepDays: 2 }, 'pruning runs daily on its own')
 })

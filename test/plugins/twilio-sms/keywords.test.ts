@@ -1,23 +1,30 @@
 import t from 'tap'
-import { keywordTexts, parseKeyword } from '../../../plugins/twilio-sms/keywords.js'
 import { usageText } from '../../../plugins/sms-commands/commands.js'
-import { createAdmin, createContact, createUser, call, type TestUser } from '../../helpers/http.js'
+import { keywordTexts, parseKeyword } from '../../../plugins/twilio-sms/keywords.js'
 import type { TestKronus } from '../../helpers/app.js'
+import { call, createAdmin, createContact, createUser, type TestUser } from '../../helpers/http.js'
 import { buildSmsKronus, postSms } from './sms-kronus.js'
 
 t.test('opt-out and opt-in keywords are recognised alone, in any case, with spaces around', async (t) => {
   for (const word of ['STOP', 'stop', ' Stop ', 'STOPALL', 'UNSUBSCRIBE', 'cancel', 'End', 'QUIT']) {
     t.same(parseKeyword(word), { kind: 'opt_out', word: word.trim().toUpperCase() }, word)
   }
-  for (const word of ['START', 'start', 'UNSTOP']) t.same(parseKeyword(word), { kind: 'opt_in', word: word.toUpperCase() }, word)
-  for (const text of ['stop it', 'please stop', 'YES', 'Y', 'N', 'help', '', 'stopp']) t.equal(parseKeyword(text), null, JSON.stringify(text))
+  for (const word of ['START', 'start', 'UNSTOP'])
+    t.same(parseKeyword(word), { kind: 'opt_in', word: word.toUpperCase() }, word)
+  for (const text of ['stop it', 'please stop', 'YES', 'Y', 'N', 'help', '', 'stopp'])
+    t.equal(parseKeyword(text), null, JSON.stringify(text))
 })
 
 async function userWithProbesOn(kronus: TestKronus): Promise<TestUser> {
   const admin = await createAdmin(kronus)
   const user = await createUser(kronus, admin)
   await createContact(kronus, user, { is_emergency_contact: true })
-  const res = await call(kronus, { method: 'PUT', url: `/v1/users/${user.id}/probe_settings`, token: user.token, payload: { active: true } })
+  const res = await call(kronus, {
+    method: 'PUT',
+    url: `/v1/users/${user.id}/probe_settings`,
+    token: user.token,
+    payload: { active: true }
+  })
   if (res.statusCode !== 200) throw new Error(res.payload)
   return user
 }
@@ -26,15 +33,23 @@ async function active(kronus: TestKronus, userId: number): Promise<boolean> {
   return Boolean((await kronus.knex('probe_settings').where({ user_id: userId }).first()).active)
 }
 
-t.test('every opt-out word turns the user\'s probes off and records why', async (t) => {
+t.test("every opt-out word turns the user's probes off and records why", async (t) => {
   for (const word of ['STOP', 'STOPALL', 'UNSUBSCRIBE', 'CANCEL', 'END', 'QUIT']) {
     const { kronus } = await buildSmsKronus(t)
     const user = await userWithProbesOn(kronus)
     const reply = await postSms(kronus, { from: user.phone_number, body: word.toLowerCase(), messageSid: `SM${word}` })
     t.same(reply.messages, [keywordTexts.optedOut()], word)
     t.equal(await active(kronus, user.id), false, `${word}: probes off`)
-    t.same((await kronus.events.list({ type: 'twilio-sms.opted_out' })).map((e) => e.payload), [{ userId: user.id, keyword: word, messageId: `SM${word}` }], word)
-    t.match(await kronus.events.list({ type: 'probe_settings.updated' }), [{}, { payload: { userId: user.id, active: false, nextFireAt: null } }], word)
+    t.same(
+      (await kronus.events.list({ type: 'twilio-sms.opted_out' })).map((e) => e.payload),
+      [{ userId: user.id, keyword: word, messageId: `SM${word}` }],
+      word
+    )
+    t.match(
+      await kronus.events.list({ type: 'probe_settings.updated' }),
+      [{}, { payload: { userId: user.id, active: false, nextFireAt: null } }],
+      word
+    )
   }
 })
 
@@ -46,7 +61,10 @@ t.test('START says how to turn probes back on and turns nothing on by itself', a
   t.same(reply.messages, [keywordTexts.optedIn()])
   t.match(reply.messages[0], /turn them back on in Kronus/)
   t.equal(await active(kronus, user.id), false, 'probes stay off until the user turns them on')
-  t.same((await kronus.events.list({ type: 'twilio-sms.opted_in' })).map((e) => e.payload.keyword), ['START'])
+  t.same(
+    (await kronus.events.list({ type: 'twilio-sms.opted_in' })).map((e) => e.payload.keyword),
+    ['START']
+  )
 })
 
 t.test('HELP answers like usage', async (t) => {

@@ -1,6 +1,6 @@
 import t from 'tap'
-import { FakeClock } from '../../../src/clock.js'
 import { SendPacer } from '../../../plugins/twilio-sms/send-pacer.js'
+import { FakeClock } from '../../../src/clock.js'
 
 const noSleep = async () => {}
 

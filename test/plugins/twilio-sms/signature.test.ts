@@ -24,14 +24,26 @@ t.test('twilioWebhookUrl joins publicUrl and path however publicUrl is written',
   t.equal(twilioWebhookUrl('x.example', PATH), 'https://x.example/webhook/sms')
   t.equal(twilioWebhookUrl('x.example/', PATH), 'https://x.example/webhook/sms')
   t.equal(twilioWebhookUrl('  https://x.example//  ', 'webhook/sms'), 'https://x.example/webhook/sms')
-  t.equal(twilioWebhookUrl('http://localhost:8080', PATH), 'http://localhost:8080/webhook/sms', 'an explicit scheme is kept')
-  t.equal(twilioWebhookUrl('https://x.example/kronus/', PATH), 'https://x.example/kronus/webhook/sms', 'a sub-path behind a proxy')
+  t.equal(
+    twilioWebhookUrl('http://localhost:8080', PATH),
+    'http://localhost:8080/webhook/sms',
+    'an explicit scheme is kept'
+  )
+  t.equal(
+    twilioWebhookUrl('https://x.example/kronus/', PATH),
+    'https://x.example/kronus/webhook/sms',
+    'a sub-path behind a proxy'
+  )
   t.equal(twilioWebhookUrl('x.example', '/webhook/sms?tenant=a'), 'https://x.example/webhook/sms?tenant=a')
 })
 
 t.test("a signature made with twilio's helper validates for every spelling of publicUrl", async (t) => {
   for (const publicUrl of ['https://x.example', 'https://x.example/', 'x.example']) {
-    t.equal(isValidTwilioSignature({ authToken: AUTH_TOKEN, publicUrl, path: PATH, params: PARAMS, signature }), true, publicUrl)
+    t.equal(
+      isValidTwilioSignature({ authToken: AUTH_TOKEN, publicUrl, path: PATH, params: PARAMS, signature }),
+      true,
+      publicUrl
+    )
   }
 })
 
@@ -47,7 +59,11 @@ t.test('a wrong token, tampered field, other URL or missing signature is rejecte
   t.equal(isValidTwilioSignature({ ...base, signature: undefined }), false, 'missing header')
   t.equal(isValidTwilioSignature({ ...base, signature: '' }), false, 'empty header')
   t.equal(isValidTwilioSignature({ ...base, authToken: '' }), false, 'no token configured never validates')
-  t.equal(isValidTwilioSignature({ ...base, publicUrl: 'not a url at all' }), false, 'an unparsable publicUrl fails closed')
+  t.equal(
+    isValidTwilioSignature({ ...base, publicUrl: 'not a url at all' }),
+    false,
+    'an unparsable publicUrl fails closed'
+  )
 })
 
 t.test('a signed query string is part of the URL', async (t) => {

@@ -1,12 +1,12 @@
 import twilio from 'twilio'
+import { emergencyContact } from '../../../plugins/emergency-contact/index.js'
+import { smsCommands } from '../../../plugins/sms-commands/index.js'
+import { type TwilioSmsOptions, twilioSms } from '../../../plugins/twilio-sms/index.js'
 import { FakeClock } from '../../../src/clock.js'
 import type { KronusConfigInput } from '../../../src/config/types.js'
 import type { KronusPlugin } from '../../../src/plugins/types.js'
-import { emergencyContact } from '../../../plugins/emergency-contact/index.js'
-import { smsCommands } from '../../../plugins/sms-commands/index.js'
-import { twilioSms, type TwilioSmsOptions } from '../../../plugins/twilio-sms/index.js'
-import { buildKronus, type TestKronus } from '../../helpers/app.js'
 import { FakeTwilioApi } from '../../fakes/twilio-api.js'
+import { buildKronus, type TestKronus } from '../../helpers/app.js'
 
 /*
  * A Kronus with the three SMS plugins whose texts go, through the real twilio SDK, to a
@@ -60,7 +60,11 @@ export async function buildSmsKronus(t: Tap, options: SmsKronusOptions = {}): Pr
       ...options.config,
       ...(options.dev ? { dev: true } : {}),
       kronus: { publicUrl: options.publicUrl ?? PUBLIC_URL },
-      twilio: options.twilioConfig ?? { accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, messagingServiceSid: SERVICE_SID },
+      twilio: options.twilioConfig ?? {
+        accountSid: ACCOUNT_SID,
+        authToken: AUTH_TOKEN,
+        messagingServiceSid: SERVICE_SID
+      },
       // One job at a time, so texts reach the fake in the order they were queued.
       jobs: { concurrency: 1, ...options.config?.jobs },
       // These runs span days of the fake clock; token lifetimes have their own tests (test/http/auth.test.ts).
@@ -146,7 +150,12 @@ export async function postSms(kronus: TestKronus, sms: InboundSms): Promise<Webh
     }
   })
   const messages = [...res.payload.matchAll(/<Message>([\s\S]*?)<\/Message>/g)].map((m) => unescapeXml(m[1]!))
-  return { statusCode: res.statusCode, contentType: res.headers['content-type'] as string | undefined, payload: res.payload, messages }
+  return {
+    statusCode: res.statusCode,
+    contentType: res.headers['content-type'] as string | undefined,
+    payload: res.payload,
+    messages
+  }
 }
 
 /** Texts the fake Twilio accepted for one number, oldest first. */

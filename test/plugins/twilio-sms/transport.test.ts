@@ -1,10 +1,10 @@
 import t from 'tap'
-import { FakeClock } from '../../../src/clock.js'
 import {
+  type TwilioMessagesClient,
   TwilioSmsTransport,
-  toDeliveryError,
-  type TwilioMessagesClient
+  toDeliveryError
 } from '../../../plugins/twilio-sms/transport.js'
+import { FakeClock } from '../../../src/clock.js'
 import { MessageDeliveryError } from '../../../src/messaging/channel.js'
 import { FakeTwilioApi, TWILIO_FAILURES } from '../../fakes/twilio-api.js'
 import { ManualTimers } from './manual-timers.js'
@@ -77,14 +77,24 @@ t.test('the configured ValidityPeriod is sent', async (t) => {
 t.test('ValidityPeriod outside what Twilio allows is refused at construction', async (t) => {
   for (const validityPeriodSeconds of [0, 36_001, 1.5, Number.NaN]) {
     t.throws(
-      () => new TwilioSmsTransport({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, messagingServiceSid: SERVICE_SID, validityPeriodSeconds }),
+      () =>
+        new TwilioSmsTransport({
+          accountSid: ACCOUNT_SID,
+          authToken: AUTH_TOKEN,
+          messagingServiceSid: SERVICE_SID,
+          validityPeriodSeconds
+        }),
       RangeError,
       String(validityPeriodSeconds)
     )
   }
   t.equal(
-    new TwilioSmsTransport({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, messagingServiceSid: SERVICE_SID, validityPeriodSeconds: 36_000 })
-      .validityPeriodSeconds,
+    new TwilioSmsTransport({
+      accountSid: ACCOUNT_SID,
+      authToken: AUTH_TOKEN,
+      messagingServiceSid: SERVICE_SID,
+      validityPeriodSeconds: 36_000
+    }).validityPeriodSeconds,
     36_000
   )
 })
@@ -126,7 +136,10 @@ t.test('429 and 500 are retryable, and the next attempt goes through', async (t)
   t.match(serverError.message, /HTTP 500/)
   const retried = await transport.send({ to: TO, text: 'hi' })
   t.match(retried.messageId, /^SM/)
-  t.same(fake.requests.map((r) => r.status), [429, 500, 201])
+  t.same(
+    fake.requests.map((r) => r.status),
+    [429, 500, 201]
+  )
 })
 
 t.test('an unreachable API is retryable', async (t) => {
@@ -187,7 +200,9 @@ t.test('sends are paced under the configured rate', async (t) => {
 
   clock.advance(10_000)
   const start = clock.now()
-  await timers.runUntilSettled(Promise.all([transport.send({ to: TO, text: 'a' }), transport.send({ to: TO, text: 'b' })]))
+  await timers.runUntilSettled(
+    Promise.all([transport.send({ to: TO, text: 'a' }), transport.send({ to: TO, text: 'b' })])
+  )
   t.same(sentAt.slice(4), [start, start + 500], 'after a quiet spell the first send is immediate, not a backlog burst')
 })
 
@@ -268,7 +283,10 @@ t.test('reconcile lists, through the SDK, the texts Twilio took for that number 
   t.same(listed, [second, first], 'both texts since then, newest first, across pages; not the one an hour older')
   t.notOk(listed.includes(old!), 'a text older than the send and its clock margin is not listed')
   const lists = fake.requests.filter((r) => r.method === 'GET')
-  t.ok(lists.every((r) => r.basicAuth?.username === ACCOUNT_SID), 'with the account credentials')
+  t.ok(
+    lists.every((r) => r.basicAuth?.username === ACCOUNT_SID),
+    'with the account credentials'
+  )
   t.same(await transport.reconcile({ to: TO, text: 'never sent' }, since), [], 'nothing for a body never sent')
 
   fake.failNext(1, TWILIO_FAILURES.serverError)

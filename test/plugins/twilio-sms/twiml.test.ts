@@ -12,7 +12,10 @@ t.test('markup characters and quotes in the text are escaped', async (t) => {
     twimlReply(`a < b & "c" 'd' > e`),
     `${DECL}<Response><Message>a &lt; b &amp; &quot;c&quot; &apos;d&apos; &gt; e</Message></Response>`
   )
-  t.equal(escapeXml('</Message><Redirect>https://evil</Redirect>'), '&lt;/Message&gt;&lt;Redirect&gt;https://evil&lt;/Redirect&gt;')
+  t.equal(
+    escapeXml('</Message><Redirect>https://evil</Redirect>'),
+    '&lt;/Message&gt;&lt;Redirect&gt;https://evil&lt;/Redirect&gt;'
+  )
   t.equal(escapeXml('&amp;'), '&amp;amp;', 'already-escaped text is escaped again, so it reads as typed')
 })
 

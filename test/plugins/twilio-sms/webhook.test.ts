@@ -1,15 +1,8 @@
 import t from 'tap'
 import twilio from 'twilio'
-import { createAdmin, createContact, createUser, type TestUser } from '../../helpers/http.js'
 import type { TestKronus } from '../../helpers/app.js'
-import {
-  AUTH_TOKEN,
-  SIGNED_URL,
-  buildSmsKronus,
-  inboundForm,
-  nextMessageSid,
-  postSms
-} from './sms-kronus.js'
+import { createAdmin, createContact, createUser, type TestUser } from '../../helpers/http.js'
+import { AUTH_TOKEN, buildSmsKronus, inboundForm, nextMessageSid, postSms, SIGNED_URL } from './sms-kronus.js'
 
 async function userWithPendingProbe(kronus: TestKronus): Promise<TestUser> {
   const admin = await createAdmin(kronus)
@@ -25,7 +18,9 @@ async function received(kronus: TestKronus) {
 }
 
 async function probeStatuses(kronus: TestKronus, userId: number): Promise<number[]> {
-  return (await kronus.knex('probes').where({ user_id: userId }).orderBy('id')).map((row: any) => Number(row.probe_status_id))
+  return (await kronus.knex('probes').where({ user_id: userId }).orderBy('id')).map((row: any) =>
+    Number(row.probe_status_id)
+  )
 }
 
 const PENDING = 1
@@ -39,9 +34,18 @@ t.test('a signed text from a user is recorded and answered in TwiML', async (t) 
   const reply = await postSms(kronus, { from: user.phone_number, body: 'maybe <later> & "soon"', messageSid })
   t.equal(reply.statusCode, 200)
   t.equal(reply.contentType, 'text/xml; charset=utf-8')
-  t.equal(reply.payload, '<?xml version="1.0" encoding="UTF-8"?><Response><Message>Reply Y if you are OK or N if you need help.</Message></Response>')
+  t.equal(
+    reply.payload,
+    '<?xml version="1.0" encoding="UTF-8"?><Response><Message>Reply Y if you are OK or N if you need help.</Message></Response>'
+  )
   t.same(await received(kronus), [
-    { from: user.phone_number, text: 'maybe <later> & "soon"', userId: user.id, channel: 'twilio', messageId: messageSid }
+    {
+      from: user.phone_number,
+      text: 'maybe <later> & "soon"',
+      userId: user.id,
+      channel: 'twilio',
+      messageId: messageSid
+    }
   ])
 })
 
@@ -90,7 +94,11 @@ t.test('publicUrl with or without a trailing slash checks against the same URL',
 t.test('a local publicUrl with a port works for testing the webhook by hand', async (t) => {
   const { kronus } = await buildSmsKronus(t, { publicUrl: 'http://localhost:3900' })
   const admin = await createAdmin(kronus)
-  const reply = await postSms(kronus, { from: admin.phone_number, body: 'PING', signedUrl: 'http://localhost:3900/webhook/sms' })
+  const reply = await postSms(kronus, {
+    from: admin.phone_number,
+    body: 'PING',
+    signedUrl: 'http://localhost:3900/webhook/sms'
+  })
   t.same(reply.messages, ['PONG!'])
 })
 
@@ -103,7 +111,10 @@ t.test('a sub-path behind a proxy and a query string on the webhook URL are sign
     method: 'POST',
     url: '/webhook/sms?source=twilio',
     payload: new URLSearchParams(form).toString(),
-    headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': twilio.getExpectedTwilioSignature(AUTH_TOKEN, signed, form) }
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      'x-twilio-signature': twilio.getExpectedTwilioSignature(AUTH_TOKEN, signed, form)
+    }
   })
   t.equal(res.statusCode, 200)
   t.match(res.payload, '<Message>PONG!</Message>')
@@ -121,8 +132,12 @@ t.test('an unknown sender gets an empty <Response/>, whatever they text, and nev
   t.equal(unknown.length, 9, 'each text is still recorded')
   t.ok(unknown.every((payload) => payload.userId === null))
   await kronus.queue.drain()
-  t.same(fake.messages.map((m) => m.to), [user.phone_number], 'only the user\'s own check-in went out; nothing to the stranger')
-  t.same(await probeStatuses(kronus, user.id), [PENDING], 'a stranger\'s N touches nobody\'s probe')
+  t.same(
+    fake.messages.map((m) => m.to),
+    [user.phone_number],
+    "only the user's own check-in went out; nothing to the stranger"
+  )
+  t.same(await probeStatuses(kronus, user.id), [PENDING], "a stranger's N touches nobody's probe")
 })
 
 t.test('a retried MessageSid is handled once and answered with the first reply', async (t) => {
@@ -137,7 +152,11 @@ t.test('a retried MessageSid is handled once and answered with the first reply',
   t.equal(retry.statusCode, 200)
   t.equal(retry.payload, first.payload, 'the retry gets the very same TwiML')
   const another = await postSms(kronus, { from: user.phone_number, body: 'N' })
-  t.same(another.messages, ['There is no check-in waiting for your answer right now.'], 'a new text with a new MessageSid is handled anew')
+  t.same(
+    another.messages,
+    ['There is no check-in waiting for your answer right now.'],
+    'a new text with a new MessageSid is handled anew'
+  )
 
   t.equal((await received(kronus)).length, 2, 'message.received once per MessageSid')
   t.equal((await kronus.events.list({ type: 'emergency.triggered' })).length, 1)
@@ -148,15 +167,20 @@ t.test('a retry that arrives while the first delivery is still being handled is 
   const { kronus } = await buildSmsKronus(t)
   const user = await userWithPendingProbe(kronus)
   const messageSid = nextMessageSid()
-  const replies = await Promise.all([1, 2, 3].map(() => postSms(kronus, { from: user.phone_number, body: 'N', messageSid })))
-  t.same(replies.map((r) => r.statusCode), [200, 200, 200])
+  const replies = await Promise.all(
+    [1, 2, 3].map(() => postSms(kronus, { from: user.phone_number, body: 'N', messageSid }))
+  )
+  t.same(
+    replies.map((r) => r.statusCode),
+    [200, 200, 200]
+  )
   t.same(new Set(replies.map((r) => r.payload)).size, 1, 'the same TwiML for all')
   t.same(replies[0]!.messages, ['We are contacting your emergency contacts now. Help is on the way.'])
   t.equal((await received(kronus)).length, 1)
   t.equal((await kronus.events.list({ type: 'emergency.triggered' })).length, 1)
 })
 
-t.test('a retry of an unknown sender\'s text is answered empty again', async (t) => {
+t.test("a retry of an unknown sender's text is answered empty again", async (t) => {
   const { kronus } = await buildSmsKronus(t)
   const messageSid = nextMessageSid()
   const first = await postSms(kronus, { from: '+15559990001', body: 'ping', messageSid })
@@ -175,7 +199,10 @@ t.test('a signed post without From or MessageSid is a 400 naming the field', asy
       method: 'POST',
       url: '/webhook/sms',
       payload: new URLSearchParams(form).toString(),
-      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': twilio.getExpectedTwilioSignature(AUTH_TOKEN, SIGNED_URL, form) }
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-twilio-signature': twilio.getExpectedTwilioSignature(AUTH_TOKEN, SIGNED_URL, form)
+      }
     })
     t.equal(res.statusCode, 400, missing)
     t.match(JSON.parse(res.payload).errors, [new RegExp(`^${missing} is required`)], missing)
@@ -190,7 +217,11 @@ t.test('a reply with NUL and other control characters is applied without them, o
   t.equal(reply.statusCode, 200)
   t.same(await probeStatuses(kronus, user.id), [GOOD], 'the Y is applied')
   const second = nextMessageSid()
-  t.equal((await postSms(kronus, { from: user.phone_number, body: 'all\r\nwell\u0007\u009b', messageSid: second })).statusCode, 200)
+  t.equal(
+    (await postSms(kronus, { from: user.phone_number, body: 'all\r\nwell\u0007\u009b', messageSid: second }))
+      .statusCode,
+    200
+  )
   t.same(
     (await received(kronus)).map((r: any) => r.text),
     ['Y', 'all well'],
@@ -221,7 +252,12 @@ t.test('a signed post whose From or MessageSid holds a control character is a 40
 
 t.test('a body that is not a form post is refused with a 4xx, not a 500', async (t) => {
   const { kronus } = await buildSmsKronus(t)
-  const res = await kronus.server.inject({ method: 'POST', url: '/webhook/sms', payload: { From: '+1555' }, headers: { 'x-twilio-signature': 'x' } })
+  const res = await kronus.server.inject({
+    method: 'POST',
+    url: '/webhook/sms',
+    payload: { From: '+1555' },
+    headers: { 'x-twilio-signature': 'x' }
+  })
   t.equal(res.statusCode, 415)
 })
 
@@ -232,4 +268,3 @@ t.test('without an auth token every webhook is refused, even in dev mode', async
   const reply = await postSms(kronus, { from: admin.phone_number, body: 'ping' })
   t.equal(reply.statusCode, 401)
 })
-

@@ -1,9 +1,9 @@
 import Joi from 'joi'
-import { defineRoute } from '../../types.js'
+import { assertSelf } from '../../access.js'
 import { errorDocs } from '../../docs.js'
 import { envelopeSchema, ok } from '../../envelope.js'
-import { assertSelf } from '../../access.js'
 import { contactParams } from '../../schemas.js'
+import { defineRoute } from '../../types.js'
 
 export default defineRoute({
   method: 'DELETE',
@@ -11,7 +11,10 @@ export default defineRoute({
   options: {
     tags: ['api', 'contacts'],
     description: 'Delete one of your contacts (not the last emergency contact while probes are on)',
-    plugins: errorDocs([400, 401, 403, 404], { 403: 'Not your contact, or the last emergency contact while probes are on', 404: 'No such contact of yours' }),
+    plugins: errorDocs([400, 401, 403, 404], {
+      403: 'Not your contact, or the last emergency contact while probes are on',
+      404: 'No such contact of yours'
+    }),
     validate: { params: contactParams },
     response: { schema: envelopeSchema(Joi.any().valid(null), 'DeleteResponse') },
     handler: async (request) => {

@@ -1,8 +1,8 @@
-import { defineRoute } from '../../types.js'
-import { errorDocs } from '../../docs.js'
-import { pagedSchema, pageQuery, paged } from '../../envelope.js'
 import { assertSelf } from '../../access.js'
+import { errorDocs } from '../../docs.js'
+import { paged, pagedSchema, pageQuery } from '../../envelope.js'
 import { contactSchema, uidParams } from '../../schemas.js'
+import { defineRoute } from '../../types.js'
 
 export default defineRoute({
   method: 'GET',

@@ -1,10 +1,10 @@
 import Joi from 'joi'
-import { defineRoute } from '../../types.js'
+import type { NewContact } from '../../../services/contacts.js'
+import { assertSelf } from '../../access.js'
 import { errorDocs } from '../../docs.js'
 import { envelopeSchema, ok } from '../../envelope.js'
-import { assertSelf } from '../../access.js'
 import { contactSchema, email, name, phoneNumber, uidParams } from '../../schemas.js'
-import type { NewContact } from '../../../services/contacts.js'
+import { defineRoute } from '../../types.js'
 
 export default defineRoute({
   method: 'POST',
@@ -12,7 +12,10 @@ export default defineRoute({
   options: {
     tags: ['api', 'contacts'],
     description: 'Add a contact; is_emergency_contact marks one to alert (several may be marked)',
-    plugins: errorDocs([400, 401, 403, 409, 413], { 403: 'Only you may add your contacts', 409: 'The phone_number is already one of your contacts' }),
+    plugins: errorDocs([400, 401, 403, 409, 413], {
+      403: 'Only you may add your contacts',
+      409: 'The phone_number is already one of your contacts'
+    }),
     validate: {
       params: uidParams,
       payload: Joi.object({

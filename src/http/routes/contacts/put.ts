@@ -1,10 +1,10 @@
 import Joi from 'joi'
-import { defineRoute } from '../../types.js'
+import type { ContactPatch } from '../../../services/contacts.js'
+import { assertSelf } from '../../access.js'
 import { errorDocs } from '../../docs.js'
 import { envelopeSchema, ok } from '../../envelope.js'
-import { assertSelf } from '../../access.js'
 import { contactParams, contactSchema, email, name, phoneNumber } from '../../schemas.js'
-import type { ContactPatch } from '../../../services/contacts.js'
+import { defineRoute } from '../../types.js'
 
 export default defineRoute({
   method: 'PUT',

@@ -1,11 +1,11 @@
 import Joi from 'joi'
-import type { RecordedEvent } from '../../../services/events.js'
 import { PAGE_SIZE } from '../../../domain/constants.js'
+import type { RecordedEvent } from '../../../services/events.js'
 import { toRfc3339 } from '../../../util/time.js'
-import { defineRoute } from '../../types.js'
-import { pagedSchema } from '../../envelope.js'
 import { actorOf } from '../../access.js'
+import { pagedSchema } from '../../envelope.js'
 import { id, text } from '../../schemas.js'
+import { defineRoute } from '../../types.js'
 
 const eventSchema = Joi.object({
   id: Joi.number().integer(),
@@ -16,7 +16,13 @@ const eventSchema = Joi.object({
 }).label('Event')
 
 function present(event: RecordedEvent) {
-  return { id: event.id, type: event.type, user_id: event.userId, payload: event.payload, created_at: toRfc3339(event.createdAt) }
+  return {
+    id: event.id,
+    type: event.type,
+    user_id: event.userId,
+    payload: event.payload,
+    created_at: toRfc3339(event.createdAt)
+  }
 }
 
 export default defineRoute({
@@ -29,9 +35,14 @@ export default defineRoute({
       query: Joi.object({
         type: text.max(120).description('Only events of this type, e.g. probe.status_changed'),
         after: Joi.number().integer().min(0).description('Only events with a larger id (a cursor for polling)'),
-        user_id: id.description('Only this user\'s events (admin only; others always see only their own)'),
+        user_id: id.description("Only this user's events (admin only; others always see only their own)"),
         page: Joi.number().integer().min(1).max(1_000_000).default(1).description('Page number, from 1'),
-        limit: Joi.number().integer().min(1).max(PAGE_SIZE).default(PAGE_SIZE).description('Events per page, at most 100')
+        limit: Joi.number()
+          .integer()
+          .min(1)
+          .max(PAGE_SIZE)
+          .default(PAGE_SIZE)
+          .description('Events per page, at most 100')
       })
     },
     response: { schema: pagedSchema(eventSchema, 'EventList') },

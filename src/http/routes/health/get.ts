@@ -1,8 +1,8 @@
-import Joi from 'joi'
 import Boom from '@hapi/boom'
-import { defineRoute } from '../../types.js'
+import Joi from 'joi'
 import { errorDocs } from '../../docs.js'
 import { envelopeSchema } from '../../envelope.js'
+import { defineRoute } from '../../types.js'
 
 export default defineRoute({
   method: 'GET',
@@ -12,7 +12,12 @@ export default defineRoute({
     tags: ['api', 'health'],
     description: 'Service health: 200 while the database answers, 503 otherwise',
     plugins: errorDocs([503]),
-    response: { schema: envelopeSchema(Joi.object({ status: Joi.string(), database: Joi.string() }).label('Health'), 'HealthResponse') },
+    response: {
+      schema: envelopeSchema(
+        Joi.object({ status: Joi.string(), database: Joi.string() }).label('Health'),
+        'HealthResponse'
+      )
+    },
     handler: async (request) => {
       try {
         await request.server.app.services.health.checkDatabase()

@@ -1,9 +1,9 @@
 import Joi from 'joi'
-import { defineRoute } from '../../types.js'
-import { ADMIN_AUTH } from '../../access.js'
-import { pagedSchema, pageQuery, paged } from '../../envelope.js'
-import { statusQuery } from '../../schemas.js'
 import { JOB_STATUSES, type JobStatus } from '../../../services/jobs.js'
+import { ADMIN_AUTH } from '../../access.js'
+import { paged, pagedSchema, pageQuery } from '../../envelope.js'
+import { statusQuery } from '../../schemas.js'
+import { defineRoute } from '../../types.js'
 
 const stamp = Joi.string().isoDate().allow(null)
 

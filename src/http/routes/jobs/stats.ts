@@ -1,7 +1,7 @@
 import Joi from 'joi'
-import { defineRoute } from '../../types.js'
 import { ADMIN_AUTH } from '../../access.js'
 import { envelopeSchema, ok } from '../../envelope.js'
+import { defineRoute } from '../../types.js'
 
 const count = Joi.number().integer().min(0)
 
@@ -11,7 +11,8 @@ export default defineRoute({
   options: {
     auth: ADMIN_AUTH,
     tags: ['api', 'jobs'],
-    description: 'How many jobs have each status (admin only); enueued_job_count repeats enqueued_job_count under the first Kronus\'s spelling',
+    description:
+      "How many jobs have each status (admin only); enueued_job_count repeats enqueued_job_count under the first Kronus's spelling",
     response: {
       schema: envelopeSchema(
         Joi.object({

@@ -1,9 +1,9 @@
 import Joi from 'joi'
-import { defineRoute } from '../../types.js'
+import { clientAddressOf } from '../../access.js'
 import { errorDocs } from '../../docs.js'
 import { envelopeSchema, ok } from '../../envelope.js'
 import { currentPassword, email } from '../../schemas.js'
-import { clientAddressOf } from '../../access.js'
+import { defineRoute } from '../../types.js'
 
 export default defineRoute({
   method: 'POST',

@@ -1,10 +1,10 @@
 import Joi from 'joi'
-import { defineRoute } from '../../types.js'
+import type { ProbeSettingsPatch } from '../../../services/probe-settings.js'
+import { assertSelf } from '../../access.js'
 import { errorDocs } from '../../docs.js'
 import { envelopeSchema, ok } from '../../envelope.js'
-import { assertSelf } from '../../access.js'
 import { cronExpression, probeSettingsSchema, timeZone, uidParams } from '../../schemas.js'
-import type { ProbeSettingsPatch } from '../../../services/probe-settings.js'
+import { defineRoute } from '../../types.js'
 
 export default defineRoute({
   method: 'PUT',
@@ -12,7 +12,9 @@ export default defineRoute({
   options: {
     tags: ['api', 'probes'],
     description: 'Set your probe schedule; turning probes on needs an emergency contact (403 otherwise)',
-    plugins: errorDocs([400, 401, 403, 413], { 403: 'Not your settings, or turning probes on without an emergency contact' }),
+    plugins: errorDocs([400, 401, 403, 413], {
+      403: 'Not your settings, or turning probes on without an emergency contact'
+    }),
     validate: {
       params: uidParams,
       payload: Joi.object({
@@ -29,7 +31,10 @@ export default defineRoute({
     handler: async (request) => {
       const { uid } = request.params as { uid: number }
       assertSelf(request, uid)
-      const { after } = await request.server.app.services.probeSettings.update(uid, request.payload as ProbeSettingsPatch)
+      const { after } = await request.server.app.services.probeSettings.update(
+        uid,
+        request.payload as ProbeSettingsPatch
+      )
       return ok(after)
     }
   }

@@ -1,16 +1,20 @@
-import { defineRoute } from '../../types.js'
-import { errorDocs } from '../../docs.js'
-import { pagedSchema, pageQuery, paged } from '../../envelope.js'
 import { assertSelfOrAdmin } from '../../access.js'
+import { errorDocs } from '../../docs.js'
+import { paged, pagedSchema, pageQuery } from '../../envelope.js'
 import { probeSchema, uidParams } from '../../schemas.js'
+import { defineRoute } from '../../types.js'
 
 export default defineRoute({
   method: 'GET',
   path: '/v1/users/{uid}/probes',
   options: {
     tags: ['api', 'probes'],
-    description: 'A user\'s probes, newest first, with status and any emergency alert (yourself; an admin may read anyone\'s)',
-    plugins: errorDocs([400, 401, 403, 404], { 403: 'Another user\'s probes, and the caller is not an admin', 404: 'No such user' }),
+    description:
+      "A user's probes, newest first, with status and any emergency alert (yourself; an admin may read anyone's)",
+    plugins: errorDocs([400, 401, 403, 404], {
+      403: "Another user's probes, and the caller is not an admin",
+      404: 'No such user'
+    }),
     validate: { params: uidParams, query: pageQuery },
     response: { schema: pagedSchema(probeSchema, 'ProbeList') },
     handler: async (request) => {

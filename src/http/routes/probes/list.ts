@@ -1,8 +1,8 @@
-import { defineRoute } from '../../types.js'
-import { ADMIN_AUTH } from '../../access.js'
-import { pagedSchema, pageQuery, paged } from '../../envelope.js'
-import { probeSchema, statusQuery } from '../../schemas.js'
 import { PROBE_STATUS_NAMES, type ProbeStatusName } from '../../../domain/constants.js'
+import { ADMIN_AUTH } from '../../access.js'
+import { paged, pagedSchema, pageQuery } from '../../envelope.js'
+import { probeSchema, statusQuery } from '../../schemas.js'
+import { defineRoute } from '../../types.js'
 
 export default defineRoute({
   method: 'GET',
@@ -10,7 +10,7 @@ export default defineRoute({
   options: {
     auth: ADMIN_AUTH,
     tags: ['api', 'probes'],
-    description: 'Every user\'s probes, newest first, optionally of one status (admin only)',
+    description: "Every user's probes, newest first, optionally of one status (admin only)",
     validate: { query: pageQuery.keys({ status: statusQuery(PROBE_STATUS_NAMES) }) },
     response: { schema: pagedSchema(probeSchema, 'AllProbesList') },
     handler: async (request) => {
@@ -19,4 +19,3 @@ export default defineRoute({
     }
   }
 })
-

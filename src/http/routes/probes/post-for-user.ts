@@ -1,9 +1,9 @@
 import Joi from 'joi'
-import { defineRoute } from '../../types.js'
-import { envelopeSchema, ok } from '../../envelope.js'
-import { assertSelf } from '../../access.js'
-import { probeSchema, uidParams } from '../../schemas.js'
 import { toRfc3339 } from '../../../util/time.js'
+import { assertSelf } from '../../access.js'
+import { envelopeSchema, ok } from '../../envelope.js'
+import { probeSchema, uidParams } from '../../schemas.js'
+import { defineRoute } from '../../types.js'
 
 export default defineRoute({
   method: 'POST',
@@ -17,7 +17,12 @@ export default defineRoute({
       params: uidParams,
       payload: Joi.object({
         in_minutes: Joi.number().integer().min(0).max(1440).default(5).description('Minutes from now; 0 asks at once'),
-        retries: Joi.number().integer().min(0).max(6).default(3).description('Follow-ups before the probe is unavailable'),
+        retries: Joi.number()
+          .integer()
+          .min(0)
+          .max(6)
+          .default(3)
+          .description('Follow-ups before the probe is unavailable'),
         wait_minutes: Joi.number().integer().min(5).max(120).default(10).description('Minutes between follow-ups')
       })
         .options({ stripUnknown: true })

@@ -1,8 +1,8 @@
 import Joi from 'joi'
-import { defineRoute } from '../../types.js'
+import { PROBE_STATUS_NAMES } from '../../../domain/constants.js'
 import { ADMIN_AUTH } from '../../access.js'
 import { envelopeSchema, ok } from '../../envelope.js'
-import { PROBE_STATUS_NAMES } from '../../../domain/constants.js'
+import { defineRoute } from '../../types.js'
 
 const count = Joi.number().integer().min(0)
 
@@ -14,7 +14,12 @@ export default defineRoute({
     tags: ['api', 'probes'],
     description: 'How many probes have each status (admin only)',
     response: {
-      schema: envelopeSchema(Joi.object(Object.fromEntries(PROBE_STATUS_NAMES.map((name) => [`${name}_probe_count`, count]))).label('ProbeStats'), 'ProbeStatsResponse')
+      schema: envelopeSchema(
+        Joi.object(Object.fromEntries(PROBE_STATUS_NAMES.map((name) => [`${name}_probe_count`, count]))).label(
+          'ProbeStats'
+        ),
+        'ProbeStatsResponse'
+      )
     },
     handler: async (request) => ok(await request.server.app.services.probes.stats())
   }

@@ -1,16 +1,17 @@
 import Joi from 'joi'
-import { defineRoute } from '../../types.js'
+import { assertSelfOrAdmin } from '../../access.js'
 import { errorDocs } from '../../docs.js'
 import { envelopeSchema, ok } from '../../envelope.js'
-import { assertSelfOrAdmin } from '../../access.js'
 import { uidParams } from '../../schemas.js'
+import { defineRoute } from '../../types.js'
 
 export default defineRoute({
   method: 'DELETE',
   path: '/v1/users/{uid}',
   options: {
     tags: ['api', 'users'],
-    description: 'Delete a user with their contacts, schedule and pending probes (yourself; an admin may delete anyone)',
+    description:
+      'Delete a user with their contacts, schedule and pending probes (yourself; an admin may delete anyone)',
     plugins: errorDocs([400, 401, 403, 404, 409], {
       403: 'Another user, and the caller is not an admin',
       404: 'No such user',

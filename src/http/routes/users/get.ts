@@ -1,8 +1,8 @@
-import { defineRoute } from '../../types.js'
+import { assertSelfOrAdmin } from '../../access.js'
 import { errorDocs } from '../../docs.js'
 import { envelopeSchema, ok } from '../../envelope.js'
-import { assertSelfOrAdmin } from '../../access.js'
 import { uidParams, userSchema } from '../../schemas.js'
+import { defineRoute } from '../../types.js'
 
 export default defineRoute({
   method: 'GET',
@@ -10,7 +10,10 @@ export default defineRoute({
   options: {
     tags: ['api', 'users'],
     description: 'Get a user (yourself; an admin may get anyone)',
-    plugins: errorDocs([400, 401, 403, 404], { 403: 'Another user\'s record, and the caller is not an admin', 404: 'No such user' }),
+    plugins: errorDocs([400, 401, 403, 404], {
+      403: "Another user's record, and the caller is not an admin",
+      404: 'No such user'
+    }),
     validate: { params: uidParams },
     response: { schema: envelopeSchema(userSchema, 'UserResponse') },
     handler: async (request) => {

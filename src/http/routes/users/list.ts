@@ -1,8 +1,8 @@
-import { defineRoute } from '../../types.js'
 import { ADMIN_AUTH } from '../../access.js'
 import { errorDocs } from '../../docs.js'
-import { pagedSchema, pageQuery, paged } from '../../envelope.js'
+import { paged, pagedSchema, pageQuery } from '../../envelope.js'
 import { userSchema } from '../../schemas.js'
+import { defineRoute } from '../../types.js'
 
 export default defineRoute({
   method: 'GET',

@@ -1,10 +1,10 @@
 import Joi from 'joi'
-import { defineRoute } from '../../types.js'
+import type { NewUser } from '../../../services/users.js'
+import { optionalActorOf } from '../../access.js'
 import { errorDocs } from '../../docs.js'
 import { envelopeSchema, ok } from '../../envelope.js'
-import { optionalActorOf } from '../../access.js'
 import { email, name, password, phoneNumber, userSchema } from '../../schemas.js'
-import type { NewUser } from '../../../services/users.js'
+import { defineRoute } from '../../types.js'
 
 export default defineRoute({
   method: 'POST',

@@ -1,10 +1,10 @@
 import Joi from 'joi'
-import { defineRoute } from '../../types.js'
+import type { UserPatch } from '../../../services/users.js'
+import { assertSelf } from '../../access.js'
 import { errorDocs } from '../../docs.js'
 import { envelopeSchema, ok } from '../../envelope.js'
-import { assertSelf } from '../../access.js'
 import { currentPassword, email, name, password, phoneNumber, uidParams, userSchema } from '../../schemas.js'
-import type { UserPatch } from '../../../services/users.js'
+import { defineRoute } from '../../types.js'
 
 export default defineRoute({
   method: 'PUT',

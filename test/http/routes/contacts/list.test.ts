@@ -13,7 +13,10 @@ t.test('a user lists only their own contacts, 100 a page', async (t) => {
   t.equal(first.statusCode, 200)
   t.same(first.body.paging, { total: 101, page: 1, pages: 2 })
   t.equal(first.body.data.length, 100)
-  t.ok(first.body.data.every((c: any) => c.user_id === admin.id), 'no other user\'s contact')
+  t.ok(
+    first.body.data.every((c: any) => c.user_id === admin.id),
+    "no other user's contact"
+  )
   const second = await call(kronus, { url: `/v1/users/${admin.id}/contacts?page=2`, token: admin.token })
   t.same(second.body.paging, { total: 101, page: 2, pages: 2 })
   t.equal(second.body.data.length, 1)

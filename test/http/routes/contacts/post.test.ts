@@ -1,6 +1,6 @@
 import t from 'tap'
 import { buildKronus, type TestKronus } from '../../../helpers/app.js'
-import { call, createAdmin, createUser, uniqueContactInput, type TestUser } from '../../../helpers/http.js'
+import { call, createAdmin, createUser, type TestUser, uniqueContactInput } from '../../../helpers/http.js'
 
 /*
  * One Kronus for the whole file: each test works on contacts of a user of its own, and
@@ -13,18 +13,32 @@ t.before(async () => {
   admin = await createAdmin(kronus)
 })
 
-t.test('a user adds a contact, in the seed README\'s shape', async (t) => {
+t.test("a user adds a contact, in the seed README's shape", async (t) => {
   const user = await createUser(kronus, admin)
   const res = await call(kronus, {
     method: 'POST',
     url: `/v1/users/${user.id}/contacts`,
     token: user.token,
-    payload: { first_name: 'strongest', last_name: 'avenger', phone_number: '+12345678900', email: 'hulk@avengers.com', is_emergency_contact: true }
+    payload: {
+      first_name: 'strongest',
+      last_name: 'avenger',
+      phone_number: '+12345678900',
+      email: 'hulk@avengers.com',
+      is_emergency_contact: true
+    }
   })
   t.equal(res.statusCode, 201)
   t.match(res.body, {
     success: true,
-    data: { id: Number, user_id: user.id, first_name: 'strongest', last_name: 'avenger', phone_number: '+12345678900', email: 'hulk@avengers.com', is_emergency_contact: true }
+    data: {
+      id: Number,
+      user_id: user.id,
+      first_name: 'strongest',
+      last_name: 'avenger',
+      phone_number: '+12345678900',
+      email: 'hulk@avengers.com',
+      is_emergency_contact: true
+    }
   })
   t.equal(Date.parse(res.body.data.created_at), kronus.clock.now())
   t.notOk('emergency_marked_at' in res.body.data, 'internal columns stay internal')
@@ -35,7 +49,12 @@ t.test('email is optional and is_emergency_contact defaults to false', async (t)
   const input = uniqueContactInput()
   delete input.email
   delete input.is_emergency_contact
-  const res = await call(kronus, { method: 'POST', url: `/v1/users/${user.id}/contacts`, token: user.token, payload: input })
+  const res = await call(kronus, {
+    method: 'POST',
+    url: `/v1/users/${user.id}/contacts`,
+    token: user.token,
+    payload: input
+  })
   t.equal(res.statusCode, 201)
   t.equal(res.body.data.email, '')
   t.equal(res.body.data.is_emergency_contact, false)
@@ -58,8 +77,17 @@ t.test('id and user_id in the body are ignored', async (t) => {
 t.test('the same phone number twice for one user is a 409', async (t) => {
   const user = await createUser(kronus, admin)
   const first = uniqueContactInput()
-  t.equal((await call(kronus, { method: 'POST', url: `/v1/users/${user.id}/contacts`, token: user.token, payload: first })).statusCode, 201)
-  const again = await call(kronus, { method: 'POST', url: `/v1/users/${user.id}/contacts`, token: user.token, payload: uniqueContactInput({ phone_number: first.phone_number }) })
+  t.equal(
+    (await call(kronus, { method: 'POST', url: `/v1/users/${user.id}/contacts`, token: user.token, payload: first }))
+      .statusCode,
+    201
+  )
+  const again = await call(kronus, {
+    method: 'POST',
+    url: `/v1/users/${user.id}/contacts`,
+    token: user.token,
+    payload: uniqueContactInput({ phone_number: first.phone_number })
+  })
   t.equal(again.statusCode, 409)
   t.match(again.body.errors[0], /phone_number/)
 })
@@ -75,7 +103,12 @@ t.test('every field is validated, and the 400 names the field', async (t) => {
   }
   for (const [field, values] of Object.entries(invalid)) {
     for (const value of values) {
-      const res = await call(kronus, { method: 'POST', url: `/v1/users/${user.id}/contacts`, token: user.token, payload: uniqueContactInput({ [field]: value }) })
+      const res = await call(kronus, {
+        method: 'POST',
+        url: `/v1/users/${user.id}/contacts`,
+        token: user.token,
+        payload: uniqueContactInput({ [field]: value })
+      })
       t.equal(res.statusCode, 400, `${field}=${JSON.stringify(value)}`)
       t.match(res.body.errors.join(' '), field)
     }
@@ -83,7 +116,12 @@ t.test('every field is validated, and the 400 names the field', async (t) => {
   for (const field of ['first_name', 'last_name', 'phone_number']) {
     const input = uniqueContactInput()
     delete input[field]
-    const res = await call(kronus, { method: 'POST', url: `/v1/users/${user.id}/contacts`, token: user.token, payload: input })
+    const res = await call(kronus, {
+      method: 'POST',
+      url: `/v1/users/${user.id}/contacts`,
+      token: user.token,
+      payload: input
+    })
     t.equal(res.statusCode, 400, `${field} missing`)
     t.match(res.body.errors.join(' '), field)
   }

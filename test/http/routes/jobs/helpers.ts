@@ -29,6 +29,10 @@ export async function signUp(kronus: TestKronus, adminToken?: string): Promise<{
 }
 
 export async function get(kronus: TestKronus, url: string, token?: string): Promise<{ statusCode: number; body: any }> {
-  const res = await kronus.server.inject({ method: 'GET', url, headers: token ? { authorization: `Bearer ${token}` } : {} })
+  const res = await kronus.server.inject({
+    method: 'GET',
+    url,
+    headers: token ? { authorization: `Bearer ${token}` } : {}
+  })
   return { statusCode: res.statusCode, body: JSON.parse(res.payload) }
 }

@@ -1,7 +1,7 @@
 import t from 'tap'
+import { PermanentJobError } from '../../../../src/queue/types.js'
 import { buildKronus } from '../../../helpers/app.js'
 import { queueFor } from '../../../queue/helpers.js'
-import { PermanentJobError } from '../../../../src/queue/types.js'
 import { get, signUp } from './helpers.js'
 
 declare module '../../../../src/queue/types.js' {
@@ -29,7 +29,11 @@ t.test('GET /v1/jobs lists jobs newest first for an admin, without queue interna
   t.equal(res.statusCode, 200)
   t.equal(res.body.success, true)
   const mine = res.body.data.filter((j: any) => j.name === NAME)
-  t.same(mine.map((j: any) => j.id), [later!.id, dead!.id, done!.id], 'newest first')
+  t.same(
+    mine.map((j: any) => j.id),
+    [later!.id, dead!.id, done!.id],
+    'newest first'
+  )
   t.match(mine[2], {
     id: done!.id,
     name: NAME,
@@ -41,11 +45,13 @@ t.test('GET /v1/jobs lists jobs newest first for an admin, without queue interna
     max_attempts: 4,
     last_error: null
   })
-  for (const stamp of [mine[2].created_at, mine[2].updated_at, mine[2].run_at, mine[2].finished_at]) t.match(stamp, RFC3339)
+  for (const stamp of [mine[2].created_at, mine[2].updated_at, mine[2].run_at, mine[2].finished_at])
+    t.match(stamp, RFC3339)
   t.match(mine[1], { status: 'dead', last_error: 'PermanentJobError: cannot' })
   t.match(mine[0], { status: 'scheduled', finished_at: null })
   for (const job of mine) {
-    for (const hidden of ['live_key', 'lock_expires_at', 'locked_by', 'locked_at', 'lane']) t.notOk(hidden in job, `${hidden} is not shown`)
+    for (const hidden of ['live_key', 'lock_expires_at', 'locked_by', 'locked_at', 'lane'])
+      t.notOk(hidden in job, `${hidden} is not shown`)
   }
   t.match(res.body.paging, { page: 1, pages: 1 })
   t.equal(res.body.paging.total, res.body.data.length)
@@ -67,7 +73,10 @@ t.test('GET /v1/jobs?status= filters by status', async (t) => {
   t.notOk(successful.body.data.some((j: any) => j.id === waiting!.id))
 
   const scheduled = await get(kronus, '/v1/jobs?status=scheduled', admin.token)
-  t.same(scheduled.body.data.filter((j: any) => j.name === NAME).map((j: any) => j.id), [waiting!.id])
+  t.same(
+    scheduled.body.data.filter((j: any) => j.name === NAME).map((j: any) => j.id),
+    [waiting!.id]
+  )
   t.equal((await get(kronus, '/v1/jobs?status=in-progress', admin.token)).statusCode, 200)
 })
 

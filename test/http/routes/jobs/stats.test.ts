@@ -1,8 +1,8 @@
 import t from 'tap'
-import { buildKronus, type TestKronus } from '../../../helpers/app.js'
-import { queueFor } from '../../../queue/helpers.js'
 import { claimDueJobs } from '../../../../src/queue/claim.js'
 import { PermanentJobError } from '../../../../src/queue/types.js'
+import { buildKronus, type TestKronus } from '../../../helpers/app.js'
+import { queueFor } from '../../../queue/helpers.js'
 import { get, signUp } from './helpers.js'
 
 declare module '../../../../src/queue/types.js' {
@@ -24,7 +24,14 @@ t.test('GET /v1/jobs/stats counts the jobs of each status', async (t) => {
   const admin = await signUp(kronus)
   // Other parts of Kronus may have queued jobs of their own; count only what this test adds.
   const before = await stats(kronus, admin.token)
-  t.same(Object.keys(before).sort(), ['dead_job_count', 'enqueued_job_count', 'enueued_job_count', 'in_progress_job_count', 'scheduled_job_count', 'successful_job_count'])
+  t.same(Object.keys(before).sort(), [
+    'dead_job_count',
+    'enqueued_job_count',
+    'enueued_job_count',
+    'in_progress_job_count',
+    'scheduled_job_count',
+    'successful_job_count'
+  ])
 
   const queue = queueFor(kronus)
   queue.define(NAME, async (payload) => {
@@ -34,7 +41,12 @@ t.test('GET /v1/jobs/stats counts the jobs of each status', async (t) => {
   await queue.drain()
   await queue.enqueue(NAME, { outcome: 'ok' })
   await queue.enqueue(NAME, { outcome: 'ok' })
-  await claimDueJobs(kronus.knex, { now: kronus.clock.now(), workerId: 'busy', lockMsByName: new Map([[NAME, 90_000]]), limit: 1 })
+  await claimDueJobs(kronus.knex, {
+    now: kronus.clock.now(),
+    workerId: 'busy',
+    lockMsByName: new Map([[NAME, 90_000]]),
+    limit: 1
+  })
   for (let i = 0; i < 3; i++) await queue.enqueue(NAME, { outcome: 'ok' }, { runAt: kronus.clock.now() + 60_000 })
 
   const after = await stats(kronus, admin.token)

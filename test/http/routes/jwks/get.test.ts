@@ -1,5 +1,5 @@
-import t from 'tap'
 import { createPublicKey } from 'node:crypto'
+import t from 'tap'
 import { buildKronus } from '../../../helpers/app.js'
 import { call } from '../../../helpers/http.js'
 

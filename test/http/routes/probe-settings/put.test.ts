@@ -2,7 +2,7 @@ import t from 'tap'
 import { buildKronus } from '../../../helpers/app.js'
 import { call, createAdmin, createContact } from '../../../helpers/http.js'
 
-t.test('the seed README\'s request turns probes on, once there is an emergency contact', async (t) => {
+t.test("the seed README's request turns probes on, once there is an emergency contact", async (t) => {
   const kronus = await buildKronus(t)
   const admin = await createAdmin(kronus)
   const url = `/v1/users/${admin.id}/probe_settings`
@@ -14,7 +14,11 @@ t.test('the seed README\'s request turns probes on, once there is an emergency c
   t.match(refused.body.errors[0], /emergency contact/)
 
   await createContact(kronus, admin, { is_emergency_contact: false })
-  t.equal((await call(kronus, { method: 'PUT', url, token: admin.token, payload: body })).statusCode, 403, 'a contact that is not an emergency contact is not enough')
+  t.equal(
+    (await call(kronus, { method: 'PUT', url, token: admin.token, payload: body })).statusCode,
+    403,
+    'a contact that is not an emergency contact is not enough'
+  )
 
   await createContact(kronus, admin, { is_emergency_contact: true })
   kronus.clock.advanceMinutes(3)
@@ -68,7 +72,12 @@ t.test('every field is validated, and the 400 names the field', async (t) => {
   }
   for (const [field, values] of Object.entries(invalid)) {
     for (const value of values) {
-      const res = await call(kronus, { method: 'PUT', url: `/v1/users/${admin.id}/probe_settings`, token: admin.token, payload: { [field]: value } })
+      const res = await call(kronus, {
+        method: 'PUT',
+        url: `/v1/users/${admin.id}/probe_settings`,
+        token: admin.token,
+        payload: { [field]: value }
+      })
       t.equal(res.statusCode, 400, `${field}=${JSON.stringify(value)}`)
       t.match(res.body.errors.join(' '), field, `${field}=${JSON.stringify(value)}: names the field`)
     }
@@ -81,10 +90,20 @@ t.test('limits and time zones that are valid are stored', async (t) => {
   const kronus = await buildKronus(t)
   const admin = await createAdmin(kronus)
   const url = `/v1/users/${admin.id}/probe_settings`
-  const res = await call(kronus, { method: 'PUT', url, token: admin.token, payload: { max_retries: 6, wait_time_in_minutes: 5, time_zone: 'America/Toronto' } })
+  const res = await call(kronus, {
+    method: 'PUT',
+    url,
+    token: admin.token,
+    payload: { max_retries: 6, wait_time_in_minutes: 5, time_zone: 'America/Toronto' }
+  })
   t.equal(res.statusCode, 200)
   t.match(res.body.data, { max_retries: 6, wait_time_in_minutes: 5, time_zone: 'America/Toronto', active: false })
-  const upper = await call(kronus, { method: 'PUT', url, token: admin.token, payload: { max_retries: 0, wait_time_in_minutes: 120, time_zone: null } })
+  const upper = await call(kronus, {
+    method: 'PUT',
+    url,
+    token: admin.token,
+    payload: { max_retries: 0, wait_time_in_minutes: 120, time_zone: null }
+  })
   t.match(upper.body.data, { max_retries: 0, wait_time_in_minutes: 120, time_zone: null })
 })
 
@@ -96,7 +115,12 @@ t.test('an update with no known field is a 400; id and user_id are ignored', asy
     const res = await call(kronus, { method: 'PUT', url, token: admin.token, payload })
     t.equal(res.statusCode, 400, JSON.stringify(payload))
   }
-  const res = await call(kronus, { method: 'PUT', url, token: admin.token, payload: { max_retries: 1, id: 3, user_id: 9 } })
+  const res = await call(kronus, {
+    method: 'PUT',
+    url,
+    token: admin.token,
+    payload: { max_retries: 1, id: 3, user_id: 9 }
+  })
   t.equal(res.statusCode, 200)
   t.match(res.body.data, { id: admin.record.probe_settings.id, user_id: admin.id, max_retries: 1 })
 })
@@ -106,7 +130,9 @@ t.test('turning probes off clears the next fire', async (t) => {
   const admin = await createAdmin(kronus)
   await createContact(kronus, admin, { is_emergency_contact: true })
   const url = `/v1/users/${admin.id}/probe_settings`
-  t.ok((await call(kronus, { method: 'PUT', url, token: admin.token, payload: { active: true } })).body.data.next_fire_at)
+  t.ok(
+    (await call(kronus, { method: 'PUT', url, token: admin.token, payload: { active: true } })).body.data.next_fire_at
+  )
   const off = await call(kronus, { method: 'PUT', url, token: admin.token, payload: { active: false } })
   t.equal(off.body.data.active, false)
   t.equal(off.body.data.next_fire_at, null)

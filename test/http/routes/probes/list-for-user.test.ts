@@ -1,26 +1,46 @@
 import t from 'tap'
+import { PROBE_STATUS_ID } from '../../../../src/domain/constants.js'
 import { buildKronus } from '../../../helpers/app.js'
 import { call, createAdmin, createContact, createUser } from '../../../helpers/http.js'
-import { PROBE_STATUS_ID } from '../../../../src/domain/constants.js'
 import { advance, buildProbeKronus, fireProbe, probedUser, turnProbesOn } from '../../../probes/harness.js'
 
-t.test('a user\'s probes come newest first with status and emergency alert, in the seed\'s shape', async (t) => {
+t.test("a user's probes come newest first with status and emergency alert, in the seed's shape", async (t) => {
   const kronus = await buildKronus(t)
   const admin = await createAdmin(kronus)
   const user = await createUser(kronus, admin)
   const contact = await createContact(kronus, user, { is_emergency_contact: true })
   const now = kronus.clock.now()
-  const base = { user_id: user.id, last_response: '', retry_count: 0, max_retries: 3, wait_time_in_minutes: 60, origin: 'scheduled', created_at: now, updated_at: now }
-  const [older] = await kronus.knex('probes').insert({ ...base, probe_status_id: PROBE_STATUS_ID.unavailable, retry_count: 3 }).returning('id')
+  const base = {
+    user_id: user.id,
+    last_response: '',
+    retry_count: 0,
+    max_retries: 3,
+    wait_time_in_minutes: 60,
+    origin: 'scheduled',
+    created_at: now,
+    updated_at: now
+  }
+  const [older] = await kronus
+    .knex('probes')
+    .insert({ ...base, probe_status_id: PROBE_STATUS_ID.unavailable, retry_count: 3 })
+    .returning('id')
   const olderId = typeof older === 'object' ? older.id : older
-  await kronus.knex('emergency_probes').insert({ probe_id: olderId, contact_id: contact.id, created_at: now, updated_at: now })
+  await kronus
+    .knex('emergency_probes')
+    .insert({ probe_id: olderId, contact_id: contact.id, created_at: now, updated_at: now })
   await kronus.knex('probes').insert({ ...base, probe_status_id: PROBE_STATUS_ID.good, last_response: 'yes' })
 
   for (const token of [user.token, admin.token]) {
     const res = await call(kronus, { url: `/v1/users/${user.id}/probes`, token })
     t.equal(res.statusCode, 200)
     t.same(res.body.paging, { total: 2, page: 1, pages: 1 })
-    t.match(res.body.data[0], { user_id: user.id, last_response: 'yes', probe_status_id: PROBE_STATUS_ID.good, status: { name: 'good' }, emergency_probe: null })
+    t.match(res.body.data[0], {
+      user_id: user.id,
+      last_response: 'yes',
+      probe_status_id: PROBE_STATUS_ID.good,
+      status: { name: 'good' },
+      emergency_probe: null
+    })
     t.match(res.body.data[1], {
       id: olderId,
       retry_count: 3,
@@ -28,7 +48,8 @@ t.test('a user\'s probes come newest first with status and emergency alert, in t
       status: { id: PROBE_STATUS_ID.unavailable, name: 'unavailable' },
       emergency_probe: { probe_id: olderId, contact_id: contact.id }
     })
-    for (const hidden of ['pending_user_id', 'max_retries', 'wait_time_in_minutes', 'origin', 'start_key']) t.notOk(hidden in res.body.data[0], `${hidden} stays internal`)
+    for (const hidden of ['pending_user_id', 'max_retries', 'wait_time_in_minutes', 'origin', 'start_key'])
+      t.notOk(hidden in res.body.data[0], `${hidden} stays internal`)
   }
 })
 

@@ -1,6 +1,14 @@
 import t from 'tap'
 import { call } from '../../../helpers/http.js'
-import { anotherProbedUser, advance, buildProbeKronus, fireProbe, probedUser, turnProbesOn, type ProbeHarness } from '../../../probes/harness.js'
+import {
+  advance,
+  anotherProbedUser,
+  buildProbeKronus,
+  fireProbe,
+  type ProbeHarness,
+  probedUser,
+  turnProbesOn
+} from '../../../probes/harness.js'
 
 /** Alice ends good, Bob unavailable, Carol is still pending. */
 async function threeProbes(h: ProbeHarness) {
@@ -16,7 +24,7 @@ async function threeProbes(h: ProbeHarness) {
   return { admin, alice, bob, carol }
 }
 
-t.test('the admin lists every user\'s probes, newest first, optionally by status', async (t) => {
+t.test("the admin lists every user's probes, newest first, optionally by status", async (t) => {
   const h = await buildProbeKronus(t)
   const { admin, alice, bob, carol } = await threeProbes(h)
 
@@ -34,7 +42,10 @@ t.test('the admin lists every user\'s probes, newest first, optionally by status
   t.match(all.body.data[2], { retry_count: 0, last_response: 'yes', emergency_probe: null })
 
   const pending = await call(h.kronus, { url: '/v1/probes?status=pending', token: admin.token })
-  t.same(pending.body.data.map((p: any) => p.user_id), [carol.id])
+  t.same(
+    pending.body.data.map((p: any) => p.user_id),
+    [carol.id]
+  )
   t.same(pending.body.paging, { total: 1, page: 1, pages: 1 })
   const cancelled = await call(h.kronus, { url: '/v1/probes?status=cancelled', token: admin.token })
   t.same(cancelled.body, { success: true, data: [], paging: { total: 0, page: 1, pages: 1 } })

@@ -1,14 +1,27 @@
 import t from 'tap'
 import { call } from '../../../helpers/http.js'
-import { anotherProbedUser, advance, buildProbeKronus, fireProbe, probedUser, turnProbesOn } from '../../../probes/harness.js'
+import {
+  advance,
+  anotherProbedUser,
+  buildProbeKronus,
+  fireProbe,
+  probedUser,
+  turnProbesOn
+} from '../../../probes/harness.js'
 
-t.test('counts probes by status under the seed\'s names, zeros included', async (t) => {
+t.test("counts probes by status under the seed's names, zeros included", async (t) => {
   const h = await buildProbeKronus(t)
   const { admin, user } = await probedUser(h)
   const empty = await call(h.kronus, { url: '/v1/probes/stats', token: admin.token })
   t.same(empty.body, {
     success: true,
-    data: { pending_probe_count: 0, good_probe_count: 0, bad_probe_count: 0, unavailable_probe_count: 0, cancelled_probe_count: 0 }
+    data: {
+      pending_probe_count: 0,
+      good_probe_count: 0,
+      bad_probe_count: 0,
+      unavailable_probe_count: 0,
+      cancelled_probe_count: 0
+    }
   })
 
   const other = await anotherProbedUser(h, admin)
@@ -23,12 +36,23 @@ t.test('counts probes by status under the seed\'s names, zeros included', async 
   await fireProbe(h, user.id)
   await advance(h, 5)
   await fireProbe(h, user.id)
-  await call(h.kronus, { method: 'PUT', url: `/v1/users/${user.id}/probe_settings`, token: user.token, payload: { active: false } })
+  await call(h.kronus, {
+    method: 'PUT',
+    url: `/v1/users/${user.id}/probe_settings`,
+    token: user.token,
+    payload: { active: false }
+  })
   await fireProbe(h, other.id)
 
   const res = await call(h.kronus, { url: '/v1/probes/stats', token: admin.token })
   t.equal(res.statusCode, 200)
-  t.same(res.body.data, { pending_probe_count: 1, good_probe_count: 1, bad_probe_count: 1, unavailable_probe_count: 1, cancelled_probe_count: 1 })
+  t.same(res.body.data, {
+    pending_probe_count: 1,
+    good_probe_count: 1,
+    bad_probe_count: 1,
+    unavailable_probe_count: 1,
+    cancelled_probe_count: 1
+  })
 })
 
 t.test('only an admin may read the stats', async (t) => {

@@ -13,7 +13,11 @@ t.test('deleting a user removes them with their contacts and settings', async (t
   t.equal((await call(kronus, { url: `/v1/users/${user.id}`, token: admin.token })).statusCode, 404)
   t.equal((await kronus.knex('contacts').where({ user_id: user.id })).length, 0)
   t.equal((await kronus.knex('probe_settings').where({ user_id: user.id })).length, 0)
-  t.equal((await call(kronus, { url: `/v1/users/${user.id}`, token: user.token })).statusCode, 401, 'their token stops working')
+  t.equal(
+    (await call(kronus, { url: `/v1/users/${user.id}`, token: user.token })).statusCode,
+    401,
+    'their token stops working'
+  )
 })
 
 t.test('the admin deletes another user; an unknown id is a 404', async (t) => {
@@ -32,5 +36,9 @@ t.test('the only admin cannot delete themselves while other users depend on them
   t.equal(refused.statusCode, 409)
   t.match(refused.body.errors[0], /admin/)
   t.equal((await call(kronus, { method: 'DELETE', url: `/v1/users/${user.id}`, token: admin.token })).statusCode, 200)
-  t.equal((await call(kronus, { method: 'DELETE', url: `/v1/users/${admin.id}`, token: admin.token })).statusCode, 200, 'alone, the admin may go')
+  t.equal(
+    (await call(kronus, { method: 'DELETE', url: `/v1/users/${admin.id}`, token: admin.token })).statusCode,
+    200,
+    'alone, the admin may go'
+  )
 })

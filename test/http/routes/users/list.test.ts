@@ -6,7 +6,8 @@ t.test('users are listed 100 a page with paging, oldest first', async (t) => {
   const kronus = await buildKronus(t)
   const admin = await createAdmin(kronus)
   // The admin plus 149 more: 150 users, two pages.
-  for (let i = 0; i < 149; i++) await kronus.services.users.create(uniqueUserInput() as any, { userId: admin.id, isAdmin: true })
+  for (let i = 0; i < 149; i++)
+    await kronus.services.users.create(uniqueUserInput() as any, { userId: admin.id, isAdmin: true })
 
   const first = await call(kronus, { url: '/v1/users', token: admin.token })
   t.equal(first.statusCode, 200)

@@ -1,7 +1,7 @@
 import t from 'tap'
+import { ROLE_ID } from '../../../../src/domain/constants.js'
 import { buildKronus } from '../../../helpers/app.js'
 import { call, createAdmin, createUser, uniqueUserInput } from '../../../helpers/http.js'
-import { ROLE_ID } from '../../../../src/domain/constants.js'
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/
 
@@ -12,7 +12,13 @@ t.test('the first sign-up needs no token and makes an admin with default probe s
     method: 'POST',
     url: '/v1/users',
     headers: { 'content-type': 'application/json' },
-    payload: JSON.stringify({ first_name: 'tony', last_name: 'stark', email: 'stark@avengers.com', password: 'very-secure', phone_number: '+12345678900' })
+    payload: JSON.stringify({
+      first_name: 'tony',
+      last_name: 'stark',
+      email: 'stark@avengers.com',
+      password: 'very-secure',
+      phone_number: '+12345678900'
+    })
   })
   t.equal(res.statusCode, 201)
   t.equal(res.body.success, true)
@@ -33,7 +39,12 @@ t.test('the first sign-up needs no token and makes an admin with default probe s
       wait_time_in_minutes: 60
     }
   })
-  for (const stamp of [user.created_at, user.updated_at, user.probe_settings.created_at, user.probe_settings.updated_at]) {
+  for (const stamp of [
+    user.created_at,
+    user.updated_at,
+    user.probe_settings.created_at,
+    user.probe_settings.updated_at
+  ]) {
     t.match(stamp, RFC3339)
     t.equal(Date.parse(stamp), kronus.clock.now(), 'timestamps come from the clock')
   }
@@ -48,12 +59,22 @@ t.test('after the first user, creating users takes an admin token', async (t) =>
   const anonymous = await call(kronus, { method: 'POST', url: '/v1/users', payload: uniqueUserInput() })
   t.equal(anonymous.statusCode, 401, 'no token')
 
-  const created = await call(kronus, { method: 'POST', url: '/v1/users', token: admin.token, payload: uniqueUserInput() })
+  const created = await call(kronus, {
+    method: 'POST',
+    url: '/v1/users',
+    token: admin.token,
+    payload: uniqueUserInput()
+  })
   t.equal(created.statusCode, 201)
   t.equal(created.body.data.role_id, ROLE_ID.basic, 'users made by the admin are basic users')
 
   const basic = await createUser(kronus, admin)
-  const byBasic = await call(kronus, { method: 'POST', url: '/v1/users', token: basic.token, payload: uniqueUserInput() })
+  const byBasic = await call(kronus, {
+    method: 'POST',
+    url: '/v1/users',
+    token: basic.token,
+    payload: uniqueUserInput()
+  })
   t.equal(byBasic.statusCode, 403, 'a basic user cannot create users')
 
   const list = await call(kronus, { url: '/v1/users', token: admin.token })
@@ -63,7 +84,9 @@ t.test('after the first user, creating users takes an admin token', async (t) =>
 t.test('twenty simultaneous first sign-ups make exactly one user, an admin', async (t) => {
   const kronus = await buildKronus(t)
   const inputs = Array.from({ length: 20 }, () => uniqueUserInput())
-  const results = await Promise.all(inputs.map((payload) => call(kronus, { method: 'POST', url: '/v1/users', payload })))
+  const results = await Promise.all(
+    inputs.map((payload) => call(kronus, { method: 'POST', url: '/v1/users', payload }))
+  )
   const codes = results.map((r) => r.statusCode)
   t.equal(codes.filter((c) => c === 201).length, 1, 'exactly one 201')
   t.equal(codes.filter((c) => c === 401).length, 19, 'the others are told a token is needed')
@@ -87,7 +110,13 @@ t.test('id, role_id and unknown fields in the body are ignored', async (t) => {
     method: 'POST',
     url: '/v1/users',
     token: admin.token,
-    payload: uniqueUserInput({ id: 999, role_id: ROLE_ID.admin, created_at: '2000-01-01T00:00:00Z', favourite_colour: 'red', password_hash: 'x' })
+    payload: uniqueUserInput({
+      id: 999,
+      role_id: ROLE_ID.admin,
+      created_at: '2000-01-01T00:00:00Z',
+      favourite_colour: 'red',
+      password_hash: 'x'
+    })
   })
   t.equal(res.statusCode, 201)
   t.not(res.body.data.id, 999)
@@ -107,12 +136,27 @@ t.test('the password is stored as an argon2id hash', async (t) => {
 t.test('a duplicate email or phone number is a 409', async (t) => {
   const kronus = await buildKronus(t)
   const admin = await createAdmin(kronus)
-  const sameEmail = await call(kronus, { method: 'POST', url: '/v1/users', token: admin.token, payload: uniqueUserInput({ email: admin.email }) })
+  const sameEmail = await call(kronus, {
+    method: 'POST',
+    url: '/v1/users',
+    token: admin.token,
+    payload: uniqueUserInput({ email: admin.email })
+  })
   t.equal(sameEmail.statusCode, 409)
   t.match(sameEmail.body.errors[0], /email/)
-  const sameEmailOtherCase = await call(kronus, { method: 'POST', url: '/v1/users', token: admin.token, payload: uniqueUserInput({ email: admin.email.toUpperCase() }) })
+  const sameEmailOtherCase = await call(kronus, {
+    method: 'POST',
+    url: '/v1/users',
+    token: admin.token,
+    payload: uniqueUserInput({ email: admin.email.toUpperCase() })
+  })
   t.equal(sameEmailOtherCase.statusCode, 409, 'emails compare without case')
-  const samePhone = await call(kronus, { method: 'POST', url: '/v1/users', token: admin.token, payload: uniqueUserInput({ phone_number: admin.phone_number }) })
+  const samePhone = await call(kronus, {
+    method: 'POST',
+    url: '/v1/users',
+    token: admin.token,
+    payload: uniqueUserInput({ phone_number: admin.phone_number })
+  })
   t.equal(samePhone.statusCode, 409)
   t.match(samePhone.body.errors[0], /phone_number/)
 })
@@ -130,7 +174,12 @@ t.test('every field is validated, and the 400 names the field', async (t) => {
   const admin = await createAdmin(kronus)
   for (const [field, values] of Object.entries(invalid)) {
     for (const value of values) {
-      const res = await call(kronus, { method: 'POST', url: '/v1/users', token: admin.token, payload: uniqueUserInput({ [field]: value }) })
+      const res = await call(kronus, {
+        method: 'POST',
+        url: '/v1/users',
+        token: admin.token,
+        payload: uniqueUserInput({ [field]: value })
+      })
       t.equal(res.statusCode, 400, `${field}=${JSON.stringify(value)}`)
       t.match(res.body.errors.join(' '), field, `${field}=${JSON.stringify(value)}: message names the field`)
     }
@@ -140,7 +189,11 @@ t.test('every field is validated, and the 400 names the field', async (t) => {
     t.equal(res.statusCode, 400, `${field} missing`)
     t.match(res.body.errors.join(' '), field)
   }
-  t.equal((await call(kronus, { url: '/v1/users', token: admin.token })).body.paging.total, 1, 'no invalid user was created')
+  t.equal(
+    (await call(kronus, { url: '/v1/users', token: admin.token })).body.paging.total,
+    1,
+    'no invalid user was created'
+  )
 })
 
 t.test('a body that is not a JSON object is a 400', async (t) => {

@@ -1,7 +1,7 @@
 import t from 'tap'
+import { ROLE_ID } from '../../../../src/domain/constants.js'
 import { buildKronus } from '../../../helpers/app.js'
 import { call, createAdmin, createUser, login } from '../../../helpers/http.js'
-import { ROLE_ID } from '../../../../src/domain/constants.js'
 
 t.test('a user updates their own fields; unchanged fields stay', async (t) => {
   const kronus = await buildKronus(t)
@@ -12,10 +12,21 @@ t.test('a user updates their own fields; unchanged fields stay', async (t) => {
     method: 'PUT',
     url: `/v1/users/${user.id}`,
     token: user.token,
-    payload: { first_name: 'bruce', phone_number: '+15550001111', email: 'Bruce@Example.com', current_password: user.password }
+    payload: {
+      first_name: 'bruce',
+      phone_number: '+15550001111',
+      email: 'Bruce@Example.com',
+      current_password: user.password
+    }
   })
   t.equal(res.statusCode, 200)
-  t.match(res.body.data, { id: user.id, first_name: 'bruce', last_name: user.record.last_name, phone_number: '+15550001111', email: 'bruce@example.com' })
+  t.match(res.body.data, {
+    id: user.id,
+    first_name: 'bruce',
+    last_name: user.record.last_name,
+    phone_number: '+15550001111',
+    email: 'bruce@example.com'
+  })
   t.equal(res.body.data.created_at, user.record.created_at)
   t.equal(Date.parse(res.body.data.updated_at), kronus.clock.now())
   t.ok(res.body.data.probe_settings, 'the record keeps its probe settings')
@@ -29,7 +40,11 @@ t.test('a new password replaces the old one', async (t) => {
   const res = await call(kronus, { method: 'PUT', url: `/v1/users/${user.id}`, token: user.token, payload })
   t.equal(res.statusCode, 200)
   t.ok(await login(kronus, user.email, 'brand-new-secret'))
-  const old = await call(kronus, { method: 'POST', url: '/login', payload: { email: user.email, password: user.password } })
+  const old = await call(kronus, {
+    method: 'POST',
+    url: '/login',
+    payload: { email: user.email, password: user.password }
+  })
   t.equal(old.statusCode, 401)
 })
 
@@ -37,7 +52,8 @@ t.test('changing the password or the email needs the current password', async (t
   const kronus = await buildKronus(t)
   const admin = await createAdmin(kronus)
   const user = await createUser(kronus, admin)
-  const put = (payload: Record<string, unknown>) => call(kronus, { method: 'PUT', url: `/v1/users/${user.id}`, token: user.token, payload })
+  const put = (payload: Record<string, unknown>) =>
+    call(kronus, { method: 'PUT', url: `/v1/users/${user.id}`, token: user.token, payload })
   for (const change of [{ password: 'taken-over-secret' }, { email: 'thief@example.com' }]) {
     const missing = await put(change)
     t.equal(missing.statusCode, 400, `${Object.keys(change)[0]} without current_password`)
@@ -47,7 +63,11 @@ t.test('changing the password or the email needs the current password', async (t
     t.match(wrong.body.errors[0], /"current_password" is incorrect/)
   }
   t.ok(await login(kronus, user.email, user.password), 'nothing changed: the old email and password still log in')
-  t.equal((await put({ email: user.email.toUpperCase(), first_name: 'same-email' })).statusCode, 200, 'resending the same email needs none')
+  t.equal(
+    (await put({ email: user.email.toUpperCase(), first_name: 'same-email' })).statusCode,
+    200,
+    'resending the same email needs none'
+  )
   t.equal((await put({ first_name: 'renamed' })).statusCode, 200, 'other fields need none')
 })
 
@@ -59,11 +79,20 @@ t.test('changing the password or the email ends every token issued before', asyn
   const phone = await login(kronus, user.email, user.password)
   const me = (token: string) => call(kronus, { url: `/v1/users/${user.id}`, token })
 
-  t.equal((await call(kronus, { method: 'PUT', url: `/v1/users/${user.id}`, token: laptop, payload: { last_name: 'x' } })).statusCode, 200)
+  t.equal(
+    (await call(kronus, { method: 'PUT', url: `/v1/users/${user.id}`, token: laptop, payload: { last_name: 'x' } }))
+      .statusCode,
+    200
+  )
   t.equal((await me(phone)).statusCode, 200, 'a change of name ends no token')
 
   const newPassword = 'brand-new-secret'
-  const changed = await call(kronus, { method: 'PUT', url: `/v1/users/${user.id}`, token: laptop, payload: { password: newPassword, current_password: user.password } })
+  const changed = await call(kronus, {
+    method: 'PUT',
+    url: `/v1/users/${user.id}`,
+    token: laptop,
+    payload: { password: newPassword, current_password: user.password }
+  })
   t.equal(changed.statusCode, 200)
   t.equal((await me(laptop)).statusCode, 401, 'the token that changed the password is ended')
   t.equal((await me(phone)).statusCode, 401, 'and so is every other token of the user')
@@ -71,7 +100,12 @@ t.test('changing the password or the email ends every token issued before', asyn
   t.equal((await me(fresh)).statusCode, 200, 'a login with the new password works')
   t.equal((await me(admin.token)).statusCode, 200, 'other users keep their tokens')
 
-  const moved = await call(kronus, { method: 'PUT', url: `/v1/users/${user.id}`, token: fresh, payload: { email: 'moved@example.com', current_password: newPassword } })
+  const moved = await call(kronus, {
+    method: 'PUT',
+    url: `/v1/users/${user.id}`,
+    token: fresh,
+    payload: { email: 'moved@example.com', current_password: newPassword }
+  })
   t.equal(moved.statusCode, 200)
   t.equal((await me(fresh)).statusCode, 401, 'an email change ends the tokens too')
   t.equal((await me(await login(kronus, 'moved@example.com', newPassword))).statusCode, 200)
@@ -85,21 +119,52 @@ t.test('password and email changes are limited per user and per hour', async (t)
   let token = user.token
   for (let i = 0; i < 3; i++) {
     const next = `rotated-secret-${i}`
-    const res = await call(kronus, { method: 'PUT', url: `/v1/users/${user.id}`, token, payload: { password: next, current_password: current } })
+    const res = await call(kronus, {
+      method: 'PUT',
+      url: `/v1/users/${user.id}`,
+      token,
+      payload: { password: next, current_password: current }
+    })
     t.equal(res.statusCode, 200, `change ${i + 1}`)
     current = next
     token = await login(kronus, user.email, current)
   }
-  const limited = await call(kronus, { method: 'PUT', url: `/v1/users/${user.id}`, token, payload: { password: 'one-too-many', current_password: current } })
+  const limited = await call(kronus, {
+    method: 'PUT',
+    url: `/v1/users/${user.id}`,
+    token,
+    payload: { password: 'one-too-many', current_password: current }
+  })
   t.equal(limited.statusCode, 429)
   t.match(limited.body.errors[0], /too many password or email changes/)
   t.ok(Number(limited.headers['retry-after']) > 0)
-  const guess = await call(kronus, { method: 'PUT', url: `/v1/users/${user.id}`, token, payload: { password: 'one-too-many', current_password: 'a-guess-123' } })
+  const guess = await call(kronus, {
+    method: 'PUT',
+    url: `/v1/users/${user.id}`,
+    token,
+    payload: { password: 'one-too-many', current_password: 'a-guess-123' }
+  })
   t.equal(guess.statusCode, 429, 'guesses of the current password share the budget')
-  t.equal((await call(kronus, { method: 'PUT', url: `/v1/users/${admin.id}`, token: admin.token, payload: { password: 'admin-new-secret', current_password: admin.password } })).statusCode, 200, 'other users are not limited')
+  t.equal(
+    (
+      await call(kronus, {
+        method: 'PUT',
+        url: `/v1/users/${admin.id}`,
+        token: admin.token,
+        payload: { password: 'admin-new-secret', current_password: admin.password }
+      })
+    ).statusCode,
+    200,
+    'other users are not limited'
+  )
   kronus.clock.advanceMinutes(60)
   token = await login(kronus, user.email, current)
-  const later = await call(kronus, { method: 'PUT', url: `/v1/users/${user.id}`, token, payload: { password: 'one-too-many', current_password: current } })
+  const later = await call(kronus, {
+    method: 'PUT',
+    url: `/v1/users/${user.id}`,
+    token,
+    payload: { password: 'one-too-many', current_password: current }
+  })
   t.equal(later.statusCode, 200, 'an hour later')
 })
 
@@ -107,7 +172,12 @@ t.test('a new password follows NIST SP 800-63B: 8 to 128 characters, not a commo
   const kronus = await buildKronus(t)
   const admin = await createAdmin(kronus)
   const put = (password: string) =>
-    call(kronus, { method: 'PUT', url: `/v1/users/${admin.id}`, token: admin.token, payload: { password, current_password: admin.password } })
+    call(kronus, {
+      method: 'PUT',
+      url: `/v1/users/${admin.id}`,
+      token: admin.token,
+      payload: { password, current_password: admin.password }
+    })
   for (const [password, why] of [
     ['seven77', /at least 8 characters/],
     ['a'.repeat(129), /at most 128 characters/],
@@ -131,7 +201,14 @@ t.test('id, role_id and unknown fields never change anything', async (t) => {
     method: 'PUT',
     url: `/v1/users/${user.id}`,
     token: user.token,
-    payload: { last_name: 'kept', id: admin.id, role_id: ROLE_ID.admin, user_id: admin.id, password_hash: 'x', shoe_size: 44 }
+    payload: {
+      last_name: 'kept',
+      id: admin.id,
+      role_id: ROLE_ID.admin,
+      user_id: admin.id,
+      password_hash: 'x',
+      shoe_size: 44
+    }
   })
   t.equal(res.statusCode, 200)
   t.match(res.body.data, { id: user.id, role_id: ROLE_ID.basic, last_name: 'kept' })
@@ -164,7 +241,12 @@ t.test('each field is validated on update, and the 400 names it', async (t) => {
   }
   for (const [field, values] of Object.entries(invalid)) {
     for (const value of values) {
-      const res = await call(kronus, { method: 'PUT', url: `/v1/users/${admin.id}`, token: admin.token, payload: { [field]: value } })
+      const res = await call(kronus, {
+        method: 'PUT',
+        url: `/v1/users/${admin.id}`,
+        token: admin.token,
+        payload: { [field]: value }
+      })
       t.equal(res.statusCode, 400, `${field}=${JSON.stringify(value)}`)
       t.match(res.body.errors.join(' '), field)
     }
@@ -173,16 +255,31 @@ t.test('each field is validated on update, and the 400 names it', async (t) => {
   t.same(after.body.data, admin.record, 'nothing changed')
 })
 
-t.test('taking another user\'s email or phone number is a 409', async (t) => {
+t.test("taking another user's email or phone number is a 409", async (t) => {
   const kronus = await buildKronus(t)
   const admin = await createAdmin(kronus)
   const user = await createUser(kronus, admin)
-  const email = await call(kronus, { method: 'PUT', url: `/v1/users/${user.id}`, token: user.token, payload: { email: admin.email, current_password: user.password } })
+  const email = await call(kronus, {
+    method: 'PUT',
+    url: `/v1/users/${user.id}`,
+    token: user.token,
+    payload: { email: admin.email, current_password: user.password }
+  })
   t.equal(email.statusCode, 409)
   t.match(email.body.errors[0], /email/)
-  const phone = await call(kronus, { method: 'PUT', url: `/v1/users/${user.id}`, token: user.token, payload: { phone_number: admin.phone_number } })
+  const phone = await call(kronus, {
+    method: 'PUT',
+    url: `/v1/users/${user.id}`,
+    token: user.token,
+    payload: { phone_number: admin.phone_number }
+  })
   t.equal(phone.statusCode, 409)
   t.match(phone.body.errors[0], /phone_number/)
-  const own = await call(kronus, { method: 'PUT', url: `/v1/users/${user.id}`, token: user.token, payload: { email: user.email } })
+  const own = await call(kronus, {
+    method: 'PUT',
+    url: `/v1/users/${user.id}`,
+    token: user.token,
+    payload: { email: user.email }
+  })
   t.equal(own.statusCode, 200, 'setting your own email again is fine')
 })
