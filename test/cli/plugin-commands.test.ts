@@ -9,21 +9,24 @@ import { testPrivateKeyPem } from '../helpers/keys.js'
 
 /* A plugin of the catalogue adds its own subcommands; the core names none of them. */
 
-t.test("the catalogue's commands join the program between server and completion, in catalogue order", async (t) => {
-  const tool = (name: string) =>
-    definePlugin({
-      name,
-      version: '1.0.0',
-      commands: (program) => void program.command(name).description(`the ${name} command`),
-      register() {}
-    })
-  const quiet = definePlugin({ name: 'quiet', version: '1.0.0', register() {} })
-  const program = buildProgram({ catalogue: [tool('first'), quiet, tool('second')], implied: () => [] })
-  t.same(
-    program.commands.map((command) => command.name()),
-    ['server', 'first', 'second', 'completion']
-  )
-})
+t.test(
+  "the catalogue's commands join the program after the core's own and before completion, in catalogue order",
+  async (t) => {
+    const tool = (name: string) =>
+      definePlugin({
+        name,
+        version: '1.0.0',
+        commands: (program) => void program.command(name).description(`the ${name} command`),
+        register() {}
+      })
+    const quiet = definePlugin({ name: 'quiet', version: '1.0.0', register() {} })
+    const program = buildProgram({ catalogue: [tool('first'), quiet, tool('second')], implied: () => [] })
+    t.same(
+      program.commands.map((command) => command.name()),
+      ['server', 'user', 'first', 'second', 'completion']
+    )
+  }
+)
 
 t.test(
   "a command's context loads the configuration and opens its database, checking the passphrase first",
