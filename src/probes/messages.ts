@@ -4,7 +4,8 @@ export const probeTexts = {
   followUp: (firstName: string) => `${firstName}, we have not heard back from you. Are you OK? Reply Y or N.`,
   notUnderstood: () => 'Reply Y if you are OK or N if you need help.',
   good: (firstName: string) => `Thanks ${firstName}, glad you are OK.`,
-  // The seed answers a "no" at once, before any contact has actually been reached.
-  bad: () => 'We are contacting your emergency contacts now. Help is on the way.',
+  // Sent at once, before any contact is reached: it says only what is true then. Nobody can
+  // acknowledge an alert yet, so nothing here ever promises that help is on the way.
+  bad: () => 'We are alerting your emergency contacts now.',
   noPendingProbe: () => 'There is no check-in waiting for your answer right now.'
 } as const

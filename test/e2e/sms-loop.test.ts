@@ -129,7 +129,7 @@ t.test(
     t.match(reply.contentType, /^text\/xml/)
     t.same(
       reply.messages,
-      ['We are contacting your emergency contacts now. Help is on the way.'],
+      ['We are alerting your emergency contacts now.'],
       'the N is acknowledged at once in TwiML'
     )
 

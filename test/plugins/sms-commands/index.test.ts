@@ -158,7 +158,7 @@ t.test('a text that is no command is the answer to the pending probe', async (t)
   const s = await setUp(t)
   await text(s, 'probe --in 0')
   t.equal(await text(s, 'not sure'), 'Reply Y if you are OK or N if you need help.')
-  t.equal(await text(s, 'N'), 'We are contacting your emergency contacts now. Help is on the way.')
+  t.equal(await text(s, 'N'), 'We are alerting your emergency contacts now.')
   t.same(
     (await probesOf(s)).map((p) => p.status),
     [3]

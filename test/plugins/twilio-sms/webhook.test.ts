@@ -145,7 +145,7 @@ t.test('a retried MessageSid is handled once and answered with the first reply',
   const user = await userWithPendingProbe(kronus)
   const messageSid = nextMessageSid()
   const first = await postSms(kronus, { from: user.phone_number, body: 'N', messageSid })
-  t.same(first.messages, ['We are contacting your emergency contacts now. Help is on the way.'])
+  t.same(first.messages, ['We are alerting your emergency contacts now.'])
   t.same(await probeStatuses(kronus, user.id), [BAD])
 
   const retry = await postSms(kronus, { from: user.phone_number, body: 'N', messageSid })
@@ -175,7 +175,7 @@ t.test('a retry that arrives while the first delivery is still being handled is 
     [200, 200, 200]
   )
   t.same(new Set(replies.map((r) => r.payload)).size, 1, 'the same TwiML for all')
-  t.same(replies[0]!.messages, ['We are contacting your emergency contacts now. Help is on the way.'])
+  t.same(replies[0]!.messages, ['We are alerting your emergency contacts now.'])
   t.equal((await received(kronus)).length, 1)
   t.equal((await kronus.events.list({ type: 'emergency.triggered' })).length, 1)
 })
