@@ -8,6 +8,8 @@
  */
 export type Aliveness = 'good' | 'bad' | 'unavailable' | 'unknown'
 export type ProbeStatusName = 'pending' | 'good' | 'bad' | 'unavailable' | 'cancelled'
+/** What raised an alarm. */
+export type AlarmTrigger = 'said_no' | 'distress' | 'no_answer' | 'panic' | 'unreachable' | 'duress'
 
 export interface KronusEvents {
   'user.created': { userId: number; isAdmin: boolean }
@@ -36,7 +38,15 @@ export interface KronusEvents {
   'user.aliveness_changed': { userId: number; from: Aliveness; to: Aliveness; probeId: number | null }
   'emergency.triggered': { userId: number; probeId: number; status: 'bad' | 'unavailable' }
   'message.received': { from: string; text: string; userId: number | null; channel: string; messageId: string | null }
-  'message.sent': { to: string; text: string; userId: number | null; channel: string; messageId: string | null }
+  'message.sent': {
+    to: string
+    text: string
+    userId: number | null
+    channel: string
+    messageId: string | null
+    /** What the text was for, as the sender named it (e.g. `alarm-contact:12`); absent or null for none. */
+    ref?: string | null
+  }
   'message.failed': {
     to: string
     text: string
@@ -44,6 +54,58 @@ export interface KronusEvents {
     channel: string
     error: string
     permanent: boolean
+    ref?: string | null
+  }
+  /** A text the provider reports as handed to the phone (a delivery receipt). */
+  'message.delivered': { to: string; userId: number | null; channel: string; messageId: string; ref: string | null }
+  /** A text the provider accepted but could not deliver (30003 unreachable, 30006 landline, ...). */
+  'message.undelivered': {
+    to: string
+    userId: number | null
+    channel: string
+    messageId: string
+    ref: string | null
+    status: 'undelivered' | 'failed'
+    errorCode: number | null
+    error: string
+  }
+  /** A voice call the provider accepted. */
+  'call.placed': { to: string; userId: number | null; channel: string; callId: string | null; ref: string | null }
+  'call.failed': {
+    to: string
+    userId: number | null
+    channel: string
+    ref: string | null
+    error: string
+    permanent: boolean
+  }
+  /** The person called pressed keys (Gather): "1" acknowledges an alarm. */
+  'call.answered': { to: string; channel: string; callId: string | null; ref: string | null; digits: string }
+  'alarm.raised': {
+    alarmId: number
+    userId: number
+    trigger: AlarmTrigger
+    /** The person's own words that raised it, or null. */
+    quote: string | null
+    code: string
+    probeId: number | null
+    contactIds: number[]
+  }
+  'alarm.escalated': {
+    alarmId: number
+    userId: number
+    /** What happened: the next contact added (ordered mode), a reminder, a call, or the end of the steps. */
+    action: 'next_contact' | 'reminder' | 'call' | 'exhausted'
+    step: number
+    contactIds: number[]
+  }
+  'alarm.acknowledged': { alarmId: number; userId: number; contactId: number | null; name: string; via: 'sms' | 'call' }
+  'alarm.resolved': {
+    alarmId: number
+    userId: number
+    /** user_ok: the user answered OK; contact_safe: a contact sent SAFE <code>; admin: through the API. */
+    reason: 'user_ok' | 'contact_safe' | 'admin'
+    by: string
   }
   'job.dead': { jobId: number; name: string; attempts: number; lastError: string | null }
   'server.started': { uri: string }

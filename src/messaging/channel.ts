@@ -5,6 +5,18 @@ export interface OutgoingText {
 }
 
 /**
+ * A voice call on its way out: what to say, and the reference a key press is reported
+ * with (messaging's call-answer handlers get it back with the digits).
+ */
+export interface OutgoingCallRequest {
+  to: string
+  /** Spoken to the person called, then "press 1 to ..." as `prompt` says. */
+  say: string
+  prompt: string
+  ref: string
+}
+
+/**
  * A way to send texts (SMS through Twilio, the dev console, a test recorder). Plugins
  * register channels; Kronus sends every message through the default one.
  */
@@ -22,6 +34,12 @@ export interface MessagingChannel {
    * sent. A channel without it (the dev console) sends such a text again: at least once.
    */
   reconcile?(message: OutgoingText, since: number): Promise<string[]>
+  /**
+   * Optional: places a voice call that says `call.say`, then asks for a key press with
+   * `call.prompt`; a key pressed is reported back through Messaging#callAnswered. Throws
+   * MessageDeliveryError as send() does. A channel without it cannot call.
+   */
+  call?(call: OutgoingCallRequest): Promise<{ callId: string | null }>
 }
 
 /**

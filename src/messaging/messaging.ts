@@ -54,6 +54,18 @@ export interface OutgoingMessage {
   userId?: number | null
   /** While a message with this key waits to be sent, sending it again is a no-op. */
   key?: string
+  /**
+   * `emergency`: an alarm's text. It is taken ahead of every other job and paced ahead of
+   * other texts, and retried with backoff for at least 30 minutes instead of given up in
+   * seconds. Default `normal`.
+   */
+  priority?: 'emergency' | 'normal'
+  /**
+   * What the text is for (e.g. `alarm-contact:12`): carried on its message.sent,
+   * message.failed, message.delivered and message.undelivered events, so whoever sent it
+   * can follow it.
+   */
+  ref?: string
 }
 
 export interface IncomingMessage {

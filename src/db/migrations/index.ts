@@ -11,6 +11,7 @@ import * as m0009 from './0009_jobs_by_name.js'
 import * as m0010 from './0010_plugin_migrations.js'
 import * as m0011 from './0011_token_versions_and_login_throttle.js'
 import * as m0012 from './0012_message_sends.js'
+import * as m0013 from './0013_alarms.js'
 
 interface Migration {
   up(knex: Knex): Promise<void>
@@ -32,7 +33,8 @@ const migrations: Array<[string, Migration]> = [
   ['0009_jobs_by_name', m0009],
   ['0010_plugin_migrations', m0010],
   ['0011_token_versions_and_login_throttle', m0011],
-  ['0012_message_sends', m0012]
+  ['0012_message_sends', m0012],
+  ['0013_alarms', m0013]
 ]
 
 export const migrationSource: Knex.MigrationSource<[string, Migration]> = {
