@@ -39,9 +39,11 @@ export * from './events/types.js'
 export { ADMIN_AUTH, actorOf, assertSelf, assertSelfOrAdmin, optionalActorOf } from './http/access.js'
 export { envelopeSchema, errorSchema, failure, ok, paged, pagedSchema, pageQuery } from './http/envelope.js'
 export { id as idSchema, text as textSchema, uidParams } from './http/schemas.js'
+export type { CallAnswer, CallAnswerHandler, OutgoingCall } from './messaging/calls.js'
 export type { MessagingChannel, OutgoingCallRequest, OutgoingText } from './messaging/channel.js'
 export { MessageDeliveryError } from './messaging/channel.js'
 export type {
+  DeliveryReport,
   InboundHandler,
   InboundResult,
   InboundText,

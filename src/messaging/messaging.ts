@@ -12,6 +12,7 @@ import {
   type JobRow,
   PermanentJobError
 } from '../queue/types.js'
+import { type CallAnswer, type CallAnswerHandler, Calls, type OutgoingCall } from './calls.js'
 import { MessageDeliveryError, type MessagingChannel } from './channel.js'
 import { SendLedger, type UnfinishedSend } from './send-ledger.js'
 
@@ -76,6 +77,19 @@ export interface IncomingMessage {
   messageId?: string | null
 }
 
+/**
+ * A provider's word on what became of a text it accepted (Twilio's status callback):
+ * `delivered` to the phone, or `undelivered`/`failed` with the provider's error code.
+ */
+export interface DeliveryReport {
+  channel: string
+  messageId: string
+  to: string
+  status: 'delivered' | 'undelivered' | 'failed'
+  errorCode: number | null
+  error: string | null
+}
+
 /** An inbound text from a known user, as inbound handlers see it. */
 export interface InboundText {
   from: string
@@ -134,6 +148,7 @@ export class Messaging {
   readonly #inboundHandlers: InboundHandler[] = []
   readonly #fallbackHandlers: InboundHandler[] = []
   readonly #ledger: SendLedger
+  readonly #calls: Calls
   /** Provider ids this process sent or matched and has not recorded yet: never matched by reconciling. */
   readonly #claiming = new Set<string>()
 
@@ -143,6 +158,7 @@ export class Messaging {
     this.#queue = options.queue
     this.#logger = options.logger
     this.#ledger = new SendLedger(options.knex)
+    this.#calls = new Calls({ ...options, channel: () => this.defaultChannel })
     this.#queue.defineBatch(SEND_JOB, (jobs, signal, control) => this.#deliverBatch(jobs, signal, control), {
       batchSize: SEND_BATCH_SIZE
     })
@@ -187,6 +203,50 @@ export class Messaging {
   /** send() for many texts, in multi-row inserts (a fan-out queues one per user). */
   async sendMany(messages: OutgoingMessage[], trx?: Knex.Transaction): Promise<void> {
     await this.#queue.enqueueMany(SEND_JOB, messages.map(sendJob), trx)
+  }
+
+  /** Queues a voice call in the caller's transaction (or its own), as send() queues a text. */
+  async call(call: OutgoingCall, trx?: Knex.Transaction): Promise<void> {
+    await this.#calls.call(call, trx)
+  }
+
+  /** Adds a handler for keys pressed during a call; the first that answers wins. */
+  onCallAnswer(handler: CallAnswerHandler): () => void {
+    return this.#calls.onAnswer(handler)
+  }
+
+  /** Keys pressed during a call (from the channel's webhook): call.answered, then the handlers. */
+  async callAnswered(answer: CallAnswer, trx?: Knex.Transaction): Promise<string | null> {
+    return this.#calls.answered(answer, trx)
+  }
+
+  /**
+   * A delivery receipt: records message.delivered or message.undelivered, with the ref and
+   * user of the text when Kronus still has its send on record.
+   */
+  async deliveryReport(report: DeliveryReport, trx?: Knex.Transaction): Promise<void> {
+    const work = async (trx: Knex.Transaction) => {
+      const send: { ref: string | null; user_id: number | string | null } | undefined = await trx('message_sends')
+        .select('ref', 'user_id')
+        .where({ channel: report.channel, provider_id: report.messageId })
+        .first()
+      const base = {
+        to: report.to,
+        userId: send?.user_id == null ? null : Number(send.user_id),
+        channel: report.channel,
+        messageId: report.messageId,
+        ref: send?.ref ?? null
+      }
+      if (report.status === 'delivered') await this.#events.record(trx, 'message.delivered', base)
+      else
+        await this.#events.record(trx, 'message.undelivered', {
+          ...base,
+          status: report.status,
+          errorCode: report.errorCode,
+          error: report.error ?? report.status
+        })
+    }
+    await (trx ? work(trx) : this.#knex.transaction(work))
   }
 
   /**

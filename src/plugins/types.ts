@@ -8,8 +8,15 @@ import type { KronusConfig } from '../config/types.js'
 import type { DurableHandler, EventFilter, EventListener, SubscribeOptions } from '../events/log.js'
 import type { CORE_EVENT_NAMES } from '../events/names.js'
 import type { EventName, KronusEvents, RecordedEvent } from '../events/types.js'
+import type { CallAnswer } from '../messaging/calls.js'
 import type { MessagingChannel } from '../messaging/channel.js'
-import type { InboundHandler, InboundResult, IncomingMessage, OutgoingMessage } from '../messaging/messaging.js'
+import type {
+  DeliveryReport,
+  InboundHandler,
+  InboundResult,
+  IncomingMessage,
+  OutgoingMessage
+} from '../messaging/messaging.js'
 import type { EnqueueOptions, JobDefinitionOptions, JobHandler, JobName, KronusJobs } from '../queue/types.js'
 import type { PluginDatabase } from './database.js'
 import type { PluginContacts, PluginProbes, PluginUsers } from './facades.js'
@@ -82,6 +89,10 @@ export interface PluginMessaging {
    * Handlers are asked in plugin order; a text nobody claims is a reply to the user's probe.
    */
   onInbound(handler: InboundHandler): () => void
+  /** A delivery receipt from the channel's provider: message.delivered or message.undelivered. */
+  deliveryReport(report: DeliveryReport, trx?: Knex.Transaction): Promise<void>
+  /** Keys pressed during a call placed by Kronus: records call.answered and returns what to say back. */
+  callAnswered(answer: CallAnswer, trx?: Knex.Transaction): Promise<string | null>
 }
 
 /** The hapi server, seen through the plugin's own route prefix `/plugins/<name>`. */

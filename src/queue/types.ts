@@ -78,6 +78,11 @@ export interface BatchDefinitionOptions extends JobDefinitionOptions {
 export interface EnqueueOptions {
   /** Epoch ms; now when omitted. A future time makes the job `scheduled`. */
   runAt?: number
+  /**
+   * Higher is claimed first, before older jobs of lower priority (default 0). Alarms'
+   * texts and calls use it so they never wait behind check-ins, follow-ups or webhooks.
+   */
+  priority?: number
   /** While a job with this key is live (scheduled, enqueued, in-progress), enqueueing it again is a no-op. */
   key?: string
   /** The user the job is about: deleting the user deletes the job while it waits. */
