@@ -127,6 +127,11 @@ export const configSchema = Joi.object({
     defaultTimeoutMs: Joi.number().integer().min(100).max(180_000).default(60_000),
     lockMarginMs: Joi.number().integer().min(100).max(60_000).default(30_000)
   }).default(),
+  limits: Joi.object({
+    // Every emergency contact is texted (and maybe called) at once when an alarm is raised:
+    // the limit keeps one user's alarm from flooding the queue ahead of everyone else's.
+    contactsPerUser: Joi.number().integer().min(1).max(1000).default(10)
+  }).default(),
   auth: Joi.object({
     maxFailedLogins: Joi.number().integer().min(1).max(1000).default(5),
     maxLoginDelayMinutes: Joi.number()

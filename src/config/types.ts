@@ -93,6 +93,10 @@ export interface KronusConfigInput {
      */
     lockMarginMs?: number
   }
+  limits?: {
+    /** Emergency contacts one user may have (a 400 names the limit beyond). Default 10. */
+    contactsPerUser?: number
+  }
   auth?: {
     /**
      * Failed logins one client (an account from one address) may make before each further
@@ -163,6 +167,9 @@ export interface KronusConfig {
     shutdownTimeoutMs: number
     defaultTimeoutMs: number
     lockMarginMs: number
+  }
+  limits: {
+    contactsPerUser: number
   }
   auth: {
     maxFailedLogins: number

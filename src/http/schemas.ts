@@ -1,6 +1,7 @@
 import Joi from 'joi'
 import { PROBE_STATUS_NAMES } from '../domain/constants.js'
 import { isValidCron } from '../scheduling/cron.js'
+import { ALARM_CONTACT_STATES, ALARM_STATUSES, ALARM_TRIGGERS } from '../services/alarms-read.js'
 import { passwordProblem } from '../services/passwords.js'
 import { CONTROL_CHARACTER } from '../util/text.js'
 import { isValidTimeZone } from '../util/time.js'
@@ -113,4 +114,99 @@ export const probeSchema = Joi.object({
   })
     .label('EmergencyProbe')
     .allow(null)
+    .description('One emergency_probes row of the probe, as before alarms (kept for older clients; alerted_contacts lists everyone)'),
+  alerted_contacts: Joi.array()
+    .items(
+      Joi.object({
+        contact_id: Joi.number().integer().allow(null),
+        name: Joi.string().allow(null),
+        phone_number: Joi.string().allow(null),
+        state: Joi.string()
+          .valid(...ALARM_CONTACT_STATES)
+          .allow(null)
+          .description("The alarm contact's state; null for alerts from before alarms"),
+        alarm_id: Joi.number().integer().allow(null),
+        alerted_at: Joi.string().isoDate().allow(null)
+      }).label('AlertedContact')
+    )
+    .description('Everyone the alarm this probe raised was sent to')
 }).label('Probe')
+
+const isoDateOrNull = Joi.string().isoDate().allow(null)
+
+export const escalationSchema = Joi.object({
+  user_id: Joi.number().integer(),
+  mode: Joi.string().valid('all', 'ordered'),
+  step_minutes: Joi.number().integer(),
+  repeats: Joi.number().integer(),
+  voice_calls: Joi.boolean(),
+  updated_at: isoDateOrNull.description('When the user last changed them; null while they have the defaults')
+}).label('EscalationSettings')
+
+export const alarmContactSchema = Joi.object({
+  id: Joi.number().integer(),
+  contact_id: Joi.number().integer().allow(null).description('The contact it was, or null once deleted'),
+  name: Joi.string(),
+  phone_number: Joi.string(),
+  position: Joi.number().integer().description('Order of escalation, from 0'),
+  state: Joi.string()
+    .valid(...ALARM_CONTACT_STATES)
+    .description('waiting (not alerted yet), queued, sent, delivered, undelivered, acknowledged or called'),
+  error_code: Joi.number().integer().allow(null),
+  error: Joi.string().allow(null, ''),
+  texts_sent: Joi.number().integer(),
+  calls_placed: Joi.number().integer(),
+  alerted_at: isoDateOrNull,
+  acknowledged_at: isoDateOrNull,
+  updated_at: Joi.string().isoDate()
+}).label('AlarmContact')
+
+export const alarmTimelineSchema = Joi.object({
+  id: Joi.number().integer(),
+  kind: Joi.string(),
+  alarm_contact_id: Joi.number().integer().allow(null),
+  detail: Joi.string().allow(null, ''),
+  created_at: Joi.string().isoDate()
+}).label('AlarmTimelineEntry')
+
+export const alarmSchema = Joi.object({
+  id: Joi.number().integer(),
+  user: Joi.object({
+    id: Joi.number().integer(),
+    name: Joi.string(),
+    phone_number: Joi.string()
+  })
+    .label('AlarmUser')
+    .description('As they were when the alarm was raised'),
+  trigger: Joi.string().valid(...ALARM_TRIGGERS),
+  quote: Joi.string().allow(null, ''),
+  code: Joi.string(),
+  status: Joi.string().valid(...ALARM_STATUSES),
+  probe_id: Joi.number().integer().allow(null),
+  escalation: Joi.object({
+    mode: Joi.string().valid('all', 'ordered'),
+    step_minutes: Joi.number().integer(),
+    repeats: Joi.number().integer(),
+    voice_calls: Joi.boolean()
+  })
+    .label('AlarmEscalation')
+    .description('The escalation settings as they were when the alarm was raised'),
+  step: Joi.number().integer(),
+  repeats_sent: Joi.number().integer(),
+  exhausted_at: isoDateOrNull,
+  acknowledged_by: Joi.object({
+    alarm_contact_id: Joi.number().integer().allow(null),
+    contact_id: Joi.number().integer().allow(null),
+    name: Joi.string().allow(null)
+  })
+    .label('AlarmAcknowledger')
+    .allow(null),
+  acknowledged_at: isoDateOrNull,
+  resolved_reason: Joi.string().allow(null, ''),
+  resolved_by: Joi.string().allow(null, ''),
+  resolved_at: isoDateOrNull,
+  created_at: Joi.string().isoDate(),
+  updated_at: Joi.string().isoDate(),
+  contacts: Joi.array().items(alarmContactSchema),
+  timeline: Joi.array().items(alarmTimelineSchema)
+}).label('Alarm')

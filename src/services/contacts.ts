@@ -51,6 +51,7 @@ export class ContactService {
     const emergency = input.is_emergency_contact === true
     try {
       return await inTransaction(this.ctx.knex, trx, async (trx) => {
+        if (emergency) await this.assertRoomForEmergencyContact(userId, trx)
         const contact = await Contact.query(trx).insertAndFetch({
           user_id: userId,
           first_name: input.first_name,
@@ -90,8 +91,10 @@ export class ContactService {
     try {
       return await inTransaction(this.ctx.knex, trx, async (trx) => {
         const current = await this.get(userId, id, trx)
-        if (fields.is_emergency_contact === true && !current.is_emergency_contact)
+        if (fields.is_emergency_contact === true && !current.is_emergency_contact) {
+          await this.assertRoomForEmergencyContact(userId, trx)
           fields.emergency_marked_at = this.ctx.clock.now()
+        }
         if (fields.is_emergency_contact === false && current.is_emergency_contact) {
           await this.assertNotLastEmergencyContact(userId, trx)
           fields.emergency_marked_at = null
@@ -114,6 +117,26 @@ export class ContactService {
       await this.ctx.events.record(trx, 'contact.deleted', { userId, contactId: id })
       return contact
     })
+  }
+
+  /**
+   * Every emergency contact is alerted when an alarm is raised, so one user's alarm must not
+   * become hundreds of texts ahead of everyone else's: a user has at most
+   * `limits.contactsPerUser` of them. Contacts that are not emergency contacts are not counted.
+   */
+  private async assertRoomForEmergencyContact(userId: number, trx: Knex.Transaction): Promise<void> {
+    // The same row lock as below: two contacts marked at once cannot both take the last place.
+    await ProbeSettings.query(trx).findOne({ user_id: userId }).forUpdate()
+    const limit = this.ctx.config.limits.contactsPerUser
+    const [row] = (await trx('contacts')
+      .where({ user_id: userId, is_emergency_contact: true })
+      .count({ n: '*' })) as Array<{ n: number | string }>
+    if (Number(row?.n ?? 0) >= limit) {
+      throw new ValidationError(
+        `"is_emergency_contact": a user may have at most ${limit} emergency contacts (limits.contactsPerUser); ` +
+          'unmark or delete one first'
+      )
+    }
   }
 
   /** Active probes with nobody to alert would fail silently, so the last emergency contact stays while probes are on. */

@@ -1,6 +1,8 @@
+import { AlarmQueryService } from './alarms-read.js'
 import { AuthService } from './auth.js'
 import { ContactService } from './contacts.js'
 import type { ServiceContext } from './context.js'
+import { EscalationService } from './escalation.js'
 import { EventQueryService } from './events.js'
 import { HealthService } from './health.js'
 import { JobService } from './jobs.js'
@@ -29,7 +31,9 @@ export function createServices(ctx: ServiceContext, probeEngine: ServiceProbeEng
   const health = new HealthService(ctx)
   const jobs = new JobService(ctx)
   const events = new EventQueryService(ctx)
-  return { health, users, contacts, probeSettings, probes, rateLimiter, auth, jobs, events }
+  const escalation = new EscalationService(ctx)
+  const alarms = new AlarmQueryService(ctx)
+  return { health, users, contacts, probeSettings, probes, rateLimiter, auth, jobs, events, escalation, alarms }
 }
 
 export type Services = ReturnType<typeof createServices>

@@ -5,6 +5,7 @@ import { type Page, paginate } from '../db/paging.js'
 import { PROBE_STATUS_ID, PROBE_STATUS_NAMES, type ProbeStatusName } from '../domain/constants.js'
 import { NotFoundError } from '../domain/errors.js'
 import type { OnDemandRequest, OnDemandResult } from '../probes/on-demand.js'
+import { toRfc3339 } from '../util/time.js'
 import type { ServiceContext } from './context.js'
 
 export type ProbeStats = Record<`${ProbeStatusName}_probe_count`, number>
@@ -21,17 +22,22 @@ export class ProbeQueryService {
   ) {}
 
   /** A user's probes, newest first, each with its status and the alert it caused, if any. */
-  async listForUser(userId: number, page: number, trx?: Knex.Transaction): Promise<Page<Probe>> {
+  async listForUser(userId: number, page: number, trx?: Knex.Transaction): Promise<Page<ProbeWithContacts>> {
     const db = trx ?? this.ctx.knex
     if (!(await User.query(db).findById(userId))) throw new NotFoundError(`user ${userId} not found`)
-    return this.#page(Probe.query(db).where({ user_id: userId }), page)
+    return this.#page(db, Probe.query(db).where({ user_id: userId }), page)
   }
 
   /** Every user's probes, newest first, optionally only those with one status (admin). */
-  async list(status: ProbeStatusName | undefined, page: number, trx?: Knex.Transaction): Promise<Page<Probe>> {
-    const query = Probe.query(trx ?? this.ctx.knex)
+  async list(
+    status: ProbeStatusName | undefined,
+    page: number,
+    trx?: Knex.Transaction
+  ): Promise<Page<ProbeWithContacts>> {
+    const db = trx ?? this.ctx.knex
+    const query = Probe.query(db)
     if (status) query.where({ probe_status_id: PROBE_STATUS_ID[status] })
-    return this.#page(query, page)
+    return this.#page(db, query, page)
   }
 
   /** How many probes have each status, named as the first Kronus names the counts. */
@@ -53,9 +59,101 @@ export class ProbeQueryService {
     return this.onDemand.request(userId, input, trx)
   }
 
-  async #page(query: QueryBuilder<Probe, Probe[]>, page: number): Promise<Page<Probe>> {
+  async #page(
+    db: Knex | Knex.Transaction,
+    query: QueryBuilder<Probe, Probe[]>,
+    page: number
+  ): Promise<Page<ProbeWithContacts>> {
     const result = await paginate(query.withGraphFetched('[status, emergency_probe]').orderBy('id', 'desc'), page)
-    for (const probe of result.results) probe.emergency_probe ??= null
-    return result
+    const alerted = await this.#alertedContacts(db, result.results.map((p) => p.id))
+    return {
+      paging: result.paging,
+      results: result.results.map((probe) => {
+        probe.emergency_probe ??= null
+        return Object.assign(probe, { alerted_contacts: alerted.get(probe.id) ?? [] })
+      })
+    }
   }
+
+  /**
+   * Everyone a probe's alarm was sent to, by probe id. A probe that raised an alarm lists
+   * the alarm's contacts that were alerted (not those still waiting for their turn), with
+   * the name and number copied onto the alarm and their state; a probe from before alarms
+   * lists its emergency_probes rows, with the contact as it is now (null once deleted).
+   */
+  async #alertedContacts(db: Knex | Knex.Transaction, probeIds: number[]): Promise<Map<number, AlertedContact[]>> {
+    const byProbe = new Map<number, AlertedContact[]>()
+    if (probeIds.length === 0) return byProbe
+    const withAlarm = new Set<number>()
+    const alarmRows = (await db('alarms')
+      .whereIn('probe_id', probeIds)
+      .select('id', 'probe_id')) as Array<{ id: number; probe_id: number }>
+    for (const row of alarmRows) withAlarm.add(Number(row.probe_id))
+    if (alarmRows.length > 0) {
+      const rows = (await db('alarm_contacts as ac')
+        .join('alarms as a', 'a.id', 'ac.alarm_id')
+        .whereIn('a.probe_id', probeIds)
+        .whereNot('ac.state', 'waiting')
+        .orderBy([{ column: 'a.id' }, { column: 'ac.position' }, { column: 'ac.id' }])
+        .select(
+          'a.probe_id',
+          'a.id as alarm_id',
+          'ac.contact_id',
+          'ac.name',
+          'ac.phone_number',
+          'ac.state',
+          'ac.alerted_at'
+        )) as Array<Record<string, any>>
+      for (const row of rows) {
+        push(byProbe, Number(row.probe_id), {
+          contact_id: row.contact_id === null ? null : Number(row.contact_id),
+          name: row.name,
+          phone_number: row.phone_number,
+          state: row.state,
+          alarm_id: Number(row.alarm_id),
+          alerted_at: row.alerted_at === null ? null : toRfc3339(Number(row.alerted_at))
+        })
+      }
+    }
+    const older = probeIds.filter((id) => !withAlarm.has(id))
+    if (older.length > 0) {
+      const rows = (await db('emergency_probes as ep')
+        .leftJoin('contacts as c', 'c.id', 'ep.contact_id')
+        .whereIn('ep.probe_id', older)
+        .orderBy('ep.id')
+        .select('ep.probe_id', 'ep.contact_id', 'ep.created_at', 'c.first_name', 'c.last_name', 'c.phone_number')) as Array<
+        Record<string, any>
+      >
+      for (const row of rows) {
+        push(byProbe, Number(row.probe_id), {
+          contact_id: row.contact_id === null ? null : Number(row.contact_id),
+          name: row.first_name === null ? null : `${row.first_name} ${row.last_name}`,
+          phone_number: row.phone_number ?? null,
+          state: null,
+          alarm_id: null,
+          alerted_at: toRfc3339(Number(row.created_at))
+        })
+      }
+    }
+    return byProbe
+  }
+}
+
+/** One person a probe's alert went to, as GET /v1/probes shows it. */
+export interface AlertedContact {
+  contact_id: number | null
+  name: string | null
+  phone_number: string | null
+  /** The alarm contact's state (queued, sent, delivered, ...); null for alerts from before alarms. */
+  state: string | null
+  alarm_id: number | null
+  alerted_at: string | null
+}
+
+export type ProbeWithContacts = Probe & { alerted_contacts: AlertedContact[] }
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key)
+  if (list) list.push(value)
+  else map.set(key, [value])
 }

@@ -11,6 +11,7 @@ import {
   UnauthorizedError,
   ValidationError
 } from '../domain/errors.js'
+import { toRfc3339 } from '../util/time.js'
 import { type Actor, inTransaction, type ServiceContext } from './context.js'
 import { assertAcceptablePassword, hashPassword, verifyPassword } from './passwords.js'
 import type { RateLimiter } from './rate-limit.js'
@@ -195,11 +196,33 @@ export class UserService {
    * Deletes a user with everything of theirs; when the last user goes, the next sign-up
    * may make an admin again. The last admin cannot leave while other users remain: nobody
    * could create or remove users any more, and the first-user rule would not reopen.
+   *
+   * A user with an alarm not yet resolved is kept unless `force` is given: someone may be in
+   * trouble right now. With `force` the user goes and their alarms stay, as the snapshots
+   * they are (the user's name and number are copied onto them), and go on reaching the contacts.
    */
-  async delete(id: number, trx?: Knex.Transaction): Promise<User> {
+  async delete(id: number, trx?: Knex.Transaction, options: { force?: boolean } = {}): Promise<User> {
     return inTransaction(this.ctx.knex, trx, async (trx) => {
-      const user = await User.query(trx).findById(id)
+      // Locked (on PostgreSQL) so an alarm raised for this user either commits before the
+      // check below sees it, or is raised after the user is gone (and then has its snapshot).
+      const user = await User.query(trx).findById(id).forUpdate()
       if (!user) throw new NotFoundError(`user ${id} not found`)
+      if (!options.force) {
+        const open = (await trx('alarms')
+          .where({ user_id: id })
+          .whereNot({ status: 'resolved' })
+          .orderBy('id')
+          .first('id', 'code', 'status', 'created_at')) as
+          | { id: number; code: string; status: string; created_at: number | string }
+          | undefined
+        if (open) {
+          throw new ConflictError(
+            `user ${id} has an ${open.status} alarm (alarm ${open.id}, code ${open.code}, raised ` +
+              `${toRfc3339(Number(open.created_at))}): resolve it first, or delete with ?force=true ` +
+              '(the alarm is kept and its escalation goes on)'
+          )
+        }
+      }
       if (user.role_id === ROLE_ID.admin) {
         const admins = await this.count(trx, ROLE_ID.admin)
         if (admins === 1 && (await this.count(trx)) > 1) {
@@ -208,7 +231,14 @@ export class UserService {
           )
         }
       }
-      await trx('jobs').where({ user_id: id }).whereIn('status', ['scheduled', 'enqueued']).delete()
+      // Their check-ins and other pending work go with them. Emergency work (jobs with a
+      // priority above 0: alarm texts and calls, all-clears) is kept: an alarm raised before
+      // the deletion still reaches the contacts.
+      await trx('jobs')
+        .where({ user_id: id })
+        .whereIn('status', ['scheduled', 'enqueued'])
+        .where('priority', '<=', 0)
+        .delete()
       await User.query(trx).deleteById(id)
       await this.ctx.events.record(trx, 'user.deleted', { userId: id })
       if ((await this.count(trx)) === 0) await trx('bootstrap_claims').where({ name: FIRST_ADMIN_CLAIM }).delete()

@@ -11,7 +11,8 @@ export default defineRoute({
   path: '/v1/users/{uid}/contacts',
   options: {
     tags: ['api', 'contacts'],
-    description: 'Add a contact; is_emergency_contact marks one to alert (several may be marked)',
+    description:
+      'Add a contact; is_emergency_contact marks one to alert (several may be marked, up to limits.contactsPerUser, 10 by default: 400 beyond)',
     plugins: errorDocs([400, 401, 403, 409, 413], {
       403: 'Only you may add your contacts',
       409: 'The phone_number is already one of your contacts'

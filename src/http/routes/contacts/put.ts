@@ -11,7 +11,8 @@ export default defineRoute({
   path: '/v1/users/{uid}/contacts/{id}',
   options: {
     tags: ['api', 'contacts'],
-    description: 'Update one of your contacts; unknown fields are ignored, at least one known field is required',
+    description:
+      'Update one of your contacts; unknown fields are ignored, at least one known field is required. Marking an emergency contact beyond limits.contactsPerUser (10 by default) is a 400',
     plugins: errorDocs([400, 401, 403, 404, 409, 413], {
       403: 'Not your contact, or un-marking the last emergency contact while probes are on',
       404: 'No such contact of yours',
