@@ -12,6 +12,22 @@ export type JsonSchema = { [keyword: string]: unknown }
 const integer: JsonSchema = { type: 'integer', minimum: 1 }
 const probeStatus: JsonSchema = { type: 'string', enum: ['pending', 'good', 'bad', 'unavailable', 'cancelled'] }
 const aliveness: JsonSchema = { type: 'string', enum: ['good', 'bad', 'unavailable', 'unknown'] }
+const userOrNull: JsonSchema = {
+  type: ['integer', 'null'],
+  minimum: 1,
+  description: 'The Kronus user the text or call was about, or null'
+}
+const phone: JsonSchema = { type: 'string', description: 'E.164 phone number' }
+const ref: JsonSchema = {
+  type: ['string', 'null'],
+  description:
+    'What it was for: alarm-contact:<id> for an alarm text or call to a contact, alarm-user:<alarm id> for one to the user; null for none'
+}
+const contactIds: JsonSchema = {
+  type: 'array',
+  items: { type: 'integer', minimum: 1 },
+  description: 'Ids of the contacts concerned (a contact deleted since is left out)'
+}
 
 /** Every payload field must be described, and nothing else: the type checker holds us to it. */
 type PayloadSchema<N extends keyof KronusEvents> = { [K in keyof KronusEvents[N] & string]: JsonSchema }
@@ -87,7 +103,107 @@ export const WEBHOOK_EVENT_SCHEMAS = {
     active: { type: 'boolean' },
     cronExpression: { type: 'string' },
     nextFireAt: { type: ['integer', 'null'], description: 'Next probe, epoch milliseconds; null while probes are off' }
-  })
+  }),
+  'alarm.raised': bodySchema(
+    'alarm.raised',
+    "An alarm was raised for the user: their emergency contacts are being alerted until one acknowledges. 'said_no' is an N to a check-in, 'distress' words of distress, 'no_answer' a check-in left unanswered, 'panic' SOS, HELP ME or 911 at any time, 'unreachable' the user's own number can no longer receive texts, 'duress' a duress word.",
+    {
+      alarmId: integer,
+      userId: integer,
+      trigger: { type: 'string', enum: ['said_no', 'distress', 'no_answer', 'panic', 'unreachable', 'duress'] },
+      quote: { type: ['string', 'null'], description: "The person's own words that raised it, or null" },
+      code: { type: 'string', description: 'The short code contacts answer with, e.g. OK 42' },
+      probeId: { type: ['integer', 'null'], minimum: 1, description: 'The check-in it ended, or null' },
+      contactIds: { ...contactIds, description: 'The contacts alerted first' }
+    }
+  ),
+  'alarm.escalated': bodySchema(
+    'alarm.escalated',
+    "Nobody acknowledged in time: the alarm went a step further. 'next_contact' alerted the next contact (ordered mode), 'reminder' reminded contacts who had not acknowledged, 'call' called a contact, 'exhausted' means steps and reminders ran out with nobody acknowledging (the alarm stays open).",
+    {
+      alarmId: integer,
+      userId: integer,
+      action: { type: 'string', enum: ['next_contact', 'reminder', 'call', 'exhausted'] },
+      step: { type: 'integer', minimum: 0 },
+      contactIds: { ...contactIds, description: 'The contacts this step reached' }
+    }
+  ),
+  'alarm.acknowledged': bodySchema(
+    'alarm.acknowledged',
+    'A contact said they will check on the user (OK <code> by text, or 1 on a call): escalation stops.',
+    {
+      alarmId: integer,
+      userId: integer,
+      contactId: { type: ['integer', 'null'], minimum: 1, description: 'The contact, or null when deleted since' },
+      name: { type: 'string', description: "The contact's name as on the alarm" },
+      via: { type: 'string', enum: ['sms', 'call'] }
+    }
+  ),
+  'alarm.resolved': bodySchema(
+    'alarm.resolved',
+    "The alarm ended: 'user_ok' the user answered OK, 'contact_safe' a contact sent SAFE <code>, 'admin' through the API. The contacts alerted are told.",
+    {
+      alarmId: integer,
+      userId: integer,
+      reason: { type: 'string', enum: ['user_ok', 'contact_safe', 'admin'] },
+      by: { type: 'string', description: 'Who cleared it, by name' }
+    }
+  ),
+  'message.delivered': bodySchema(
+    'message.delivered',
+    "The provider reports a text as delivered to the phone (a delivery receipt).",
+    {
+      to: phone,
+      userId: userOrNull,
+      channel: { type: 'string' },
+      messageId: { type: 'string', description: "The provider's id of the text" },
+      ref
+    }
+  ),
+  'message.undelivered': bodySchema(
+    'message.undelivered',
+    'The provider accepted a text but could not deliver it (e.g. Twilio 30003 unreachable, 30005 unknown number, 30006 landline, 30007 filtered, 30008 unknown error).',
+    {
+      to: phone,
+      userId: userOrNull,
+      channel: { type: 'string' },
+      messageId: { type: 'string', description: "The provider's id of the text" },
+      ref,
+      status: { type: 'string', enum: ['undelivered', 'failed'] },
+      errorCode: { type: ['integer', 'null'], description: "The provider's error code, or null" },
+      error: { type: 'string' }
+    }
+  ),
+  'call.placed': bodySchema('call.placed', 'The provider accepted a voice call (an alarm call to a contact).', {
+    to: phone,
+    userId: userOrNull,
+    channel: { type: 'string' },
+    callId: { type: ['string', 'null'], description: "The provider's id of the call" },
+    ref
+  }),
+  'call.failed': bodySchema(
+    'call.failed',
+    'A voice call could not be placed; permanent when retrying cannot help (e.g. an invalid number).',
+    {
+      to: phone,
+      userId: userOrNull,
+      channel: { type: 'string' },
+      ref,
+      error: { type: 'string' },
+      permanent: { type: 'boolean' }
+    }
+  ),
+  'call.answered': bodySchema(
+    'call.answered',
+    'The person called pressed keys: 1 acknowledges the alarm. It names no user, so only configured endpoints receive it.',
+    {
+      to: phone,
+      channel: { type: 'string' },
+      callId: { type: ['string', 'null'], description: "The provider's id of the call" },
+      ref,
+      digits: { type: 'string' }
+    }
+  )
 } as const satisfies { [N in keyof KronusEvents]?: JsonSchema }
 
 export type WebhookEventType = keyof typeof WEBHOOK_EVENT_SCHEMAS

@@ -34,6 +34,7 @@ t.test('fills the defaults of the first Kronus', async (t) => {
   t.equal(config.google.storage.enableSqliteBackupAndSync, false)
   t.equal(config.database.client, 'sqlcipher')
   t.equal(config.dev, false)
+  t.equal(config.limits.contactsPerUser, 10, 'ten emergency contacts a user')
 })
 
 // Each row: a key, a bad value, and what the message must say after the key.
@@ -63,6 +64,8 @@ const BAD_VALUES: Array<[string, unknown, RegExp]> = [
   ['logging.level', 'loud', /must be one of/],
   ['logging.pretty', 'maybe', /must be a boolean/],
   ['probes.onDemandDailyLimit', -1, /must be greater than or equal to 0/],
+  ['limits.contactsPerUser', 0, /must be greater than or equal to 1/],
+  ['limits.contactsPerUser', 'ten', /must be a number/],
   ['auth.maxFailedLogins', 0, /must be greater than or equal to 1/],
   ['auth.maxFailedLoginsPerAddress', 0, /must be greater than or equal to 1/],
   ['auth.maxLoginDelayMinutes', 0, /must be greater than or equal to 1/],

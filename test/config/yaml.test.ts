@@ -115,3 +115,9 @@ t.test('anchors and aliases resolve', async (t) => {
     twilio: { accountSid: 'Europe/Paris' }
   })
 })
+
+t.test('the first Kronus config.yml with a limits section added keeps working', async (t) => {
+  const config = parseYamlConfig(`${SEED_CONFIG_YML}\nlimits:\n  contactsperuser: 3\n`, 'config.yml')
+  t.strictSame((config as any).limits, { contactsPerUser: '3' }, 'the key in any case, as the text written')
+  t.strictSame((config as any).kronus.cron, { timeZone: 'America/Toronto' }, 'the first Kronus keys are as before')
+})

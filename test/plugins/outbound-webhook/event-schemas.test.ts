@@ -63,9 +63,34 @@ t.test('the schema check used below rejects bodies that break a schema', async (
   t.same(violations(schema, { ...good, timestamp: 'yesterday' }), ['$.timestamp is not a date-time'])
 })
 
+t.test('the alarm, receipt and call events have schemas', async (t) => {
+  for (const type of [
+    'alarm.raised',
+    'alarm.escalated',
+    'alarm.acknowledged',
+    'alarm.resolved',
+    'message.delivered',
+    'message.undelivered',
+    'call.placed',
+    'call.failed',
+    'call.answered'
+  ])
+    t.ok(WEBHOOK_EVENT_TYPES.includes(type as never), type)
+})
+
 t.test('the bodies Kronus delivers match their schemas', async (t) => {
   const receiver = await startReceiver(t)
-  const kronus = await buildWebhookKronus(t, { allowPrivateNetworks: true })
+  const kronus = await buildWebhookKronus(t, {
+    allowPrivateNetworks: true,
+    // A configured endpoint also gets events that name no user (call.answered).
+    endpoints: [
+      {
+        url: `${receiver.origin}/ops`,
+        secret: `whsec_${Buffer.alloc(32, 7).toString('base64')}`,
+        events: [...WEBHOOK_EVENT_TYPES]
+      }
+    ]
+  })
   const { user } = await twoUsers(kronus)
   await createWebhook(kronus, user, { url: `${receiver.origin}/all`, events: WEBHOOK_EVENT_TYPES })
 
@@ -93,13 +118,67 @@ t.test('the bodies Kronus delivers match their schemas', async (t) => {
     cronExpression: '0 18 * * *',
     nextFireAt: null
   })
+  await kronus.events.emit('alarm.raised', {
+    alarmId: 7,
+    userId,
+    trigger: 'distress',
+    quote: 'I fell',
+    code: '42',
+    probeId: 1,
+    contactIds: [3, 4]
+  })
+  await kronus.events.emit('alarm.escalated', { alarmId: 7, userId, action: 'reminder', step: 1, contactIds: [3, 4] })
+  await kronus.events.emit('alarm.acknowledged', { alarmId: 7, userId, contactId: 3, name: 'Ann Lee', via: 'sms' })
+  await kronus.events.emit('alarm.resolved', { alarmId: 7, userId, reason: 'user_ok', by: 'Bob Smith' })
+  await kronus.events.emit('message.delivered', {
+    to: '+15550000003',
+    userId,
+    channel: 'twilio',
+    messageId: 'SM1',
+    ref: 'alarm-contact:3'
+  })
+  await kronus.events.emit('message.undelivered', {
+    to: '+15550000004',
+    userId,
+    channel: 'twilio',
+    messageId: 'SM2',
+    ref: 'alarm-contact:4',
+    status: 'undelivered',
+    errorCode: 30006,
+    error: 'landline or unreachable carrier'
+  })
+  await kronus.events.emit('call.placed', {
+    to: '+15550000004',
+    userId,
+    channel: 'twilio',
+    callId: 'CA1',
+    ref: 'alarm-contact:4'
+  })
+  await kronus.events.emit('call.failed', {
+    to: '+15550000004',
+    userId,
+    channel: 'twilio',
+    ref: 'alarm-contact:4',
+    error: 'busy',
+    permanent: false
+  })
+  await kronus.events.emit('call.answered', {
+    to: '+15550000004',
+    channel: 'twilio',
+    callId: 'CA1',
+    ref: 'alarm-contact:4',
+    digits: '1'
+  })
   await kronus.queue.drain()
 
+  const typesAt = (path: string) =>
+    receiver.requests.filter((r) => r.path === path).map((r) => JSON.parse(r.body).type as string)
   t.same(
-    receiver.requests.map((r) => JSON.parse(r.body).type),
-    WEBHOOK_EVENT_TYPES,
-    'one delivery per type, in order'
+    typesAt('/all'),
+    WEBHOOK_EVENT_TYPES.filter((type) => type !== 'call.answered'),
+    "one delivery per type to the user's webhook, in order (call.answered names no user)"
   )
+  t.same(typesAt('/ops').sort(), [...WEBHOOK_EVENT_TYPES].sort(), 'every type to the configured endpoint')
   for (const request of receiver.requests) {
     const body = JSON.parse(request.body)
     t.same(violations(WEBHOOK_EVENT_SCHEMAS[body.type as keyof typeof WEBHOOK_EVENT_SCHEMAS], body), [], body.type)
