@@ -151,7 +151,7 @@ export const WEBHOOK_EVENT_SCHEMAS = {
   ),
   'message.delivered': bodySchema(
     'message.delivered',
-    "The provider reports a text as delivered to the phone (a delivery receipt).",
+    'The provider reports a text as delivered to the phone (a delivery receipt).',
     {
       to: phone,
       userId: userOrNull,

@@ -114,7 +114,9 @@ export const probeSchema = Joi.object({
   })
     .label('EmergencyProbe')
     .allow(null)
-    .description('One emergency_probes row of the probe, as before alarms (kept for older clients; alerted_contacts lists everyone)'),
+    .description(
+      'One emergency_probes row of the probe, as before alarms (kept for older clients; alerted_contacts lists everyone)'
+    ),
   alerted_contacts: Joi.array()
     .items(
       Joi.object({

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex'
 import { pageOfRows } from '../db/paging.js'
-import type { Page } from '../domain/paging.js'
 import { NotFoundError } from '../domain/errors.js'
+import type { Page } from '../domain/paging.js'
 import type { AlarmTrigger } from '../events/types.js'
 import { toRfc3339 } from '../util/time.js'
 import type { ServiceContext } from './context.js'
@@ -13,7 +13,14 @@ import type { EscalationMode } from './escalation.js'
  */
 
 /** What raises an alarm (AlarmTrigger in src/events/types.ts). */
-export const ALARM_TRIGGERS = ['said_no', 'distress', 'no_answer', 'panic', 'unreachable', 'duress'] as const satisfies readonly AlarmTrigger[]
+export const ALARM_TRIGGERS = [
+  'said_no',
+  'distress',
+  'no_answer',
+  'panic',
+  'unreachable',
+  'duress'
+] as const satisfies readonly AlarmTrigger[]
 
 export const ALARM_STATUSES = ['open', 'acknowledged', 'resolved'] as const
 export type AlarmStatus = (typeof ALARM_STATUSES)[number]

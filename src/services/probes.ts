@@ -65,7 +65,10 @@ export class ProbeQueryService {
     page: number
   ): Promise<Page<ProbeWithContacts>> {
     const result = await paginate(query.withGraphFetched('[status, emergency_probe]').orderBy('id', 'desc'), page)
-    const alerted = await this.#alertedContacts(db, result.results.map((p) => p.id))
+    const alerted = await this.#alertedContacts(
+      db,
+      result.results.map((p) => p.id)
+    )
     return {
       paging: result.paging,
       results: result.results.map((probe) => {
@@ -85,9 +88,10 @@ export class ProbeQueryService {
     const byProbe = new Map<number, AlertedContact[]>()
     if (probeIds.length === 0) return byProbe
     const withAlarm = new Set<number>()
-    const alarmRows = (await db('alarms')
-      .whereIn('probe_id', probeIds)
-      .select('id', 'probe_id')) as Array<{ id: number; probe_id: number }>
+    const alarmRows = (await db('alarms').whereIn('probe_id', probeIds).select('id', 'probe_id')) as Array<{
+      id: number
+      probe_id: number
+    }>
     for (const row of alarmRows) withAlarm.add(Number(row.probe_id))
     if (alarmRows.length > 0) {
       const rows = (await db('alarm_contacts as ac')
@@ -121,9 +125,14 @@ export class ProbeQueryService {
         .leftJoin('contacts as c', 'c.id', 'ep.contact_id')
         .whereIn('ep.probe_id', older)
         .orderBy('ep.id')
-        .select('ep.probe_id', 'ep.contact_id', 'ep.created_at', 'c.first_name', 'c.last_name', 'c.phone_number')) as Array<
-        Record<string, any>
-      >
+        .select(
+          'ep.probe_id',
+          'ep.contact_id',
+          'ep.created_at',
+          'c.first_name',
+          'c.last_name',
+          'c.phone_number'
+        )) as Array<Record<string, any>>
       for (const row of rows) {
         push(byProbe, Number(row.probe_id), {
           contact_id: row.contact_id === null ? null : Number(row.contact_id),

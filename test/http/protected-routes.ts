@@ -85,5 +85,25 @@ export const protectedRoutes: RouteCase[] = [
     method: 'GET',
     url: (x) => `/v1/users/${x.user.id}/probes`,
     expected: { self: 200, other: 403, admin: 200 }
-  }
+  },
+  {
+    name: 'get escalation settings',
+    method: 'GET',
+    url: (x) => `/v1/users/${x.user.id}/escalation`,
+    expected: { self: 200, other: 403, admin: 200 }
+  },
+  {
+    name: 'update escalation settings',
+    method: 'PUT',
+    url: (x) => `/v1/users/${x.user.id}/escalation`,
+    payload: () => ({ repeats: 1 }),
+    expected: { self: 200, other: 403, admin: 403 }
+  },
+  {
+    name: "list a user's alarms",
+    method: 'GET',
+    url: (x) => `/v1/users/${x.user.id}/alarms`,
+    expected: { self: 200, other: 403, admin: 200 }
+  },
+  { name: 'list all alarms', method: 'GET', url: () => '/v1/alarms', expected: { self: 403, other: 403, admin: 200 } }
 ]

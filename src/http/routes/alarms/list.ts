@@ -11,7 +11,8 @@ export default defineRoute({
   options: {
     auth: ADMIN_AUTH,
     tags: ['api', 'alarms'],
-    description: "Every user's alarms, newest first, optionally of one status: open, acknowledged, resolved (admin only)",
+    description:
+      "Every user's alarms, newest first, optionally of one status: open, acknowledged, resolved (admin only)",
     validate: { query: pageQuery.keys({ status: statusQuery(ALARM_STATUSES) }) },
     response: { schema: pagedSchema(alarmSchema, 'AllAlarmsList') },
     handler: async (request) => {

@@ -113,9 +113,7 @@ export async function insertAlarm(knex: Knex, input: AlarmInput): Promise<Insert
     contactIds.push(idOf(row))
   }
   if (input.acknowledged_by_index !== undefined)
-    await knex('alarms')
-      .where({ id })
-      .update({ acknowledged_by: contactIds[input.acknowledged_by_index] })
+    await knex('alarms').where({ id }).update({ acknowledged_by: contactIds[input.acknowledged_by_index] })
   for (const entry of input.timeline ?? []) {
     await knex('alarm_timeline').insert({
       alarm_id: id,

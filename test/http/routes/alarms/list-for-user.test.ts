@@ -21,7 +21,9 @@ t.test("a user's alarms come newest first, each with its contacts, their state a
     resolved_by: 'Bob Smith',
     resolved_at: t0 + 30 * MINUTE,
     created_at: t0,
-    contacts: [{ contact_id: ann.id, name: 'Ann Lee', phone_number: ann.phone_number, state: 'delivered', alerted_at: t0 }],
+    contacts: [
+      { contact_id: ann.id, name: 'Ann Lee', phone_number: ann.phone_number, state: 'delivered', alerted_at: t0 }
+    ],
     timeline: [
       { kind: 'raised', at: t0 },
       { kind: 'resolved', detail: 'Bob Smith answered OK', at: t0 + 30 * MINUTE }
@@ -155,14 +157,24 @@ t.test("a user's alarms come newest first, each with its contacts, their state a
       ],
       timeline: [
         { kind: 'raised', alarm_contact_id: null, detail: 'I fell', created_at: '2026-01-05T13:00:00.000Z' },
-        { kind: 'alerted', alarm_contact_id: newer.contactIds[0], detail: null, created_at: '2026-01-05T13:00:00.000Z' },
+        {
+          kind: 'alerted',
+          alarm_contact_id: newer.contactIds[0],
+          detail: null,
+          created_at: '2026-01-05T13:00:00.000Z'
+        },
         {
           kind: 'undelivered',
           alarm_contact_id: newer.contactIds[0],
           detail: '30006',
           created_at: '2026-01-05T13:01:00.000Z'
         },
-        { kind: 'escalated', alarm_contact_id: newer.contactIds[1], detail: null, created_at: '2026-01-05T13:05:00.000Z' },
+        {
+          kind: 'escalated',
+          alarm_contact_id: newer.contactIds[1],
+          detail: null,
+          created_at: '2026-01-05T13:05:00.000Z'
+        },
         {
           kind: 'acknowledged',
           alarm_contact_id: newer.contactIds[1],

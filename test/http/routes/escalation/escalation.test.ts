@@ -156,7 +156,7 @@ t.test('the service refuses out-of-range values from any caller, and unknown use
   t.strictSame(await effectiveEscalation(kronus.knex, 999999), { ...DEFAULT_ESCALATION }, 'no user: the defaults')
 })
 
-t.test("deleting a user removes their escalation settings", async (t) => {
+t.test('deleting a user removes their escalation settings', async (t) => {
   const kronus = await buildKronus(t)
   const admin = await createAdmin(kronus)
   const user = await createUser(kronus, admin)

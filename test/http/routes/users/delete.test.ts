@@ -1,6 +1,7 @@
 import t from 'tap'
 import { buildKronus } from '../../../helpers/app.js'
 import { call, createAdmin, createContact, createUser } from '../../../helpers/http.js'
+import { insertAlarm } from '../alarms/fixtures.js'
 
 t.test('deleting a user removes them with their contacts and settings', async (t) => {
   const kronus = await buildKronus(t)
@@ -41,4 +42,110 @@ t.test('the only admin cannot delete themselves while other users depend on them
     200,
     'alone, the admin may go'
   )
+})
+
+async function insertJob(
+  kronus: { knex: import('knex').Knex; clock: { now(): number } },
+  userId: number,
+  name: string,
+  priority: number
+): Promise<void> {
+  const now = kronus.clock.now()
+  await kronus.knex('jobs').insert({
+    name,
+    payload: '{}',
+    status: 'scheduled',
+    user_id: userId,
+    run_at: now + 60_000,
+    max_attempts: 5,
+    priority,
+    created_at: now,
+    updated_at: now
+  })
+}
+
+t.test('a user with an alarm not resolved is kept (409 naming the alarm) unless force=true', async (t) => {
+  const kronus = await buildKronus(t)
+  const admin = await createAdmin(kronus)
+  const user = await createUser(kronus, admin)
+  const contact = await createContact(kronus, user, { is_emergency_contact: true })
+  const now = kronus.clock.now()
+  const alarm = await insertAlarm(kronus.knex, {
+    user: { id: user.id, name: 'Bob Smith', phone_number: user.phone_number },
+    code: '42',
+    status: 'open',
+    created_at: now,
+    contacts: [{ contact_id: contact.id, name: 'Ann Lee', phone_number: contact.phone_number, state: 'sent' }],
+    timeline: [{ kind: 'raised', at: now }]
+  })
+  await insertJob(kronus, user.id, 'probe.follow_up', 0)
+  await insertJob(kronus, user.id, 'message.send', 50)
+
+  for (const [who, token] of [
+    ['the user', user.token],
+    ['the admin', admin.token]
+  ] as const) {
+    for (const query of ['', '?force=false']) {
+      const refused = await call(kronus, { method: 'DELETE', url: `/v1/users/${user.id}${query}`, token })
+      t.equal(refused.statusCode, 409, `${who}${query}`)
+      t.equal(
+        refused.body.errors[0],
+        `user ${user.id} has an open alarm (alarm ${alarm.id}, code 42, raised 2026-01-05T12:00:00.000Z): ` +
+          'resolve it first, or delete with ?force=true (the alarm is kept and its escalation goes on)'
+      )
+    }
+  }
+  t.equal((await call(kronus, { url: `/v1/users/${user.id}`, token: user.token })).statusCode, 200, 'still there')
+  t.equal((await kronus.knex('jobs').where({ user_id: user.id })).length, 2, 'and so is their pending work')
+
+  await kronus.knex('alarms').where({ id: alarm.id }).update({ status: 'acknowledged' })
+  const acknowledged = await call(kronus, { method: 'DELETE', url: `/v1/users/${user.id}`, token: user.token })
+  t.equal(acknowledged.statusCode, 409, 'an acknowledged alarm is not over either')
+  t.match(acknowledged.body.errors[0], /has an acknowledged alarm/)
+
+  t.equal(
+    (await call(kronus, { method: 'DELETE', url: `/v1/users/${user.id}?force=maybe`, token: user.token })).statusCode,
+    400,
+    'force must be a boolean'
+  )
+
+  const forced = await call(kronus, { method: 'DELETE', url: `/v1/users/${user.id}?force=true`, token: admin.token })
+  t.equal(forced.statusCode, 200)
+  t.same(forced.body, { success: true, data: null })
+  t.equal((await call(kronus, { url: `/v1/users/${user.id}`, token: admin.token })).statusCode, 404, 'the user is gone')
+  t.equal((await kronus.knex('contacts').where({ user_id: user.id })).length, 0, 'with their contacts')
+
+  const kept = await kronus.knex('alarms').where({ id: alarm.id }).first()
+  t.match(kept, { user_id: user.id, user_name: 'Bob Smith', status: 'acknowledged' }, 'the alarm stays')
+  t.equal((await kronus.knex('alarm_contacts').where({ alarm_id: alarm.id })).length, 1, 'with its contacts')
+  t.equal((await kronus.knex('alarm_timeline').where({ alarm_id: alarm.id })).length, 1, 'and its timeline')
+  t.same(
+    (await kronus.knex('jobs').where({ user_id: user.id })).map((j: any) => j.name),
+    ['message.send'],
+    'emergency work (priority above 0) is kept; the rest went'
+  )
+  const listed = await call(kronus, { url: `/v1/alarms`, token: admin.token })
+  t.same(
+    listed.body.data.map((a: any) => [a.id, a.user.name]),
+    [[alarm.id, 'Bob Smith']],
+    'the admin still sees it'
+  )
+})
+
+t.test("resolved alarms do not hold a deletion; other users' alarms do not either", async (t) => {
+  const kronus = await buildKronus(t)
+  const admin = await createAdmin(kronus)
+  const user = await createUser(kronus, admin)
+  const other = await createUser(kronus, admin)
+  const now = kronus.clock.now()
+  await insertAlarm(kronus.knex, { user: { id: user.id }, status: 'resolved', created_at: now })
+  await insertAlarm(kronus.knex, { user: { id: other.id }, status: 'open', created_at: now })
+  await insertJob(kronus, user.id, 'message.send', 50)
+  t.equal((await call(kronus, { method: 'DELETE', url: `/v1/users/${user.id}`, token: user.token })).statusCode, 200)
+  t.equal(
+    (await kronus.knex('jobs').where({ user_id: user.id })).length,
+    1,
+    'emergency work (an all-clear, say) still goes out after a plain deletion'
+  )
+  t.equal((await kronus.knex('alarms')).length, 2, 'alarms are never deleted with the user')
 })
