@@ -97,7 +97,11 @@ export const contactSchema = Joi.object({
   last_name: Joi.string(),
   phone_number: Joi.string(),
   email: Joi.string().allow(''),
-  is_emergency_contact: Joi.boolean()
+  is_emergency_contact: Joi.boolean(),
+  sms_opted_out_at: Joi.string()
+    .isoDate()
+    .allow(null)
+    .description('When the contact texted STOP: alert texts can no longer reach them; null otherwise')
 }).label('Contact')
 
 export const probeSchema = Joi.object({

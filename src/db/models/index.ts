@@ -50,6 +50,7 @@ export class User extends BaseModel {
 export class Contact extends BaseModel {
   static override tableName = 'contacts'
   static override booleanColumns = ['is_emergency_contact']
+  static override timestampColumns = ['created_at', 'updated_at', 'sms_opted_out_at']
   static override hiddenColumns = ['emergency_marked_at']
   user_id!: number
   first_name!: string
@@ -58,6 +59,8 @@ export class Contact extends BaseModel {
   email!: string | null
   is_emergency_contact!: boolean
   emergency_marked_at!: number | null
+  /** The contact texted STOP (migration 0013): no alert text can reach them. */
+  sms_opted_out_at!: number | null
 
   override $formatJson(json: Pojo): Pojo {
     const formatted = super.$formatJson(json)
