@@ -231,14 +231,9 @@ export class UserService {
           )
         }
       }
-      // Their check-ins and other pending work go with them. Emergency work (jobs with a
-      // priority above 0: alarm texts and calls, all-clears) is kept: an alarm raised before
-      // the deletion still reaches the contacts.
-      await trx('jobs')
-        .where({ user_id: id })
-        .whereIn('status', ['scheduled', 'enqueued'])
-        .where('priority', '<=', 0)
-        .delete()
+      // Their pending jobs go with them. The alarm engine queues an alarm's texts, calls and
+      // steps without the user's id, so an alarm raised before the deletion still goes out.
+      await trx('jobs').where({ user_id: id }).whereIn('status', ['scheduled', 'enqueued']).delete()
       await User.query(trx).deleteById(id)
       await this.ctx.events.record(trx, 'user.deleted', { userId: id })
       if ((await this.count(trx)) === 0) await trx('bootstrap_claims').where({ name: FIRST_ADMIN_CLAIM }).delete()

@@ -44,26 +44,6 @@ t.test('the only admin cannot delete themselves while other users depend on them
   )
 })
 
-async function insertJob(
-  kronus: { knex: import('knex').Knex; clock: { now(): number } },
-  userId: number,
-  name: string,
-  priority: number
-): Promise<void> {
-  const now = kronus.clock.now()
-  await kronus.knex('jobs').insert({
-    name,
-    payload: '{}',
-    status: 'scheduled',
-    user_id: userId,
-    run_at: now + 60_000,
-    max_attempts: 5,
-    priority,
-    created_at: now,
-    updated_at: now
-  })
-}
-
 t.test('a user with an alarm not resolved is kept (409 naming the alarm) unless force=true', async (t) => {
   const kronus = await buildKronus(t)
   const admin = await createAdmin(kronus)
@@ -78,8 +58,6 @@ t.test('a user with an alarm not resolved is kept (409 naming the alarm) unless 
     contacts: [{ contact_id: contact.id, name: 'Ann Lee', phone_number: contact.phone_number, state: 'sent' }],
     timeline: [{ kind: 'raised', at: now }]
   })
-  await insertJob(kronus, user.id, 'probe.follow_up', 0)
-  await insertJob(kronus, user.id, 'message.send', 50)
 
   for (const [who, token] of [
     ['the user', user.token],
@@ -96,7 +74,6 @@ t.test('a user with an alarm not resolved is kept (409 naming the alarm) unless 
     }
   }
   t.equal((await call(kronus, { url: `/v1/users/${user.id}`, token: user.token })).statusCode, 200, 'still there')
-  t.equal((await kronus.knex('jobs').where({ user_id: user.id })).length, 2, 'and so is their pending work')
 
   await kronus.knex('alarms').where({ id: alarm.id }).update({ status: 'acknowledged' })
   const acknowledged = await call(kronus, { method: 'DELETE', url: `/v1/users/${user.id}`, token: user.token })
@@ -119,11 +96,6 @@ t.test('a user with an alarm not resolved is kept (409 naming the alarm) unless 
   t.match(kept, { user_id: user.id, user_name: 'Bob Smith', status: 'acknowledged' }, 'the alarm stays')
   t.equal((await kronus.knex('alarm_contacts').where({ alarm_id: alarm.id })).length, 1, 'with its contacts')
   t.equal((await kronus.knex('alarm_timeline').where({ alarm_id: alarm.id })).length, 1, 'and its timeline')
-  t.same(
-    (await kronus.knex('jobs').where({ user_id: user.id })).map((j: any) => j.name),
-    ['message.send'],
-    'emergency work (priority above 0) is kept; the rest went'
-  )
   const listed = await call(kronus, { url: `/v1/alarms`, token: admin.token })
   t.same(
     listed.body.data.map((a: any) => [a.id, a.user.name]),
@@ -140,12 +112,6 @@ t.test("resolved alarms do not hold a deletion; other users' alarms do not eithe
   const now = kronus.clock.now()
   await insertAlarm(kronus.knex, { user: { id: user.id }, status: 'resolved', created_at: now })
   await insertAlarm(kronus.knex, { user: { id: other.id }, status: 'open', created_at: now })
-  await insertJob(kronus, user.id, 'message.send', 50)
   t.equal((await call(kronus, { method: 'DELETE', url: `/v1/users/${user.id}`, token: user.token })).statusCode, 200)
-  t.equal(
-    (await kronus.knex('jobs').where({ user_id: user.id })).length,
-    1,
-    'emergency work (an all-clear, say) still goes out after a plain deletion'
-  )
   t.equal((await kronus.knex('alarms')).length, 2, 'alarms are never deleted with the user')
 })
