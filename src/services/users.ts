@@ -218,8 +218,8 @@ export class UserService {
         if (open) {
           throw new ConflictError(
             `user ${id} has an ${open.status} alarm (alarm ${open.id}, code ${open.code}, raised ` +
-              `${toRfc3339(Number(open.created_at))}): resolve it first, or delete with ?force=true ` +
-              '(the alarm is kept and its escalation goes on)'
+              `${toRfc3339(Number(open.created_at))}): it ends when the user texts OK or a contact texts ` +
+              `SAFE ${open.code}; to delete the user anyway, use ?force=true (the alarm is kept and its escalation goes on)`
           )
         }
       }

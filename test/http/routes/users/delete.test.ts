@@ -69,7 +69,8 @@ t.test('a user with an alarm not resolved is kept (409 naming the alarm) unless 
       t.equal(
         refused.body.errors[0],
         `user ${user.id} has an open alarm (alarm ${alarm.id}, code 42, raised 2026-01-05T12:00:00.000Z): ` +
-          'resolve it first, or delete with ?force=true (the alarm is kept and its escalation goes on)'
+          'it ends when the user texts OK or a contact texts SAFE 42; to delete the user anyway, use ?force=true ' +
+          '(the alarm is kept and its escalation goes on)'
       )
     }
   }
