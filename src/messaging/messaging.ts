@@ -421,7 +421,11 @@ export class Messaging {
         try {
           const earlier = unfinished.get(run.id)
           const found = earlier ? await this.#reconcile(channel, payload, earlier, run.id) : null
-          const text = { to: payload.to, text: payload.text, ...(payload.priority ? { priority: payload.priority } : {}) }
+          const text = {
+            to: payload.to,
+            text: payload.text,
+            ...(payload.priority ? { priority: payload.priority } : {})
+          }
           const messageId = found ?? (await channel.send(text)).messageId ?? null
           // Until it is recorded, no reconciling text of this process may take it for its own.
           if (found === null && messageId !== null) this.#claiming.add(messageId)
