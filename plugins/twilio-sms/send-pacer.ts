@@ -98,6 +98,12 @@ export class SendPacer {
           continue
         }
         await this.sleep(Math.max(1, Math.ceil((1 - this.#tokens) / this.#ratePerMs)))
+        // The slot waited for goes to whoever is first in line now (an emergency text that
+        // came meanwhile), even if the clock says the token is not quite there: a sleep
+        // that returns early (or a clock that does not move) must not spin this loop.
+        this.#refill()
+        this.#tokens -= 1
+        this.#line.shift()!.resolve()
       }
     } finally {
       this.#handingOut = false
