@@ -159,6 +159,8 @@ export class JobQueue {
    * each time a job ends do not query for batches that are not there.
    */
   readonly #batchesMaybeDue = new Set<string>()
+  /** The same for names with workers of their own, claimed in every pass otherwise. */
+  readonly #ownMaybeDue = new Set<string>()
   /** The same for urgent jobs of batched names, which the urgent slots claim. */
   readonly #urgentMaybeDue = new Set<string>()
   readonly #ticker: Ticker
@@ -450,6 +452,7 @@ export class JobQueue {
         this.#batchesMaybeDue.add(name)
         this.#urgentMaybeDue.add(name)
       }
+      for (const [name, d] of this.#definitions) if (d.ownConcurrency !== null) this.#ownMaybeDue.add(name)
       const released = await releaseAbandonedBatchJobs(this.#knex, this.#batchNames, now)
       if (released > 0)
         this.#logger.warn({ jobs: released }, 'batched jobs whose worker stopped responding are queued again')
@@ -476,13 +479,14 @@ export class JobQueue {
     for (const [name, definition] of this.#definitions) {
       if (definition.ownConcurrency === null) continue
       const free = definition.ownConcurrency - this.#running('own', name)
-      if (free <= 0) continue
+      if (free <= 0 || !this.#ownMaybeDue.has(name)) continue
       const jobs = await claimDueJobs(this.#knex, {
         now,
         workerId: this.workerId,
         lockMsByName: new Map([[name, definition.lockMs]]),
         limit: free
       })
+      if (jobs.length < free) this.#ownMaybeDue.delete(name)
       for (const job of jobs) started.push({ jobs: 1, done: this.#start([job], 'own') })
     }
   }
@@ -573,6 +577,7 @@ export class JobQueue {
   }
 
   #mayBeDue(name: string, priority = 0): void {
+    if (this.#definitions.get(name)?.ownConcurrency != null) this.#ownMaybeDue.add(name)
     if (!this.#isBatched(name)) return
     this.#batchesMaybeDue.add(name)
     if (priority >= URGENT_PRIORITY) this.#urgentMaybeDue.add(name)
