@@ -5,6 +5,7 @@ import type { Logger } from 'pino'
 import type { Clock } from '../clock.js'
 import { afterCommit } from '../db/after-commit.js'
 import { chunks } from '../db/chunks.js'
+import { isPostgres } from '../db/knex.js'
 import { Ticker } from '../scheduling/ticker.js'
 import { buryAbandonedJobs } from './abandoned.js'
 import { nextRetryDelayMs } from './backoff.js'
@@ -348,8 +349,12 @@ export class JobQueue {
     const users = [...new Set(rows.flatMap((row) => (row.user_id === null ? [] : [row.user_id])))]
     if (users.length === 0) return
     const last = new Map<string, number>()
+    // SQLite, left to choose, reads (name, status, ...): every waiting text of every user.
+    const from: Knex.QueryBuilder = isPostgres(this.#knex)
+      ? db('jobs')
+      : db.from(db.raw('?? INDEXED BY ??', ['jobs', 'jobs_user_id_index']))
     const waiting: Array<{ user_id: number | string; priority: number | string; last: number | string | null }> =
-      await db('jobs')
+      await from
         .select('user_id', 'priority')
         .max({ last: 'fair_at' })
         .where({ name })
