@@ -4,6 +4,7 @@
  * Started by lib/child.ts with the case as JSON in argv; answers over IPC.
  */
 
+import { type AlarmParams, alarmCase } from './alarm.js'
 import { type ApiParams, apiCase } from './api.js'
 import { type FanoutParams, fanoutCase } from './fanout.js'
 import { type IdleParams, idleCase } from './idle.js'
@@ -16,6 +17,7 @@ export type CaseRequest =
   | { bench: 'queue'; db: BenchDatabaseSpec; params: QueueParams }
   | { bench: 'api'; db: BenchDatabaseSpec | null; params: ApiParams }
   | { bench: 'idle'; db: BenchDatabaseSpec; params: IdleParams }
+  | { bench: 'alarm'; db: BenchDatabaseSpec; params: AlarmParams }
 
 function send(message: CaseMessage): Promise<void> {
   return new Promise((resolve, reject) =>
@@ -44,6 +46,8 @@ async function run(request: CaseRequest): Promise<unknown> {
       return apiCase(request.db, request.params, serveUntilFinished).then(() => null)
     case 'idle':
       return idleCase(request.db, request.params)
+    case 'alarm':
+      return alarmCase(request.db, request.params)
   }
 }
 

@@ -127,7 +127,13 @@ export async function createKronus(options: KronusOptions): Promise<Kronus> {
     lockMarginMs: config.jobs.lockMarginMs
   })
   const events = new EventLog({ knex, clock, logger, queue })
-  const messaging = new Messaging({ knex, events, queue, logger })
+  const messaging = new Messaging({
+    knex,
+    events,
+    queue,
+    logger,
+    emergencyRetryMs: config.alarms.alertRetryMinutes * 60_000
+  })
   // Dev mode prints texts instead of sending them, whatever SMS plugin is configured.
   if (config.dev) messaging.registerChannel(new ConsoleChannel(), { default: true, lock: true })
   // Dead jobs are reported through messaging and the event log, which both run on the queue.

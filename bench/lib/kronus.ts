@@ -2,7 +2,7 @@ import { generateKeyPairSync } from 'node:crypto'
 import { builtinPlugins } from '../../plugins/index.js'
 import { createKronus, type Kronus } from '../../src/app.js'
 import { resolveConfig } from '../../src/config/resolve.js'
-import type { KronusConfigInput } from '../../src/config/types.js'
+import type { KronusConfig, KronusConfigInput } from '../../src/config/types.js'
 import { CountingChannel } from './counting-channel.js'
 import { type BenchDatabaseSpec, databaseConfig, PASSPHRASE } from './database.js'
 
@@ -21,7 +21,7 @@ export interface BenchKronus {
 export async function buildBenchKronus(
   spec: BenchDatabaseSpec,
   overrides: Pick<KronusConfigInput, 'jobs' | 'logging'> = {},
-  { builtins = false }: { builtins?: boolean } = {}
+  { builtins = false, plugins = [] }: { builtins?: boolean; plugins?: KronusConfig['plugins'] } = {}
 ): Promise<BenchKronus> {
   const privateKeyPem = generateKeyPairSync('rsa', { modulusLength: 2048 })
     .privateKey.export({ type: 'pkcs8', format: 'pem' })
@@ -36,6 +36,7 @@ export async function buildBenchKronus(
     jobs: { ...(concurrency ? { concurrency } : {}), ...overrides.jobs }
   })
   if (builtins) config.plugins = builtinPlugins(config)
+  config.plugins = [...config.plugins, ...plugins]
   const kronus = await createKronus({ config, searchPath: spec.schema })
   const channel = new CountingChannel()
   kronus.messaging.registerChannel(channel, { default: true })

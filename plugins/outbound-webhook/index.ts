@@ -63,7 +63,10 @@ export const outboundWebhook = definePlugin<OutboundWebhookOptions>({
     })
     kronus.jobs.define(DELIVER_JOB, (payload, run) => dispatcher.deliver(payload, run), {
       maxAttempts: options.maxAttempts,
-      timeoutMs: options.timeoutMs + JOB_TIMEOUT_MARGIN_MS
+      timeoutMs: options.timeoutMs + JOB_TIMEOUT_MARGIN_MS,
+      // Workers of their own: endpoints that answer slowly (or not at all, for timeoutMs)
+      // never take the slots that send texts and alarms.
+      ownConcurrency: options.concurrency
     })
     kronus.jobs.define(PRUNE_JOB, async () => {
       const deleted = await log.prune(kronus.clock.now() - options.deliveryLogRetentionDays * 24 * 3600_000)

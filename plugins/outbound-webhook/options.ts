@@ -19,6 +19,11 @@ export interface OutboundWebhookOptions {
   allowPrivateNetworks?: boolean
   /** How long one attempt may take, connect to last byte. Default 10 000 ms. */
   timeoutMs?: number
+  /**
+   * Deliveries run at the same time, on workers of their own: a slow endpoint holds only
+   * these, never the slots that send texts (alarms' least of all) and run timers. Default 4.
+   */
+  concurrency?: number
   /** Attempts per delivery before it is given up. Default 13: with the queue's backoff, about a day. */
   maxAttempts?: number
   /** An endpoint whose every attempt has failed for this long is disabled. Default 3 days. */
@@ -74,6 +79,7 @@ export const optionsSchema = Joi.object<OutboundWebhookOptions>({
     .default([]),
   allowPrivateNetworks: Joi.boolean().default(false),
   timeoutMs: Joi.number().integer().min(1).max(60_000).default(10_000),
+  concurrency: Joi.number().integer().min(1).max(64).default(4),
   maxAttempts: Joi.number().integer().min(1).max(50).default(13),
   disableAfterFailingHours: Joi.number().positive().default(72),
   secretOverlapHours: Joi.number()

@@ -101,7 +101,7 @@ export class TwilioSmsTransport implements MessagingChannel {
   }
 
   async send(message: OutgoingText): Promise<{ messageId: string | null }> {
-    await this.#pacer.acquire()
+    await this.#pacer.acquire({ emergency: message.priority === 'emergency' })
     try {
       const created = await this.#client.messages.create({
         to: message.to,

@@ -114,6 +114,14 @@ export const configSchema = Joi.object({
       .max(7 * 24 * 60)
       .default(60)
   }).default(),
+  alarms: Joi.object({
+    // At least 30 minutes: an alarm must outlast a provider's outage, not give up in seconds.
+    alertRetryMinutes: Joi.number()
+      .integer()
+      .min(30)
+      .max(7 * 24 * 60)
+      .default(30)
+  }).default(),
   jobs: Joi.object({
     concurrency: Joi.number().integer().min(1).max(64).default(4),
     pollIntervalMs: Joi.number().integer().min(50).max(60_000).default(1000),

@@ -74,6 +74,13 @@ export interface KronusConfigInput {
     /** A fire missed while the server was down is still sent when it is at most this old. Default 60. */
     missedFireGraceMinutes?: number
   }
+  alarms?: {
+    /**
+     * How long an alert text that fails transiently (provider errors, timeouts) keeps being
+     * retried, with backoff of at most a minute, before it is given up. Default 30.
+     */
+    alertRetryMinutes?: number
+  }
   jobs?: {
     /** Jobs one process runs at the same time. Default 4. */
     concurrency?: number
@@ -158,6 +165,9 @@ export interface KronusConfig {
   probes: {
     onDemandDailyLimit: number
     missedFireGraceMinutes: number
+  }
+  alarms: {
+    alertRetryMinutes: number
   }
   jobs: {
     concurrency: number

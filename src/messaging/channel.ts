@@ -2,6 +2,8 @@
 export interface OutgoingText {
   to: string
   text: string
+  /** `emergency` for an alarm's text: a channel that paces its sends lets it go ahead of the others waiting. */
+  priority?: 'emergency'
 }
 
 /**

@@ -20,6 +20,8 @@ export interface SendJobPayload {
   to: string
   text: string
   userId: number | null
+  /** Set on an alarm's text only: sent first in its batch and paced ahead of other texts. */
+  priority?: 'emergency'
 }
 
 declare module '../queue/types.js' {
@@ -32,6 +34,10 @@ declare module '../queue/types.js' {
 export const SEND_JOB = 'message.send'
 /** Texts claimed at once; their message.sent events are written in one transaction. */
 export const SEND_BATCH_SIZE = 100
+/** The job priority of an alarm's text: as a call's (CALL_PRIORITY), ahead of every other job. */
+export const EMERGENCY_SEND_PRIORITY = 10
+/** How long an alarm's text is retried after transient failures by default (`alarms.alertRetryMinutes`). */
+export const DEFAULT_EMERGENCY_RETRY_MS = 30 * 60_000
 /** Texts of a batch handed to the channel at the same time (a channel may pace them further). */
 const SEND_PARALLELISM = 8
 /**
@@ -119,6 +125,11 @@ export interface MessagingOptions {
   events: EventLog
   queue: MessageQueue
   logger: Logger
+  /**
+   * How long an alarm's text (priority `emergency`) is retried after transient failures,
+   * with backoff of at most a minute, before it is given up. Default 30 minutes.
+   */
+  emergencyRetryMs?: number
 }
 
 /** A permanent failure whose message.failed event is already recorded. */
@@ -149,6 +160,7 @@ export class Messaging {
   readonly #fallbackHandlers: InboundHandler[] = []
   readonly #ledger: SendLedger
   readonly #calls: Calls
+  readonly #emergencyRetryMs: number
   /** Provider ids this process sent or matched and has not recorded yet: never matched by reconciling. */
   readonly #claiming = new Set<string>()
 
@@ -158,9 +170,12 @@ export class Messaging {
     this.#queue = options.queue
     this.#logger = options.logger
     this.#ledger = new SendLedger(options.knex)
+    this.#emergencyRetryMs = options.emergencyRetryMs ?? DEFAULT_EMERGENCY_RETRY_MS
     this.#calls = new Calls({ ...options, channel: () => this.defaultChannel })
     this.#queue.defineBatch(SEND_JOB, (jobs, signal, control) => this.#deliverBatch(jobs, signal, control), {
-      batchSize: SEND_BATCH_SIZE
+      batchSize: SEND_BATCH_SIZE,
+      // One user's 500 alarm texts take turns with another user's one, batch after batch.
+      fairAcrossUsers: true
     })
   }
 
@@ -196,13 +211,34 @@ export class Messaging {
 
   /** Queues a text in the caller's transaction (or its own): see the class comment. */
   async send(message: OutgoingMessage, trx?: Knex.Transaction): Promise<void> {
-    const { payload, options } = sendJob(message)
+    const { payload, options } = this.#sendJob(message)
     await this.#queue.enqueue(SEND_JOB, payload, options, trx)
   }
 
   /** send() for many texts, in multi-row inserts (a fan-out queues one per user). */
   async sendMany(messages: OutgoingMessage[], trx?: Knex.Transaction): Promise<void> {
-    await this.#queue.enqueueMany(SEND_JOB, messages.map(sendJob), trx)
+    await this.#queue.enqueueMany(
+      SEND_JOB,
+      messages.map((message) => this.#sendJob(message)),
+      trx
+    )
+  }
+
+  /**
+   * The job of a text. An alarm's text (priority `emergency`) is claimed ahead of every
+   * other job and retried after transient failures for `emergencyRetryMs`, never given up
+   * after a few seconds of provider errors.
+   */
+  #sendJob(message: OutgoingMessage): { payload: SendJobPayload; options: EnqueueOptions } {
+    const payload: SendJobPayload = { to: message.to, text: message.text, userId: message.userId ?? null }
+    const options: EnqueueOptions = { key: message.key === undefined ? undefined : messageSendKey(message.key) }
+    if (typeof payload.userId === 'number') options.userId = payload.userId
+    if (message.priority === 'emergency') {
+      payload.priority = 'emergency'
+      options.priority = EMERGENCY_SEND_PRIORITY
+      options.retryForMs = this.#emergencyRetryMs
+    }
+    return { payload, options }
   }
 
   /** Queues a voice call in the caller's transaction (or its own), as send() queues a text. */
@@ -370,9 +406,12 @@ export class Messaging {
         for (const { event } of sent) if (event.messageId !== null) this.#claiming.delete(event.messageId)
       }
     })
+    // The order texts are handed to the channel in: alarms' first, then users in turn.
+    const order = sendingOrder(jobs)
     let next = 0
     const sender = async () => {
-      for (let i = next++; i < jobs.length; i = next++) {
+      for (let k = next++; k < order.length; k = next++) {
+        const i = order[k]!
         if (signal.aborted || Date.now() - startedAt > SEND_BATCH_BUDGET_MS) {
           outcomes[i] = new JobNotRunError()
           continue
@@ -382,7 +421,12 @@ export class Messaging {
         try {
           const earlier = unfinished.get(run.id)
           const found = earlier ? await this.#reconcile(channel, payload, earlier, run.id) : null
-          const messageId = found ?? (await channel.send({ to: payload.to, text: payload.text })).messageId ?? null
+          const text = {
+            to: payload.to,
+            text: payload.text,
+            ...(payload.priority ? { priority: payload.priority } : {})
+          }
+          const messageId = found ?? (await channel.send(text)).messageId ?? null
           // Until it is recorded, no reconciling text of this process may take it for its own.
           if (found === null && messageId !== null) this.#claiming.add(messageId)
           const event = { to: payload.to, text: payload.text, userId: payload.userId, channel: channel.name, messageId }
@@ -398,7 +442,7 @@ export class Messaging {
     await Promise.race([senders, abortedFor(signal, SEND_ABORT_WAIT_MS)])
     // Texts still with the channel after an abort are failed as a timed-out single text is.
     for (const i of inFlight) outcomes[i] = signal.reason
-    for (let i = next; i < jobs.length; i++) outcomes[i] = new JobNotRunError()
+    for (let k = next; k < order.length; k++) outcomes[order[k]!] = new JobNotRunError()
     await recorder.drained()
     await this.#forgetUntried(jobs, outcomes, unfinished)
     return outcomes
@@ -490,11 +534,35 @@ export class Messaging {
   }
 }
 
-function sendJob(message: OutgoingMessage): { payload: SendJobPayload; options: EnqueueOptions } {
-  const payload: SendJobPayload = { to: message.to, text: message.text, userId: message.userId ?? null }
-  const options: EnqueueOptions = { key: message.key === undefined ? undefined : messageSendKey(message.key) }
-  if (typeof payload.userId === 'number') options.userId = payload.userId
-  return { payload, options }
+/**
+ * Indexes of a batch's texts in the order they are sent: alarms' texts first, then, within
+ * each, one text per user in turn (round-robin by userId, texts about no user as one more
+ * "user"), each user's in the order claimed. So a user with 100 texts in the batch delays
+ * another user's text by one turn, not by 100 texts.
+ */
+export function sendingOrder(jobs: ReadonlyArray<{ payload: SendJobPayload }>): number[] {
+  const order: number[] = []
+  for (const emergency of [true, false]) {
+    const byUser = new Map<number | null, number[]>()
+    jobs.forEach((job, i) => {
+      if ((job.payload.priority === 'emergency') !== emergency) return
+      const list = byUser.get(job.payload.userId) ?? []
+      list.push(i)
+      byUser.set(job.payload.userId, list)
+    })
+    const lines = [...byUser.values()]
+    for (let turn = 0; order.length < jobs.length; turn++) {
+      let took = false
+      for (const line of lines) {
+        if (turn < line.length) {
+          order.push(line[turn]!)
+          took = true
+        }
+      }
+      if (!took) break
+    }
+  }
+  return order
 }
 
 interface SentText {

@@ -15,6 +15,8 @@ export async function buryAbandonedJobs(knex: Knex, now: number): Promise<JobRow
     .where('status', 'in-progress')
     .where('lock_expires_at', '<=', now)
     .where('attempts', '>=', knex.ref('max_attempts'))
+    // Retried until a time not yet reached: claimed again, not buried.
+    .where((over) => over.whereNull('retry_until').orWhere('retry_until', '<=', now))
     .orderBy('id')
     .limit(BATCH)
   const buried: JobRow[] = []
@@ -32,6 +34,7 @@ export async function buryAbandonedJobs(knex: Knex, now: number): Promise<JobRow
     const updated = await knex('jobs')
       .where({ id: row.id, attempts: row.attempts, status: 'in-progress' })
       .where('lock_expires_at', '<=', now)
+      .where((over) => over.whereNull('retry_until').orWhere('retry_until', '<=', now))
       .update(change)
     if (updated === 1) buried.push(normalise({ ...row, ...change }))
   }

@@ -19,9 +19,20 @@ export interface ClaimRequest {
   lockMsByName: ReadonlyMap<string, number>
   /** At most this many jobs are claimed. */
   limit: number
+  /** Only jobs of at least this priority (the urgent slots' claims); any when omitted. */
+  minPriority?: number
 }
 
 const LIVE = ['scheduled', 'enqueued', 'in-progress']
+
+/**
+ * A job whose worker vanished may run again: it has attempts left, or it is retried until
+ * a time not yet reached (retry_until, alarms' texts), whatever its attempts.
+ */
+export function attemptsLeft(knex: Knex, now: number) {
+  return (q: Knex.QueryBuilder) =>
+    q.where((left) => left.where('attempts', '<', knex.ref('max_attempts')).orWhere('retry_until', '>', now))
+}
 
 /**
  * Due (scheduled or enqueued, run_at reached) or abandoned (in-progress, lock expired,
@@ -34,10 +45,7 @@ function claimable(knex: Knex, now: number) {
         state
           .where((due) => due.whereIn('status', ['enqueued', 'scheduled']).where('run_at', '<=', now))
           .orWhere((abandoned) =>
-            abandoned
-              .where('status', 'in-progress')
-              .where('lock_expires_at', '<=', now)
-              .where('attempts', '<', knex.ref('max_attempts'))
+            abandoned.where('status', 'in-progress').where('lock_expires_at', '<=', now).where(attemptsLeft(knex, now))
           )
       )
       .where(firstInLane(knex, now))
@@ -74,48 +82,64 @@ const CLAIMABLE_KINDS: Array<(knex: Knex, now: number) => (q: Knex.QueryBuilder)
   (_knex, now) => (q) => q.where('status', 'enqueued').where('run_at', '<=', now),
   (_knex, now) => (q) => q.where('status', 'scheduled').where('run_at', '<=', now),
   (knex, now) => (q) =>
-    q
-      .where('status', 'in-progress')
-      .where('lock_expires_at', '<=', now)
-      .where('attempts', '<', knex.ref('max_attempts'))
+    q.where('status', 'in-progress').where('lock_expires_at', '<=', now).where(attemptsLeft(knex, now))
 ]
 
+/** Claim order: higher priority first, then the job's place in line (fair_at), then id. */
+export function claimOrder(a: JobRow, b: JobRow): number {
+  return (
+    Number(b.priority) - Number(a.priority) ||
+    Number(a.fair_at ?? a.run_at) - Number(b.fair_at ?? b.run_at) ||
+    Number(a.id) - Number(b.id)
+  )
+}
+
+const CLAIM_ORDER = [
+  { column: 'priority', order: 'desc' },
+  { column: 'fair_at', order: 'asc' },
+  { column: 'id', order: 'asc' }
+] as const
+
 /**
- * The `limit` oldest claimable jobs (run_at, then id). Each kind of claimable job is read
- * by a query of its own and the results merged: with the kinds ORed in one query the
- * database read and sorted every due job on every claim, so a fan-out of N jobs cost
- * O(N²) (bench/fanout.ts: 70 ms a claim with 30k jobs due, on SQLite and PostgreSQL
- * alike). One kind per query reads along its index and stops after `limit` rows.
+ * The first `limit` claimable jobs in claim order (priority, place in line, id). Each kind
+ * of claimable job is read by a query of its own and the results merged: with the kinds
+ * ORed in one query the database read and sorted every due job on every claim, so a
+ * fan-out of N jobs cost O(N²) (bench/fanout.ts: 70 ms a claim with 30k jobs due, on
+ * SQLite and PostgreSQL alike). One kind per query reads along its index and stops after
+ * `limit` rows: enqueued jobs along (name, status, priority DESC, fair_at, id) (0016), in
+ * claim order. Scheduled jobs are read by run_at along (name, status, run_at, id) (0009),
+ * since most are timers not yet due, which a read in claim order would walk past; they are
+ * the few that came due since the last poll promoted the due ones to enqueued.
  */
-async function oldestClaimable(knex: Knex, request: ClaimRequest, limit: number, lock: boolean): Promise<JobRow[]> {
+async function firstClaimable(knex: Knex, request: ClaimRequest, limit: number, lock: boolean): Promise<JobRow[]> {
   const names = [...request.lockMsByName.keys()]
   const found: JobRow[] = []
   for (const [k, kind] of CLAIMABLE_KINDS.entries()) {
     // SQLite, left to choose, reads (status, run_at) once the name list is longer than a
     // few, walking past every due job of other names (100k in a fan-out: 34 ms a claim).
-    // By (name, status, run_at) it reads only jobs this worker can run and sorts those few.
+    // By name first it reads only jobs this worker can run and sorts those few.
+    const index = k === 0 ? 'jobs_claim_order_index' : 'jobs_name_status_run_at_index'
     const byName = k < 2 && !isPostgres(knex)
-    const query = (
-      byName ? knex.from(knex.raw('?? INDEXED BY ??', ['jobs', 'jobs_name_status_run_at_index'])) : knex('jobs')
-    )
+    const query = (byName ? knex.from(knex.raw('?? INDEXED BY ??', ['jobs', index])) : knex('jobs'))
       .select('*')
       .whereIn('name', names)
       .where(kind(knex, request.now))
       .where(firstInLane(knex, request.now))
-      .orderBy([{ column: 'run_at' }, { column: 'id' }])
+      .orderBy(k === 1 ? [{ column: 'run_at' }, { column: 'id' }] : [...CLAIM_ORDER])
       .limit(limit)
+    if (request.minPriority !== undefined) query.where('priority', '>=', request.minPriority)
     found.push(...(await (lock ? query.forUpdate().skipLocked() : query)))
   }
-  return found.sort((a, b) => Number(a.run_at) - Number(b.run_at) || Number(a.id) - Number(b.id)).slice(0, limit)
+  return found.map(normalise).sort(claimOrder).slice(0, limit)
 }
 
-/** Claims up to `limit` claimable jobs, oldest run_at first; returns them as they now are. */
+/** Claims up to `limit` claimable jobs, in claim order; returns them as they now are. */
 export async function claimDueJobs(knex: Knex, request: ClaimRequest): Promise<JobRow[]> {
   const { now, lockMsByName, limit } = request
   if (limit <= 0 || lockMsByName.size === 0) return []
   if (isPostgres(knex)) return claimSkippingLocked(knex, request)
   // Spare candidates, so a worker that loses the first few races still fills its slots.
-  const candidates = await oldestClaimable(knex, request, limit * 3, false)
+  const candidates = await firstClaimable(knex, request, limit * 3, false)
 
   const claimed: JobRow[] = []
   for (const candidate of candidates) {
@@ -150,7 +174,7 @@ function claimChange(candidate: JobRow, request: ClaimRequest) {
 async function claimSkippingLocked(knex: Knex, request: ClaimRequest): Promise<JobRow[]> {
   return knex.transaction(async (trx) => {
     // Up to `limit` rows of each kind are locked; those past the oldest `limit` stay unclaimed and are unlocked at commit.
-    const candidates = await oldestClaimable(trx, request, request.limit, true)
+    const candidates = await firstClaimable(trx, request, request.limit, true)
     const claimed: JobRow[] = []
     for (const candidate of candidates) {
       if (candidate.lane !== null && !(await takeLane(trx, candidate, request.now))) continue
@@ -185,6 +209,9 @@ export function normalise(row: JobRow): JobRow {
     'id',
     'user_id',
     'run_at',
+    'priority',
+    'fair_at',
+    'retry_until',
     'attempts',
     'max_attempts',
     'locked_at',
@@ -207,10 +234,13 @@ export interface BatchClaimRequest {
   name: string
   lockMs: number
   limit: number
+  /** Only jobs of at least this priority (the urgent slots' claims); any when omitted. */
+  minPriority?: number
 }
 
 /**
- * Claims up to `limit` enqueued jobs of one batched name, oldest first, by one UPDATE over
+ * Claims up to `limit` enqueued jobs of one batched name, in claim order (read along
+ * jobs_claim_order_index, so emergency texts come first and users' texts in turn), by one UPDATE over
  * a sub-select of their ids. Batched jobs have no lane, so that statement is the whole
  * claim: atomic on SQLite, and on PostgreSQL the sub-select skips rows a rival holds and
  * re-checks the rest once locked. Claiming a few hundred jobs this way costs about what
@@ -222,13 +252,18 @@ export async function claimBatch(knex: Knex, request: BatchClaimRequest): Promis
   const { now, name, limit } = request
   if (limit <= 0) return []
   const pg = isPostgres(knex)
-  const ids = knex('jobs')
+  // SQLite, left to choose, may read (name, status, run_at) and sort every due job.
+  const from: Knex.QueryBuilder = pg
+    ? knex('jobs')
+    : knex.from(knex.raw('?? INDEXED BY ??', ['jobs', 'jobs_claim_order_index']))
+  const ids = from
     .select('id')
     .where({ name, status: 'enqueued' })
     .where('run_at', '<=', now)
     .whereNull('lane')
-    .orderBy([{ column: 'run_at' }, { column: 'id' }])
+    .orderBy([...CLAIM_ORDER])
     .limit(limit)
+  if (request.minPriority !== undefined) ids.where('priority', '>=', request.minPriority)
   if (pg) ids.forUpdate().skipLocked()
   const rows: JobRow[] = await knex('jobs')
     // On PostgreSQL `= ANY(ARRAY(...))` looks each id up; `IN (...)` was planned as a scan of the whole table.
@@ -242,7 +277,7 @@ export async function claimBatch(knex: Knex, request: BatchClaimRequest): Promis
       updated_at: now
     })
     .returning('*')
-  return rows.map(normalise).sort((a, b) => a.run_at - b.run_at || a.id - b.id)
+  return rows.map(normalise).sort(claimOrder)
 }
 
 /**
@@ -256,6 +291,6 @@ export async function releaseAbandonedBatchJobs(knex: Knex, names: string[], now
     .whereIn('name', names)
     .where('status', 'in-progress')
     .where('lock_expires_at', '<=', now)
-    .where('attempts', '<', knex.ref('max_attempts'))
+    .where(attemptsLeft(knex, now))
     .update({ status: 'enqueued', locked_at: null, locked_by: null, lock_expires_at: null, updated_at: now })
 }

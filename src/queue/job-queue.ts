@@ -5,9 +5,10 @@ import type { Logger } from 'pino'
 import type { Clock } from '../clock.js'
 import { afterCommit } from '../db/after-commit.js'
 import { chunks } from '../db/chunks.js'
+import { isPostgres } from '../db/knex.js'
 import { Ticker } from '../scheduling/ticker.js'
 import { buryAbandonedJobs } from './abandoned.js'
-import { retryDelayMs } from './backoff.js'
+import { nextRetryDelayMs } from './backoff.js'
 import { claimBatch, claimDueJobs, releaseAbandonedBatchJobs } from './claim.js'
 import { JobNotRunError, WorkerStoppingError } from './errors.js'
 import { pruneSuccessfulJobs } from './prune.js'
@@ -36,6 +37,14 @@ const MAX_ERROR_LENGTH = 2000
 const PRUNE_EVERY_MS = 10 * 60_000
 /** How long an aborted batch handler has to say what it did before it is left behind. */
 const BATCH_ABORT_GRACE_MS = 15_000
+/**
+ * Spacing of one user's waiting jobs in claim order, for names defined with
+ * fairAcrossUsers: a user's n-th waiting job is placed as if it came n × this later.
+ */
+export const FAIR_SPACING_MS = 1000
+/** Jobs of this priority or higher may run in the urgent slots. */
+export const URGENT_PRIORITY = 1
+const LIVE_STATUSES = ['scheduled', 'enqueued', 'in-progress']
 
 export interface JobQueueOptions {
   knex: Knex
@@ -45,6 +54,13 @@ export interface JobQueueOptions {
   workerId?: string
   /** Jobs run at the same time by this worker. Default 4. */
   concurrency?: number
+  /**
+   * Slots beyond `concurrency` that only urgent jobs (priority URGENT_PRIORITY or more:
+   * alarms' texts and calls) may take, so an alarm never waits for a slot, even while
+   * every shared one runs a long batch of check-in texts. Default 2 (a batch of texts
+   * and a batch of calls at once).
+   */
+  urgentSlots?: number
   /** How often the started worker looks for due jobs. Default 1000 ms. */
   pollIntervalMs?: number
   /** Successful jobs older than this are deleted. Default 7 days. */
@@ -76,10 +92,18 @@ interface Definition {
   maxAttempts: number
   timeoutMs: number
   lockMs: number
+  /** Workers of its own (JobDefinitionOptions.ownConcurrency), or null for the shared slots. */
+  ownConcurrency: number | null
+  /** Batched names only: a user's jobs are spread out in claim order. */
+  fairAcrossUsers: boolean
 }
+
+/** Where a run takes its slot: the shared ones, the urgent ones, or its name's own workers. */
+type Slot = 'shared' | 'urgent' | 'own'
 
 /** What one slot of the worker runs: a batch of jobs of one name (of one job, for a single job). */
 interface Run {
+  slot: Slot
   jobs: JobRow[]
   controller: AbortController
   done: Promise<void>
@@ -123,8 +147,9 @@ export class JobQueue {
   readonly #options: JobQueueOptions
   readonly #definitions = new Map<string, Definition>()
   readonly #runs = new Set<Run>()
-  /** How many batches run now. */
+  /** How many batches run now in the shared slots. */
   #batchesRunning = 0
+  readonly urgentSlots: number
   /** Names defined with defineBatch, in definition order. */
   readonly #batchNames: string[] = []
   /** Which batched name claims first in the next pass. */
@@ -135,6 +160,10 @@ export class JobQueue {
    * each time a job ends do not query for batches that are not there.
    */
   readonly #batchesMaybeDue = new Set<string>()
+  /** The same for names with workers of their own, claimed in every pass otherwise. */
+  readonly #ownMaybeDue = new Set<string>()
+  /** The same for urgent jobs of batched names, which the urgent slots claim. */
+  readonly #urgentMaybeDue = new Set<string>()
   readonly #ticker: Ticker
   #stopping = false
   #claiming: Promise<unknown> = Promise.resolve()
@@ -148,6 +177,9 @@ export class JobQueue {
     this.#options = options
     this.workerId = options.workerId ?? `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`
     this.concurrency = positiveInteger(options.concurrency ?? 4, 'concurrency')
+    this.urgentSlots = options.urgentSlots ?? 2
+    if (!Number.isInteger(this.urgentSlots) || this.urgentSlots < 0)
+      throw new Error(`urgentSlots must be a whole number, got ${this.urgentSlots}`)
     this.#ticker = new Ticker('job-queue', options.pollIntervalMs ?? 1000, () => this.#poll(), this.#logger)
     if (options.onDead) this.#deadListeners.push(options.onDead)
   }
@@ -173,7 +205,8 @@ export class JobQueue {
       ...this.#settings(name, options),
       handler: asBatch,
       batchSize: null,
-      abortGraceMs: 0
+      abortGraceMs: 0,
+      fairAcrossUsers: false
     })
   }
 
@@ -184,16 +217,22 @@ export class JobQueue {
    */
   defineBatch<N extends JobName>(name: N, handler: BatchHandler<KronusJobs[N]>, options: BatchDefinitionOptions): void {
     const size = positiveInteger(options.batchSize, `batchSize of "${name}"`)
+    if (options.ownConcurrency !== undefined)
+      throw new Error(`job "${name}" is run in batches: ownConcurrency is for jobs defined with define()`)
     this.#definitions.set(name, {
       ...this.#settings(name, options),
       handler: handler as BatchHandler<unknown>,
       batchSize: size,
-      abortGraceMs: BATCH_ABORT_GRACE_MS
+      abortGraceMs: BATCH_ABORT_GRACE_MS,
+      fairAcrossUsers: options.fairAcrossUsers === true
     })
     this.#batchNames.push(name)
   }
 
-  #settings(name: string, options: JobDefinitionOptions): Omit<Definition, 'handler' | 'batchSize' | 'abortGraceMs'> {
+  #settings(
+    name: string,
+    options: JobDefinitionOptions
+  ): Omit<Definition, 'handler' | 'batchSize' | 'abortGraceMs' | 'fairAcrossUsers'> {
     if (this.#definitions.has(name)) throw new Error(`job "${name}" is already defined`)
     const maxAttempts = positiveInteger(options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS, `maxAttempts of "${name}"`)
     const timeoutMs = positiveInteger(
@@ -205,7 +244,11 @@ export class JobQueue {
     if (lockMs <= timeoutMs) throw new Error(`lockMs of "${name}" (${lockMs}) must exceed its timeoutMs (${timeoutMs})`)
     if (lockMs > MAX_LOCK_MS)
       throw new Error(`lockMs of "${name}" must be at most ${MAX_LOCK_MS} ms so a lost job is retried within 5 minutes`)
-    return { maxAttempts, timeoutMs, lockMs }
+    const ownConcurrency =
+      options.ownConcurrency === undefined
+        ? null
+        : positiveInteger(options.ownConcurrency, `ownConcurrency of "${name}"`)
+    return { maxAttempts, timeoutMs, lockMs, ownConcurrency }
   }
 
   isDefined(name: string): boolean {
@@ -224,7 +267,8 @@ export class JobQueue {
     trx?: Knex.Transaction
   ): Promise<{ id: number } | null> {
     const row = this.#row(name, payload, options, this.#clock.now())
-    this.#mayBeDue(name)
+    await this.#placeFairly(name, [row], trx ?? this.#knex)
+    this.#mayBeDue(name, row.priority)
     // ON CONFLICT DO NOTHING: unlike a caught unique violation it leaves a PostgreSQL transaction usable.
     const inserted: Array<{ id: number | string } | number | string> = await (trx ?? this.#knex)('jobs')
       .insert(row)
@@ -247,9 +291,10 @@ export class JobQueue {
   ): Promise<number> {
     const now = this.#clock.now()
     const rows = jobs.map((job) => this.#row(name, job.payload, job.options ?? {}, now))
-    this.#mayBeDue(name)
+    for (const row of rows) this.#mayBeDue(name, row.priority)
     let stored = 0
     for (const part of chunks(rows)) {
+      await this.#placeFairly(name, part, trx ?? this.#knex)
       const inserted = await (trx ?? this.#knex)('jobs').insert(part).onConflict('live_key').ignore().returning('id')
       stored += inserted.length
     }
@@ -265,6 +310,11 @@ export class JobQueue {
       options.maxAttempts ?? this.#definitions.get(name)?.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
       'maxAttempts'
     )
+    const priority = options.priority ?? 0
+    if (!Number.isInteger(priority)) throw new Error(`priority of "${name}" must be a whole number, got ${priority}`)
+    const retryFor = options.retryForMs
+    if (retryFor !== undefined && !(Number.isFinite(retryFor) && retryFor >= 0))
+      throw new Error(`retryForMs of "${name}" must be a number of milliseconds, got ${retryFor}`)
     return {
       name,
       payload: JSON.stringify(payload ?? null),
@@ -274,10 +324,50 @@ export class JobQueue {
       user_id: options.userId ?? null,
       lane: options.lane ?? null,
       run_at: runAt,
+      priority,
+      fair_at: runAt,
+      retry_until: retryFor === undefined ? null : now + retryFor,
       attempts: 0,
       max_attempts: maxAttempts,
       created_at: now,
       updated_at: now
+    }
+  }
+
+  /**
+   * For names defined with fairAcrossUsers: places each job with a user after the jobs of
+   * the same name and priority that user already has waiting (and after the earlier jobs
+   * of `rows`), FAIR_SPACING_MS apart, so claims take users' jobs in turn. One grouped
+   * read per call, along the jobs' user_id index.
+   */
+  async #placeFairly(
+    name: string,
+    rows: Array<{ user_id: number | null; priority: number; fair_at: number; run_at: number }>,
+    db: Knex | Knex.Transaction
+  ): Promise<void> {
+    if (!this.#definitions.get(name)?.fairAcrossUsers) return
+    const users = [...new Set(rows.flatMap((row) => (row.user_id === null ? [] : [row.user_id])))]
+    if (users.length === 0) return
+    const last = new Map<string, number>()
+    // SQLite, left to choose, reads (name, status, ...): every waiting text of every user.
+    const from: Knex.QueryBuilder = isPostgres(this.#knex)
+      ? db('jobs')
+      : db.from(db.raw('?? INDEXED BY ??', ['jobs', 'jobs_user_id_index']))
+    const waiting: Array<{ user_id: number | string; priority: number | string; last: number | string | null }> =
+      await from
+        .select('user_id', 'priority')
+        .max({ last: 'fair_at' })
+        .where({ name })
+        .whereIn('user_id', users)
+        .whereIn('status', LIVE_STATUSES)
+        .groupBy('user_id', 'priority')
+    for (const w of waiting) if (w.last !== null) last.set(`${w.user_id}:${w.priority}`, Number(w.last))
+    for (const row of rows) {
+      if (row.user_id === null) continue
+      const key = `${row.user_id}:${row.priority}`
+      const before = last.get(key)
+      if (before !== undefined) row.fair_at = Math.max(row.run_at, before + FAIR_SPACING_MS)
+      last.set(key, row.fair_at)
     }
   }
 
@@ -363,7 +453,11 @@ export class JobQueue {
     const now = this.#clock.now()
     if (housekeeping) {
       await this.#promoteDueScheduled(now)
-      for (const name of this.#batchNames) this.#batchesMaybeDue.add(name)
+      for (const name of this.#batchNames) {
+        this.#batchesMaybeDue.add(name)
+        this.#urgentMaybeDue.add(name)
+      }
+      for (const [name, d] of this.#definitions) if (d.ownConcurrency !== null) this.#ownMaybeDue.add(name)
       const released = await releaseAbandonedBatchJobs(this.#knex, this.#batchNames, now)
       if (released > 0)
         this.#logger.warn({ jobs: released }, 'batched jobs whose worker stopped responding are queued again')
@@ -372,8 +466,39 @@ export class JobQueue {
         await this.#notifyDead(job)
       }
     }
-    let free = this.concurrency - this.#runs.size
     const started: Started = []
+    await this.#claimOwn(now, started)
+    await this.#claimShared(now, started)
+    await this.#claimUrgent(now, started)
+    return started
+  }
+
+  #running(slot: Slot, name?: string): number {
+    let n = 0
+    for (const run of this.#runs) if (run.slot === slot && (name === undefined || run.jobs[0]!.name === name)) n++
+    return n
+  }
+
+  /** Names with workers of their own (ownConcurrency) fill those, and only those. */
+  async #claimOwn(now: number, started: Started): Promise<void> {
+    for (const [name, definition] of this.#definitions) {
+      if (definition.ownConcurrency === null) continue
+      const free = definition.ownConcurrency - this.#running('own', name)
+      if (free <= 0 || !this.#ownMaybeDue.has(name)) continue
+      const jobs = await claimDueJobs(this.#knex, {
+        now,
+        workerId: this.workerId,
+        lockMsByName: new Map([[name, definition.lockMs]]),
+        limit: free
+      })
+      if (jobs.length < free) this.#ownMaybeDue.delete(name)
+      for (const job of jobs) started.push({ jobs: 1, done: this.#start([job], 'own') })
+    }
+  }
+
+  /** The shared slots: batches (all but one slot), then single jobs, each in claim order (priority first). */
+  async #claimShared(now: number, started: Started): Promise<void> {
+    let free = this.concurrency - this.#running('shared')
     // Batches take at most all slots but one, so single jobs (timers, emergency deliveries)
     // always have a slot; at most one new batch per name per pass, names taking turns.
     const batchSlots = Math.max(1, this.concurrency - 1)
@@ -388,22 +513,79 @@ export class JobQueue {
         lockMs: definition.lockMs,
         limit: definition.batchSize!
       })
-      if (jobs.length < definition.batchSize!) this.#batchesMaybeDue.delete(name)
+      if (jobs.length < definition.batchSize!) {
+        this.#batchesMaybeDue.delete(name)
+        this.#urgentMaybeDue.delete(name)
+      }
       if (jobs.length === 0) continue
-      started.push({ jobs: jobs.length, done: this.#start(jobs) })
+      started.push({ jobs: jobs.length, done: this.#start(jobs, 'shared') })
       free -= 1
     }
-    if (free <= 0) return started
-    const lockMsByName = new Map(
-      [...this.#definitions].filter(([, d]) => d.batchSize === null).map(([name, d]) => [name, d.lockMs])
-    )
-    const jobs = await claimDueJobs(this.#knex, { now, workerId: this.workerId, lockMsByName, limit: free })
-    for (const job of jobs) started.push({ jobs: 1, done: this.#start([job]) })
-    return started
+    if (free <= 0) return
+    const jobs = await claimDueJobs(this.#knex, {
+      now,
+      workerId: this.workerId,
+      lockMsByName: this.#sharedSingleNames(),
+      limit: free
+    })
+    for (const job of jobs) started.push({ jobs: 1, done: this.#start([job], 'shared') })
   }
 
-  #mayBeDue(name: string): void {
-    if (this.#isBatched(name)) this.#batchesMaybeDue.add(name)
+  /**
+   * The urgent slots, for urgent jobs (alarms' texts and calls) the shared slots had no
+   * room for: every shared slot runs (a fan-out's batches of check-in texts, each up to
+   * its 20 s budget), or all those batches may take do. Claimed in the shared pass first
+   * when there is room, since claims take higher priority first.
+   */
+  async #claimUrgent(now: number, started: Started): Promise<void> {
+    let free = this.urgentSlots - this.#running('urgent')
+    if (free <= 0) return
+    const sharedFree = this.concurrency - this.#running('shared')
+    const batchesFull = sharedFree <= 0 || this.#batchesRunning >= Math.max(1, this.concurrency - 1)
+    if (batchesFull) {
+      for (const name of this.#batchNamesInTurn()) {
+        if (free <= 0) return
+        if (!this.#urgentMaybeDue.has(name)) continue
+        const definition = this.#definitions.get(name)!
+        const jobs = await claimBatch(this.#knex, {
+          now,
+          workerId: this.workerId,
+          name,
+          lockMs: definition.lockMs,
+          limit: definition.batchSize!,
+          minPriority: URGENT_PRIORITY
+        })
+        if (jobs.length < definition.batchSize!) this.#urgentMaybeDue.delete(name)
+        if (jobs.length === 0) continue
+        started.push({ jobs: jobs.length, done: this.#start(jobs, 'urgent') })
+        free -= 1
+      }
+    }
+    if (free <= 0 || sharedFree > 0) return
+    const jobs = await claimDueJobs(this.#knex, {
+      now,
+      workerId: this.workerId,
+      lockMsByName: this.#sharedSingleNames(),
+      limit: free,
+      minPriority: URGENT_PRIORITY
+    })
+    for (const job of jobs) started.push({ jobs: 1, done: this.#start([job], 'urgent') })
+  }
+
+  /** Names claimed one job at a time in the shared slots: not batched, no workers of their own. */
+  #sharedSingleNames(): Map<string, number> {
+    return new Map(
+      [...this.#definitions]
+        .filter(([, d]) => d.batchSize === null && d.ownConcurrency === null)
+        .map(([name, d]) => [name, d.lockMs])
+    )
+  }
+
+  #mayBeDue(name: string, priority = 0): void {
+    if (this.#definitions.get(name)?.ownConcurrency != null) this.#ownMaybeDue.add(name)
+    if (!this.#isBatched(name)) return
+    this.#batchesMaybeDue.add(name)
+    if (priority >= URGENT_PRIORITY) this.#urgentMaybeDue.add(name)
   }
 
   /** Defined with defineBatch: claimed a batch at a time, by name. */
@@ -428,10 +610,10 @@ export class JobQueue {
       .update({ status: 'enqueued', updated_at: now })
   }
 
-  #start(jobs: JobRow[]): Promise<void> {
+  #start(jobs: JobRow[], slot: Slot): Promise<void> {
     const controller = new AbortController()
-    const run: Run = { jobs, controller, done: Promise.resolve() }
-    const batch = this.#isBatched(jobs[0]!.name)
+    const run: Run = { slot, jobs, controller, done: Promise.resolve() }
+    const batch = slot === 'shared' && this.#isBatched(jobs[0]!.name)
     if (batch) this.#batchesRunning += 1
     run.done = this.#execute(jobs, controller).finally(() => {
       if (batch) this.#batchesRunning -= 1
@@ -568,11 +750,13 @@ export class JobQueue {
     if (error instanceof WorkerStoppingError || error instanceof JobNotRunError) {
       // Not the job's fault: the attempt is given back.
       await mine().update({ ...unlock, status: 'enqueued', attempts: job.attempts - 1 })
-      this.#mayBeDue(job.name)
+      this.#mayBeDue(job.name, job.priority)
       return
     }
     const lastError = describe(error)
-    if (error instanceof PermanentJobError || job.attempts >= job.max_attempts) {
+    // A job retried until a deadline (an alarm's text) ends when that has passed, not after maxAttempts.
+    const exhausted = job.retry_until === null ? job.attempts >= job.max_attempts : now >= job.retry_until
+    if (error instanceof PermanentJobError || exhausted) {
       const change = { ...unlock, status: 'dead' as const, live_key: null, last_error: lastError, finished_at: now }
       if ((await mine().update(change)) === 1) {
         this.#logger.error({ jobId: job.id, name: job.name, attempts: job.attempts, error: lastError }, 'job is dead')
@@ -580,7 +764,7 @@ export class JobQueue {
       }
       return
     }
-    const runAt = now + retryDelayMs(job.attempts)
+    const runAt = now + nextRetryDelayMs(job.attempts, job.retry_until)
     this.#logger.warn(
       {
         jobId: job.id,
@@ -591,7 +775,8 @@ export class JobQueue {
       },
       'job failed; will retry'
     )
-    await mine().update({ ...unlock, status: 'scheduled', run_at: runAt, last_error: lastError })
+    // Back in line at its new time, behind the jobs that came meanwhile.
+    await mine().update({ ...unlock, status: 'scheduled', run_at: runAt, fair_at: runAt, last_error: lastError })
   }
 
   async #notifyDead(job: JobRow, cause?: unknown): Promise<void> {

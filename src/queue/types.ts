@@ -26,6 +26,13 @@ export interface JobDefinitionOptions {
    * picked up again within 5 minutes. Default timeoutMs + 30 s.
    */
   lockMs?: number
+  /**
+   * Runs this name's jobs on workers of their own: up to this many at once, besides the
+   * queue's `concurrency`. They never take one of the shared slots and no other job takes
+   * theirs, so slow jobs of this name (outbound webhooks to a slow endpoint) can never
+   * hold back other work, alarms' texts least of all. Unset: the shared slots.
+   */
+  ownConcurrency?: number
 }
 
 /** What a handler is told about the run. */
@@ -73,6 +80,13 @@ export type BatchHandler<P> = (
 export interface BatchDefinitionOptions extends JobDefinitionOptions {
   /** At most this many jobs are claimed and handed to the handler at once. */
   batchSize: number
+  /**
+   * Spreads each user's jobs of this name out in claim order: a job enqueued while its
+   * user already has jobs of this name and priority waiting is placed FAIR_SPACING_MS
+   * after the last of them, so batches take users' jobs in turn and one user's 500 texts
+   * cannot hold back another user's one. Jobs with no user are placed at their run_at.
+   */
+  fairAcrossUsers?: boolean
 }
 
 export interface EnqueueOptions {
@@ -89,6 +103,13 @@ export interface EnqueueOptions {
   userId?: number
   /** Overrides the definition's maxAttempts for this job. */
   maxAttempts?: number
+  /**
+   * Keeps retrying a failed run (with backoff, at most RETRY_UNTIL_MAX_DELAY_MS apart)
+   * until this long after the enqueue, however many attempts that takes: maxAttempts no
+   * longer ends it early. A failure after that time, or a permanent one, ends it. For
+   * alarms' texts, which must not be abandoned after a few seconds of provider errors.
+   */
+  retryForMs?: number
   /**
    * Serial lane (REQUIRED FEATURE of the queue): jobs that share a lane run one at a time,
    * in id order. A job is claimable only when no live job (scheduled, enqueued,
@@ -111,6 +132,12 @@ export interface JobRow {
   lane: string | null
   user_id: number | null
   run_at: number
+  /** Higher is claimed first. */
+  priority: number
+  /** The job's place in line among jobs of its priority (run_at, or later for a user with many jobs waiting). */
+  fair_at: number | null
+  /** Failed runs are retried until this time (epoch ms), whatever maxAttempts says; null: maxAttempts decides. */
+  retry_until: number | null
   attempts: number
   max_attempts: number
   last_error: string | null

@@ -1,6 +1,7 @@
 import t from 'tap'
 import { SendPacer } from '../../../plugins/twilio-sms/send-pacer.js'
 import { FakeClock } from '../../../src/clock.js'
+import { ManualTimers } from './manual-timers.js'
 
 const noSleep = async () => {}
 
@@ -48,4 +49,31 @@ t.test('nonsense rates are refused', async (t) => {
   for (const burst of [0, 1.5]) {
     t.throws(() => new SendPacer(1, burst, clock, noSleep), RangeError, `burst ${burst}`)
   }
+})
+
+t.test('an emergency text gets the next slot, ahead of every other text waiting', async (t) => {
+  const clock = new FakeClock(0)
+  const timers = new ManualTimers(clock)
+  const pacer = new SendPacer(1, 1, clock, timers.sleep)
+  const order: string[] = []
+  const take = (name: string, emergency = false) =>
+    pacer.acquire({ emergency }).then(() => {
+      order.push(name)
+    })
+  const waits = [take('c1'), take('c2'), take('c3'), take('c4')]
+  t.equal(pacer.waiting, 3, 'the first had a token; three wait in line')
+  waits.push(take('alarm1', true), take('alarm2', true), take('c5'))
+  await timers.runUntilSettled(Promise.all(waits))
+  t.same(order, ['c1', 'alarm1', 'alarm2', 'c2', 'c3', 'c4', 'c5'])
+  t.equal(clock.now(), 6000, 'still one a second: seven sends from 0 s to 6 s')
+})
+
+t.test('waiting callers are let through one a second, never in a burst', async (t) => {
+  const clock = new FakeClock(0)
+  const timers = new ManualTimers(clock)
+  const pacer = new SendPacer(1, 1, clock, timers.sleep)
+  const at: number[] = []
+  const waits = Array.from({ length: 5 }, () => pacer.acquire().then(() => at.push(clock.now())))
+  await timers.runUntilSettled(Promise.all(waits))
+  t.same(at, [0, 1000, 2000, 3000, 4000])
 })
