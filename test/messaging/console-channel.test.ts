@@ -54,14 +54,22 @@ t.test('the console channel prints a call with what it says and its ref', async 
 
 t.test('in dev mode a queued call is printed and recorded as placed', async (t) => {
   const dev = await buildKronus(t, { config: { dev: true } as KronusConfigInput })
-  await dev.messaging.call({
-    to: '+15550000005',
-    say: 'Kronus alert',
-    prompt: 'Press 1',
-    ref: 'alarm-contact:6',
-    userId: null
-  })
-  await dev.queue.drain()
+  const printed: string[] = []
+  const write = process.stdout.write.bind(process.stdout)
+  process.stdout.write = ((chunk: string) => (printed.push(String(chunk)), true)) as typeof process.stdout.write
+  try {
+    await dev.messaging.call({
+      to: '+15550000005',
+      say: 'Kronus alert',
+      prompt: 'Press 1',
+      ref: 'alarm-contact:6',
+      userId: null
+    })
+    await dev.queue.drain()
+  } finally {
+    process.stdout.write = write
+  }
+  t.same(printed, ['[kronus dev] call to +15550000005 (ref alarm-contact:6):\nKronus alert\nPress 1\n'])
   t.match(
     (await dev.events.list({ type: 'call.placed' })).map((e) => e.payload),
     [{ to: '+15550000005', channel: 'console', callId: /^console-call-/, ref: 'alarm-contact:6' }]
