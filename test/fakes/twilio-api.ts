@@ -472,24 +472,16 @@ export class FakeTwilioApi {
     reply: (status: number, body: unknown) => void,
     fail: (e: TwilioErrorReply) => void
   ): void {
-    const to = form.get('To')
-    const from = form.get('From')
+    const rejection = callRejection(form)
+    if (rejection) {
+      fail(rejection)
+      return
+    }
+    const to = form.get('To')!
+    const from = form.get('From')!
     const twiml = form.get('Twiml')
     const url = form.get('Url')
     const statusCallback = form.get('StatusCallback')
-    if (!to) return fail({ status: 400, code: 21201, message: "No 'To' number is specified" })
-    if (!from) return fail({ status: 400, code: 21213, message: "No 'From' number is specified" })
-    if (!E164.test(to)) return fail({ status: 400, code: 21211, message: `Invalid 'To' Phone Number: ${to}` })
-    if (!E164.test(from)) return fail({ status: 400, code: 21212, message: `Invalid 'From' Phone Number: ${from}` })
-    if (!twiml && !url) {
-      return fail({ status: 400, code: 21205, message: 'Url parameter is required (or Twiml, or ApplicationSid).' })
-    }
-    if (twiml && (twiml.length > MAX_TWIML_CHARS || !/^(<\?xml[^>]*\?>)?\s*<Response[\s>/]/.test(twiml))) {
-      return fail({ status: 400, code: 21236, message: 'Invalid Twiml: not a <Response> of at most 4000 characters' })
-    }
-    if (statusCallback !== null && !isCallbackUrl(statusCallback)) {
-      return fail({ status: 400, code: 21609, message: `Invalid 'StatusCallback': ${statusCallback}` })
-    }
     const sid = `CA${randomBytes(16).toString('hex')}`
     const stamp = rfc2822(this.#now())
     const uri = `/2010-04-01/Accounts/${this.accountSid}/Calls/${sid}`
@@ -631,6 +623,28 @@ export class LoopbackRequestClient extends twilio.RequestClient {
     const target = new URL(intended.pathname + intended.search, this.baseUrl)
     return super.request({ ...opts, uri: target.href })
   }
+}
+
+/** Why Twilio would refuse this Calls request, or null. */
+function callRejection(form: URLSearchParams): TwilioErrorReply | null {
+  const to = form.get('To')
+  const from = form.get('From')
+  const twiml = form.get('Twiml')
+  const statusCallback = form.get('StatusCallback')
+  if (!to) return { status: 400, code: 21201, message: "No 'To' number is specified" }
+  if (!from) return { status: 400, code: 21213, message: "No 'From' number is specified" }
+  if (!E164.test(to)) return { status: 400, code: 21211, message: `Invalid 'To' Phone Number: ${to}` }
+  if (!E164.test(from)) return { status: 400, code: 21212, message: `Invalid 'From' Phone Number: ${from}` }
+  if (!twiml && !form.get('Url')) {
+    return { status: 400, code: 21205, message: 'Url parameter is required (or Twiml, or ApplicationSid).' }
+  }
+  if (twiml && (twiml.length > MAX_TWIML_CHARS || !/^(<\?xml[^>]*\?>)?\s*<Response[\s>/]/.test(twiml))) {
+    return { status: 400, code: 21236, message: 'Invalid Twiml: not a <Response> of at most 4000 characters' }
+  }
+  if (statusCallback !== null && !isCallbackUrl(statusCallback)) {
+    return { status: 400, code: 21609, message: `Invalid 'StatusCallback': ${statusCallback}` }
+  }
+  return null
 }
 
 function isCallbackUrl(value: string): boolean {
