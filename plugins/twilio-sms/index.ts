@@ -131,6 +131,31 @@ function registerKeywords(kronus: PluginContext): void {
   })
 }
 
+/**
+ * Whether Twilio could post to publicUrl at all: not when it names this machine
+ * (localhost, loopback) or a private network address, as the default publicUrl does.
+ */
+export function twilioCanReach(publicUrl: string): boolean {
+  let host: string
+  try {
+    host = new URL(twilioWebhookUrl(publicUrl, '/')).hostname.toLowerCase().replace(/^\[|\]$/g, '')
+  } catch {
+    return false
+  }
+  if (host === 'localhost' || host.endsWith('.localhost') || host.endsWith('.local') || host === '0.0.0.0') return false
+  if (host.includes(':')) return !(host === '::1' || /^(fc|fd|fe8|fe9|fea|feb)/.test(host))
+  const ipv4 = /^(\d+)\.(\d+)\.\d+\.\d+$/.exec(host)
+  if (!ipv4) return true
+  const [a, b] = [Number(ipv4[1]), Number(ipv4[2])]
+  return !(
+    a === 127 ||
+    a === 10 ||
+    (a === 172 && b >= 16 && b <= 31) ||
+    (a === 192 && b === 168) ||
+    (a === 169 && b === 254)
+  )
+}
+
 export const twilioSms = definePlugin<TwilioSmsOptions>({
   name: 'twilio-sms',
   version: '1.0.0',
@@ -159,6 +184,14 @@ export const twilioSms = definePlugin<TwilioSmsOptions>({
           'no twilio.callerNumber (or TWILIO_CALLER_NUMBER): voice calls cannot be placed, alarms reach contacts by text only'
         )
       }
+      // Twilio cannot post receipts to this machine's loopback or a private network: ask for none there.
+      const receipts = twilioCanReach(publicUrl)
+      if (!receipts) {
+        kronus.logger.warn(
+          { publicUrl },
+          'kronus.publicUrl is not reachable from Twilio: texts go without a StatusCallback (no delivery receipts) and key presses during calls cannot come back'
+        )
+      }
       const transport = new TwilioSmsTransport({
         accountSid: creds.accountSid,
         authToken: creds.authToken,
@@ -167,11 +200,13 @@ export const twilioSms = definePlugin<TwilioSmsOptions>({
         burst: options.burst,
         validityPeriodSeconds: options.validityPeriodSeconds,
         requestTimeoutMs: options.requestTimeoutMs,
-        statusCallbackUrl: twilioWebhookUrl(publicUrl, SMS_STATUS_PATH),
+        statusCallbackUrl: receipts ? twilioWebhookUrl(publicUrl, SMS_STATUS_PATH) : undefined,
+        onStatusCallbackRefused: (url, err) =>
+          kronus.logger.warn({ url, err }, 'Twilio refused the StatusCallback; the text went without it (no receipt)'),
         voice: {
           callerNumber,
           gatherUrl: (ref) => twilioWebhookUrl(publicUrl, gatherPath(ref)),
-          statusCallbackUrl: twilioWebhookUrl(publicUrl, VOICE_STATUS_PATH),
+          statusCallbackUrl: receipts ? twilioWebhookUrl(publicUrl, VOICE_STATUS_PATH) : undefined,
           callsPerSecond: options.callsPerSecond
         },
         client: options.client,

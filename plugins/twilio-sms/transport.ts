@@ -51,6 +51,9 @@ export const PERMANENT_TWILIO_CALL_ERROR_CODES: ReadonlyMap<number, string> = ne
   [21219, 'To number is not verified for this trial account']
 ])
 
+/** Twilio's code for a StatusCallback it will not take (not a URL it accepts). */
+const INVALID_STATUS_CALLBACK = 21609
+
 /** The longest TwiML Twilio takes inline in a Calls request. */
 export const MAX_CALL_TWIML_CHARS = 4000
 
@@ -118,6 +121,8 @@ export interface TwilioSmsTransportOptions {
   requestTimeoutMs?: number
   /** Twilio's StatusCallback for every text: where delivery receipts are posted. None when unset. */
   statusCallbackUrl?: string
+  /** Told when Twilio refused the StatusCallback and the text went without it (to log it). */
+  onStatusCallbackRefused?: (url: string, error: unknown) => void
   /** Voice calls; without it the channel cannot call. */
   voice?: TwilioVoiceOptions
   /** Tests inject a client pointed at a fake API; production builds one from the credentials. */
@@ -133,6 +138,7 @@ export class TwilioSmsTransport implements MessagingChannel {
   readonly #messagingServiceSid: string
   readonly #pacer: SendPacer
   readonly #statusCallbackUrl: string | undefined
+  readonly #onStatusCallbackRefused: ((url: string, error: unknown) => void) | undefined
   readonly #voice: TwilioVoiceOptions | undefined
   readonly #callPacer: SendPacer
 
@@ -146,6 +152,7 @@ export class TwilioSmsTransport implements MessagingChannel {
     this.validityPeriodSeconds = validity
     this.#messagingServiceSid = options.messagingServiceSid
     this.#statusCallbackUrl = options.statusCallbackUrl
+    this.#onStatusCallbackRefused = options.onStatusCallbackRefused
     this.#voice = options.voice
     // Pacing follows Twilio's real rate limit, so without a clock it reads wall time.
     const clock = options.clock ?? { now: () => Date.now() }
@@ -163,14 +170,26 @@ export class TwilioSmsTransport implements MessagingChannel {
 
   async send(message: OutgoingText): Promise<{ messageId: string | null }> {
     await this.#pacer.acquire()
+    const params = {
+      to: message.to,
+      body: message.text,
+      messagingServiceSid: this.#messagingServiceSid,
+      validityPeriod: this.validityPeriodSeconds
+    }
     try {
-      const created = await this.#client.messages.create({
-        to: message.to,
-        body: message.text,
-        messagingServiceSid: this.#messagingServiceSid,
-        validityPeriod: this.validityPeriodSeconds,
-        ...(this.#statusCallbackUrl ? { statusCallback: this.#statusCallbackUrl } : {})
-      })
+      const created = await this.#client.messages.create(
+        this.#statusCallbackUrl ? { ...params, statusCallback: this.#statusCallbackUrl } : params
+      )
+      return { messageId: created.sid ?? null }
+    } catch (error) {
+      // A receipt is worth less than the text: one Twilio refuses the StatusCallback of
+      // goes out without it (no receipt will come) rather than not at all.
+      if (!this.#statusCallbackUrl || numberProp(error, 'code') !== INVALID_STATUS_CALLBACK)
+        throw toDeliveryError(error)
+      this.#onStatusCallbackRefused?.(this.#statusCallbackUrl, error)
+    }
+    try {
+      const created = await this.#client.messages.create(params)
       return { messageId: created.sid ?? null }
     } catch (error) {
       throw toDeliveryError(error)

@@ -1,5 +1,8 @@
 import t from 'tap'
 import twilio from 'twilio'
+import { twilioCanReach } from '../../../plugins/twilio-sms/index.js'
+import { TwilioSmsTransport } from '../../../plugins/twilio-sms/transport.js'
+import { FakeTwilioApi, TWILIO_FAILURES } from '../../fakes/twilio-api.js'
 import type { TestKronus } from '../../helpers/app.js'
 import { createAdmin, createUser } from '../../helpers/http.js'
 import { ACCOUNT_SID, AUTH_TOKEN, buildSmsKronus, SERVICE_SID } from './sms-kronus.js'
@@ -209,4 +212,75 @@ t.test('handled callbacks are pruned with handled inbound texts', async (t) => {
   await kronus.queue.enqueue('twilio-sms.prune_inbound', { keepDays: 30 })
   await kronus.queue.drain()
   t.same(await kronus.knex('inbound_messages').where({ channel: 'twilio-status' }), [])
+})
+
+t.test('a publicUrl Twilio cannot reach gets no StatusCallback: the texts go all the same', async (t) => {
+  for (const publicUrl of [
+    'http://localhost:3900',
+    'http://127.0.0.1:3900',
+    'http://192.168.1.20',
+    'http://[::1]:3900'
+  ]) {
+    const { kronus, fake } = await buildSmsKronus(t, { publicUrl })
+    await sendText(kronus, { to: CONTACT })
+    t.equal(fake.messages.length, 1, publicUrl)
+    t.equal(fake.requests[0]!.form.get('StatusCallback'), null, `${publicUrl}: no StatusCallback`)
+  }
+})
+
+t.test('which publicUrls Twilio can reach', async (t) => {
+  const reachable = [
+    'https://kronus.example',
+    'kronus.example/base',
+    'http://8.8.8.8',
+    'https://fdic.example',
+    'https://[2001:db8::1]'
+  ]
+  const unreachable = [
+    'http://localhost:3900',
+    'http://app.localhost',
+    'http://kronus.local',
+    'http://127.0.0.1',
+    'http://10.1.2.3',
+    'http://172.20.0.1',
+    'http://192.168.0.9',
+    'http://169.254.1.1',
+    'http://0.0.0.0:3900',
+    'http://[::1]',
+    'http://[fd00::1]',
+    'http://[fe80::1]',
+    'http://'
+  ]
+  for (const url of reachable) t.equal(twilioCanReach(url), true, url)
+  for (const url of unreachable) t.equal(twilioCanReach(url), false, url)
+})
+
+t.test('a StatusCallback Twilio refuses (21609) never costs the text: it goes without one', async (t) => {
+  const fake = await FakeTwilioApi.start({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN })
+  t.teardown(() => fake.close())
+  const refused: string[] = []
+  const transport = new TwilioSmsTransport({
+    accountSid: ACCOUNT_SID,
+    authToken: AUTH_TOKEN,
+    messagingServiceSid: SERVICE_SID,
+    client: fake.client().client,
+    messagesPerSecond: 1000,
+    burst: 10,
+    statusCallbackUrl: 'https://bad_host.example/webhook/sms/status',
+    onStatusCallbackRefused: (url) => refused.push(url)
+  })
+  const { messageId } = await transport.send({ to: CONTACT, text: 'alert' })
+  t.same(
+    fake.requests.map((r) => [r.status, r.form.get('StatusCallback')]),
+    [
+      [400, 'https://bad_host.example/webhook/sms/status'],
+      [201, null]
+    ]
+  )
+  t.equal(messageId, fake.messages[0]!.sid)
+  t.same(refused, ['https://bad_host.example/webhook/sms/status'])
+  fake.failNext(1, TWILIO_FAILURES.invalidNumber)
+  const error = await transport.send({ to: CONTACT, text: 'alert' }).catch((e: unknown) => e)
+  t.match(error, { permanent: true, message: /21211/ }, 'other refusals are not retried')
+  t.equal(fake.requests.length, 3)
 })
