@@ -60,7 +60,7 @@ export async function buildSmsKronus(t: Tap, options: SmsKronusOptions = {}): Pr
   const { client } = fake.client()
   const plugins = options.plugins ?? [
     // A high rate: pacing has its own tests, and a frozen FakeClock never refills the bucket.
-    twilioSms({ client, messagesPerSecond: 1000, burst: 1000, ...options.twilio }),
+    twilioSms({ client, messagesPerSecond: 1000, burst: 1000, callsPerSecond: 100, ...options.twilio }),
     smsCommands(),
     emergencyContact()
   ]

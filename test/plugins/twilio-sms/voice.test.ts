@@ -2,9 +2,11 @@ import t from 'tap'
 import twilio from 'twilio'
 import { TwilioSmsTransport, toDeliveryError } from '../../../plugins/twilio-sms/transport.js'
 import { voiceAlertTwiml } from '../../../plugins/twilio-sms/twiml.js'
+import { FakeClock } from '../../../src/clock.js'
 import { MessageDeliveryError } from '../../../src/messaging/channel.js'
 import { FakeTwilioApi, TWILIO_FAILURES } from '../../fakes/twilio-api.js'
 import type { TestKronus } from '../../helpers/app.js'
+import { ManualTimers } from './manual-timers.js'
 import { ACCOUNT_SID, AUTH_TOKEN, buildSmsKronus, SERVICE_SID } from './sms-kronus.js'
 
 const CALLER = '+15550008888'
@@ -344,4 +346,66 @@ t.test('how a call ended is taken, signed, at the voice status webhook', async (
     headers: { 'content-type': 'application/x-www-form-urlencoded' }
   })
   t.equal(unsigned.statusCode, 401)
+})
+
+t.test('behind a path prefix the Gather URL follows publicUrl and its key press is taken', async (t) => {
+  const { kronus, fake } = await buildSmsKronus(t, {
+    publicUrl: 'https://example.org/kronus/',
+    twilio: { callerNumber: CALLER }
+  })
+  kronus.messaging.onCallAnswer(() => 'Noted.')
+  await placeCall(kronus)
+  const callSid = fake.calls[0]!.resource.sid
+  t.match(
+    fake.twimlOf(callSid),
+    /action="https:\/\/example\.org\/kronus\/webhook\/voice\/gather\?ref=alarm-contact%3A12"/
+  )
+  t.equal(fake.calls[0]!.statusCallback, 'https://example.org/kronus/webhook/voice/status')
+  const pressed = await fake.pressDigits(callSid, '1')
+  t.equal(pressed.status, 200)
+  t.match(pressed.body, /<Say>Noted\.<\/Say>/)
+  t.equal((await payloads(kronus, 'call.answered')).length, 1)
+})
+
+t.test('calls are paced apart from texts, under callsPerSecond', async (t) => {
+  const clock = new FakeClock(0)
+  const timers = new ManualTimers(clock)
+  const placedAt: number[] = []
+  const sentAt: number[] = []
+  const transport = new TwilioSmsTransport({
+    accountSid: ACCOUNT_SID,
+    authToken: AUTH_TOKEN,
+    messagingServiceSid: SERVICE_SID,
+    messagesPerSecond: 10,
+    burst: 10,
+    clock,
+    sleep: timers.sleep,
+    voice: { callerNumber: CALLER, gatherUrl: (ref) => `${GATHER_URL}?ref=${ref}`, callsPerSecond: 1 },
+    client: {
+      messages: {
+        create: async () => {
+          sentAt.push(clock.now())
+          return { sid: `SM${'0'.repeat(32)}` }
+        },
+        list: async () => []
+      },
+      calls: {
+        create: async () => {
+          placedAt.push(clock.now())
+          return { sid: `CA${'0'.repeat(32)}` }
+        }
+      }
+    }
+  })
+  await timers.runUntilSettled(
+    Promise.all([
+      transport.call(ALERT),
+      transport.call(ALERT),
+      transport.call(ALERT),
+      transport.send({ to: CONTACT, text: 'a' }),
+      transport.send({ to: CONTACT, text: 'b' })
+    ])
+  )
+  t.same(placedAt, [0, 1000, 2000], 'one call a second')
+  t.same(sentAt, [0, 0], 'texts do not wait behind calls')
 })
