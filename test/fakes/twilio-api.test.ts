@@ -406,3 +406,41 @@ t.test("pressing digits posts, signed, to the call's Gather action; ending it po
   t.ok(twilio.validateRequest(AUTH_TOKEN, receiver.posts[0]!.signature!, action, receiver.posts[0]!.form))
   await t.rejects(fake.pressDigits('CAnope', '1'), /no call/)
 })
+
+t.test(
+  'deliverPending delivers every text still on its way, once; messagesTo and callsTo select by number',
+  async (t) => {
+    const fake = await startFake(t)
+    const receiver = await webhookReceiver(t)
+    const { client } = fake.client()
+    const statusCallback = `${receiver.base}/webhook/sms/status`
+    const a = await client.messages.create({
+      to: '+15551230001',
+      body: 'a',
+      messagingServiceSid: SERVICE_SID,
+      statusCallback
+    })
+    const b = await client.messages.create({
+      to: '+15551230002',
+      body: 'b',
+      messagingServiceSid: SERVICE_SID,
+      statusCallback
+    })
+    await client.messages.create({ to: '+15551230002', body: 'no callback', messagingServiceSid: SERVICE_SID })
+    await fake.reportStatus(b.sid, 'undelivered', 30006)
+    const posts = await fake.deliverPending()
+    t.same(
+      posts.map((p) => [p.form.MessageSid, p.form.MessageStatus]),
+      [[a.sid, 'delivered']],
+      'only the text still on its way with a callback'
+    )
+    t.same(await fake.deliverPending(), [], 'nothing twice')
+    t.same(
+      fake.messagesTo('+15551230002').map((m) => m.body),
+      ['b', 'no callback']
+    )
+    await client.calls.create({ to: '+15551230002', from: CALLER, twiml: TWIML })
+    t.equal(fake.callsTo('+15551230002').length, 1)
+    t.same(fake.callsTo('+15551230001'), [])
+  }
+)

@@ -251,6 +251,30 @@ export class FakeTwilioApi {
     return this.postWebhook(url, form)
   }
 
+  /** Messages to this number, oldest first. */
+  messagesTo(to: string): TwilioMessageResource[] {
+    return this.messages.filter((m) => m.to === to)
+  }
+
+  /** Calls to this number, oldest first. */
+  callsTo(to: string): RecordedCall[] {
+    return this.calls.filter((c) => c.resource.to === to)
+  }
+
+  /**
+   * Every text with a StatusCallback that has no final status yet is delivered, in the
+   * order they were accepted, each with its status callback: a scenario's "the phones got
+   * their texts". Returns the posts made.
+   */
+  async deliverPending(): Promise<TwilioWebhookPost[]> {
+    const pending = this.messages.filter(
+      (m) => this.statusCallbackOf(m.sid) !== null && !['delivered', 'undelivered', 'failed'].includes(m.status)
+    )
+    const posts: TwilioWebhookPost[] = []
+    for (const message of pending) posts.push(await this.reportStatus(message.sid, 'delivered'))
+    return posts
+  }
+
   /** The call's TwiML as the sender gave it; throws for an unknown call or one given by Url. */
   twimlOf(callSid: string): string {
     const call = this.#call(callSid)
