@@ -214,7 +214,11 @@ export const twilioSms = definePlugin<TwilioSmsOptions>({
       })
       kronus.messaging.registerChannel(transport, { default: true })
     }
-    if (!creds.authToken) kronus.logger.warn(`no twilio.authToken: every POST ${SMS_WEBHOOK_PATH} is refused`)
+    if (!creds.authToken) {
+      kronus.logger.warn(
+        `no twilio.authToken: every POST to ${SMS_WEBHOOK_PATH}, ${SMS_STATUS_PATH}, ${VOICE_GATHER_PATH} and ${VOICE_STATUS_PATH} is refused`
+      )
+    }
 
     kronus.server.routePublic(smsWebhookRoute(kronus, { authToken: creds.authToken, channel: TWILIO_CHANNEL }))
     kronus.server.routePublic(
