@@ -2,13 +2,19 @@
  * twilio-sms: texts go out through a Twilio Messaging Service, and inbound texts come in
  * through Twilio's webhook at POST /webhook/sms. Carrier keywords (STOP, START) are
  * handled here; everything else a user texts goes on to Kronus's other inbound handlers.
+ * Every text asks Twilio for its delivery receipt (POST /webhook/sms/status), and voice
+ * calls go through Twilio's Calls API from the configured caller number, the key pressed
+ * coming back to POST /webhook/voice/gather.
  */
 import Joi from 'joi'
 import { definePlugin, type PluginContext } from 'kronus'
 import { INBOUND_MESSAGES, pruneHandled } from './handled-once.js'
 import { keywordTexts, parseKeyword } from './keywords.js'
 import { inboundMessagesTable } from './migrations/0001_inbound_messages.js'
+import { twilioWebhookUrl } from './signature.js'
+import { SMS_STATUS_PATH, statusCallbackRoute } from './status-callback.js'
 import { MAX_VALIDITY_PERIOD_SECONDS, type TwilioMessagesClient, TwilioSmsTransport } from './transport.js'
+import { gatherPath, VOICE_GATHER_PATH, VOICE_STATUS_PATH, voiceGatherRoute, voiceStatusRoute } from './voice.js'
 import { SMS_WEBHOOK_PATH, smsWebhookRoute } from './webhook.js'
 
 declare module 'kronus' {
@@ -30,6 +36,13 @@ export interface TwilioSmsOptions {
   authToken?: string
   /** Default: twilio.messagingServiceSid (env TWILIO_MESSAGING_SERVICE_SID). */
   messagingServiceSid?: string
+  /**
+   * The Twilio number voice calls come from (E.164). Default: twilio.callerNumber (env
+   * TWILIO_CALLER_NUMBER). Without one, calls fail (call.failed) and alarms stay with texts.
+   */
+  callerNumber?: string
+  /** Calls placed per second (Twilio's default limit is 1). Default 1. */
+  callsPerSecond?: number
   /** Sends per second. Default 1, a long code's limit. */
   messagesPerSecond?: number
   /** Sends allowed back to back after a quiet spell. Default 1. */
@@ -46,6 +59,8 @@ export interface TwilioSmsOptions {
 
 /** The channel name texts are recorded under, in and out. */
 export const TWILIO_CHANNEL = 'twilio'
+/** The name status callbacks already handled are kept under (in inbound_messages, by MessageSid:status). */
+export const TWILIO_STATUS_CHANNEL = 'twilio-status'
 
 const twilioClient = Joi.any()
   .custom((value: unknown, helpers) => {
@@ -58,6 +73,10 @@ const optionsSchema = Joi.object<TwilioSmsOptions>({
   accountSid: Joi.string(),
   authToken: Joi.string(),
   messagingServiceSid: Joi.string(),
+  callerNumber: Joi.string()
+    .pattern(/^\+[1-9]\d{6,14}$/)
+    .messages({ 'string.pattern.base': '{{#label}} must be a phone number in E.164 form, e.g. +15551234567' }),
+  callsPerSecond: Joi.number().positive().max(100).default(1),
   messagesPerSecond: Joi.number().positive().max(1000).default(1),
   burst: Joi.number().integer().min(1).max(1000).default(1),
   validityPeriodSeconds: Joi.number().integer().min(1).max(MAX_VALIDITY_PERIOD_SECONDS).default(3600),
@@ -112,13 +131,38 @@ function registerKeywords(kronus: PluginContext): void {
   })
 }
 
+/**
+ * Whether Twilio could post to publicUrl at all: not when it names this machine
+ * (localhost, loopback) or a private network address, as the default publicUrl does.
+ */
+export function twilioCanReach(publicUrl: string): boolean {
+  let host: string
+  try {
+    host = new URL(twilioWebhookUrl(publicUrl, '/')).hostname.toLowerCase().replace(/^\[|\]$/g, '')
+  } catch {
+    return false
+  }
+  if (host === 'localhost' || host.endsWith('.localhost') || host.endsWith('.local') || host === '0.0.0.0') return false
+  if (host.includes(':')) return !(host === '::1' || /^(fc|fd|fe8|fe9|fea|feb)/.test(host))
+  const ipv4 = /^(\d+)\.(\d+)\.\d+\.\d+$/.exec(host)
+  if (!ipv4) return true
+  const [a, b] = [Number(ipv4[1]), Number(ipv4[2])]
+  return !(
+    a === 127 ||
+    a === 10 ||
+    (a === 172 && b >= 16 && b <= 31) ||
+    (a === 192 && b === 168) ||
+    (a === 169 && b === 254)
+  )
+}
+
 export const twilioSms = definePlugin<TwilioSmsOptions>({
   name: 'twilio-sms',
   version: '1.0.0',
   options: optionsSchema,
   events: ['twilio-sms.opted_out', 'twilio-sms.opted_in'],
   migrations: [inboundMessagesTable],
-  publicPaths: [SMS_WEBHOOK_PATH],
+  publicPaths: [SMS_WEBHOOK_PATH, SMS_STATUS_PATH, VOICE_GATHER_PATH, VOICE_STATUS_PATH],
   tables: [INBOUND_MESSAGES],
 
   async register(kronus, options) {
@@ -133,6 +177,21 @@ export const twilioSms = definePlugin<TwilioSmsOptions>({
       kronus.logger.info('dev mode: texts are printed, not sent through Twilio')
     } else {
       checkCredentials(creds, options.client !== undefined)
+      const publicUrl = kronus.config.kronus.publicUrl
+      const callerNumber = options.callerNumber ?? kronus.config.twilio.callerNumber ?? null
+      if (!callerNumber) {
+        kronus.logger.warn(
+          'no twilio.callerNumber (or TWILIO_CALLER_NUMBER): voice calls cannot be placed, alarms reach contacts by text only'
+        )
+      }
+      // Twilio cannot post receipts to this machine's loopback or a private network: ask for none there.
+      const receipts = twilioCanReach(publicUrl)
+      if (!receipts) {
+        kronus.logger.warn(
+          { publicUrl },
+          'kronus.publicUrl is not reachable from Twilio: texts go without a StatusCallback (no delivery receipts) and key presses during calls cannot come back'
+        )
+      }
       const transport = new TwilioSmsTransport({
         accountSid: creds.accountSid,
         authToken: creds.authToken,
@@ -141,19 +200,44 @@ export const twilioSms = definePlugin<TwilioSmsOptions>({
         burst: options.burst,
         validityPeriodSeconds: options.validityPeriodSeconds,
         requestTimeoutMs: options.requestTimeoutMs,
+        statusCallbackUrl: receipts ? twilioWebhookUrl(publicUrl, SMS_STATUS_PATH) : undefined,
+        onStatusCallbackRefused: (url, err) =>
+          kronus.logger.warn({ url, err }, 'Twilio refused the StatusCallback; the text went without it (no receipt)'),
+        voice: {
+          callerNumber,
+          gatherUrl: (ref) => twilioWebhookUrl(publicUrl, gatherPath(ref)),
+          statusCallbackUrl: receipts ? twilioWebhookUrl(publicUrl, VOICE_STATUS_PATH) : undefined,
+          callsPerSecond: options.callsPerSecond
+        },
         client: options.client,
         clock: kronus.clock
       })
       kronus.messaging.registerChannel(transport, { default: true })
     }
-    if (!creds.authToken) kronus.logger.warn(`no twilio.authToken: every POST ${SMS_WEBHOOK_PATH} is refused`)
+    if (!creds.authToken) {
+      kronus.logger.warn(
+        `no twilio.authToken: every POST to ${SMS_WEBHOOK_PATH}, ${SMS_STATUS_PATH}, ${VOICE_GATHER_PATH} and ${VOICE_STATUS_PATH} is refused`
+      )
+    }
 
     kronus.server.routePublic(smsWebhookRoute(kronus, { authToken: creds.authToken, channel: TWILIO_CHANNEL }))
+    kronus.server.routePublic(
+      statusCallbackRoute(kronus, {
+        authToken: creds.authToken,
+        channel: TWILIO_CHANNEL,
+        handledChannel: TWILIO_STATUS_CHANNEL
+      })
+    )
+    kronus.server.routePublic(voiceGatherRoute(kronus, { authToken: creds.authToken, channel: TWILIO_CHANNEL }))
+    kronus.server.routePublic(voiceStatusRoute(kronus, { authToken: creds.authToken, channel: TWILIO_CHANNEL }))
     registerKeywords(kronus)
 
     kronus.jobs.define('twilio-sms.prune_inbound', async ({ keepDays }) => {
-      const removed = await pruneHandled(kronus.db, TWILIO_CHANNEL, kronus.clock.now() - keepDays * 24 * 3600_000)
+      const before = kronus.clock.now() - keepDays * 24 * 3600_000
+      const removed = await pruneHandled(kronus.db, TWILIO_CHANNEL, before)
       if (removed > 0) kronus.logger.info({ removed }, 'pruned handled inbound texts')
+      const receipts = await pruneHandled(kronus.db, TWILIO_STATUS_CHANNEL, before)
+      if (receipts > 0) kronus.logger.info({ removed: receipts }, 'pruned handled status callbacks')
     })
     await kronus.schedules.schedule('twilio-sms.prune_inbound', '23 4 * * *', {
       keepDays: options.keepInboundDays ?? 30

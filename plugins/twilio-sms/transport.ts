@@ -1,6 +1,13 @@
-import { type Clock, MessageDeliveryError, type MessagingChannel, type OutgoingText } from 'kronus'
+import {
+  type Clock,
+  MessageDeliveryError,
+  type MessagingChannel,
+  type OutgoingCallRequest,
+  type OutgoingText
+} from 'kronus'
 import { realSleep, SendPacer, type Sleep } from './send-pacer.js'
 import { twilioSdk } from './twilio-sdk.js'
+import { voiceAlertTwiml } from './twiml.js'
 
 /** Twilio's limit: a queued message older than this is dropped instead of sent. */
 export const MAX_VALIDITY_PERIOD_SECONDS = 36_000
@@ -23,6 +30,33 @@ export const PERMANENT_TWILIO_ERROR_CODES: ReadonlyMap<number, string> = new Map
   [21635, 'To number is a landline']
 ])
 
+/**
+ * Twilio error codes that mean this call can never be placed as asked: an invalid,
+ * unreachable or forbidden number, or a caller number Twilio will not call from (which a
+ * retry cannot fix either; the operator must).
+ */
+export const PERMANENT_TWILIO_CALL_ERROR_CODES: ReadonlyMap<number, string> = new Map([
+  [13224, 'Twilio cannot call this number, or it is invalid'],
+  [13225, 'calling this number is forbidden (premium or high-risk)'],
+  [13227, 'no permission to call this country'],
+  [21201, 'To number is required'],
+  [21210, 'the caller number is not a verified Twilio number of this account'],
+  [21211, 'invalid To number'],
+  [21212, 'invalid caller number'],
+  [21213, 'a caller number is required'],
+  [21214, 'To number cannot be reached'],
+  [21215, "this account's geographic permissions do not allow calling this number"],
+  [21216, 'this account may not call this number (high-risk or blocked)'],
+  [21217, 'To number does not appear to be valid'],
+  [21219, 'To number is not verified for this trial account']
+])
+
+/** Twilio's code for a StatusCallback it will not take (not a URL it accepts). */
+const INVALID_STATUS_CALLBACK = 21609
+
+/** The longest TwiML Twilio takes inline in a Calls request. */
+export const MAX_CALL_TWIML_CHARS = 4000
+
 /** The slice of the twilio client the transport uses; a real `twilio()` client fits. */
 export interface TwilioMessagesClient {
   messages: {
@@ -31,6 +65,7 @@ export interface TwilioMessagesClient {
       body: string
       messagingServiceSid: string
       validityPeriod: number
+      statusCallback?: string
     }): Promise<{ sid: string }>
     /** Twilio's Messages list (newest first), followed across pages by the SDK up to `limit`. */
     list(params: {
@@ -39,6 +74,28 @@ export interface TwilioMessagesClient {
       limit: number
     }): Promise<Array<{ sid: string; body: string; dateCreated: Date }>>
   }
+  /** Twilio's Calls API; a client without it (a texts-only test double) cannot call. */
+  calls?: {
+    create(params: {
+      to: string
+      from: string
+      twiml: string
+      statusCallback?: string
+      statusCallbackMethod?: 'POST'
+    }): Promise<{ sid: string }>
+  }
+}
+
+/** How the transport places voice calls. */
+export interface TwilioVoiceOptions {
+  /** The Twilio number calls come from (E.164); null: every call fails, naming the setting. */
+  callerNumber: string | null
+  /** Where the person's key press is posted (the Gather action), for a call with this ref. */
+  gatherUrl(ref: string): string
+  /** Where Twilio posts how the call ended. */
+  statusCallbackUrl?: string
+  /** Calls per second (Twilio's default limit is 1). Default 1. */
+  callsPerSecond?: number
 }
 
 /**
@@ -62,6 +119,12 @@ export interface TwilioSmsTransportOptions {
   validityPeriodSeconds?: number
   /** Per-request timeout; kept well under the job queue's 60 s run timeout. Default 15 s. */
   requestTimeoutMs?: number
+  /** Twilio's StatusCallback for every text: where delivery receipts are posted. None when unset. */
+  statusCallbackUrl?: string
+  /** Told when Twilio refused the StatusCallback and the text went without it (to log it). */
+  onStatusCallbackRefused?: (url: string, error: unknown) => void
+  /** Voice calls; without it the channel cannot call. */
+  voice?: TwilioVoiceOptions
   /** Tests inject a client pointed at a fake API; production builds one from the credentials. */
   client?: TwilioMessagesClient
   clock?: Clock
@@ -74,6 +137,10 @@ export class TwilioSmsTransport implements MessagingChannel {
   readonly #client: TwilioMessagesClient
   readonly #messagingServiceSid: string
   readonly #pacer: SendPacer
+  readonly #statusCallbackUrl: string | undefined
+  readonly #onStatusCallbackRefused: ((url: string, error: unknown) => void) | undefined
+  readonly #voice: TwilioVoiceOptions | undefined
+  readonly #callPacer: SendPacer
 
   constructor(options: TwilioSmsTransportOptions) {
     const validity = options.validityPeriodSeconds ?? 3600
@@ -84,13 +151,14 @@ export class TwilioSmsTransport implements MessagingChannel {
     }
     this.validityPeriodSeconds = validity
     this.#messagingServiceSid = options.messagingServiceSid
-    this.#pacer = new SendPacer(
-      options.messagesPerSecond ?? 1,
-      options.burst ?? 1,
-      // Pacing follows Twilio's real rate limit, so without a clock it reads wall time.
-      options.clock ?? { now: () => Date.now() },
-      options.sleep ?? realSleep
-    )
+    this.#statusCallbackUrl = options.statusCallbackUrl
+    this.#onStatusCallbackRefused = options.onStatusCallbackRefused
+    this.#voice = options.voice
+    // Pacing follows Twilio's real rate limit, so without a clock it reads wall time.
+    const clock = options.clock ?? { now: () => Date.now() }
+    this.#pacer = new SendPacer(options.messagesPerSecond ?? 1, options.burst ?? 1, clock, options.sleep ?? realSleep)
+    // Calls have their own limit at Twilio (calls per second), apart from texts'.
+    this.#callPacer = new SendPacer(options.voice?.callsPerSecond ?? 1, 1, clock, options.sleep ?? realSleep)
     this.#client =
       options.client ??
       twilioSdk()(options.accountSid, options.authToken, {
@@ -102,16 +170,68 @@ export class TwilioSmsTransport implements MessagingChannel {
 
   async send(message: OutgoingText): Promise<{ messageId: string | null }> {
     await this.#pacer.acquire({ emergency: message.priority === 'emergency' })
+    const params = {
+      to: message.to,
+      body: message.text,
+      messagingServiceSid: this.#messagingServiceSid,
+      validityPeriod: this.validityPeriodSeconds
+    }
     try {
-      const created = await this.#client.messages.create({
-        to: message.to,
-        body: message.text,
-        messagingServiceSid: this.#messagingServiceSid,
-        validityPeriod: this.validityPeriodSeconds
-      })
+      const created = await this.#client.messages.create(
+        this.#statusCallbackUrl ? { ...params, statusCallback: this.#statusCallbackUrl } : params
+      )
+      return { messageId: created.sid ?? null }
+    } catch (error) {
+      // A receipt is worth less than the text: one Twilio refuses the StatusCallback of
+      // goes out without it (no receipt will come) rather than not at all.
+      if (!this.#statusCallbackUrl || numberProp(error, 'code') !== INVALID_STATUS_CALLBACK)
+        throw toDeliveryError(error)
+      this.#onStatusCallbackRefused?.(this.#statusCallbackUrl, error)
+    }
+    try {
+      const created = await this.#client.messages.create(params)
       return { messageId: created.sid ?? null }
     } catch (error) {
       throw toDeliveryError(error)
+    }
+  }
+
+  /**
+   * A voice call through Twilio's Calls API, from the configured caller number, with
+   * inline TwiML that says the alert and gathers one key, posted with the call's ref to
+   * Kronus's signed Gather webhook. Errors follow the texts' rules, with the calls' own
+   * permanent codes.
+   */
+  async call(call: OutgoingCallRequest): Promise<{ callId: string | null }> {
+    const voice = this.#voice
+    const calls = this.#client.calls
+    if (!voice || !calls) {
+      throw new MessageDeliveryError('this Twilio channel is not set up for voice calls', { permanent: true })
+    }
+    if (!voice.callerNumber) {
+      throw new MessageDeliveryError(
+        'voice calls need a caller number: set twilio.callerNumber (or TWILIO_CALLER_NUMBER) to a Twilio voice number',
+        { permanent: true }
+      )
+    }
+    const twiml = voiceAlertTwiml({ say: call.say, prompt: call.prompt, gatherAction: voice.gatherUrl(call.ref) })
+    if (twiml.length > MAX_CALL_TWIML_CHARS) {
+      throw new MessageDeliveryError(
+        `the call's words are too long for Twilio (${twiml.length} of ${MAX_CALL_TWIML_CHARS} characters of TwiML)`,
+        { permanent: true }
+      )
+    }
+    await this.#callPacer.acquire()
+    try {
+      const created = await calls.create({
+        to: call.to,
+        from: voice.callerNumber,
+        twiml,
+        ...(voice.statusCallbackUrl ? { statusCallback: voice.statusCallbackUrl, statusCallbackMethod: 'POST' } : {})
+      })
+      return { callId: created.sid ?? null }
+    } catch (error) {
+      throw toDeliveryError(error, 'call')
     }
   }
 
@@ -140,23 +260,25 @@ export class TwilioSmsTransport implements MessagingChannel {
  * duplicate, and the job queue bounds the retries anyway. That includes timeouts, even
  * though Twilio may have accepted the request before the connection dropped.
  */
-export function toDeliveryError(error: unknown): MessageDeliveryError {
+export function toDeliveryError(error: unknown, what: 'message' | 'call' = 'message'): MessageDeliveryError {
   const status = numberProp(error, 'status')
   const code = numberProp(error, 'code')
   const detail = error instanceof Error ? error.message : String(error)
   if (status === undefined) {
     const networkCode =
       typeof (error as { code?: unknown })?.code === 'string' ? ` (${(error as { code: string }).code})` : ''
-    return new MessageDeliveryError(`Twilio request failed${networkCode}: ${detail}`, {
+    const request = what === 'call' ? 'Twilio call request' : 'Twilio request'
+    return new MessageDeliveryError(`${request} failed${networkCode}: ${detail}`, {
       permanent: false,
       cause: error
     })
   }
-  const reason = code === undefined ? undefined : PERMANENT_TWILIO_ERROR_CODES.get(code)
+  const permanentCodes = what === 'call' ? PERMANENT_TWILIO_CALL_ERROR_CODES : PERMANENT_TWILIO_ERROR_CODES
+  const reason = code === undefined ? undefined : permanentCodes.get(code)
   const permanent = reason !== undefined && status >= 400 && status < 500
   const codeText = code === undefined ? '' : ` code ${code}`
   return new MessageDeliveryError(
-    `Twilio rejected the message (HTTP ${status}${codeText}${reason ? `, ${reason}` : ''}): ${detail}`,
+    `Twilio rejected the ${what} (HTTP ${status}${codeText}${reason ? `, ${reason}` : ''}): ${detail}`,
     { permanent, cause: error }
   )
 }

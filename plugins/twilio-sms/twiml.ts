@@ -29,3 +29,37 @@ export function twimlReply(...texts: string[]): string {
 export function emptyTwimlReply(): string {
   return twimlReply()
 }
+
+export interface VoiceAlert {
+  /** Said first: the alert. */
+  say: string
+  /** Said while listening for one key, e.g. "Press 1 if you will check on Bob." */
+  prompt: string
+  /** The absolute URL Twilio posts the key to (the Gather action). */
+  gatherAction: string
+}
+
+/** Seconds the call waits for a key after the prompt. */
+const GATHER_TIMEOUT_SECONDS = 8
+
+/**
+ * A call's TwiML: the alert, then the prompt while listening for one key; with no key
+ * pressed, the alert and the prompt once more (someone who picked up late hears it whole),
+ * then goodbye. A key pressed ends the TwiML here: Twilio posts it to the Gather action and
+ * plays what that answers.
+ */
+export function voiceAlertTwiml(alert: VoiceAlert): string {
+  const action = escapeXml(alert.gatherAction)
+  const gather = (inner: string) =>
+    `<Gather input="dtmf" numDigits="1" timeout="${GATHER_TIMEOUT_SECONDS}" method="POST" action="${action}">${inner}</Gather>`
+  const say = (text: string) => `<Say>${escapeXml(text)}</Say>`
+  return (
+    `${XML_DECLARATION}<Response>${say(alert.say)}${gather(say(alert.prompt))}` +
+    `${gather(say(alert.say) + say(alert.prompt))}${say('Goodbye.')}</Response>`
+  )
+}
+
+/** A voice TwiML reply that says `text` and hangs up. */
+export function voiceSayTwiml(text: string): string {
+  return `${XML_DECLARATION}<Response><Say>${escapeXml(text)}</Say><Hangup/></Response>`
+}

@@ -1,8 +1,7 @@
-import Boom from '@hapi/boom'
 import type { ServerRoute } from '@hapi/hapi'
-import { containsControlCharacter, type PluginContext, stripControlCharacters } from 'kronus'
+import { type PluginContext, stripControlCharacters } from 'kronus'
 import { handleOnce } from './handled-once.js'
-import { isValidTwilioSignature } from './signature.js'
+import { formField, formIdentifier, signedTwilioForm } from './signed-form.js'
 import { emptyTwimlReply, TWIML_CONTENT_TYPE, twimlReply } from './twiml.js'
 
 /** Where a Twilio Messaging Service posts inbound texts; fixed by the first Kronus. */
@@ -13,23 +12,6 @@ export interface SmsWebhookOptions {
   authToken: string | undefined
   /** The name inbound texts are recorded under (the Twilio channel's name). */
   channel: string
-}
-
-type FormFields = Record<string, string | string[]>
-
-function field(form: FormFields, name: string, { allowEmpty }: { allowEmpty: boolean }): string {
-  const value = form[name]
-  if (typeof value !== 'string' || (!allowEmpty && value.trim() === '')) {
-    throw Boom.badRequest(`${name} is required and must be a single text field`)
-  }
-  return value
-}
-
-/** An identifying field (the sender, the message id): control characters in it are a bad request. */
-function identifier(form: FormFields, name: string): string {
-  const value = field(form, name, { allowEmpty: false })
-  if (containsControlCharacter(value)) throw Boom.badRequest(`${name} must not contain control characters`)
-  return value
 }
 
 /**
@@ -47,25 +29,12 @@ export function smsWebhookRoute(kronus: PluginContext, options: SmsWebhookOption
       description: 'Inbound text messages from Twilio (signed with X-Twilio-Signature); replies with TwiML',
       payload: { parse: true, allow: ['application/x-www-form-urlencoded'] },
       handler: async (request, h) => {
-        const form = (request.payload ?? {}) as FormFields
-        const signature = request.headers['x-twilio-signature']
-        const valid = isValidTwilioSignature({
-          authToken: options.authToken ?? '',
-          publicUrl: kronus.config.kronus.publicUrl,
-          path: SMS_WEBHOOK_PATH + request.url.search,
-          params: form,
-          signature: typeof signature === 'string' ? signature : undefined
-        })
-        if (!valid) {
-          kronus.logger.warn({ path: request.path }, 'refused an SMS webhook without a valid X-Twilio-Signature')
-          throw Boom.unauthorized('invalid or missing X-Twilio-Signature')
-        }
-
-        const from = identifier(form, 'From')
+        const form = signedTwilioForm(kronus, request, options.authToken, SMS_WEBHOOK_PATH)
+        const from = formIdentifier(form, 'From')
         // A picture without words has an empty Body. A reply is kept without its control
         // characters rather than refused: Twilio would retry a refusal, and the reply be lost.
-        const text = stripControlCharacters(field(form, 'Body', { allowEmpty: true }))
-        const messageId = identifier(form, 'MessageSid')
+        const text = stripControlCharacters(formField(form, 'Body', { allowEmpty: true }))
+        const messageId = formIdentifier(form, 'MessageSid')
 
         const result = await handleOnce(
           { db: kronus.db, now: () => kronus.clock.now(), channel: options.channel, messageId },

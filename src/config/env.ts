@@ -14,6 +14,7 @@ export const SECRET_ENV_VARS: ReadonlyArray<{ name: string; path: KeyPath }> = [
   { name: 'TWILIO_ACCOUNT_SID', path: ['twilio', 'accountSid'] },
   { name: 'TWILIO_AUTH_TOKEN', path: ['twilio', 'authToken'] },
   { name: 'TWILIO_MESSAGING_SERVICE_SID', path: ['twilio', 'messagingServiceSid'] },
+  { name: 'TWILIO_CALLER_NUMBER', path: ['twilio', 'callerNumber'] },
   { name: 'GOOGLE_APPLICATION_CREDENTIALS', path: ['google', 'applicationCredentials'] }
 ]
 

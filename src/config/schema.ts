@@ -97,7 +97,10 @@ export const configSchema = Joi.object({
   twilio: Joi.object({
     accountSid: Joi.string(),
     authToken: Joi.string(),
-    messagingServiceSid: Joi.string()
+    messagingServiceSid: Joi.string(),
+    callerNumber: Joi.string()
+      .pattern(/^\+[1-9]\d{6,14}$/)
+      .messages({ 'string.pattern.base': '{{#label}} must be a phone number in E.164 form, e.g. +15551234567' })
   }).default(),
   database: Joi.object({
     client: Joi.string().valid('sqlcipher', 'postgres').default('sqlcipher'),

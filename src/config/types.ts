@@ -59,6 +59,11 @@ export interface KronusConfigInput {
     /** Env: TWILIO_AUTH_TOKEN. */
     authToken?: string
     messagingServiceSid?: string
+    /**
+     * The Twilio number (E.164) voice calls come from: a Messaging Service cannot place
+     * calls. Without it, calls fail and alarms stay with texts. Env: TWILIO_CALLER_NUMBER.
+     */
+    callerNumber?: string
   }
   database?: {
     /** 'sqlcipher' (default, embedded, encrypted) or 'postgres'. */
@@ -156,6 +161,7 @@ export interface KronusConfig {
     accountSid?: string
     authToken?: string
     messagingServiceSid?: string
+    callerNumber?: string
   }
   database: {
     client: 'sqlcipher' | 'postgres'

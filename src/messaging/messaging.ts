@@ -22,6 +22,8 @@ export interface SendJobPayload {
   userId: number | null
   /** Set on an alarm's text only: sent first in its batch and paced ahead of other texts. */
   priority?: 'emergency'
+  /** OutgoingMessage.ref; absent when the sender named none (and in jobs queued before refs existed). */
+  ref?: string
 }
 
 declare module '../queue/types.js' {
@@ -47,6 +49,9 @@ const SEND_PARALLELISM = 8
 const SEND_BATCH_BUDGET_MS = 20_000
 /** After an abort, how long a batch waits for texts still with the channel before it answers. */
 const SEND_ABORT_WAIT_MS = 2_000
+
+/** The longest OutgoingMessage.ref (the size of message_sends.ref). */
+export const MAX_REF_LENGTH = 160
 
 /** What messaging needs of the job queue. */
 export type MessageQueue = Pick<JobQueue, 'defineBatch' | 'enqueue' | 'enqueueMany'>
@@ -231,6 +236,13 @@ export class Messaging {
    */
   #sendJob(message: OutgoingMessage): { payload: SendJobPayload; options: EnqueueOptions } {
     const payload: SendJobPayload = { to: message.to, text: message.text, userId: message.userId ?? null }
+    if (message.ref !== undefined) {
+      // message_sends.ref holds it; a longer one would fail the whole batch's record at send time.
+      if (typeof message.ref !== 'string' || message.ref.length === 0 || message.ref.length > MAX_REF_LENGTH) {
+        throw new RangeError(`a text's ref must be 1 to ${MAX_REF_LENGTH} characters`)
+      }
+      payload.ref = message.ref
+    }
     const options: EnqueueOptions = { key: message.key === undefined ? undefined : messageSendKey(message.key) }
     if (typeof payload.userId === 'number') options.userId = payload.userId
     if (message.priority === 'emergency') {
@@ -351,7 +363,8 @@ export class Messaging {
       userId: payload.userId,
       channel: this.#defaultChannel ?? 'none',
       error: job.last_error ?? 'unknown error',
-      permanent: false
+      permanent: false,
+      ...refOf(payload)
     })
   }
 
@@ -378,7 +391,7 @@ export class Messaging {
     // slowness, and a send's start is compared with the provider's clock when reconciling.
     const startedAt = Date.now()
     const unfinished = await this.#ledger.begin(
-      jobs.map((job) => job.run.id),
+      jobs.map((job) => ({ jobId: job.run.id, ref: job.payload.ref ?? null, userId: job.payload.userId ?? null })),
       channel.name,
       startedAt
     )
@@ -429,7 +442,14 @@ export class Messaging {
           const messageId = found ?? (await channel.send(text)).messageId ?? null
           // Until it is recorded, no reconciling text of this process may take it for its own.
           if (found === null && messageId !== null) this.#claiming.add(messageId)
-          const event = { to: payload.to, text: payload.text, userId: payload.userId, channel: channel.name, messageId }
+          const event: KronusEvents['message.sent'] = {
+            to: payload.to,
+            text: payload.text,
+            userId: payload.userId,
+            channel: channel.name,
+            messageId,
+            ...refOf(payload)
+          }
           recorder.add({ index: i, jobId: run.id, event })
         } catch (err) {
           outcomes[i] = await this.#sendFailed(channel.name, payload, err, run.id, run.attempt)
@@ -525,7 +545,8 @@ export class Messaging {
         userId: payload.userId,
         channel: channelName,
         error: err.message,
-        permanent: true
+        permanent: true,
+        ...refOf(payload)
       })
     } catch (recordError) {
       return recordError
@@ -563,6 +584,11 @@ export function sendingOrder(jobs: ReadonlyArray<{ payload: SendJobPayload }>): 
     }
   }
   return order
+}
+
+/** The text's ref for its events: the key only when the sender named one. */
+function refOf(payload: SendJobPayload): { ref?: string } {
+  return payload.ref === undefined ? {} : { ref: payload.ref }
 }
 
 interface SentText {

@@ -9,6 +9,13 @@ export interface UnfinishedSend {
   startedAt: number
 }
 
+/** A text job about to be sent: what it is for and whom it is about, kept for its delivery receipts. */
+export interface StartingSend {
+  jobId: number
+  ref: string | null
+  userId: number | null
+}
+
 export interface FinishedSend {
   jobId: number
   providerId: string | null
@@ -23,11 +30,14 @@ export class SendLedger {
   constructor(private readonly knex: Knex) {}
 
   /**
-   * Records these jobs' sends as in flight through `channel`, committed before any of
-   * them reaches the provider, and returns the sends an earlier run left unfinished.
+   * Records these jobs' sends as in flight through `channel`, with their ref and user (a
+   * delivery receipt, which names only the provider's id, is traced back through them),
+   * committed before any of them reaches the provider, and returns the sends an earlier
+   * run left unfinished.
    */
-  async begin(jobIds: number[], channel: string, startedAt: number): Promise<Map<number, UnfinishedSend>> {
-    if (jobIds.length === 0) return new Map()
+  async begin(sends: StartingSend[], channel: string, startedAt: number): Promise<Map<number, UnfinishedSend>> {
+    if (sends.length === 0) return new Map()
+    const jobIds = sends.map((send) => send.jobId)
     return this.knex.transaction(async (trx) => {
       const rows: Array<{ job_id: number | string; channel: string; started_at: number | string }> = await trx(
         MESSAGE_SENDS
@@ -38,10 +48,18 @@ export class SendLedger {
       const unfinished = new Map(
         rows.map((r) => [Number(r.job_id), { channel: r.channel, startedAt: Number(r.started_at) }])
       )
-      const fresh = jobIds.filter((id) => !unfinished.has(id))
+      const fresh = sends.filter((send) => !unfinished.has(send.jobId))
       if (fresh.length > 0) {
         await trx(MESSAGE_SENDS)
-          .insert(fresh.map((id) => ({ job_id: id, channel, started_at: startedAt })))
+          .insert(
+            fresh.map((send) => ({
+              job_id: send.jobId,
+              channel,
+              started_at: startedAt,
+              ref: send.ref,
+              user_id: send.userId
+            }))
+          )
           .onConflict('job_id')
           .ignore()
       }

@@ -1,4 +1,7 @@
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import t from 'tap'
+import twilio from 'twilio'
 import { FakeTwilioApi, TWILIO_FAILURES } from './twilio-api.js'
 
 const ACCOUNT_SID = 'AC' + '1'.repeat(32)
@@ -228,3 +231,216 @@ t.test('a text accepted during paging does not shift the pages', async (t) => {
     'the second page goes on from the last text of the first'
   )
 })
+
+/** A loopback server standing in for Kronus's webhooks: keeps each post and answers 204. */
+async function webhookReceiver(t: Teardown) {
+  const posts: Array<{ path: string; form: Record<string, string>; signature: string | undefined }> = []
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', () => {
+      posts.push({
+        path: req.url ?? '',
+        form: Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString('utf8'))),
+        signature: req.headers['x-twilio-signature'] as string | undefined
+      })
+      res.writeHead(204).end()
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      })
+  )
+  const { port } = server.address() as AddressInfo
+  return { base: `http://127.0.0.1:${port}`, posts }
+}
+
+t.test('a text sent with a StatusCallback gets signed status callbacks on demand', async (t) => {
+  const fake = await startFake(t)
+  const receiver = await webhookReceiver(t)
+  const { client } = fake.client()
+  const callback = `${receiver.base}/webhook/sms/status`
+  const delivered = await client.messages.create({
+    to: '+15551234567',
+    body: 'alert',
+    messagingServiceSid: SERVICE_SID,
+    statusCallback: callback
+  })
+  const lost = await client.messages.create({
+    to: '+15551234568',
+    body: 'alert',
+    messagingServiceSid: SERVICE_SID,
+    statusCallback: callback
+  })
+  t.equal(fake.statusCallbackOf(delivered.sid), callback)
+
+  const first = await fake.reportStatus(delivered.sid, 'delivered')
+  const second = await fake.reportStatus(lost.sid, 'undelivered', 30003)
+  t.equal(first.status, 204, "the receiver's answer is kept")
+  t.same(
+    receiver.posts.map((p) => [p.path, p.form.MessageSid, p.form.MessageStatus, p.form.To, p.form.ErrorCode]),
+    [
+      ['/webhook/sms/status', delivered.sid, 'delivered', '+15551234567', undefined],
+      ['/webhook/sms/status', lost.sid, 'undelivered', '+15551234568', '30003']
+    ]
+  )
+  for (const post of receiver.posts) {
+    t.ok(twilio.validateRequest(AUTH_TOKEN, post.signature!, callback, post.form), 'signed as Twilio signs')
+    t.equal(post.form.AccountSid, ACCOUNT_SID)
+  }
+  t.equal(second.form.SmsStatus, 'undelivered')
+  t.same(
+    fake.messages.map((m) => [m.status, m.error_code]),
+    [
+      ['delivered', null],
+      ['undelivered', 30003]
+    ],
+    'the messages take the status'
+  )
+  t.same(
+    fake.webhookPosts.map((p) => p.url),
+    [callback, callback]
+  )
+})
+
+t.test('a StatusCallback that is no URL is refused as Twilio does (21609)', async (t) => {
+  const fake = await startFake(t)
+  for (const bad of ['not a url', 'ftp://x.example/s', 'https://bad_host.example/s']) {
+    const res = await post(fake, { ...VALID, StatusCallback: bad })
+    t.equal(res.status, 400, bad)
+    t.equal((await json(res)).code, 21609, bad)
+  }
+  const sent = await fake
+    .client()
+    .client.messages.create({ to: '+15551234567', body: 'x', messagingServiceSid: SERVICE_SID })
+  await t.rejects(fake.reportStatus(sent.sid, 'delivered'), /without a StatusCallback/)
+  await t.rejects(fake.reportStatus('SMnope', 'delivered'), /no message/)
+})
+
+const CALLS_URL_PATH = `/2010-04-01/Accounts/${ACCOUNT_SID}/Calls.json`
+const CALLER = '+15550008888'
+const TWIML =
+  '<?xml version="1.0" encoding="UTF-8"?><Response><Say>Alert</Say>' +
+  '<Gather numDigits="1" action="https://kronus.example/webhook/voice/gather?ref=alarm-contact%3A3&amp;x=1"><Say>Press 1</Say></Gather></Response>'
+
+t.test(
+  'the Calls API, through the real SDK: a call is recorded with its TwiML and answered with a CallSid',
+  async (t) => {
+    const fake = await startFake(t)
+    const { client, http } = fake.client()
+    const call = await client.calls.create({
+      to: '+15551234567',
+      from: CALLER,
+      twiml: TWIML,
+      statusCallback: 'https://kronus.example/webhook/voice/status'
+    })
+    t.match(call.sid, /^CA[0-9a-f]{32}$/)
+    t.equal(call.status, 'queued')
+    t.equal(call.to, '+15551234567')
+    t.equal(call.from, CALLER)
+    t.equal(call.direction, 'outbound-api')
+    t.same(http.intendedUris, [`https://api.twilio.com${CALLS_URL_PATH}`])
+    t.equal(fake.calls.length, 1)
+    t.equal(fake.twimlOf(call.sid), TWIML)
+    t.equal(fake.calls[0]!.statusCallback, 'https://kronus.example/webhook/voice/status')
+    t.equal(fake.messages.length, 0, 'a call is no text')
+  }
+)
+
+t.test('the Calls API checks what Twilio checks, and takes injected failures', async (t) => {
+  const fake = await startFake(t)
+  const cases: Array<[string, Record<string, string>, number]> = [
+    ['no To', { From: CALLER, Twiml: TWIML }, 21201],
+    ['no From', { To: '+15551234567', Twiml: TWIML }, 21213],
+    ['To not a number', { To: 'nope', From: CALLER, Twiml: TWIML }, 21211],
+    ['From not a number', { To: '+15551234567', From: 'MG123', Twiml: TWIML }, 21212],
+    ['neither Twiml nor Url', { To: '+15551234567', From: CALLER }, 21205],
+    ['Twiml no Response', { To: '+15551234567', From: CALLER, Twiml: '<Say>x</Say>' }, 21236],
+    ['Twiml too long', { To: '+15551234567', From: CALLER, Twiml: `<Response>${'x'.repeat(4000)}</Response>` }, 21236],
+    ['bad StatusCallback', { To: '+15551234567', From: CALLER, Twiml: TWIML, StatusCallback: 'nope' }, 21609]
+  ]
+  for (const [name, fields, code] of cases) {
+    const res = await post(fake, fields, undefined, CALLS_URL_PATH)
+    t.equal(res.status, 400, name)
+    t.equal((await json(res)).code, code, name)
+  }
+  fake.failNext(1, TWILIO_FAILURES.serverError)
+  fake.failNext(1, TWILIO_FAILURES.forbiddenNumber)
+  const valid = { To: '+15551234567', From: CALLER, Twiml: TWIML }
+  t.equal((await post(fake, valid, undefined, CALLS_URL_PATH)).status, 500)
+  const forbidden = await post(fake, valid, undefined, CALLS_URL_PATH)
+  t.equal(forbidden.status, 400)
+  t.equal((await json(forbidden)).code, 13225)
+  t.equal((await post(fake, valid, undefined, CALLS_URL_PATH)).status, 201)
+  t.equal((await post(fake, valid, `${ACCOUNT_SID}:wrong`, CALLS_URL_PATH)).status, 401)
+  t.equal(fake.calls.length, 1)
+})
+
+t.test("pressing digits posts, signed, to the call's Gather action; ending it posts its status", async (t) => {
+  const fake = await startFake(t)
+  const receiver = await webhookReceiver(t)
+  const { client } = fake.client()
+  const action = `${receiver.base}/webhook/voice/gather?ref=alarm-contact%3A3`
+  const twiml = `<Response><Say>Alert</Say><Gather numDigits="1" action="${action.replace('&', '&amp;')}"><Say>Press 1</Say></Gather></Response>`
+  const call = await client.calls.create({
+    to: '+15551234567',
+    from: CALLER,
+    twiml,
+    statusCallback: `${receiver.base}/webhook/voice/status`
+  })
+  const pressed = await fake.pressDigits(call.sid, '1')
+  t.equal(pressed.url, action)
+  const ended = await fake.endCall(call.sid, 'completed')
+  t.equal(ended.status, 204)
+  t.same(
+    receiver.posts.map((p) => [p.path, p.form.CallSid, p.form.To, p.form.From, p.form.Digits, p.form.CallStatus]),
+    [
+      ['/webhook/voice/gather?ref=alarm-contact%3A3', call.sid, '+15551234567', CALLER, '1', 'in-progress'],
+      ['/webhook/voice/status', call.sid, '+15551234567', CALLER, undefined, 'completed']
+    ]
+  )
+  t.ok(twilio.validateRequest(AUTH_TOKEN, receiver.posts[0]!.signature!, action, receiver.posts[0]!.form))
+  await t.rejects(fake.pressDigits('CAnope', '1'), /no call/)
+})
+
+t.test(
+  'deliverPending delivers every text still on its way, once; messagesTo and callsTo select by number',
+  async (t) => {
+    const fake = await startFake(t)
+    const receiver = await webhookReceiver(t)
+    const { client } = fake.client()
+    const statusCallback = `${receiver.base}/webhook/sms/status`
+    const a = await client.messages.create({
+      to: '+15551230001',
+      body: 'a',
+      messagingServiceSid: SERVICE_SID,
+      statusCallback
+    })
+    const b = await client.messages.create({
+      to: '+15551230002',
+      body: 'b',
+      messagingServiceSid: SERVICE_SID,
+      statusCallback
+    })
+    await client.messages.create({ to: '+15551230002', body: 'no callback', messagingServiceSid: SERVICE_SID })
+    await fake.reportStatus(b.sid, 'undelivered', 30006)
+    const posts = await fake.deliverPending()
+    t.same(
+      posts.map((p) => [p.form.MessageSid, p.form.MessageStatus]),
+      [[a.sid, 'delivered']],
+      'only the text still on its way with a callback'
+    )
+    t.same(await fake.deliverPending(), [], 'nothing twice')
+    t.same(
+      fake.messagesTo('+15551230002').map((m) => m.body),
+      ['b', 'no callback']
+    )
+    await client.calls.create({ to: '+15551230002', from: CALLER, twiml: TWIML })
+    t.equal(fake.callsTo('+15551230002').length, 1)
+    t.same(fake.callsTo('+15551230001'), [])
+  }
+)

@@ -5,8 +5,11 @@ import twilio from 'twilio'
 import type RequestClient from 'twilio/lib/base/RequestClient.js'
 
 /**
- * A loopback stand-in for Twilio's REST Messages API, strict about what real Twilio
- * rejects, so that tests drive the real twilio SDK end to end without the network.
+ * A loopback stand-in for Twilio's REST Messages and Calls APIs, strict about what real
+ * Twilio rejects, so that tests drive the real twilio SDK end to end without the network.
+ * It also plays Twilio's side of the webhooks a sender asked for: a text's StatusCallback
+ * (delivered, undelivered with an error code) and a call's Gather action and
+ * StatusCallback, posted signed with the account's auth token, on a test's demand.
  */
 
 export interface TwilioErrorReply {
@@ -18,6 +21,13 @@ export interface TwilioErrorReply {
 /** Replies the fake can be told to give instead of accepting a message. */
 export const TWILIO_FAILURES = {
   invalidNumber: { status: 400, code: 21211, message: "The 'To' number is not a valid phone number." },
+  forbiddenNumber: { status: 400, code: 13225, message: 'Dial: Forbidden phone number' },
+  geoPermission: {
+    status: 400,
+    code: 21215,
+    message: 'Account not authorized to call this number. Check your Geo Permissions.'
+  },
+  highRisk: { status: 400, code: 21216, message: 'Account not allowed to call this number' },
   optedOut: { status: 400, code: 21610, message: 'Attempt to send to unsubscribed recipient' },
   rateLimited: { status: 429, code: 20429, message: 'Too Many Requests' },
   serverError: { status: 500, code: 20500, message: 'An internal server error has occurred' }
@@ -43,15 +53,15 @@ export interface TwilioMessageResource {
   from: string | null
   to: string
   body: string
-  status: 'accepted' | 'queued'
+  status: 'accepted' | 'queued' | 'sent' | 'delivered' | 'undelivered' | 'failed'
   direction: 'outbound-api'
   api_version: '2010-04-01'
   date_created: string
   date_updated: string
   /** The fake hands a text to the carrier as it accepts it, so this is set at once. */
   date_sent: string
-  error_code: null
-  error_message: null
+  error_code: number | null
+  error_message: string | null
   num_media: string
   num_segments: string
   price: null
@@ -59,6 +69,69 @@ export interface TwilioMessageResource {
   uri: string
   subresource_uris: { media: string }
 }
+
+/** A text's StatusCallback, as the fake keeps it beside the message (not part of Twilio's resource). */
+export interface TwilioMessageExtras {
+  statusCallback: string | null
+}
+
+export interface TwilioCallResource {
+  sid: string
+  account_sid: string
+  to: string
+  to_formatted: string
+  from: string
+  from_formatted: string
+  status: 'queued' | 'ringing' | 'in-progress' | 'completed' | 'busy' | 'no-answer' | 'failed' | 'canceled'
+  direction: 'outbound-api'
+  api_version: '2010-04-01'
+  date_created: string
+  date_updated: string
+  start_time: null
+  end_time: null
+  duration: null
+  price: null
+  price_unit: 'USD'
+  parent_call_sid: null
+  phone_number_sid: null
+  answered_by: null
+  forwarded_from: null
+  group_sid: null
+  caller_name: null
+  queue_time: '0'
+  trunk_sid: null
+  uri: string
+  subresource_uris: Record<string, string>
+}
+
+/** A call the fake accepted, with what the sender asked of it. */
+export interface RecordedCall {
+  resource: TwilioCallResource
+  /** The inline TwiML (Twiml) or the Url Twilio would fetch it from; one of the two is set. */
+  twiml: string | null
+  url: string | null
+  statusCallback: string | null
+}
+
+/** A webhook post the fake made as Twilio, and Kronus's answer. */
+export interface TwilioWebhookPost {
+  url: string
+  form: Record<string, string>
+  signature: string
+  status: number
+  body: string
+}
+
+/**
+ * Delivers a webhook post. The default fetches the URL; a test that serves Kronus by
+ * `server.inject` passes one that injects it (the URL's host is publicUrl, which nothing
+ * listens on).
+ */
+export type TwilioWebhookSender = (request: {
+  url: string
+  form: Record<string, string>
+  headers: Record<string, string>
+}) => Promise<{ status: number; body: string }>
 
 export interface FakeTwilioApiOptions {
   accountSid: string
@@ -70,7 +143,14 @@ export interface FakeTwilioApiOptions {
    * sender here leaves a text Twilio has and the sender never heard of.
    */
   onAccepted?: (message: TwilioMessageResource) => void
+  /** How the fake posts webhooks (status callbacks, Gather); see TwilioWebhookSender. */
+  webhooks?: TwilioWebhookSender
 }
+
+const CALLS_PATH = /^\/2010-04-01\/Accounts\/([^/]+)\/Calls\.json$/
+/** Twilio's limit on a StatusCallback URL and on inline TwiML. */
+const MAX_CALLBACK_URL_CHARS = 4000
+const MAX_TWIML_CHARS = 4000
 
 const E164 = /^\+[1-9]\d{6,14}$/
 const MESSAGES_PATH = /^\/2010-04-01\/Accounts\/([^/]+)\/Messages\.json$/
@@ -84,9 +164,15 @@ export class FakeTwilioApi {
   readonly requests: RecordedTwilioRequest[] = []
   /** Messages the fake accepted, in order. */
   readonly messages: TwilioMessageResource[] = []
+  /** Calls the fake accepted, in order. */
+  readonly calls: RecordedCall[] = []
+  /** Webhooks the fake posted as Twilio, in order, with Kronus's answers. */
+  readonly webhookPosts: TwilioWebhookPost[] = []
+  readonly #extras = new Map<string, TwilioMessageExtras>()
   readonly #failures: TwilioErrorReply[] = []
   readonly #now: () => number
   readonly #onAccepted: ((message: TwilioMessageResource) => void) | undefined
+  readonly #webhooks: TwilioWebhookSender
 
   private constructor(
     private readonly server: Server,
@@ -94,10 +180,12 @@ export class FakeTwilioApi {
     readonly accountSid: string,
     private readonly authToken: string,
     now: () => number,
-    onAccepted: ((message: TwilioMessageResource) => void) | undefined
+    onAccepted: ((message: TwilioMessageResource) => void) | undefined,
+    webhooks: TwilioWebhookSender | undefined
   ) {
     this.#now = now
     this.#onAccepted = onAccepted
+    this.#webhooks = webhooks ?? fetchWebhook
   }
 
   static async start(options: FakeTwilioApiOptions): Promise<FakeTwilioApi> {
@@ -119,9 +207,136 @@ export class FakeTwilioApi {
       options.accountSid,
       options.authToken,
       options.now ?? Date.now,
-      options.onAccepted
+      options.onAccepted,
+      options.webhooks
     )
     return fake
+  }
+
+  /** The StatusCallback the sender gave with this text, or null. */
+  statusCallbackOf(messageSid: string): string | null {
+    return this.#extras.get(messageSid)?.statusCallback ?? null
+  }
+
+  /**
+   * Twilio's status callback for a text: the message takes the status (with the error code
+   * for undelivered or failed), and the fake posts the form Twilio posts, signed, to the
+   * text's StatusCallback. Throws when the text has none.
+   */
+  async reportStatus(
+    messageSid: string,
+    status: 'sent' | 'delivered' | 'undelivered' | 'failed',
+    errorCode?: number
+  ): Promise<TwilioWebhookPost> {
+    const message = this.messages.find((m) => m.sid === messageSid)
+    if (!message) throw new Error(`the fake has no message ${messageSid}`)
+    const url = this.statusCallbackOf(messageSid)
+    if (!url) throw new Error(`message ${messageSid} was sent without a StatusCallback`)
+    message.status = status
+    message.date_updated = rfc2822(this.#now())
+    message.error_code = errorCode ?? null
+    message.error_message = null
+    const form: Record<string, string> = {
+      AccountSid: this.accountSid,
+      ApiVersion: '2010-04-01',
+      From: message.from ?? '+15550009999',
+      MessageSid: message.sid,
+      MessageStatus: status,
+      ...(message.messaging_service_sid ? { MessagingServiceSid: message.messaging_service_sid } : {}),
+      SmsSid: message.sid,
+      SmsStatus: status,
+      To: message.to,
+      ...(errorCode === undefined ? {} : { ErrorCode: String(errorCode) })
+    }
+    return this.postWebhook(url, form)
+  }
+
+  /** Messages to this number, oldest first. */
+  messagesTo(to: string): TwilioMessageResource[] {
+    return this.messages.filter((m) => m.to === to)
+  }
+
+  /** Calls to this number, oldest first. */
+  callsTo(to: string): RecordedCall[] {
+    return this.calls.filter((c) => c.resource.to === to)
+  }
+
+  /**
+   * Every text with a StatusCallback that has no final status yet is delivered, in the
+   * order they were accepted, each with its status callback: a scenario's "the phones got
+   * their texts". Returns the posts made.
+   */
+  async deliverPending(): Promise<TwilioWebhookPost[]> {
+    const pending = this.messages.filter(
+      (m) => this.statusCallbackOf(m.sid) !== null && !['delivered', 'undelivered', 'failed'].includes(m.status)
+    )
+    const posts: TwilioWebhookPost[] = []
+    for (const message of pending) posts.push(await this.reportStatus(message.sid, 'delivered'))
+    return posts
+  }
+
+  /** The call's TwiML as the sender gave it; throws for an unknown call or one given by Url. */
+  twimlOf(callSid: string): string {
+    const call = this.#call(callSid)
+    if (call.twiml === null) throw new Error(`call ${callSid} was placed with a Url, not inline TwiML`)
+    return call.twiml
+  }
+
+  /**
+   * The person called presses keys: the fake posts, signed, to the action of the call's
+   * first <Gather> as Twilio does, with the call's fields and Digits.
+   */
+  async pressDigits(callSid: string, digits: string): Promise<TwilioWebhookPost> {
+    const call = this.#call(callSid)
+    const gather = /<Gather\b[^>]*\baction="([^"]*)"/.exec(call.twiml ?? '')
+    if (!gather) throw new Error(`call ${callSid} has no <Gather> with an action`)
+    call.resource.status = 'in-progress'
+    return this.postWebhook(unescapeXmlAttribute(gather[1]!), { ...this.#callForm(call), Digits: digits })
+  }
+
+  /** The call ends with `status`: the fake posts, signed, to the call's StatusCallback. */
+  async endCall(callSid: string, status: 'completed' | 'busy' | 'no-answer' | 'failed'): Promise<TwilioWebhookPost> {
+    const call = this.#call(callSid)
+    call.resource.status = status
+    if (!call.statusCallback) throw new Error(`call ${callSid} was placed without a StatusCallback`)
+    return this.postWebhook(call.statusCallback, this.#callForm(call))
+  }
+
+  /** Posts `form` to `url` as Twilio does: signed with the auth token over the URL and the fields. */
+  async postWebhook(url: string, form: Record<string, string>): Promise<TwilioWebhookPost> {
+    const signature = twilio.getExpectedTwilioSignature(this.authToken, url, form)
+    const answer = await this.#webhooks({
+      url,
+      form,
+      headers: {
+        'Content-Type': 'application/x-www-form-urlencoded',
+        'X-Twilio-Signature': signature,
+        'User-Agent': 'TwilioProxy/1.1'
+      }
+    })
+    const post = { url, form, signature, status: answer.status, body: answer.body }
+    this.webhookPosts.push(post)
+    return post
+  }
+
+  #call(callSid: string): RecordedCall {
+    const call = this.calls.find((c) => c.resource.sid === callSid)
+    if (!call) throw new Error(`the fake has no call ${callSid}`)
+    return call
+  }
+
+  #callForm(call: RecordedCall): Record<string, string> {
+    return {
+      AccountSid: this.accountSid,
+      ApiVersion: '2010-04-01',
+      CallSid: call.resource.sid,
+      CallStatus: call.resource.status,
+      Called: call.resource.to,
+      Caller: call.resource.from,
+      Direction: 'outbound-api',
+      From: call.resource.from,
+      To: call.resource.to
+    }
   }
 
   /** The next `count` authenticated requests get `reply` instead of being processed. */
@@ -180,7 +395,8 @@ export class FakeTwilioApi {
         { 'WWW-Authenticate': 'Basic realm="Twilio API"' }
       )
     }
-    const match = MESSAGES_PATH.exec(path)
+    const callsMatch = CALLS_PATH.exec(path)
+    const match = MESSAGES_PATH.exec(path) ?? callsMatch
     if (!match || match[1] !== this.accountSid) {
       return fail({ status: 404, code: 20404, message: `The requested resource ${path} was not found` })
     }
@@ -189,6 +405,10 @@ export class FakeTwilioApi {
     }
     const injected = this.#failures.shift()
     if (injected) return fail(injected)
+    if (callsMatch) {
+      if (req.method !== 'POST') return fail({ status: 405, code: 20004, message: 'Method not allowed' })
+      return this.createCall(form, reply, fail)
+    }
     if (req.method === 'GET') {
       const query = new URL(req.url ?? '/', 'http://fake').searchParams
       return this.list(query, path, reply, fail)
@@ -199,6 +419,7 @@ export class FakeTwilioApi {
     const from = form.get('From')
     const serviceSid = form.get('MessagingServiceSid')
     const validity = form.get('ValidityPeriod')
+    const statusCallback = form.get('StatusCallback')
     if (!to) return fail({ status: 400, code: 21604, message: "A 'To' phone number is required." })
     if (!body && form.getAll('MediaUrl').length === 0) {
       return fail({ status: 400, code: 21602, message: 'Message body is required.' })
@@ -222,6 +443,9 @@ export class FakeTwilioApi {
         code: 21617,
         message: 'The concatenated message body exceeds the 1600 character limit.'
       })
+    }
+    if (statusCallback !== null && !isCallbackUrl(statusCallback)) {
+      return fail({ status: 400, code: 21609, message: `Invalid 'StatusCallback': ${statusCallback}` })
     }
     if (validity !== null) {
       const seconds = Number(validity)
@@ -257,8 +481,64 @@ export class FakeTwilioApi {
       subresource_uris: { media: `${resourceUri}/Media.json` }
     }
     this.messages.push(message)
+    this.#extras.set(sid, { statusCallback })
     this.#onAccepted?.(message)
     reply(201, message)
+  }
+
+  /**
+   * POST Calls.json as Twilio checks it: To and From required and phone numbers (From must
+   * be a number of the account; the fake takes any), Url or Twiml required, Twiml well under
+   * 4000 characters, StatusCallback a URL.
+   */
+  private createCall(
+    form: URLSearchParams,
+    reply: (status: number, body: unknown) => void,
+    fail: (e: TwilioErrorReply) => void
+  ): void {
+    const rejection = callRejection(form)
+    if (rejection) {
+      fail(rejection)
+      return
+    }
+    const to = form.get('To')!
+    const from = form.get('From')!
+    const twiml = form.get('Twiml')
+    const url = form.get('Url')
+    const statusCallback = form.get('StatusCallback')
+    const sid = `CA${randomBytes(16).toString('hex')}`
+    const stamp = rfc2822(this.#now())
+    const uri = `/2010-04-01/Accounts/${this.accountSid}/Calls/${sid}`
+    const resource: TwilioCallResource = {
+      sid,
+      account_sid: this.accountSid,
+      to,
+      to_formatted: to,
+      from,
+      from_formatted: from,
+      status: 'queued',
+      direction: 'outbound-api',
+      api_version: '2010-04-01',
+      date_created: stamp,
+      date_updated: stamp,
+      start_time: null,
+      end_time: null,
+      duration: null,
+      price: null,
+      price_unit: 'USD',
+      parent_call_sid: null,
+      phone_number_sid: null,
+      answered_by: null,
+      forwarded_from: null,
+      group_sid: null,
+      caller_name: null,
+      queue_time: '0',
+      trunk_sid: null,
+      uri: `${uri}.json`,
+      subresource_uris: { notifications: `${uri}/Notifications.json`, recordings: `${uri}/Recordings.json` }
+    }
+    this.calls.push({ resource, twiml, url, statusCallback })
+    reply(201, resource)
   }
 
   /**
@@ -367,6 +647,53 @@ export class LoopbackRequestClient extends twilio.RequestClient {
     const target = new URL(intended.pathname + intended.search, this.baseUrl)
     return super.request({ ...opts, uri: target.href })
   }
+}
+
+/** Why Twilio would refuse this Calls request, or null. */
+function callRejection(form: URLSearchParams): TwilioErrorReply | null {
+  const to = form.get('To')
+  const from = form.get('From')
+  const twiml = form.get('Twiml')
+  const statusCallback = form.get('StatusCallback')
+  if (!to) return { status: 400, code: 21201, message: "No 'To' number is specified" }
+  if (!from) return { status: 400, code: 21213, message: "No 'From' number is specified" }
+  if (!E164.test(to)) return { status: 400, code: 21211, message: `Invalid 'To' Phone Number: ${to}` }
+  if (!E164.test(from)) return { status: 400, code: 21212, message: `Invalid 'From' Phone Number: ${from}` }
+  if (!twiml && !form.get('Url')) {
+    return { status: 400, code: 21205, message: 'Url parameter is required (or Twiml, or ApplicationSid).' }
+  }
+  if (twiml && (twiml.length > MAX_TWIML_CHARS || !/^(<\?xml[^>]*\?>)?\s*<Response[\s>/]/.test(twiml))) {
+    return { status: 400, code: 21236, message: 'Invalid Twiml: not a <Response> of at most 4000 characters' }
+  }
+  if (statusCallback !== null && !isCallbackUrl(statusCallback)) {
+    return { status: 400, code: 21609, message: `Invalid 'StatusCallback': ${statusCallback}` }
+  }
+  return null
+}
+
+function isCallbackUrl(value: string): boolean {
+  if (value.length > MAX_CALLBACK_URL_CHARS) return false
+  try {
+    const url = new URL(value)
+    return (url.protocol === 'https:' || url.protocol === 'http:') && !url.hostname.includes('_')
+  } catch {
+    return false
+  }
+}
+
+function unescapeXmlAttribute(text: string): string {
+  return text
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&apos;/g, "'")
+    .replace(/&amp;/g, '&')
+}
+
+/** The default webhook sender: a real POST to the URL. */
+const fetchWebhook: TwilioWebhookSender = async ({ url, form, headers }) => {
+  const res = await fetch(url, { method: 'POST', headers, body: new URLSearchParams(form).toString() })
+  return { status: res.status, body: await res.text() }
 }
 
 function twilioError(e: TwilioErrorReply) {

@@ -34,3 +34,44 @@ t.test('in dev mode texts go to the console, even when an SMS plugin asks to be 
   t.equal(prod.messaging.defaultChannel?.name, 'fake-sms')
   t.equal(prod.messaging.channel('console'), undefined, 'no console channel outside dev mode')
 })
+
+t.test('the console channel prints a call with what it says and its ref', async (t) => {
+  const lines: string[] = []
+  const channel = new ConsoleChannel({ write: (chunk: string) => lines.push(chunk) })
+  const first = await channel.call({
+    to: '+15550000003',
+    say: 'Kronus alert: Bob said he is not OK.',
+    prompt: 'Press 1 if you will check on Bob.',
+    ref: 'alarm-contact:4'
+  })
+  const second = await channel.call({ to: '+15550000004', say: 'again', prompt: 'press 1', ref: 'alarm-contact:5' })
+  t.same(lines, [
+    '[kronus dev] call to +15550000003 (ref alarm-contact:4):\nKronus alert: Bob said he is not OK.\nPress 1 if you will check on Bob.\n',
+    '[kronus dev] call to +15550000004 (ref alarm-contact:5):\nagain\npress 1\n'
+  ])
+  t.not(first.callId, second.callId)
+})
+
+t.test('in dev mode a queued call is printed and recorded as placed', async (t) => {
+  const dev = await buildKronus(t, { config: { dev: true } as KronusConfigInput })
+  const printed: string[] = []
+  const write = process.stdout.write.bind(process.stdout)
+  process.stdout.write = ((chunk: string) => (printed.push(String(chunk)), true)) as typeof process.stdout.write
+  try {
+    await dev.messaging.call({
+      to: '+15550000005',
+      say: 'Kronus alert',
+      prompt: 'Press 1',
+      ref: 'alarm-contact:6',
+      userId: null
+    })
+    await dev.queue.drain()
+  } finally {
+    process.stdout.write = write
+  }
+  t.same(printed, ['[kronus dev] call to +15550000005 (ref alarm-contact:6):\nKronus alert\nPress 1\n'])
+  t.match(
+    (await dev.events.list({ type: 'call.placed' })).map((e) => e.payload),
+    [{ to: '+15550000005', channel: 'console', callId: /^console-call-/, ref: 'alarm-contact:6' }]
+  )
+})

@@ -29,7 +29,8 @@ t.test('texts go out through the real twilio SDK with the Messaging Service and 
     To: TO,
     Body: 'Are you OK? Reply Y or N.',
     MessagingServiceSid: SERVICE_SID,
-    ValidityPeriod: '900'
+    ValidityPeriod: '900',
+    StatusCallback: 'https://kronus.example/webhook/sms/status'
   })
   t.same(await messageEvents(kronus, 'message.sent'), [
     { to: TO, text: 'Are you OK? Reply Y or N.', userId: 7, channel: 'twilio', messageId: fake.messages[0]!.sid }

@@ -45,12 +45,22 @@ export interface SmsKronusOptions {
 
 export async function buildSmsKronus(t: Tap, options: SmsKronusOptions = {}): Promise<SmsKronus> {
   const clock = new FakeClock()
-  const fake = await FakeTwilioApi.start({ accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, now: () => clock.now() })
+  let built: TestKronus | undefined
+  const fake = await FakeTwilioApi.start({
+    accountSid: ACCOUNT_SID,
+    authToken: AUTH_TOKEN,
+    now: () => clock.now(),
+    // Twilio's webhooks (status callbacks, Gather) reach this Kronus through server.inject.
+    webhooks: (request) => {
+      if (!built) throw new Error('the fake Twilio posted a webhook before Kronus was built')
+      return injectWebhook(built, request)
+    }
+  })
   t.teardown(() => fake.close())
   const { client } = fake.client()
   const plugins = options.plugins ?? [
     // A high rate: pacing has its own tests, and a frozen FakeClock never refills the bucket.
-    twilioSms({ client, messagesPerSecond: 1000, burst: 1000, ...options.twilio }),
+    twilioSms({ client, messagesPerSecond: 1000, burst: 1000, callsPerSecond: 100, ...options.twilio }),
     smsCommands(),
     emergencyContact()
   ]
@@ -72,7 +82,26 @@ export async function buildSmsKronus(t: Tap, options: SmsKronusOptions = {}): Pr
       plugins
     } as KronusConfigInput
   })
+  built = kronus
   return { kronus, fake }
+}
+
+/** A webhook the fake Twilio posts to publicUrl, served by this Kronus through server.inject. */
+export async function injectWebhook(
+  kronus: TestKronus,
+  request: { url: string; form: Record<string, string>; headers: Record<string, string> }
+): Promise<{ status: number; body: string }> {
+  const target = new URL(request.url)
+  const base = new URL(kronus.config.kronus.publicUrl)
+  if (target.origin !== base.origin) throw new Error(`the fake Twilio posted to ${request.url}, not to this Kronus`)
+  const prefix = base.pathname.replace(/\/+$/, '')
+  const res = await kronus.server.inject({
+    method: 'POST',
+    url: target.pathname.slice(prefix.length) + target.search,
+    payload: new URLSearchParams(request.form).toString(),
+    headers: Object.fromEntries(Object.entries(request.headers).map(([k, v]) => [k.toLowerCase(), v]))
+  })
+  return { status: res.statusCode, body: res.payload }
 }
 
 export interface InboundSms {
