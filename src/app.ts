@@ -8,6 +8,8 @@ import { assertSqlcipherKey, createKnex, prepareSqlcipherFiles } from './db/knex
 import { migrateLatest } from './db/migrations/index.js'
 import { reportDeadJobs } from './events/dead-jobs.js'
 import { EventLog } from './events/log.js'
+import { AlarmEngine } from './alarms/engine.js'
+import { alarmInboundHandler } from './alarms/inbound.js'
 import { createHttpServer } from './http/server.js'
 import { createLogger } from './logger.js'
 import { ConsoleChannel } from './messaging/console-channel.js'
@@ -55,6 +57,8 @@ export interface Kronus {
   messaging: Messaging
   /** The probe state machine: starts probes, follows up, takes replies (handleReply), cancels. */
   probes: ProbeLifecycle
+  /** The alarm engine: raises alarms, escalates them to the emergency contacts, takes their answers. */
+  alarms: AlarmEngine
   /** Cron jobs scheduled by plugins. */
   cronSchedules: CronSchedules
   /** The configured plugins, registered in order. */
@@ -132,8 +136,21 @@ export async function createKronus(options: KronusOptions): Promise<Kronus> {
   if (config.dev) messaging.registerChannel(new ConsoleChannel(), { default: true, lock: true })
   // Dead jobs are reported through messaging and the event log, which both run on the queue.
   queue.onDead(reportDeadJobs(events, messaging, logger))
-  const probes = new ProbeLifecycle({ knex, clock, logger, queue, events, messaging })
+  const alarms = new AlarmEngine({
+    knex,
+    clock,
+    logger,
+    queue,
+    events,
+    messaging,
+    defaultTimeZone: config.kronus.cron.timeZone
+  })
+  alarms.register()
+  const probes = new ProbeLifecycle({ knex, clock, logger, queue, events, messaging, alarms })
   probes.registerJobs()
+  // Every inbound text, from users and from their emergency contacts, meets the alarm
+  // engine first: alarm codes, distress while a check-in waits, panic words, all-clears.
+  messaging.onAnyInbound(alarmInboundHandler(alarms, probes))
   // A text no plugin claimed (as a command, a keyword...) is the user's answer to their probe.
   messaging.onInbound(
     async (text, trx) => (await probes.handleReply({ userId: text.userId, text: text.text }, trx)).answer,
@@ -193,6 +210,7 @@ export async function createKronus(options: KronusOptions): Promise<Kronus> {
     events,
     messaging,
     probes,
+    alarms,
     cronSchedules,
     plugins,
     async start() {

@@ -67,6 +67,11 @@ export interface OutgoingMessage {
    * can follow it.
    */
   ref?: string
+  /**
+   * Send it even if the user is deleted while it waits (an alarm already raised goes
+   * out): the text still names `userId` in its events, but its job is not the user's.
+   */
+  keepAfterUserDeleted?: boolean
 }
 
 export interface IncomingMessage {
@@ -106,6 +111,18 @@ export interface InboundText {
  * commit with that record or not at all.
  */
 export type InboundHandler = (message: InboundText, trx: Knex.Transaction) => Promise<string | null> | string | null
+
+/** An inbound text from any phone, as the first handlers (the alarm engine's) see it. */
+export interface AnyInboundText extends Omit<InboundText, 'userId'> {
+  /** The user whose phone sent it, or null: an emergency contact answering an alert is no user. */
+  userId: number | null
+}
+
+/** Like InboundHandler, for texts from any phone: asked before every user handler. */
+export type AnyInboundHandler = (
+  message: AnyInboundText,
+  trx: Knex.Transaction
+) => Promise<string | null> | string | null
 
 export interface InboundResult {
   /** The user whose phone sent the text, or null for an unknown sender (no handler ran). */
@@ -147,6 +164,7 @@ export class Messaging {
   readonly #logger: Logger
   readonly #inboundHandlers: InboundHandler[] = []
   readonly #fallbackHandlers: InboundHandler[] = []
+  readonly #firstHandlers: AnyInboundHandler[] = []
   readonly #ledger: SendLedger
   readonly #calls: Calls
   /** Provider ids this process sent or matched and has not recorded yet: never matched by reconciling. */
@@ -265,9 +283,24 @@ export class Messaging {
   }
 
   /**
+   * Adds a handler that sees every inbound text, from users and from phones that are no
+   * user's (emergency contacts answering an alert), before every other handler. Returns a
+   * function that removes it.
+   */
+  onAnyInbound(handler: AnyInboundHandler): () => void {
+    if (typeof handler !== 'function') throw new Error('an inbound handler must be a function')
+    this.#firstHandlers.push(handler)
+    return () => {
+      const at = this.#firstHandlers.indexOf(handler)
+      if (at >= 0) this.#firstHandlers.splice(at, 1)
+    }
+  }
+
+  /**
    * An inbound text: records message.received once, naming the user whose phone sent it,
    * and asks the inbound handlers for the reply, all in one transaction (the caller's, when
-   * given). A sender who is no user reaches no handler and gets no reply.
+   * given). The handlers of onAnyInbound come first and see every sender; a sender who
+   * is no user reaches no other handler.
    */
   async receive(message: IncomingMessage, trx?: Knex.Transaction): Promise<InboundResult> {
     const work = async (trx: Knex.Transaction): Promise<InboundResult> => {
@@ -284,6 +317,10 @@ export class Messaging {
         channel: message.channel,
         messageId
       })
+      for (const handler of this.#firstHandlers) {
+        const reply = await handler({ from: message.from, text: message.text, channel: message.channel, messageId, userId }, trx)
+        if (typeof reply === 'string') return { userId, reply }
+      }
       if (userId === null) return { userId, reply: null }
       const inbound: InboundText = {
         from: message.from,
@@ -493,7 +530,7 @@ export class Messaging {
 function sendJob(message: OutgoingMessage): { payload: SendJobPayload; options: EnqueueOptions } {
   const payload: SendJobPayload = { to: message.to, text: message.text, userId: message.userId ?? null }
   const options: EnqueueOptions = { key: message.key === undefined ? undefined : messageSendKey(message.key) }
-  if (typeof payload.userId === 'number') options.userId = payload.userId
+  if (typeof payload.userId === 'number' && !message.keepAfterUserDeleted) options.userId = payload.userId
   return { payload, options }
 }
 

@@ -289,7 +289,7 @@ t.test('the conditional update lets only the first of two changes through, even 
   const { h, user } = await setUp(t, { max_retries: 3, wait_time_in_minutes: 10 })
   await fireProbe(h, user.id)
   const [probe] = await probesOf(h.kronus.knex, user.id)
-  const deps = { clock: h.kronus.clock, events: h.events }
+  const deps = { clock: h.kronus.clock, events: h.events, alarms: h.kronus.alarms }
   const outcomes = await h.kronus.knex.transaction(async (trx) => [
     await changeProbeStatus(deps, trx, { probeId: probe!.id, userId: user.id, to: 'good', reason: 'first' }),
     await changeProbeStatus(deps, trx, { probeId: probe!.id, userId: user.id, to: 'bad', reason: 'second' })
