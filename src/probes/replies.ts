@@ -59,7 +59,7 @@ const GOOD = new Set([
 const BAD = new Set(['n', 'no', 'nope', 'nah', 'na', 'no thanks'])
 
 /** Alone, at any time: a panic alarm even with no check-in waiting. */
-const PANIC = new Set(['sos', 'help me', '911', 'help me please', 'please help me', 'sos sos', 'help help'])
+const PANIC = new Set(['sos', 's o s', 'help me', '911', 'help me please', 'please help me', 'sos sos', 'help help'])
 
 /** A phrase in the text (on word boundaries) that means trouble. */
 const DISTRESS_PHRASES = [
