@@ -371,6 +371,8 @@ t.test('aliveness changes only on a different outcome; a cancel leaves it as it 
   await fireProbe(h, user.id)
   await advance(h, 5)
   await advance(h, 60)
+  // The unavailable probe raised an alarm, and check-ins wait while it is open: the user's OK clears it.
+  await h.kronus.messaging.receive({ from: user.phone_number, text: 'ok', channel: 'test' })
   await fireProbe(h, user.id)
   await h.probes.handleReply({ userId: user.id, text: 'yeah' })
   t.same(
