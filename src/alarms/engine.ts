@@ -7,14 +7,7 @@ import type { AlarmTrigger, RecordedEvent } from '../events/types.js'
 import type { Messaging, OutgoingMessage } from '../messaging/messaging.js'
 import type { JobQueue } from '../queue/job-queue.js'
 import { inTransaction } from '../services/context.js'
-import {
-  alarmCallKey,
-  alarmContactIdOf,
-  alarmContactRef,
-  alarmStepKey,
-  alarmTextKey,
-  alarmUserRef
-} from './keys.js'
+import { alarmCallKey, alarmContactIdOf, alarmContactRef, alarmStepKey, alarmTextKey, alarmUserRef } from './keys.js'
 import { type AlarmAbout, alarmTexts } from './texts.js'
 
 export interface AlarmStepPayload {
@@ -40,7 +33,7 @@ const MINUTE = 60_000
 /** Alarms not resolved: they hold a code, keep the user's check-ins paused, and take answers. */
 export const UNRESOLVED = ['open', 'acknowledged'] as const
 /** A contact whose alert (or call) is out and who has not acknowledged. */
-const ALERTED = ['queued', 'sent', 'delivered', 'undelivered', 'called'] as const
+const _ALERTED = ['queued', 'sent', 'delivered', 'undelivered', 'called'] as const
 /** The error recorded for a contact who texted STOP. */
 const OPTED_OUT = 'opted out (texted STOP)'
 /** Provider errors that mean a number can never receive texts (Twilio). */
@@ -213,7 +206,13 @@ export class AlarmEngine {
     const quote = request.quote ? clipQuote(request.quote.trim()) : null
     const open = await this.openAlarmOf(request.userId, trx)
     if (open) {
-      await this.#timeline(trx, open.id, null, 'triggered_again', quote ? `${request.trigger}: "${quote}"` : request.trigger)
+      await this.#timeline(
+        trx,
+        open.id,
+        null,
+        'triggered_again',
+        quote ? `${request.trigger}: "${quote}"` : request.trigger
+      )
       return {
         alarmId: open.id,
         joined: true,
@@ -221,7 +220,10 @@ export class AlarmEngine {
         userText: request.answeringUser ? alarmTexts.alarmStillOpenToUser() : null
       }
     }
-    const user = await trx('users').select('id', 'first_name', 'last_name', 'phone_number').where({ id: request.userId }).first()
+    const user = await trx('users')
+      .select('id', 'first_name', 'last_name', 'phone_number')
+      .where({ id: request.userId })
+      .first()
     if (!user) {
       logger.error({ ...request }, 'ALARM NOT RAISED: the user no longer exists')
       return { alarmId: null, joined: false, alerting: 0, userText: null }
@@ -229,7 +231,10 @@ export class AlarmEngine {
     const contacts: any[] = await trx('contacts')
       .select('id', 'first_name', 'last_name', 'phone_number', 'sms_opted_out_at')
       .where({ user_id: request.userId, is_emergency_contact: true })
-      .orderBy([{ column: 'emergency_marked_at', order: 'asc' }, { column: 'id', order: 'asc' }])
+      .orderBy([
+        { column: 'emergency_marked_at', order: 'asc' },
+        { column: 'id', order: 'asc' }
+      ])
     if (request.trigger === 'unreachable' && contacts.length === 0) {
       logger.error({ userId: request.userId }, 'the user cannot be texted and has no emergency contact to tell')
       return { alarmId: null, joined: false, alerting: 0, userText: null }
@@ -443,7 +448,7 @@ export class AlarmEngine {
   async step({ alarmId, tick }: AlarmStepPayload): Promise<void> {
     await inTransaction(this.deps.knex, undefined, async (trx) => {
       const alarm = await this.#alarm(trx, alarmId)
-      if (!alarm || alarm.status !== 'open' || alarm.exhausted_at !== null) return
+      if (alarm?.status !== 'open' || alarm.exhausted_at !== null) return
       if (alarm.step + alarm.repeats_sent + 1 !== tick) return
       await this.#advance(trx, alarm, tick)
     })
@@ -495,7 +500,10 @@ export class AlarmEngine {
     } else if (action === 'reminder') {
       touched = onIt.filter((c) => c.error !== OPTED_OUT)
       for (const contact of touched) {
-        await this.#textContact(trx, alarm, contact,
+        await this.#textContact(
+          trx,
+          alarm,
+          contact,
           `reminder:${moved_alarm.repeats_sent}`,
           alarmTexts.reminder(contact.first_name, about(alarm))
         )
@@ -504,8 +512,15 @@ export class AlarmEngine {
     } else {
       touched = contacts.filter((c) => c.state !== 'waiting' && c.error !== OPTED_OUT)
       for (const contact of touched)
-        await this.#textContact(trx, alarm, contact, 'exhausted', alarmTexts.exhaustedToContact(contact.first_name, about(alarm)))
-      if (await this.#userReachable(trx, alarm)) await this.#textUser(trx, alarm, 'exhausted', alarmTexts.exhaustedToUser())
+        await this.#textContact(
+          trx,
+          alarm,
+          contact,
+          'exhausted',
+          alarmTexts.exhaustedToContact(contact.first_name, about(alarm))
+        )
+      if (await this.#userReachable(trx, alarm))
+        await this.#textUser(trx, alarm, 'exhausted', alarmTexts.exhaustedToUser())
       await this.#timeline(trx, alarm.id, null, 'exhausted', 'nobody acknowledged; the alarm stays open')
       this.deps.logger.error({ alarmId: alarm.id, userId: alarm.user_id }, 'alarm exhausted: nobody acknowledged')
     }
@@ -559,7 +574,13 @@ export class AlarmEngine {
       await trx('alarm_contacts')
         .where({ id: contact.id, state: 'waiting' })
         .update({ state: 'undelivered', alerted_at: now, updated_at: now })
-      await this.#timeline(trx, alarm.id, contact.id, 'undelivered', `${contact.name} texted STOP: no text can reach them`)
+      await this.#timeline(
+        trx,
+        alarm.id,
+        contact.id,
+        'undelivered',
+        `${contact.name} texted STOP: no text can reach them`
+      )
       if (alarm.voice_calls) await this.#call(trx, alarm, contact, 'opted-out')
       return
     }
@@ -583,9 +604,7 @@ export class AlarmEngine {
       key: alarmTextKey(contact.alarm_id, `contact:${contact.id}:${what}`),
       ref: alarmContactRef(contact.id)
     })
-    await trx('alarm_contacts')
-      .where({ id: contact.id })
-      .increment('texts_sent', 1)
+    await trx('alarm_contacts').where({ id: contact.id }).increment('texts_sent', 1)
   }
 
   async #call(trx: Knex.Transaction, alarm: AlarmRow, contact: AlarmContactRow, what: string): Promise<void> {
@@ -683,13 +702,14 @@ export class AlarmEngine {
       .where({ id: alarm.id, status: 'open' })
       .update({ status: 'acknowledged', acknowledged_by: contact.id, acknowledged_at: now, updated_at: now })
     const contacts = await this.contactsOf(trx, alarm.id)
-    const others = contacts.filter(
-      (c) => c.id !== contact.id && c.state !== 'waiting' && c.error !== OPTED_OUT
-    )
+    const others = contacts.filter((c) => c.id !== contact.id && c.state !== 'waiting' && c.error !== OPTED_OUT)
     if (first === 1) {
       await this.#timeline(trx, alarm.id, contact.id, 'status', 'open → acknowledged')
       for (const other of others.filter((c) => c.state !== 'acknowledged'))
-        await this.#textContact(trx, alarm, other,
+        await this.#textContact(
+          trx,
+          alarm,
+          other,
           `acknowledged:${contact.id}`,
           alarmTexts.acknowledgedToOthers(other.first_name, contact.name, a)
         )
@@ -734,7 +754,13 @@ export class AlarmEngine {
     for (const contact of await this.contactsOf(trx, alarm.id)) {
       if (contact.state === 'waiting' || contact.error === OPTED_OUT) continue
       if (reason === 'contact_safe' && contact.name === by) continue
-      await this.#textContact(trx, alarm, contact, 'all-clear', alarmTexts.allClearToContact(contact.first_name, a, by, at))
+      await this.#textContact(
+        trx,
+        alarm,
+        contact,
+        'all-clear',
+        alarmTexts.allClearToContact(contact.first_name, a, by, at)
+      )
     }
     const probes = await trx('probe_settings').select('active').where({ user_id: alarm.user_id }).first()
     const checkInsOn = Boolean(probes?.active)
@@ -822,7 +848,10 @@ export class AlarmEngine {
 
   /** START from a phone: it can get alerts again. */
   async phoneOptedIn(trx: Knex.Transaction, phone: string): Promise<number> {
-    return trx('contacts').where({ phone_number: phone }).whereNotNull('sms_opted_out_at').update({ sms_opted_out_at: null })
+    return trx('contacts')
+      .where({ phone_number: phone })
+      .whereNotNull('sms_opted_out_at')
+      .update({ sms_opted_out_at: null })
   }
 
   // ---------------------------------------------------------------- receipts
@@ -833,7 +862,10 @@ export class AlarmEngine {
     const waiting = new Set<string>()
     const phones = [...new Set(unreffed.map((e) => (e.payload as any).to as string))]
     if (phones.length > 0) {
-      const rows = await trx('alarm_contacts').select('phone_number').whereIn('phone_number', phones).where('state', 'queued')
+      const rows = await trx('alarm_contacts')
+        .select('phone_number')
+        .whereIn('phone_number', phones)
+        .where('state', 'queued')
       for (const row of rows) waiting.add(row.phone_number)
     }
     return events.map((e) => {
@@ -849,10 +881,7 @@ export class AlarmEngine {
       let id = alarmContactIdOf(p.ref)
       if (id === null) {
         // A text whose ref was not carried: the oldest alert to that phone still waiting for an outcome.
-        const row = await trx('alarm_contacts')
-          .where({ phone_number: p.to, state: 'queued' })
-          .orderBy('id')
-          .first()
+        const row = await trx('alarm_contacts').where({ phone_number: p.to, state: 'queued' }).orderBy('id').first()
         if (!row) return
         id = Number(row.id)
       }
@@ -873,7 +902,12 @@ export class AlarmEngine {
           break
         }
         case 'message.delivered': {
-          if (await set(['queued', 'sent', 'undelivered', 'called'], 'delivered', { message_id: p.messageId, error: null }))
+          if (
+            await set(['queued', 'sent', 'undelivered', 'called'], 'delivered', {
+              message_id: p.messageId,
+              error: null
+            })
+          )
             await this.#timeline(trx, alarm.id, contact.id, 'delivered', p.messageId ?? null)
           break
         }
@@ -944,7 +978,7 @@ export class AlarmEngine {
    */
   async #reportIfAllOut(trx: Knex.Transaction, alarmId: number): Promise<void> {
     const alarm = await this.#alarm(trx, alarmId)
-    if (!alarm || alarm.status !== 'open') return
+    if (alarm?.status !== 'open') return
     const contacts = (await this.contactsOf(trx, alarmId)).filter((c) => c.state !== 'waiting')
     if (contacts.length === 0 || contacts.some((c) => c.state === 'queued')) return
     if (await this.#hasTimeline(trx, alarmId, 'reported')) return

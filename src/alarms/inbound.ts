@@ -65,8 +65,7 @@ export function alarmInboundHandler(engine: AlarmEngine, checkIns: CheckIns) {
           await engine.resolve(trx, alarm, 'contact_safe', contact.name)
           return `Thank you ${contact.first_name}. Kronus told everyone that ${alarm.user_first_name} is safe; the alarm is over.`
         }
-        if (contact.state === 'waiting')
-          return alarmTexts.unknownCode(code)
+        if (contact.state === 'waiting') return alarmTexts.unknownCode(code)
         return engine.acknowledge(trx, alarm, contact, 'sms')
       }
       // A code that is no open alarm of this phone: never taken as a check-in answer either.
@@ -99,7 +98,9 @@ export function alarmInboundHandler(engine: AlarmEngine, checkIns: CheckIns) {
 
     // A contact's plain yes: only with exactly one alarm it can be for.
     if (kind === 'good' || ON_MY_WAY.has(normalize(text))) {
-      const alerting = (await engine.alarmsAlerting(trx, from)).filter(({ contact }) => contact.state !== 'acknowledged')
+      const alerting = (await engine.alarmsAlerting(trx, from)).filter(
+        ({ contact }) => contact.state !== 'acknowledged'
+      )
       if (alerting.length === 1) return engine.acknowledge(trx, alerting[0]!.alarm, alerting[0]!.contact, 'sms')
       if (alerting.length > 1) return alarmTexts.whichAlarm(alerting.map(({ alarm }) => alarm.code))
     }

@@ -100,8 +100,7 @@ export const alarmTexts = {
   reportToUser(reached: readonly string[], sentTo: readonly string[], failed: readonly string[]): string {
     const parts: string[] = []
     if (reached.length > 0) parts.push(`Kronus reached ${listNames(reached)}.`)
-    if (sentTo.length > 0)
-      parts.push(`Your alert was sent to ${listNames(sentTo)} (no delivery receipt yet).`)
+    if (sentTo.length > 0) parts.push(`Your alert was sent to ${listNames(sentTo)} (no delivery receipt yet).`)
     if (failed.length > 0) parts.push(`It could not reach ${listNames(failed)}.`)
     parts.push('Nobody has confirmed they are coming yet; Kronus will tell you when someone does.')
     return parts.join(' ')

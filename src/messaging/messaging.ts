@@ -318,7 +318,10 @@ export class Messaging {
         messageId
       })
       for (const handler of this.#firstHandlers) {
-        const reply = await handler({ from: message.from, text: message.text, channel: message.channel, messageId, userId }, trx)
+        const reply = await handler(
+          { from: message.from, text: message.text, channel: message.channel, messageId, userId },
+          trx
+        )
         if (typeof reply === 'string') return { userId, reply }
       }
       if (userId === null) return { userId, reply: null }

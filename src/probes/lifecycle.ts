@@ -459,7 +459,11 @@ export class ProbeLifecycle {
         reason: `replied "${text.trim()}"`,
         fields: { last_response: text },
         // A plain no is "said no"; distress or panic words are quoted to the contacts.
-        alarm: { trigger: kind === 'bad' ? 'said_no' : 'distress', quote: kind === 'bad' ? null : text, answeringUser: true },
+        alarm: {
+          trigger: kind === 'bad' ? 'said_no' : 'distress',
+          quote: kind === 'bad' ? null : text,
+          answeringUser: true
+        },
         onRaised: (r) => {
           raised = r
         },

@@ -1,8 +1,8 @@
 import type { Knex } from 'knex'
 import type { Clock } from '../clock.js'
 import { PROBE_STATUS_ID, type ProbeStatusName } from '../domain/constants.js'
-import { alivenessAfter, currentAliveness } from './aliveness.js'
 import type { AlarmTrigger } from '../events/types.js'
+import { alivenessAfter, currentAliveness } from './aliveness.js'
 import type { AlarmRaiser, ProbeEventLog } from './ports.js'
 
 export type FinalStatus = Exclude<ProbeStatusName, 'pending'>

@@ -124,40 +124,43 @@ t.test('a plain OK acknowledges when the contact has exactly one open alarm', as
   t.equal((await alarmsOf(s))[0].status, 'acknowledged')
 })
 
-t.test('nobody acknowledges: reminders each step, then everyone told nobody confirmed; the alarm stays open', async (t) => {
-  const s = await buildScenario(t)
-  const mary = await emergencyContactOf(s, 'Mary')
-  const carl = await emergencyContactOf(s, 'Carl')
-  await checkIn(s)
-  await text(s, s.user.phone_number, 'N')
-  const [alarm] = await alarmsOf(s)
-  await wait(s, 60)
-  for (const contact of [mary, carl]) {
-    const texts = timedTextsTo(s, contact.phone_number)
+t.test(
+  'nobody acknowledges: reminders each step, then everyone told nobody confirmed; the alarm stays open',
+  async (t) => {
+    const s = await buildScenario(t)
+    const mary = await emergencyContactOf(s, 'Mary')
+    const carl = await emergencyContactOf(s, 'Carl')
+    await checkIn(s)
+    await text(s, s.user.phone_number, 'N')
+    const [alarm] = await alarmsOf(s)
+    await wait(s, 60)
+    for (const contact of [mary, carl]) {
+      const texts = timedTextsTo(s, contact.phone_number)
+      t.same(
+        texts.map(([minute]) => minute),
+        [0, 10, 20, 30, 40],
+        `${contact.first_name}: the alert, 3 reminders 10 minutes apart, then the end`
+      )
+      t.match(texts[1]![1], `${contact.first_name}, nobody has yet confirmed they are checking on Ada Lovelace`)
+      t.match(texts[4]![1], 'nobody has confirmed they are checking on Ada Lovelace')
+      t.match(texts[4]![1], `Reply OK ${alarm.code}`)
+    }
+    t.same(timedTextsTo(s, s.user.phone_number).at(-1), [
+      40,
+      'None of your emergency contacts has confirmed they are coming. Kronus has stopped reminding them, but the alarm stays open. If you need help now, call your local emergency number. Reply OK when you are safe.'
+    ])
+    const [exhausted] = await alarmsOf(s)
+    t.equal(exhausted.status, 'open')
+    t.ok(exhausted.exhausted_at)
+    const escalated = await s.kronus.events.list({ type: 'alarm.escalated' })
     t.same(
-      texts.map(([minute]) => minute),
-      [0, 10, 20, 30, 40],
-      `${contact.first_name}: the alert, 3 reminders 10 minutes apart, then the end`
+      escalated.map((e) => e.payload.action),
+      ['reminder', 'reminder', 'reminder', 'exhausted']
     )
-    t.match(texts[1]![1], `${contact.first_name}, nobody has yet confirmed they are checking on Ada Lovelace`)
-    t.match(texts[4]![1], 'nobody has confirmed they are checking on Ada Lovelace')
-    t.match(texts[4]![1], `Reply OK ${alarm.code}`)
+    // Still answerable after the end.
+    t.match(await text(s, carl.phone_number, `OK ${alarm.code}`), /^Thank you Carl/)
   }
-  t.same(timedTextsTo(s, s.user.phone_number).at(-1), [
-    40,
-    'None of your emergency contacts has confirmed they are coming. Kronus has stopped reminding them, but the alarm stays open. If you need help now, call your local emergency number. Reply OK when you are safe.'
-  ])
-  const [exhausted] = await alarmsOf(s)
-  t.equal(exhausted.status, 'open')
-  t.ok(exhausted.exhausted_at)
-  const escalated = await s.kronus.events.list({ type: 'alarm.escalated' })
-  t.same(
-    escalated.map((e) => e.payload.action),
-    ['reminder', 'reminder', 'reminder', 'exhausted']
-  )
-  // Still answerable after the end.
-  t.match(await text(s, carl.phone_number, `OK ${alarm.code}`), /^Thank you Carl/)
-})
+)
 
 t.test('ordered escalation: one contact at a time, the earlier ones stay on the alarm', async (t) => {
   const s = await buildScenario(t)
@@ -173,8 +176,16 @@ t.test('ordered escalation: one contact at a time, the earlier ones stay on the 
     [0, 15, 20],
     'Mary: alerted first, reminded, told the end'
   )
-  t.same(timedTextsTo(s, carl.phone_number).map(([m]) => m), [5, 15, 20], 'Carl added after one step')
-  t.same(timedTextsTo(s, zoe.phone_number).map(([m]) => m), [10, 15, 20], 'Zoe after two')
+  t.same(
+    timedTextsTo(s, carl.phone_number).map(([m]) => m),
+    [5, 15, 20],
+    'Carl added after one step'
+  )
+  t.same(
+    timedTextsTo(s, zoe.phone_number).map(([m]) => m),
+    [10, 15, 20],
+    'Zoe after two'
+  )
   const escalated = await s.kronus.events.list({ type: 'alarm.escalated' })
   t.same(
     escalated.map((e) => e.payload.action),

@@ -167,17 +167,15 @@ export async function setEscalation(
   settings: { mode?: 'all' | 'ordered'; step_minutes?: number; repeats?: number; voice_calls?: boolean }
 ): Promise<void> {
   const now = s.kronus.clock.now()
-  await s.kronus
-    .knex('escalation_settings')
-    .insert({
-      user_id: s.user.id,
-      mode: settings.mode ?? 'all',
-      step_minutes: settings.step_minutes ?? 10,
-      repeats: settings.repeats ?? 3,
-      voice_calls: settings.voice_calls ?? false,
-      created_at: now,
-      updated_at: now
-    })
+  await s.kronus.knex('escalation_settings').insert({
+    user_id: s.user.id,
+    mode: settings.mode ?? 'all',
+    step_minutes: settings.step_minutes ?? 10,
+    repeats: settings.repeats ?? 3,
+    voice_calls: settings.voice_calls ?? false,
+    created_at: now,
+    updated_at: now
+  })
 }
 
 export async function alarmsOf(s: Scenario, userId = s.user.id): Promise<any[]> {

@@ -127,11 +127,7 @@ t.test(
     const reply = await postSms(kronus, { from: user.phone_number, body: ' n ' })
     t.equal(reply.statusCode, 200)
     t.match(reply.contentType, /^text\/xml/)
-    t.same(
-      reply.messages,
-      ['We are alerting your emergency contacts now.'],
-      'the N is acknowledged at once in TwiML'
-    )
+    t.same(reply.messages, ['We are alerting your emergency contacts now.'], 'the N is acknowledged at once in TwiML')
 
     await runUntilIdle(kronus)
     const probe = await probeOf(kronus, user)

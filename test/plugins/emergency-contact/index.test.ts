@@ -93,7 +93,10 @@ t.test('a redelivered alarm.raised records nothing twice and texts nobody', asyn
   const sentBefore = s.channel.sent.length
   const [raised] = await s.kronus.events.list({ type: 'alarm.raised' })
   for (let i = 0; i < 2; i++) {
-    await s.kronus.queue.enqueue('events.deliver', { subscriber: 'emergency-contact:alarm-history', eventId: raised!.id })
+    await s.kronus.queue.enqueue('events.deliver', {
+      subscriber: 'emergency-contact:alarm-history',
+      eventId: raised!.id
+    })
     await s.kronus.queue.drain()
   }
   t.equal(s.channel.sent.length, sentBefore)
