@@ -804,10 +804,13 @@ export class AlarmEngine {
   /**
    * A phone texted STOP: as a contact it can get no alert. Every contact row with that
    * number is marked, each user is told, and its part in unresolved alarms is undelivered
-   * (which moves those alarms on at once).
+   * (which moves those alarms on at once). Returns how many contact rows have that number.
    */
   async phoneOptedOut(trx: Knex.Transaction, phone: string): Promise<number> {
     const now = this.deps.clock.now()
+    const [{ n }] = (await trx('contacts').where({ phone_number: phone }).count({ n: '*' })) as Array<{
+      n: number | string
+    }>
     const contacts: any[] = await trx('contacts')
       .select('id', 'user_id', 'first_name', 'last_name', 'is_emergency_contact')
       .where({ phone_number: phone })
@@ -843,15 +846,19 @@ export class AlarmEngine {
       await this.#timeline(trx, alarm.id, contact.id, 'contact_opted_out', `${contact.name} texted STOP`)
       await this.#undeliverable(trx, alarm, { ...contact, state: 'undelivered', error: OPTED_OUT })
     }
-    return contacts.length
+    return Number(n)
   }
 
-  /** START from a phone: it can get alerts again. */
+  /** START from a phone: it can get alerts again. Returns how many contact rows have that number. */
   async phoneOptedIn(trx: Knex.Transaction, phone: string): Promise<number> {
-    return trx('contacts')
+    await trx('contacts')
       .where({ phone_number: phone })
       .whereNotNull('sms_opted_out_at')
       .update({ sms_opted_out_at: null })
+    const [{ n }] = (await trx('contacts').where({ phone_number: phone }).count({ n: '*' })) as Array<{
+      n: number | string
+    }>
+    return Number(n)
   }
 
   // ---------------------------------------------------------------- receipts

@@ -35,8 +35,9 @@ export function alarmInboundHandler(engine: AlarmEngine, checkIns: CheckIns) {
     const { from, text, userId } = message
 
     if (isOptOut(text)) {
-      await engine.phoneOptedOut(trx, from)
-      if (userId === null) return alarmTexts.optedOutToContact()
+      const contactRows = await engine.phoneOptedOut(trx, from)
+      // A stranger (no user, nobody's contact) gets no answer, as to anything else.
+      if (userId === null) return contactRows > 0 ? alarmTexts.optedOutToContact() : null
       const pending = await checkIns.pendingProbe(userId, trx)
       await engine.userUnreachable(
         trx,
@@ -46,8 +47,8 @@ export function alarmInboundHandler(engine: AlarmEngine, checkIns: CheckIns) {
       return null
     }
     if (OPT_IN.has(text.trim().toLowerCase())) {
-      await engine.phoneOptedIn(trx, from)
-      return userId === null ? alarmTexts.optedInToContact() : null
+      const contactRows = await engine.phoneOptedIn(trx, from)
+      return userId === null && contactRows > 0 ? alarmTexts.optedInToContact() : null
     }
 
     const coded = CODED.exec(text)

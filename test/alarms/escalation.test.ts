@@ -311,3 +311,34 @@ t.test('a contact who is also a user, with her own check-in waiting, answers OK 
   t.equal(await text(s, mary.phone_number, 'OK'), probeTexts.good('Mary'))
   t.notOk(await s.kronus.probes.pendingProbe(maryUser.id))
 })
+
+t.test('voice calls: an undelivered alert gets a call at once, not a step later', async (t) => {
+  const s = await buildScenario(t)
+  await setEscalation(s, { voice_calls: true })
+  const mary = await emergencyContactOf(s, 'Mary')
+  await checkIn(s)
+  await text(s, s.user.phone_number, 'N')
+  const [alarm] = await alarmsOf(s)
+  const [row] = await alarmContacts(s, alarm.id)
+  await wait(s, 2)
+  t.same(s.channel.calls, [])
+  await receipt(s, 'message.failed', {
+    to: mary.phone_number,
+    text: 'the alert',
+    userId: s.user.id,
+    channel: 'twilio',
+    error: 'Twilio rejected the message (HTTP 400 code 21610)',
+    permanent: true,
+    ref: `alarm-contact:${row.id}`
+  })
+  t.same(
+    s.channel.calls.map((c) => [c.to, c.minute, c.ref]),
+    [[mary.phone_number, 2, `alarm-contact:${row.id}`]]
+  )
+  t.match(s.channel.calls[0]!.say, 'Hello Mary, this is Kronus, the check-in service of Ada Lovelace.')
+  t.equal((await alarmContacts(s, alarm.id))[0].state, 'called')
+  t.same(
+    (await timeline(s, alarm.id)).filter((k) => ['undelivered', 'called'].includes(k)),
+    ['undelivered', 'called']
+  )
+})
