@@ -236,7 +236,7 @@ t.test(
           .count({ n: '*' })
         if (Number(stillDue[0]!.n) > 0) return false
         const reported = await knex(SENT_TABLE)
-          .where('body', 'like', 'Kronus reached your emergency contacts%')
+          .where('body', 'like', 'Your alert was sent to%')
           .count({ n: '*' })
         return Number(reported[0]!.n) >= badUsers.length
       },
