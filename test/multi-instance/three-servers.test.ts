@@ -235,9 +235,7 @@ t.test(
           )
           .count({ n: '*' })
         if (Number(stillDue[0]!.n) > 0) return false
-        const reported = await knex(SENT_TABLE)
-          .where('body', 'like', 'Your alert was sent to%')
-          .count({ n: '*' })
+        const reported = await knex(SENT_TABLE).where('body', 'like', 'Your alert was sent to%').count({ n: '*' })
         return Number(reported[0]!.n) >= badUsers.length
       },
       500
