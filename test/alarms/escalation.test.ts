@@ -1,6 +1,6 @@
 import t from 'tap'
 import { probeTexts } from '../../src/probes/messages.js'
-import { createUser } from '../helpers/http.js'
+import { createContact, createUser } from '../helpers/http.js'
 import {
   alarmContacts,
   alarmsOf,
@@ -341,4 +341,34 @@ t.test('voice calls: an undelivered alert gets a call at once, not a step later'
     (await timeline(s, alarm.id)).filter((k) => ['undelivered', 'called'].includes(k)),
     ['undelivered', 'called']
   )
+})
+
+t.test('a contact on two alarms: a plain OK asks which; OK <code> picks one; a wrong code is said so', async (t) => {
+  const s = await buildScenario(t)
+  const mary = await emergencyContactOf(s, 'Mary')
+  const bob = await createUser(s.kronus, s.admin, { first_name: 'Bob', last_name: 'Other' })
+  await createContact(s.kronus, bob, {
+    first_name: 'Mary',
+    last_name: 'Contact',
+    phone_number: mary.phone_number,
+    is_emergency_contact: true
+  })
+  await text(s, s.user.phone_number, 'SOS')
+  await text(s, bob.phone_number, 'SOS')
+  const [ada] = await alarmsOf(s)
+  const [bobs] = await alarmsOf(s, bob.id)
+  const which = await text(s, mary.phone_number, 'ok')
+  t.match(which, /^You are a contact on more than one alarm/)
+  t.match(which, `OK ${ada.code}`)
+  t.match(which, `OK ${bobs.code}`)
+  t.equal((await alarmsOf(s))[0].status, 'open', 'nothing acknowledged by a guess')
+  const wrong = ada.code === '99' ? '98' : '99'
+  if (wrong !== bobs.code)
+    t.equal(
+      await text(s, mary.phone_number, `OK ${wrong}`),
+      `No open alarm with the code ${wrong} is waiting for your answer.`
+    )
+  t.match(await text(s, mary.phone_number, `OK ${bobs.code}`), /^Thank you Mary/)
+  t.equal((await alarmsOf(s, bob.id))[0].status, 'acknowledged')
+  t.equal((await alarmsOf(s))[0].status, 'open')
 })
