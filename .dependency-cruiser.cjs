@@ -16,7 +16,7 @@ const LAYER = {
   storage: '^src/db/',
   queue: '^src/(queue/|scheduling/(?!cron\\.ts$))',
   eventsAndMessaging: '^src/(events|messaging)/',
-  services: '^src/(services|probes)/',
+  services: '^src/(services|probes|alarms)/',
   pluginHost: '^src/plugins/',
   http: '^src/http/',
   wiring: '^src/(app|logger)\\.ts$',

@@ -2,6 +2,8 @@ import { join } from 'node:path'
 import type { Server } from '@hapi/hapi'
 import type { Knex } from 'knex'
 import type { Logger } from 'pino'
+import { AlarmEngine } from './alarms/engine.js'
+import { alarmInboundHandler } from './alarms/inbound.js'
 import { type Clock, systemClock } from './clock.js'
 import type { KronusConfig } from './config/types.js'
 import { assertSqlcipherKey, createKnex, prepareSqlcipherFiles } from './db/knex.js'
@@ -55,6 +57,8 @@ export interface Kronus {
   messaging: Messaging
   /** The probe state machine: starts probes, follows up, takes replies (handleReply), cancels. */
   probes: ProbeLifecycle
+  /** The alarm engine: raises alarms, escalates them to the emergency contacts, takes their answers. */
+  alarms: AlarmEngine
   /** Cron jobs scheduled by plugins. */
   cronSchedules: CronSchedules
   /** The configured plugins, registered in order. */
@@ -138,8 +142,21 @@ export async function createKronus(options: KronusOptions): Promise<Kronus> {
   if (config.dev) messaging.registerChannel(new ConsoleChannel(), { default: true, lock: true })
   // Dead jobs are reported through messaging and the event log, which both run on the queue.
   queue.onDead(reportDeadJobs(events, messaging, logger))
-  const probes = new ProbeLifecycle({ knex, clock, logger, queue, events, messaging })
+  const alarms = new AlarmEngine({
+    knex,
+    clock,
+    logger,
+    queue,
+    events,
+    messaging,
+    defaultTimeZone: config.kronus.cron.timeZone
+  })
+  alarms.register()
+  const probes = new ProbeLifecycle({ knex, clock, logger, queue, events, messaging, alarms })
   probes.registerJobs()
+  // Every inbound text, from users and from their emergency contacts, meets the alarm
+  // engine first: alarm codes, distress while a check-in waits, panic words, all-clears.
+  messaging.onAnyInbound(alarmInboundHandler(alarms, probes))
   // A text no plugin claimed (as a command, a keyword...) is the user's answer to their probe.
   messaging.onInbound(
     async (text, trx) => (await probes.handleReply({ userId: text.userId, text: text.text }, trx)).answer,
@@ -199,6 +216,7 @@ export async function createKronus(options: KronusOptions): Promise<Kronus> {
     events,
     messaging,
     probes,
+    alarms,
     cronSchedules,
     plugins,
     async start() {

@@ -29,7 +29,9 @@ export type ParsedCommand =
   | { kind: 'probe'; inMinutes: number; retries: number; waitMinutes: number }
   | { kind: 'error'; message: string }
 
-// `help` is what people (and carriers, as a keyword) try first; it answers like `usage`.
+// `help` is what people (and carriers, as a keyword) try first; with nothing pending it
+// answers like `usage` (which ends with how to ask for help now). While a check-in waits,
+// `help` never gets here: the alarm engine's handler comes first and takes it as distress.
 const COMMANDS: ReadonlyMap<string, CommandName> = new Map([
   ['ping', 'ping'],
   ['usage', 'usage'],
@@ -58,7 +60,8 @@ export function usageText(): string {
     'ping - check that Kronus hears you',
     'usage - this list',
     'probe [--in N] [--retries N] [--wait N] - ask Kronus to check on you',
-    'Text "<command> --help" for more. Answer a check-in with Y or N.'
+    'Text "<command> --help" for more. Answer a check-in with Y or N.',
+    'Text SOS if you need help now: Kronus alerts your emergency contacts at once.'
   ].join('\n')
 }
 

@@ -2,6 +2,8 @@
  * sms-commands: the texts a user can send Kronus besides Y and N: `ping`, `usage` (or
  * `help`), `probe [--in N] [--retries N] [--wait N]` and `<command> --help`, in any case.
  * A text that is no command passes on, to be taken as the answer to a check-in.
+ * `help` while a check-in waits is distress, not this list: the alarm engine's inbound
+ * handler sees every text before this one and raises the alarm.
  */
 
 import type { Knex } from 'knex'

@@ -124,6 +124,8 @@ function registerKeywords(kronus: PluginContext): void {
       return keywordTexts.optedIn()
     }
     // Twilio stops every text to this number now, so a probe would only ever end unanswered.
+    // The alarm engine's handler ran first: the contacts are told Kronus cannot reach this
+    // user, and an alarm already open stays open (turning check-ins off cancels no alarm).
     await kronus.probes.setActive(userId, false, trx)
     await kronus.events.record(trx, 'twilio-sms.opted_out', { userId, keyword: keyword.word, messageId })
     kronus.logger.info({ userId, keyword: keyword.word }, 'user opted out of texts; their probes are off')

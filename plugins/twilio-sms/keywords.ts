@@ -1,7 +1,10 @@
 /**
  * The carrier keywords Twilio's Messaging Services treat as opting out of or back into
  * texts. Twilio blocks texts to a number that opted out; Kronus also turns that user's
- * probes off, so it never keeps scheduling check-ins nobody can receive.
+ * probes off, so it never keeps scheduling check-ins nobody can receive. Before this
+ * handler runs, the core's alarm engine (which sees every inbound text first) has told
+ * the user's emergency contacts that Kronus can no longer reach them, kept any open alarm
+ * open, and marked the number unreachable where it is someone's emergency contact.
  */
 const OPT_OUT = new Set(['stop', 'stopall', 'unsubscribe', 'cancel', 'end', 'quit'])
 // Twilio also takes YES as opting back in, but here YES answers a check-in: only these.

@@ -17,8 +17,8 @@ export interface SmsWebhookOptions {
 /**
  * POST /webhook/sms: Twilio's form post of an inbound text. The signature is checked
  * before anything is read, so an unsigned caller learns nothing; a known sender's text
- * goes through Kronus's inbound handlers and their answer is the TwiML reply, while an
- * unknown sender gets an empty <Response/>. A MessageSid seen before gets the first reply again.
+ * goes through Kronus's inbound handlers and their answer is the TwiML reply; an unknown
+ * sender gets the alarm engine's answer (an emergency contact's OK) or an empty <Response/>. A MessageSid seen before gets the first reply again.
  */
 export function smsWebhookRoute(kronus: PluginContext, options: SmsWebhookOptions): ServerRoute {
   return {
@@ -41,7 +41,8 @@ export function smsWebhookRoute(kronus: PluginContext, options: SmsWebhookOption
           (trx) => kronus.messaging.receive({ from, text, channel: options.channel, messageId }, trx)
         )
         if (result.duplicate) kronus.logger.info({ messageId }, 'SMS webhook retried; answered with the first reply')
-        const body = result.userId === null || !result.reply ? emptyTwimlReply() : twimlReply(result.reply)
+        // A sender who is no user gets a reply only from the alarm engine (an emergency contact's answer).
+        const body = !result.reply ? emptyTwimlReply() : twimlReply(result.reply)
         return h.response(body).type(TWIML_CONTENT_TYPE).code(200)
       }
     }

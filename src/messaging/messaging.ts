@@ -61,15 +61,16 @@ export interface OutgoingMessage {
   text: string
   /**
    * The user the text is about: recorded with its events, so they can see it, and a text
-   * still waiting when that user is deleted is dropped with their other jobs.
+   * still waiting when that user is deleted is dropped with their other jobs (unless it
+   * is an emergency text).
    */
   userId?: number | null
   /** While a message with this key waits to be sent, sending it again is a no-op. */
   key?: string
   /**
    * `emergency`: an alarm's text. It is taken ahead of every other job and paced ahead of
-   * other texts, and retried with backoff for at least 30 minutes instead of given up in
-   * seconds. Default `normal`.
+   * other texts, retried with backoff for at least 30 minutes instead of given up in
+   * seconds, and still sent when its user is deleted while it waits. Default `normal`.
    */
   priority?: 'emergency' | 'normal'
   /**
@@ -118,6 +119,18 @@ export interface InboundText {
  */
 export type InboundHandler = (message: InboundText, trx: Knex.Transaction) => Promise<string | null> | string | null
 
+/** An inbound text from any phone, as the first handlers (the alarm engine's) see it. */
+export interface AnyInboundText extends Omit<InboundText, 'userId'> {
+  /** The user whose phone sent it, or null: an emergency contact answering an alert is no user. */
+  userId: number | null
+}
+
+/** Like InboundHandler, for texts from any phone: asked before every user handler. */
+export type AnyInboundHandler = (
+  message: AnyInboundText,
+  trx: Knex.Transaction
+) => Promise<string | null> | string | null
+
 export interface InboundResult {
   /** The user whose phone sent the text, or null for an unknown sender (no handler ran). */
   userId: number | null
@@ -163,6 +176,7 @@ export class Messaging {
   readonly #logger: Logger
   readonly #inboundHandlers: InboundHandler[] = []
   readonly #fallbackHandlers: InboundHandler[] = []
+  readonly #firstHandlers: AnyInboundHandler[] = []
   readonly #ledger: SendLedger
   readonly #calls: Calls
   readonly #emergencyRetryMs: number
@@ -313,9 +327,24 @@ export class Messaging {
   }
 
   /**
+   * Adds a handler that sees every inbound text, from users and from phones that are no
+   * user's (emergency contacts answering an alert), before every other handler. Returns a
+   * function that removes it.
+   */
+  onAnyInbound(handler: AnyInboundHandler): () => void {
+    if (typeof handler !== 'function') throw new Error('an inbound handler must be a function')
+    this.#firstHandlers.push(handler)
+    return () => {
+      const at = this.#firstHandlers.indexOf(handler)
+      if (at >= 0) this.#firstHandlers.splice(at, 1)
+    }
+  }
+
+  /**
    * An inbound text: records message.received once, naming the user whose phone sent it,
    * and asks the inbound handlers for the reply, all in one transaction (the caller's, when
-   * given). A sender who is no user reaches no handler and gets no reply.
+   * given). The handlers of onAnyInbound come first and see every sender; a sender who
+   * is no user reaches no other handler.
    */
   async receive(message: IncomingMessage, trx?: Knex.Transaction): Promise<InboundResult> {
     const work = async (trx: Knex.Transaction): Promise<InboundResult> => {
@@ -332,6 +361,13 @@ export class Messaging {
         channel: message.channel,
         messageId
       })
+      for (const handler of this.#firstHandlers) {
+        const reply = await handler(
+          { from: message.from, text: message.text, channel: message.channel, messageId, userId },
+          trx
+        )
+        if (typeof reply === 'string') return { userId, reply }
+      }
       if (userId === null) return { userId, reply: null }
       const inbound: InboundText = {
         from: message.from,

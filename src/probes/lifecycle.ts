@@ -17,8 +17,8 @@ import type { ProbeFirePayload } from '../scheduling/probe-fire-job.js'
 import { inTransaction } from '../services/context.js'
 import { PROBE_JOBS } from './jobs.js'
 import { probeTexts } from './messages.js'
-import type { ProbeEventLog, ProbeJobQueue, ProbeMessenger } from './ports.js'
-import { parseReply } from './replies.js'
+import type { AlarmRaiser, ProbeEventLog, ProbeJobQueue, ProbeMessenger } from './ports.js'
+import { classifyReply, parseReply } from './replies.js'
 import { changeProbeStatus, type StatusChange } from './status-change.js'
 
 export interface ProbeLifecycleDeps {
@@ -28,6 +28,7 @@ export interface ProbeLifecycleDeps {
   queue: ProbeJobQueue
   events: ProbeEventLog
   messaging: ProbeMessenger
+  alarms: AlarmRaiser
 }
 
 export interface StartOptions {
@@ -184,7 +185,16 @@ export class ProbeLifecycle {
         })
       }
     }
+    // While an alarm of the user is open their check-ins wait; they resume when it is resolved.
+    const alarmed = await this.deps.alarms.usersWithOpenAlarm(
+      trx,
+      fires.map((f) => f.userId)
+    )
     const wanted = fires.filter((fire) => {
+      if (alarmed.has(fire.userId)) {
+        logger.info({ userId: fire.userId, fireAt: fire.fireAt }, 'probe fire skipped: an alarm of the user is open')
+        return false
+      }
       if (settingsByUser.get(fire.userId)?.active) return true
       logger.info(
         { userId: fire.userId, fireAt: fire.fireAt },
@@ -330,7 +340,8 @@ export class ProbeLifecycle {
         to: user.phone_number,
         text: probeTexts.ask(user.first_name),
         userId: request.userId,
-        key: probeAskTextKey(probeId)
+        key: probeAskTextKey(probeId),
+        ref: `probe:${probeId}`
       })),
       trx
     )
@@ -397,7 +408,8 @@ export class ProbeLifecycle {
           to: user.phone_number,
           text: probeTexts.followUp(user.first_name),
           userId: user.id,
-          key: probeFollowUpTextKey(probeId, retry + 1)
+          key: probeFollowUpTextKey(probeId, retry + 1),
+          ref: `probe:${probeId}`
         },
         trx
       )
@@ -407,7 +419,8 @@ export class ProbeLifecycle {
   }
 
   /**
-   * A text from the user. Y/N (and their variants) end the pending probe; anything else
+   * A text from the user. Y/N (and their variants, and distress words, which end it as
+   * bad and raise the alarm at once with the words quoted) end the pending probe; anything else
    * is kept as last_response and answered with a hint, and moves no timer. Returns what
    * to answer the sender with; with no probe pending nothing changes.
    */
@@ -437,12 +450,23 @@ export class ProbeLifecycle {
         return { outcome: 'not_understood', probeId: probe.id, answer: probeTexts.notUnderstood() }
       }
 
+      const kind = classifyReply(text)
+      let raised: { userText: string | null } | null = null
       const won = await this.changeStatus(trx, {
         probeId: probe.id,
         userId,
         to: meaning,
         reason: `replied "${text.trim()}"`,
         fields: { last_response: text },
+        // A plain no is "said no"; distress or panic words are quoted to the contacts.
+        alarm: {
+          trigger: kind === 'bad' ? 'said_no' : 'distress',
+          quote: kind === 'bad' ? null : text,
+          answeringUser: true
+        },
+        onRaised: (r) => {
+          raised = r
+        },
         beforeEvents: async () => {
           await this.deps.events.record(trx, 'probe.reply_received', {
             userId,
@@ -454,7 +478,8 @@ export class ProbeLifecycle {
       })
       if (!won) return noProbe
       const user = await User.query(trx).findById(userId)
-      const answer = meaning === 'good' ? probeTexts.good(user?.first_name ?? '') : probeTexts.bad()
+      const userText = (raised as { userText: string | null } | null)?.userText ?? null
+      const answer = meaning === 'good' ? probeTexts.good(user?.first_name ?? '') : (userText ?? probeTexts.bad())
       return { outcome: meaning, probeId: probe.id, answer }
     })
   }

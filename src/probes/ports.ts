@@ -1,5 +1,5 @@
 import type { Knex } from 'knex'
-import type { EventName, KronusEvents } from '../events/types.js'
+import type { AlarmTrigger, EventName, KronusEvents } from '../events/types.js'
 import type {
   BatchDefinitionOptions,
   BatchHandler,
@@ -43,9 +43,29 @@ export interface ProbeOutgoingText {
   userId?: number | null
   /** Sending the same key twice sends one text. */
   key?: string
+  /** What the text is for, carried on its events (e.g. `probe:12`). */
+  ref?: string
 }
 
 export interface ProbeMessenger {
   send(message: ProbeOutgoingText, trx?: Knex.Transaction): Promise<unknown>
   sendMany(messages: ProbeOutgoingText[], trx?: Knex.Transaction): Promise<unknown>
+}
+
+/** What the probe lifecycle needs of the alarm engine. */
+export interface AlarmRaiser {
+  /** Raises an alarm (or joins the user's open one) in the caller's transaction. */
+  raise(
+    trx: Knex.Transaction,
+    request: {
+      userId: number
+      trigger: AlarmTrigger
+      quote?: string | null
+      probeId?: number | null
+      /** The user is being answered now: what to say to them comes back as userText. */
+      answeringUser?: boolean
+    }
+  ): Promise<{ alarmId: number | null; userText: string | null }>
+  /** Of these users, those with an alarm not yet resolved: their check-ins wait until it is. */
+  usersWithOpenAlarm(trx: Knex.Transaction, userIds: number[]): Promise<Set<number>>
 }

@@ -1,8 +1,9 @@
 import type { Knex } from 'knex'
 import type { Clock } from '../clock.js'
 import { PROBE_STATUS_ID, type ProbeStatusName } from '../domain/constants.js'
+import type { AlarmTrigger } from '../events/types.js'
 import { alivenessAfter, currentAliveness } from './aliveness.js'
-import type { ProbeEventLog } from './ports.js'
+import type { AlarmRaiser, ProbeEventLog } from './ports.js'
 
 export type FinalStatus = Exclude<ProbeStatusName, 'pending'>
 
@@ -16,6 +17,10 @@ export interface StatusChange {
   fields?: Record<string, unknown>
   /** Runs after the change won and before its events are recorded, in the same transaction. */
   beforeEvents?: () => Promise<void>
+  /** For `bad`: what raised it (default said_no) and the person's words to quote. */
+  alarm?: { trigger: AlarmTrigger; quote: string | null; answeringUser?: boolean }
+  /** Hears the alarm the change raised (what to answer the user with, for one). */
+  onRaised?: (raised: { alarmId: number | null; userText: string | null }) => void
 }
 
 /** Reasons are stored in a 255-character column. */
@@ -31,7 +36,7 @@ function clip(reason: string): string {
  * never visible without them.
  */
 export async function changeProbeStatus(
-  deps: { clock: Clock; events: ProbeEventLog },
+  deps: { clock: Clock; events: ProbeEventLog; alarms: AlarmRaiser },
   trx: Knex.Transaction,
   change: StatusChange
 ): Promise<boolean> {
@@ -60,9 +65,17 @@ export async function changeProbeStatus(
   if (after !== before)
     await deps.events.record(trx, 'user.aliveness_changed', { userId, from: before, to: after, probeId })
   if (to === 'bad' || to === 'unavailable') {
-    // Alerting the emergency contacts, and turning this user's probes off as the first
-    // Kronus did, belong to the emergency-contact plugin, which subscribes to this event.
+    // Kept for subscribers of the first Kronus's event (webhooks); the alarm itself is
+    // raised here, in the change's transaction, so a "no" and its alerts commit together.
     await deps.events.record(trx, 'emergency.triggered', { userId, probeId, status: to })
+    const raised = await deps.alarms.raise(trx, {
+      userId,
+      probeId,
+      trigger: to === 'unavailable' ? 'no_answer' : (change.alarm?.trigger ?? 'said_no'),
+      quote: to === 'bad' ? (change.alarm?.quote ?? null) : null,
+      answeringUser: change.alarm?.answeringUser ?? false
+    })
+    change.onRaised?.(raised)
   }
   return true
 }

@@ -231,9 +231,12 @@ export class UserService {
           )
         }
       }
-      // Their pending jobs go with them. The alarm engine queues an alarm's texts, calls and
-      // steps without the user's id, so an alarm raised before the deletion still goes out.
-      await trx('jobs').where({ user_id: id }).whereIn('status', ['scheduled', 'enqueued']).delete()
+      // Their pending jobs go with them, except an alarm's work (any job with a priority:
+      // its texts, calls and steps): an alarm raised before the deletion still goes out.
+      await trx('jobs')
+        .where({ user_id: id, priority: 0 })
+        .whereIn('status', ['scheduled', 'enqueued'])
+        .delete()
       await User.query(trx).deleteById(id)
       await this.ctx.events.record(trx, 'user.deleted', { userId: id })
       if ((await this.count(trx)) === 0) await trx('bootstrap_claims').where({ name: FIRST_ADMIN_CLAIM }).delete()

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import { emergencyContact } from '../../plugins/emergency-contact/index.js'
-import { emergencyTexts } from '../../plugins/emergency-contact/texts.js'
 import { twilioSms } from '../../plugins/twilio-sms/index.js'
+import { alarmTexts } from '../../src/alarms/texts.js'
 import { FakeClock } from '../../src/clock.js'
 import { probeTexts } from '../../src/probes/messages.js'
 import { claimDueJobs } from '../../src/queue/claim.js'
@@ -171,8 +171,8 @@ t.test(
           t.equal(alerts[c]!.length, 1, `${contact.phone} alerted exactly once`)
           t.match(alerts[c]![0], /answered that they are NOT OK/)
         }
-        const reached = emergencyTexts.toUserReached(
-          'bad',
+        const reached = alarmTexts.reportToUser(
+          [],
           user.contacts.map((c) => `${c.firstName} Many`),
           []
         )

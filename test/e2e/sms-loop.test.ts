@@ -127,27 +127,25 @@ t.test(
     const reply = await postSms(kronus, { from: user.phone_number, body: ' n ' })
     t.equal(reply.statusCode, 200)
     t.match(reply.contentType, /^text\/xml/)
-    t.same(
-      reply.messages,
-      ['We are alerting your emergency contacts now.'],
-      'the N is acknowledged at once in TwiML'
-    )
+    t.same(reply.messages, ['We are alerting your emergency contacts now.'], 'the N is acknowledged at once in TwiML')
 
     await runUntilIdle(kronus)
     const probe = await probeOf(kronus, user)
     t.equal(probe.status.name, 'bad')
 
+    const [alarm] = await kronus.knex('alarms').where({ user_id: user.id })
+    const answer = `Reply OK ${alarm.code} if you will check on Ada, or SAFE ${alarm.code} if Ada is safe.`
     const alerts = fake.messages.filter((m) => m.to !== user.phone_number).map((m) => [m.to, m.body])
     t.same(
       alerts,
       [
         [
           first.phone_number,
-          `Mary, this is Kronus, the check-in service of Ada Lovelace. Ada answered that they are NOT OK. Please contact them now: ${user.phone_number}.`
+          `Mary, this is Kronus, the check-in service of Ada Lovelace. Ada answered that they are NOT OK. Please contact them now: ${user.phone_number}. ${answer}`
         ],
         [
           second.phone_number,
-          `Charles, this is Kronus, the check-in service of Ada Lovelace. Ada answered that they are NOT OK. Please contact them now: ${user.phone_number}.`
+          `Charles, this is Kronus, the check-in service of Ada Lovelace. Ada answered that they are NOT OK. Please contact them now: ${user.phone_number}. ${answer}`
         ]
       ],
       'every emergency contact, in the order they were marked, and nobody else'
@@ -160,20 +158,33 @@ t.test(
       [first.id, second.id],
       'one emergency probe per contact'
     )
-    t.equal(await probeSettingsActive(kronus, user.id), false, "the user's probes are off")
+    t.equal(await probeSettingsActive(kronus, user.id), true, "an alarm does not turn the user's check-ins off")
     t.same(
       textsTo(fake, user.phone_number).slice(3),
       [
-        'Kronus reached your emergency contacts Mary Somerville and Charles Babbage. Your check-ins are now off; turn them back on in Kronus when you are ready.'
+        'Your alert was sent to Mary Somerville and Charles Babbage (no delivery receipt yet). Nobody has confirmed they are coming yet; Kronus will tell you when someone does.'
       ],
-      'the user is told whom Kronus reached'
+      'the user is told to whom the alert was sent, and that nobody has confirmed yet'
     )
 
+    // Charles answers over the webhook: the user hears who is coming, Mary who is on it.
+    const ack = await postSms(kronus, { from: second.phone_number, body: `ok ${alarm.code}` })
+    t.match(ack.messages, [/^Thank you Charles/])
+    await runUntilIdle(kronus)
+    t.match(textsTo(fake, user.phone_number).at(-1), /^Help is on the way: Charles Babbage/)
+    t.match(textsTo(fake, first.phone_number).at(-1), /^Mary, Charles Babbage is checking on Ada Lovelace/)
+
+    // Ada is fine after all: the all-clear, and her check-ins come back the next day.
+    const ok = await postSms(kronus, { from: user.phone_number, body: 'I am ok' })
+    t.same(ok.messages, [
+      'Glad you are OK. Kronus told your emergency contacts that all is well. Your check-ins are back on.'
+    ])
+    await runUntilIdle(kronus)
+    t.match(textsTo(fake, first.phone_number).at(-1), /all clear: Ada answered that they are OK/)
+    t.match(textsTo(fake, second.phone_number).at(-1), /all clear: Ada answered that they are OK/)
     kronus.clock.set('2026-01-06T18:00:00Z')
     await runUntilIdle(kronus)
-    kronus.clock.advance(24 * 60 * MINUTE)
-    await runUntilIdle(kronus)
-    t.equal(fake.messages.length, 6, 'nothing more is sent: no new check-in, no second alert')
+    t.equal(textsTo(fake, user.phone_number).at(-1), 'Are you OK Ada? Reply Y or N.', 'the next check-in, on schedule')
   }
 )
 
@@ -201,18 +212,26 @@ t.test(
     kronus.clock.advance(5 * MINUTE)
     await runUntilIdle(kronus)
     t.equal((await probeOf(kronus, user)).status.name, 'unavailable')
+    const [alarm] = await kronus.knex('alarms').where({ user_id: user.id })
+    t.equal(alarm.trigger, 'no_answer')
     const unavailableText = (contact: string) =>
-      `${contact}, this is Kronus, the check-in service of Ada Lovelace. Ada has not answered their check-ins. Please make sure they are OK: ${user.phone_number}.`
+      `${contact}, this is Kronus, the check-in service of Ada Lovelace. Ada has not answered their check-ins. Please make sure they are OK: ${user.phone_number}. Reply OK ${alarm.code} if you will check on Ada, or SAFE ${alarm.code} if Ada is safe.`
     t.same(textsTo(fake, first.phone_number), [unavailableText('Mary')])
     t.same(textsTo(fake, second.phone_number), [unavailableText('Charles')])
-    t.equal(await probeSettingsActive(kronus, user.id), false)
+    t.equal(await probeSettingsActive(kronus, user.id), true)
     t.same(textsTo(fake, user.phone_number).slice(2), [
-      'You did not answer your check-in, so Kronus reached your emergency contacts Mary Somerville and Charles Babbage. Your check-ins are now off; turn them back on in Kronus when you are ready.'
+      'Your alert was sent to Mary Somerville and Charles Babbage (no delivery receipt yet). Nobody has confirmed they are coming yet; Kronus will tell you when someone does.'
     ])
 
     const late = await postSms(kronus, { from: user.phone_number, body: 'Y' })
-    t.same(late.messages, ['There is no check-in waiting for your answer right now.'], 'a late Y changes nothing')
+    t.same(
+      late.messages,
+      ['Glad you are OK. Kronus told your emergency contacts that all is well. Your check-ins are back on.'],
+      'a late Y is the all-clear'
+    )
     t.equal((await probeOf(kronus, user)).status.name, 'unavailable')
+    await runUntilIdle(kronus)
+    t.match(textsTo(fake, first.phone_number).at(-1), /^Mary, all clear: Ada answered that they are OK/)
   }
 )
 
@@ -230,8 +249,8 @@ t.test('a Y reply ends the probe good: no alert, probes stay on', async (t) => {
   t.equal(await probeSettingsActive(kronus, user.id), true)
 })
 
-t.test('STOP over the webhook turns probes off and ends the pending probe without an alert', async (t) => {
-  const { kronus, fake, user } = await setUp(t)
+t.test('STOP over the webhook turns probes off, ends the pending probe, and tells the contacts once', async (t) => {
+  const { kronus, fake, user, first, second } = await setUp(t)
   await turnProbesOn(kronus, user, { cron_expression: '0 18 * * *', max_retries: 1, wait_time_in_minutes: 5 })
   kronus.clock.set('2026-01-05T18:00:00Z')
   await runUntilIdle(kronus)
@@ -242,7 +261,11 @@ t.test('STOP over the webhook turns probes off and ends the pending probe withou
   t.equal((await probeOf(kronus, user)).status.name, 'cancelled')
   kronus.clock.advance(60 * MINUTE)
   await runUntilIdle(kronus)
-  t.equal(fake.messages.length, 1, 'no follow-up and no alert after STOP')
+  t.equal(textsTo(fake, user.phone_number).length, 1, 'no follow-up after STOP')
+  for (const contact of [first, second]) {
+    const texts = textsTo(fake, contact.phone_number)
+    t.match(texts[0], 'Kronus can no longer text Ada (they texted STOP while a check-in waited', 'told at once')
+  }
   const optOuts = await kronus.events.list({ type: 'twilio-sms.opted_out' })
   t.same(
     optOuts.map((e) => e.payload.keyword),

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
 import twilio from 'twilio'
-import { emergencyTexts } from '../../plugins/emergency-contact/texts.js'
+import { alarmTexts } from '../../src/alarms/texts.js'
 import { createKnex } from '../../src/db/knex.js'
 import { probeTexts } from '../../src/probes/messages.js'
 import { leaseSchema, schemaUrl, testDatabaseUrl, uniqueSchemaName } from '../helpers/db.js'
@@ -235,9 +235,7 @@ t.test(
           )
           .count({ n: '*' })
         if (Number(stillDue[0]!.n) > 0) return false
-        const reported = await knex(SENT_TABLE)
-          .where('body', 'like', 'Kronus reached your emergency contacts%')
-          .count({ n: '*' })
+        const reported = await knex(SENT_TABLE).where('body', 'like', 'Your alert was sent to%').count({ n: '*' })
         return Number(reported[0]!.n) >= badUsers.length
       },
       500
@@ -299,7 +297,7 @@ t.test(
           problems.push(`${contact.phone}: unexpected alert ${alerts[0]}`)
       }
       if (reply === 'N') {
-        const reached = texts.filter((text) => text === emergencyTexts.toUserReached('bad', contactNames, [])).length
+        const reached = texts.filter((text) => text === alarmTexts.reportToUser([], contactNames, [])).length
         if (reached !== 1) problems.push(`${user.phone}: told ${reached} times whom Kronus reached`)
       }
       const others = texts.length - asks - (reply === 'N' ? 1 : 0)

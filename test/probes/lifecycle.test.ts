@@ -289,7 +289,7 @@ t.test('the conditional update lets only the first of two changes through, even 
   const { h, user } = await setUp(t, { max_retries: 3, wait_time_in_minutes: 10 })
   await fireProbe(h, user.id)
   const [probe] = await probesOf(h.kronus.knex, user.id)
-  const deps = { clock: h.kronus.clock, events: h.events }
+  const deps = { clock: h.kronus.clock, events: h.events, alarms: h.kronus.alarms }
   const outcomes = await h.kronus.knex.transaction(async (trx) => [
     await changeProbeStatus(deps, trx, { probeId: probe!.id, userId: user.id, to: 'good', reason: 'first' }),
     await changeProbeStatus(deps, trx, { probeId: probe!.id, userId: user.id, to: 'bad', reason: 'second' })
@@ -371,6 +371,8 @@ t.test('aliveness changes only on a different outcome; a cancel leaves it as it 
   await fireProbe(h, user.id)
   await advance(h, 5)
   await advance(h, 60)
+  // The unavailable probe raised an alarm, and check-ins wait while it is open: the user's OK clears it.
+  await h.kronus.messaging.receive({ from: user.phone_number, text: 'ok', channel: 'test' })
   await fireProbe(h, user.id)
   await h.probes.handleReply({ userId: user.id, text: 'yeah' })
   t.same(

@@ -12,6 +12,7 @@ import * as m0010 from './0010_plugin_migrations.js'
 import * as m0011 from './0011_token_versions_and_login_throttle.js'
 import * as m0012 from './0012_message_sends.js'
 import * as m0013 from './0013_alarms.js'
+import * as m0014 from './0014_engine_alarm_first_names.js'
 import * as m0016 from './0016_job_priority_index.js'
 
 interface Migration {
@@ -36,6 +37,7 @@ const migrations: Array<[string, Migration]> = [
   ['0011_token_versions_and_login_throttle', m0011],
   ['0012_message_sends', m0012],
   ['0013_alarms', m0013],
+  ['0014_engine_alarm_first_names', m0014],
   ['0016_job_priority_index', m0016]
 ]
 

@@ -154,8 +154,10 @@ t.test('a retried MessageSid is handled once and answered with the first reply',
   const another = await postSms(kronus, { from: user.phone_number, body: 'N' })
   t.same(
     another.messages,
-    ['There is no check-in waiting for your answer right now.'],
-    'a new text with a new MessageSid is handled anew'
+    [
+      'Your emergency contacts have been alerted and Kronus keeps asking them. If you need help now, call your local emergency number. Reply OK when you are safe.'
+    ],
+    'a new text with a new MessageSid is handled anew (the alarm it raised is still open)'
   )
 
   t.equal((await received(kronus)).length, 2, 'message.received once per MessageSid')
