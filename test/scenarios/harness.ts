@@ -553,7 +553,9 @@ export class Scenario {
           form: req.form
         })
       } else if (/\/Calls\.json$/.test(req.path)) {
-        const resource = fakeCalls[placed++]
+        // The fake keeps each call as { resource, twiml, url, statusCallback }.
+        const recorded = fakeCalls[placed++]
+        const resource = recorded?.resource ?? recorded
         const twiml = req.form.get('Twiml')
         out.push({
           kind: 'call',
@@ -601,7 +603,7 @@ export class Scenario {
       .map((s) => s.body)
       .reverse()
     for (const body of bodies) {
-      const match = /\bOK\s+([A-Za-z0-9]+)\b/.exec(body)
+      const match = /\bReply OK ([A-Za-z0-9]+)\b/.exec(body)
       if (match) return match[1]!
     }
     throw new Error(`no alert with a code reached ${typeof contact === 'string' ? contact : contact.phone}`)
