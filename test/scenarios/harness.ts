@@ -35,6 +35,11 @@ import {
  */
 
 export const MINUTE = 60_000
+
+/** Twilio takes any 2xx answer to a webhook as handled (it retries nothing else). */
+export function accepted(status: number): boolean {
+  return status >= 200 && status < 300
+}
 /** The day the scenarios' check-ins are scheduled: Monday 2026-01-05 at 18:00 UTC. */
 export const CHECK_IN_CRON = '0 18 * * *'
 export const CHECK_IN_AT = '2026-01-05T18:00:00Z'
