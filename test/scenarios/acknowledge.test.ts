@@ -162,3 +162,27 @@ t.test('a contact who is also a user, with her own check-in waiting, acknowledge
   t.same(await s.text(beth, 'Y'), ['Thanks Beth, glad you are OK.'], 'her own check-in still takes her answer')
   t.equal(await s.probeStatus(beth), 'good')
 })
+
+t.test('a contact resolves the alarm with SAFE <code>: the all-clear to every alerted contact', async (t) => {
+  const { s, ada, mary, charles } = await adaWithTwoContacts(t)
+  await s.checkInTime()
+  await s.text(ada, 'N')
+  await s.settle()
+  const code = s.codeFor(mary)
+  await s.advance(2)
+  await s.text(mary, `OK ${code}`)
+  await s.settle()
+  await s.advance(5)
+  await s.text(mary, `safe ${code}`)
+  await s.settle()
+
+  const [alarm] = await s.alarmRows(ada)
+  t.match(alarm, { status: 'resolved', resolved_reason: 'contact_safe' })
+  t.match(s.said(charles, 7).join('\n'), /all clear/i, 'Charles hears the all-clear at once')
+  t.match(s.said(charles, 7).join('\n'), /Mary/, 'naming who cleared it')
+  t.match(s.said(ada, 7).join('\n'), /Mary/, 'Ada is told Mary said she is safe')
+  t.equal(await s.checkInsActive(ada), true, 'check-ins stay on')
+  const before = s.outbox().length
+  await s.advance(60)
+  t.equal(s.outbox().length, before, 'nothing more')
+})
