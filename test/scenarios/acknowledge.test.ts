@@ -181,6 +181,7 @@ t.test('a contact resolves the alarm with SAFE <code>: the all-clear to every al
   t.match(s.said(charles, 7).join('\n'), /all clear/i, 'Charles hears the all-clear at once')
   t.match(s.said(charles, 7).join('\n'), /Mary/, 'naming who cleared it')
   t.match(s.said(ada, 7).join('\n'), /Mary/, 'Ada is told Mary said she is safe')
+  t.match(s.said(ada, 7).join('\n'), /Your check-ins are back on/, 'and that her check-ins resume')
   t.equal(await s.checkInsActive(ada), true, 'check-ins stay on')
   const before = s.outbox().length
   await s.advance(60)
