@@ -48,8 +48,16 @@ t.test('two contacts, one acknowledges with OK <code>', async (t) => {
   )
 
   await s.advance(120)
-  t.equal(s.heard(mary).length, 2, 'no reminder to Mary')
-  t.equal(s.heard(charles).length, 2, 'no reminder to Charles')
+  t.same(
+    s.heard(mary).filter((m) => m.minute > 3),
+    [],
+    'no reminder to Mary'
+  )
+  t.same(
+    s.heard(charles).filter((m) => m.minute > 3),
+    [],
+    'no reminder to Charles'
+  )
   t.equal(s.heard(ada).filter((m) => m.minute > 3).length, 0, 'nothing more to Ada')
 })
 
