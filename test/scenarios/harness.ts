@@ -471,7 +471,7 @@ export class Scenario {
       Caller: form.get('From') ?? KRONUS_NUMBER
     }
     let twiml = form.get('Twiml')
-    let documentUrl = form.get('Url')
+    const documentUrl = form.get('Url')
     if (!twiml) {
       if (!documentUrl) throw new Error(`the call to ${placed.to} carried neither Twiml nor Url`)
       const fetched = await this.#postSigned(documentUrl, callFields)
@@ -483,7 +483,6 @@ export class Scenario {
     // Without an action, Twilio posts the digits to the document's own URL.
     const target = action === '' ? documentUrl : new URL(action, documentUrl ?? PUBLIC_URL).href
     if (!target) throw new Error('the <Gather> has no action and the call no URL')
-    documentUrl = target
     const res = await this.#postSigned(target, { ...callFields, Digits: digits, FinishedOnKey: '' })
     return { statusCode: res.statusCode, said: spokenWords(res.payload) }
   }
