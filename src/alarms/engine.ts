@@ -635,10 +635,7 @@ export class AlarmEngine {
    * queue takes users' alarms in turn.
    */
   async #send(trx: Knex.Transaction, alarm: AlarmRow, message: Omit<OutgoingMessage, 'priority'>): Promise<void> {
-    await this.deps.messaging.send(
-      { ...message, userId: alarm.user_id, priority: 'emergency' },
-      trx
-    )
+    await this.deps.messaging.send({ ...message, userId: alarm.user_id, priority: 'emergency' }, trx)
   }
 
   /** The user can be texted: not raised because they cannot, and still a user. */

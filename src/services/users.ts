@@ -233,10 +233,7 @@ export class UserService {
       }
       // Their pending jobs go with them, except an alarm's work (any job with a priority:
       // its texts, calls and steps): an alarm raised before the deletion still goes out.
-      await trx('jobs')
-        .where({ user_id: id, priority: 0 })
-        .whereIn('status', ['scheduled', 'enqueued'])
-        .delete()
+      await trx('jobs').where({ user_id: id, priority: 0 }).whereIn('status', ['scheduled', 'enqueued']).delete()
       await User.query(trx).deleteById(id)
       await this.ctx.events.record(trx, 'user.deleted', { userId: id })
       if ((await this.count(trx)) === 0) await trx('bootstrap_claims').where({ name: FIRST_ADMIN_CLAIM }).delete()
