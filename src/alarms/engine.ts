@@ -6,8 +6,15 @@ import type { EventLog } from '../events/log.js'
 import type { AlarmTrigger, RecordedEvent } from '../events/types.js'
 import type { Messaging, OutgoingMessage } from '../messaging/messaging.js'
 import type { JobQueue } from '../queue/job-queue.js'
+import {
+  alarmCallKey,
+  alarmContactIdOf,
+  alarmContactRef,
+  alarmStepKey,
+  alarmTextKey,
+  alarmUserRef
+} from '../queue/keys.js'
 import { inTransaction } from '../services/context.js'
-import { alarmCallKey, alarmContactIdOf, alarmContactRef, alarmStepKey, alarmTextKey, alarmUserRef } from './keys.js'
 import { type AlarmAbout, alarmTexts } from './texts.js'
 
 export interface AlarmStepPayload {

@@ -34,7 +34,7 @@ function what(a: AlarmAbout): string {
   const said = a.quote ? ` They texted: "${a.quote}".` : ''
   switch (a.trigger) {
     case 'said_no':
-      return `${a.userFirstName} answered that they are NOT OK.`
+      return `${a.userFirstName} answered that they are NOT OK.${said}`
     case 'distress':
       return `${a.userFirstName} asked for help.${said}`
     case 'panic':

@@ -11,6 +11,7 @@ import {
   probeAskTextKey,
   probeFollowUpKey,
   probeFollowUpTextKey,
+  probeTextRef,
   scheduledProbeStartKey
 } from '../queue/keys.js'
 import type { ProbeFirePayload } from '../scheduling/probe-fire-job.js'
@@ -341,7 +342,7 @@ export class ProbeLifecycle {
         text: probeTexts.ask(user.first_name),
         userId: request.userId,
         key: probeAskTextKey(probeId),
-        ref: `probe:${probeId}`
+        ref: probeTextRef(probeId)
       })),
       trx
     )
@@ -409,7 +410,7 @@ export class ProbeLifecycle {
           text: probeTexts.followUp(user.first_name),
           userId: user.id,
           key: probeFollowUpTextKey(probeId, retry + 1),
-          ref: `probe:${probeId}`
+          ref: probeTextRef(probeId)
         },
         trx
       )
@@ -458,10 +459,11 @@ export class ProbeLifecycle {
         to: meaning,
         reason: `replied "${text.trim()}"`,
         fields: { last_response: text },
-        // A plain no is "said no"; distress or panic words are quoted to the contacts.
+        // A plain no is "said no", distress or panic words "distress"; either way the
+        // person's own words are quoted to the contacts.
         alarm: {
           trigger: kind === 'bad' ? 'said_no' : 'distress',
-          quote: kind === 'bad' ? null : text,
+          quote: text.trim(),
           answeringUser: true
         },
         onRaised: (r) => {

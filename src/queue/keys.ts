@@ -49,3 +49,41 @@ export function cronFireKey(jobName: string, fireAt: number): string {
 export function eventDeliveryLane(subscriber: string, userId: number | null | undefined): string {
   return `events:${subscriber}:${userId ?? 'global'}`
 }
+
+/* The alarm engine's keys and refs (message_sends.ref holds the refs: they never change either). */
+
+/** The ref of every alert text and call to one contact of an alarm. */
+export function alarmContactRef(alarmContactId: number): string {
+  return `alarm-contact:${alarmContactId}`
+}
+
+/** The ref of the texts to the user about their alarm. */
+export function alarmUserRef(alarmId: number): string {
+  return `alarm-user:${alarmId}`
+}
+
+/** The alarm_contacts id a ref names, or null when it is no alarm contact's ref. */
+export function alarmContactIdOf(ref: string | null | undefined): number | null {
+  const match = /^alarm-contact:(\d+)$/.exec(ref ?? '')
+  return match ? Number(match[1]) : null
+}
+
+/** The timer of an alarm's `tick`-th escalation step (1 for the first after the alerts). */
+export function alarmStepKey(alarmId: number, tick: number): string {
+  return `alarm.step:${alarmId}:${tick}`
+}
+
+/** One text of an alarm, named by what it is (e.g. `contact:12:alert`, `user:report`). */
+export function alarmTextKey(alarmId: number, what: string): string {
+  return `alarm:${alarmId}:${what}`
+}
+
+/** One call of an alarm to one contact. */
+export function alarmCallKey(alarmContactId: number, what: string): string {
+  return `alarm-contact:${alarmContactId}:${what}`
+}
+
+/** The ref of a check-in's texts (the ask and its follow-ups). */
+export function probeTextRef(probeId: number): string {
+  return `probe:${probeId}`
+}

@@ -48,7 +48,7 @@ t.test('N: every contact alerted at once with a code and how to answer; the user
     t.same(timedTextsTo(s, contact.phone_number), [
       [
         0,
-        `${contact.first_name}, this is Kronus, the check-in service of Ada Lovelace. Ada answered that they are NOT OK. Please contact them now: ${s.user.phone_number}. Reply OK ${code} if you will check on Ada, or SAFE ${code} if Ada is safe.`
+        `${contact.first_name}, this is Kronus, the check-in service of Ada Lovelace. Ada answered that they are NOT OK. They texted: "No.". Please contact them now: ${s.user.phone_number}. Reply OK ${code} if you will check on Ada, or SAFE ${code} if Ada is safe.`
       ]
     ])
   }

@@ -141,11 +141,11 @@ t.test(
       [
         [
           first.phone_number,
-          `Mary, this is Kronus, the check-in service of Ada Lovelace. Ada answered that they are NOT OK. Please contact them now: ${user.phone_number}. ${answer}`
+          `Mary, this is Kronus, the check-in service of Ada Lovelace. Ada answered that they are NOT OK. They texted: "n". Please contact them now: ${user.phone_number}. ${answer}`
         ],
         [
           second.phone_number,
-          `Charles, this is Kronus, the check-in service of Ada Lovelace. Ada answered that they are NOT OK. Please contact them now: ${user.phone_number}. ${answer}`
+          `Charles, this is Kronus, the check-in service of Ada Lovelace. Ada answered that they are NOT OK. They texted: "n". Please contact them now: ${user.phone_number}. ${answer}`
         ]
       ],
       'every emergency contact, in the order they were marked, and nobody else'

@@ -1,5 +1,11 @@
 import t from 'tap'
 import {
+  alarmCallKey,
+  alarmContactIdOf,
+  alarmContactRef,
+  alarmStepKey,
+  alarmTextKey,
+  alarmUserRef,
   cronFireKey,
   eventDeliveryLane,
   messageSendKey,
@@ -8,6 +14,7 @@ import {
   probeFireKey,
   probeFollowUpKey,
   probeFollowUpTextKey,
+  probeTextRef,
   scheduledProbeStartKey
 } from '../../src/queue/keys.js'
 
@@ -24,4 +31,19 @@ t.test('job, lane and idempotency keys are the strings existing databases hold',
   t.equal(cronFireKey('backup.run', 1767290400000), 'cron:backup.run:1767290400000')
   t.equal(eventDeliveryLane('webhooks', 3), 'events:webhooks:3')
   t.equal(eventDeliveryLane('webhooks', null), 'events:webhooks:global')
+  t.equal(alarmStepKey(4, 2), 'alarm.step:4:2')
+  t.equal(alarmTextKey(4, 'contact:9:alert'), 'alarm:4:contact:9:alert')
+  t.equal(alarmCallKey(9, 'step:2'), 'alarm-contact:9:step:2')
+})
+
+// message_sends.ref holds refs: a delivery receipt that arrives after an upgrade must still
+// find the alarm contact its text was for.
+t.test('refs are the strings existing databases hold, and an alarm contact is read back from its ref', async (t) => {
+  t.equal(alarmContactRef(9), 'alarm-contact:9')
+  t.equal(alarmUserRef(4), 'alarm-user:4')
+  t.equal(probeTextRef(12), 'probe:12')
+  t.equal(alarmContactIdOf(alarmContactRef(9)), 9)
+  t.equal(alarmContactIdOf(alarmUserRef(4)), null)
+  t.equal(alarmContactIdOf(probeTextRef(12)), null)
+  t.equal(alarmContactIdOf(null), null)
 })

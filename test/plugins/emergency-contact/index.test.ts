@@ -51,7 +51,7 @@ t.test(
     )
     t.match(
       textsTo(s, grace.phone_number)[0],
-      `Grace, this is Kronus, the check-in service of Ada Lovelace. Ada answered that they are NOT OK. Please contact them now: ${s.user.phone_number}. Reply OK `
+      `Grace, this is Kronus, the check-in service of Ada Lovelace. Ada answered that they are NOT OK. They texted: "N". Please contact them now: ${s.user.phone_number}. Reply OK `
     )
     t.same(textsTo(s, bystander.phone_number), [])
     t.same(await linksOf(s, probeId), [grace.id, alan.id], 'an emergency probe per contact')

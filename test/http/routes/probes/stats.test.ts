@@ -32,9 +32,13 @@ t.test("counts probes by status under the seed's names, zeros included", async (
   await advance(h, 1)
   await fireProbe(h, user.id)
   await h.probes.handleReply({ userId: user.id, text: 'n' })
+  // The alarm the N raised holds the check-ins until the user's all-clear.
+  await h.kronus.messaging.receive({ from: user.phone_number, text: 'Y', channel: 'test' })
   await advance(h, 1)
   await fireProbe(h, user.id)
   await advance(h, 5)
+  // Silence raised an alarm too; the user's OK clears it.
+  await h.kronus.messaging.receive({ from: user.phone_number, text: 'Y', channel: 'test' })
   await fireProbe(h, user.id)
   await call(h.kronus, {
     method: 'PUT',
