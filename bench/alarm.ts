@@ -6,6 +6,7 @@ import { TwilioSmsTransport } from '../plugins/twilio-sms/transport.js'
 import type { BenchDatabaseSpec } from './lib/database.js'
 import { buildBenchKronus } from './lib/kronus.js'
 import { type ResultRow, row } from './lib/result.js'
+import { seedUsers } from './lib/seed.js'
 
 export interface AlarmParams {
   /** Check-in texts queued before the alarms. */
@@ -19,7 +20,9 @@ export interface AlarmParams {
 /** The issue's target: an alarm's first alert text within 5 s, whatever else is queued. */
 export const ALARM_TARGET_SECONDS = 5
 
-const ALERT_PREFIX = 'ALERT '
+/** Emergency contacts of the seeded users are +1666..., every other number +1555.... */
+const CONTACT_PREFIX = '+1666'
+const BACKLOG_FIRST_USER = 1_000_000
 
 /** An HTTP endpoint that reads each request and never answers: every delivery runs into its timeout. */
 async function silentEndpoint(): Promise<{ url: string; server: Server; requests: () => number }> {
@@ -42,9 +45,12 @@ async function silentEndpoint(): Promise<{ url: string; server: Server; requests
  * that never answers (each delivery runs into its 10 s timeout). The stopwatch runs from the
  * trigger until Twilio is asked to send the alert.
  *
- * The trigger: until the alarm engine lands, an alarm's first step is what the engine will
- * do, `messaging.send({ ..., priority: 'emergency' })` in the transaction that raises it;
- * this times that and everything after it (claim, pacing, the request to Twilio).
+ * The trigger is a person texting SOS, taken as the SMS webhook takes it
+ * (`messaging.receive`): the alarm engine raises a panic alarm in that transaction and
+ * queues the alert to the person's one emergency contact; the stopwatch stops when Twilio
+ * is asked to text that contact. Each alarm is another person's (users 1..alarms, seeded
+ * with one emergency contact each, +1666...); the backlog's check-in texts are for users
+ * numbered from BACKLOG_FIRST_USER, so they never share a user with an alarm.
  */
 export async function alarmCase(spec: BenchDatabaseSpec, params: AlarmParams): Promise<ResultRow[]> {
   const endpoint = await silentEndpoint()
@@ -71,7 +77,7 @@ export async function alarmCase(spec: BenchDatabaseSpec, params: AlarmParams): P
     client: {
       messages: {
         create: async (message) => {
-          if (message.body.startsWith(ALERT_PREFIX)) alertsAt.set(message.body, Date.now())
+          if (message.to.startsWith(CONTACT_PREFIX)) alertsAt.set(message.to, Date.now())
           else checkInsSent += 1
           return { sid: `SM${++sid}` }
         },
@@ -82,12 +88,13 @@ export async function alarmCase(spec: BenchDatabaseSpec, params: AlarmParams): P
   kronus.messaging.registerChannel(transport, { default: true })
 
   try {
+    await seedUsers(kronus.knex, { users: params.alarms, nextFireAt: Date.now() + 86_400_000, cron: '0 9 * * *' })
     // The backlog: check-in texts of `checkIns` users, and webhook deliveries in as many lanes.
     await kronus.messaging.sendMany(
       Array.from({ length: params.checkIns }, (_, n) => ({
         to: `+1555${String(n).padStart(7, '0')}`,
         text: 'Are you OK? Reply Y or N.',
-        userId: n + 1
+        userId: BACKLOG_FIRST_USER + n
       }))
     )
     await kronus.events.emit('user.aliveness_changed', { userId: 1, from: 'unknown', to: 'good', probeId: 1 })
@@ -107,13 +114,12 @@ export async function alarmCase(spec: BenchDatabaseSpec, params: AlarmParams): P
 
     const seconds: number[] = []
     for (let a = 0; a < params.alarms; a++) {
-      const text = `${ALERT_PREFIX}${a}: Bob needs help. Reply OK ${a} if you will check on Bob.`
+      const person = `+1555${String(a + 1).padStart(7, '0')}`
+      const contact = `${CONTACT_PREFIX}${String(a + 1).padStart(7, '0')}`
       const triggeredAt = Date.now()
-      await kronus.knex.transaction((trx) =>
-        kronus.messaging.send({ to: '+15559990000', text, userId: 900_000 + a, priority: 'emergency' }, trx)
-      )
-      while (!alertsAt.has(text) && Date.now() - triggeredAt < 60_000) await sleep(5)
-      const at = alertsAt.get(text)
+      await kronus.messaging.receive({ from: person, text: 'SOS', channel: 'twilio', messageId: `SMbench${a}` })
+      while (!alertsAt.has(contact) && Date.now() - triggeredAt < 60_000) await sleep(5)
+      const at = alertsAt.get(contact)
       seconds.push(at === undefined ? Number.POSITIVE_INFINITY : (at - triggeredAt) / 1000)
       await sleep(2000)
     }
