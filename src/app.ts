@@ -163,7 +163,7 @@ export async function createKronus(options: KronusOptions): Promise<Kronus> {
     { fallback: true }
   )
   const onDemand = new OnDemandProbes({ knex, clock, config, queue, lifecycle: probes })
-  const services = createServices({ knex, clock, config, logger, events }, { lifecycle: probes, onDemand })
+  const services = createServices({ knex, clock, config, logger, events }, { lifecycle: probes, onDemand, alarms })
   const scheduler = new ProbeScheduler({
     knex,
     clock,

@@ -735,7 +735,8 @@ export class AlarmEngine {
     trx: Knex.Transaction,
     alarm: AlarmRow,
     reason: 'user_ok' | 'contact_safe' | 'admin',
-    by: string
+    by: string,
+    note: string | null = null
   ): Promise<string | null> {
     const { clock, events } = this.deps
     const now = clock.now()
@@ -751,7 +752,7 @@ export class AlarmEngine {
         updated_at: now
       })
     if (resolved !== 1) return null
-    await this.#timeline(trx, alarm.id, null, 'resolved', `${reason} by ${by}`)
+    await this.#timeline(trx, alarm.id, null, 'resolved', `${reason} by ${by}${note ? `: "${note}"` : ''}`)
     await events.record(trx, 'alarm.resolved', { alarmId: alarm.id, userId: alarm.user_id, reason, by })
     const at = await this.#localTime(trx, alarm.user_id, now)
     const a = about(alarm)
@@ -763,15 +764,34 @@ export class AlarmEngine {
         alarm,
         contact,
         'all-clear',
-        alarmTexts.allClearToContact(contact.first_name, a, by, at)
+        reason === 'admin'
+          ? alarmTexts.closedByAdminToContact(contact.first_name, a, by, at, note ?? '')
+          : alarmTexts.allClearToContact(contact.first_name, a, by, at)
       )
     }
     const probes = await trx('probe_settings').select('active').where({ user_id: alarm.user_id }).first()
     const checkInsOn = Boolean(probes?.active)
-    const toUser = alarmTexts.allClearToUser(reason, by, checkInsOn)
+    const toUser =
+      reason === 'admin'
+        ? alarmTexts.closedByAdminToUser(by, note ?? '', checkInsOn)
+        : alarmTexts.allClearToUser(reason, by, checkInsOn)
     if (reason === 'user_ok') return toUser
     if (await this.#userReachable(trx, alarm)) await this.#textUser(trx, alarm, 'all-clear', toUser)
     return null
+  }
+
+  /**
+   * An administrator closes an alarm through the API (a false alarm they made sure of some
+   * other way, say), with a note in their words that the contacts and the user are sent.
+   * Unlike an all-clear it claims nothing about the person: the texts say who closed it
+   * and why. Returns false when there is no such alarm or it is already resolved.
+   */
+  async resolveByAdmin(trx: Knex.Transaction, alarmId: number, by: string, note: string): Promise<boolean> {
+    const alarm = await this.#alarm(trx, alarmId)
+    if (!alarm || alarm.status === 'resolved') return false
+    await this.resolve(trx, alarm, 'admin', by, note)
+    const after = await this.#alarm(trx, alarmId)
+    return after?.status === 'resolved'
   }
 
   /** "14:05 on 4 Dec", in the user's time zone. */

@@ -124,6 +124,16 @@ export const alarmTexts = {
       : 'Your check-ins are off; turn them back on in Kronus when you are ready.'
     return `${start} ${after}`
   },
+  /** An administrator closed the alarm: says who and why, and nothing about the person's safety. */
+  closedByAdminToContact(contactFirstName: string, a: AlarmAbout, by: string, at: string, note: string): string {
+    return `${contactFirstName}, the alarm for ${a.userName} was closed by ${by}, who runs Kronus (${at}): "${note}". You no longer need to answer it.`
+  },
+  closedByAdminToUser(by: string, note: string, checkInsOn: boolean): string {
+    const after = checkInsOn
+      ? 'Your check-ins are back on.'
+      : 'Your check-ins are off; turn them back on in Kronus when you are ready.'
+    return `${by}, who runs Kronus, closed your alarm: "${note}". Your emergency contacts have been told. ${after}`
+  },
   alreadyResolved: () => 'That alarm is already over.',
 
   /** To the user whose emergency contact texted STOP. */

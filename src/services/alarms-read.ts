@@ -155,6 +155,14 @@ export class AlarmQueryService {
     return this.#page(db, query, page)
   }
 
+  /** One alarm as the lists show it; 404 when there is none. */
+  async find(alarmId: number, trx?: Knex.Transaction): Promise<AlarmView> {
+    const db = trx ?? this.ctx.knex
+    const [alarm] = (await this.#page(db, db('alarms').where({ id: alarmId }), 1)).results
+    if (!alarm) throw new NotFoundError(`alarm ${alarmId} not found`)
+    return alarm
+  }
+
   /** Every user's alarms, newest first, optionally of one status (admin). */
   async list(status: AlarmStatus | undefined, page: number, trx?: Knex.Transaction): Promise<Page<AlarmView>> {
     const db = trx ?? this.ctx.knex

@@ -1,3 +1,4 @@
+import { type AdminAlarmCloser, AlarmResolutionService } from './alarm-resolution.js'
 import { AlarmQueryService } from './alarms-read.js'
 import { AuthService } from './auth.js'
 import { ContactService } from './contacts.js'
@@ -19,6 +20,8 @@ export interface ServiceProbeEngine {
   lifecycle: PendingProbeCanceller
   /** Starts probes users ask for. */
   onDemand: OnDemandRequester
+  /** Closes an alarm for an administrator. */
+  alarms: AdminAlarmCloser
 }
 
 export function createServices(ctx: ServiceContext, probeEngine: ServiceProbeEngine) {
@@ -33,7 +36,21 @@ export function createServices(ctx: ServiceContext, probeEngine: ServiceProbeEng
   const events = new EventQueryService(ctx)
   const escalation = new EscalationService(ctx)
   const alarms = new AlarmQueryService(ctx)
-  return { health, users, contacts, probeSettings, probes, rateLimiter, auth, jobs, events, escalation, alarms }
+  const alarmResolution = new AlarmResolutionService(ctx, probeEngine.alarms, alarms)
+  return {
+    health,
+    users,
+    contacts,
+    probeSettings,
+    probes,
+    rateLimiter,
+    auth,
+    jobs,
+    events,
+    escalation,
+    alarms,
+    alarmResolution
+  }
 }
 
 export type Services = ReturnType<typeof createServices>

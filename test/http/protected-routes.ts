@@ -105,5 +105,13 @@ export const protectedRoutes: RouteCase[] = [
     url: (x) => `/v1/users/${x.user.id}/alarms`,
     expected: { self: 200, other: 403, admin: 200 }
   },
-  { name: 'list all alarms', method: 'GET', url: () => '/v1/alarms', expected: { self: 403, other: 403, admin: 200 } }
+  { name: 'list all alarms', method: 'GET', url: () => '/v1/alarms', expected: { self: 403, other: 403, admin: 200 } },
+  {
+    // No alarm has been raised here: an admin gets past the access check to the 404.
+    name: 'close an alarm',
+    method: 'POST',
+    url: () => '/v1/alarms/1/resolve',
+    payload: () => ({ note: 'a false alarm' }),
+    expected: { self: 403, other: 403, admin: 404 }
+  }
 ]
