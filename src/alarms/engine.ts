@@ -717,11 +717,10 @@ export class AlarmEngine {
           `acknowledged:${contact.id}`,
           alarmTexts.acknowledgedToOthers(other.first_name, contact.name, a)
         )
-      if (await this.#userReachable(trx, alarm))
-        await this.#textUser(trx, alarm, `acknowledged:${contact.id}`, alarmTexts.acknowledgedToUser(contact.name))
-    } else if (await this.#userReachable(trx, alarm)) {
-      await this.#textUser(trx, alarm, `acknowledged:${contact.id}`, alarmTexts.acknowledgedToUser(contact.name))
     }
+    // The only place "help is on the way" is sent: this contact's acknowledgement just won.
+    if (await this.#userReachable(trx, alarm))
+      await this.#textUser(trx, alarm, `acknowledged:${contact.id}`, alarmTexts.acknowledgedToUser(contact.name))
     const alsoOnIt = others.filter((c) => c.state === 'acknowledged').map((c) => c.name)
     return alarmTexts.acknowledgedToContact(contact.first_name, a, alsoOnIt)
   }
