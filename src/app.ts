@@ -154,16 +154,21 @@ export async function createKronus(options: KronusOptions): Promise<Kronus> {
   alarms.register()
   const probes = new ProbeLifecycle({ knex, clock, logger, queue, events, messaging, alarms })
   probes.registerJobs()
-  // Every inbound text, from users and from their emergency contacts, meets the alarm
-  // engine first: alarm codes, distress while a check-in waits, panic words, all-clears.
-  messaging.onAnyInbound(alarmInboundHandler(alarms, probes))
   // A text no plugin claimed (as a command, a keyword...) is the user's answer to their probe.
   messaging.onInbound(
     async (text, trx) => (await probes.handleReply({ userId: text.userId, text: text.text }, trx)).answer,
     { fallback: true }
   )
   const onDemand = new OnDemandProbes({ knex, clock, config, queue, lifecycle: probes })
-  const services = createServices({ knex, clock, config, logger, events }, { lifecycle: probes, onDemand, alarms })
+  const services = createServices(
+    { knex, clock, config, logger, events },
+    { lifecycle: probes, onDemand, alarms },
+    messaging
+  )
+  // Every inbound text, from users and from their emergency contacts, meets the alarm
+  // engine first: alarm codes, distress while a check-in waits, panic words, all-clears,
+  // and a new emergency contact's YES <code>.
+  messaging.onAnyInbound(alarmInboundHandler(alarms, probes, services.contactConsent))
   const scheduler = new ProbeScheduler({
     knex,
     clock,

@@ -835,7 +835,7 @@ export class AlarmEngine {
       n: number | string
     }>
     const contacts: any[] = await trx('contacts')
-      .select('id', 'user_id', 'first_name', 'last_name', 'is_emergency_contact')
+      .select('id', 'user_id', 'first_name', 'last_name', 'is_emergency_contact', 'consent_state')
       .where({ phone_number: phone })
       .whereNull('sms_opted_out_at')
     if (contacts.length > 0)
@@ -846,7 +846,8 @@ export class AlarmEngine {
         )
         .update({ sms_opted_out_at: now })
     for (const contact of contacts) {
-      if (!contact.is_emergency_contact) continue
+      // A contact who refused their invitation with this STOP: ContactConsent told the user.
+      if (!contact.is_emergency_contact || contact.consent_state === 'refused') continue
       const user = await trx('users').select('id', 'phone_number').where({ id: contact.user_id }).first()
       if (!user) continue
       await this.deps.messaging.send(

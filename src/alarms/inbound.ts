@@ -10,11 +10,21 @@ export interface CheckIns {
   handleReply(reply: { userId: number; text: string }, trx?: Knex.Transaction): Promise<{ answer: string | null }>
 }
 
-/** `OK 42`, `ok42`, `Safe #42.`: a verb and an alarm's code. */
+/** What the router needs of emergency contacts' consent (ContactConsent). */
+export interface Consents {
+  /** `YES <code>` from a phone: the reply to it, or null when no pending invitation of that phone has the code. */
+  agree(trx: Knex.Transaction, phone: string, code: string): Promise<string | null>
+  /** STOP from a phone: its pending invitations are refused. */
+  refusePending(trx: Knex.Transaction, phone: string): Promise<number>
+}
+
+/** `OK 42`, `ok42`, `Safe #42.`: a verb and an alarm's code (or `YES 17`, a contact's consent code). */
 const CODED = /^\s*(ok|okay|yes|y|safe)\s*#?\s*(\d{2,5})\s*[.!]*\s*$/i
 /** A contact's plain yes: acknowledges when there is exactly one alarm it can be for. */
 const ON_MY_WAY = new Set(['on my way', 'omw', 'coming', 'im coming', 'i am coming', 'on it', 'will do', 'going now'])
 const OPT_IN = new Set(['start', 'unstop'])
+/** The coded verbs that can agree to an invitation ("Reply YES 17 to agree"); SAFE never does. */
+const AGREE = new Set(['yes', 'y', 'ok', 'okay'])
 
 /**
  * The first inbound handler: it sees every text, from users and from phones that are no
@@ -26,15 +36,19 @@ const OPT_IN = new Set(['start', 'unstop'])
  *   and raise the alarm at once (so `help` is distress here, not the command list).
  * - With nothing pending: the user's OK resolves their open alarm; SOS, HELP ME or 911
  *   raise a panic alarm; a contact's plain OK or "on my way" acknowledges their one alarm.
- * - STOP from a contact marks them unreachable by text (the user is told); from a user
+ * - `YES 17` that is no open alarm's code of that phone agrees to that phone's pending
+ *   invitation to be an emergency contact with code 17 (the alarm is tried first).
+ * - STOP from a contact refuses their pending invitations and marks them unreachable by
+ *   text (the user is told); from a user
  *   with a check-in waiting or no alarm open, the contacts are told Kronus can no longer
  *   reach them. It then goes on to the carrier keyword handler, which turns check-ins off.
  */
-export function alarmInboundHandler(engine: AlarmEngine, checkIns: CheckIns) {
+export function alarmInboundHandler(engine: AlarmEngine, checkIns: CheckIns, consents: Consents) {
   return async (message: AnyInboundText, trx: Knex.Transaction): Promise<string | null> => {
     const { from, text, userId } = message
 
     if (isOptOut(text)) {
+      await consents.refusePending(trx, from)
       const contactRows = await engine.phoneOptedOut(trx, from)
       // A stranger (no user, nobody's contact) gets no answer, as to anything else.
       if (userId === null) return contactRows > 0 ? alarmTexts.optedOutToContact() : null
@@ -69,7 +83,12 @@ export function alarmInboundHandler(engine: AlarmEngine, checkIns: CheckIns) {
         if (contact.state === 'waiting') return alarmTexts.unknownCode(code)
         return engine.acknowledge(trx, alarm, contact, 'sms')
       }
-      // A code that is no open alarm of this phone: never taken as a check-in answer either.
+      // A code that is no open alarm of this phone may be a new emergency contact's consent.
+      if (AGREE.has(verb)) {
+        const agreed = await consents.agree(trx, from, code)
+        if (agreed !== null) return agreed
+      }
+      // Neither: never taken as a check-in answer either.
       if (userId === null || !(await checkIns.pendingProbe(userId, trx))) return alarmTexts.unknownCode(code)
       return null
     }

@@ -14,3 +14,7 @@ export const DEFAULT_PROBE_SETTINGS = {
   max_retries: 3,
   wait_time_in_minutes: 60
 } as const
+
+/** An emergency contact's answer to their invitation (issue 15): pending until YES <code> or STOP. */
+export const CONTACT_CONSENT_STATES = ['pending', 'agreed', 'refused'] as const
+export type ContactConsentState = (typeof CONTACT_CONSENT_STATES)[number]

@@ -18,6 +18,10 @@ export interface KronusEvents {
   'contact.created': { userId: number; contactId: number; isEmergencyContact: boolean }
   'contact.updated': { userId: number; contactId: number; fields: string[] }
   'contact.deleted': { userId: number; contactId: number }
+  /** An emergency contact was texted an invitation (YES <code> to agree, STOP to refuse). */
+  'contact.invited': { userId: number; contactId: number }
+  'contact.agreed': { userId: number; contactId: number }
+  'contact.refused': { userId: number; contactId: number }
   'probe_settings.updated': { userId: number; active: boolean; cronExpression: string; nextFireAt: number | null }
   'probe.started': {
     userId: number

@@ -1,5 +1,5 @@
 import Joi from 'joi'
-import { PROBE_STATUS_NAMES } from '../domain/constants.js'
+import { CONTACT_CONSENT_STATES, PROBE_STATUS_NAMES } from '../domain/constants.js'
 import { isValidCron } from '../scheduling/cron.js'
 import { ALARM_CONTACT_STATES, ALARM_STATUSES, ALARM_TRIGGERS } from '../services/alarms-read.js'
 import { passwordProblem } from '../services/passwords.js'
@@ -101,7 +101,15 @@ export const contactSchema = Joi.object({
   sms_opted_out_at: Joi.string()
     .isoDate()
     .allow(null)
-    .description('When the contact texted STOP: alert texts can no longer reach them; null otherwise')
+    .description('When the contact texted STOP: alert texts can no longer reach them; null otherwise'),
+  consent_state: Joi.string()
+    .valid(...CONTACT_CONSENT_STATES)
+    .allow(null)
+    .description(
+      "Whether the emergency contact agreed to be one: 'pending' until they reply YES and the code of their invitation, 'agreed', or 'refused' (they replied STOP); null for a contact never asked (not an emergency contact). Alarms reach pending contacts too"
+    ),
+  invited_at: Joi.string().isoDate().allow(null).description('When their invitation was texted; null if never'),
+  consent_at: Joi.string().isoDate().allow(null).description('When they agreed or refused; null until then')
 }).label('Contact')
 
 export const probeSchema = Joi.object({

@@ -79,6 +79,12 @@ export interface OutgoingMessage {
    * can follow it.
    */
   ref?: string
+  /**
+   * How the text counts against the daily text allowances (helper D of issue 15 owns the
+   * meaning): `counted` (default) always goes out; `refusable` is not sent once the
+   * allowance is spent.
+   */
+  allowance?: 'counted' | 'refusable'
 }
 
 export interface IncomingMessage {

@@ -87,3 +87,20 @@ export function alarmCallKey(alarmContactId: number, what: string): string {
 export function probeTextRef(probeId: number): string {
   return `probe:${probeId}`
 }
+
+/* Emergency contacts' consent (issue 15). */
+
+/** The ref of the texts to a contact about being an emergency contact (the invitation, the thanks). */
+export function contactInviteRef(contactId: number): string {
+  return `contact-invite:${contactId}`
+}
+
+/** The invitation text sent to a contact at `invitedAt`: a retried request sends it once. */
+export function contactInviteTextKey(contactId: number, invitedAt: number): string {
+  return `contact-invite:${contactId}:${invitedAt}`
+}
+
+/** A text about a contact's answer (`agreed`, `refused`, to the contact or the user) at `at`. */
+export function contactConsentTextKey(contactId: number, what: string, at: number): string {
+  return `contact-consent:${contactId}:${what}:${at}`
+}

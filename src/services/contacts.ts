@@ -1,8 +1,11 @@
 import type { Knex } from 'knex'
 import { uniqueViolationColumn } from '../db/errors.js'
-import { Contact, ProbeSettings } from '../db/models/index.js'
+import { Contact, ProbeSettings, User } from '../db/models/index.js'
 import { type Page, paginate } from '../db/paging.js'
-import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../domain/errors.js'
+import { ConflictError, ForbiddenError, NotFoundError, RateLimitedError, ValidationError } from '../domain/errors.js'
+import { refusedPhoneRange } from '../domain/phone-ranges.js'
+import { PROBE_JOBS } from '../probes/jobs.js'
+import type { ContactConsent } from './contact-consent.js'
 import { inTransaction, type ServiceContext } from './context.js'
 
 export interface NewContact {
@@ -21,8 +24,14 @@ function duplicateError(err: unknown): never {
   throw err
 }
 
+/** How often a user may text the same contact their invitation again. */
+export const REINVITE_INTERVAL_MS = 24 * 3600_000
+
 export class ContactService {
-  constructor(private readonly ctx: ServiceContext) {}
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly consent: ContactConsent
+  ) {}
 
   async list(userId: number, page: number, trx?: Knex.Transaction): Promise<Page<Contact>> {
     return paginate(
@@ -40,6 +49,14 @@ export class ContactService {
       .orderBy([{ column: 'emergency_marked_at' }, { column: 'id' }])
   }
 
+  /** Whether one of the user's emergency contacts agreed to be one: check-ins can be turned on. */
+  async hasAgreedEmergencyContact(userId: number, trx?: Knex.Transaction): Promise<boolean> {
+    const agreed = await Contact.query(trx ?? this.ctx.knex)
+      .findOne({ user_id: userId, is_emergency_contact: true, consent_state: 'agreed' })
+      .select('id')
+    return agreed !== undefined
+  }
+
   async get(userId: number, id: number, trx?: Knex.Transaction): Promise<Contact> {
     const contact = await Contact.query(trx ?? this.ctx.knex).findOne({ id, user_id: userId })
     if (!contact) throw new NotFoundError(`contact ${id} not found`)
@@ -51,6 +68,7 @@ export class ContactService {
     const emergency = input.is_emergency_contact === true
     try {
       return await inTransaction(this.ctx.knex, trx, async (trx) => {
+        await this.assertCanBeContact(userId, input.phone_number, trx)
         if (emergency) await this.assertRoomForEmergencyContact(userId, trx)
         const contact = await Contact.query(trx).insertAndFetch({
           user_id: userId,
@@ -68,7 +86,7 @@ export class ContactService {
           contactId: contact.id,
           isEmergencyContact: emergency
         })
-        return contact
+        return emergency ? await this.consent.invite(trx, contact) : contact
       })
     } catch (err) {
       return duplicateError(err)
@@ -91,6 +109,12 @@ export class ContactService {
     try {
       return await inTransaction(this.ctx.knex, trx, async (trx) => {
         const current = await this.get(userId, id, trx)
+        const newNumber = fields.phone_number !== undefined && fields.phone_number !== current.phone_number
+        if (newNumber) {
+          await this.assertCanBeContact(userId, fields.phone_number!, trx)
+          // Whoever agreed, agreed for their own phone: a new number is asked again.
+          Object.assign(fields, { consent_state: null, consent_code: null, invited_at: null, consent_at: null })
+        }
         if (fields.is_emergency_contact === true && !current.is_emergency_contact) {
           await this.assertRoomForEmergencyContact(userId, trx)
           fields.emergency_marked_at = this.ctx.clock.now()
@@ -102,7 +126,9 @@ export class ContactService {
         fields.updated_at = this.ctx.clock.now()
         const updated = await Contact.query(trx).patchAndFetchById(id, fields)
         await this.ctx.events.record(trx, 'contact.updated', { userId, contactId: id, fields: changed })
-        return updated
+        // A contact newly marked, or an emergency contact with a new number, is asked (once) to agree.
+        const mustAsk = updated.is_emergency_contact && (newNumber || updated.consent_state === null)
+        return mustAsk ? await this.consent.invite(trx, updated) : updated
       })
     } catch (err) {
       return duplicateError(err)
@@ -117,6 +143,46 @@ export class ContactService {
       await this.ctx.events.record(trx, 'contact.deleted', { userId, contactId: id })
       return contact
     })
+  }
+
+  /**
+   * Texts an emergency contact who has not agreed their invitation again, with a new code:
+   * at most once per REINVITE_INTERVAL_MS, so it cannot become a way to pester someone.
+   */
+  async reinvite(userId: number, id: number, trx?: Knex.Transaction): Promise<Contact> {
+    return inTransaction(this.ctx.knex, trx, async (trx) => {
+      const contact = await this.get(userId, id, trx)
+      if (!contact.is_emergency_contact)
+        throw new ConflictError('this contact is not an emergency contact: only emergency contacts are invited')
+      if (contact.consent_state === 'agreed') throw new ConflictError('this contact has already agreed')
+      if (contact.sms_opted_out_at !== null)
+        throw new ConflictError('this contact texted STOP: Kronus cannot text them until they text START')
+      const now = this.ctx.clock.now()
+      const nextAllowed = (contact.invited_at ?? 0) + REINVITE_INTERVAL_MS
+      if (contact.invited_at !== null && now < nextAllowed) {
+        throw new RateLimitedError(
+          'this contact was invited less than 24 hours ago: an invitation can be sent again once a day',
+          Math.ceil((nextAllowed - now) / 1000)
+        )
+      }
+      return this.consent.invite(trx, contact)
+    })
+  }
+
+  /**
+   * A contact is someone else's phone, and one that can receive texts: the user's own
+   * number would alert the person in trouble, and a premium-rate or non-mobile number
+   * (src/domain/phone-ranges.ts) would cost money or never get the text.
+   */
+  private async assertCanBeContact(userId: number, phoneNumber: string, trx: Knex.Transaction): Promise<void> {
+    const user = await User.query(trx).findById(userId).select('phone_number')
+    if (user?.phone_number === phoneNumber) {
+      throw new ValidationError(
+        '"phone_number" is your own phone number: an emergency contact must be someone else, who can check on you'
+      )
+    }
+    const refused = refusedPhoneRange(phoneNumber)
+    if (refused) throw new ValidationError(`"phone_number" ${refused}`)
   }
 
   /**
@@ -139,16 +205,40 @@ export class ContactService {
     }
   }
 
-  /** Active probes with nobody to alert would fail silently, so the last emergency contact stays while probes are on. */
+  /**
+   * A check-in or an alarm with nobody to alert would fail silently, so the last emergency
+   * contact stays while a check-in waits for an answer (or an on-demand one for its time),
+   * while an alarm is open (409: it passes), and while probes are on (403: turn them off).
+   */
   private async assertNotLastEmergencyContact(userId: number, trx: Knex.Transaction): Promise<void> {
     // The same row lock ProbeSettingsService.update takes: these checks and a switch-on run one at a time.
     const settings = await ProbeSettings.query(trx).findOne({ user_id: userId }).forUpdate()
-    if (!settings?.active) return
     const emergency = await this.emergencyContacts(userId, trx)
-    if (emergency.length <= 1) {
+    if (emergency.length > 1) return
+    const busy = await this.#waitingOnContacts(userId, trx)
+    if (busy) {
+      throw new ConflictError(
+        `this is the last emergency contact and ${busy}: mark another emergency contact first, or try again once it is over`
+      )
+    }
+    if (settings?.active) {
       throw new ForbiddenError(
         'this is the last emergency contact and probes are on: turn probes off or mark another emergency contact first'
       )
     }
+  }
+
+  /** What would alert the emergency contacts now or soon, in words; null when nothing. */
+  async #waitingOnContacts(userId: number, trx: Knex.Transaction): Promise<string | null> {
+    const alarm = await trx('alarms').where({ user_id: userId }).whereNotNull('open_code').first('id')
+    if (alarm) return 'an alarm is open'
+    const probe = await trx('probes').where({ pending_user_id: userId }).first('id')
+    if (probe) return 'a check-in is waiting for an answer'
+    const onDemand = await trx('jobs')
+      .where({ name: PROBE_JOBS.startOnDemand, user_id: userId })
+      .whereIn('status', ['scheduled', 'enqueued', 'in-progress'])
+      .first('id')
+    if (onDemand) return 'an on-demand check-in is waiting for its time'
+    return null
   }
 }

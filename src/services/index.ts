@@ -1,6 +1,7 @@
 import { type AdminAlarmCloser, AlarmResolutionService } from './alarm-resolution.js'
 import { AlarmQueryService } from './alarms-read.js'
 import { AuthService } from './auth.js'
+import { type ConsentMessaging, ContactConsent } from './contact-consent.js'
 import { ContactService } from './contacts.js'
 import type { ServiceContext } from './context.js'
 import { EscalationService } from './escalation.js'
@@ -24,10 +25,11 @@ export interface ServiceProbeEngine {
   alarms: AdminAlarmCloser
 }
 
-export function createServices(ctx: ServiceContext, probeEngine: ServiceProbeEngine) {
+export function createServices(ctx: ServiceContext, probeEngine: ServiceProbeEngine, messaging: ConsentMessaging) {
   const rateLimiter = new RateLimiter(ctx)
   const users = new UserService(ctx, rateLimiter)
-  const contacts = new ContactService(ctx)
+  const contactConsent = new ContactConsent(ctx, messaging)
+  const contacts = new ContactService(ctx, contactConsent)
   const probeSettings = new ProbeSettingsService(ctx, contacts, probeEngine.lifecycle)
   const probes = new ProbeQueryService(ctx, probeEngine.onDemand)
   const auth = new AuthService(ctx, rateLimiter)
@@ -41,6 +43,7 @@ export function createServices(ctx: ServiceContext, probeEngine: ServiceProbeEng
     health,
     users,
     contacts,
+    contactConsent,
     probeSettings,
     probes,
     rateLimiter,

@@ -69,6 +69,12 @@ export class ProbeSettingsService {
       if (merged.active && (await this.contacts.emergencyContacts(userId, trx)).length === 0) {
         throw new ForbiddenError('an emergency contact is required before probes can be turned on')
       }
+      // Someone must have agreed to be alerted before check-ins start (alarms still reach pending contacts).
+      if (merged.active && !before.active && !(await this.contacts.hasAgreedEmergencyContact(userId, trx))) {
+        throw new ForbiddenError(
+          'your emergency contacts have not agreed yet: probes can be turned on once one of them replies YES and their code to the invitation Kronus texted them'
+        )
+      }
       const now = this.ctx.clock.now()
       const scheduleChanged =
         fields.active !== undefined || fields.cron_expression !== undefined || fields.time_zone !== undefined

@@ -74,6 +74,13 @@ export const protectedRoutes: RouteCase[] = [
     expected: { self: 200, other: 403, admin: 403 }
   },
   {
+    // The target contact is no emergency contact: the owner is told so (409), nobody else gets that far.
+    name: 'invite contact again',
+    method: 'POST',
+    url: (x) => `/v1/users/${x.user.id}/contacts/${x.contactId}/invite`,
+    expected: { self: 409, other: 403, admin: 403 }
+  },
+  {
     name: 'update probe settings',
     method: 'PUT',
     url: (x) => `/v1/users/${x.user.id}/probe_settings`,

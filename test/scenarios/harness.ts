@@ -10,7 +10,15 @@ import { FakeClock } from '../../src/clock.js'
 import type { KronusConfigInput } from '../../src/config/types.js'
 import { FakeTwilioApi, LoopbackRequestClient, type TwilioErrorReply } from '../fakes/twilio-api.js'
 import { buildKronus, type TestKronus } from '../helpers/app.js'
-import { type ApiRequest, type ApiResponse, call, createAdmin, createUser, type TestUser } from '../helpers/http.js'
+import {
+  type ApiRequest,
+  type ApiResponse,
+  agreedBeforeTheTest,
+  call,
+  createAdmin,
+  createUser,
+  type TestUser
+} from '../helpers/http.js'
 import {
   ACCOUNT_SID,
   AUTH_TOKEN,
@@ -256,12 +264,15 @@ export class Scenario {
     return { id: api.id, token: api.token, api, first_name, last_name, phone }
   }
 
-  /** An emergency contact of `owner` (or a plain contact with emergency: false), in the order added. */
+  /**
+   * An emergency contact of `owner` (or a plain contact with emergency: false), in the order
+   * added; agreed before the scenario began (agreedBeforeTheTest) unless `pending: true`.
+   */
   async addContact(
     owner: ScenarioUser,
     first_name: string,
     last_name: string,
-    options: { phone?: string; emergency?: boolean } = {}
+    options: { phone?: string; emergency?: boolean; pending?: boolean } = {}
   ): Promise<ScenarioContact> {
     const phone = options.phone ?? uniquePhone('666')
     const res = await this.api({
@@ -277,6 +288,7 @@ export class Scenario {
       }
     })
     if (res.statusCode !== 201) throw new Error(`contact ${first_name}: ${res.statusCode} ${res.payload}`)
+    if (res.body.data.is_emergency_contact && !options.pending) await agreedBeforeTheTest(this.kronus, res.body.data)
     return { id: res.body.data.id, owner, first_name, last_name, phone }
   }
 

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex'
 import type { ProbeFirePayload } from '../../src/scheduling/probe-fire-job.js'
 import type { TestKronus } from '../helpers/app.js'
+import { agreedBeforeTheTest } from '../helpers/http.js'
 
 let sequence = 0
 
@@ -29,12 +30,13 @@ export async function scheduledUser(kronus: TestKronus, schedule: ScheduleInput)
     },
     admin ? { userId: admin.id, isAdmin: true } : null
   )
-  await contacts.create(user.id, {
+  const contact = await contacts.create(user.id, {
     first_name: 'em',
     last_name: 'contact',
-    phone_number: `+1888${String(sequence).padStart(7, '0')}`,
+    phone_number: `+1668${String(sequence).padStart(7, '0')}`,
     is_emergency_contact: true
   })
+  await agreedBeforeTheTest(kronus, contact)
   await probeSettings.update(user.id, {
     active: true,
     cron_expression: schedule.cron,

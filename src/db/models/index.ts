@@ -1,4 +1,5 @@
 import type { Pojo } from 'objection'
+import type { ContactConsentState } from '../../domain/constants.js'
 import { BaseModel } from './base.js'
 
 export { BaseModel }
@@ -50,8 +51,9 @@ export class User extends BaseModel {
 export class Contact extends BaseModel {
   static override tableName = 'contacts'
   static override booleanColumns = ['is_emergency_contact']
-  static override timestampColumns = ['created_at', 'updated_at', 'sms_opted_out_at']
-  static override hiddenColumns = ['emergency_marked_at']
+  static override timestampColumns = ['created_at', 'updated_at', 'sms_opted_out_at', 'invited_at', 'consent_at']
+  // The consent code is the contact's answer to give, not the user's.
+  static override hiddenColumns = ['emergency_marked_at', 'consent_code']
   user_id!: number
   first_name!: string
   last_name!: string
@@ -61,6 +63,11 @@ export class Contact extends BaseModel {
   emergency_marked_at!: number | null
   /** The contact texted STOP (migration 0013): no alert text can reach them. */
   sms_opted_out_at!: number | null
+  /** Whether the contact agreed to be an emergency contact (migration 0019); null: never asked. */
+  consent_state!: ContactConsentState | null
+  consent_code!: string | null
+  invited_at!: number | null
+  consent_at!: number | null
 
   override $formatJson(json: Pojo): Pojo {
     const formatted = super.$formatJson(json)

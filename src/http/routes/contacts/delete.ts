@@ -10,10 +10,12 @@ export default defineRoute({
   path: '/v1/users/{uid}/contacts/{id}',
   options: {
     tags: ['api', 'contacts'],
-    description: 'Delete one of your contacts (not the last emergency contact while probes are on)',
-    plugins: errorDocs([400, 401, 403, 404], {
+    description:
+      'Delete one of your contacts (not the last emergency contact while a check-in waits, an alarm is open or probes are on)',
+    plugins: errorDocs([400, 401, 403, 404, 409], {
       403: 'Not your contact, or the last emergency contact while probes are on',
-      404: 'No such contact of yours'
+      404: 'No such contact of yours',
+      409: 'The last emergency contact while a check-in waits or an alarm is open; the message says which'
     }),
     validate: { params: contactParams },
     response: { schema: envelopeSchema(Joi.any().valid(null), 'DeleteResponse') },

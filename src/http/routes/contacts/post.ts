@@ -12,7 +12,9 @@ export default defineRoute({
   options: {
     tags: ['api', 'contacts'],
     description:
-      'Add a contact; is_emergency_contact marks one to alert (several may be marked, up to limits.contactsPerUser, 10 by default: 400 beyond)',
+      'Add a contact; is_emergency_contact marks one to alert (several may be marked, up to limits.contactsPerUser, 10 by default: 400 beyond). ' +
+      'An emergency contact is texted an invitation and is pending (consent_state) until they reply YES and its code; alarms reach them meanwhile, but probes cannot be turned on with only pending contacts. ' +
+      'phone_number may not be your own number, nor a premium-rate or non-mobile number (400 naming why)',
     plugins: errorDocs([400, 401, 403, 409, 413], {
       403: 'Only you may add your contacts',
       409: 'The phone_number is already one of your contacts'
