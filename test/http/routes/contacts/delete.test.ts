@@ -1,4 +1,5 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
+import { buildScenario, checkIn, text } from '../../../alarms/harness.js'
 import { buildKronus } from '../../../helpers/app.js'
 import { call, createAdmin, createContact } from '../../../helpers/http.js'
 
@@ -100,4 +101,78 @@ t.test('two simultaneous deletes cannot remove both emergency contacts while pro
   ).map((r) => r.statusCode)
   t.same(codes.sort(), [200, 403])
   t.equal((await kronus.knex('contacts').where({ user_id: admin.id, is_emergency_contact: true })).length, 1)
+})
+
+/* The last emergency contact while something would alert them (probes off throughout). */
+
+async function lastContactCase(t: Test) {
+  const s = await buildScenario(t)
+  const contact = await createContact(s.kronus, s.user, { is_emergency_contact: true })
+  const attempt = async () => {
+    const unmark = await call(s.kronus, {
+      method: 'PUT',
+      url: `/v1/users/${s.user.id}/contacts/${contact.id}`,
+      token: s.user.token,
+      payload: { is_emergency_contact: false }
+    })
+    const del = await call(s.kronus, {
+      method: 'DELETE',
+      url: `/v1/users/${s.user.id}/contacts/${contact.id}`,
+      token: s.user.token
+    })
+    return { unmark, del }
+  }
+  return { s, contact, attempt }
+}
+
+t.test('while a check-in waits, the last emergency contact cannot be deleted or unmarked: 409 saying why', async (t) => {
+  const { s, attempt } = await lastContactCase(t)
+  await checkIn(s)
+  const { unmark, del } = await attempt()
+  for (const res of [unmark, del]) {
+    t.equal(res.statusCode, 409)
+    t.match(res.body.errors[0], /last emergency contact and a check-in is waiting for an answer/)
+  }
+  await text(s, s.user.phone_number, 'Y')
+  const after = await attempt()
+  t.equal(after.unmark.statusCode, 200, 'once answered, with probes off, it may be unmarked')
+  t.equal(after.del.statusCode, 200, 'and deleted')
+})
+
+t.test('while an on-demand check-in waits for its time, the last emergency contact stays: 409', async (t) => {
+  const { s, attempt } = await lastContactCase(t)
+  const asked = await call(s.kronus, {
+    method: 'POST',
+    url: `/v1/users/${s.user.id}/probes`,
+    token: s.user.token,
+    payload: { in_minutes: 30 }
+  })
+  t.equal(asked.statusCode, 202)
+  const { del } = await attempt()
+  t.equal(del.statusCode, 409)
+  t.match(del.body.errors[0], /an on-demand check-in is waiting for its time/)
+})
+
+t.test('while an alarm is open, the last emergency contact cannot be deleted or unmarked: 409 saying why', async (t) => {
+  const { s, attempt } = await lastContactCase(t)
+  await text(s, s.user.phone_number, 'SOS')
+  const { unmark, del } = await attempt()
+  for (const res of [unmark, del]) {
+    t.equal(res.statusCode, 409)
+    t.match(res.body.errors[0], /last emergency contact and an alarm is open/)
+  }
+  await text(s, s.user.phone_number, 'OK')
+  t.equal((await attempt()).del.statusCode, 200, 'once the alarm is over it may go')
+})
+
+t.test('with another emergency contact, or nothing pending and probes off, the contact may go', async (t) => {
+  const { s, contact } = await lastContactCase(t)
+  await createContact(s.kronus, s.user, { is_emergency_contact: true })
+  await checkIn(s)
+  const del = await call(s.kronus, {
+    method: 'DELETE',
+    url: `/v1/users/${s.user.id}/contacts/${contact.id}`,
+    token: s.user.token
+  })
+  t.equal(del.statusCode, 200, 'not the last one')
 })

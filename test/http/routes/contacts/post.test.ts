@@ -128,3 +128,67 @@ t.test('every field is validated, and the 400 names the field', async (t) => {
   const list = await call(kronus, { url: `/v1/users/${user.id}/contacts`, token: user.token })
   t.equal(list.body.paging.total, 0)
 })
+
+t.test("a user's own number cannot be their contact: 400 naming phone_number and why", async (t) => {
+  const user = await createUser(kronus, admin)
+  for (const is_emergency_contact of [true, false]) {
+    const res = await call(kronus, {
+      method: 'POST',
+      url: `/v1/users/${user.id}/contacts`,
+      token: user.token,
+      payload: uniqueContactInput({ phone_number: user.phone_number, is_emergency_contact })
+    })
+    t.equal(res.statusCode, 400)
+    t.match(res.body.errors[0], /"phone_number" is your own phone number/)
+  }
+  const contact = await call(kronus, {
+    method: 'POST',
+    url: `/v1/users/${user.id}/contacts`,
+    token: user.token,
+    payload: uniqueContactInput()
+  })
+  const changed = await call(kronus, {
+    method: 'PUT',
+    url: `/v1/users/${user.id}/contacts/${contact.body.data.id}`,
+    token: user.token,
+    payload: { phone_number: user.phone_number }
+  })
+  t.equal(changed.statusCode, 400, 'nor can a contact be changed to it')
+  t.match(changed.body.errors[0], /"phone_number" is your own phone number/)
+  t.equal((await kronus.knex('contacts').where({ user_id: user.id })).length, 1, 'nothing saved')
+})
+
+t.test('premium-rate and non-mobile numbers are refused with a 400 saying why', async (t) => {
+  const user = await createUser(kronus, admin)
+  const cases: Array<[string, RegExp]> = [
+    ['+19005550100', /"phone_number" is a premium-rate number/],
+    ['+18005550100', /"phone_number" is a toll-free number, not a mobile phone/],
+    ['+442071234567', /"phone_number" is a landline number, not a mobile phone/],
+    ['+979123456789', /"phone_number" is a premium-rate number/]
+  ]
+  for (const [phone_number, reason] of cases) {
+    const res = await call(kronus, {
+      method: 'POST',
+      url: `/v1/users/${user.id}/contacts`,
+      token: user.token,
+      payload: uniqueContactInput({ phone_number, is_emergency_contact: true })
+    })
+    t.equal(res.statusCode, 400, phone_number)
+    t.match(res.body.errors[0], reason, phone_number)
+  }
+  const contact = await call(kronus, {
+    method: 'POST',
+    url: `/v1/users/${user.id}/contacts`,
+    token: user.token,
+    payload: uniqueContactInput({ phone_number: '+447700900123' })
+  })
+  t.equal(contact.statusCode, 201, 'a UK mobile is fine')
+  const changed = await call(kronus, {
+    method: 'PUT',
+    url: `/v1/users/${user.id}/contacts/${contact.body.data.id}`,
+    token: user.token,
+    payload: { phone_number: '+33899123456' }
+  })
+  t.equal(changed.statusCode, 400)
+  t.match(changed.body.errors[0], /"phone_number" is a premium-rate number/)
+})
