@@ -6,6 +6,9 @@ import {
   alarmStepKey,
   alarmTextKey,
   alarmUserRef,
+  contactConsentTextKey,
+  contactInviteRef,
+  contactInviteTextKey,
   cronFireKey,
   eventDeliveryLane,
   messageSendKey,
@@ -34,6 +37,8 @@ t.test('job, lane and idempotency keys are the strings existing databases hold',
   t.equal(alarmStepKey(4, 2), 'alarm.step:4:2')
   t.equal(alarmTextKey(4, 'contact:9:alert'), 'alarm:4:contact:9:alert')
   t.equal(alarmCallKey(9, 'step:2'), 'alarm-contact:9:step:2')
+  t.equal(contactInviteTextKey(5, 1767290400000), 'contact-invite:5:1767290400000')
+  t.equal(contactConsentTextKey(5, 'agreed', 1767290400000), 'contact-consent:5:agreed:1767290400000')
 })
 
 // message_sends.ref holds refs: a delivery receipt that arrives after an upgrade must still
@@ -42,6 +47,8 @@ t.test('refs are the strings existing databases hold, and an alarm contact is re
   t.equal(alarmContactRef(9), 'alarm-contact:9')
   t.equal(alarmUserRef(4), 'alarm-user:4')
   t.equal(probeTextRef(12), 'probe:12')
+  t.equal(contactInviteRef(5), 'contact-invite:5')
+  t.equal(alarmContactIdOf(contactInviteRef(5)), null)
   t.equal(alarmContactIdOf(alarmContactRef(9)), 9)
   t.equal(alarmContactIdOf(alarmUserRef(4)), null)
   t.equal(alarmContactIdOf(probeTextRef(12)), null)

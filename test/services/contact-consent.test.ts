@@ -41,34 +41,40 @@ async function probesOn(s: Scenario) {
   })
 }
 
-t.test('a new emergency contact gets one invitation: who added them, what Kronus sends, YES <code> or STOP', async (t) => {
-  const s = await buildScenario(t)
-  const contact = await invitedContact(s)
-  t.equal(contact.consent_state, 'pending')
-  t.type(contact.invited_at, 'string')
-  t.equal(contact.consent_at, null)
-  t.notOk('consent_code' in contact, "the code is the contact's answer, never shown to the user")
-  const row = await consentOf(s, contact.id)
-  t.match(row.consent_code, /^\d{2}$/, 'a two-digit code, as in YES 17')
-  const invitation = consentTexts.invitation({ ...ADA, phone_number: s.user.phone_number }, row.consent_code)
-  t.same(textsTo(s, contact.phone_number), [invitation])
-  t.equal(
-    invitation,
-    `Ada Lovelace (${s.user.phone_number}) added you as their emergency contact on Kronus, a check-in service. ` +
-      `Kronus will text you an alert if Ada says they need help or does not answer a check-in. Reply YES ${row.consent_code} to agree or STOP to refuse.`
-  )
-  t.same(
-    (await s.kronus.events.list({ type: 'contact.invited' })).map((e) => e.payload),
-    [{ userId: s.user.id, contactId: contact.id }]
-  )
-  const plain = await createContact(s.kronus, s.user, { is_emergency_contact: false })
-  await run(s)
-  t.same(textsTo(s, plain.phone_number), [], 'a contact who is not an emergency contact gets no text')
-  t.equal(plain.consent_state, null)
-})
+t.test(
+  'a new emergency contact gets one invitation: who added them, what Kronus sends, YES <code> or STOP',
+  async (t) => {
+    const s = await buildScenario(t)
+    const contact = await invitedContact(s)
+    t.equal(contact.consent_state, 'pending')
+    t.type(contact.invited_at, 'string')
+    t.equal(contact.consent_at, null)
+    t.notOk('consent_code' in contact, "the code is the contact's answer, never shown to the user")
+    const row = await consentOf(s, contact.id)
+    t.match(row.consent_code, /^\d{2}$/, 'a two-digit code, as in YES 17')
+    const invitation = consentTexts.invitation({ ...ADA, phone_number: s.user.phone_number }, row.consent_code)
+    t.same(textsTo(s, contact.phone_number), [invitation])
+    t.equal(
+      invitation,
+      `Ada Lovelace (${s.user.phone_number}) added you as their emergency contact on Kronus, a check-in service. ` +
+        `Kronus will text you an alert if Ada says they need help or does not answer a check-in. Reply YES ${row.consent_code} to agree or STOP to refuse.`
+    )
+    t.same(
+      (await s.kronus.events.list({ type: 'contact.invited' })).map((e) => e.payload),
+      [{ userId: s.user.id, contactId: contact.id }]
+    )
+    const plain = await createContact(s.kronus, s.user, { is_emergency_contact: false })
+    await run(s)
+    t.same(textsTo(s, plain.phone_number), [], 'a contact who is not an emergency contact gets no text')
+    t.equal(plain.consent_state, null)
+  }
+)
 
 t.test('names in the invitation are cut short', async (t) => {
-  const text = consentTexts.invitation({ first_name: 'A'.repeat(100), last_name: 'B'.repeat(100), phone_number: '+1' }, '17')
+  const text = consentTexts.invitation(
+    { first_name: 'A'.repeat(100), last_name: 'B'.repeat(100), phone_number: '+1' },
+    '17'
+  )
   t.notMatch(text, /A{31}/)
   t.notMatch(text, /B{31}/)
 })
@@ -81,7 +87,11 @@ t.test('YES and the code from the contact agrees; the user is told; a wrong code
 
   t.equal(await text(s, contact.phone_number, `YES ${wrong}`), alarmTexts.unknownCode(wrong))
   t.equal((await consentOf(s, contact.id)).consent_state, 'pending')
-  t.equal(await text(s, '+15559990000', `YES ${code}`), alarmTexts.unknownCode(code), 'another phone cannot agree for them')
+  t.equal(
+    await text(s, '+15559990000', `YES ${code}`),
+    alarmTexts.unknownCode(code),
+    'another phone cannot agree for them'
+  )
   t.equal((await consentOf(s, contact.id)).consent_state, 'pending')
 
   t.equal(
@@ -98,7 +108,11 @@ t.test('YES and the code from the contact agrees; the user is told; a wrong code
     (await s.kronus.events.list({ type: 'contact.agreed' })).map((e) => e.payload),
     [{ userId: s.user.id, contactId: contact.id }]
   )
-  t.equal(await text(s, contact.phone_number, `YES ${code}`), alarmTexts.unknownCode(code), 'agreeing twice: nothing waits')
+  t.equal(
+    await text(s, contact.phone_number, `YES ${code}`),
+    alarmTexts.unknownCode(code),
+    'agreeing twice: nothing waits'
+  )
   t.equal(textsTo(s, s.user.phone_number).length, 1)
 })
 

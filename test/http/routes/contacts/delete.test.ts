@@ -125,19 +125,22 @@ async function lastContactCase(t: Test) {
   return { s, contact, attempt }
 }
 
-t.test('while a check-in waits, the last emergency contact cannot be deleted or unmarked: 409 saying why', async (t) => {
-  const { s, attempt } = await lastContactCase(t)
-  await checkIn(s)
-  const { unmark, del } = await attempt()
-  for (const res of [unmark, del]) {
-    t.equal(res.statusCode, 409)
-    t.match(res.body.errors[0], /last emergency contact and a check-in is waiting for an answer/)
+t.test(
+  'while a check-in waits, the last emergency contact cannot be deleted or unmarked: 409 saying why',
+  async (t) => {
+    const { s, attempt } = await lastContactCase(t)
+    await checkIn(s)
+    const { unmark, del } = await attempt()
+    for (const res of [unmark, del]) {
+      t.equal(res.statusCode, 409)
+      t.match(res.body.errors[0], /last emergency contact and a check-in is waiting for an answer/)
+    }
+    await text(s, s.user.phone_number, 'Y')
+    const after = await attempt()
+    t.equal(after.unmark.statusCode, 200, 'once answered, with probes off, it may be unmarked')
+    t.equal(after.del.statusCode, 200, 'and deleted')
   }
-  await text(s, s.user.phone_number, 'Y')
-  const after = await attempt()
-  t.equal(after.unmark.statusCode, 200, 'once answered, with probes off, it may be unmarked')
-  t.equal(after.del.statusCode, 200, 'and deleted')
-})
+)
 
 t.test('while an on-demand check-in waits for its time, the last emergency contact stays: 409', async (t) => {
   const { s, attempt } = await lastContactCase(t)
@@ -153,17 +156,20 @@ t.test('while an on-demand check-in waits for its time, the last emergency conta
   t.match(del.body.errors[0], /an on-demand check-in is waiting for its time/)
 })
 
-t.test('while an alarm is open, the last emergency contact cannot be deleted or unmarked: 409 saying why', async (t) => {
-  const { s, attempt } = await lastContactCase(t)
-  await text(s, s.user.phone_number, 'SOS')
-  const { unmark, del } = await attempt()
-  for (const res of [unmark, del]) {
-    t.equal(res.statusCode, 409)
-    t.match(res.body.errors[0], /last emergency contact and an alarm is open/)
+t.test(
+  'while an alarm is open, the last emergency contact cannot be deleted or unmarked: 409 saying why',
+  async (t) => {
+    const { s, attempt } = await lastContactCase(t)
+    await text(s, s.user.phone_number, 'SOS')
+    const { unmark, del } = await attempt()
+    for (const res of [unmark, del]) {
+      t.equal(res.statusCode, 409)
+      t.match(res.body.errors[0], /last emergency contact and an alarm is open/)
+    }
+    await text(s, s.user.phone_number, 'OK')
+    t.equal((await attempt()).del.statusCode, 200, 'once the alarm is over it may go')
   }
-  await text(s, s.user.phone_number, 'OK')
-  t.equal((await attempt()).del.statusCode, 200, 'once the alarm is over it may go')
-})
+)
 
 t.test('with another emergency contact, or nothing pending and probes off, the contact may go', async (t) => {
   const { s, contact } = await lastContactCase(t)
