@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto'
 import type { Knex } from 'knex'
+import { uniqueViolationColumn } from '../db/errors.js'
 import { Contact, User } from '../db/models/index.js'
 import type { OutgoingMessage } from '../messaging/messaging.js'
 import { contactConsentTextKey, contactInviteRef, contactInviteTextKey } from '../queue/keys.js'
@@ -68,13 +69,7 @@ export class ContactConsent {
     const user = await User.query(trx).findById(contact.user_id)
     if (!user) throw new Error(`user ${contact.user_id} of contact ${contact.id} not found`)
     const now = this.ctx.clock.now()
-    const code = await this.#freeCode(trx, contact.phone_number)
-    const invited = await Contact.query(trx).patchAndFetchById(contact.id, {
-      consent_state: 'pending',
-      consent_code: code,
-      invited_at: now,
-      consent_at: null
-    })
+    const { code, invited } = await this.#pendingWithCode(trx, contact, now)
     // TODO(merge D): this text is refusable; when D's allowance check says it would be
     // refused, throw a RateLimitedError here so the contact change is rolled back (a 429).
     await this.messaging.send(
@@ -149,6 +144,32 @@ export class ContactConsent {
       )
     }
     return refused
+  }
+
+  /** Marks the contact pending with a free code; a code taken by another invitation at the same moment is drawn again. */
+  async #pendingWithCode(
+    trx: Knex.Transaction,
+    contact: Contact,
+    now: number
+  ): Promise<{ code: string; invited: Contact }> {
+    for (let attempt = 0; ; attempt++) {
+      const code = await this.#freeCode(trx, contact.phone_number)
+      try {
+        // A savepoint: the unique (phone_number, consent_code) index refuses a code taken concurrently.
+        const invited: Contact = await trx.transaction(
+          async (savepoint) =>
+            await Contact.query(savepoint).patchAndFetchById(contact.id, {
+              consent_state: 'pending',
+              consent_code: code,
+              invited_at: now,
+              consent_at: null
+            })
+        )
+        return { code, invited }
+      } catch (err) {
+        if (attempt >= 5 || uniqueViolationColumn(err) === null) throw err
+      }
+    }
   }
 
   /**

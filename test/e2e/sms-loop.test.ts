@@ -6,7 +6,7 @@ import twilio from 'twilio'
 import { usageText } from '../../plugins/sms-commands/commands.js'
 import { freePort, HANG_MS, startKronus, waitForHealth, within } from '../cli/run-kronus.js'
 import type { TestKronus } from '../helpers/app.js'
-import { call, createAdmin, createContact, createUser, type TestUser } from '../helpers/http.js'
+import { agreedBeforeTheTest, call, createAdmin, createContact, createUser, type TestUser } from '../helpers/http.js'
 import { testPrivateKeyPem } from '../helpers/keys.js'
 import {
   buildSmsKronus,
@@ -59,6 +59,7 @@ async function setUp(t: Test): Promise<Setup> {
     payload: { is_emergency_contact: true }
   })
   t.equal(marked.statusCode, 200)
+  await agreedBeforeTheTest(kronus, second)
   return { ...sms, user, first, second, bystander }
 }
 

@@ -66,6 +66,8 @@ t.test('every seed route answers exactly as its documented schema says', async (
     payload: uniqueContactInput({ is_emergency_contact: true })
   })
   const contact = await createContact(kronus, user)
+  // One who agreed, so probes can be turned on below.
+  await createContact(kronus, user, { is_emergency_contact: true })
   await send('list contacts', 200, { url: `/v1/users/${user.id}/contacts`, token: user.token })
   await send('update contact', 200, {
     method: 'PUT',

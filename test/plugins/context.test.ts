@@ -2,6 +2,7 @@ import t from 'tap'
 import { definePlugin } from '../../src/plugins/define.js'
 import type { PluginContext } from '../../src/plugins/types.js'
 import { buildKronus } from '../helpers/app.js'
+import { agreedBeforeTheTest } from '../helpers/http.js'
 
 declare module 'kronus' {
   interface KronusEvents {
@@ -61,6 +62,8 @@ const first = await app.services.contacts.create(user.id, {
 await app.services.contacts.update(user.id, first.id, { is_emergency_contact: true } as never)
 app.clock.advance(1000)
 await app.services.contacts.update(user.id, second.id, { is_emergency_contact: true } as never)
+await agreedBeforeTheTest(app, first)
+await agreedBeforeTheTest(app, second)
 
 const noteRows = async () =>
   (await app.knex(NOTES).select('note').orderBy('id')).map((row: { note: string }) => row.note)

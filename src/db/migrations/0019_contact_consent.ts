@@ -13,17 +13,19 @@ import type { Knex } from 'knex'
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.alterTable('contacts', (t) => {
     t.string('consent_state', 16).nullable()
-    // The code of a pending invitation, unique among that phone's pending invitations.
+    // The code of a pending invitation (null otherwise), unique among that phone's pending invitations.
     t.string('consent_code', 5).nullable()
     t.bigInteger('invited_at').nullable()
     t.bigInteger('consent_at').nullable()
     t.index(['phone_number', 'consent_state'])
+    t.unique(['phone_number', 'consent_code'])
   })
   await knex('contacts').where({ is_emergency_contact: true }).update({ consent_state: 'agreed' })
 }
 
 export async function down(knex: Knex): Promise<void> {
   await knex.schema.alterTable('contacts', (t) => {
+    t.dropUnique(['phone_number', 'consent_code'])
     t.dropIndex(['phone_number', 'consent_state'])
     t.dropColumn('consent_at')
     t.dropColumn('invited_at')

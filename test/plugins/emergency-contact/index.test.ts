@@ -1,6 +1,6 @@
 import t from 'tap'
 import { buildKronus } from '../../helpers/app.js'
-import { call, createAdmin, createContact, createUser } from '../../helpers/http.js'
+import { agreedBeforeTheTest, call, createAdmin, createContact, createUser } from '../../helpers/http.js'
 import { RecordingChannel } from '../../helpers/recording-channel.js'
 import {
   type AlertSetup,
@@ -76,6 +76,7 @@ t.test('marking order, not creation order, decides who is texted first', async (
     token: s.user.token,
     payload: { is_emergency_contact: true }
   })
+  await agreedBeforeTheTest(s.kronus, late)
   await answerNo(s)
   await s.kronus.queue.drain()
   t.same(
