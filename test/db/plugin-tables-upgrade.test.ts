@@ -43,6 +43,8 @@ t.test(
     t.match(contacts.body.data, [
       { first_name: 'Carl', last_name: 'Contact', phone_number: '+15550000003', is_emergency_contact: true }
     ])
+    // Emergency contacts from before consent existed are agreed (migration 0019), never asked.
+    t.match(contacts.body.data, [{ consent_state: 'agreed', invited_at: null }])
 
     const webhooks = await call(kronus, { url: `/v1/users/${user.id}/webhooks`, token })
     t.equal(webhooks.statusCode, 200)

@@ -275,6 +275,7 @@ t.test('services record their events with the change', async (t) => {
       ['user.created', { userId: user.id, isAdmin: false }],
       ['user.updated', { userId: user.id, fields: ['first_name', 'password'] }],
       ['contact.created', { userId: user.id, contactId: contact.id, isEmergencyContact: true }],
+      ['contact.invited', { userId: user.id, contactId: contact.id }],
       ['contact.updated', { userId: user.id, contactId: contact.id, fields: ['last_name'] }],
       ['probe_settings.updated', { userId: user.id, active: false, cronExpression: '0 9 * * *', nextFireAt: null }],
       ['contact.created', { userId: user.id, contactId: spare.id, isEmergencyContact: false }],
