@@ -133,7 +133,12 @@ export async function createKronus(options: KronusOptions): Promise<Kronus> {
   const events = new EventLog({ knex, clock, logger, queue })
   const messaging = new Messaging({
     knex,
+    clock,
     events,
+    limits: {
+      textsPerUserPerDay: config.limits.textsPerUserPerDay,
+      textsPerServerPerDay: config.limits.textsPerServerPerDay
+    },
     queue,
     logger,
     emergencyRetryMs: config.alarms.alertRetryMinutes * 60_000
