@@ -167,7 +167,7 @@ export async function createKronus(options: KronusOptions): Promise<Kronus> {
     async (text, trx) => (await probes.handleReply({ userId: text.userId, text: text.text }, trx)).answer,
     { fallback: true }
   )
-  const onDemand = new OnDemandProbes({ knex, clock, config, queue, lifecycle: probes })
+  const onDemand = new OnDemandProbes({ knex, clock, config, queue, lifecycle: probes, texts: messaging })
   const services = createServices({ knex, clock, config, logger, events }, { lifecycle: probes, onDemand, alarms })
   const scheduler = new ProbeScheduler({
     knex,
