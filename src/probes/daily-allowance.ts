@@ -56,8 +56,10 @@ export async function takeOnDemandAllowance(
 }
 
 /**
- * A delayed check-in the user asked for that is still to come and whose follow-ups would
- * still run at `startsAt`: one asked for then would come due while it waits. Null if none.
+ * A delayed check-in the user asked for that is still to come and whose first wait
+ * (from its ask to its first follow-up) holds `startsAt`: a request for then is the same
+ * request made twice (`probe --in 1`, twice). Null if none. A request for later than that
+ * is queued: if it comes due while that check-in still waits it is merged then.
  */
 export async function queuedOnDemandCovering(
   trx: Knex.Transaction,
@@ -65,10 +67,10 @@ export async function queuedOnDemandCovering(
   startsAt: number,
   now: number
 ): Promise<{ startsAt: number } | null> {
-  const rows: Array<{ starts_at: number | string; retries: number; wait_minutes: number }> = await trx(
+  const rows: Array<{ starts_at: number | string; wait_minutes: number }> = await trx(
     'on_demand_requests'
   )
-    .select('starts_at', 'retries', 'wait_minutes')
+    .select('starts_at', 'wait_minutes')
     .where({ user_id: userId })
     .whereNull('merged_at')
     .where('starts_at', '>', now)
@@ -76,8 +78,7 @@ export async function queuedOnDemandCovering(
     .orderBy('starts_at', 'desc')
   for (const row of rows) {
     const start = Number(row.starts_at)
-    // Asked, then each follow-up wait_minutes apart, then the last wait: all that time it waits.
-    if (startsAt <= start + (row.retries + 1) * row.wait_minutes * 60_000) return { startsAt: start }
+    if (startsAt <= start + row.wait_minutes * 60_000) return { startsAt: start }
   }
   return null
 }

@@ -23,8 +23,8 @@ export interface OnDemandResult {
   probe: Probe | null
   /**
    * True when the request was added to a delayed check-in the user had already asked for,
-   * which starts at startsAt and would still wait then: nothing new is queued and the
-   * allowance is not charged.
+   * which starts at startsAt and would be in its first wait then: nothing new is queued
+   * and the allowance is not charged.
    */
   merged: boolean
   /**
@@ -54,9 +54,10 @@ const TEXTS_RETRY_AFTER_SEC = 3600
  * (limits.textsPerUserPerDay) is spent.
  *
  * A delayed check-in that comes due while another waits is merged into the waiting one
- * and not charged. A delayed request for a time when a check-in already asked for would
- * still be waiting is merged at once (nothing queued, not charged) and says so; one for
- * an earlier time is queued as asked.
+ * and not charged. A delayed request for a time within the first wait of a delayed
+ * check-in already asked for (between its ask and its first follow-up) is the same
+ * request twice: it is added to that one at once (nothing queued, not charged) and says
+ * so; any other is queued as asked.
  */
 export class OnDemandProbes {
   constructor(private readonly deps: OnDemandDeps) {}

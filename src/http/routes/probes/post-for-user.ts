@@ -13,7 +13,7 @@ export default defineRoute({
     description:
       'Ask for a probe now (in_minutes 0) or later; needs an emergency contact (403), one pending probe at a time (409), ' +
       'at most probes.onDemandDailyLimit in 24 hours and texts left of limits.textsPerUserPerDay (429). A later one ' +
-      'for a time when a check-in already asked for would still wait is added to it (merged: true, not counted); ' +
+      'for a time within the first wait of one already asked for is added to it (merged: true, not counted); ' +
       'one that comes due while a check-in waits is merged into it and not counted (check_in_waiting says one waits now)',
     validate: {
       params: uidParams,

@@ -194,7 +194,7 @@ t.test('asking later while a check-in waits says so (check_in_waiting)', async (
   t.match(later.body.data, { merged: false, check_in_waiting: true })
 })
 
-t.test('a second request for a time the first would still wait is added to it', async (t) => {
+t.test('a second request within the first wait of the first is added to it', async (t) => {
   const h = await buildProbeKronus(t, { config: { probes: { onDemandDailyLimit: 1 } } })
   const { user } = await probedUser(h)
   const url = `/v1/users/${user.id}/probes`
@@ -206,8 +206,8 @@ t.test('a second request for a time the first would still wait is added to it', 
     payload: { in_minutes: 10, retries: 1, wait_minutes: 10 }
   })
   t.equal(first.statusCode, 202)
-  // The first is asked at +10 and waits until +30: a request for +25 would come due under it.
-  const second = await call(h.kronus, { method: 'POST', url, token: user.token, payload: { in_minutes: 25 } })
+  // The first is asked at +10 and follows up at +20: a request for +15 is the same request again.
+  const second = await call(h.kronus, { method: 'POST', url, token: user.token, payload: { in_minutes: 15 } })
   t.equal(second.statusCode, 202, 'not a 429: it costs nothing')
   t.same(second.body.data, {
     starts_at: new Date(start + 10 * MINUTE).toISOString(),
@@ -215,8 +215,8 @@ t.test('a second request for a time the first would still wait is added to it', 
     merged: true,
     check_in_waiting: false
   })
-  const after = await call(h.kronus, { method: 'POST', url, token: user.token, payload: { in_minutes: 31 } })
-  t.equal(after.statusCode, 429, 'one for after the first one ends is a new request, over the cap of 1')
+  const after = await call(h.kronus, { method: 'POST', url, token: user.token, payload: { in_minutes: 21 } })
+  t.equal(after.statusCode, 429, 'one for after its first follow-up is a new request, over the cap of 1')
   await advance(h, 40)
   t.equal((await probesOf(h.kronus.knex, user.id)).length, 1, 'one check-in')
 })
