@@ -62,21 +62,24 @@ export const smsCommands = definePlugin({
   register(kronus) {
     // Replies to commands wait for the user's text allowance (limits.textsPerUserPerDay):
     // over it, a command does nothing and is not answered.
-    kronus.messaging.onInbound(async (message, trx) => {
-      const command = parseCommand(message.text)
-      if (!command) return null
-      switch (command.kind) {
-        case 'ping':
-          return 'PONG!'
-        case 'usage':
-          return usageText()
-        case 'help':
-          return commandHelp(command.command)
-        case 'error':
-          return command.message
-        case 'probe':
-          return requestProbe(kronus, message.userId, command, trx)
-      }
-    }, { replies: 'refusable' })
+    kronus.messaging.onInbound(
+      async (message, trx) => {
+        const command = parseCommand(message.text)
+        if (!command) return null
+        switch (command.kind) {
+          case 'ping':
+            return 'PONG!'
+          case 'usage':
+            return usageText()
+          case 'help':
+            return commandHelp(command.command)
+          case 'error':
+            return command.message
+          case 'probe':
+            return requestProbe(kronus, message.userId, command, trx)
+        }
+      },
+      { replies: 'refusable' }
+    )
   }
 })

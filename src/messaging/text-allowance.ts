@@ -44,9 +44,7 @@ function userSubject(userId: number): string {
  * multi-row statements, and no read unless some of its texts are refusable.
  */
 export class TextAllowance {
-  constructor(
-    private readonly deps: { clock: Clock; events: EventLog; logger: Logger; limits: TextLimits }
-  ) {}
+  constructor(private readonly deps: { clock: Clock; events: EventLog; logger: Logger; limits: TextLimits }) {}
 
   /**
    * Admits texts about to be queued, in order, and counts those that go: returns for each
@@ -118,8 +116,7 @@ export class TextAllowance {
     if (limits.textsPerServerPerDay !== null) subjects.push(SERVER)
     const counts = await this.#counts(trx, subjects, this.deps.clock.now())
     const own = limits.textsPerUserPerDay - (counts.get(userSubject(userId)) ?? 0)
-    const server =
-      limits.textsPerServerPerDay === null ? own : limits.textsPerServerPerDay - (counts.get(SERVER) ?? 0)
+    const server = limits.textsPerServerPerDay === null ? own : limits.textsPerServerPerDay - (counts.get(SERVER) ?? 0)
     return Math.max(0, Math.min(own, server))
   }
 
@@ -141,7 +138,10 @@ export class TextAllowance {
       .distinct('hour')
       .where('hour', '<=', cutoff)
     let total = 0
-    for (const { hour } of hours) total += await knex('text_counts').where({ hour: Number(hour) }).delete()
+    for (const { hour } of hours)
+      total += await knex('text_counts')
+        .where({ hour: Number(hour) })
+        .delete()
     return total
   }
 

@@ -67,9 +67,7 @@ export async function queuedOnDemandCovering(
   startsAt: number,
   now: number
 ): Promise<{ startsAt: number } | null> {
-  const rows: Array<{ starts_at: number | string; wait_minutes: number }> = await trx(
-    'on_demand_requests'
-  )
+  const rows: Array<{ starts_at: number | string; wait_minutes: number }> = await trx('on_demand_requests')
     .select('starts_at', 'wait_minutes')
     .where({ user_id: userId })
     .whereNull('merged_at')

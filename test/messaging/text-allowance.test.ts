@@ -80,30 +80,38 @@ t.test('a rolled-back change counts nothing', async (t) => {
   t.equal(await s.kronus.messaging.send(note(s, 2, 'refusable')), true)
 })
 
-t.test("alarms' texts are never counted nor refused: an alarm and its all-clear go out for a capped user", async (t) => {
-  const s = await setUp(t, { textsPerUserPerDay: 2 })
-  const contact = await createContact(s.kronus, s.user, { is_emergency_contact: true, first_name: 'Mary' })
-  t.equal(await text(s, s.user.phone_number, 'ping'), 'PONG!')
-  t.equal(await text(s, s.user.phone_number, 'ping'), 'PONG!')
-  t.equal(await text(s, s.user.phone_number, 'ping'), null, 'capped: a command goes unanswered')
+t.test(
+  "alarms' texts are never counted nor refused: an alarm and its all-clear go out for a capped user",
+  async (t) => {
+    const s = await setUp(t, { textsPerUserPerDay: 2 })
+    const contact = await createContact(s.kronus, s.user, { is_emergency_contact: true, first_name: 'Mary' })
+    t.equal(await text(s, s.user.phone_number, 'ping'), 'PONG!')
+    t.equal(await text(s, s.user.phone_number, 'ping'), 'PONG!')
+    t.equal(await text(s, s.user.phone_number, 'ping'), null, 'capped: a command goes unanswered')
 
-  t.match(await text(s, s.user.phone_number, 'SOS'), /alerting your emergency contacts/)
-  await s.kronus.queue.drain()
-  const toMary = () => s.channel.sent.filter((m) => m.to === contact.phone_number).map((m) => m.text)
-  t.equal(toMary().length, 1, 'the alert went')
-  t.match(toMary()[0], /Ada/)
-  const code = /OK (\d+)/.exec(toMary()[0]!)![1]
-  t.match(await text(s, contact.phone_number, `OK ${code}`), /Thank/, 'the acknowledgement is answered')
-  t.match(await text(s, s.user.phone_number, 'OK'), /^Glad you are OK/, "the user's all-clear is answered")
-  await s.kronus.queue.drain()
-  t.match(toMary().at(-1), /^Mary, all clear: Ada answered that they are OK/, 'the all-clear reached Mary')
-  t.equal(await s.kronus.messaging.textsLeft(s.user.id), 0, 'none of it counted against, or freed, the allowance')
-  t.equal(
-    await s.kronus.messaging.send({ to: contact.phone_number, text: 'alarm', userId: s.user.id, priority: 'emergency' }),
-    true,
-    'an emergency text is queued whatever the counters say'
-  )
-})
+    t.match(await text(s, s.user.phone_number, 'SOS'), /alerting your emergency contacts/)
+    await s.kronus.queue.drain()
+    const toMary = () => s.channel.sent.filter((m) => m.to === contact.phone_number).map((m) => m.text)
+    t.equal(toMary().length, 1, 'the alert went')
+    t.match(toMary()[0], /Ada/)
+    const code = /OK (\d+)/.exec(toMary()[0]!)![1]
+    t.match(await text(s, contact.phone_number, `OK ${code}`), /Thank/, 'the acknowledgement is answered')
+    t.match(await text(s, s.user.phone_number, 'OK'), /^Glad you are OK/, "the user's all-clear is answered")
+    await s.kronus.queue.drain()
+    t.match(toMary().at(-1), /^Mary, all clear: Ada answered that they are OK/, 'the all-clear reached Mary')
+    t.equal(await s.kronus.messaging.textsLeft(s.user.id), 0, 'none of it counted against, or freed, the allowance')
+    t.equal(
+      await s.kronus.messaging.send({
+        to: contact.phone_number,
+        text: 'alarm',
+        userId: s.user.id,
+        priority: 'emergency'
+      }),
+      true,
+      'an emergency text is queued whatever the counters say'
+    )
+  }
+)
 
 t.test('the server limit refuses refusable texts of everyone; counted texts past it raise one event', async (t) => {
   const s = await setUp(t, { textsPerUserPerDay: 30, textsPerServerPerDay: 4 })
@@ -134,7 +142,9 @@ t.test('a fan-out of counted texts is counted per user in a few statements', asy
   const queries: string[] = []
   const onQuery = (q: { sql: string }) => queries.push(q.sql)
   s.kronus.knex.on('query', onQuery)
-  const queued = await s.kronus.messaging.sendMany(ids.map((userId) => ({ to: '+15550001111', text: 'Are you OK?', userId })))
+  const queued = await s.kronus.messaging.sendMany(
+    ids.map((userId) => ({ to: '+15550001111', text: 'Are you OK?', userId }))
+  )
   s.kronus.knex.off('query', onQuery)
   t.equal(queued.filter(Boolean).length, 1000)
   const counting = queries.filter((sql) => sql.includes('text_counts'))

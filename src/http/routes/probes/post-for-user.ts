@@ -37,7 +37,9 @@ export default defineRoute({
         Joi.object({
           starts_at: Joi.string().isoDate(),
           probe: probeSchema.allow(null),
-          merged: Joi.boolean().description('Added to a check-in already asked for that starts at starts_at; not counted'),
+          merged: Joi.boolean().description(
+            'Added to a check-in already asked for that starts at starts_at; not counted'
+          ),
           check_in_waiting: Joi.boolean().description(
             'A check-in waits for an answer now: if it still waits at starts_at, this one is merged into it and not counted'
           )

@@ -228,7 +228,12 @@ t.test('the cap counts the last 24 hours, and a change of time_zone gains nothin
   const ask = (inMinutes: number) =>
     call(h.kronus, { method: 'POST', url, token: user.token, payload: { in_minutes: inMinutes, retries: 0 } })
   const zone = (time_zone: string) =>
-    call(h.kronus, { method: 'PUT', url: `/v1/users/${user.id}/probe_settings`, token: user.token, payload: { time_zone } })
+    call(h.kronus, {
+      method: 'PUT',
+      url: `/v1/users/${user.id}/probe_settings`,
+      token: user.token,
+      payload: { time_zone }
+    })
 
   h.kronus.clock.set('2026-01-05T12:00:00Z')
   t.equal((await ask(60)).statusCode, 202)
