@@ -162,8 +162,8 @@ export interface MessagingOptions {
   events: EventLog
   queue: MessageQueue
   logger: Logger
-  /** The daily text limits (`limits.*`); without them, 30 texts per user and no server limit. */
-  limits?: TextLimits
+  /** The daily text limits (`limits.textsPerUserPerDay`, `limits.textsPerServerPerDay`). */
+  limits: TextLimits
   /**
    * How long an alarm's text (priority `emergency`) is retried after transient failures,
    * with backoff of at most a minute, before it is given up. Default 30 minutes.
@@ -216,7 +216,7 @@ export class Messaging {
       clock: options.clock,
       events: options.events,
       logger: options.logger,
-      limits: options.limits ?? { textsPerUserPerDay: 30, textsPerServerPerDay: null }
+      limits: options.limits
     })
     this.#queue.onPrune((knex) => this.#allowance.prune(knex))
     this.#calls = new Calls({ ...options, channel: () => this.defaultChannel })
