@@ -19,6 +19,12 @@ function inMinutes(minutes: number): string {
   return `in ${minutes} minute${minutes === 1 ? '' : 's'}`
 }
 
+/** A wait as a person says it: minutes up to an hour and a half, then whole hours (rounded up). */
+function inTime(minutes: number): string {
+  if (minutes <= 90) return inMinutes(minutes)
+  return `in ${Math.ceil(minutes / 60)} hours`
+}
+
 async function requestProbe(
   kronus: PluginContext,
   userId: number,
@@ -34,9 +40,10 @@ async function requestProbe(
     if (err instanceof ForbiddenError)
       return 'Kronus needs an emergency contact before it can check on you. Add one in Kronus first.'
     if (err instanceof ConflictError) return 'A check-in is already waiting for your answer: reply Y or N to it first.'
+    // A spent text allowance throws this too, but then no reply goes out at all (replies here are refusable).
     if (err instanceof RateLimitedError) {
       const minutes = Math.ceil(err.retryAfterSec / 60)
-      return `You have asked for ${kronus.config.probes.onDemandDailyLimit} check-ins in the last 24 hours, the most allowed. You can ask again ${inMinutes(minutes)}.`
+      return `You have asked for ${kronus.config.probes.onDemandDailyLimit} check-ins in the last 24 hours, the most allowed. You can ask again ${inTime(minutes)}.`
     }
     throw err
   }

@@ -157,7 +157,7 @@ t.test('the daily cap of on-demand probes applies', async (t) => {
   t.match(await text(s, 'probe --in 30'), /^OK: /)
   t.equal(
     await text(s, 'probe --in 60'),
-    'You have asked for 2 check-ins in the last 24 hours, the most allowed. You can ask again in 1440 minutes.'
+    'You have asked for 2 check-ins in the last 24 hours, the most allowed. You can ask again in 24 hours.'
   )
   t.equal(await allowanceTaken(s), 2)
 })
