@@ -133,7 +133,12 @@ export async function createKronus(options: KronusOptions): Promise<Kronus> {
   const events = new EventLog({ knex, clock, logger, queue })
   const messaging = new Messaging({
     knex,
+    clock,
     events,
+    limits: {
+      textsPerUserPerDay: config.limits.textsPerUserPerDay,
+      textsPerServerPerDay: config.limits.textsPerServerPerDay
+    },
     queue,
     logger,
     emergencyRetryMs: config.alarms.alertRetryMinutes * 60_000
@@ -159,7 +164,7 @@ export async function createKronus(options: KronusOptions): Promise<Kronus> {
     async (text, trx) => (await probes.handleReply({ userId: text.userId, text: text.text }, trx)).answer,
     { fallback: true }
   )
-  const onDemand = new OnDemandProbes({ knex, clock, config, queue, lifecycle: probes })
+  const onDemand = new OnDemandProbes({ knex, clock, config, queue, lifecycle: probes, texts: messaging })
   const services = createServices(
     { knex, clock, config, logger, events },
     { lifecycle: probes, onDemand, alarms },

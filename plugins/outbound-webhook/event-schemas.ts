@@ -203,6 +203,23 @@ export const WEBHOOK_EVENT_SCHEMAS = {
       ref,
       digits: { type: 'string' }
     }
+  ),
+  'limit.reached': bodySchema(
+    'limit.reached',
+    "A daily text limit was reached: once per limit and user (or the server) in 24 hours. Texts that may wait (command replies, invitations) are not sent until it frees; alarms' texts and check-ins always are.",
+    {
+      limit: { type: 'string', enum: ['texts_per_user_per_day', 'texts_per_server_per_day'] },
+      userId: {
+        type: ['integer', 'null'],
+        minimum: 1,
+        description: "The user whose allowance is spent; null for the server's"
+      },
+      max: { type: 'integer', minimum: 1, description: 'The limit: texts in 24 hours' },
+      refused: {
+        type: 'boolean',
+        description: "True: a text was refused; false: texts that are never refused passed the server's limit"
+      }
+    }
   )
 } as const satisfies { [N in keyof KronusEvents]?: JsonSchema }
 

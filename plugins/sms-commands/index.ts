@@ -15,27 +15,51 @@ function followUps(retries: number, waitMinutes: number): string {
   return `with up to ${retries} follow-up${retries === 1 ? '' : 's'} ${waitMinutes} minutes apart`
 }
 
+function inMinutes(minutes: number): string {
+  return `in ${minutes} minute${minutes === 1 ? '' : 's'}`
+}
+
+/** A wait as a person says it: minutes up to an hour and a half, then whole hours (rounded up). */
+function inTime(minutes: number): string {
+  if (minutes <= 90) return inMinutes(minutes)
+  return `in ${Math.ceil(minutes / 60)} hours`
+}
+
 async function requestProbe(
   kronus: PluginContext,
   userId: number,
   request: { inMinutes: number; retries: number; waitMinutes: number },
   trx: Knex.Transaction
 ): Promise<string> {
+  let result: { startsAt: number; merged: boolean; checkInWaiting: boolean }
   try {
-    // A savepoint: a refused request must leave no trace (its daily allowance included),
+    // A savepoint: a refused request must leave no trace (its allowance included),
     // while the text's own record still commits.
-    await trx.transaction((savepoint) => kronus.probes.requestOnDemand(userId, request, savepoint))
+    result = await trx.transaction((savepoint) => kronus.probes.requestOnDemand(userId, request, savepoint))
   } catch (err) {
     if (err instanceof ForbiddenError)
       return 'Kronus needs an emergency contact before it can check on you. Add one in Kronus first.'
     if (err instanceof ConflictError) return 'A check-in is already waiting for your answer: reply Y or N to it first.'
+    // A spent text allowance throws this too, but then no reply goes out at all (replies here are refusable).
     if (err instanceof RateLimitedError) {
-      return `You have asked for ${kronus.config.probes.onDemandDailyLimit} check-ins today, the most allowed. Try again tomorrow.`
+      const minutes = Math.ceil(err.retryAfterSec / 60)
+      return `You have asked for ${kronus.config.probes.onDemandDailyLimit} check-ins in the last 24 hours, the most allowed. You can ask again ${inTime(minutes)}.`
     }
     throw err
   }
-  const when = request.inMinutes === 0 ? 'now' : `in ${request.inMinutes} minute${request.inMinutes === 1 ? '' : 's'}`
-  return `OK: Kronus will check on you ${when}, ${followUps(request.retries, request.waitMinutes)}.`
+  const follow = followUps(request.retries, request.waitMinutes)
+  if (result.merged) {
+    const minutes = Math.max(1, Math.round((result.startsAt - kronus.clock.now()) / 60_000))
+    return `You already asked for a check-in ${inMinutes(minutes)}; this request was added to it and not counted.`
+  }
+  if (request.inMinutes === 0) return `OK: Kronus will check on you now, ${follow}.`
+  if (result.checkInWaiting) {
+    return (
+      `A check-in is already waiting for your answer: reply Y or N to it. If it still waits ${inMinutes(request.inMinutes)}, ` +
+      `this request will be added to it and not counted; otherwise Kronus will check on you then, ${follow}.`
+    )
+  }
+  return `OK: Kronus will check on you ${inMinutes(request.inMinutes)}, ${follow}.`
 }
 
 export const smsCommands = definePlugin({
@@ -43,21 +67,26 @@ export const smsCommands = definePlugin({
   version: '1.0.0',
 
   register(kronus) {
-    kronus.messaging.onInbound(async (message, trx) => {
-      const command = parseCommand(message.text)
-      if (!command) return null
-      switch (command.kind) {
-        case 'ping':
-          return 'PONG!'
-        case 'usage':
-          return usageText()
-        case 'help':
-          return commandHelp(command.command)
-        case 'error':
-          return command.message
-        case 'probe':
-          return requestProbe(kronus, message.userId, command, trx)
-      }
-    })
+    // Replies to commands wait for the user's text allowance (limits.textsPerUserPerDay):
+    // over it, a command does nothing and is not answered.
+    kronus.messaging.onInbound(
+      async (message, trx) => {
+        const command = parseCommand(message.text)
+        if (!command) return null
+        switch (command.kind) {
+          case 'ping':
+            return 'PONG!'
+          case 'usage':
+            return usageText()
+          case 'help':
+            return commandHelp(command.command)
+          case 'error':
+            return command.message
+          case 'probe':
+            return requestProbe(kronus, message.userId, command, trx)
+        }
+      },
+      { replies: 'refusable' }
+    )
   }
 })

@@ -141,7 +141,14 @@ export const configSchema = Joi.object({
   limits: Joi.object({
     // Every emergency contact is texted (and maybe called) at once when an alarm is raised:
     // the limit keeps one user's alarm from flooding the queue ahead of everyone else's.
-    contactsPerUser: Joi.number().integer().min(1).max(1000).default(10)
+    contactsPerUser: Joi.number().integer().min(1).max(1000).default(10),
+    // Texts (alarms' never count) one user may be sent in 24 hours. 30 covers hourly check-ins
+    // with follow-ups on a busy day and a few commands; beyond it only what may wait (command
+    // replies, invitations) is refused, so nobody can run up a bill through Kronus.
+    textsPerUserPerDay: Joi.number().integer().min(1).max(100_000).default(30),
+    // The whole server's texts in 24 hours (alarms' never count); null: no limit. For an
+    // operator with a fixed SMS budget; check-ins and alarms still go when it is reached.
+    textsPerServerPerDay: Joi.number().integer().min(1).allow(null).default(null)
   }).default(),
   auth: Joi.object({
     maxFailedLogins: Joi.number().integer().min(1).max(1000).default(5),

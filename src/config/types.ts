@@ -108,6 +108,10 @@ export interface KronusConfigInput {
   limits?: {
     /** Emergency contacts one user may have (a 400 names the limit beyond). Default 10. */
     contactsPerUser?: number
+    /** Texts one user may be sent in 24 hours, alarms' excluded; over it, command replies and invitations are not sent. Default 30. */
+    textsPerUserPerDay?: number
+    /** Texts the whole server may send in 24 hours, alarms' excluded; null (the default) for no limit. */
+    textsPerServerPerDay?: number | null
   }
   auth?: {
     /**
@@ -186,6 +190,8 @@ export interface KronusConfig {
   }
   limits: {
     contactsPerUser: number
+    textsPerUserPerDay: number
+    textsPerServerPerDay: number | null
   }
   auth: {
     maxFailedLogins: number

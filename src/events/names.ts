@@ -30,6 +30,7 @@ export const CORE_EVENT_NAMES = [
   'alarm.escalated',
   'alarm.acknowledged',
   'alarm.resolved',
+  'limit.reached',
   'job.dead',
   'server.started',
   'server.stopping'

@@ -111,6 +111,16 @@ export interface KronusEvents {
     reason: 'user_ok' | 'contact_safe' | 'admin'
     by: string
   }
+  'limit.reached': {
+    /** Which limit of the configuration (`limits.textsPerUserPerDay`, `limits.textsPerServerPerDay`). */
+    limit: 'texts_per_user_per_day' | 'texts_per_server_per_day'
+    /** The user whose allowance is spent; null for the server's. */
+    userId: number | null
+    /** The limit's value: texts in 24 hours. */
+    max: number
+    /** True: a text was refused; false: texts that are never refused went past the server's limit. */
+    refused: boolean
+  }
   'job.dead': { jobId: number; name: string; attempts: number; lastError: string | null }
   'server.started': { uri: string }
   'server.stopping': { reason: string }

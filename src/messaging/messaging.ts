@@ -1,5 +1,6 @@
 import type { Knex } from 'knex'
 import type { Logger } from 'pino'
+import type { Clock } from '../clock.js'
 import type { EventLog } from '../events/log.js'
 import type { KronusEvents } from '../events/types.js'
 import { JobNotRunError } from '../queue/errors.js'
@@ -15,6 +16,7 @@ import {
 import { type CallAnswer, type CallAnswerHandler, Calls, type OutgoingCall } from './calls.js'
 import { MessageDeliveryError, type MessagingChannel } from './channel.js'
 import { SendLedger, type UnfinishedSend } from './send-ledger.js'
+import { type AllowanceClass, TextAllowance, type TextLimits } from './text-allowance.js'
 
 export interface SendJobPayload {
   to: string
@@ -54,7 +56,7 @@ const SEND_ABORT_WAIT_MS = 2_000
 export const MAX_REF_LENGTH = 160
 
 /** What messaging needs of the job queue. */
-export type MessageQueue = Pick<JobQueue, 'defineBatch' | 'enqueue' | 'enqueueMany'>
+export type MessageQueue = Pick<JobQueue, 'defineBatch' | 'enqueue' | 'enqueueMany' | 'onPrune'>
 
 export interface OutgoingMessage {
   to: string
@@ -80,9 +82,19 @@ export interface OutgoingMessage {
    */
   ref?: string
   /**
-   * How the text counts against the daily text allowances (helper D of issue 15 owns the
-   * meaning): `counted` (default) always goes out; `refusable` is not sent once the
-   * allowance is spent.
+   * How the text stands against `limits.textsPerUserPerDay` (of `userId`) and
+   * `limits.textsPerServerPerDay`, counted over the last 24 hours when it is queued:
+   * - `counted` (the default): always queued, and counted. Check-in asks and follow-ups
+   *   are counted and never refused: refusing one mid-check-in would raise a false alarm
+   *   or leave the person unmonitored without anyone knowing (their rate is bounded by
+   *   the schedule's smallest interval instead); so are the notices that keep a person
+   *   told the truth about their check-ins.
+   * - `refusable`: not queued when the user's or the server's allowance is spent; send()
+   *   then resolves to false, and `limit.reached` (once per limit and user a day) and a
+   *   warning are written. For texts that may wait or be asked for again: an emergency
+   *   contact's invitation, say.
+   * A text with priority `emergency` (an alarm's, all-clears included) is never counted
+   * nor refused, whatever this says.
    */
   allowance?: 'counted' | 'refusable'
 }
@@ -146,9 +158,12 @@ export interface InboundResult {
 
 export interface MessagingOptions {
   knex: Knex
+  clock: Clock
   events: EventLog
   queue: MessageQueue
   logger: Logger
+  /** The daily text limits (`limits.textsPerUserPerDay`, `limits.textsPerServerPerDay`). */
+  limits: TextLimits
   /**
    * How long an alarm's text (priority `emergency`) is retried after transient failures,
    * with backoff of at most a minute, before it is given up. Default 30 minutes.
@@ -180,12 +195,13 @@ export class Messaging {
   readonly #events: EventLog
   readonly #queue: MessageQueue
   readonly #logger: Logger
-  readonly #inboundHandlers: InboundHandler[] = []
-  readonly #fallbackHandlers: InboundHandler[] = []
+  readonly #inboundHandlers: RegisteredHandler[] = []
+  readonly #fallbackHandlers: RegisteredHandler[] = []
   readonly #firstHandlers: AnyInboundHandler[] = []
   readonly #ledger: SendLedger
   readonly #calls: Calls
   readonly #emergencyRetryMs: number
+  readonly #allowance: TextAllowance
   /** Provider ids this process sent or matched and has not recorded yet: never matched by reconciling. */
   readonly #claiming = new Set<string>()
 
@@ -196,6 +212,13 @@ export class Messaging {
     this.#logger = options.logger
     this.#ledger = new SendLedger(options.knex)
     this.#emergencyRetryMs = options.emergencyRetryMs ?? DEFAULT_EMERGENCY_RETRY_MS
+    this.#allowance = new TextAllowance({
+      clock: options.clock,
+      events: options.events,
+      logger: options.logger,
+      limits: options.limits
+    })
+    this.#queue.onPrune((knex) => this.#allowance.prune(knex))
     this.#calls = new Calls({ ...options, channel: () => this.defaultChannel })
     this.#queue.defineBatch(SEND_JOB, (jobs, signal, control) => this.#deliverBatch(jobs, signal, control), {
       batchSize: SEND_BATCH_SIZE,
@@ -234,19 +257,52 @@ export class Messaging {
     return this.#defaultChannel === null ? undefined : this.#channels.get(this.#defaultChannel)
   }
 
-  /** Queues a text in the caller's transaction (or its own): see the class comment. */
-  async send(message: OutgoingMessage, trx?: Knex.Transaction): Promise<void> {
-    const { payload, options } = this.#sendJob(message)
-    await this.#queue.enqueue(SEND_JOB, payload, options, trx)
+  /**
+   * Queues a text in the caller's transaction (or its own): see the class comment. Resolves
+   * to true when it was queued (and counted, see OutgoingMessage.allowance), false when it
+   * is `refusable` and the user's or the server's 24-hour allowance is spent: then nothing
+   * is queued and the caller should tell whoever asked (a 429, say).
+   */
+  async send(message: OutgoingMessage, trx?: Knex.Transaction): Promise<boolean> {
+    const [queued] = await this.sendMany([message], trx)
+    return queued!
   }
 
-  /** send() for many texts, in multi-row inserts (a fan-out queues one per user). */
-  async sendMany(messages: OutgoingMessage[], trx?: Knex.Transaction): Promise<void> {
-    await this.#queue.enqueueMany(
-      SEND_JOB,
-      messages.map((message) => this.#sendJob(message)),
-      trx
-    )
+  /**
+   * send() for many texts, in multi-row inserts (a fan-out queues one per user): resolves
+   * to whether each was queued, in order. Counted texts cost one upsert per user (in
+   * multi-row statements) and no read.
+   */
+  async sendMany(messages: OutgoingMessage[], trx?: Knex.Transaction): Promise<boolean[]> {
+    const jobs = messages.map((message) => this.#sendJob(message))
+    const classes = messages.map(allowanceOf)
+    // Alarms' texts alone (an alert's fan-out) touch no counter.
+    if (classes.every((c) => c === 'exempt')) {
+      await this.#queue.enqueueMany(SEND_JOB, jobs, trx)
+      return jobs.map(() => true)
+    }
+    const work = async (trx: Knex.Transaction): Promise<boolean[]> => {
+      const queued = await this.#allowance.admit(
+        trx,
+        messages.map((message, i) => ({ userId: message.userId ?? null, allowance: classes[i]! }))
+      )
+      await this.#queue.enqueueMany(
+        SEND_JOB,
+        jobs.filter((_, i) => queued[i]),
+        trx
+      )
+      return queued
+    }
+    return trx ? work(trx) : this.#knex.transaction(work)
+  }
+
+  /**
+   * Texts that may still be sent to or about this user now: what is left of their own
+   * 24-hour allowance or the server's, whichever is smaller. A refusable text goes while
+   * this is above 0.
+   */
+  async textsLeft(userId: number, trx?: Knex.Transaction): Promise<number> {
+    return this.#allowance.left(trx ?? this.#knex, userId)
   }
 
   /**
@@ -322,12 +378,13 @@ export class Messaging {
    * they were added, and the first that answers wins; `fallback` handlers come after all
    * others (the probe lifecycle's reply handling is one). Returns a function that removes it.
    */
-  onInbound(handler: InboundHandler, options: { fallback?: boolean } = {}): () => void {
+  onInbound(handler: InboundHandler, options: InboundHandlerOptions = {}): () => void {
     if (typeof handler !== 'function') throw new Error('an inbound handler must be a function')
     const list = options.fallback ? this.#fallbackHandlers : this.#inboundHandlers
-    list.push(handler)
+    const registered: RegisteredHandler = { handler, allowance: options.replies ?? 'counted' }
+    list.push(registered)
     return () => {
-      const at = list.indexOf(handler)
+      const at = list.indexOf(registered)
       if (at >= 0) list.splice(at, 1)
     }
   }
@@ -382,9 +439,21 @@ export class Messaging {
         messageId,
         userId
       }
-      for (const handler of [...this.#inboundHandlers, ...this.#fallbackHandlers]) {
+      for (const { handler, allowance } of [...this.#inboundHandlers, ...this.#fallbackHandlers]) {
+        if (allowance === 'refusable' && (await this.#allowance.left(trx, userId)) === 0) {
+          // Over the allowance a command does nothing and gets no answer; the text stays recorded.
+          if (await answersInSavepoint(handler, inbound, trx)) {
+            await this.#allowance.refused(trx, userId)
+            this.#logger.info({ userId }, 'a reply was not sent: the text allowance is spent')
+            return { userId, reply: null }
+          }
+          continue
+        }
         const reply = await handler(inbound, trx)
-        if (typeof reply === 'string') return { userId, reply }
+        if (typeof reply === 'string') {
+          await this.#allowance.admit(trx, [{ userId, allowance: 'counted' }])
+          return { userId, reply }
+        }
       }
       return { userId, reply: null }
     }
@@ -626,6 +695,44 @@ export function sendingOrder(jobs: ReadonlyArray<{ payload: SendJobPayload }>): 
     }
   }
   return order
+}
+
+export interface InboundHandlerOptions {
+  /** Asked after every other handler (the probe lifecycle's reply handling is one). */
+  fallback?: boolean
+  /**
+   * How the handler's replies stand against the daily text limits, as
+   * OutgoingMessage.allowance: `counted` (the default; answers to a check-in) or
+   * `refusable` (command replies). Over the allowance a refusable handler's work is
+   * rolled back and its reply not sent; the inbound text stays recorded. Replies of the
+   * first handlers (onAnyInbound: the alarm engine's) are an alarm's and never counted.
+   */
+  replies?: 'counted' | 'refusable'
+}
+
+interface RegisteredHandler {
+  handler: InboundHandler
+  allowance: 'counted' | 'refusable'
+}
+
+class ReplyRefused extends Error {}
+
+/** Runs a handler in a savepoint that is rolled back if it answers: true when it did. */
+async function answersInSavepoint(handler: InboundHandler, inbound: InboundText, trx: Knex.Transaction) {
+  try {
+    await trx.transaction(async (savepoint) => {
+      if (typeof (await handler(inbound, savepoint)) === 'string') throw new ReplyRefused()
+    })
+    return false
+  } catch (err) {
+    if (err instanceof ReplyRefused) return true
+    throw err
+  }
+}
+
+function allowanceOf(message: OutgoingMessage): AllowanceClass {
+  if (message.priority === 'emergency') return 'exempt'
+  return message.allowance === 'refusable' ? 'refusable' : 'counted'
 }
 
 /** The text's ref for its events: the key only when the sender named one. */

@@ -77,7 +77,7 @@ function pluginMessaging(messaging: Messaging): PluginMessaging {
     registerChannel: (channel, options) => messaging.registerChannel(channel, { default: options?.default }),
     send: (message, trx) => messaging.send(message, trx),
     receive: (message, trx) => messaging.receive(message, trx),
-    onInbound: (handler) => messaging.onInbound(handler),
+    onInbound: (handler, options) => messaging.onInbound(handler, { replies: options?.replies }),
     deliveryReport: (report, trx) => messaging.deliveryReport(report, trx),
     callAnswered: (answer, trx) => messaging.callAnswered(answer, trx)
   }

@@ -68,8 +68,8 @@ export function pluginProbes({ knex, clock, services }: CoreFacadeDeps): PluginP
       await services.probeSettings.update(userId, { active }, trx)
     },
     requestOnDemand: async (userId, request, trx) => {
-      const { startsAt } = await services.probes.requestOnDemand(userId, request, trx)
-      return { startsAt }
+      const { startsAt, merged, checkInWaiting } = await services.probes.requestOnDemand(userId, request, trx)
+      return { startsAt, merged, checkInWaiting }
     },
     isContactAlerted: async (probeId, contactId, trx) =>
       (await EmergencyProbe.query(trx ?? knex).findOne({ probe_id: probeId, contact_id: contactId })) !== undefined,

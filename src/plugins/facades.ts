@@ -56,9 +56,15 @@ export interface PluginProbes {
   /**
    * Asks for a probe now or in a few minutes, under the same rules as the API. Throws
    * ForbiddenError (no emergency contact), ConflictError (a probe is waiting) or
-   * RateLimitedError (the daily allowance is used up).
+   * RateLimitedError (the allowance of 24 hours is used up). `merged`: added to a delayed
+   * check-in already asked for, starting at startsAt, and not charged; `checkInWaiting`: a
+   * check-in waits now, and a delayed one coming due while it still waits is merged into it.
    */
-  requestOnDemand(userId: number, request: OnDemandRequest, trx?: Knex.Transaction): Promise<{ startsAt: number }>
+  requestOnDemand(
+    userId: number,
+    request: OnDemandRequest,
+    trx?: Knex.Transaction
+  ): Promise<{ startsAt: number; merged: boolean; checkInWaiting: boolean }>
   /** Whether the contact was alerted about the probe (an emergency probe links them). */
   isContactAlerted(probeId: number, contactId: number, trx?: Knex.Transaction): Promise<boolean>
   /** Records that the contact is being alerted about the probe; returns the emergency probe's id. */

@@ -78,7 +78,11 @@ export type PluginQueue = PluginJobs & PluginSchedules
 
 export interface PluginMessaging {
   registerChannel(channel: MessagingChannel, options?: { default?: boolean }): void
-  send(message: OutgoingMessage, trx?: Knex.Transaction): Promise<void>
+  /**
+   * Queues a text (see OutgoingMessage): resolves to true when queued, false when it was
+   * `refusable` and the user's or the server's text allowance for 24 hours is spent.
+   */
+  send(message: OutgoingMessage, trx?: Knex.Transaction): Promise<boolean>
   /**
    * An inbound text (from a webhook): records message.received and returns the reply of the
    * first inbound handler that answers, in the caller's transaction when given.
@@ -87,8 +91,10 @@ export interface PluginMessaging {
   /**
    * Answers inbound texts from known users: return the reply, or null to pass the text on.
    * Handlers are asked in plugin order; a text nobody claims is a reply to the user's probe.
+   * `replies: 'refusable'` (commands' replies) makes the handler's replies wait for the
+   * user's text allowance: over it, the handler's work is rolled back and nothing is sent.
    */
-  onInbound(handler: InboundHandler): () => void
+  onInbound(handler: InboundHandler, options?: { replies?: 'counted' | 'refusable' }): () => void
   /** A delivery receipt from the channel's provider: message.delivered or message.undelivered. */
   deliveryReport(report: DeliveryReport, trx?: Knex.Transaction): Promise<void>
   /** Keys pressed during a call placed by Kronus: records call.answered and returns what to say back. */

@@ -16,6 +16,7 @@ import {
 } from '../queue/keys.js'
 import type { ProbeFirePayload } from '../scheduling/probe-fire-job.js'
 import { inTransaction } from '../services/context.js'
+import { mergeOnDemandRequest } from './daily-allowance.js'
 import { PROBE_JOBS } from './jobs.js'
 import { probeTexts } from './messages.js'
 import type { AlarmRaiser, ProbeEventLog, ProbeJobQueue, ProbeMessenger } from './ports.js'
@@ -361,22 +362,38 @@ export class ProbeLifecycle {
     return outcomes
   }
 
-  /** An on-demand probe whose time has come; skipped (and logged) if one is still pending. */
+  /**
+   * An on-demand probe whose time has come. If a check-in still waits, this one is merged
+   * into it: the waiting check-in answers for both, and the request is taken back from the
+   * user's on-demand allowance (the user was told so when they asked).
+   */
   async startOnDemand(payload: {
     userId: number
     maxRetries: number
     waitTimeInMinutes: number
     requestId: string
   }): Promise<StartResult> {
-    const result = await this.start(payload.userId, {
-      origin: 'on_demand',
-      maxRetries: payload.maxRetries,
-      waitTimeInMinutes: payload.waitTimeInMinutes,
-      startKey: onDemandProbeStartKey(payload.requestId)
+    return inTransaction(this.deps.knex, undefined, async (trx) => {
+      const result = await this.start(
+        payload.userId,
+        {
+          origin: 'on_demand',
+          maxRetries: payload.maxRetries,
+          waitTimeInMinutes: payload.waitTimeInMinutes,
+          startKey: onDemandProbeStartKey(payload.requestId)
+        },
+        trx
+      )
+      if (!result.started && result.reason === 'already_pending') {
+        await mergeOnDemandRequest(trx, payload.requestId, this.deps.clock.now())
+        this.deps.logger.info(
+          { userId: payload.userId },
+          'on-demand check-in merged into the one still waiting; not charged'
+        )
+      } else if (!result.started)
+        this.deps.logger.info({ userId: payload.userId, reason: result.reason }, 'on-demand probe skipped')
+      return result
     })
-    if (!result.started)
-      this.deps.logger.info({ userId: payload.userId, reason: result.reason }, 'on-demand probe skipped')
-    return result
   }
 
   /**

@@ -169,6 +169,7 @@ export class JobQueue {
   #claiming: Promise<unknown> = Promise.resolve()
   #lastPruneAt: number | undefined
   readonly #deadListeners: Array<(job: JobRow, cause?: unknown) => void | Promise<void>> = []
+  readonly #pruneTasks: Array<(knex: Knex) => Promise<number>> = []
 
   constructor(options: JobQueueOptions) {
     this.#knex = options.knex
@@ -402,7 +403,21 @@ export class JobQueue {
     this.#lastPruneAt = now
     const deleted = await pruneSuccessfulJobs(this.#knex, now - age)
     if (deleted > 0) this.#logger.info({ deleted }, 'pruned successful jobs')
+    for (const task of this.#pruneTasks) {
+      try {
+        const rows = await task(this.#knex)
+        if (rows > 0) this.#logger.info({ rows }, 'pruned expired rows')
+      } catch (err) {
+        // Harmless: the rows are pruned at the next pass.
+        this.#logger.warn({ err }, 'a prune task failed')
+      }
+    }
     return deleted
+  }
+
+  /** Adds housekeeping run with each prune (expired counters, say); it returns how many rows it deleted. */
+  onPrune(task: (knex: Knex) => Promise<number>): void {
+    this.#pruneTasks.push(task)
   }
 
   /** Starts polling for due jobs; runs start in the background, up to `concurrency` at a time. */

@@ -1,7 +1,7 @@
 import { PAGE_SIZE } from '../domain/constants.js'
 import { ForbiddenError, ValidationError } from '../domain/errors.js'
 import { type Page, pagingOf } from '../domain/paging.js'
-import type { EventName, RecordedEvent } from '../events/types.js'
+import type { EventName, KronusEvents, RecordedEvent } from '../events/types.js'
 
 // What the events route presents: the log's own record type, handed on by this service.
 export type { RecordedEvent }
@@ -41,4 +41,20 @@ export class EventQueryService {
     )
     return { results, paging: pagingOf(total, query.page, limit) }
   }
+
+  /** The daily text limits reached (`limit.reached` events), oldest first, 100 a page: for an admin. */
+  async limitsReached(page: number): Promise<Page<LimitReached>> {
+    const { results, total } = await this.ctx.events.page({ type: 'limit.reached' }, page, PAGE_SIZE)
+    return {
+      results: results.map((event) => ({
+        id: event.id,
+        ...(event.payload as KronusEvents['limit.reached']),
+        createdAt: event.createdAt
+      })),
+      paging: pagingOf(total, page, PAGE_SIZE)
+    }
+  }
 }
+
+/** A limit.reached event as the admin reads it. */
+export type LimitReached = KronusEvents['limit.reached'] & { id: number; createdAt: number }

@@ -114,6 +114,12 @@ export const protectedRoutes: RouteCase[] = [
   },
   { name: 'list all alarms', method: 'GET', url: () => '/v1/alarms', expected: { self: 403, other: 403, admin: 200 } },
   {
+    name: 'list limits reached',
+    method: 'GET',
+    url: () => '/v1/limits/reached',
+    expected: { self: 403, other: 403, admin: 200 }
+  },
+  {
     // No alarm has been raised here: an admin gets past the access check to the 404.
     name: 'close an alarm',
     method: 'POST',

@@ -15,6 +15,7 @@ import * as m0013 from './0013_alarms.js'
 import * as m0014 from './0014_engine_alarm_first_names.js'
 import * as m0016 from './0016_job_priority_index.js'
 import * as m0019 from './0019_contact_consent.js'
+import * as m0020 from './0020_text_allowance.js'
 
 interface Migration {
   up(knex: Knex): Promise<void>
@@ -40,7 +41,8 @@ const migrations: Array<[string, Migration]> = [
   ['0013_alarms', m0013],
   ['0014_engine_alarm_first_names', m0014],
   ['0016_job_priority_index', m0016],
-  ['0019_contact_consent', m0019]
+  ['0019_contact_consent', m0019],
+  ['0020_text_allowance', m0020]
 ]
 
 export const migrationSource: Knex.MigrationSource<[string, Migration]> = {

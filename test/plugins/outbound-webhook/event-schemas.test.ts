@@ -169,6 +169,7 @@ t.test('the bodies Kronus delivers match their schemas', async (t) => {
     ref: 'alarm-contact:4',
     digits: '1'
   })
+  await kronus.events.emit('limit.reached', { limit: 'texts_per_user_per_day', userId, max: 30, refused: true })
   await kronus.queue.drain()
 
   const typesAt = (path: string) =>

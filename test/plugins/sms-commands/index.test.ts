@@ -15,10 +15,14 @@ interface Setup {
 
 async function setUp(
   t: Parameters<typeof buildKronus>[0],
-  options: { emergencyContact?: boolean; dailyLimit?: number } = {}
+  options: { emergencyContact?: boolean; dailyLimit?: number; textsPerUserPerDay?: number } = {}
 ): Promise<Setup> {
   const kronus = await buildKronus(t, {
-    config: { plugins: [smsCommands()], probes: { onDemandDailyLimit: options.dailyLimit ?? 10 } }
+    config: {
+      plugins: [smsCommands()],
+      probes: { onDemandDailyLimit: options.dailyLimit ?? 10 },
+      limits: { textsPerUserPerDay: options.textsPerUserPerDay ?? 30 }
+    }
   })
   const channel = new RecordingChannel()
   kronus.messaging.registerChannel(channel)
@@ -53,9 +57,10 @@ async function probesOf(
   }))
 }
 
+/** On-demand check-ins charged to the user: requests not merged into a waiting one. */
 async function allowanceTaken(s: Setup): Promise<number> {
-  const rows = await s.kronus.knex('rate_limits').where('key', 'like', `probes.on_demand:${s.user.id}:%`)
-  return rows.reduce((sum: number, row: any) => sum + Number(row.count), 0)
+  const rows = await s.kronus.knex('on_demand_requests').where({ user_id: s.user.id }).whereNull('merged_at')
+  return rows.length
 }
 
 t.test('ping, usage, help and <command> --help, in any case', async (t) => {
@@ -149,9 +154,71 @@ t.test('a probe while one is pending is refused without using the allowance', as
 t.test('the daily cap of on-demand probes applies', async (t) => {
   const s = await setUp(t, { dailyLimit: 2 })
   t.match(await text(s, 'probe --in 10'), /^OK: /)
-  t.match(await text(s, 'probe --in 20'), /^OK: /)
-  t.equal(await text(s, 'probe --in 30'), 'You have asked for 2 check-ins today, the most allowed. Try again tomorrow.')
+  t.match(await text(s, 'probe --in 30'), /^OK: /)
+  t.equal(
+    await text(s, 'probe --in 60'),
+    'You have asked for 2 check-ins in the last 24 hours, the most allowed. You can ask again in 24 hours.'
+  )
   t.equal(await allowanceTaken(s), 2)
+})
+
+t.test('probe --in 1 twice while a check-in waits: told the truth, one check-in, one charged', async (t) => {
+  const s = await setUp(t)
+  t.match(await text(s, 'probe --in 0'), /^OK: Kronus will check on you now/)
+  const waiting =
+    'A check-in is already waiting for your answer: reply Y or N to it. If it still waits in 1 minute, ' +
+    'this request will be added to it and not counted; otherwise Kronus will check on you then, ' +
+    'with up to 3 follow-ups 10 minutes apart.'
+  t.equal(await text(s, 'probe --in 1'), waiting)
+  t.equal(
+    await text(s, 'probe --in 1'),
+    'You already asked for a check-in in 1 minute; this request was added to it and not counted.',
+    'the second --in 1 is added to the first'
+  )
+  t.equal(await allowanceTaken(s), 2, 'the check-in now and the first --in 1')
+  s.kronus.clock.advance(MINUTE)
+  await s.kronus.queue.drain()
+  t.equal((await probesOf(s)).length, 1, 'no second check-in started')
+  t.same(textsTo(s), ['Are you OK Alan? Reply Y or N.'], 'asked once')
+  t.equal(await allowanceTaken(s), 1, 'the merged request was given back')
+  t.equal(await text(s, 'Y'), 'Thanks Alan, glad you are OK.')
+})
+
+t.test('a delayed probe whose check-in was answered meanwhile starts as asked', async (t) => {
+  const s = await setUp(t)
+  await text(s, 'probe --in 0')
+  await text(s, 'probe --in 5')
+  await text(s, 'Y')
+  s.kronus.clock.advance(5 * MINUTE)
+  await s.kronus.queue.drain()
+  t.same(
+    (await probesOf(s)).map((p) => p.status),
+    [2, 1],
+    'the first answered, the second asked'
+  )
+  t.equal(await allowanceTaken(s), 2)
+})
+
+t.test("over the user's text allowance, commands do nothing and are not answered", async (t) => {
+  const s = await setUp(t, { textsPerUserPerDay: 3 })
+  t.equal(await text(s, 'ping'), 'PONG!')
+  t.equal(await text(s, 'ping'), 'PONG!')
+  t.equal(await text(s, 'ping'), 'PONG!')
+  t.equal(await text(s, 'ping'), null, 'the fourth reply would be over 3')
+  t.equal(await text(s, 'usage'), null)
+  t.equal(await text(s, 'probe --in 0'), null)
+  t.same(await probesOf(s), [], 'the refused probe command started nothing')
+  t.equal(await allowanceTaken(s), 0, 'and charged nothing')
+  t.equal((await s.kronus.events.list({ type: 'message.received' })).length, 6, 'every text is still recorded')
+  t.match(await s.kronus.events.list({ type: 'limit.reached' }), [
+    { payload: { limit: 'texts_per_user_per_day', userId: s.user.id, max: 3, refused: true } }
+  ])
+  t.equal((await s.kronus.events.list({ type: 'limit.reached' })).length, 1, 'raised once, not per refused text')
+  // Texts stop counting 24 hours after they were queued (by the hour).
+  s.kronus.clock.advance(23 * 60 * MINUTE)
+  t.equal(await text(s, 'ping'), null, 'still within 24 hours')
+  s.kronus.clock.advance(60 * MINUTE)
+  t.equal(await text(s, 'ping'), 'PONG!', 'the rolling 24 hours have passed')
 })
 
 t.test('a text that is no command is the answer to the pending probe', async (t) => {

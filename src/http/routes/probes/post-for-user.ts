@@ -12,7 +12,9 @@ export default defineRoute({
     tags: ['api', 'probes'],
     description:
       'Ask for a probe now (in_minutes 0) or later; needs an emergency contact (403), one pending probe at a time (409), ' +
-      'and a limited number a day in your time zone (429)',
+      'at most probes.onDemandDailyLimit in 24 hours and texts left of limits.textsPerUserPerDay (429). A later one ' +
+      'for a time within the first wait of one already asked for is added to it (merged: true, not counted); ' +
+      'one that comes due while a check-in waits is merged into it and not counted (check_in_waiting says one waits now)',
     validate: {
       params: uidParams,
       payload: Joi.object({
@@ -32,7 +34,16 @@ export default defineRoute({
     },
     response: {
       schema: envelopeSchema(
-        Joi.object({ starts_at: Joi.string().isoDate(), probe: probeSchema.allow(null) }).label('OnDemandProbe'),
+        Joi.object({
+          starts_at: Joi.string().isoDate(),
+          probe: probeSchema.allow(null),
+          merged: Joi.boolean().description(
+            'Added to a check-in already asked for that starts at starts_at; not counted'
+          ),
+          check_in_waiting: Joi.boolean().description(
+            'A check-in waits for an answer now: if it still waits at starts_at, this one is merged into it and not counted'
+          )
+        }).label('OnDemandProbe'),
         'OnDemandProbeResponse'
       )
     },
@@ -47,7 +58,14 @@ export default defineRoute({
       })
       // 201: the probe exists and the user has been asked; 202: it will start at starts_at.
       return h
-        .response(ok({ starts_at: toRfc3339(result.startsAt), probe: result.probe }))
+        .response(
+          ok({
+            starts_at: toRfc3339(result.startsAt),
+            probe: result.probe,
+            merged: result.merged,
+            check_in_waiting: result.checkInWaiting
+          })
+        )
         .code(result.probe ? 201 : 202)
     }
   }

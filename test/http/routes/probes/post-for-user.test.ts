@@ -11,7 +11,10 @@ t.test('with the defaults the probe starts in 5 minutes, with 3 follow-ups 10 mi
   const now = h.kronus.clock.now()
   const res = await call(h.kronus, { method: 'POST', url: `/v1/users/${user.id}/probes`, token: user.token })
   t.equal(res.statusCode, 202, res.payload)
-  t.same(res.body, { success: true, data: { starts_at: new Date(now + 5 * MINUTE).toISOString(), probe: null } })
+  t.same(res.body, {
+    success: true,
+    data: { starts_at: new Date(now + 5 * MINUTE).toISOString(), probe: null, merged: false, check_in_waiting: false }
+  })
 
   await advance(h, 4)
   t.same(textsTo(h, user.phone_number), [], 'not yet')
@@ -156,44 +159,90 @@ t.test('one pending probe at a time: asking now while one waits is a 409 and cos
   )
 })
 
-t.test('a later probe whose time comes while another is pending is skipped', async (t) => {
-  const h = await buildProbeKronus(t)
+t.test('a later probe that comes due while another waits is merged into it and not charged', async (t) => {
+  const h = await buildProbeKronus(t, { config: { probes: { onDemandDailyLimit: 2 } } })
   const { user } = await probedUser(h)
   const url = `/v1/users/${user.id}/probes`
-  t.equal(
-    (await call(h.kronus, { method: 'POST', url, token: user.token, payload: { in_minutes: 5 } })).statusCode,
-    202
-  )
-  t.equal(
-    (await call(h.kronus, { method: 'POST', url, token: user.token, payload: { in_minutes: 0, wait_minutes: 60 } }))
-      .statusCode,
-    201
-  )
+  const later = await call(h.kronus, { method: 'POST', url, token: user.token, payload: { in_minutes: 5 } })
+  t.equal(later.statusCode, 202)
+  t.match(later.body.data, { merged: false, check_in_waiting: false })
+  const now = await call(h.kronus, {
+    method: 'POST',
+    url,
+    token: user.token,
+    payload: { in_minutes: 0, wait_minutes: 60 }
+  })
+  t.equal(now.statusCode, 201)
   await advance(h, 5)
   t.equal((await probesOf(h.kronus.knex, user.id)).length, 1, 'no second probe')
   t.equal(textsTo(h, user.phone_number).length, 1, 'no second ask')
+  await h.probes.handleReply({ userId: user.id, text: 'y' })
+  t.equal(
+    (await call(h.kronus, { method: 'POST', url, token: user.token, payload: { in_minutes: 0 } })).statusCode,
+    201,
+    'the merged one was given back: this is the second of 2'
+  )
 })
 
-t.test("the daily cap counts requests per calendar day in the user's time zone", async (t) => {
+t.test('asking later while a check-in waits says so (check_in_waiting)', async (t) => {
+  const h = await buildProbeKronus(t)
+  const { user } = await probedUser(h)
+  const url = `/v1/users/${user.id}/probes`
+  await call(h.kronus, { method: 'POST', url, token: user.token, payload: { in_minutes: 0 } })
+  const later = await call(h.kronus, { method: 'POST', url, token: user.token, payload: { in_minutes: 30 } })
+  t.equal(later.statusCode, 202)
+  t.match(later.body.data, { merged: false, check_in_waiting: true })
+})
+
+t.test('a second request within the first wait of the first is added to it', async (t) => {
+  const h = await buildProbeKronus(t, { config: { probes: { onDemandDailyLimit: 1 } } })
+  const { user } = await probedUser(h)
+  const url = `/v1/users/${user.id}/probes`
+  const start = h.kronus.clock.now()
+  const first = await call(h.kronus, {
+    method: 'POST',
+    url,
+    token: user.token,
+    payload: { in_minutes: 10, retries: 1, wait_minutes: 10 }
+  })
+  t.equal(first.statusCode, 202)
+  // The first is asked at +10 and follows up at +20: a request for +15 is the same request again.
+  const second = await call(h.kronus, { method: 'POST', url, token: user.token, payload: { in_minutes: 15 } })
+  t.equal(second.statusCode, 202, 'not a 429: it costs nothing')
+  t.same(second.body.data, {
+    starts_at: new Date(start + 10 * MINUTE).toISOString(),
+    probe: null,
+    merged: true,
+    check_in_waiting: false
+  })
+  const after = await call(h.kronus, { method: 'POST', url, token: user.token, payload: { in_minutes: 21 } })
+  t.equal(after.statusCode, 429, 'one for after its first follow-up is a new request, over the cap of 1')
+  await advance(h, 40)
+  t.equal((await probesOf(h.kronus.knex, user.id)).length, 1, 'one check-in')
+})
+
+t.test('the cap counts the last 24 hours, and a change of time_zone gains nothing', async (t) => {
   const h = await buildProbeKronus(t, { config: { probes: { onDemandDailyLimit: 2 } } })
   const { user } = await probedUser(h)
-  const tz = await call(h.kronus, {
-    method: 'PUT',
-    url: `/v1/users/${user.id}/probe_settings`,
-    token: user.token,
-    payload: { time_zone: 'America/Toronto' }
-  })
-  t.equal(tz.statusCode, 200)
   const url = `/v1/users/${user.id}/probes`
-  const ask = () => call(h.kronus, { method: 'POST', url, token: user.token, payload: { in_minutes: 60 } })
+  const ask = (inMinutes: number) =>
+    call(h.kronus, { method: 'POST', url, token: user.token, payload: { in_minutes: inMinutes, retries: 0 } })
+  const zone = (time_zone: string) =>
+    call(h.kronus, {
+      method: 'PUT',
+      url: `/v1/users/${user.id}/probe_settings`,
+      token: user.token,
+      payload: { time_zone }
+    })
 
-  // 2026-01-05 12:00 UTC is 07:00 in Toronto; the Toronto day ends at 05:00 UTC on the 6th.
-  t.equal((await ask()).statusCode, 202)
-  t.equal((await ask()).statusCode, 202)
-  const refused = await ask()
+  h.kronus.clock.set('2026-01-05T12:00:00Z')
+  t.equal((await ask(60)).statusCode, 202)
+  h.kronus.clock.set('2026-01-05T14:00:00Z')
+  t.equal((await ask(60)).statusCode, 202)
+  const refused = await ask(120)
   t.equal(refused.statusCode, 429)
-  t.match(refused.body.errors, [/at most 2 on-demand probes a day/])
-  t.equal(refused.headers['retry-after'], String(17 * 3600))
+  t.match(refused.body.errors, [/at most 2 on-demand probes in 24 hours/])
+  t.equal(refused.headers['retry-after'], String(22 * 3600), 'the first is a day old at 12:00 tomorrow')
   t.equal(
     await h.kronus
       .knex('jobs')
@@ -205,10 +254,18 @@ t.test("the daily cap counts requests per calendar day in the user's time zone",
     'the refused one was not scheduled'
   )
 
-  h.kronus.clock.set('2026-01-06T04:59:00Z') // past UTC midnight, still the 5th in Toronto
-  t.equal((await ask()).statusCode, 429)
-  h.kronus.clock.set('2026-01-06T05:00:00Z')
-  t.equal((await ask()).statusCode, 202, 'a new day in Toronto')
+  // A new local day in another zone (it is past midnight in Tokyo, and in Kiritimati) is no new allowance.
+  for (const timeZone of ['Asia/Tokyo', 'Pacific/Kiritimati', 'America/Toronto']) {
+    t.equal((await zone(timeZone)).statusCode, 200)
+    t.equal((await ask(120)).statusCode, 429, timeZone)
+  }
+  h.kronus.clock.set('2026-01-06T04:59:00Z') // a new day in UTC and Tokyo: still the same 24 hours
+  t.equal((await ask(120)).statusCode, 429)
+  h.kronus.clock.set('2026-01-06T11:59:00Z')
+  t.equal((await ask(120)).statusCode, 429)
+  h.kronus.clock.set('2026-01-06T12:00:00Z')
+  t.equal((await ask(120)).statusCode, 202, 'the first request is 24 hours old')
+  t.equal((await ask(180)).statusCode, 429, 'the second is not')
 })
 
 t.test('the cap is per user', async (t) => {
@@ -221,7 +278,14 @@ t.test('the cap is per user', async (t) => {
     202
   )
   t.equal(
-    (await call(h.kronus, { method: 'POST', url: `/v1/users/${user.id}/probes`, token: user.token })).statusCode,
+    (
+      await call(h.kronus, {
+        method: 'POST',
+        url: `/v1/users/${user.id}/probes`,
+        token: user.token,
+        payload: { in_minutes: 120 }
+      })
+    ).statusCode,
     429
   )
   t.equal(
