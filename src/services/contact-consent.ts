@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto'
 import type { Knex } from 'knex'
 import { uniqueViolationColumn } from '../db/errors.js'
+import { RateLimitedError } from '../domain/errors.js'
 import { Contact, User } from '../db/models/index.js'
 import type { OutgoingMessage } from '../messaging/messaging.js'
 import { contactConsentTextKey, contactInviteRef, contactInviteTextKey } from '../queue/keys.js'
@@ -8,7 +9,8 @@ import type { ServiceContext } from './context.js'
 
 /** What consent needs of messaging: sending a text in the caller's transaction. */
 export interface ConsentMessaging {
-  send(message: OutgoingMessage, trx?: Knex.Transaction): Promise<void>
+  /** Resolves to false when a refusable text was not queued: the user's or the server's text allowance is spent. */
+  send(message: OutgoingMessage, trx?: Knex.Transaction): Promise<boolean>
 }
 
 /**
@@ -51,6 +53,8 @@ export const consentTexts = {
 const FIRST_CODE_DIGITS = 2
 const MAX_CODE_DIGITS = 5
 const TRIES_PER_LENGTH = 20
+/** Text allowances are counted in hourly steps (TextAllowance), so an hour is when one may free up. */
+const INVITE_RETRY_AFTER_SEC = 3600
 
 /**
  * Emergency contacts agree first (issue 15). A contact marked as an emergency contact gets
@@ -70,9 +74,9 @@ export class ContactConsent {
     if (!user) throw new Error(`user ${contact.user_id} of contact ${contact.id} not found`)
     const now = this.ctx.clock.now()
     const { code, invited } = await this.#pendingWithCode(trx, contact, now)
-    // TODO(merge D): this text is refusable; when D's allowance check says it would be
-    // refused, throw a RateLimitedError here so the contact change is rolled back (a 429).
-    await this.messaging.send(
+    // A text to a stranger that the user caused: refused once their text allowance is
+    // spent, and then the whole contact change is refused (a 429) so nothing half-done stays.
+    const queued = await this.messaging.send(
       {
         to: contact.phone_number,
         text: consentTexts.invitation(user, code),
@@ -83,6 +87,13 @@ export class ContactConsent {
       },
       trx
     )
+    if (!queued) {
+      throw new RateLimitedError(
+        'the invitation text to this emergency contact cannot be sent: your texts for the last 24 hours ' +
+          '(limits.textsPerUserPerDay) or the server\'s are used up; try again later',
+        INVITE_RETRY_AFTER_SEC
+      )
+    }
     await this.ctx.events.record(trx, 'contact.invited', { userId: contact.user_id, contactId: contact.id })
     return invited
   }

@@ -15,9 +15,10 @@ export default defineRoute({
       'Add a contact; is_emergency_contact marks one to alert (several may be marked, up to limits.contactsPerUser, 10 by default: 400 beyond). ' +
       'An emergency contact is texted an invitation and is pending (consent_state) until they reply YES and its code; alarms reach them meanwhile, but probes cannot be turned on with only pending contacts. ' +
       'phone_number may not be your own number, nor a premium-rate or non-mobile number (400 naming why)',
-    plugins: errorDocs([400, 401, 403, 409, 413], {
+    plugins: errorDocs([400, 401, 403, 409, 413, 429], {
       403: 'Only you may add your contacts',
-      409: 'The phone_number is already one of your contacts'
+      409: 'The phone_number is already one of your contacts',
+      429: 'The invitation text cannot be sent: your texts for the last 24 hours (limits.textsPerUserPerDay) are used up'
     }),
     validate: {
       params: uidParams,

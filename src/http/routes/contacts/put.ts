@@ -15,10 +15,11 @@ export default defineRoute({
       'Update one of your contacts; unknown fields are ignored, at least one known field is required. Marking an emergency contact beyond limits.contactsPerUser (10 by default) is a 400. ' +
       'A contact newly marked as an emergency contact, or an emergency contact given a new phone_number, is texted an invitation and is pending until they reply YES and its code. ' +
       'phone_number may not be your own number, nor a premium-rate or non-mobile number (400 naming why)',
-    plugins: errorDocs([400, 401, 403, 404, 409, 413], {
+    plugins: errorDocs([400, 401, 403, 404, 409, 413, 429], {
       403: 'Not your contact, or un-marking the last emergency contact while probes are on',
       404: 'No such contact of yours',
-      409: 'The phone_number is already one of your contacts, or un-marking the last emergency contact while a check-in waits or an alarm is open'
+      409: 'The phone_number is already one of your contacts, or un-marking the last emergency contact while a check-in waits or an alarm is open',
+      429: 'The invitation text cannot be sent: your texts for the last 24 hours (limits.textsPerUserPerDay) are used up'
     }),
     validate: {
       params: contactParams,
