@@ -2,12 +2,15 @@ import type { Knex } from 'knex'
 import type { AnyInboundText } from '../messaging/messaging.js'
 import { classifyReply, isOptOut, normalize } from '../probes/replies.js'
 import type { AlarmEngine } from './engine.js'
+import { isDuressWord } from './duress.js'
 import { alarmTexts } from './texts.js'
 
 /** What the router needs of the probe lifecycle: the pending check-in, and a reply to it. */
 export interface CheckIns {
   pendingProbe(userId: number, trx?: Knex.Transaction): Promise<{ id: number } | undefined>
   handleReply(reply: { userId: number; text: string }, trx?: Knex.Transaction): Promise<{ answer: string | null }>
+  /** The duress word to a waiting check-in: it ends exactly as a Y would, and raises the silent duress alarm. */
+  handleDuressReply(reply: { userId: number; text: string }, trx?: Knex.Transaction): Promise<{ answer: string | null }>
 }
 
 /** `OK 42`, `ok42`, `Safe #42.`: a verb and an alarm's code. */
@@ -26,6 +29,11 @@ const OPT_IN = new Set(['start', 'unstop'])
  *   and raise the alarm at once (so `help` is distress here, not the command list).
  * - With nothing pending: the user's OK resolves their open alarm; SOS, HELP ME or 911
  *   raise a panic alarm; a contact's plain OK or "on my way" acknowledges their one alarm.
+ * - The user's duress word (see duress.ts) ends a waiting check-in exactly as Y does and
+ *   raises a silent duress alarm; with nothing waiting it raises that alarm too and gets
+ *   the answer any text Kronus does not understand gets (none here). A duress alarm is
+ *   invisible to the user's own texts: their OK does not end it (they may be made to
+ *   send it), and nothing they text is answered as if an alarm were open.
  * - STOP from a contact marks them unreachable by text (the user is told); from a user
  *   with a check-in waiting or no alarm open, the contacts are told Kronus can no longer
  *   reach them. It then goes on to the carrier keyword handler, which turns check-ins off.
@@ -77,12 +85,19 @@ export function alarmInboundHandler(engine: AlarmEngine, checkIns: CheckIns) {
     const kind = classifyReply(text)
     if (userId !== null) {
       const pending = await checkIns.pendingProbe(userId, trx)
-      const own = await engine.openAlarmOf(userId, trx)
+      const open = await engine.openAlarmOf(userId, trx)
+      const own = open?.trigger === 'duress' ? undefined : open
+      const duress = kind === 'none' && (await isDuressWord(trx, userId, text))
       if (pending) {
+        if (duress) return (await checkIns.handleDuressReply({ userId, text }, trx)).answer
         if (kind === 'bad' || kind === 'distress' || kind === 'panic')
           return (await checkIns.handleReply({ userId, text }, trx)).answer
         // An OK to a check-in also clears an alarm still open (a panic text, say); the check-in answers.
         if (kind === 'good' && own) await engine.resolve(trx, own, 'user_ok', own.user_name)
+        return null
+      }
+      if (duress) {
+        await engine.raise(trx, { userId, trigger: 'duress' })
         return null
       }
       if (own) {

@@ -146,6 +146,9 @@ export const escalationSchema = Joi.object({
   step_minutes: Joi.number().integer(),
   repeats: Joi.number().integer(),
   voice_calls: Joi.boolean(),
+  duress_word_set: Joi.boolean().description(
+    'Whether a duress word is set (the word itself is never shown: PUT it to change it, or null to remove it)'
+  ),
   updated_at: isoDateOrNull.description('When the user last changed them; null while they have the defaults')
 }).label('EscalationSettings')
 

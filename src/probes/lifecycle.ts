@@ -425,16 +425,40 @@ export class ProbeLifecycle {
    * is kept as last_response and answered with a hint, and moves no timer. Returns what
    * to answer the sender with; with no probe pending nothing changes.
    */
-  async handleReply({ userId, text }: { userId: number; text: string }, trx?: Knex.Transaction): Promise<ReplyResult> {
+  async handleReply(reply: { userId: number; text: string }, trx?: Knex.Transaction): Promise<ReplyResult> {
+    return this.#reply(reply, false, trx)
+  }
+
+  /**
+   * The user's duress word, to their waiting check-in: it ends exactly as a Y does (the
+   * same status, flip row, events and answer, with the reply kept as sent, as every reply
+   * is), and then raises the silent duress alarm for that probe. The alarm engine never
+   * texts the user about a duress alarm.
+   */
+  async handleDuressReply(reply: { userId: number; text: string }, trx?: Knex.Transaction): Promise<ReplyResult> {
+    return this.#reply(reply, true, trx)
+  }
+
+  async #reply(
+    { userId, text }: { userId: number; text: string },
+    duress: boolean,
+    trx?: Knex.Transaction
+  ): Promise<ReplyResult> {
     return inTransaction(this.deps.knex, trx, async (trx) => {
-      const meaning = parseReply(text)
+      const meaning = duress ? 'good' : parseReply(text)
       const noProbe: ReplyResult = {
         outcome: 'no_pending_probe',
         probeId: null,
         answer: meaning ? probeTexts.noPendingProbe() : null
       }
       const probe = await this.pendingProbe(userId, trx)
-      if (!probe) return noProbe
+      // A duress word always raises its alarm, even when the check-in ended a moment before.
+      const raiseDuress = (probeId: number | null) =>
+        this.deps.alarms.raise(trx, { userId, probeId, trigger: 'duress' })
+      if (!probe) {
+        if (duress) await raiseDuress(null)
+        return noProbe
+      }
       const now = this.deps.clock.now()
 
       if (!meaning) {
@@ -478,6 +502,7 @@ export class ProbeLifecycle {
           })
         }
       })
+      if (duress) await raiseDuress(won ? probe.id : null)
       if (!won) return noProbe
       const user = await User.query(trx).findById(userId)
       const userText = (raised as { userText: string | null } | null)?.userText ?? null
