@@ -77,7 +77,10 @@ export const probeSettingsSchema = Joi.object({
   max_retries: Joi.number().integer(),
   wait_time_in_minutes: Joi.number().integer(),
   time_zone: Joi.string().allow(null),
-  next_fire_at: Joi.string().isoDate().allow(null)
+  next_fire_at: Joi.string().isoDate().allow(null),
+  checkin_window_minutes: Joi.number()
+    .integer()
+    .description('A press of your check-in link this many minutes or less before a scheduled check-in answers it; 0 = off')
 }).label('ProbeSettings')
 
 export const userSchema = Joi.object({
