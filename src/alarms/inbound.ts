@@ -1,8 +1,8 @@
 import type { Knex } from 'knex'
 import type { AnyInboundText } from '../messaging/messaging.js'
 import { classifyReply, isOptOut, normalize } from '../probes/replies.js'
-import type { AlarmEngine } from './engine.js'
 import { isDuressWord } from './duress.js'
+import type { AlarmEngine } from './engine.js'
 import { alarmTexts } from './texts.js'
 
 /** What the router needs of the probe lifecycle: the pending check-in, and a reply to it. */

@@ -80,7 +80,9 @@ export const probeSettingsSchema = Joi.object({
   next_fire_at: Joi.string().isoDate().allow(null),
   checkin_window_minutes: Joi.number()
     .integer()
-    .description('A press of your check-in link this many minutes or less before a scheduled check-in answers it; 0 = off')
+    .description(
+      'A press of your check-in link this many minutes or less before a scheduled check-in answers it; 0 = off'
+    )
 }).label('ProbeSettings')
 
 export const userSchema = Joi.object({

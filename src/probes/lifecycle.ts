@@ -250,7 +250,10 @@ export class ProbeLifecycle {
         .whereNotNull('l.proof_of_life_at')
         .where('s.checkin_window_minutes', '>', 0)
       for (const row of rows)
-        proofs.set(Number(row.user_id), { at: Number(row.proof_of_life_at), window: Number(row.checkin_window_minutes) })
+        proofs.set(Number(row.user_id), {
+          at: Number(row.proof_of_life_at),
+          window: Number(row.checkin_window_minutes)
+        })
     }
     const candidates = fires.filter((fire) => {
       const proof = proofs.get(fire.userId)

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex'
-import { User } from '../db/models/index.js'
 import { duressWordProblem, hashDuressWord } from '../alarms/duress.js'
+import { User } from '../db/models/index.js'
 import { NotFoundError, ValidationError } from '../domain/errors.js'
 import { toRfc3339 } from '../util/time.js'
 import { inTransaction, type ServiceContext } from './context.js'

@@ -96,35 +96,37 @@ t.test('the page, and a press while a check-in waits: it ends exactly as a Y wou
   t.same(again.result && JSON.parse(again.payload).data, { recorded: true, outcome: 'proof_of_life' })
 })
 
-t.test('proof of life within checkin_window_minutes answers the next check-in: no text, history says why', async (t) => {
-  const { s, ada, mary } = await adaWithTwoContacts(t)
-  await checkInWindow(s, ada, 60)
-  const link = await createLink(s, ada)
-  await s.settle()
-  s.clock.set(Date.parse('2026-01-05T17:20:00Z'))
-  await s.settle()
-  const pressed = await press(s, link.path, { json: true })
-  t.equal(pressed.statusCode, 200)
-  t.same(JSON.parse(pressed.payload).data, { recorded: true, outcome: 'proof_of_life' })
+t.test(
+  'proof of life within checkin_window_minutes answers the next check-in: no text, history says why',
+  async (t) => {
+    const { s, ada, mary } = await adaWithTwoContacts(t)
+    await checkInWindow(s, ada, 60)
+    const link = await createLink(s, ada)
+    await s.settle()
+    s.clock.set(Date.parse('2026-01-05T17:20:00Z'))
+    await s.settle()
+    const pressed = await press(s, link.path, { json: true })
+    t.equal(pressed.statusCode, 200)
+    t.same(JSON.parse(pressed.payload).data, { recorded: true, outcome: 'proof_of_life' })
 
-  await s.checkInTime()
-  await s.advance(120)
-  t.same(s.said(ada), [], 'Ada was not texted at 18:00')
-  t.same(s.heard(mary), [], 'nobody alerted')
-  const [probe] = await probes(s, ada)
-  t.equal(probe?.origin, 'scheduled')
-  t.equal(await s.probeStatus(ada), 'good', 'the check-in is in the probe list, answered')
-  const flip = await s.kronus.knex('probe_status_changes').where({ probe_id: probe.id, to_status: 'good' }).first()
-  t.match(flip.reason, /answered in advance: check-in link pressed 40 minute\(s\) before, within the 60-minute window/)
+    await s.checkInTime()
+    await s.advance(120)
+    t.same(s.said(ada), [], 'Ada was not texted at 18:00')
+    t.same(s.heard(mary), [], 'nobody alerted')
+    const [probe] = await probes(s, ada)
+    t.equal(probe?.origin, 'scheduled')
+    t.equal(await s.probeStatus(ada), 'good', 'the check-in is in the probe list, answered')
+    const flip = await s.kronus.knex('probe_status_changes').where({ probe_id: probe.id, to_status: 'good' }).first()
+    t.match(
+      flip.reason,
+      /answered in advance: check-in link pressed 40 minute\(s\) before, within the 60-minute window/
+    )
 
-  // One proof answers one check-in: the next day's is texted.
-  await s.skip(24 * 60 - 120)
-  t.same(
-    s.said(ada),
-    [ASK],
-    "the next day's check-in is texted"
-  )
-})
+    // One proof answers one check-in: the next day's is texted.
+    await s.skip(24 * 60 - 120)
+    t.same(s.said(ada), [ASK], "the next day's check-in is texted")
+  }
+)
 
 t.test('proof of life outside the window does not answer the check-in', async (t) => {
   const { s, ada } = await adaWithTwoContacts(t)

@@ -83,28 +83,27 @@ t.test('a user reading their own alarms does not see a duress alarm; an admin do
   )
 })
 
-t.test("with nothing waiting, the duress word raises the silent alarm and is answered as any text Kronus doesn't read", async (t) => {
-  const { s, ada, mary } = await adaWithTwoContacts(t)
-  await setDuressWord(s, ada, WORD)
-  await s.settle()
-  const ordinary = await s.text(ada, 'grey heron')
-  const duress = await s.text(ada, WORD)
-  t.same(duress, ordinary, 'the same answer as another word Kronus does not read')
-  await s.settle()
-  t.equal((await s.alarmRows(ada))[0]?.trigger, 'duress')
-  t.match(s.texts(mary)[0]?.body, /used their duress word/)
+t.test(
+  "with nothing waiting, the duress word raises the silent alarm and is answered as any text Kronus doesn't read",
+  async (t) => {
+    const { s, ada, mary } = await adaWithTwoContacts(t)
+    await setDuressWord(s, ada, WORD)
+    await s.settle()
+    const ordinary = await s.text(ada, 'grey heron')
+    const duress = await s.text(ada, WORD)
+    t.same(duress, ordinary, 'the same answer as another word Kronus does not read')
+    await s.settle()
+    t.equal((await s.alarmRows(ada))[0]?.trigger, 'duress')
+    t.match(s.texts(mary)[0]?.body, /used their duress word/)
 
-  // Made to text OK: it does not end the alarm (nor does Ada hear of one).
-  const okWhileOpen = await s.text(ada, 'OK')
-  t.equal((await s.alarmRows(ada))[0]?.status, 'open', "the user's own OK does not end a duress alarm")
-  t.notMatch(okWhileOpen.join(' '), /alarm|contacts|alert/i, 'and is not answered as if an alarm were open')
-  await s.advance(60)
-  t.same(
-    s.said(ada),
-    [...ordinary, ...duress, ...okWhileOpen],
-    'Ada heard only the answers to her own texts'
-  )
-})
+    // Made to text OK: it does not end the alarm (nor does Ada hear of one).
+    const okWhileOpen = await s.text(ada, 'OK')
+    t.equal((await s.alarmRows(ada))[0]?.status, 'open', "the user's own OK does not end a duress alarm")
+    t.notMatch(okWhileOpen.join(' '), /alarm|contacts|alert/i, 'and is not answered as if an alarm were open')
+    await s.advance(60)
+    t.same(s.said(ada), [...ordinary, ...duress, ...okWhileOpen], 'Ada heard only the answers to her own texts')
+  }
+)
 
 t.test('a duress word while another alarm is open tells the contacts already alerted', async (t) => {
   const { s, ada, mary, charles } = await adaWithTwoContacts(t)

@@ -1,6 +1,6 @@
 import Joi from 'joi'
-import { CHECK_IN_PAGE, asPage, htmlResponse } from '../../checkin-page.js'
 import { clientAddressOf } from '../../access.js'
+import { asPage, CHECK_IN_PAGE, htmlResponse } from '../../checkin-page.js'
 import { errorDocs } from '../../docs.js'
 import { defineRoute } from '../../types.js'
 

@@ -1,6 +1,6 @@
 import Joi from 'joi'
-import { asPage, htmlResponse, RECORDED_PAGE, wantsJson } from '../../checkin-page.js'
 import { clientAddressOf } from '../../access.js'
+import { asPage, htmlResponse, RECORDED_PAGE, wantsJson } from '../../checkin-page.js'
 import { errorDocs } from '../../docs.js'
 import { ok } from '../../envelope.js'
 import { defineRoute } from '../../types.js'
