@@ -37,6 +37,9 @@ const RESERVED = new Set([
   'status'
 ])
 
+/** First words of an answer to an alarm (`OK 42`, `SAFE 42`): such a text is read as one before anything else. */
+const ALARM_ANSWER_STARTS = new Set(['ok', 'okay', 'yes', 'y', 'safe'])
+
 /** Why `word` cannot be a duress word, or null when it can. Never repeats the word. */
 export function duressWordProblem(word: string): string | null {
   const trimmed = word.trim()
@@ -50,6 +53,8 @@ export function duressWordProblem(word: string): string | null {
     return `"duress_word" must not be a word Kronus already reads as an answer (it reads this one as ${kind === 'good' ? 'OK' : kind === 'bad' ? 'a no' : 'a call for help'})`
   if (isOptOut(trimmed) || RESERVED.has(normalized.split(' ')[0]!))
     return '"duress_word" must not be, or start with, an SMS command or carrier keyword (START, STOP, HELP, PROBE...)'
+  if (ALARM_ANSWER_STARTS.has(normalized.split(' ')[0]!))
+    return '"duress_word" must not start with OK, YES or SAFE, which begin answers to alarms'
   return null
 }
 

@@ -76,6 +76,7 @@ t.test('a duress word Kronus would read otherwise is a 400 naming why, and never
     ['not good', /already reads as an answer.*a call for help/],
     ['STOP', /SMS command or carrier keyword/],
     ['probe 30', /SMS command or carrier keyword/],
+    ['safe 42', /must not start with OK, YES or SAFE/],
     ['x'.repeat(65), /"duress_word"/],
     ['!!!!', /letters or digits/]
   ]
