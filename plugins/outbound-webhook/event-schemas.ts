@@ -104,6 +104,16 @@ export const WEBHOOK_EVENT_SCHEMAS = {
     cronExpression: { type: 'string' },
     nextFireAt: { type: ['integer', 'null'], description: 'Next probe, epoch milliseconds; null while probes are off' }
   }),
+  'checkin_link.created': bodySchema(
+    'checkin_link.created',
+    'The user created their check-in link, or replaced it (rotated: the old link stopped working). The link itself is never sent.',
+    { userId: integer, rotated: { type: 'boolean' } }
+  ),
+  'checkin.proof_of_life': bodySchema(
+    'checkin.proof_of_life',
+    "The user's check-in link was pressed with no check-in waiting: proof of life, which answers their next scheduled check-in in advance if it falls within their checkin_window_minutes.",
+    { userId: integer, at: { type: 'integer', description: 'When, epoch milliseconds' } }
+  ),
   'alarm.raised': bodySchema(
     'alarm.raised',
     "An alarm was raised for the user: their emergency contacts are being alerted until one acknowledges. 'said_no' is an N to a check-in, 'distress' words of distress, 'no_answer' a check-in left unanswered, 'panic' SOS, HELP ME or 911 at any time, 'unreachable' the user's own number can no longer receive texts, 'duress' a duress word.",

@@ -210,7 +210,9 @@ export class AlarmEngine {
   async raise(trx: Knex.Transaction, request: RaiseRequest): Promise<RaiseResult> {
     const { clock, logger, events } = this.deps
     const now = clock.now()
-    const quote = request.quote ? clipQuote(request.quote.trim()) : null
+    // A duress word is never quoted (nor kept): it is the user's secret.
+    const duress = request.trigger === 'duress'
+    const quote = request.quote && !duress ? clipQuote(request.quote.trim()) : null
     const open = await this.openAlarmOf(request.userId, trx)
     if (open) {
       await this.#timeline(
@@ -220,11 +222,14 @@ export class AlarmEngine {
         'triggered_again',
         quote ? `${request.trigger}: "${quote}"` : request.trigger
       )
+      if (duress && open.trigger !== 'duress') await this.#duressJoined(trx, open)
+      // Nothing tells the user of a duress alarm, even one joined by another trigger.
+      const silent = duress || open.trigger === 'duress'
       return {
         alarmId: open.id,
         joined: true,
         alerting: 0,
-        userText: request.answeringUser ? alarmTexts.alarmStillOpenToUser() : null
+        userText: request.answeringUser && !silent ? alarmTexts.alarmStillOpenToUser() : null
       }
     }
     const user = await trx('users')
@@ -299,7 +304,7 @@ export class AlarmEngine {
     if (onAlarm.length === 0) {
       await this.#timeline(trx, alarmId, null, 'nobody_reached', 'no emergency contact')
       logger.error({ alarmId, userId: request.userId }, 'ALARM NOT RELAYED: the user has no emergency contact')
-      if (request.answeringUser) userText = alarmTexts.noContactToUser()
+      if (request.answeringUser) userText = duress ? null : alarmTexts.noContactToUser()
       else await this.#textUser(trx, alarm, 'no-contact', alarmTexts.noContactToUser())
       return { alarmId, joined: false, alerting: 0, userText }
     }
@@ -311,9 +316,22 @@ export class AlarmEngine {
     const alerting = after.filter((c) => c.state !== 'waiting' && c.state !== 'undelivered').length
     if (alerting === 0 && !alarm.voice_calls) {
       await this.#nobodyReached(trx, alarm, after)
-      if (request.answeringUser) userText = alarmTexts.nobodyReachedToUser(after.map((c) => c.name))
+      if (request.answeringUser && !duress) userText = alarmTexts.nobodyReachedToUser(after.map((c) => c.name))
     }
     return { alarmId, joined: false, alerting, userText }
+  }
+
+  /**
+   * A duress word while another alarm of the user is open: the contacts already alerted
+   * are told of it too (its advice matters: not to call the user about Kronus), and the
+   * ones not yet alerted will be, with the open alarm's own text.
+   */
+  async #duressJoined(trx: Knex.Transaction, open: AlarmRow): Promise<void> {
+    const duress: AlarmAbout = { ...about(open), trigger: 'duress', quote: null }
+    for (const contact of await this.contactsOf(trx, open.id)) {
+      if (contact.state === 'waiting' || contact.error === OPTED_OUT) continue
+      await this.#textContact(trx, open, contact, 'duress', alarmTexts.alert(contact.first_name, duress))
+    }
   }
 
   /** Inserts the alarm with a short code no unresolved alarm holds (a savepoint per try: codes are unique). */
@@ -627,7 +645,9 @@ export class AlarmEngine {
     )
   }
 
+  /** Every text to the user about an alarm; none at all for a duress alarm, which the user must never be seen to get. */
   async #textUser(trx: Knex.Transaction, alarm: AlarmRow, what: string, text: string): Promise<void> {
+    if (alarm.trigger === 'duress') return
     await this.#send(trx, alarm, {
       to: alarm.user_phone,
       text,
@@ -774,7 +794,7 @@ export class AlarmEngine {
       reason === 'admin'
         ? alarmTexts.closedByAdminToUser(by, note ?? '', checkInsOn)
         : alarmTexts.allClearToUser(reason, by, checkInsOn)
-    if (reason === 'user_ok') return toUser
+    if (reason === 'user_ok') return alarm.trigger === 'duress' ? null : toUser
     if (await this.#userReachable(trx, alarm)) await this.#textUser(trx, alarm, 'all-clear', toUser)
     return null
   }

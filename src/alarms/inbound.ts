@@ -1,6 +1,7 @@
 import type { Knex } from 'knex'
 import type { AnyInboundText } from '../messaging/messaging.js'
 import { classifyReply, isOptOut, normalize } from '../probes/replies.js'
+import { isDuressWord } from './duress.js'
 import type { AlarmEngine } from './engine.js'
 import { alarmTexts } from './texts.js'
 
@@ -8,6 +9,8 @@ import { alarmTexts } from './texts.js'
 export interface CheckIns {
   pendingProbe(userId: number, trx?: Knex.Transaction): Promise<{ id: number } | undefined>
   handleReply(reply: { userId: number; text: string }, trx?: Knex.Transaction): Promise<{ answer: string | null }>
+  /** The duress word to a waiting check-in: it ends exactly as a Y would, and raises the silent duress alarm. */
+  handleDuressReply(reply: { userId: number; text: string }, trx?: Knex.Transaction): Promise<{ answer: string | null }>
 }
 
 /** What the router needs of emergency contacts' consent (ContactConsent). */
@@ -38,6 +41,11 @@ const AGREE = new Set(['yes', 'y', 'ok', 'okay'])
  *   raise a panic alarm; a contact's plain OK or "on my way" acknowledges their one alarm.
  * - `YES 17` that is no open alarm's code of that phone agrees to that phone's pending
  *   invitation to be an emergency contact with code 17 (the alarm is tried first).
+ * - The user's duress word (see duress.ts) ends a waiting check-in exactly as Y does and
+ *   raises a silent duress alarm; with nothing waiting it raises that alarm too and gets
+ *   the answer any text Kronus does not understand gets (none here). A duress alarm is
+ *   invisible to the user's own texts: their OK does not end it (they may be made to
+ *   send it), and nothing they text is answered as if an alarm were open.
  * - STOP from a contact refuses their pending invitations and marks them unreachable by
  *   text (the user is told); from a user
  *   with a check-in waiting or no alarm open, the contacts are told Kronus can no longer
@@ -96,12 +104,19 @@ export function alarmInboundHandler(engine: AlarmEngine, checkIns: CheckIns, con
     const kind = classifyReply(text)
     if (userId !== null) {
       const pending = await checkIns.pendingProbe(userId, trx)
-      const own = await engine.openAlarmOf(userId, trx)
+      const open = await engine.openAlarmOf(userId, trx)
+      const own = open?.trigger === 'duress' ? undefined : open
+      const duress = kind === 'none' && (await isDuressWord(trx, userId, text))
       if (pending) {
+        if (duress) return (await checkIns.handleDuressReply({ userId, text }, trx)).answer
         if (kind === 'bad' || kind === 'distress' || kind === 'panic')
           return (await checkIns.handleReply({ userId, text }, trx)).answer
         // An OK to a check-in also clears an alarm still open (a panic text, say); the check-in answers.
         if (kind === 'good' && own) await engine.resolve(trx, own, 'user_ok', own.user_name)
+        return null
+      }
+      if (duress) {
+        await engine.raise(trx, { userId, trigger: 'duress' })
         return null
       }
       if (own) {

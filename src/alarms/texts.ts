@@ -25,6 +25,17 @@ export interface AlarmAbout {
 
 const CALL_FOR_HELP = 'If you need help now, call your local emergency number.'
 
+/**
+ * A duress alarm: the person answered as if all were well, so whoever is with them must
+ * not learn that Kronus raised an alarm. Kronus tells the user nothing about it, and asks
+ * the contacts not to give it away either.
+ */
+const DURESS_ADVICE =
+  'Kronus has told them nothing. Do not call or text them about Kronus or this alert: someone may be watching their phone. If you think they are in danger, call your local emergency number; otherwise check on them in a way that would seem ordinary.'
+
+/** The advice, after a space, in a duress alarm's reminders; nothing for other alarms. */
+const duressAdvice = (a: Pick<AlarmAbout, 'trigger'>) => (a.trigger === 'duress' ? ` ${DURESS_ADVICE}` : '')
+
 /** The one line every alert and reminder ends with: how to answer. */
 export function howToAnswer(a: Pick<AlarmAbout, 'code' | 'userFirstName'>): string {
   return `Reply OK ${a.code} if you will check on ${a.userFirstName}, or SAFE ${a.code} if ${a.userFirstName} is safe.`
@@ -42,7 +53,7 @@ function what(a: AlarmAbout): string {
     case 'no_answer':
       return `${a.userFirstName} has not answered their check-ins.`
     case 'duress':
-      return `${a.userFirstName} may be in danger.`
+      return `${a.userFirstName} used their duress word in reply to Kronus: they may be under threat and unable to speak freely.`
     case 'unreachable':
       return `Kronus can no longer text ${a.userFirstName}${a.quote ? ` (${a.quote})` : ''}, so it cannot check on them.`
   }
@@ -52,20 +63,23 @@ export const alarmTexts = {
   /** The first alert to one contact. */
   alert(contactFirstName: string, a: AlarmAbout): string {
     const action =
-      a.trigger === 'unreachable' || a.trigger === 'no_answer'
-        ? `Please make sure they are OK: ${a.userPhone}.`
-        : `Please contact them now: ${a.userPhone}.`
+      a.trigger === 'duress'
+        ? DURESS_ADVICE
+        : a.trigger === 'unreachable' || a.trigger === 'no_answer'
+          ? `Please make sure they are OK: ${a.userPhone}.`
+          : `Please contact them now: ${a.userPhone}.`
     return `${contactFirstName}, this is Kronus, the check-in service of ${a.userName}. ${what(a)} ${action} ${howToAnswer(a)}`
   },
 
   /** A reminder to a contact who has not acknowledged. */
   reminder(contactFirstName: string, a: AlarmAbout): string {
-    return `${contactFirstName}, nobody has yet confirmed they are checking on ${a.userName} (${a.userPhone}). ${what(a)} ${howToAnswer(a)}`
+    return `${contactFirstName}, nobody has yet confirmed they are checking on ${a.userName} (${a.userPhone}). ${what(a)}${duressAdvice(a)} ${howToAnswer(a)}`
   },
 
   /** What a voice call says, and what it asks. */
   callSay(contactFirstName: string, a: AlarmAbout): string {
-    return `Hello ${contactFirstName}, this is Kronus, the check-in service of ${a.userName}. ${what(a)} Please contact them now.`
+    const action = a.trigger === 'duress' ? DURESS_ADVICE : 'Please contact them now.'
+    return `Hello ${contactFirstName}, this is Kronus, the check-in service of ${a.userName}. ${what(a)} ${action}`
   },
   callPrompt: (a: Pick<AlarmAbout, 'userFirstName'>) => `Press 1 if you will check on ${a.userFirstName}.`,
   callAcknowledged: (a: Pick<AlarmAbout, 'userFirstName'>) =>
@@ -91,7 +105,7 @@ export const alarmTexts = {
 
   /** Steps and repeats ran out with nobody acknowledging. */
   exhaustedToContact(contactFirstName: string, a: AlarmAbout): string {
-    return `${contactFirstName}, nobody has confirmed they are checking on ${a.userName} (${a.userPhone}), and Kronus has no one else to ask. ${what(a)} ${howToAnswer(a)}`
+    return `${contactFirstName}, nobody has confirmed they are checking on ${a.userName} (${a.userPhone}), and Kronus has no one else to ask. ${what(a)}${duressAdvice(a)} ${howToAnswer(a)}`
   },
   exhaustedToUser: () =>
     `None of your emergency contacts has confirmed they are coming. Kronus has stopped reminding them, but the alarm stays open. ${CALL_FOR_HELP} Reply OK when you are safe.`,

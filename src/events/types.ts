@@ -31,7 +31,15 @@ export interface KronusEvents {
     waitTimeInMinutes: number
   }
   'probe.follow_up_sent': { userId: number; probeId: number; retryCount: number }
-  'probe.reply_received': { userId: number; probeId: number; text: string; understood: boolean }
+  'probe.reply_received': {
+    userId: number
+    probeId: number
+    /** The text as sent; empty for an answer through the check-in link. */
+    text: string
+    understood: boolean
+    /** How it came: absent (a text) or 'link' (the user's check-in link). */
+    via?: 'link'
+  }
   'probe.status_changed': {
     userId: number
     probeId: number
@@ -121,6 +129,13 @@ export interface KronusEvents {
     /** True: a text was refused; false: texts that are never refused went past the server's limit. */
     refused: boolean
   }
+  /** The user created (or rotated: the old link stops working) their check-in link. */
+  'checkin_link.created': { userId: number; rotated: boolean }
+  /**
+   * The user's check-in link was pressed with no check-in waiting: proof of life that
+   * satisfies their next scheduled check-in if it falls within checkin_window_minutes.
+   */
+  'checkin.proof_of_life': { userId: number; at: number }
   'job.dead': { jobId: number; name: string; attempts: number; lastError: string | null }
   'server.started': { uri: string }
   'server.stopping': { reason: string }

@@ -77,7 +77,12 @@ export const probeSettingsSchema = Joi.object({
   max_retries: Joi.number().integer(),
   wait_time_in_minutes: Joi.number().integer(),
   time_zone: Joi.string().allow(null),
-  next_fire_at: Joi.string().isoDate().allow(null)
+  next_fire_at: Joi.string().isoDate().allow(null),
+  checkin_window_minutes: Joi.number()
+    .integer()
+    .description(
+      'A press of your check-in link this many minutes or less before a scheduled check-in answers it; 0 = off'
+    )
 }).label('ProbeSettings')
 
 export const userSchema = Joi.object({
@@ -154,6 +159,9 @@ export const escalationSchema = Joi.object({
   step_minutes: Joi.number().integer(),
   repeats: Joi.number().integer(),
   voice_calls: Joi.boolean(),
+  duress_word_set: Joi.boolean().description(
+    'Whether a duress word is set (the word itself is never shown: PUT it to change it, or null to remove it)'
+  ),
   updated_at: isoDateOrNull.description('When the user last changed them; null while they have the defaults')
 }).label('EscalationSettings')
 

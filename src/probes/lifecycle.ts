@@ -43,7 +43,7 @@ export interface StartOptions {
 
 export type StartResult =
   | { started: true; probe: Probe }
-  | { started: false; reason: 'no_user' | 'already_pending' | 'already_started' }
+  | { started: false; reason: 'no_user' | 'already_pending' | 'already_started' | 'answered_in_advance' }
 
 /** One probe to start, as start() is asked for it. */
 interface StartRequest extends StartOptions {
@@ -58,7 +58,7 @@ interface PendingProbe {
 /** A start's outcome before the probe is read back as a model; a skipped start for a pending probe says which. */
 type StartOutcome =
   | { started: true; probeId: number }
-  | { started: false; reason: 'no_user' | 'already_started'; pending?: undefined }
+  | { started: false; reason: 'no_user' | 'already_started' | 'answered_in_advance'; pending?: undefined }
   | { started: false; reason: 'already_pending'; pending: PendingProbe }
 
 export type ReplyOutcome = 'good' | 'bad' | 'not_understood' | 'no_pending_probe'
@@ -204,8 +204,10 @@ export class ProbeLifecycle {
       )
       return false
     })
+    const answeredInAdvance = await this.#answeredByProofOfLife(wanted, settingsByUser, trx)
+    const toStart = wanted.filter((fire) => !answeredInAdvance.has(fire))
     const started = await this.#startMany(
-      wanted.map((fire) => {
+      toStart.map((fire) => {
         const settings = settingsByUser.get(fire.userId)!
         return {
           userId: fire.userId,
@@ -217,13 +219,94 @@ export class ProbeLifecycle {
       }),
       trx
     )
-    const outcomes = new Map<ProbeFirePayload, StartOutcome>(wanted.map((fire, i) => [fire, started[i]!]))
+    const outcomes = new Map<ProbeFirePayload, StartOutcome>(toStart.map((fire, i) => [fire, started[i]!]))
+    for (const fire of answeredInAdvance) outcomes.set(fire, { started: false, reason: 'answered_in_advance' })
     for (const [fire, outcome] of outcomes) {
-      if (outcome.started) continue
+      if (outcome.started || outcome.reason === 'answered_in_advance') continue
       logger.info({ userId: fire.userId, fireAt: fire.fireAt, reason: outcome.reason }, 'scheduled probe skipped')
       if (outcome.reason === 'already_pending') await this.#rearm(fire.userId, outcome.pending!, trx)
     }
     return fires.map((fire) => outcomes.get(fire) ?? null)
+  }
+
+  /**
+   * A press of the user's check-in link (proof of life) at most checkin_window_minutes
+   * before a scheduled fire answers that check-in in advance: no text is sent, and the
+   * check-in is kept as a scheduled probe that went from pending to good at once, its
+   * reason saying when the link was pressed, so the user's history shows it answered.
+   * Each proof answers one check-in. Returns the fires so answered.
+   */
+  async #answeredByProofOfLife(
+    fires: ProbeFirePayload[],
+    settingsByUser: Map<number, { max_retries: number; wait_time_in_minutes: number }>,
+    trx: Knex.Transaction
+  ): Promise<Set<ProbeFirePayload>> {
+    const answered = new Set<ProbeFirePayload>()
+    const proofs = new Map<number, { at: number; window: number }>()
+    for (const ids of chunks(fires.map((f) => f.userId))) {
+      const rows = await trx('checkin_links as l')
+        .join('probe_settings as s', 's.user_id', 'l.user_id')
+        .select('l.user_id', 'l.proof_of_life_at', 's.checkin_window_minutes')
+        .whereIn('l.user_id', ids)
+        .whereNotNull('l.proof_of_life_at')
+        .where('s.checkin_window_minutes', '>', 0)
+      for (const row of rows)
+        proofs.set(Number(row.user_id), {
+          at: Number(row.proof_of_life_at),
+          window: Number(row.checkin_window_minutes)
+        })
+    }
+    const candidates = fires.filter((fire) => {
+      const proof = proofs.get(fire.userId)
+      return proof !== undefined && proof.at <= fire.fireAt && proof.at >= fire.fireAt - proof.window * MINUTE
+    })
+    for (const fire of candidates) {
+      const { userId, fireAt } = fire
+      const proof = proofs.get(userId)!
+      const startKey = scheduledProbeStartKey(userId, fireAt)
+      // A check-in already waiting or this fire already started: the usual start rules decide.
+      if (await trx('probes').where({ pending_user_id: userId }).orWhere({ start_key: startKey }).first('id')) continue
+      const used = await trx('checkin_links')
+        .where({ user_id: userId, proof_of_life_at: proof.at })
+        .update({ proof_of_life_at: null })
+      if (used !== 1) continue
+      const settings = settingsByUser.get(userId)!
+      const now = this.deps.clock.now()
+      const [inserted] = await trx('probes')
+        .insert({
+          user_id: userId,
+          probe_status_id: PROBE_STATUS_ID.pending,
+          last_response: '',
+          retry_count: 0,
+          max_retries: settings.max_retries,
+          wait_time_in_minutes: settings.wait_time_in_minutes,
+          origin: 'scheduled',
+          pending_user_id: userId,
+          start_key: startKey,
+          created_at: now,
+          updated_at: now
+        })
+        .returning('id')
+      const probeId = Number(typeof inserted === 'object' ? inserted.id : inserted)
+      await trx('probe_status_changes').insert({
+        probe_id: probeId,
+        user_id: userId,
+        from_status: null,
+        to_status: 'pending',
+        reason: 'scheduled probe',
+        created_at: now
+      })
+      const minutes = Math.round((fireAt - proof.at) / MINUTE)
+      await this.changeStatus(trx, {
+        probeId,
+        userId,
+        to: 'good',
+        reason: `answered in advance: check-in link pressed ${minutes} minute(s) before, within the ${proof.window}-minute window`
+      })
+      this.deps.logger.info({ userId, fireAt, probeId }, 'scheduled probe answered in advance by proof of life')
+      answered.add(fire)
+    }
+    return answered
   }
 
   /**
@@ -442,16 +525,51 @@ export class ProbeLifecycle {
    * is kept as last_response and answered with a hint, and moves no timer. Returns what
    * to answer the sender with; with no probe pending nothing changes.
    */
-  async handleReply({ userId, text }: { userId: number; text: string }, trx?: Knex.Transaction): Promise<ReplyResult> {
+  async handleReply(reply: { userId: number; text: string }, trx?: Knex.Transaction): Promise<ReplyResult> {
+    return this.#reply(reply, 'text', trx)
+  }
+
+  /**
+   * The user's duress word, to their waiting check-in: it ends exactly as a Y does (the
+   * same status, flip row, events and answer, with the reply kept as sent, as every reply
+   * is), and then raises the silent duress alarm for that probe. The alarm engine never
+   * texts the user about a duress alarm.
+   */
+  async handleDuressReply(reply: { userId: number; text: string }, trx?: Knex.Transaction): Promise<ReplyResult> {
+    return this.#reply(reply, 'duress', trx)
+  }
+
+  /**
+   * The user pressed their check-in link while a check-in waits: it ends as a Y text would
+   * (status good, the same flip row and events), its reply event saying `via: 'link'`.
+   * Returns false when no check-in was waiting.
+   */
+  async answerByLink(userId: number, trx?: Knex.Transaction): Promise<boolean> {
+    const result = await this.#reply({ userId, text: '' }, 'link', trx)
+    return result.outcome === 'good'
+  }
+
+  async #reply(
+    { userId, text }: { userId: number; text: string },
+    mode: 'text' | 'duress' | 'link',
+    trx?: Knex.Transaction
+  ): Promise<ReplyResult> {
+    const duress = mode === 'duress'
     return inTransaction(this.deps.knex, trx, async (trx) => {
-      const meaning = parseReply(text)
+      const meaning = mode === 'text' ? parseReply(text) : 'good'
       const noProbe: ReplyResult = {
         outcome: 'no_pending_probe',
         probeId: null,
         answer: meaning ? probeTexts.noPendingProbe() : null
       }
       const probe = await this.pendingProbe(userId, trx)
-      if (!probe) return noProbe
+      // A duress word always raises its alarm, even when the check-in ended a moment before.
+      const raiseDuress = (probeId: number | null) =>
+        this.deps.alarms.raise(trx, { userId, probeId, trigger: 'duress' })
+      if (!probe) {
+        if (duress) await raiseDuress(null)
+        return noProbe
+      }
       const now = this.deps.clock.now()
 
       if (!meaning) {
@@ -474,8 +592,8 @@ export class ProbeLifecycle {
         probeId: probe.id,
         userId,
         to: meaning,
-        reason: `replied "${text.trim()}"`,
-        fields: { last_response: text },
+        reason: mode === 'link' ? 'answered OK through the check-in link' : `replied "${text.trim()}"`,
+        fields: mode === 'link' ? {} : { last_response: text },
         // A plain no is "said no", distress or panic words "distress"; either way the
         // person's own words are quoted to the contacts.
         alarm: {
@@ -491,10 +609,12 @@ export class ProbeLifecycle {
             userId,
             probeId: probe.id,
             text,
-            understood: true
+            understood: true,
+            ...(mode === 'link' ? { via: 'link' as const } : {})
           })
         }
       })
+      if (duress) await raiseDuress(won ? probe.id : null)
       if (!won) return noProbe
       const user = await User.query(trx).findById(userId)
       const userText = (raised as { userText: string | null } | null)?.userText ?? null

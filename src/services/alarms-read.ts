@@ -137,13 +137,16 @@ export class AlarmQueryService {
   /**
    * A user's alarms, newest first. Alarms outlive their user (they are snapshots, and one
    * raised just before a deletion still goes out), so a deleted user's id still lists them;
-   * an id that is no user and has no alarm is a 404.
+   * an id that is no user and has no alarm is a 404. `hideDuress` leaves out duress
+   * alarms: a user reading their own list (someone may be making them) never sees one;
+   * administrators do.
    */
   async listForUser(
     userId: number,
     status: AlarmStatus | undefined,
     page: number,
-    trx?: Knex.Transaction
+    trx?: Knex.Transaction,
+    hideDuress = false
   ): Promise<Page<AlarmView>> {
     const db = trx ?? this.ctx.knex
     const exists =
@@ -152,6 +155,7 @@ export class AlarmQueryService {
     if (!exists) throw new NotFoundError(`user ${userId} not found`)
     const query = db('alarms').where({ user_id: userId })
     if (status) query.where({ status })
+    if (hideDuress) query.whereNot({ trigger: 'duress' })
     return this.#page(db, query, page)
   }
 

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex'
+import { duressWordProblem, hashDuressWord } from '../alarms/duress.js'
 import { User } from '../db/models/index.js'
 import { NotFoundError, ValidationError } from '../domain/errors.js'
 import { toRfc3339 } from '../util/time.js'
@@ -37,11 +38,18 @@ export const ESCALATION_BOUNDS = {
   repeats: { min: 0, max: 5 }
 } as const
 
-export type EscalationPatch = Partial<EscalationSettings>
+export type EscalationPatch = Partial<EscalationSettings> & {
+  /** Sets the user's duress word (kept hashed), or removes it with null. Write-only. */
+  duress_word?: string | null
+}
 
-/** A user's settings as the API shows them; `updated_at` is null while the user has the defaults. */
+/**
+ * A user's settings as the API shows them; `updated_at` is null while the user has the
+ * defaults. The duress word is never shown: only whether one is set.
+ */
 export interface EscalationView extends EscalationSettings {
   user_id: number
+  duress_word_set: boolean
   updated_at: string | null
 }
 
@@ -51,6 +59,7 @@ interface EscalationRow {
   step_minutes: number | string
   repeats: number | string
   voice_calls: boolean | number
+  duress_word_hash?: string | null
   created_at: number | string
   updated_at: number | string
 }
@@ -107,8 +116,15 @@ export class EscalationService {
     for (const key of ['mode', 'step_minutes', 'repeats', 'voice_calls'] as const) {
       if (patch[key] !== undefined) (fields as Record<string, unknown>)[key] = patch[key]
     }
-    if (Object.keys(fields).length === 0)
-      throw new ValidationError('no updatable field given (mode, step_minutes, repeats, voice_calls)')
+    const duress = patch.duress_word
+    if (Object.keys(fields).length === 0 && duress === undefined)
+      throw new ValidationError('no updatable field given (mode, step_minutes, repeats, voice_calls, duress_word)')
+    let duressHash: string | null | undefined
+    if (typeof duress === 'string') {
+      const problem = duressWordProblem(duress)
+      if (problem) throw new ValidationError(problem)
+      duressHash = hashDuressWord(duress)
+    } else if (duress === null) duressHash = null
     return inTransaction(this.ctx.knex, trx, async (trx) => {
       // Locked so a concurrent delete of the user cannot slip between this check and the write.
       const user = await User.query(trx).findById(userId).forUpdate()
@@ -116,10 +132,18 @@ export class EscalationService {
       const merged: EscalationSettings = { ...(await effectiveEscalation(trx, userId)), ...fields }
       assertWithinBounds(merged)
       const now = this.ctx.clock.now()
+      const duressColumn = duressHash === undefined ? {} : { duress_word_hash: duressHash }
       await trx('escalation_settings')
-        .insert({ user_id: userId, ...merged, created_at: now, updated_at: now })
+        .insert({ user_id: userId, ...merged, ...duressColumn, created_at: now, updated_at: now })
         .onConflict('user_id')
-        .merge(['mode', 'step_minutes', 'repeats', 'voice_calls', 'updated_at'])
+        .merge([
+          'mode',
+          'step_minutes',
+          'repeats',
+          'voice_calls',
+          ...(duressHash === undefined ? [] : ['duress_word_hash']),
+          'updated_at'
+        ])
       return this.#view(trx, userId)
     })
   }
@@ -127,6 +151,11 @@ export class EscalationService {
   async #view(db: Knex | Knex.Transaction, userId: number): Promise<EscalationView> {
     const row = (await db('escalation_settings').where({ user_id: userId }).first()) as EscalationRow | undefined
     const settings = row ? fromRow(row) : { ...DEFAULT_ESCALATION }
-    return { user_id: userId, ...settings, updated_at: row ? toRfc3339(Number(row.updated_at)) : null }
+    return {
+      user_id: userId,
+      ...settings,
+      duress_word_set: Boolean(row?.duress_word_hash),
+      updated_at: row ? toRfc3339(Number(row.updated_at)) : null
+    }
   }
 }

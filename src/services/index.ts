@@ -1,6 +1,7 @@
 import { type AdminAlarmCloser, AlarmResolutionService } from './alarm-resolution.js'
 import { AlarmQueryService } from './alarms-read.js'
 import { AuthService } from './auth.js'
+import { CheckinLinkService, type LinkCheckIns } from './checkin-link.js'
 import { type ConsentMessaging, ContactConsent } from './contact-consent.js'
 import { ContactService } from './contacts.js'
 import type { ServiceContext } from './context.js'
@@ -17,8 +18,8 @@ export type { Actor, ServiceContext } from './context.js'
 
 /** What the services call in the probe engine, which is built before them. */
 export interface ServiceProbeEngine {
-  /** Ends a user's pending probe when their probes are turned off. */
-  lifecycle: PendingProbeCanceller
+  /** Ends a user's pending probe when their probes are turned off, or as OK when their check-in link is pressed. */
+  lifecycle: PendingProbeCanceller & LinkCheckIns
   /** Starts probes users ask for. */
   onDemand: OnDemandRequester
   /** Closes an alarm for an administrator. */
@@ -38,6 +39,7 @@ export function createServices(ctx: ServiceContext, probeEngine: ServiceProbeEng
   const events = new EventQueryService(ctx)
   const escalation = new EscalationService(ctx)
   const alarms = new AlarmQueryService(ctx)
+  const checkinLink = new CheckinLinkService(ctx, rateLimiter, probeEngine.lifecycle)
   const alarmResolution = new AlarmResolutionService(ctx, probeEngine.alarms, alarms)
   return {
     health,
@@ -52,7 +54,8 @@ export function createServices(ctx: ServiceContext, probeEngine: ServiceProbeEng
     events,
     escalation,
     alarms,
-    alarmResolution
+    alarmResolution,
+    checkinLink
   }
 }
 

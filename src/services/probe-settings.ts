@@ -12,7 +12,12 @@ export interface ProbeSettingsPatch {
   wait_time_in_minutes?: number
   /** IANA zone for this user's schedule; null falls back to kronus.cron.timeZone. */
   time_zone?: string | null
+  /** Minutes before a scheduled check-in within which a press of the check-in link answers it (0 = off). */
+  checkin_window_minutes?: number
 }
+
+/** checkin_window_minutes: 0 (off) to one day. */
+export const CHECKIN_WINDOW_MAX_MINUTES = 1440
 
 /** Ends a user's pending probe as cancelled; the probe lifecycle provides it. */
 export interface PendingProbeCanceller {
@@ -52,14 +57,24 @@ export class ProbeSettingsService {
     trx?: Knex.Transaction
   ): Promise<{ before: ProbeSettings; after: ProbeSettings }> {
     const fields: Partial<ProbeSettings> = {}
-    for (const key of ['active', 'cron_expression', 'max_retries', 'wait_time_in_minutes', 'time_zone'] as const) {
+    for (const key of [
+      'active',
+      'cron_expression',
+      'max_retries',
+      'wait_time_in_minutes',
+      'time_zone',
+      'checkin_window_minutes'
+    ] as const) {
       if (patch[key] !== undefined) (fields as Record<string, unknown>)[key] = patch[key]
     }
     if (Object.keys(fields).length === 0) {
       throw new ValidationError(
-        'no updatable field given (active, cron_expression, max_retries, wait_time_in_minutes, time_zone)'
+        'no updatable field given (active, cron_expression, max_retries, wait_time_in_minutes, time_zone, checkin_window_minutes)'
       )
     }
+    const window = fields.checkin_window_minutes
+    if (window !== undefined && !(Number.isInteger(window) && window >= 0 && window <= CHECKIN_WINDOW_MAX_MINUTES))
+      throw new ValidationError(`"checkin_window_minutes" must be an integer from 0 to ${CHECKIN_WINDOW_MAX_MINUTES}`)
     return inTransaction(this.ctx.knex, trx, async (trx) => {
       // Locks the row (on PostgreSQL; SQLite has one writer anyway) so turning probes on and
       // removing the last emergency contact cannot pass their checks at the same time.

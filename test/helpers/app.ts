@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import pino from 'pino'
+import pino, { type Logger } from 'pino'
 import { createKronus, type Kronus } from '../../src/app.js'
 import { FakeClock } from '../../src/clock.js'
 import { resolveConfig } from '../../src/config/resolve.js'
@@ -26,6 +26,8 @@ export interface TestKronusOptions {
    * the slowest part of a build, and the reference is tested where it is turned on.
    */
   documentation?: boolean
+  /** Where Kronus logs; silent unless a test reads the log (e.g. that a secret is never in it). */
+  logger?: Logger
 }
 
 /**
@@ -71,7 +73,7 @@ export async function buildKronus(t: Tap, options: TestKronusOptions = {}): Prom
     kronus = await createKronus({
       config,
       clock,
-      logger: pino({ level: 'silent' }),
+      logger: options.logger ?? pino({ level: 'silent' }),
       searchPath: schema,
       documentation: options.documentation ?? false
     })

@@ -20,6 +20,8 @@ export class ProbeSettings extends BaseModel {
   wait_time_in_minutes!: number
   time_zone!: string | null
   next_fire_at!: number | null
+  /** A press of the check-in link this many minutes or less before a scheduled check-in answers it; 0 = off. */
+  checkin_window_minutes!: number
 }
 
 export class User extends BaseModel {

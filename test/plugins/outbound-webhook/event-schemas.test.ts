@@ -118,6 +118,8 @@ t.test('the bodies Kronus delivers match their schemas', async (t) => {
     cronExpression: '0 18 * * *',
     nextFireAt: null
   })
+  await kronus.events.emit('checkin_link.created', { userId, rotated: false })
+  await kronus.events.emit('checkin.proof_of_life', { userId, at: Date.parse('2026-01-05T17:30:00Z') })
   await kronus.events.emit('alarm.raised', {
     alarmId: 7,
     userId,

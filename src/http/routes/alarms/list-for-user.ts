@@ -12,7 +12,7 @@ export default defineRoute({
   options: {
     tags: ['api', 'alarms'],
     description:
-      "A user's alarms, newest first, each with its contacts and their state and its timeline (yourself; an admin may read anyone's, also a deleted user's)",
+      "A user's alarms, newest first, each with its contacts and their state and its timeline (yourself; an admin may read anyone's, also a deleted user's). Duress alarms are listed to admins only: someone may be making the user look.",
     plugins: errorDocs([400, 401, 403, 404], {
       403: "Another user's alarms, and the caller is not an admin",
       404: 'No such user, and no alarm of that user id'
@@ -21,9 +21,9 @@ export default defineRoute({
     response: { schema: pagedSchema(alarmSchema, 'AlarmList') },
     handler: async (request) => {
       const { uid } = request.params as { uid: number }
-      assertSelfOrAdmin(request, uid)
+      const actor = assertSelfOrAdmin(request, uid)
       const { status, page } = request.query as { status?: AlarmStatus; page: number }
-      return paged(await request.server.app.services.alarms.listForUser(uid, status, page))
+      return paged(await request.server.app.services.alarms.listForUser(uid, status, page, undefined, !actor.isAdmin))
     }
   }
 })

@@ -1,4 +1,5 @@
 import Joi from 'joi'
+import { DURESS_WORD_LENGTH } from '../../../alarms/duress.js'
 import { ESCALATION_BOUNDS, ESCALATION_MODES, type EscalationPatch } from '../../../services/escalation.js'
 import { assertSelf } from '../../access.js'
 import { errorDocs } from '../../docs.js'
@@ -14,7 +15,7 @@ export default defineRoute({
   options: {
     tags: ['api', 'alarms'],
     description:
-      'Set how your alarms escalate: mode (all | ordered), step_minutes, repeats, voice_calls; fields left out keep their value. Alarms already raised keep the settings they were raised with.',
+      'Set how your alarms escalate: mode (all | ordered), step_minutes, repeats, voice_calls; fields left out keep their value. Alarms already raised keep the settings they were raised with. duress_word (write-only, kept hashed, never shown or logged; null removes it): replying with it to a check-in answers exactly like Y and silently alerts your emergency contacts.',
     plugins: errorDocs([400, 401, 403, 413], { 403: 'Not your settings' }),
     validate: {
       params: uidParams,
@@ -33,7 +34,14 @@ export default defineRoute({
           .min(repeats.min)
           .max(repeats.max)
           .description('Reminders to contacts who have not acknowledged'),
-        voice_calls: Joi.boolean().strict().description('Call a contact whose text was undelivered or went unanswered')
+        voice_calls: Joi.boolean().strict().description('Call a contact whose text was undelivered or went unanswered'),
+        duress_word: Joi.string()
+          .min(DURESS_WORD_LENGTH.min)
+          .max(DURESS_WORD_LENGTH.max)
+          .allow(null)
+          .description(
+            'Write-only. A word that answers a check-in like Y while silently alerting your emergency contacts (trigger duress); never a word Kronus already reads as an answer or a command. null removes it.'
+          )
       })
         .options({ stripUnknown: true })
         .required()

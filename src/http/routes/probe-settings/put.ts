@@ -1,5 +1,5 @@
 import Joi from 'joi'
-import type { ProbeSettingsPatch } from '../../../services/probe-settings.js'
+import { CHECKIN_WINDOW_MAX_MINUTES, type ProbeSettingsPatch } from '../../../services/probe-settings.js'
 import { assertSelf } from '../../access.js'
 import { errorDocs } from '../../docs.js'
 import { envelopeSchema, ok } from '../../envelope.js'
@@ -22,7 +22,14 @@ export default defineRoute({
         cron_expression: cronExpression,
         max_retries: Joi.number().integer().min(0).max(6),
         wait_time_in_minutes: Joi.number().integer().min(5).max(120),
-        time_zone: timeZone.allow(null)
+        time_zone: timeZone.allow(null),
+        checkin_window_minutes: Joi.number()
+          .integer()
+          .min(0)
+          .max(CHECKIN_WINDOW_MAX_MINUTES)
+          .description(
+            'A press of your check-in link this many minutes or less before a scheduled check-in answers it (no text is sent); 0 = off'
+          )
       })
         .options({ stripUnknown: true })
         .required()

@@ -10,7 +10,11 @@ t.test('/swagger.json documents the alarm routes, escalation settings and the fo
     ['get', '/v1/alarms'],
     ['get', '/v1/users/{uid}/alarms'],
     ['get', '/v1/users/{uid}/escalation'],
-    ['put', '/v1/users/{uid}/escalation']
+    ['put', '/v1/users/{uid}/escalation'],
+    ['post', '/v1/users/{uid}/checkin_link'],
+    ['delete', '/v1/users/{uid}/checkin_link'],
+    ['get', '/c/{token}'],
+    ['post', '/c/{token}']
   ] as const)
     t.ok(spec.paths[path]?.[method], `${method.toUpperCase()} ${path} is documented`)
 
@@ -32,7 +36,8 @@ t.test('/swagger.json documents the alarm routes, escalation settings and the fo
   const put = spec.paths['/v1/users/{uid}/escalation'].put
   const body = put.parameters.find((p: any) => p.in === 'body')
   const fields = spec.definitions[body.schema.$ref.split('/').pop()].properties
-  t.same(Object.keys(fields).sort(), ['mode', 'repeats', 'step_minutes', 'voice_calls'])
+  t.same(Object.keys(fields).sort(), ['duress_word', 'mode', 'repeats', 'step_minutes', 'voice_calls'])
+  t.match(fields.duress_word, { minLength: 3, maxLength: 64, description: /Write-only/ })
   t.match(fields.step_minutes, { minimum: 1, maximum: 120 })
   t.match(fields.repeats, { minimum: 0, maximum: 5 })
 

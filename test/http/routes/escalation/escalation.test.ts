@@ -19,6 +19,7 @@ t.test('every user has the defaults until they change them', async (t) => {
       step_minutes: 10,
       repeats: 3,
       voice_calls: false,
+      duress_word_set: false,
       updated_at: null
     })
   }
@@ -42,6 +43,7 @@ t.test('PUT changes the fields given and keeps the others; GET and the engine re
     step_minutes: 10,
     repeats: 3,
     voice_calls: false,
+    duress_word_set: false,
     updated_at: '2026-01-05T12:05:00.000Z'
   })
 
@@ -59,6 +61,7 @@ t.test('PUT changes the fields given and keeps the others; GET and the engine re
     step_minutes: 120,
     repeats: 0,
     voice_calls: true,
+    duress_word_set: false,
     updated_at: '2026-01-05T12:10:00.000Z'
   })
   t.strictSame((await call(kronus, { url, token: admin.token })).body.data, second.body.data, 'GET shows the same')
@@ -105,7 +108,7 @@ t.test('bad input is a 400 naming the field, and changes nothing', async (t) => 
     [{ repeats: 6 }, /"repeats" must be less than or equal to 5/],
     [{ voice_calls: 'yes' }, /"voice_calls" must be a boolean/],
     [{ voice_calls: 1 }, /"voice_calls" must be a boolean/],
-    [{}, /no updatable field given \(mode, step_minutes, repeats, voice_calls\)/],
+    [{}, /no updatable field given \(mode, step_minutes, repeats, voice_calls, duress_word\)/],
     [{ colour: 'red' }, /no updatable field given/],
     ['not json', /Invalid request payload JSON format|payload/i]
   ]
