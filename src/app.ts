@@ -21,7 +21,9 @@ import { PluginHost } from './plugins/host.js'
 import { migratePlugins } from './plugins/migrate.js'
 import { ProbeLifecycle } from './probes/lifecycle.js'
 import { OnDemandProbes } from './probes/on-demand.js'
+import { ProbePauses } from './probes/pause.js'
 import { JobQueue } from './queue/job-queue.js'
+import { logSchedulesBelowMinInterval } from './scheduling/min-interval-check.js'
 import { ProbeScheduler } from './scheduling/probe-scheduler.js'
 import { FirstAdminReminder } from './services/first-admin-reminder.js'
 import { createServices, type Services } from './services/index.js'
@@ -152,8 +154,28 @@ export async function createKronus(options: KronusOptions): Promise<Kronus> {
     defaultTimeZone: config.kronus.cron.timeZone
   })
   alarms.register()
-  const probes = new ProbeLifecycle({ knex, clock, logger, queue, events, messaging, alarms })
+  const probes = new ProbeLifecycle({
+    knex,
+    clock,
+    logger,
+    queue,
+    events,
+    messaging,
+    alarms,
+    defaultTimeZone: config.kronus.cron.timeZone
+  })
   probes.registerJobs()
+  const pauses = new ProbePauses({
+    knex,
+    clock,
+    logger,
+    queue,
+    events,
+    messaging,
+    lifecycle: probes,
+    defaultTimeZone: config.kronus.cron.timeZone
+  })
+  pauses.registerJobs()
   // Every inbound text, from users and from their emergency contacts, meets the alarm
   // engine first: alarm codes, distress while a check-in waits, panic words, all-clears.
   messaging.onAnyInbound(alarmInboundHandler(alarms, probes))
@@ -163,7 +185,7 @@ export async function createKronus(options: KronusOptions): Promise<Kronus> {
     { fallback: true }
   )
   const onDemand = new OnDemandProbes({ knex, clock, config, queue, lifecycle: probes })
-  const services = createServices({ knex, clock, config, logger, events }, { lifecycle: probes, onDemand, alarms })
+  const services = createServices({ knex, clock, config, logger, events }, { lifecycle: probes, pauses, onDemand, alarms })
   const scheduler = new ProbeScheduler({
     knex,
     clock,
@@ -225,6 +247,7 @@ export async function createKronus(options: KronusOptions): Promise<Kronus> {
       await plugins.start()
       await server.start()
       queue.start()
+      await logSchedulesBelowMinInterval(knex, logger, config.limits.minCheckInIntervalMinutes)
       scheduler.start()
       cronSchedules.start()
       logger.info({ uri: server.info.uri }, 'kronus listening')

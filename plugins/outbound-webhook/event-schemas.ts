@@ -104,6 +104,26 @@ export const WEBHOOK_EVENT_SCHEMAS = {
     cronExpression: { type: 'string' },
     nextFireAt: { type: ['integer', 'null'], description: 'Next probe, epoch milliseconds; null while probes are off' }
   }),
+  'probe_settings.paused': bodySchema(
+    'probe_settings.paused',
+    "The user paused their scheduled check-ins (by text or the API); a waiting check-in was cancelled.",
+    {
+      userId: integer,
+      pausedUntil: { type: 'integer', description: 'No scheduled check-in before this, epoch milliseconds' },
+      contactsTold: {
+        type: 'boolean',
+        description: 'The pause is longer than 7 days and the emergency contacts were texted about it'
+      }
+    }
+  ),
+  'probe_settings.resumed': bodySchema('probe_settings.resumed', "The user's pause is over.", {
+    userId: integer,
+    reason: {
+      type: 'string',
+      enum: ['ended', 'resumed'],
+      description: "'ended': the pause ran out (the user is texted when check-ins resume); 'resumed': the user ended it early"
+    }
+  }),
   'alarm.raised': bodySchema(
     'alarm.raised',
     "An alarm was raised for the user: their emergency contacts are being alerted until one acknowledges. 'said_no' is an N to a check-in, 'distress' words of distress, 'no_answer' a check-in left unanswered, 'panic' SOS, HELP ME or 911 at any time, 'unreachable' the user's own number can no longer receive texts, 'duress' a duress word.",

@@ -141,7 +141,14 @@ export const configSchema = Joi.object({
   limits: Joi.object({
     // Every emergency contact is texted (and maybe called) at once when an alarm is raised:
     // the limit keeps one user's alarm from flooding the queue ahead of everyone else's.
-    contactsPerUser: Joi.number().integer().min(1).max(1000).default(10)
+    contactsPerUser: Joi.number().integer().min(1).max(1000).default(10),
+    // A check-in is a text to a person's phone: hourly is already more than anyone needs,
+    // and a cron firing every minute would text someone 1,440 times a day.
+    minCheckInIntervalMinutes: Joi.number()
+      .integer()
+      .min(1)
+      .max(24 * 60)
+      .default(60)
   }).default(),
   auth: Joi.object({
     maxFailedLogins: Joi.number().integer().min(1).max(1000).default(5),

@@ -152,3 +152,28 @@ export function nextFireAfter(schedule: CronSchedule | string, after: number, ti
   }
   return null
 }
+
+const GAP_SPAN_MS = 8 * 24 * 3600_000
+
+/**
+ * The shortest time between two consecutive fires of a cron, in minutes, looked for over
+ * the fires of its first eight days (a week and the turn of a day: every hour, day and
+ * weekday pattern repeats within it), or null when it fires only once in that span. It
+ * stops at the first gap under `below`. Fires are taken in UTC: the limit is on the shape
+ * of the schedule, not on a clock change that makes one night an hour shorter.
+ */
+export function shortestGapMinutes(schedule: CronSchedule | string, below = 0): number | null {
+  const s = typeof schedule === 'string' ? parseCron(schedule) : schedule
+  const first = nextFireAfter(s, Date.UTC(2001, 0, 1), 'UTC')
+  if (first === null) return null
+  let shortest: number | null = null
+  let previous = first
+  for (let next = nextFireAfter(s, first, 'UTC'); next !== null && next - first <= GAP_SPAN_MS; ) {
+    const gap = (next - previous) / 60_000
+    if (shortest === null || gap < shortest) shortest = gap
+    if (shortest < below) break
+    previous = next
+    next = nextFireAfter(s, next, 'UTC')
+  }
+  return shortest
+}
