@@ -65,10 +65,12 @@ export const quietHours = Joi.object({ start: localTime.required(), end: localTi
     "No scheduled check-in or follow-up between these local times (the user's time_zone); end before start crosses midnight"
   )
 /** An RFC 3339 time with a zone (Z or ±hh:mm), as the API writes them. */
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/
 export const rfc3339 = text
-  .pattern(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/)
-  .isoDate()
-  .messages({ 'string.pattern.base': '{{#label}} must be an RFC 3339 time such as "2027-01-10T00:00:00Z"' })
+  .custom((value: string, helpers) =>
+    RFC3339.test(value) && !Number.isNaN(Date.parse(value)) ? value : helpers.error('any.invalid')
+  )
+  .messages({ 'any.invalid': '{{#label}} must be an RFC 3339 time such as "2027-01-10T00:00:00Z"' })
 
 export const uidParams = Joi.object({ uid: id.required() })
 export const contactParams = Joi.object({ uid: id.required(), id: id.required() })
