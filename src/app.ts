@@ -185,7 +185,10 @@ export async function createKronus(options: KronusOptions): Promise<Kronus> {
     { fallback: true }
   )
   const onDemand = new OnDemandProbes({ knex, clock, config, queue, lifecycle: probes })
-  const services = createServices({ knex, clock, config, logger, events }, { lifecycle: probes, pauses, onDemand, alarms })
+  const services = createServices(
+    { knex, clock, config, logger, events },
+    { lifecycle: probes, pauses, onDemand, alarms }
+  )
   const scheduler = new ProbeScheduler({
     knex,
     clock,

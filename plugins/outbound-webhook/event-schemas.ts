@@ -106,7 +106,7 @@ export const WEBHOOK_EVENT_SCHEMAS = {
   }),
   'probe_settings.paused': bodySchema(
     'probe_settings.paused',
-    "The user paused their scheduled check-ins (by text or the API); a waiting check-in was cancelled.",
+    'The user paused their scheduled check-ins (by text or the API); a waiting check-in was cancelled.',
     {
       userId: integer,
       pausedUntil: { type: 'integer', description: 'No scheduled check-in before this, epoch milliseconds' },
@@ -121,7 +121,8 @@ export const WEBHOOK_EVENT_SCHEMAS = {
     reason: {
       type: 'string',
       enum: ['ended', 'resumed'],
-      description: "'ended': the pause ran out (the user is texted when check-ins resume); 'resumed': the user ended it early"
+      description:
+        "'ended': the pause ran out (the user is texted when check-ins resume); 'resumed': the user ended it early"
     }
   }),
   'alarm.raised': bodySchema(

@@ -50,9 +50,7 @@ async function requestProbe(
 /** "Next check-in: today at 18:00.", or that none is coming: every reply says when the next one is. */
 function nextCheckIn(state: PluginCheckInState): string {
   if (!state.active) return 'Your check-ins are off: text ON to turn them back on.'
-  return state.nextCheckIn === null
-    ? 'Your schedule has no check-in to send.'
-    : `Next check-in: ${state.nextCheckIn}.`
+  return state.nextCheckIn === null ? 'Your schedule has no check-in to send.' : `Next check-in: ${state.nextCheckIn}.`
 }
 
 async function pause(

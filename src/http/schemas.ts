@@ -59,11 +59,9 @@ const localTime = text
   .pattern(/^([01]\d|2[0-3]):[0-5]\d$/)
   .messages({ 'string.pattern.base': '{{#label}} must be a 24-hour time "HH:MM" such as "22:00"' })
 /** Quiet hours in the user's zone; end before start crosses midnight. */
-export const quietHours = Joi.object({ start: localTime.required(), end: localTime.required() })
-  .label('QuietHours')
-  .description(
-    "No scheduled check-in or follow-up between these local times (the user's time_zone); end before start crosses midnight"
-  )
+export const quietHours = Joi.object({ start: localTime.required(), end: localTime.required() }).description(
+  "No scheduled check-in or follow-up between these local times (the user's time_zone); end before start crosses midnight"
+)
 /** An RFC 3339 time with a zone (Z or ±hh:mm), as the API writes them. */
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/
 export const rfc3339 = text
@@ -97,8 +95,10 @@ export const probeSettingsSchema = Joi.object({
   next_fire_at: Joi.string()
     .isoDate()
     .allow(null)
-    .description('The next fire of the cron; a fire in quiet hours is sent at their end, one during a pause not at all'),
-  quiet_hours: quietHours.allow(null),
+    .description(
+      'The next fire of the cron; a fire in quiet hours is sent at their end, one during a pause not at all'
+    ),
+  quiet_hours: quietHours.label('QuietHours').allow(null),
   paused_until: Joi.string()
     .isoDate()
     .allow(null)

@@ -179,7 +179,9 @@ export class ProbePauses {
       cron_expression: row.cron_expression,
       timeZone: row.time_zone ?? this.deps.defaultTimeZone,
       quietHours:
-        row.quiet_hours_start && row.quiet_hours_end ? { start: row.quiet_hours_start, end: row.quiet_hours_end } : null,
+        row.quiet_hours_start && row.quiet_hours_end
+          ? { start: row.quiet_hours_start, end: row.quiet_hours_end }
+          : null,
       paused_until: row.paused_until == null ? null : Number(row.paused_until)
     }
   }

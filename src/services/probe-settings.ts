@@ -171,10 +171,7 @@ export class ProbeSettingsService {
    * they text START, so check-ins turned on would reach nobody. Throws ForbiddenError
    * when turning on needs an emergency contact.
    */
-  async resume(
-    userId: number,
-    trx?: Knex.Transaction
-  ): Promise<{ outcome: ResumeOutcome; settings: ProbeSettings }> {
+  async resume(userId: number, trx?: Knex.Transaction): Promise<{ outcome: ResumeOutcome; settings: ProbeSettings }> {
     return inTransaction(this.ctx.knex, trx, async (trx) => {
       const settings = await this.get(userId, trx)
       const user = await trx('users').select('sms_opted_out_at').where({ id: userId }).first()

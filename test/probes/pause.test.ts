@@ -74,12 +74,12 @@ t.test('a pause over 7 days is told to the emergency contacts; ending it early t
   t.equal(res.statusCode, 200)
   await h.kronus.queue.drain()
   t.same(contactTexts(h, user), [
-    pauseTexts.toContact(
-      `${user.record.first_name} ${user.record.last_name}`,
-      'Tue 20 Jan 2026 at 00:00 (UTC)'
-    )
+    pauseTexts.toContact(`${user.record.first_name} ${user.record.last_name}`, 'Tue 20 Jan 2026 at 00:00 (UTC)')
   ])
-  t.match(pauseTexts.toContact('Ann Lee', 'x'), /^Ann Lee paused their Kronus check-ins until x; you will not be alerted/)
+  t.match(
+    pauseTexts.toContact('Ann Lee', 'x'),
+    /^Ann Lee paused their Kronus check-ins until x; you will not be alerted/
+  )
   h.kronus.clock.set('2026-01-06T09:00:00Z')
   const resumed = await putSettings(h, user, { paused_until: null })
   t.equal(resumed.body.data.paused_until, null)
@@ -136,18 +136,22 @@ t.test('pause and resume by SMS: every reply says what is true and when the next
     h.kronus.messaging
       .receive({ from: user.phone_number, text: body, channel: 'sms', messageId: null })
       .then((r) => r.reply)
-  t.equal(
-    await text('pause 3d'),
-    'Your check-ins are off, so there is nothing to pause. Text ON to turn them back on.'
-  )
+  t.equal(await text('pause 3d'), 'Your check-ins are off, so there is nothing to pause. Text ON to turn them back on.')
   await turnProbesOn(h, user, { cron_expression: '0 18 * * *' })
   t.equal(
     await text('PAUSE 2d'),
     'Check-ins paused until Wed 7 Jan 2026 at 12:00. Next check-in: on Wed 7 Jan 2026 at 18:00. ' +
       'Text RESUME to end the pause sooner.'
   )
-  t.equal(await text('pause 12h'), 'Check-ins paused until Tue 6 Jan 2026 at 00:00. Next check-in: tomorrow at 18:00. Text RESUME to end the pause sooner.', 'a new pause replaces the old')
-  t.equal(await text('pause until 2026-01-01'), 'Kronus can pause until a date after today and at most a year ahead. Text "pause --help" for more.')
+  t.equal(
+    await text('pause 12h'),
+    'Check-ins paused until Tue 6 Jan 2026 at 00:00. Next check-in: tomorrow at 18:00. Text RESUME to end the pause sooner.',
+    'a new pause replaces the old'
+  )
+  t.equal(
+    await text('pause until 2026-01-01'),
+    'Kronus can pause until a date after today and at most a year ahead. Text "pause --help" for more.'
+  )
   t.equal(await text('resume'), 'Your pause is over: check-ins are on. Next check-in: today at 18:00.')
   t.equal(await text('resume'), 'Your check-ins are already on. Next check-in: today at 18:00.')
   t.same(

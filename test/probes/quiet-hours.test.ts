@@ -43,24 +43,27 @@ t.test('a scheduled check-in inside quiet hours is sent when they end, once', as
   t.same(textsTo(h, user.phone_number), [probeTexts.ask(user.record.first_name)])
 })
 
-t.test('an hourly schedule sends nothing in quiet hours that cross midnight, and one check-in at their end', async (t) => {
-  const h = await buildProbeKronus(t)
-  const { user } = await probedUser(h)
-  await turnProbesOn(h, user, {
-    cron_expression: '0 * * * *',
-    time_zone: 'America/Toronto', // 22:00 EST is 03:00Z, 07:00 EST is 12:00Z
-    quiet_hours: { start: '22:00', end: '07:00' },
-    max_retries: 0,
-    wait_time_in_minutes: 30
-  })
-  h.kronus.clock.set('2026-01-06T01:58:00Z') // 20:58 in Toronto
-  await runUntil(h, '2026-01-06T13:30:00Z', 5, user.id)
-  t.same(
-    await startTimes(h, user.id),
-    ['2026-01-06T02:00:00.000Z', '2026-01-06T12:00:00.000Z', '2026-01-06T13:00:00.000Z'],
-    '21:00, then nothing from 22:00 to 06:00, then 07:00 once (not 9 check-ins), then 08:00'
-  )
-})
+t.test(
+  'an hourly schedule sends nothing in quiet hours that cross midnight, and one check-in at their end',
+  async (t) => {
+    const h = await buildProbeKronus(t)
+    const { user } = await probedUser(h)
+    await turnProbesOn(h, user, {
+      cron_expression: '0 * * * *',
+      time_zone: 'America/Toronto', // 22:00 EST is 03:00Z, 07:00 EST is 12:00Z
+      quiet_hours: { start: '22:00', end: '07:00' },
+      max_retries: 0,
+      wait_time_in_minutes: 30
+    })
+    h.kronus.clock.set('2026-01-06T01:58:00Z') // 20:58 in Toronto
+    await runUntil(h, '2026-01-06T13:30:00Z', 5, user.id)
+    t.same(
+      await startTimes(h, user.id),
+      ['2026-01-06T02:00:00.000Z', '2026-01-06T12:00:00.000Z', '2026-01-06T13:00:00.000Z'],
+      '21:00, then nothing from 22:00 to 06:00, then 07:00 once (not 9 check-ins), then 08:00'
+    )
+  }
+)
 
 t.test('a follow-up due inside quiet hours waits: the rest of the wait is served after them', async (t) => {
   const h = await buildProbeKronus(t)
@@ -104,7 +107,10 @@ t.test('quiet hours across the spring and autumn DST changes end at 07:00 local 
     'spring forward'
   )
   h.kronus.clock.set('2026-10-23T12:00:00Z')
-  await h.kronus.knex('probe_settings').where({ user_id: user.id }).update({ next_fire_at: at('2026-10-24T00:30:00Z') })
+  await h.kronus
+    .knex('probe_settings')
+    .where({ user_id: user.id })
+    .update({ next_fire_at: at('2026-10-24T00:30:00Z') })
   await runUntil(h, '2026-10-26T12:00:00Z', 10, user.id)
   t.same(
     (await startTimes(h, user.id)).slice(4),
