@@ -89,17 +89,25 @@ export class ProbePauses {
     const { queue, clock, events, messaging, lifecycle } = this.deps
     const now = clock.now()
     if (previous !== null) await queue.cancel(pauseEndKey(userId, previous), trx)
+    // The text that check-ins resume waits for the end of the user's quiet hours (a pause
+    // until a date ends at midnight); check-ins themselves may start from pausedUntil.
+    const row = await trx('probe_settings')
+      .select('active', 'cron_expression', 'time_zone', 'quiet_hours_start', 'quiet_hours_end')
+      .where({ user_id: userId })
+      .first()
+    const schedule = row ? this.scheduleOf(row) : null
+    const tellAt = schedule ? afterQuietHours(pausedUntil, schedule.quietHours, schedule.timeZone) : pausedUntil
     await queue.enqueue(
       PAUSE_END_JOB,
       { userId, pausedUntil },
-      { runAt: pausedUntil, key: pauseEndKey(userId, pausedUntil), userId },
+      { runAt: tellAt, key: pauseEndKey(userId, pausedUntil), userId },
       trx
     )
     await lifecycle.cancelPending(userId, 'check-ins paused', trx)
     const long = pausedUntil - now > PAUSE_TOLD_TO_CONTACTS_MS
     if (long) {
       const user = await trx('users').select('first_name', 'last_name').where({ id: userId }).first()
-      const zone = await this.#timeZoneOf(trx, userId)
+      const zone = schedule?.timeZone ?? this.deps.defaultTimeZone
       const contacts: Array<{ id: number | string; phone_number: string }> = await trx('contacts')
         .select('id', 'phone_number')
         .where({ user_id: userId, is_emergency_contact: true })
@@ -184,10 +192,5 @@ export class ProbePauses {
           : null,
       paused_until: row.paused_until == null ? null : Number(row.paused_until)
     }
-  }
-
-  async #timeZoneOf(trx: Knex.Transaction, userId: number): Promise<string> {
-    const row = await trx('probe_settings').select('time_zone').where({ user_id: userId }).first()
-    return row?.time_zone ?? this.deps.defaultTimeZone
   }
 }

@@ -182,3 +182,19 @@ t.test('`on` turns check-ins back on after they were turned off', async (t) => {
   t.equal(reply.reply, 'Your check-ins are back on. Next check-in: today at 18:00.')
   t.equal(Boolean((await h.kronus.knex('probe_settings').where({ user_id: user.id }).first()).active), true)
 })
+
+t.test('the text that check-ins resume waits for the end of the quiet hours', async (t) => {
+  const h = await buildProbeKronus(t)
+  const { user } = await probedUser(h)
+  await turnProbesOn(h, user, { cron_expression: '0 18 * * *', quiet_hours: { start: '22:00', end: '07:00' } })
+  t.equal((await putSettings(h, user, { paused_until: '2026-01-08T00:00:00Z' })).statusCode, 200)
+  h.kronus.clock.set('2026-01-08T06:59:00Z')
+  await h.kronus.queue.drain()
+  t.notOk(
+    textsTo(h, user.phone_number).some((m) => m.startsWith('Your Kronus pause is over')),
+    'not at midnight'
+  )
+  h.kronus.clock.set('2026-01-08T07:00:00Z')
+  await h.kronus.queue.drain()
+  t.ok(textsTo(h, user.phone_number).includes(pauseTexts.ended('today at 18:00', true)), 'at 07:00')
+})

@@ -118,6 +118,8 @@ t.test('the bodies Kronus delivers match their schemas', async (t) => {
     cronExpression: '0 18 * * *',
     nextFireAt: null
   })
+  await kronus.events.emit('probe_settings.paused', { userId, pausedUntil: Date.UTC(2026, 0, 20), contactsTold: true })
+  await kronus.events.emit('probe_settings.resumed', { userId, reason: 'resumed' })
   await kronus.events.emit('alarm.raised', {
     alarmId: 7,
     userId,
