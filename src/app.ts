@@ -21,7 +21,9 @@ import { PluginHost } from './plugins/host.js'
 import { migratePlugins } from './plugins/migrate.js'
 import { ProbeLifecycle } from './probes/lifecycle.js'
 import { OnDemandProbes } from './probes/on-demand.js'
+import { ProbePauses } from './probes/pause.js'
 import { JobQueue } from './queue/job-queue.js'
+import { logSchedulesBelowMinInterval } from './scheduling/min-interval-check.js'
 import { ProbeScheduler } from './scheduling/probe-scheduler.js'
 import { FirstAdminReminder } from './services/first-admin-reminder.js'
 import { createServices, type Services } from './services/index.js'
@@ -157,8 +159,28 @@ export async function createKronus(options: KronusOptions): Promise<Kronus> {
     defaultTimeZone: config.kronus.cron.timeZone
   })
   alarms.register()
-  const probes = new ProbeLifecycle({ knex, clock, logger, queue, events, messaging, alarms })
+  const probes = new ProbeLifecycle({
+    knex,
+    clock,
+    logger,
+    queue,
+    events,
+    messaging,
+    alarms,
+    defaultTimeZone: config.kronus.cron.timeZone
+  })
   probes.registerJobs()
+  const pauses = new ProbePauses({
+    knex,
+    clock,
+    logger,
+    queue,
+    events,
+    messaging,
+    lifecycle: probes,
+    defaultTimeZone: config.kronus.cron.timeZone
+  })
+  pauses.registerJobs()
   // A text no plugin claimed (as a command, a keyword...) is the user's answer to their probe.
   messaging.onInbound(
     async (text, trx) => (await probes.handleReply({ userId: text.userId, text: text.text }, trx)).answer,
@@ -167,7 +189,7 @@ export async function createKronus(options: KronusOptions): Promise<Kronus> {
   const onDemand = new OnDemandProbes({ knex, clock, config, queue, lifecycle: probes, texts: messaging })
   const services = createServices(
     { knex, clock, config, logger, events },
-    { lifecycle: probes, onDemand, alarms },
+    { lifecycle: probes, pauses, onDemand, alarms },
     messaging
   )
   // Every inbound text, from users and from their emergency contacts, meets the alarm
@@ -235,6 +257,7 @@ export async function createKronus(options: KronusOptions): Promise<Kronus> {
       await plugins.start()
       await server.start()
       queue.start()
+      await logSchedulesBelowMinInterval(knex, logger, config.limits.minCheckInIntervalMinutes)
       scheduler.start()
       cronSchedules.start()
       logger.info({ uri: server.info.uri }, 'kronus listening')

@@ -53,6 +53,7 @@ export type {
 export type { PluginDatabase } from './plugins/database.js'
 export { definePlugin } from './plugins/define.js'
 export type {
+  PluginCheckInState,
   PluginContact,
   PluginContacts,
   PluginProbe,

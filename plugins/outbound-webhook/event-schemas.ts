@@ -114,6 +114,27 @@ export const WEBHOOK_EVENT_SCHEMAS = {
     "The user's check-in link was pressed with no check-in waiting: proof of life, which answers their next scheduled check-in in advance if it falls within their checkin_window_minutes.",
     { userId: integer, at: { type: 'integer', description: 'When, epoch milliseconds' } }
   ),
+  'probe_settings.paused': bodySchema(
+    'probe_settings.paused',
+    'The user paused their scheduled check-ins (by text or the API); a waiting check-in was cancelled.',
+    {
+      userId: integer,
+      pausedUntil: { type: 'integer', description: 'No scheduled check-in before this, epoch milliseconds' },
+      contactsTold: {
+        type: 'boolean',
+        description: 'The pause is longer than 7 days and the emergency contacts were texted about it'
+      }
+    }
+  ),
+  'probe_settings.resumed': bodySchema('probe_settings.resumed', "The user's pause is over.", {
+    userId: integer,
+    reason: {
+      type: 'string',
+      enum: ['ended', 'resumed'],
+      description:
+        "'ended': the pause ran out (the user is texted when check-ins resume); 'resumed': the user ended it early"
+    }
+  }),
   'alarm.raised': bodySchema(
     'alarm.raised',
     "An alarm was raised for the user: their emergency contacts are being alerted until one acknowledges. 'said_no' is an N to a check-in, 'distress' words of distress, 'no_answer' a check-in left unanswered, 'panic' SOS, HELP ME or 911 at any time, 'unreachable' the user's own number can no longer receive texts, 'duress' a duress word.",

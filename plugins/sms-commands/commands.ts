@@ -20,13 +20,20 @@ export const PROBE_FLAGS = {
 
 export type ProbeFlag = keyof typeof PROBE_FLAGS
 
-export type CommandName = 'ping' | 'usage' | 'probe'
+export type CommandName = 'ping' | 'usage' | 'probe' | 'pause' | 'resume'
+
+/** The longest pause, as probe_settings.paused_until allows it. */
+export const MAX_PAUSE_DAYS = 365
+const UNIT_HOURS: Record<string, number> = { h: 1, d: 24, w: 24 * 7 }
 
 export type ParsedCommand =
   | { kind: 'ping' }
   | { kind: 'usage' }
   | { kind: 'help'; command: CommandName }
   | { kind: 'probe'; inMinutes: number; retries: number; waitMinutes: number }
+  | { kind: 'pause'; hours: number }
+  | { kind: 'pause'; date: { year: number; month: number; day: number } }
+  | { kind: 'resume' }
   | { kind: 'error'; message: string }
 
 // `help` is what people (and carriers, as a keyword) try first; with nothing pending it
@@ -36,7 +43,11 @@ const COMMANDS: ReadonlyMap<string, CommandName> = new Map([
   ['ping', 'ping'],
   ['usage', 'usage'],
   ['help', 'usage'],
-  ['probe', 'probe']
+  ['probe', 'probe'],
+  ['pause', 'pause'],
+  ['resume', 'resume'],
+  // `on` is what people text after "check-ins are off": the same as resume.
+  ['on', 'resume']
 ])
 
 const HELP: Record<CommandName, string> = {
@@ -47,7 +58,15 @@ const HELP: Record<CommandName, string> = {
     `--in: ${PROBE_FLAGS.in.means}, ${PROBE_FLAGS.in.min} to ${PROBE_FLAGS.in.max}, default ${PROBE_FLAGS.in.default}. ` +
     `--retries: ${PROBE_FLAGS.retries.means}, ${PROBE_FLAGS.retries.min} to ${PROBE_FLAGS.retries.max}, default ${PROBE_FLAGS.retries.default}. ` +
     `--wait: ${PROBE_FLAGS.wait.means}, ${PROBE_FLAGS.wait.min} to ${PROBE_FLAGS.wait.max}, default ${PROBE_FLAGS.wait.default}. ` +
-    'Needs an emergency contact.'
+    'Needs an emergency contact.',
+  pause:
+    'pause Nh, pause Nd, pause Nw, or pause until YYYY-MM-DD: no scheduled check-ins for N hours, days or weeks, ' +
+    `or until that date begins in your time zone (check-ins resume that day), at most ${MAX_PAUSE_DAYS} days. ` +
+    'A waiting check-in is cancelled. Kronus texts you when check-ins resume; for a pause over 7 days your ' +
+    'emergency contacts are told. Text "resume" to end it sooner.',
+  resume:
+    'resume (or on): ends a pause, and turns your check-ins back on if they were off. ' +
+    'After you texted STOP, text START first. No flags.'
 }
 
 export function commandHelp(command: CommandName): string {
@@ -60,6 +79,8 @@ export function usageText(): string {
     'ping - check that Kronus hears you',
     'usage - this list',
     'probe [--in N] [--retries N] [--wait N] - ask Kronus to check on you',
+    'pause 3d / pause 12h / pause until 2027-01-10 - no check-ins until then',
+    'resume (or on) - check-ins back on',
     'Text "<command> --help" for more. Answer a check-in with Y or N.',
     'Text SOS if you need help now: Kronus alerts your emergency contacts at once.'
   ].join('\n')
@@ -95,6 +116,28 @@ function parseProbeFlags(args: string[]): ParsedCommand {
   }
 }
 
+/** `pause 3d`, `pause 12h`, `pause 2w`, `pause until 2027-01-10`. */
+function parsePause(args: string[]): ParsedCommand {
+  const usage = `Text "pause 3d", "pause 12h" or "pause until 2027-01-10". ${seeHelp('pause')}`
+  if (args.length === 1) {
+    const match = /^(\d{1,4})([hdw])$/.exec(args[0]!)
+    if (!match) return { kind: 'error', message: `pause does not understand "${args[0]}". ${usage}` }
+    const hours = Number(match[1]) * UNIT_HOURS[match[2]!]!
+    if (hours < 1 || hours > MAX_PAUSE_DAYS * 24)
+      return { kind: 'error', message: `A pause lasts from 1 hour to ${MAX_PAUSE_DAYS} days.` }
+    return { kind: 'pause', hours }
+  }
+  if (args.length === 2 && args[0] === 'until') {
+    const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(args[1]!)
+    const [year, month, day] = match ? [Number(match[1]), Number(match[2]), Number(match[3])] : [0, 0, 0]
+    const calendar = new Date(Date.UTC(year, month - 1, day))
+    if (!match || calendar.getUTCMonth() !== month - 1 || calendar.getUTCDate() !== day)
+      return { kind: 'error', message: `"${args[1]}" is not a date like 2027-01-10. ${usage}` }
+    return { kind: 'pause', date: { year, month, day } }
+  }
+  return { kind: 'error', message: usage }
+}
+
 /** The command a text is, or null when its first word names no command. */
 export function parseCommand(text: string): ParsedCommand | null {
   const [first, ...args] = text.trim().toLowerCase().split(/\s+/)
@@ -102,6 +145,7 @@ export function parseCommand(text: string): ParsedCommand | null {
   if (!command) return null
   if (args.includes('--help')) return { kind: 'help', command }
   if (command === 'probe') return parseProbeFlags(args)
+  if (command === 'pause') return parsePause(args)
   if (args.length > 0) return { kind: 'error', message: `${command} takes no flags. ${seeHelp(command)}` }
   return { kind: command }
 }

@@ -1,13 +1,22 @@
 /**
  * sms-commands: the texts a user can send Kronus besides Y and N: `ping`, `usage` (or
- * `help`), `probe [--in N] [--retries N] [--wait N]` and `<command> --help`, in any case.
+ * `help`), `probe [--in N] [--retries N] [--wait N]`, `pause 3d` / `pause until
+ * 2027-01-10`, `resume` (or `on`) and `<command> --help`, in any case.
  * A text that is no command passes on, to be taken as the answer to a check-in.
  * `help` while a check-in waits is distress, not this list: the alarm engine's inbound
  * handler sees every text before this one and raises the alarm.
  */
 
 import type { Knex } from 'knex'
-import { ConflictError, definePlugin, ForbiddenError, type PluginContext, RateLimitedError } from 'kronus'
+import {
+  ConflictError,
+  definePlugin,
+  ForbiddenError,
+  type PluginCheckInState,
+  type PluginContext,
+  RateLimitedError,
+  ValidationError
+} from 'kronus'
 import { commandHelp, parseCommand, usageText } from './commands.js'
 
 function followUps(retries: number, waitMinutes: number): string {
@@ -62,13 +71,70 @@ async function requestProbe(
   return `OK: Kronus will check on you ${inMinutes(request.inMinutes)}, ${follow}.`
 }
 
+/** "Next check-in: today at 18:00.", or that none is coming: every reply says when the next one is. */
+function nextCheckIn(state: PluginCheckInState): string {
+  if (!state.active) return 'Your check-ins are off: text ON to turn them back on.'
+  return state.nextCheckIn === null ? 'Your schedule has no check-in to send.' : `Next check-in: ${state.nextCheckIn}.`
+}
+
+async function pause(
+  kronus: PluginContext,
+  userId: number,
+  request: { hours: number } | { date: { year: number; month: number; day: number } },
+  trx: Knex.Transaction
+): Promise<string> {
+  if (!(await kronus.probes.isActive(userId, trx)))
+    return 'Your check-ins are off, so there is nothing to pause. Text ON to turn them back on.'
+  let state: PluginCheckInState
+  try {
+    state = await trx.transaction((savepoint) => kronus.probes.pause(userId, request, savepoint))
+  } catch (err) {
+    if (err instanceof ValidationError) {
+      return 'date' in request
+        ? `Kronus can pause until a date after today and at most a year ahead. Text "pause --help" for more.`
+        : `Kronus could not pause: ${err.message}.`
+    }
+    throw err
+  }
+  return `Check-ins paused until ${state.pausedUntil}. ${nextCheckIn(state)} Text RESUME to end the pause sooner.`
+}
+
+async function resume(kronus: PluginContext, userId: number, trx: Knex.Transaction): Promise<string> {
+  let result: Awaited<ReturnType<PluginContext['probes']['resume']>>
+  try {
+    result = await trx.transaction((savepoint) => kronus.probes.resume(userId, savepoint))
+  } catch (err) {
+    if (err instanceof ForbiddenError)
+      return 'Your check-ins stay off: Kronus needs an emergency contact who has agreed (replied YES to the invitation Kronus texted them). Check your contacts in Kronus.'
+    throw err
+  }
+  switch (result.outcome) {
+    case 'opted_out':
+      return 'You texted STOP, so your phone cannot get Kronus texts. Text START first, then ON. Your check-ins stay off.'
+    case 'already_on':
+      return `Your check-ins are already on. ${nextCheckIn(result)}`
+    case 'resumed':
+      return `Your pause is over: check-ins are on. ${nextCheckIn(result)}`
+    case 'turned_on':
+      return `Your check-ins are back on. ${nextCheckIn(result)}`
+  }
+}
+
 export const smsCommands = definePlugin({
   name: 'sms-commands',
   version: '1.0.0',
 
   register(kronus) {
-    // Replies to commands wait for the user's text allowance (limits.textsPerUserPerDay):
-    // over it, a command does nothing and is not answered.
+    // Pausing and turning check-ins back on are always answered: a user at their text
+    // allowance must still be able to stop being checked on, or start again, and hear so.
+    kronus.messaging.onInbound(async (message, trx) => {
+      const command = parseCommand(message.text)
+      if (command?.kind === 'pause') return pause(kronus, message.userId, command, trx)
+      if (command?.kind === 'resume') return resume(kronus, message.userId, trx)
+      return null
+    })
+    // Replies to the other commands wait for the user's text allowance
+    // (limits.textsPerUserPerDay): over it, a command does nothing and is not answered.
     kronus.messaging.onInbound(
       async (message, trx) => {
         const command = parseCommand(message.text)
@@ -84,6 +150,9 @@ export const smsCommands = definePlugin({
             return command.message
           case 'probe':
             return requestProbe(kronus, message.userId, command, trx)
+          case 'pause':
+          case 'resume':
+            return null
         }
       },
       { replies: 'refusable' }

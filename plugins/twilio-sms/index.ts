@@ -120,6 +120,7 @@ function registerKeywords(kronus: PluginContext): void {
     if (!keyword) return null
     const { userId, messageId } = message
     if (keyword.kind === 'opt_in') {
+      await kronus.users.setTextsOptedOut(userId, false, trx)
       await kronus.events.record(trx, 'twilio-sms.opted_in', { userId, keyword: keyword.word, messageId })
       return keywordTexts.optedIn()
     }
@@ -127,6 +128,8 @@ function registerKeywords(kronus: PluginContext): void {
     // The alarm engine's handler ran first: the contacts are told Kronus cannot reach this
     // user, and an alarm already open stays open (turning check-ins off cancels no alarm).
     await kronus.probes.setActive(userId, false, trx)
+    // Until START, `on` and `resume` by text answer "START first" and change nothing.
+    await kronus.users.setTextsOptedOut(userId, true, trx)
     await kronus.events.record(trx, 'twilio-sms.opted_out', { userId, keyword: keyword.word, messageId })
     kronus.logger.info({ userId, keyword: keyword.word }, 'user opted out of texts; their probes are off')
     return keywordTexts.optedOut()

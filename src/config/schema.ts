@@ -142,6 +142,13 @@ export const configSchema = Joi.object({
     // Every emergency contact is texted (and maybe called) at once when an alarm is raised:
     // the limit keeps one user's alarm from flooding the queue ahead of everyone else's.
     contactsPerUser: Joi.number().integer().min(1).max(1000).default(10),
+    // A check-in is a text to a person's phone: hourly is already more than anyone needs,
+    // and a cron firing every minute would text someone 1,440 times a day.
+    minCheckInIntervalMinutes: Joi.number()
+      .integer()
+      .min(1)
+      .max(24 * 60)
+      .default(60),
     // Texts (alarms' never count) one user may be sent in 24 hours. 30 covers hourly check-ins
     // with follow-ups on a busy day and a few commands; beyond it only what may wait (command
     // replies, invitations) is refused, so nobody can run up a bill through Kronus.

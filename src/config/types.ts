@@ -108,6 +108,12 @@ export interface KronusConfigInput {
   limits?: {
     /** Emergency contacts one user may have (a 400 names the limit beyond). Default 10. */
     contactsPerUser?: number
+    /**
+     * The shortest time between two scheduled check-ins, in minutes: a cron that fires more
+     * often anywhere in its cycle is refused (400). Stored schedules that break it keep
+     * working and are logged at start-up. Default 60.
+     */
+    minCheckInIntervalMinutes?: number
     /** Texts one user may be sent in 24 hours, alarms' excluded; over it, command replies and invitations are not sent. Default 30. */
     textsPerUserPerDay?: number
     /** Texts the whole server may send in 24 hours, alarms' excluded; null (the default) for no limit. */
@@ -190,6 +196,7 @@ export interface KronusConfig {
   }
   limits: {
     contactsPerUser: number
+    minCheckInIntervalMinutes: number
     textsPerUserPerDay: number
     textsPerServerPerDay: number | null
   }

@@ -12,6 +12,8 @@ export const CORE_EVENT_NAMES = [
   'contact.updated',
   'contact.deleted',
   'probe_settings.updated',
+  'probe_settings.paused',
+  'probe_settings.resumed',
   'probe.started',
   'probe.follow_up_sent',
   'probe.reply_received',

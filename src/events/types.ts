@@ -23,6 +23,10 @@ export interface KronusEvents {
   'contact.agreed': { userId: number; contactId: number }
   'contact.refused': { userId: number; contactId: number }
   'probe_settings.updated': { userId: number; active: boolean; cronExpression: string; nextFireAt: number | null }
+  /** No scheduled check-in until pausedUntil (epoch ms); contactsTold: the pause is over 7 days and they were texted. */
+  'probe_settings.paused': { userId: number; pausedUntil: number; contactsTold: boolean }
+  /** A pause is over: 'ended' at its time, 'resumed' ended early by the user. */
+  'probe_settings.resumed': { userId: number; reason: 'ended' | 'resumed' }
   'probe.started': {
     userId: number
     probeId: number

@@ -55,6 +55,21 @@ export const timeZone = text
   })
   .messages({ 'any.invalid': '{{#label}} must be an IANA time zone such as "America/Toronto"' })
 
+const localTime = text
+  .pattern(/^([01]\d|2[0-3]):[0-5]\d$/)
+  .messages({ 'string.pattern.base': '{{#label}} must be a 24-hour time "HH:MM" such as "22:00"' })
+/** Quiet hours in the user's zone; end before start crosses midnight. */
+export const quietHours = Joi.object({ start: localTime.required(), end: localTime.required() }).description(
+  "No scheduled check-in or follow-up between these local times (the user's time_zone); end before start crosses midnight"
+)
+/** An RFC 3339 time with a zone (Z or ±hh:mm), as the API writes them. */
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/
+export const rfc3339 = text
+  .custom((value: string, helpers) =>
+    RFC3339.test(value) && !Number.isNaN(Date.parse(value)) ? value : helpers.error('any.invalid')
+  )
+  .messages({ 'any.invalid': '{{#label}} must be an RFC 3339 time such as "2027-01-10T00:00:00Z"' })
+
 export const uidParams = Joi.object({ uid: id.required() })
 export const contactParams = Joi.object({ uid: id.required(), id: id.required() })
 
@@ -77,7 +92,17 @@ export const probeSettingsSchema = Joi.object({
   max_retries: Joi.number().integer(),
   wait_time_in_minutes: Joi.number().integer(),
   time_zone: Joi.string().allow(null),
-  next_fire_at: Joi.string().isoDate().allow(null),
+  next_fire_at: Joi.string()
+    .isoDate()
+    .allow(null)
+    .description(
+      'The next fire of the cron; a fire in quiet hours is sent at their end, one during a pause not at all'
+    ),
+  quiet_hours: quietHours.label('QuietHours').allow(null),
+  paused_until: Joi.string()
+    .isoDate()
+    .allow(null)
+    .description('No scheduled check-in before this; null when not paused'),
   checkin_window_minutes: Joi.number()
     .integer()
     .description(

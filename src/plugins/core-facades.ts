@@ -3,7 +3,16 @@ import type { Clock } from '../clock.js'
 import { type Contact, EmergencyProbe, Probe, ProbeSettings, User } from '../db/models/index.js'
 import { PROBE_STATUS_ID, PROBE_STATUS_NAMES } from '../domain/constants.js'
 import type { Services } from '../services/index.js'
-import type { PluginContact, PluginContacts, PluginProbe, PluginProbes, PluginUser, PluginUsers } from './facades.js'
+import { describeLocalDateTime, describeWhen } from '../util/quiet-hours.js'
+import type {
+  PluginCheckInState,
+  PluginContact,
+  PluginContacts,
+  PluginProbe,
+  PluginProbes,
+  PluginUser,
+  PluginUsers
+} from './facades.js'
 
 /** What the facades over Kronus's own records are built from. */
 export interface CoreFacadeDeps {
@@ -41,12 +50,30 @@ function probeView(probe: Probe): PluginProbe {
   return { id: probe.id, user_id: probe.user_id, status }
 }
 
-export function pluginUsers({ knex }: CoreFacadeDeps): PluginUsers {
+export function pluginUsers({ knex, clock }: CoreFacadeDeps): PluginUsers {
   return {
     find: async (userId, trx) => {
       const user = await User.query(trx ?? knex).findById(userId)
       return user ? userView(user) : null
+    },
+    setTextsOptedOut: async (userId, optedOut, trx) => {
+      await (trx ?? knex)('users')
+        .where({ id: userId })
+        .update({ sms_opted_out_at: optedOut ? clock.now() : null })
     }
+  }
+}
+
+/** The user's check-in state after a pause or resume, in their zone. */
+function checkInState(services: Services, clock: Clock, settings: ProbeSettings): PluginCheckInState {
+  const zone = services.probeSettings.timeZoneOf(settings)
+  const now = clock.now()
+  const next = services.probeSettings.nextCheckIn(settings)
+  const paused = settings.paused_until !== null && settings.paused_until > now
+  return {
+    pausedUntil: paused ? describeLocalDateTime(settings.paused_until!, zone) : null,
+    nextCheckIn: next === null ? null : describeWhen(next, now, zone),
+    active: settings.active
   }
 }
 
@@ -66,6 +93,12 @@ export function pluginProbes({ knex, clock, services }: CoreFacadeDeps): PluginP
       Boolean((await ProbeSettings.query(trx ?? knex).findOne({ user_id: userId }))?.active),
     setActive: async (userId, active, trx) => {
       await services.probeSettings.update(userId, { active }, trx)
+    },
+    pause: async (userId, request, trx) =>
+      checkInState(services, clock, await services.probeSettings.pause(userId, request, trx)),
+    resume: async (userId, trx) => {
+      const { outcome, settings } = await services.probeSettings.resume(userId, trx)
+      return { outcome, ...checkInState(services, clock, settings) }
     },
     requestOnDemand: async (userId, request, trx) => {
       const { startsAt, merged, checkInWaiting } = await services.probes.requestOnDemand(userId, request, trx)

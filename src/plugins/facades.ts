@@ -1,6 +1,7 @@
 import type { Knex } from 'knex'
 import type { ProbeStatusName } from '../domain/constants.js'
 import type { OnDemandRequest } from '../probes/on-demand.js'
+import type { PauseRequest, ResumeOutcome } from '../services/probe-settings.js'
 
 /*
  * What a plugin may read and change of Kronus's own records. Each facade offers what the
@@ -36,6 +37,20 @@ export interface PluginProbe {
 export interface PluginUsers {
   /** The user, or null when there is none (any more). */
   find(userId: number, trx?: Knex.Transaction): Promise<PluginUser | null>
+  /**
+   * Records that the user texted STOP (true) or START (false): carriers block texts to a
+   * number that opted out, so `resume` by text then changes nothing until START.
+   */
+  setTextsOptedOut(userId: number, optedOut: boolean, trx?: Knex.Transaction): Promise<void>
+}
+
+/** What a pause or resume by text left true, in the user's zone, ready for a reply. */
+export interface PluginCheckInState {
+  /** "Sun 10 Jan 2027 at 00:00", or null when not paused. */
+  readonly pausedUntil: string | null
+  /** When the next scheduled check-in is sent ("today at 18:00", "tomorrow at 07:00", "on Sun 10 Jan 2027 at 18:00"), or null when none will be. */
+  readonly nextCheckIn: string | null
+  readonly active: boolean
 }
 
 export interface PluginContacts {
@@ -65,6 +80,17 @@ export interface PluginProbes {
     request: OnDemandRequest,
     trx?: Knex.Transaction
   ): Promise<{ startsAt: number; merged: boolean; checkInWaiting: boolean }>
+  /**
+   * Pauses the user's scheduled check-ins for some hours or until a local date begins (the
+   * pause of probe_settings.paused_until). Throws ValidationError for a time in the past
+   * or more than 365 days ahead.
+   */
+  pause(userId: number, request: PauseRequest, trx?: Knex.Transaction): Promise<PluginCheckInState>
+  /**
+   * Ends a pause and turns check-ins on when they are off; 'opted_out' (nothing changed)
+   * after the user texted STOP. Throws ForbiddenError when turning on needs an emergency contact.
+   */
+  resume(userId: number, trx?: Knex.Transaction): Promise<{ outcome: ResumeOutcome } & PluginCheckInState>
   /** Whether the contact was alerted about the probe (an emergency probe links them). */
   isContactAlerted(probeId: number, contactId: number, trx?: Knex.Transaction): Promise<boolean>
   /** Records that the contact is being alerted about the probe; returns the emergency probe's id. */

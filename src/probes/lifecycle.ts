@@ -9,6 +9,7 @@ import { ConflictError } from '../domain/errors.js'
 import {
   onDemandProbeStartKey,
   probeAskTextKey,
+  probeFireKey,
   probeFollowUpKey,
   probeFollowUpTextKey,
   probeTextRef,
@@ -16,6 +17,7 @@ import {
 } from '../queue/keys.js'
 import type { ProbeFirePayload } from '../scheduling/probe-fire-job.js'
 import { inTransaction } from '../services/context.js'
+import { followUpDueAt, type QuietHours, quietHoursOf, quietPeriodAt } from '../util/quiet-hours.js'
 import { mergeOnDemandRequest } from './daily-allowance.js'
 import { PROBE_JOBS } from './jobs.js'
 import { probeTexts } from './messages.js'
@@ -31,6 +33,22 @@ export interface ProbeLifecycleDeps {
   events: ProbeEventLog
   messaging: ProbeMessenger
   alarms: AlarmRaiser
+  /** kronus.cron.timeZone: the zone of quiet hours for users who set none. */
+  defaultTimeZone: string
+}
+
+/** A user's quiet hours in their zone, as the timers read them. */
+interface QuietSetting {
+  quiet: QuietHours | null
+  timeZone: string
+}
+
+/** The probe_settings columns a fire decides by. */
+interface FireSettings extends QuietSetting {
+  active: boolean
+  max_retries: number
+  wait_time_in_minutes: number
+  paused_until: number | null
 }
 
 export interface StartOptions {
@@ -174,16 +192,27 @@ export class ProbeLifecycle {
    */
   async #fireBatch(fires: ProbeFirePayload[], trx: Knex.Transaction): Promise<Array<StartOutcome | null>> {
     const { logger } = this.deps
-    const settingsByUser = new Map<number, { active: boolean; max_retries: number; wait_time_in_minutes: number }>()
+    const settingsByUser = new Map<number, FireSettings>()
     for (const ids of chunks(fires.map((f) => f.userId))) {
       const rows = await trx('probe_settings')
-        .select('user_id', 'active', 'max_retries', 'wait_time_in_minutes')
+        .select(
+          'user_id',
+          'active',
+          'max_retries',
+          'wait_time_in_minutes',
+          'paused_until',
+          'time_zone',
+          'quiet_hours_start',
+          'quiet_hours_end'
+        )
         .whereIn('user_id', ids)
       for (const row of rows) {
         settingsByUser.set(Number(row.user_id), {
           active: Boolean(row.active),
           max_retries: Number(row.max_retries),
-          wait_time_in_minutes: Number(row.wait_time_in_minutes)
+          wait_time_in_minutes: Number(row.wait_time_in_minutes),
+          paused_until: row.paused_until == null ? null : Number(row.paused_until),
+          ...this.#quietSetting(row)
         })
       }
     }
@@ -192,18 +221,35 @@ export class ProbeLifecycle {
       trx,
       fires.map((f) => f.userId)
     )
+    const deferred: Array<{ fire: ProbeFirePayload; to: number }> = []
     const wanted = fires.filter((fire) => {
       if (alarmed.has(fire.userId)) {
         logger.info({ userId: fire.userId, fireAt: fire.fireAt }, 'probe fire skipped: an alarm of the user is open')
         return false
       }
-      if (settingsByUser.get(fire.userId)?.active) return true
-      logger.info(
-        { userId: fire.userId, fireAt: fire.fireAt },
-        'probe fire ignored: probes are off or the user is gone'
-      )
-      return false
+      const settings = settingsByUser.get(fire.userId)
+      if (!settings?.active) {
+        logger.info(
+          { userId: fire.userId, fireAt: fire.fireAt },
+          'probe fire ignored: probes are off or the user is gone'
+        )
+        return false
+      }
+      if (settings.paused_until !== null && fire.fireAt < settings.paused_until) {
+        logger.info(
+          { userId: fire.userId, fireAt: fire.fireAt, pausedUntil: settings.paused_until },
+          'probe fire skipped: the user paused their check-ins'
+        )
+        return false
+      }
+      const quiet = settings.quiet && quietPeriodAt(fire.fireAt, settings.quiet, settings.timeZone)
+      if (quiet) {
+        deferred.push({ fire, to: quiet.end })
+        return false
+      }
+      return true
     })
+    await this.#deferToQuietEnd(deferred, trx)
     const answeredInAdvance = await this.#answeredByProofOfLife(wanted, settingsByUser, trx)
     const toStart = wanted.filter((fire) => !answeredInAdvance.has(fire))
     const started = await this.#startMany(
@@ -354,6 +400,10 @@ export class ProbeLifecycle {
     if (starting.length === 0) return outcomes
 
     const now = this.deps.clock.now()
+    const quietByUser = await this.#quietSettings(
+      starting.map((r) => r.userId),
+      trx
+    )
     const probeIds = new Map<number, number>()
     for (const part of chunks(starting)) {
       let inserted: Array<{ id: number | string; user_id: number | string }>
@@ -435,7 +485,7 @@ export class ProbeLifecycle {
       started.map(({ request, probeId }) => ({
         payload: { probeId, retry: 0 },
         options: {
-          runAt: now + request.waitTimeInMinutes * MINUTE,
+          runAt: this.#followUpDueAt(now, request.waitTimeInMinutes, quietByUser.get(request.userId)),
           key: probeFollowUpKey(probeId, 0),
           userId: request.userId
         }
@@ -672,10 +722,65 @@ export class ProbeLifecycle {
     now: number,
     trx: Knex.Transaction
   ): Promise<void> {
+    const quiet = (await this.#quietSettings([userId], trx)).get(userId)
     await this.deps.queue.enqueue(
       PROBE_JOBS.followUp,
       { probeId, retry },
-      { runAt: now + waitTimeInMinutes * MINUTE, key: probeFollowUpKey(probeId, retry), userId },
+      { runAt: this.#followUpDueAt(now, waitTimeInMinutes, quiet), key: probeFollowUpKey(probeId, retry), userId },
+      trx
+    )
+  }
+
+  /**
+   * When a follow-up waiting `waitTimeInMinutes` from `now` is due: the wait does not run
+   * in the user's quiet hours, so the part of it inside them is served after (see
+   * followUpDueAt). The timer is set with this time: quiet hours changed later move no
+   * timer already set.
+   */
+  #followUpDueAt(now: number, waitTimeInMinutes: number, quiet: QuietSetting | undefined): number {
+    return followUpDueAt(now, waitTimeInMinutes * MINUTE, quiet?.quiet ?? null, quiet?.timeZone ?? 'UTC')
+  }
+
+  #quietSetting(row: {
+    time_zone: string | null
+    quiet_hours_start: string | null
+    quiet_hours_end: string | null
+  }): QuietSetting {
+    return { quiet: quietHoursOf(row), timeZone: row.time_zone ?? this.deps.defaultTimeZone }
+  }
+
+  async #quietSettings(userIds: number[], trx: Knex.Transaction): Promise<Map<number, QuietSetting>> {
+    const byUser = new Map<number, QuietSetting>()
+    for (const ids of chunks(userIds)) {
+      const rows = await trx('probe_settings')
+        .select('user_id', 'time_zone', 'quiet_hours_start', 'quiet_hours_end')
+        .whereIn('user_id', ids)
+      for (const row of rows) byUser.set(Number(row.user_id), this.#quietSetting(row))
+    }
+    return byUser
+  }
+
+  /**
+   * Scheduled fires that fell in the user's quiet hours: each becomes a fire at the end of
+   * them, keyed like the scheduler's own fire at that time, so several fires in one night
+   * (an hourly cron) become one check-in, and a cron that also fires at the end starts one
+   * probe (the start key is the fire time). That fire is decided afresh when it comes: a
+   * pause or a check-in still waiting then skips it as any fire.
+   */
+  async #deferToQuietEnd(deferred: Array<{ fire: ProbeFirePayload; to: number }>, trx: Knex.Transaction) {
+    if (deferred.length === 0) return
+    for (const { fire, to } of deferred) {
+      this.deps.logger.info(
+        { userId: fire.userId, fireAt: fire.fireAt, movedTo: to },
+        'probe fire in quiet hours: moved to their end'
+      )
+    }
+    await this.deps.queue.enqueueMany(
+      PROBE_JOBS.fire,
+      deferred.map(({ fire, to }) => ({
+        payload: { userId: fire.userId, fireAt: to },
+        options: { runAt: to, key: probeFireKey(fire.userId, to), userId: fire.userId }
+      })),
       trx
     )
   }

@@ -104,3 +104,18 @@ export function contactInviteTextKey(contactId: number, invitedAt: number): stri
 export function contactConsentTextKey(contactId: number, what: string, at: number): string {
   return `contact-consent:${contactId}:${what}:${at}`
 }
+
+/** The job that ends one pause of a user (paused_until, epoch ms): a new pause cancels the old one's by this key. */
+export function pauseEndKey(userId: number, pausedUntil: number): string {
+  return `probe.pause_end:${userId}:${pausedUntil}`
+}
+
+/** The text telling the user that their pause until `pausedUntil` is over. */
+export function pauseEndTextKey(userId: number, pausedUntil: number): string {
+  return `pause:${userId}:${pausedUntil}:ended`
+}
+
+/** The text telling one emergency contact of a long pause. */
+export function pauseContactTextKey(userId: number, pausedUntil: number, contactId: number): string {
+  return `pause:${userId}:${pausedUntil}:contact:${contactId}`
+}

@@ -152,3 +152,36 @@ export function nextFireAfter(schedule: CronSchedule | string, after: number, ti
   }
   return null
 }
+
+const GAP_SPAN_MS = 8 * 24 * 3600_000
+
+/**
+ * The shortest time between two consecutive fires of a cron, in minutes, looked for over
+ * the fires of its first eight days (a week and the turn of a day: every hour, day and
+ * weekday pattern repeats within it), or null when it fires only once in that span. It
+ * stops at the first gap under `below` (the limit being checked). Fires are taken in UTC: the limit is on the shape
+ * of the schedule, not on a clock change that makes one night an hour shorter.
+ */
+export function shortestGapMinutes(schedule: CronSchedule | string, below: number): number | null {
+  const s = typeof schedule === 'string' ? parseCron(schedule) : schedule
+  const first = nextFireAfter(s, Date.UTC(2001, 0, 1), 'UTC')
+  if (first === null) return null
+  let shortest: number | null = null
+  let previous = first
+  // In UTC every wall-clock minute is one instant, so the fires are read off the calendar directly.
+  const cursor = new Date(first - (first % (24 * 3600_000)))
+  for (let day = 0; day <= GAP_SPAN_MS / (24 * 3600_000); day++, cursor.setUTCDate(cursor.getUTCDate() + 1)) {
+    if (!dayMatches(s, cursor.getUTCDate(), cursor.getUTCMonth() + 1, cursor.getUTCDay())) continue
+    for (const hour of s.hours) {
+      for (const minute of s.minutes) {
+        const fire = cursor.getTime() + (hour * 60 + minute) * 60_000
+        if (fire <= first || fire - first > GAP_SPAN_MS) continue
+        const gap = (fire - previous) / 60_000
+        if (shortest === null || gap < shortest) shortest = gap
+        if (shortest < below) return shortest
+        previous = fire
+      }
+    }
+  }
+  return shortest
+}

@@ -1,8 +1,8 @@
 import { randomInt } from 'node:crypto'
 import type { Knex } from 'knex'
 import { uniqueViolationColumn } from '../db/errors.js'
-import { RateLimitedError } from '../domain/errors.js'
 import { Contact, User } from '../db/models/index.js'
+import { RateLimitedError } from '../domain/errors.js'
 import type { OutgoingMessage } from '../messaging/messaging.js'
 import { contactConsentTextKey, contactInviteRef, contactInviteTextKey } from '../queue/keys.js'
 import type { ServiceContext } from './context.js'
@@ -90,7 +90,7 @@ export class ContactConsent {
     if (!queued) {
       throw new RateLimitedError(
         'the invitation text to this emergency contact cannot be sent: your texts for the last 24 hours ' +
-          '(limits.textsPerUserPerDay) or the server\'s are used up; try again later',
+          "(limits.textsPerUserPerDay) or the server's are used up; try again later",
         INVITE_RETRY_AFTER_SEC
       )
     }

@@ -9,7 +9,7 @@ import { EscalationService } from './escalation.js'
 import { EventQueryService } from './events.js'
 import { HealthService } from './health.js'
 import { JobService } from './jobs.js'
-import { type PendingProbeCanceller, ProbeSettingsService } from './probe-settings.js'
+import { type PauseKeeper, type PendingProbeCanceller, ProbeSettingsService } from './probe-settings.js'
 import { type OnDemandRequester, ProbeQueryService } from './probes.js'
 import { RateLimiter } from './rate-limit.js'
 import { UserService } from './users.js'
@@ -20,6 +20,8 @@ export type { Actor, ServiceContext } from './context.js'
 export interface ServiceProbeEngine {
   /** Ends a user's pending probe when their probes are turned off, or as OK when their check-in link is pressed. */
   lifecycle: PendingProbeCanceller & LinkCheckIns
+  /** Starts and ends pauses (their end job, the contacts' text, the events). */
+  pauses: PauseKeeper
   /** Starts probes users ask for. */
   onDemand: OnDemandRequester
   /** Closes an alarm for an administrator. */
@@ -31,7 +33,7 @@ export function createServices(ctx: ServiceContext, probeEngine: ServiceProbeEng
   const users = new UserService(ctx, rateLimiter)
   const contactConsent = new ContactConsent(ctx, messaging)
   const contacts = new ContactService(ctx, contactConsent)
-  const probeSettings = new ProbeSettingsService(ctx, contacts, probeEngine.lifecycle)
+  const probeSettings = new ProbeSettingsService(ctx, contacts, probeEngine.lifecycle, probeEngine.pauses)
   const probes = new ProbeQueryService(ctx, probeEngine.onDemand)
   const auth = new AuthService(ctx, rateLimiter)
   const health = new HealthService(ctx)

@@ -35,6 +35,7 @@ t.test('fills the defaults of the first Kronus', async (t) => {
   t.equal(config.database.client, 'sqlcipher')
   t.equal(config.dev, false)
   t.equal(config.limits.contactsPerUser, 10, 'ten emergency contacts a user')
+  t.equal(config.limits.minCheckInIntervalMinutes, 60, 'scheduled check-ins at most hourly')
 })
 
 // Each row: a key, a bad value, and what the message must say after the key.
@@ -66,6 +67,7 @@ const BAD_VALUES: Array<[string, unknown, RegExp]> = [
   ['probes.onDemandDailyLimit', -1, /must be greater than or equal to 0/],
   ['limits.contactsPerUser', 0, /must be greater than or equal to 1/],
   ['limits.contactsPerUser', 'ten', /must be a number/],
+  ['limits.minCheckInIntervalMinutes', 0, /must be greater than or equal to 1/],
   ['auth.maxFailedLogins', 0, /must be greater than or equal to 1/],
   ['auth.maxFailedLoginsPerAddress', 0, /must be greater than or equal to 1/],
   ['auth.maxLoginDelayMinutes', 0, /must be greater than or equal to 1/],

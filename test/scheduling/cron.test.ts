@@ -1,5 +1,5 @@
 import t from 'tap'
-import { isValidCron, nextFireAfter, parseCron } from '../../src/scheduling/cron.js'
+import { isValidCron, nextFireAfter, parseCron, shortestGapMinutes } from '../../src/scheduling/cron.js'
 
 const TORONTO = 'America/Toronto'
 
@@ -94,4 +94,19 @@ t.test('fall back: a repeated local time fires once, at its first occurrence', a
     '2026-11-01T07:00:00.000Z',
     '2026-11-01T08:00:00.000Z'
   ])
+})
+
+t.test('shortestGapMinutes: the first two consecutive fires closer than the limit, over a week of fires', async (t) => {
+  t.equal(shortestGapMinutes('* * * * *', 60), 1)
+  t.equal(shortestGapMinutes('*/30 * * * *', 60), 30)
+  t.equal(shortestGapMinutes('0 * * * *', 60), 60)
+  t.equal(shortestGapMinutes('0 18 * * *', 60), 24 * 60)
+  t.equal(shortestGapMinutes('0 9 * * 1-5', 60), 24 * 60, 'weekdays: a day apart at the closest')
+  t.equal(shortestGapMinutes('0 9 * * 1', 60), 7 * 24 * 60, 'weekly')
+  t.equal(shortestGapMinutes('0 9 1 1 *', 60), null, 'once a year: no second fire within the span')
+  t.equal(shortestGapMinutes('0,45 8 * * *', 60), 45, 'a gap in one part of the day')
+  t.equal(shortestGapMinutes('0 0,23 * * *', 60), 60, '23:00 to 00:00 across the turn of the day')
+  t.equal(shortestGapMinutes('0,50 0,23 * * *', 15), 10, '23:50 to 00:00')
+  t.equal(shortestGapMinutes('0,50 0,23 * * *', 60), 50, 'stops at the first gap under the limit')
+  t.equal(shortestGapMinutes('*/20 * 31 * *', 60), 20, 'only on the 31st, still found')
 })

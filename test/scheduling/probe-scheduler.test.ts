@@ -151,7 +151,8 @@ t.test('a fire missed by more than the grace is skipped and logged', async (t) =
 })
 
 t.test('a down time spanning several fires sends exactly one probe, never a burst', async (t) => {
-  const kronus = await buildKronus(t)
+  // A schedule every 10 minutes, as one stored before limits.minCheckInIntervalMinutes was 60.
+  const kronus = await buildKronus(t, { config: { limits: { minCheckInIntervalMinutes: 10 } } })
   const every10 = await scheduledUser(kronus, { cron: '*/10 * * * *' })
   const hourly = await scheduledUser(kronus, { cron: '0 * * * *' })
   kronus.clock.set('2026-01-09T14:05:00Z') // four days later

@@ -14,6 +14,7 @@ import * as m0012 from './0012_message_sends.js'
 import * as m0013 from './0013_alarms.js'
 import * as m0014 from './0014_engine_alarm_first_names.js'
 import * as m0016 from './0016_job_priority_index.js'
+import * as m0017 from './0017_quiet_hours_and_pause.js'
 import * as m0018 from './0018_duress_and_checkin_link.js'
 import * as m0019 from './0019_contact_consent.js'
 import * as m0020 from './0020_text_allowance.js'
@@ -42,6 +43,7 @@ const migrations: Array<[string, Migration]> = [
   ['0013_alarms', m0013],
   ['0014_engine_alarm_first_names', m0014],
   ['0016_job_priority_index', m0016],
+  ['0017_quiet_hours_and_pause', m0017],
   ['0018_duress_and_checkin_link', m0018],
   ['0019_contact_consent', m0019],
   ['0020_text_allowance', m0020]

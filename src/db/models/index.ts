@@ -1,5 +1,6 @@
 import type { Pojo } from 'objection'
 import type { ContactConsentState } from '../../domain/constants.js'
+import { quietHoursOf } from '../../util/quiet-hours.js'
 import { BaseModel } from './base.js'
 
 export { BaseModel }
@@ -12,7 +13,9 @@ export class Role extends BaseModel {
 export class ProbeSettings extends BaseModel {
   static override tableName = 'probe_settings'
   static override booleanColumns = ['active']
-  static override timestampColumns = ['created_at', 'updated_at', 'next_fire_at']
+  static override timestampColumns = ['created_at', 'updated_at', 'next_fire_at', 'paused_until']
+  // Shown as `quiet_hours: {start, end} | null` (see $formatJson).
+  static override hiddenColumns = ['quiet_hours_start', 'quiet_hours_end']
   user_id!: number
   active!: boolean
   cron_expression!: string
@@ -22,11 +25,20 @@ export class ProbeSettings extends BaseModel {
   next_fire_at!: number | null
   /** A press of the check-in link this many minutes or less before a scheduled check-in answers it; 0 = off. */
   checkin_window_minutes!: number
+  quiet_hours_start!: string | null
+  quiet_hours_end!: string | null
+  /** No scheduled check-in before this (epoch ms); null when not paused. */
+  paused_until!: number | null
+
+  override $formatJson(json: Pojo): Pojo {
+    const quiet = quietHoursOf(json as Pick<ProbeSettings, 'quiet_hours_start' | 'quiet_hours_end'>)
+    return { ...super.$formatJson(json), quiet_hours: quiet }
+  }
 }
 
 export class User extends BaseModel {
   static override tableName = 'users'
-  static override hiddenColumns = ['password_hash', 'token_version']
+  static override hiddenColumns = ['password_hash', 'token_version', 'sms_opted_out_at']
   first_name!: string
   last_name!: string
   email!: string
@@ -34,6 +46,8 @@ export class User extends BaseModel {
   password_hash!: string
   /** Goes up when the password or email changes: tokens issued under an older version are refused. */
   token_version!: number
+  /** When the user texted STOP (carriers block texts to them until START); null otherwise. */
+  sms_opted_out_at!: number | null
   role_id!: number
   probe_settings?: ProbeSettings
 

@@ -120,6 +120,8 @@ t.test('the bodies Kronus delivers match their schemas', async (t) => {
   })
   await kronus.events.emit('checkin_link.created', { userId, rotated: false })
   await kronus.events.emit('checkin.proof_of_life', { userId, at: Date.parse('2026-01-05T17:30:00Z') })
+  await kronus.events.emit('probe_settings.paused', { userId, pausedUntil: Date.UTC(2026, 0, 20), contactsTold: true })
+  await kronus.events.emit('probe_settings.resumed', { userId, reason: 'resumed' })
   await kronus.events.emit('alarm.raised', {
     alarmId: 7,
     userId,

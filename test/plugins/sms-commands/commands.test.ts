@@ -96,3 +96,23 @@ t.test("<command> --help gives that command's help", async (t) => {
 t.test('usage lists every command', async (t) => {
   for (const command of ['ping', 'usage', 'probe [--in N] [--retries N] [--wait N]']) t.match(usageText(), command)
 })
+
+t.test('pause takes hours, days, weeks or a date; resume and on take nothing', async (t) => {
+  t.same(parseCommand('pause 3d'), { kind: 'pause', hours: 72 })
+  t.same(parseCommand('PAUSE 12H'), { kind: 'pause', hours: 12 })
+  t.same(parseCommand('pause 2w'), { kind: 'pause', hours: 336 })
+  t.same(parseCommand('pause until 2027-01-10'), { kind: 'pause', date: { year: 2027, month: 1, day: 10 } })
+  t.same(parseCommand('resume'), { kind: 'resume' })
+  t.same(parseCommand(' On '), { kind: 'resume' })
+  t.same(parseCommand('pause --help'), { kind: 'help', command: 'pause' })
+  t.same(parseCommand('on --help'), { kind: 'help', command: 'resume' })
+  t.match(parseCommand('pause'), { kind: 'error', message: /Text "pause 3d"/ })
+  t.match(parseCommand('pause 3'), { kind: 'error', message: /does not understand "3"/ })
+  t.match(parseCommand('pause 0h'), { kind: 'error', message: /from 1 hour to 365 days/ })
+  t.match(parseCommand('pause 366d'), { kind: 'error', message: /from 1 hour to 365 days/ })
+  t.match(parseCommand('pause until 2027-02-30'), { kind: 'error', message: /not a date/ })
+  t.match(parseCommand('resume now'), { kind: 'error', message: /resume takes no flags/ })
+  t.match(usageText(), /pause 3d/)
+  t.match(usageText(), /resume \(or on\)/)
+  t.match(commandHelp('pause'), /until that date begins in your time zone/)
+})

@@ -67,6 +67,24 @@ t.test('START says how to turn probes back on and turns nothing on by itself', a
   )
 })
 
+t.test(
+  'after STOP, ON and RESUME answer "START first" and change nothing; after START, ON turns check-ins on',
+  async (t) => {
+    const { kronus } = await buildSmsKronus(t)
+    const user = await userWithProbesOn(kronus)
+    await postSms(kronus, { from: user.phone_number, body: 'STOP' })
+    for (const body of ['on', 'RESUME']) {
+      const reply = await postSms(kronus, { from: user.phone_number, body })
+      t.match(reply.messages, [/Text START first/], body)
+      t.equal(await active(kronus, user.id), false, `${body}: check-ins stay off`)
+    }
+    await postSms(kronus, { from: user.phone_number, body: 'START' })
+    const on = await postSms(kronus, { from: user.phone_number, body: 'On' })
+    t.match(on.messages, [/^Your check-ins are back on\. Next check-in: /])
+    t.equal(await active(kronus, user.id), true)
+  }
+)
+
 t.test('HELP answers like usage', async (t) => {
   const { kronus } = await buildSmsKronus(t)
   const user = await userWithProbesOn(kronus)

@@ -56,23 +56,26 @@ t.test('a contact who texted STOP is not texted again until they text START', as
   t.equal(invited.body.data.consent_state, 'pending', 'a refusal can be asked again')
 })
 
-t.test('an invitation over the text allowance refuses the new emergency contact with a 429 and saves nothing', async (t) => {
-  const s = await buildScenario(t, { config: { limits: { textsPerUserPerDay: 2 } } })
-  await createContact(s.kronus, s.user, { is_emergency_contact: true, consent_state: 'pending' })
-  await createContact(s.kronus, s.user, { is_emergency_contact: true, consent_state: 'pending' })
-  const third = await call(s.kronus, {
-    method: 'POST',
-    url: `/v1/users/${s.user.id}/contacts`,
-    token: s.user.token,
-    payload: { first_name: 'Third', last_name: 'Person', phone_number: '+16685550199', is_emergency_contact: true }
-  })
-  t.equal(third.statusCode, 429)
-  t.match(third.body.errors[0], /limits\.textsPerUserPerDay/)
-  await run(s)
-  t.equal(textsTo(s, '+16685550199').length, 0, 'no invitation went out')
-  const list = await call(s.kronus, { method: 'GET', url: `/v1/users/${s.user.id}/contacts`, token: s.user.token })
-  t.notOk(
-    list.body.data.some((c: { phone_number: string }) => c.phone_number === '+16685550199'),
-    'the contact was not saved'
-  )
-})
+t.test(
+  'an invitation over the text allowance refuses the new emergency contact with a 429 and saves nothing',
+  async (t) => {
+    const s = await buildScenario(t, { config: { limits: { textsPerUserPerDay: 2 } } })
+    await createContact(s.kronus, s.user, { is_emergency_contact: true, consent_state: 'pending' })
+    await createContact(s.kronus, s.user, { is_emergency_contact: true, consent_state: 'pending' })
+    const third = await call(s.kronus, {
+      method: 'POST',
+      url: `/v1/users/${s.user.id}/contacts`,
+      token: s.user.token,
+      payload: { first_name: 'Third', last_name: 'Person', phone_number: '+16685550199', is_emergency_contact: true }
+    })
+    t.equal(third.statusCode, 429)
+    t.match(third.body.errors[0], /limits\.textsPerUserPerDay/)
+    await run(s)
+    t.equal(textsTo(s, '+16685550199').length, 0, 'no invitation went out')
+    const list = await call(s.kronus, { method: 'GET', url: `/v1/users/${s.user.id}/contacts`, token: s.user.token })
+    t.notOk(
+      list.body.data.some((c: { phone_number: string }) => c.phone_number === '+16685550199'),
+      'the contact was not saved'
+    )
+  }
+)

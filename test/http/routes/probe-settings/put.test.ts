@@ -68,7 +68,15 @@ t.test('every field is validated, and the 400 names the field', async (t) => {
     cron_expression: ['', 'every day', '0 18 * *', '0 18 * * 3 2026', '61 * * * *', '0 25 * * *', '0 0 31 2 *', 5],
     max_retries: [7, -1, 2.5, 'three', null],
     wait_time_in_minutes: [4, 121, 0, 30.5, 'sixty'],
-    time_zone: ['Mars/Olympus', 'EST5EDT6', '', 3]
+    time_zone: ['Mars/Olympus', 'EST5EDT6', '', 3],
+    quiet_hours: [
+      '22:00-07:00',
+      { start: '22:00' },
+      { start: '24:00', end: '07:00' },
+      { start: '7:00', end: '22:00' },
+      { start: '22:00', end: '22:00' }
+    ],
+    paused_until: ['2026-01-04T12:00:00Z', '2026-01-10', 'next week', 17]
   }
   for (const [field, values] of Object.entries(invalid)) {
     for (const value of values) {
@@ -136,4 +144,43 @@ t.test('turning probes off clears the next fire', async (t) => {
   const off = await call(kronus, { method: 'PUT', url, token: admin.token, payload: { active: false } })
   t.equal(off.body.data.active, false)
   t.equal(off.body.data.next_fire_at, null)
+})
+
+t.test('a cron firing more often than limits.minCheckInIntervalMinutes is a 400 naming the limit', async (t) => {
+  const kronus = await buildKronus(t)
+  const admin = await createAdmin(kronus)
+  const url = `/v1/users/${admin.id}/probe_settings`
+  for (const [cron, gap] of [
+    ['* * * * *', 1],
+    ['*/30 * * * *', 30],
+    ['0,45 9 * * 1', 45]
+  ] as const) {
+    const res = await call(kronus, { method: 'PUT', url, token: admin.token, payload: { cron_expression: cron } })
+    t.equal(res.statusCode, 400, cron)
+    t.equal(
+      res.body.errors[0],
+      `cron_expression fires ${gap} minute${gap === 1 ? '' : 's'} apart at its closest; limits.minCheckInIntervalMinutes is 60`
+    )
+  }
+  for (const cron of ['0 * * * *', '0 9,10 * * *', '0 18 * * 3']) {
+    const res = await call(kronus, { method: 'PUT', url, token: admin.token, payload: { cron_expression: cron } })
+    t.equal(res.statusCode, 200, `${cron} is accepted`)
+  }
+})
+
+t.test('quiet hours are stored and shown as {start, end}, and null removes them', async (t) => {
+  const kronus = await buildKronus(t)
+  const admin = await createAdmin(kronus)
+  const url = `/v1/users/${admin.id}/probe_settings`
+  t.same(admin.record.probe_settings.quiet_hours, null)
+  t.same(admin.record.probe_settings.paused_until, null)
+  const quiet = { start: '22:30', end: '06:45' }
+  const res = await call(kronus, { method: 'PUT', url, token: admin.token, payload: { quiet_hours: quiet } })
+  t.equal(res.statusCode, 200)
+  t.same(res.body.data.quiet_hours, quiet)
+  t.notOk('quiet_hours_start' in res.body.data, 'the columns are not shown')
+  const user = await call(kronus, { url: `/v1/users/${admin.id}`, token: admin.token })
+  t.same(user.body.data.probe_settings.quiet_hours, quiet)
+  const cleared = await call(kronus, { method: 'PUT', url, token: admin.token, payload: { quiet_hours: null } })
+  t.same(cleared.body.data.quiet_hours, null)
 })
