@@ -73,7 +73,13 @@ export const configSchema = Joi.object({
     listener: Joi.object({
       port: Joi.number().integer().min(0).max(65535).default(3900),
       host: Joi.string().default('0.0.0.0'),
-      trustProxy: Joi.array().items(proxyAddress).default([])
+      trustProxy: Joi.array().items(proxyAddress).default([]),
+      // Checking every response against its schema took about a fifth of a request's CPU
+      // (bench/api.ts profile): on in dev mode and in tests, off in production unless asked.
+      responseValidationPercent: Joi.number()
+        .min(0)
+        .max(100)
+        .when('/dev', { is: true, then: Joi.number().default(100), otherwise: Joi.number().default(0) })
     }).default(),
     sqlite: Joi.object({
       // The SQLCipher database cannot be opened without its passphrase.

@@ -36,6 +36,12 @@ export interface KronusConfigInput {
        * X-Forwarded-For is ignored.
        */
       trustProxy?: string[]
+      /**
+       * Percent of responses checked against their documented schema (a mismatch is logged
+       * as an error). Default 100 in dev mode, 0 otherwise: the check costs a large share
+       * of a request's CPU, and hapi advises sampling it in production.
+       */
+      responseValidationPercent?: number
     }
     sqlite?: {
       /** SQLCipher passphrase. Env: KRONUS_SQLITE_PASSPHRASE. */
@@ -145,7 +151,7 @@ export interface KronusConfig {
     privateKeyPem: string
     publicUrl: string
     cron: { timeZone: string }
-    listener: { port: number; host: string; trustProxy: string[] }
+    listener: { port: number; host: string; trustProxy: string[]; responseValidationPercent: number }
     sqlite: { passPhrase: string }
   }
   google: {
