@@ -134,6 +134,10 @@ export const configSchema = Joi.object({
   jobs: Joi.object({
     concurrency: Joi.number().integer().min(1).max(64).default(4),
     pollIntervalMs: Joi.number().integer().min(50).max(60_000).default(1000),
+    // PostgreSQL: a notification on commit wakes the workers, so polling every second (about
+    // 600 queries a minute when idle) is only a safety net for missed notifications.
+    listen: yamlBoolean.default(true),
+    safetyPollIntervalMs: Joi.number().integer().min(50).max(600_000).default(30_000),
     schedulerIntervalMs: Joi.number().integer().min(50).max(60_000).default(5000),
     pruneSuccessfulAfterHours: Joi.number()
       .min(1)

@@ -95,8 +95,15 @@ export interface KronusConfigInput {
   jobs?: {
     /** Jobs one process runs at the same time. Default 4. */
     concurrency?: number
-    /** How often the worker looks for due jobs, in ms. Default 1000. */
+    /** How often the worker looks for due jobs, in ms. Default 1000. On PostgreSQL with `listen`, see safetyPollIntervalMs. */
     pollIntervalMs?: number
+    /**
+     * PostgreSQL: workers are woken by LISTEN/NOTIFY when jobs are stored (by any
+     * instance) instead of polling every pollIntervalMs. Default true. Ignored on SQLCipher.
+     */
+    listen?: boolean
+    /** PostgreSQL with `listen`: how often workers look anyway, for what a notification cannot tell, in ms. Default 30000. */
+    safetyPollIntervalMs?: number
     /** How often the probe scheduler looks for due schedules, in ms. Default 5000. */
     schedulerIntervalMs?: number
     /** Successful jobs are deleted this long after they finished. Default 168 (7 days). */
@@ -184,6 +191,8 @@ export interface KronusConfig {
   jobs: {
     concurrency: number
     pollIntervalMs: number
+    listen: boolean
+    safetyPollIntervalMs: number
     schedulerIntervalMs: number
     pruneSuccessfulAfterHours: number
     shutdownTimeoutMs: number

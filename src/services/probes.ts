@@ -24,8 +24,11 @@ export class ProbeQueryService {
   /** A user's probes, newest first, each with its status and the alert it caused, if any. */
   async listForUser(userId: number, page: number, trx?: Knex.Transaction): Promise<Page<ProbeWithContacts>> {
     const db = trx ?? this.ctx.knex
-    if (!(await User.query(db).findById(userId))) throw new NotFoundError(`user ${userId} not found`)
-    return this.#page(db, Probe.query(db).where({ user_id: userId }), page)
+    const result = await this.#page(db, Probe.query(db).where({ user_id: userId }), page)
+    // A user's probes go with the user (ON DELETE CASCADE): only an empty page needs to ask whether the user exists.
+    if (result.results.length === 0 && !(await User.query(db).findById(userId)))
+      throw new NotFoundError(`user ${userId} not found`)
+    return result
   }
 
   /** Every user's probes, newest first, optionally only those with one status (admin). */

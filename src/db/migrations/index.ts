@@ -14,6 +14,7 @@ import * as m0012 from './0012_message_sends.js'
 import * as m0013 from './0013_alarms.js'
 import * as m0014 from './0014_engine_alarm_first_names.js'
 import * as m0016 from './0016_job_priority_index.js'
+import * as m0021 from './0021_jobs_notify.js'
 
 interface Migration {
   up(knex: Knex): Promise<void>
@@ -38,7 +39,8 @@ const migrations: Array<[string, Migration]> = [
   ['0012_message_sends', m0012],
   ['0013_alarms', m0013],
   ['0014_engine_alarm_first_names', m0014],
-  ['0016_job_priority_index', m0016]
+  ['0016_job_priority_index', m0016],
+  ['0021_jobs_notify', m0021]
 ]
 
 export const migrationSource: Knex.MigrationSource<[string, Migration]> = {
