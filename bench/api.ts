@@ -91,11 +91,7 @@ function urlOf(base: string, route: ApiRoute): string {
  * The limits: hapi alone, one route, the same path and the same response bytes, no auth;
  * with `knex`, the route's one indexed query is run on the database before answering.
  */
-async function bareTarget(
-  params: ApiParams,
-  serve: (target: ApiTarget) => Promise<void>,
-  knex?: Knex
-): Promise<void> {
+async function bareTarget(params: ApiParams, serve: (target: ApiTarget) => Promise<void>, knex?: Knex): Promise<void> {
   const body = params.body ?? '{}'
   const route = API_ROUTES[params.route]
   const server = Hapi.server({ port: 0, host: '127.0.0.1' })

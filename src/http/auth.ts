@@ -48,7 +48,10 @@ export class VerifiedTokens {
  * does the same checks with its token functions, remembering signatures (VerifiedTokens).
  */
 export async function registerAuth(server: Server, services: Services): Promise<void> {
-  const key = { key: services.auth.publicKey.export({ type: 'spki', format: 'pem' }).toString(), algorithm: 'RS256' as const }
+  const key = {
+    key: services.auth.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+    algorithm: 'RS256' as const
+  }
   const verifyOptions = { aud: TOKEN_AUDIENCE, iss: TOKEN_ISSUER, sub: false, nbf: false, exp: false, maxAgeSec: 0 }
   const verified = new VerifiedTokens()
   const unauthorized = (message: string | null = null) => Boom.unauthorized(message, 'Bearer')

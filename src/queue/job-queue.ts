@@ -13,7 +13,6 @@ import { claimBatch, claimDueJobs, releaseAbandonedBatchJobs } from './claim.js'
 import { JobNotRunError, WorkerStoppingError } from './errors.js'
 import { pruneSuccessfulJobs } from './prune.js'
 import { runWithTimeout } from './run-with-timeout.js'
-import { type JobsInserted, JobWakeListener } from './wake-listener.js'
 import {
   type BatchDefinitionOptions,
   type BatchHandler,
@@ -27,6 +26,7 @@ import {
   type KronusJobs,
   PermanentJobError
 } from './types.js'
+import { type JobsInserted, JobWakeListener } from './wake-listener.js'
 
 export const DEFAULT_MAX_ATTEMPTS = 4
 export const DEFAULT_TIMEOUT_MS = 60_000

@@ -1,11 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { FakeClock } from '../../src/clock.js'
 import { buildKronus, type TestKronus } from '../helpers/app.js'
 import { adminQuery } from '../helpers/db.js'
-import { gate } from '../queue/helpers.js'
 
 /*
  * PostgreSQL workers are woken by the jobs table's notifications (migration 0021,
@@ -42,7 +41,7 @@ function ranWithin<T>(promise: Promise<T>): Promise<T> {
 }
 
 /** Two instances on one schema: `producer` only enqueues, `worker` is started and listening. */
-async function twoInstances(t: Tap): Promise<{ producer: TestKronus; worker: TestKronus; ran: string[] }> {
+async function twoInstances(t: Test): Promise<{ producer: TestKronus; worker: TestKronus; ran: string[] }> {
   const dir = mkdtempSync(join(tmpdir(), 'kronus-wake-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   const clock = new FakeClock()
@@ -56,8 +55,6 @@ async function twoInstances(t: Tap): Promise<{ producer: TestKronus; worker: Tes
   await until('the worker listens', () => worker.queue.listenerBackendPid !== undefined)
   return { producer, worker, ran }
 }
-
-type Tap = Parameters<Parameters<typeof t.test>[1]>[0]
 
 t.test('a job enqueued by one instance is run by another without waiting for a poll', async (t) => {
   const { producer, ran } = await twoInstances(t)
