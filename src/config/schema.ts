@@ -137,7 +137,8 @@ export const configSchema = Joi.object({
     // PostgreSQL: a notification on commit wakes the workers, so polling every second (about
     // 600 queries a minute when idle) is only a safety net for missed notifications.
     listen: yamlBoolean.default(true),
-    safetyPollIntervalMs: Joi.number().integer().min(50).max(600_000).default(30_000),
+    // At most a minute: a lapsed claim (at most 4 minutes) is still taken over within 5 minutes.
+    safetyPollIntervalMs: Joi.number().integer().min(50).max(60_000).default(30_000),
     schedulerIntervalMs: Joi.number().integer().min(50).max(60_000).default(5000),
     pruneSuccessfulAfterHours: Joi.number()
       .min(1)

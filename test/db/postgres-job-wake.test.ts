@@ -8,8 +8,8 @@ import { adminQuery } from '../helpers/db.js'
 
 /*
  * PostgreSQL workers are woken by the jobs table's notifications (migration 0021,
- * src/queue/wake-listener.ts), not by polling. Both instances here poll every 10 minutes,
- * so a job that runs within the hang guard was started by a notification.
+ * src/queue/wake-listener.ts), not by polling. Both instances here poll once a minute,
+ * so a job that runs within the hang guard (20 s) was started by a notification.
  */
 
 declare module '../../src/queue/types.js' {
@@ -19,7 +19,7 @@ declare module '../../src/queue/types.js' {
 }
 
 const WORK = 'test.wake.work'
-const config = { jobs: { listen: true, safetyPollIntervalMs: 600_000 } }
+const config = { jobs: { listen: true, safetyPollIntervalMs: 60_000 } }
 /** Not a timing assertion: only how long a broken wake-up may hang the test. */
 const HANG_GUARD_MS = 20_000
 
