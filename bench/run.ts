@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, type as osType, release, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { Command, InvalidArgumentError } from 'commander'
-import { type ApiTarget, apiRows, type LoadResult } from './api.js'
+import { API_ROUTES, type ApiRoute, type ApiTarget, apiRows, type LoadResult } from './api.js'
 import type { CaseRequest } from './case.js'
 import { usersLabel } from './fanout.js'
 import { type IdleMeasurement, idleRows } from './idle.js'
@@ -228,29 +228,42 @@ async function queue(): Promise<void> {
 
 async function api(): Promise<void> {
   const load = { connections: flags.connections, seconds: settings.duration, warmUpSeconds: 2 }
-  const params = { users: 1000, probesPerUser: 20 }
-  const kronus = new Map<BenchDb, LoadResult>()
-  let body: string | undefined
-  for (const kind of flags.db) {
-    await attempt(`api kronus on ${kind}`, async () => {
-      console.log(`… api: kronus on ${kind}, ${flags.connections} connections for ${settings.duration} s`)
-      await onFreshDatabase(kind, (db) =>
-        runCase({ bench: 'api', db, params: { target: 'kronus', ...params } }, async (target) => {
-          body ??= await fetchBody(target)
-          kronus.set(kind, await loadTarget(target, load))
-        })
-      )
+  for (const route of Object.keys(API_ROUTES) as ApiRoute[]) {
+    const params = { route, users: 1000, probesPerUser: 20 }
+    const kronus = new Map<BenchDb, LoadResult>()
+    const bareQuery = new Map<BenchDb, LoadResult>()
+    let body: string | undefined
+    for (const kind of flags.db) {
+      await attempt(`api ${route} kronus on ${kind}`, async () => {
+        console.log(`… api ${route}: kronus on ${kind}, ${flags.connections} connections for ${settings.duration} s`)
+        await onFreshDatabase(kind, (db) =>
+          runCase({ bench: 'api', db, params: { target: 'kronus', ...params } }, async (target) => {
+            body ??= await fetchBody(target)
+            kronus.set(kind, await loadTarget(target, load))
+          })
+        )
+      })
+      if (body === undefined) continue
+      await attempt(`api ${route} bare hapi + query on ${kind}`, async () => {
+        console.log(`… api ${route}: bare hapi + the same one indexed query on ${kind}`)
+        await onFreshDatabase(kind, (db) =>
+          runCase({ bench: 'api', db, params: { target: 'bare-query', ...params, body } }, async (target) => {
+            bareQuery.set(kind, await loadTarget(target, load))
+          })
+        )
+      })
+    }
+    if (body === undefined) continue
+    await attempt(`api ${route} bare hapi`, async () => {
+      console.log(`… api ${route}: bare hapi route, ${flags.connections} connections for ${settings.duration} s`)
+      let bare: LoadResult | undefined
+      await runCase({ bench: 'api', db: null, params: { target: 'bare', ...params, body } }, async (target) => {
+        bare = await loadTarget(target, load)
+      })
+      for (const [kind, result] of kronus)
+        report(apiRows(kind, route, result, bare!, bareQuery.get(kind), flags.connections, settings.duration))
     })
   }
-  if (body === undefined) return
-  await attempt('api bare hapi', async () => {
-    console.log(`… api: bare hapi route, ${flags.connections} connections for ${settings.duration} s`)
-    let bare: LoadResult | undefined
-    await runCase({ bench: 'api', db: null, params: { target: 'bare', ...params, body } }, async (target) => {
-      bare = await loadTarget(target, load)
-    })
-    for (const [kind, result] of kronus) report(apiRows(kind, result, bare!, flags.connections, settings.duration))
-  })
 }
 
 async function idle(): Promise<void> {

@@ -127,6 +127,8 @@ export async function createKronus(options: KronusOptions): Promise<Kronus> {
     logger,
     concurrency: config.jobs.concurrency,
     pollIntervalMs: config.jobs.pollIntervalMs,
+    listenForJobs: config.jobs.listen,
+    safetyPollIntervalMs: config.jobs.safetyPollIntervalMs,
     pruneSuccessfulAfterMs: config.jobs.pruneSuccessfulAfterHours * 3600_000,
     shutdownTimeoutMs: config.jobs.shutdownTimeoutMs,
     defaultTimeoutMs: config.jobs.defaultTimeoutMs,

@@ -73,7 +73,13 @@ export const configSchema = Joi.object({
     listener: Joi.object({
       port: Joi.number().integer().min(0).max(65535).default(3900),
       host: Joi.string().default('0.0.0.0'),
-      trustProxy: Joi.array().items(proxyAddress).default([])
+      trustProxy: Joi.array().items(proxyAddress).default([]),
+      // Checking every response against its schema took about a fifth of a request's CPU
+      // (bench/api.ts profile): on in dev mode and in tests, off in production unless asked.
+      responseValidationPercent: Joi.number()
+        .min(0)
+        .max(100)
+        .when('/dev', { is: true, then: Joi.number().default(100), otherwise: Joi.number().default(0) })
     }).default(),
     sqlite: Joi.object({
       // The SQLCipher database cannot be opened without its passphrase.
@@ -128,6 +134,12 @@ export const configSchema = Joi.object({
   jobs: Joi.object({
     concurrency: Joi.number().integer().min(1).max(64).default(4),
     pollIntervalMs: Joi.number().integer().min(50).max(60_000).default(1000),
+    // PostgreSQL: a notification on commit wakes the workers, so polling every second (about
+    // 950 queries a minute when idle) is only a safety net for missed notifications. Off by
+    // default until the multi-instance failover test passes with it (see docs/BENCHMARKS.md).
+    listen: yamlBoolean.default(false),
+    // At most a minute: a lapsed claim (at most 4 minutes) is still taken over within 5 minutes.
+    safetyPollIntervalMs: Joi.number().integer().min(50).max(60_000).default(30_000),
     schedulerIntervalMs: Joi.number().integer().min(50).max(60_000).default(5000),
     pruneSuccessfulAfterHours: Joi.number()
       .min(1)

@@ -36,6 +36,12 @@ export interface KronusConfigInput {
        * X-Forwarded-For is ignored.
        */
       trustProxy?: string[]
+      /**
+       * Percent of responses checked against their documented schema (a mismatch is logged
+       * as an error). Default 100 in dev mode, 0 otherwise: the check costs a large share
+       * of a request's CPU, and hapi advises sampling it in production.
+       */
+      responseValidationPercent?: number
     }
     sqlite?: {
       /** SQLCipher passphrase. Env: KRONUS_SQLITE_PASSPHRASE. */
@@ -89,8 +95,15 @@ export interface KronusConfigInput {
   jobs?: {
     /** Jobs one process runs at the same time. Default 4. */
     concurrency?: number
-    /** How often the worker looks for due jobs, in ms. Default 1000. */
+    /** How often the worker looks for due jobs, in ms. Default 1000. On PostgreSQL with `listen`, see safetyPollIntervalMs. */
     pollIntervalMs?: number
+    /**
+     * PostgreSQL: workers are woken by LISTEN/NOTIFY when jobs are stored (by any
+     * instance) instead of polling every pollIntervalMs. Default false. Ignored on SQLCipher.
+     */
+    listen?: boolean
+    /** PostgreSQL with `listen`: how often workers look anyway, for what a notification cannot tell, in ms. Default 30000. */
+    safetyPollIntervalMs?: number
     /** How often the probe scheduler looks for due schedules, in ms. Default 5000. */
     schedulerIntervalMs?: number
     /** Successful jobs are deleted this long after they finished. Default 168 (7 days). */
@@ -155,7 +168,7 @@ export interface KronusConfig {
     privateKeyPem: string
     publicUrl: string
     cron: { timeZone: string }
-    listener: { port: number; host: string; trustProxy: string[] }
+    listener: { port: number; host: string; trustProxy: string[]; responseValidationPercent: number }
     sqlite: { passPhrase: string }
   }
   google: {
@@ -188,6 +201,8 @@ export interface KronusConfig {
   jobs: {
     concurrency: number
     pollIntervalMs: number
+    listen: boolean
+    safetyPollIntervalMs: number
     schedulerIntervalMs: number
     pruneSuccessfulAfterHours: number
     shutdownTimeoutMs: number

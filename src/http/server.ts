@@ -105,7 +105,7 @@ export async function createHttpServer({
     router: { stripTrailingSlash: true },
     routes: {
       validate: { failAction, options: { abortEarly: false } },
-      response: { failAction: logResponseMismatch },
+      response: { failAction: logResponseMismatch, sample: config.kronus.listener.responseValidationPercent },
       payload: { maxBytes: MAX_BODY_BYTES }
     }
   })

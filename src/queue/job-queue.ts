@@ -26,6 +26,7 @@ import {
   type KronusJobs,
   PermanentJobError
 } from './types.js'
+import { type JobsInserted, JobWakeListener } from './wake-listener.js'
 
 export const DEFAULT_MAX_ATTEMPTS = 4
 export const DEFAULT_TIMEOUT_MS = 60_000
@@ -63,6 +64,14 @@ export interface JobQueueOptions {
   urgentSlots?: number
   /** How often the started worker looks for due jobs. Default 1000 ms. */
   pollIntervalMs?: number
+  /**
+   * PostgreSQL: be woken by the jobs table's notifications (migration 0021, JobWakeListener)
+   * and poll only every `safetyPollIntervalMs`, for what a notification could not tell
+   * (a missed one, a lock that lapsed). Ignored on SQLite. Default off.
+   */
+  listenForJobs?: boolean
+  /** The slow poll of a listening worker. Default 30 s. */
+  safetyPollIntervalMs?: number
   /** Successful jobs older than this are deleted. Default 7 days. */
   pruneSuccessfulAfterMs?: number
   /** How long stop() waits for running jobs before putting them back in the queue. Default 10 s. */
@@ -165,6 +174,10 @@ export class JobQueue {
   /** The same for urgent jobs of batched names, which the urgent slots claim. */
   readonly #urgentMaybeDue = new Set<string>()
   readonly #ticker: Ticker
+  readonly #wakeListener: JobWakeListener | undefined
+  /** A wake-up set for the earliest known future run_at, and that time. */
+  #wakeTimer: NodeJS.Timeout | undefined
+  #wakeTimerAt = Number.POSITIVE_INFINITY
   #stopping = false
   #claiming: Promise<unknown> = Promise.resolve()
   #lastPruneAt: number | undefined
@@ -181,7 +194,17 @@ export class JobQueue {
     this.urgentSlots = options.urgentSlots ?? 2
     if (!Number.isInteger(this.urgentSlots) || this.urgentSlots < 0)
       throw new Error(`urgentSlots must be a whole number, got ${this.urgentSlots}`)
-    this.#ticker = new Ticker('job-queue', options.pollIntervalMs ?? 1000, () => this.#poll(), this.#logger)
+    const listening = options.listenForJobs === true && isPostgres(this.#knex)
+    const pollMs = listening ? (options.safetyPollIntervalMs ?? 30_000) : (options.pollIntervalMs ?? 1000)
+    this.#ticker = new Ticker('job-queue', pollMs, () => this.#poll(), this.#logger)
+    this.#wakeListener = listening
+      ? new JobWakeListener(
+          this.#knex,
+          this.#logger,
+          (inserted) => this.#inserted(inserted),
+          () => this.#wake()
+        )
+      : undefined
     if (options.onDead) this.#deadListeners.push(options.onDead)
   }
 
@@ -424,6 +447,45 @@ export class JobQueue {
   start(): void {
     this.#stopping = false
     this.#ticker.start()
+    this.#wakeListener?.start()
+  }
+
+  /** The listening connection's server process on PostgreSQL, while listening (for tests). */
+  get listenerBackendPid(): number | undefined {
+    return this.#wakeListener?.backendPid
+  }
+
+  /** Jobs were stored, by any instance: those due are claimed now, the others when their time comes. */
+  #inserted({ runAt, names, priority }: JobsInserted): void {
+    for (const name of names) this.#mayBeDue(name, priority)
+    this.#wakeAt(runAt)
+  }
+
+  #wakeAt(runAt: number): void {
+    if (!this.#wakeListener) return
+    const wait = runAt - this.#clock.now()
+    if (wait <= 0) {
+      this.#wake(false)
+      return
+    }
+    if (runAt >= this.#wakeTimerAt) return
+    clearTimeout(this.#wakeTimer)
+    this.#wakeTimerAt = runAt
+    this.#wakeTimer = setTimeout(() => {
+      this.#wakeTimerAt = Number.POSITIVE_INFINITY
+      this.#wake()
+    }, wait)
+    this.#wakeTimer.unref()
+  }
+
+  /**
+   * A claim pass outside the poll. With `housekeeping` (after listening again, or at a
+   * run_at waited for) every name is looked at, as a poll would; without, only names known
+   * to have jobs.
+   */
+  #wake(housekeeping = true): void {
+    if (!this.#ticker.running || this.#stopping) return
+    this.#claimAndStart(housekeeping).catch((err) => this.#logger.error({ err }, 'could not claim new jobs'))
   }
 
   /**
@@ -432,6 +494,9 @@ export class JobQueue {
    */
   async stop(timeoutMs = this.#options.shutdownTimeoutMs ?? 10_000): Promise<void> {
     this.#stopping = true
+    clearTimeout(this.#wakeTimer)
+    this.#wakeTimerAt = Number.POSITIVE_INFINITY
+    await this.#wakeListener?.stop()
     await this.#ticker.stop()
     await this.#claiming.catch(() => undefined)
     const waited = delay(timeoutMs)
@@ -792,6 +857,7 @@ export class JobQueue {
     )
     // Back in line at its new time, behind the jobs that came meanwhile.
     await mine().update({ ...unlock, status: 'scheduled', run_at: runAt, fair_at: runAt, last_error: lastError })
+    this.#wakeAt(runAt)
   }
 
   async #notifyDead(job: JobRow, cause?: unknown): Promise<void> {

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex'
 import type { QueryBuilder } from 'objection'
-import { Probe, User } from '../db/models/index.js'
+import { Probe, ProbeStatus, User } from '../db/models/index.js'
 import { type Page, paginate } from '../db/paging.js'
 import { PROBE_STATUS_ID, PROBE_STATUS_NAMES, type ProbeStatusName } from '../domain/constants.js'
 import { NotFoundError } from '../domain/errors.js'
@@ -16,6 +16,9 @@ export interface OnDemandRequester {
 }
 
 export class ProbeQueryService {
+  /** The probe_statuses rows by id: a lookup table seeded by migration 0001 and never written, so read once. */
+  #statuses: Promise<Map<number, ProbeStatus>> | undefined
+
   constructor(
     private readonly ctx: ServiceContext,
     private readonly onDemand: OnDemandRequester
@@ -24,8 +27,11 @@ export class ProbeQueryService {
   /** A user's probes, newest first, each with its status and the alert it caused, if any. */
   async listForUser(userId: number, page: number, trx?: Knex.Transaction): Promise<Page<ProbeWithContacts>> {
     const db = trx ?? this.ctx.knex
-    if (!(await User.query(db).findById(userId))) throw new NotFoundError(`user ${userId} not found`)
-    return this.#page(db, Probe.query(db).where({ user_id: userId }), page)
+    const result = await this.#page(db, Probe.query(db).where({ user_id: userId }), page)
+    // A user's probes go with the user (ON DELETE CASCADE): only an empty page needs to ask whether the user exists.
+    if (result.results.length === 0 && !(await User.query(db).findById(userId)))
+      throw new NotFoundError(`user ${userId} not found`)
+    return result
   }
 
   /** Every user's probes, newest first, optionally only those with one status (admin). */
@@ -64,7 +70,10 @@ export class ProbeQueryService {
     query: QueryBuilder<Probe, Probe[]>,
     page: number
   ): Promise<Page<ProbeWithContacts>> {
-    const result = await paginate(query.withGraphFetched('[status, emergency_probe]').orderBy('id', 'desc'), page)
+    const [result, statuses] = await Promise.all([
+      paginate(query.withGraphFetched('emergency_probe').orderBy('id', 'desc'), page),
+      this.#probeStatuses()
+    ])
     const alerted = await this.#alertedContacts(
       db,
       result.results.map((p) => p.id)
@@ -73,9 +82,21 @@ export class ProbeQueryService {
       paging: result.paging,
       results: result.results.map((probe) => {
         probe.emergency_probe ??= null
+        probe.status = statuses.get(probe.probe_status_id)
         return Object.assign(probe, { alerted_contacts: alerted.get(probe.id) ?? [] })
       })
     }
+  }
+
+  #probeStatuses(): Promise<Map<number, ProbeStatus>> {
+    this.#statuses ??= ProbeStatus.query(this.ctx.knex).then(
+      (rows) => new Map(rows.map((row) => [row.id, row])),
+      (err) => {
+        this.#statuses = undefined
+        throw err
+      }
+    )
+    return this.#statuses
   }
 
   /**

@@ -61,7 +61,8 @@ export async function buildKronus(t: Tap, options: TestKronusOptions = {}): Prom
       ...input.kronus,
       privateKeyPem: input.kronus?.privateKeyPem ?? testPrivateKeyPem(),
       sqlite: { passPhrase: input.kronus?.sqlite?.passPhrase ?? TEST_SQLCIPHER_KEY },
-      listener: { port: 0, host: '127.0.0.1', ...input.kronus?.listener }
+      // Tests check every response against its documented schema.
+      listener: { port: 0, host: '127.0.0.1', responseValidationPercent: 100, ...input.kronus?.listener }
     },
     logging: { level: 'silent', ...input.logging },
     ...(database === 'postgres' ? { database: { client: 'postgres', connection: testKronusDatabaseUrl() } } : {})

@@ -3,6 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
+import { ROLE_ID } from '../../src/domain/constants.js'
+import { VerifiedTokens } from '../../src/http/auth.js'
 import { buildKronus, type TestKronus } from '../helpers/app.js'
 import {
   call,
@@ -211,4 +213,61 @@ t.test('a logout and a password change hold on every instance of the database', 
   )
   const fresh = await login(second, user.email, 'brand-new-secret')
   t.equal((await call(second, { url: `/v1/users/${user.id}`, token: fresh })).statusCode, 200)
+})
+
+/*
+ * The API remembers a token's checked signature (src/http/auth.ts, VerifiedTokens), so
+ * each token below has been used, and remembered, before what should end it.
+ */
+t.test('a token already used stops working at once after a logout, a password change or its expiry', async (t) => {
+  const kronus = await buildKronus(t)
+  const admin = await createAdmin(kronus)
+  const user = await createUser(kronus, admin)
+  const me = (who: TestUser, token: string) => call(kronus, { url: `/v1/users/${who.id}`, token })
+
+  const loggedOut = await login(kronus, user.email, user.password)
+  t.equal((await me(user, loggedOut)).statusCode, 200, 'the token works')
+  t.equal((await call(kronus, { method: 'POST', url: '/v1/logout', token: loggedOut })).statusCode, 200)
+  t.equal((await me(user, loggedOut)).statusCode, 401, 'refused right after its logout')
+
+  t.equal((await me(user, user.token)).statusCode, 200, 'another token works')
+  const payload = { password: 'brand-new-secret', current_password: user.password }
+  t.equal(
+    (await call(kronus, { method: 'PUT', url: `/v1/users/${user.id}`, token: user.token, payload })).statusCode,
+    200
+  )
+  t.equal((await me(user, user.token)).statusCode, 401, 'refused right after the password change')
+
+  const fresh = await login(kronus, user.email, 'brand-new-secret')
+  t.equal((await me(user, fresh)).statusCode, 200, 'a token of the new password works')
+  kronus.clock.advance(HOUR_MS)
+  t.equal((await me(user, fresh)).statusCode, 401, 'refused at its expiry')
+
+  const adminToken = await login(kronus, admin.email, admin.password)
+  t.equal((await me(user, adminToken)).statusCode, 200, 'an admin reads the user')
+  await kronus.knex('users').where({ id: admin.id }).update({ role_id: ROLE_ID.basic })
+  t.equal((await me(user, adminToken)).statusCode, 403, 'and no longer once demoted: the role is read every time')
+})
+
+t.test('a remembered token is only ever its own: a token altered after use is refused', async (t) => {
+  const kronus = await buildKronus(t)
+  const admin = await createAdmin(kronus)
+  const user = await createUser(kronus, admin)
+  t.equal((await call(kronus, { url: `/v1/users/${user.id}`, token: user.token })).statusCode, 200)
+  const [header, , signature] = user.token.split('.')
+  const claims = { ...decodeToken(user.token).payload, sub: String(admin.id) }
+  const altered = `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.${signature}`
+  t.equal((await call(kronus, { url: `/v1/users/${admin.id}`, token: altered })).statusCode, 401)
+})
+
+t.test('remembers at most its capacity of checked tokens, forgetting the least recently used first', async (t) => {
+  const tokens = new VerifiedTokens(2)
+  tokens.set('a', { sub: '1' })
+  tokens.set('b', { sub: '2' })
+  t.same(tokens.get('a'), { sub: '1' }, 'a is used again')
+  tokens.set('c', { sub: '3' })
+  t.equal(tokens.size, 2)
+  t.equal(tokens.get('b'), undefined, 'b, the least recently used, is forgotten')
+  t.same(tokens.get('a'), { sub: '1' })
+  t.same(tokens.get('c'), { sub: '3' })
 })
