@@ -223,7 +223,11 @@ export async function createKronus(options: KronusOptions): Promise<Kronus> {
       started = true
       // Plugins first: their channels and handlers must be ready before jobs and requests arrive.
       await plugins.start()
-      await server.start()
+      await server.start().catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'EADDRINUSE') throw err
+        const { port } = config.kronus.listener
+        throw new Error(`port ${port} is in use: set KRONUS_PORT or kronus.listener.port`)
+      })
       queue.start()
       scheduler.start()
       cronSchedules.start()

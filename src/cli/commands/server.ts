@@ -1,7 +1,9 @@
+import { existsSync, rmSync } from 'node:fs'
 import type { Command } from 'commander'
 import type { Kronus } from '../../app.js'
 import { devModeWarning } from '../../config/dev.js'
 import { loadConfig } from '../../config/load.js'
+import type { KronusConfig } from '../../config/types.js'
 import type { CliPlugins } from '../plugins.js'
 
 export interface ServerOptions {
@@ -48,6 +50,13 @@ async function stopWithin(kronus: Kronus, ms: number): Promise<void> {
   }
 }
 
+/** The SQLCipher files that do not exist yet: those this start creates. */
+async function databaseFilesToCreate(config: KronusConfig): Promise<string[]> {
+  if (config.database.client !== 'sqlcipher') return []
+  const { sqlcipherFiles } = await import('../../db/knex.js')
+  return sqlcipherFiles(config.database.filename).filter((file) => !existsSync(file))
+}
+
 /** Runs Kronus until SIGINT or SIGTERM, then stops it gracefully. */
 export async function runServer(options: ServerOptions, impliedPlugins: CliPlugins['implied']): Promise<void> {
   const config = await loadConfig({
@@ -60,12 +69,17 @@ export async function runServer(options: ServerOptions, impliedPlugins: CliPlugi
   const stopSignal = waitForStopSignal()
   // Loaded here so `kronus --version`, `help` and `completion` stay quick and need no server code.
   const { createKronus } = await import('../../app.js')
-  // The built-in plugins the configuration implies come after the user's own.
-  const kronus = await createKronus({ config: { ...config, plugins: [...config.plugins, ...impliedPlugins(config)] } })
+  const newFiles = await databaseFilesToCreate(config)
+  let kronus: Kronus | undefined
   try {
+    // The built-in plugins the configuration implies come after the user's own.
+    kronus = await createKronus({ config: { ...config, plugins: [...config.plugins, ...impliedPlugins(config)] } })
     await kronus.start()
   } catch (err) {
-    await kronus.stop().catch(() => undefined)
+    await kronus?.stop().catch(() => undefined)
+    // A first start that failed (a missing Twilio key, a busy port...) must not leave an
+    // empty database behind, keyed with a passphrase the next try may not use.
+    for (const file of newFiles) rmSync(file, { force: true })
     throw err
   }
   const signal = await stopSignal

@@ -92,5 +92,5 @@ t.test('a port in use fails the start with exit 1 and the reason', async (t) => 
   t.teardown(() => run.child.kill('SIGKILL'))
   const exit = await within(run.exited, HANG_MS, 'failed start', run.child)
   t.equal(exit.code, 1)
-  t.match(run.stderr(), /EADDRINUSE/)
+  t.match(run.stderr(), `kronus: port ${port} is in use: set KRONUS_PORT or kronus.listener.port\n`)
 })
