@@ -8,8 +8,8 @@
  */
 import Joi from 'joi'
 import { definePlugin, type PluginContext } from 'kronus'
-import { INBOUND_MESSAGES, pruneHandled } from './handled-once.js'
 import { registerSmsCommand } from './commands.js'
+import { INBOUND_MESSAGES, pruneHandled } from './handled-once.js'
 import { keywordTexts, parseKeyword } from './keywords.js'
 import { inboundMessagesTable } from './migrations/0001_inbound_messages.js'
 import { twilioWebhookUrl } from './signature.js'

@@ -5,8 +5,8 @@
 import { randomBytes } from 'node:crypto'
 import type { KronusConfig, PluginCommandContext } from 'kronus'
 import { twilioWebhookUrl } from './signature.js'
-import { twimlMessages } from './twiml.js'
 import { twilioSdk } from './twilio-sdk.js'
+import { twimlMessages } from './twiml.js'
 import { SMS_WEBHOOK_PATH } from './webhook.js'
 
 export interface SendSmsOptions {

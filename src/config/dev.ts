@@ -113,7 +113,10 @@ export function devTwilioAuthToken(dir: string): string {
   const path = join(dir, DEV_TWILIO_AUTH_TOKEN_FILE)
   const token = readOrCreateSecret(path, () => randomBytes(24).toString('hex')).trim()
   if (token === '') {
-    throw new ConfigError([`${path} is empty; delete it and a new one is generated at the next start`], 'invalid dev secrets')
+    throw new ConfigError(
+      [`${path} is empty; delete it and a new one is generated at the next start`],
+      'invalid dev secrets'
+    )
   }
   return token
 }

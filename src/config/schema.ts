@@ -47,7 +47,10 @@ const proxyAddress = Joi.string()
 // is fails here, naming its key, with every other such key in the same run.
 const fillIn = Joi.string()
   .pattern(/^\s*FILL IN\b/i, { invert: true })
-  .messages({ 'string.pattern.invert.base': "{{#label}} is still the example's placeholder: fill it in, or delete the line to take it from the environment" })
+  .messages({
+    'string.pattern.invert.base':
+      "{{#label}} is still the example's placeholder: fill it in, or delete the line to take it from the environment"
+  })
 
 // The first Kronus read YAML 1.1, where yes/no/on/off are booleans; old config.yml files may use them.
 const yamlBoolean = Joi.boolean().truthy('yes', 'on').falsy('no', 'off')

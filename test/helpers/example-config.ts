@@ -26,7 +26,10 @@ export function filledExampleConfig(privateKeyPem: string): string {
     .replace(/^ {2}privateKeyPem:$/m, `  privateKeyPem: |\n${block}`)
     .replace(/^ {2}accountSid: "FILL IN[^"]*"$/m, `  accountSid: ${FILLED_TWILIO.accountSid}`)
     .replace(/^ {2}authToken: "FILL IN[^"]*"$/m, `  authToken: ${FILLED_TWILIO.authToken}`)
-    .replace(/^ {2}messagingServiceSid: "FILL IN[^"]*"$/m, `  messagingServiceSid: ${FILLED_TWILIO.messagingServiceSid}`)
+    .replace(
+      /^ {2}messagingServiceSid: "FILL IN[^"]*"$/m,
+      `  messagingServiceSid: ${FILLED_TWILIO.messagingServiceSid}`
+    )
   if (/FILL IN:|privateKeyPem:$/m.test(filled.replace(/^\s*#.*$/gm, ''))) {
     throw new Error('examples/config.yml has a placeholder this helper does not fill in')
   }

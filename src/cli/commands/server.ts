@@ -1,9 +1,8 @@
-import { existsSync, rmSync } from 'node:fs'
+import { rmSync } from 'node:fs'
 import type { Command } from 'commander'
 import type { Kronus } from '../../app.js'
 import { devModeWarning } from '../../config/dev.js'
 import { loadConfig } from '../../config/load.js'
-import type { KronusConfig } from '../../config/types.js'
 import type { CliPlugins } from '../plugins.js'
 
 export interface ServerOptions {
@@ -50,13 +49,6 @@ async function stopWithin(kronus: Kronus, ms: number): Promise<void> {
   }
 }
 
-/** The SQLCipher files that do not exist yet: those this start creates. */
-async function databaseFilesToCreate(config: KronusConfig): Promise<string[]> {
-  if (config.database.client !== 'sqlcipher') return []
-  const { sqlcipherFiles } = await import('../../db/knex.js')
-  return sqlcipherFiles(config.database.filename).filter((file) => !existsSync(file))
-}
-
 /** Runs Kronus until SIGINT or SIGTERM, then stops it gracefully. */
 export async function runServer(options: ServerOptions, impliedPlugins: CliPlugins['implied']): Promise<void> {
   const config = await loadConfig({
@@ -68,8 +60,8 @@ export async function runServer(options: ServerOptions, impliedPlugins: CliPlugi
   if (config.dev) process.stderr.write(devModeWarning(config))
   const stopSignal = waitForStopSignal()
   // Loaded here so `kronus --version`, `help` and `completion` stay quick and need no server code.
-  const { createKronus } = await import('../../app.js')
-  const newFiles = await databaseFilesToCreate(config)
+  const { createKronus, missingDatabaseFiles } = await import('../../app.js')
+  const newFiles = missingDatabaseFiles(config)
   let kronus: Kronus | undefined
   try {
     // The built-in plugins the configuration implies come after the user's own.

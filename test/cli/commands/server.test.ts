@@ -143,7 +143,10 @@ t.test('a first start that fails after creating its database (a bad Twilio key) 
 t.test('a database opened with another passphrase fails in one line naming the setting and the file', async (t) => {
   const cwd = tempDir(t)
   const config = (passPhrase: string) =>
-    writeFileSync(join(cwd, 'config.yml'), `kronus:\n  publicUrl: "http://localhost"\nsqlite:\n  passPhrase: ${passPhrase}\n`)
+    writeFileSync(
+      join(cwd, 'config.yml'),
+      `kronus:\n  publicUrl: "http://localhost"\nsqlite:\n  passPhrase: ${passPhrase}\n`
+    )
   const env = { KRONUS_PRIVATE_KEY_PEM: testPrivateKeyPem() }
   config('the-first-one')
   const port = await freePort()
@@ -180,7 +183,10 @@ t.test('npm run dev (server --dev) loads ./kronus.config.ts and starts its plugi
   const run = startKronus(['server', '--dev'], { cwd, env: { KRONUS_PORT: String(port) } })
   t.teardown(() => run.child.kill('SIGKILL'))
   await waitForHealth(run, port)
-  t.match(run.stdout(), /plugins started: aliveness-logger, twilio-sms, sms-commands, emergency-contact, outbound-webhook/)
+  t.match(
+    run.stdout(),
+    /plugins started: aliveness-logger, twilio-sms, sms-commands, emergency-contact, outbound-webhook/
+  )
   t.ok(existsSync(join(cwd, 'dev', 'kronus.db')), 'dev mode still keeps its data in ./dev')
   run.child.kill('SIGTERM')
   t.same(await within(run.exited, HANG_MS, 'stop', run.child), { code: 0, signal: null })
@@ -189,7 +195,10 @@ t.test('npm run dev (server --dev) loads ./kronus.config.ts and starts its plugi
 t.test('examples/config.yml starts once its FILL IN values are filled in, and names them all until then', async (t) => {
   const cwd = tempDir(t)
   writeFileSync(join(cwd, 'config.yml'), readFileSync(EXAMPLE_CONFIG_YML))
-  const unfilled = startKronus(['server', '--config', 'config.yml'], { cwd, env: { KRONUS_PORT: String(await freePort()) } })
+  const unfilled = startKronus(['server', '--config', 'config.yml'], {
+    cwd,
+    env: { KRONUS_PORT: String(await freePort()) }
+  })
   t.equal((await within(unfilled.exited, HANG_MS, 'failed start', unfilled.child)).code, 1)
   for (const key of ['kronus.privateKeyPem', 'twilio.accountSid', 'twilio.authToken', 'twilio.messagingServiceSid'])
     t.match(unfilled.stderr(), key, `one run names ${key}`)

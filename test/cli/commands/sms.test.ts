@@ -60,7 +60,11 @@ t.test('against a dev server: a check-in asked for by text, answered N, raises t
 
   const no = await sms('+15550000001', 'N')
   t.equal(no.code, 0)
-  t.equal(no.stdout, 'We are alerting your emergency contacts now.\n', 'the reply tells the truth: alerting, not helped')
+  t.equal(
+    no.stdout,
+    'We are alerting your emergency contacts now.\n',
+    'the reply tells the truth: alerting, not helped'
+  )
   await within(
     until(() => server.stdout().includes('[kronus dev] text to +15550000002:')),
     HANG_MS,
