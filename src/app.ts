@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Server } from '@hapi/hapi'
 import type { Knex } from 'knex'
@@ -6,7 +7,7 @@ import { AlarmEngine } from './alarms/engine.js'
 import { alarmInboundHandler } from './alarms/inbound.js'
 import { type Clock, systemClock } from './clock.js'
 import type { KronusConfig } from './config/types.js'
-import { assertSqlcipherKey, createKnex, prepareSqlcipherFiles } from './db/knex.js'
+import { assertSqlcipherKey, createKnex, prepareSqlcipherFiles, sqlcipherFiles } from './db/knex.js'
 import { migrateLatest } from './db/migrations/index.js'
 import { reportDeadJobs } from './events/dead-jobs.js'
 import { EventLog } from './events/log.js'
@@ -69,6 +70,15 @@ export interface Kronus {
   start(): Promise<void>
   /** Stops listening and closes the database. */
   stop(reason?: string): Promise<void>
+}
+
+/**
+ * The SQLCipher files of the configured database that do not exist yet: those a start would
+ * create, and a start that fails removes (`kronus server`), so it leaves no empty database behind.
+ */
+export function missingDatabaseFiles(config: KronusConfig): string[] {
+  if (config.database.client !== 'sqlcipher') return []
+  return sqlcipherFiles(config.database.filename).filter((file) => !existsSync(file))
 }
 
 /**
@@ -257,7 +267,11 @@ export async function createKronus(options: KronusOptions): Promise<Kronus> {
       started = true
       // Plugins first: their channels and handlers must be ready before jobs and requests arrive.
       await plugins.start()
-      await server.start()
+      await server.start().catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'EADDRINUSE') throw err
+        const { port } = config.kronus.listener
+        throw new Error(`port ${port} is in use: set KRONUS_PORT or kronus.listener.port`)
+      })
       queue.start()
       await logSchedulesBelowMinInterval(knex, logger, config.limits.minCheckInIntervalMinutes)
       scheduler.start()

@@ -25,5 +25,11 @@ export function createLogger(config: Pick<KronusConfig, 'logging' | 'dev'>): Log
   // worker thread with its own V8 heap (about 12 MiB RSS) for what is a terminal in
   // development. Loaded only here, so JSON logs never load it.
   const prettyStream = require('pino-pretty') as typeof PinoPretty
-  return pino(options, prettyStream({ translateTime: 'SYS:standard', ignore: 'pid,hostname' }))
+  // One line per entry: a request is its message ("[response] post /v1/users 201 (92ms)"),
+  // without hapi-pino's request and response objects (about 25 lines each), so the texts
+  // dev mode prints stay visible. JSON logs keep them for production.
+  return pino(
+    options,
+    prettyStream({ translateTime: 'SYS:standard', ignore: 'pid,hostname,req,res,responseTime', singleLine: true })
+  )
 }

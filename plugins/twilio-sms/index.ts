@@ -8,6 +8,7 @@
  */
 import Joi from 'joi'
 import { definePlugin, type PluginContext } from 'kronus'
+import { registerSmsCommand } from './commands.js'
 import { INBOUND_MESSAGES, pruneHandled } from './handled-once.js'
 import { keywordTexts, parseKeyword } from './keywords.js'
 import { inboundMessagesTable } from './migrations/0001_inbound_messages.js'
@@ -169,6 +170,8 @@ export const twilioSms = definePlugin<TwilioSmsOptions>({
   migrations: [inboundMessagesTable],
   publicPaths: [SMS_WEBHOOK_PATH, SMS_STATUS_PATH, VOICE_GATHER_PATH, VOICE_STATUS_PATH],
   tables: [INBOUND_MESSAGES],
+  // `kronus sms`: texts a running server through this webhook, to try replies without a phone.
+  commands: registerSmsCommand,
 
   async register(kronus, options) {
     const creds: Credentials = {

@@ -13,6 +13,15 @@ export function escapeXml(text: string): string {
   return text.replace(XML_FORBIDDEN, '').replace(/[&<>"']/g, (ch) => XML_ESCAPES[ch]!)
 }
 
+const XML_UNESCAPES = new Map(Object.entries(XML_ESCAPES).map(([ch, entity]) => [entity, ch]))
+
+/** The texts of a messaging TwiML reply, as twimlReply wrote them: one per <Message>. */
+export function twimlMessages(twiml: string): string[] {
+  return [...twiml.matchAll(/<Message>([\s\S]*?)<\/Message>/g)].map((match) =>
+    match[1]!.replace(/&(amp|lt|gt|quot|apos);/g, (entity) => XML_UNESCAPES.get(entity)!)
+  )
+}
+
 const XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'
 
 export const TWIML_CONTENT_TYPE = 'text/xml; charset=utf-8'

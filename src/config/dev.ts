@@ -19,6 +19,7 @@ import type { KronusConfig, KronusConfigInput } from './types.js'
 export const DEV_DIR = 'dev'
 export const DEV_PRIVATE_KEY_FILE = 'private-key.pem'
 export const DEV_PASSPHRASE_FILE = 'sqlite-passphrase'
+export const DEV_TWILIO_AUTH_TOKEN_FILE = 'twilio-auth-token'
 
 export function devDataDir(cwd: string): string {
   return join(cwd, DEV_DIR)
@@ -103,8 +104,27 @@ export function devPassPhrase(dir: string): string {
 }
 
 /**
+ * The token a dev server checks X-Twilio-Signature with when no twilio.authToken is set,
+ * generated on first start and reused after: `kronus sms`, run in the same folder, signs
+ * with it, so the Y/N loop can be tried without Twilio. Outside dev mode only a configured
+ * Twilio auth token is ever accepted.
+ */
+export function devTwilioAuthToken(dir: string): string {
+  const path = join(dir, DEV_TWILIO_AUTH_TOKEN_FILE)
+  const token = readOrCreateSecret(path, () => randomBytes(24).toString('hex')).trim()
+  if (token === '') {
+    throw new ConfigError(
+      [`${path} is empty; delete it and a new one is generated at the next start`],
+      'invalid dev secrets'
+    )
+  }
+  return token
+}
+
+/**
  * Dev behaviours on top of whatever the file and environment gave: data under ./dev, secrets
- * generated there only for what is still missing, backups off (dev data must never overwrite
+ * (the signing key, the passphrase, a Twilio auth token for signed webhooks) generated there
+ * only for what is still missing, backups off (dev data must never overwrite
  * a real backup, nor a real backup replace dev data), readable logs, listening on loopback only.
  */
 export function applyDevMode(
@@ -122,6 +142,10 @@ export function applyDevMode(
   if (getAt(out, ['database', 'client']) !== 'postgres' && isAbsent(getAt(out, ['kronus', 'sqlite', 'passPhrase']))) {
     out = setAt(out, ['kronus', 'sqlite', 'passPhrase'], devPassPhrase(dir))
     sources.set('kronus.sqlite.passPhrase', join(dir, DEV_PASSPHRASE_FILE))
+  }
+  if (isAbsent(getAt(out, ['twilio', 'authToken']))) {
+    out = setAt(out, ['twilio', 'authToken'], devTwilioAuthToken(dir))
+    sources.set('twilio.authToken', join(dir, DEV_TWILIO_AUTH_TOKEN_FILE))
   }
   out = setAt(out, ['google', 'storage', 'enableSqliteBackupAndSync'], false)
   out = fillAt(out, ['logging', 'pretty'], true)

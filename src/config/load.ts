@@ -8,7 +8,7 @@ import { ConfigError, resolveConfig } from './resolve.js'
 import type { KronusConfig, KronusConfigInput } from './types.js'
 
 export interface LoadConfigOptions {
-  /** Configuration file, relative to `cwd`. Without one (and outside dev mode) kronus.config.* in `cwd` is used. */
+  /** Configuration file, relative to `cwd`. Without one, kronus.config.* in `cwd` is used (in dev mode, when there is one). */
   file?: string
   dev: boolean
   env?: Readonly<Record<string, string | undefined>>
@@ -119,9 +119,10 @@ export async function loadConfig(options: LoadConfigOptions): Promise<KronusConf
   const env = options.env ?? process.env
   let file: string | undefined
   if (options.file !== undefined) file = isAbsolute(options.file) ? options.file : resolve(cwd, options.file)
-  else if (!dev) {
+  else {
+    // Dev mode too: plugins are registered in kronus.config.ts, and `npm run dev` must run them.
     file = findDefaultConfigFile(cwd)
-    if (!file) {
+    if (!file && !dev) {
       throw new ConfigError(
         [
           `no ${DEFAULT_CONFIG_FILES.join(', ')} in ${cwd}: pass --config FILE, or run "kronus server --dev" to try Kronus without one`

@@ -43,6 +43,15 @@ const proxyAddress = Joi.string()
     'any.invalid': '{{#label}} must be an IP address or CIDR such as "127.0.0.1" or "10.0.0.0/8"'
   })
 
+// examples/config.yml starts the values a reader must supply with "FILL IN"; one left as it
+// is fails here, naming its key, with every other such key in the same run.
+const fillIn = Joi.string()
+  .pattern(/^\s*FILL IN\b/i, { invert: true })
+  .messages({
+    'string.pattern.invert.base':
+      "{{#label}} is still the example's placeholder: fill it in, or delete the line to take it from the environment"
+  })
+
 // The first Kronus read YAML 1.1, where yes/no/on/off are booleans; old config.yml files may use them.
 const yamlBoolean = Joi.boolean().truthy('yes', 'on').falsy('no', 'off')
 
@@ -101,9 +110,9 @@ export const configSchema = Joi.object({
     applicationCredentials: Joi.string()
   }).default(),
   twilio: Joi.object({
-    accountSid: Joi.string(),
-    authToken: Joi.string(),
-    messagingServiceSid: Joi.string(),
+    accountSid: fillIn,
+    authToken: fillIn,
+    messagingServiceSid: fillIn,
     callerNumber: Joi.string()
       .pattern(/^\+[1-9]\d{6,14}$/)
       .messages({ 'string.pattern.base': '{{#label}} must be a phone number in E.164 form, e.g. +15551234567' })

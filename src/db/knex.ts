@@ -31,6 +31,12 @@ export interface DatabaseOptions {
 /** The files SQLite keeps beside the database while it is open. */
 const SQLITE_SIDECARS = ['-wal', '-shm', '-journal'] as const
 
+/** The SQLCipher file and the files SQLite keeps beside it. */
+export function sqlcipherFiles(filename: string): string[] {
+  const file = resolve(filename)
+  return [file, ...SQLITE_SIDECARS.map((suffix) => file + suffix)]
+}
+
 /**
  * Makes the SQLCipher file and its directory owner-only before SQLite opens them: the file
  * is created 0600 (an existing one tightened), and SQLite gives the WAL, shared-memory and
@@ -120,14 +126,21 @@ export async function assertSqlcipherKey(filename: string, passPhrase: string): 
   const db = await new Promise<any>((res, rej) => {
     const d = new sqlcipher.Database(resolve(filename), (err: Error | null) => (err ? rej(err) : res(d)))
   })
+  // SQLCipher writes three "hmac check failed" lines of its own to stderr for a wrong key,
+  // before the error below says the same in words; quiet it for this one check only.
+  const { cipher_log_level: logLevel } = await get(db, 'PRAGMA cipher_log_level')
   try {
+    await run(db, 'PRAGMA cipher_log_level = NONE')
     await run(db, `PRAGMA key = ${sqlString(passPhrase)}`)
     await get(db, 'SELECT count(*) AS n FROM sqlite_master')
   } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'SQLITE_NOTADB')
+      throw new Error(`cannot open ${filename}: ${(err as Error).message}`)
     throw new Error(
-      `cannot open ${filename}: wrong kronus.sqlite.passPhrase or not a Kronus database (${(err as Error).message})`
+      `cannot open ${filename}: kronus.sqlite.passPhrase (or KRONUS_SQLITE_PASSPHRASE) is not the passphrase this database was created with, or the file is not a Kronus database`
     )
   } finally {
+    if (typeof logLevel === 'string') await run(db, `PRAGMA cipher_log_level = ${logLevel}`).catch(() => undefined)
     await new Promise<void>((res) => db.close(() => res()))
   }
 }

@@ -5,7 +5,8 @@ import type { PluginCommandContext } from './types.js'
 /** What a plugin's commands get from the command line: the process's configuration, clock, database and output. */
 export function pluginCommandContext(): PluginCommandContext {
   return {
-    loadConfig: (file) => loadConfig({ file, dev: false, cwd: process.cwd(), env: process.env }),
+    loadConfig: (file, options) =>
+      loadConfig({ file, dev: options?.dev === true, cwd: process.cwd(), env: process.env }),
     // Loaded on use: knex and the database drivers would otherwise slow every command, --version too.
     openDatabase: async (config) =>
       (await import('../db/open.js')).openDatabase({

@@ -74,6 +74,11 @@ export class PluginHost {
       }
       this.#started.push(plugin)
     }
+    // Says which configuration ran: a plugin listed in kronus.config.ts that is missing here was never loaded.
+    if (this.#started.length > 0) {
+      const names = this.#started.map((plugin) => plugin.name)
+      this.#deps.logger.info({ plugins: names }, `plugins started: ${names.join(', ')}`)
+    }
   }
 
   /** Stops started plugins in reverse order; one that fails to stop is logged and the others still stop. */

@@ -175,8 +175,11 @@ export interface PluginMigration {
 
 /** What the command line lends a plugin's commands. */
 export interface PluginCommandContext {
-  /** The configuration as `kronus server --config <file>` would load it (no dev mode). */
-  loadConfig(file?: string): Promise<KronusConfig>
+  /**
+   * The configuration as `kronus server --config <file>` would load it; with `dev: true`, as
+   * `kronus server --dev` started in the current folder would (its secrets in ./dev, made if missing).
+   */
+  loadConfig(file?: string, options?: { dev?: boolean }): Promise<KronusConfig>
   /**
    * Opens the configured database without migrating it: the SQLCipher passphrase is checked
    * first, so a wrong one fails here instead of at the first query. Destroy it when done.

@@ -3,7 +3,12 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writ
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
-import { DEV_PASSPHRASE_FILE, DEV_PRIVATE_KEY_FILE, devModeWarning } from '../../src/config/dev.js'
+import {
+  DEV_PASSPHRASE_FILE,
+  DEV_PRIVATE_KEY_FILE,
+  DEV_TWILIO_AUTH_TOKEN_FILE,
+  devModeWarning
+} from '../../src/config/dev.js'
 import { loadConfig } from '../../src/config/load.js'
 import { testPrivateKeyPem } from '../helpers/keys.js'
 
@@ -82,6 +87,22 @@ t.test('a secret from the environment wins over a dev secret', async (t) => {
   const config = await loadConfig({ dev: true, cwd, env: { KRONUS_PRIVATE_KEY_PEM: pem } })
   t.equal(config.kronus.privateKeyPem, pem.trim())
   t.throws(() => statSync(join(cwd, 'dev', DEV_PRIVATE_KEY_FILE)), { code: 'ENOENT' })
+})
+
+t.test('dev mode signs Twilio webhooks with a token of its own in ./dev, unless one is configured', async (t) => {
+  const cwd = tempDir(t)
+  const first = await loadConfig({ dev: true, cwd, env: {} })
+  const tokenFile = join(cwd, 'dev', DEV_TWILIO_AUTH_TOKEN_FILE)
+  t.equal(first.twilio.authToken, readFileSync(tokenFile, 'utf8'), 'generated into ./dev')
+  t.equal(statSync(tokenFile).mode & 0o777, 0o600)
+  t.ok(first.twilio.authToken!.length >= 32, 'a long random token')
+  t.equal((await loadConfig({ dev: true, cwd, env: {} })).twilio.authToken, first.twilio.authToken, 'reused')
+  const configured = await loadConfig({ dev: true, cwd, env: { TWILIO_AUTH_TOKEN: 'from-the-environment' } })
+  t.equal(configured.twilio.authToken, 'from-the-environment')
+  writeFileSync(join(cwd, 'c.yml'), 'kronus:\n  publicUrl: "https://kronus.example"\n')
+  const env = { KRONUS_PRIVATE_KEY_PEM: testPrivateKeyPem(), KRONUS_SQLITE_PASSPHRASE: 'p' }
+  const production = await loadConfig({ file: 'c.yml', dev: false, cwd, env })
+  t.equal(production.twilio.authToken, undefined, 'outside dev mode the dev token is never used')
 })
 
 t.test('a loosened secret file is tightened back to 0600', async (t) => {

@@ -3,8 +3,10 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
+import { builtinPlugins } from '../../plugins/index.js'
 import { loadConfig, readConfigFile } from '../../src/config/load.js'
 import { ConfigError } from '../../src/config/resolve.js'
+import { EXAMPLE_CONFIG_YML, FILLED_TWILIO, filledExampleConfig } from '../helpers/example-config.js'
 import { testPrivateKeyPem } from '../helpers/keys.js'
 import { SEED_CONFIG_WITH_EMPTY_VALUES_YML, SEED_CONFIG_YML, seedConfigWithKey } from './seed-config.js'
 
@@ -295,14 +297,31 @@ t.test("the repository's kronus.config.ts is a working example", async (t) => {
   )
 })
 
-t.test('examples/config.yml loads', async (t) => {
-  const config = await loadConfig({
-    file: join(REPO, 'examples', 'config.yml'),
-    dev: false,
-    cwd: tempDir(t),
-    env: { KRONUS_PRIVATE_KEY_PEM: testPrivateKeyPem() }
-  })
+t.test('examples/config.yml names every value to fill in at once, and loads once they are', async (t) => {
+  const err = await loadConfig({ file: EXAMPLE_CONFIG_YML, dev: false, cwd: tempDir(t), env: {} }).catch((e) => e)
+  t.type(err, ConfigError)
+  t.same(
+    (err as ConfigError).problems.map((problem) => problem.split(' ')[0]),
+    ['kronus.privateKeyPem', 'twilio.accountSid', 'twilio.authToken', 'twilio.messagingServiceSid'],
+    'one run names the key and the three Twilio keys, and nothing else'
+  )
+  t.equal(
+    (err as ConfigError).problems[1],
+    "twilio.accountSid is still the example's placeholder: fill it in, or delete the line to take it from the environment"
+  )
+
+  const cwd = tempDir(t)
+  writeFileSync(join(cwd, 'config.yml'), filledExampleConfig(testPrivateKeyPem()))
+  const config = await loadConfig({ file: 'config.yml', dev: false, cwd, env: {} })
   t.equal(config.kronus.publicUrl, 'https://my-app.com')
+  t.same(config.twilio, FILLED_TWILIO)
+  t.equal(config.google.storage.enableSqliteBackupAndSync, false, 'backups are off in the example')
+  t.equal(config.database.filename, join(cwd, 'kronus.db'), 'the database is kronus.db in the folder it starts from')
+  t.same(
+    builtinPlugins(config).map((plugin) => plugin.name),
+    ['twilio-sms', 'sms-commands', 'emergency-contact', 'outbound-webhook'],
+    'texts go through Twilio, and no backup plugin needs Google credentials'
+  )
 })
 
 t.test('a module configuration shares Kronus modules instead of loading copies', async (t) => {

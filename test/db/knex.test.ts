@@ -48,7 +48,7 @@ t.test('the wrong passphrase is refused at start with a clear message', async (t
   await kronus.stop()
   await t.rejects(
     buildKronus(t, { dir, config: { kronus: { sqlite: { passPhrase: 'not-the-passphrase' } } } }),
-    /wrong kronus\.sqlite\.passPhrase/
+    /kronus\.sqlite\.passPhrase \(or KRONUS_SQLITE_PASSPHRASE\) is not the passphrase this database was created with/
   )
   const again = await buildKronus(t, { dir, config: PASSPHRASE })
   t.ok(await login(again, admin.email, admin.password), 'the failed attempt left the data intact')

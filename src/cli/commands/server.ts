@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs'
 import type { Command } from 'commander'
 import type { Kronus } from '../../app.js'
 import { devModeWarning } from '../../config/dev.js'
@@ -59,13 +60,18 @@ export async function runServer(options: ServerOptions, impliedPlugins: CliPlugi
   if (config.dev) process.stderr.write(devModeWarning(config))
   const stopSignal = waitForStopSignal()
   // Loaded here so `kronus --version`, `help` and `completion` stay quick and need no server code.
-  const { createKronus } = await import('../../app.js')
-  // The built-in plugins the configuration implies come after the user's own.
-  const kronus = await createKronus({ config: { ...config, plugins: [...config.plugins, ...impliedPlugins(config)] } })
+  const { createKronus, missingDatabaseFiles } = await import('../../app.js')
+  const newFiles = missingDatabaseFiles(config)
+  let kronus: Kronus | undefined
   try {
+    // The built-in plugins the configuration implies come after the user's own.
+    kronus = await createKronus({ config: { ...config, plugins: [...config.plugins, ...impliedPlugins(config)] } })
     await kronus.start()
   } catch (err) {
-    await kronus.stop().catch(() => undefined)
+    await kronus?.stop().catch(() => undefined)
+    // A first start that failed (a missing Twilio key, a busy port...) must not leave an
+    // empty database behind, keyed with a passphrase the next try may not use.
+    for (const file of newFiles) rmSync(file, { force: true })
     throw err
   }
   const signal = await stopSignal

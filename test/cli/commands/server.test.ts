@@ -1,10 +1,12 @@
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import t from 'tap'
+import { EXAMPLE_CONFIG_YML, filledExampleConfig } from '../../helpers/example-config.js'
 import { testPrivateKeyPem } from '../../helpers/keys.js'
-import { freePort, HANG_MS, startKronus, waitForHealth, within } from '../run-kronus.js'
+import { freePort, HANG_MS, REPO, startKronus, waitForHealth, within } from '../run-kronus.js'
 
 function tempDir(t: { teardown(fn: () => void): void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'kronus-server-'))
@@ -92,5 +94,121 @@ t.test('a port in use fails the start with exit 1 and the reason', async (t) => 
   t.teardown(() => run.child.kill('SIGKILL'))
   const exit = await within(run.exited, HANG_MS, 'failed start', run.child)
   t.equal(exit.code, 1)
-  t.match(run.stderr(), /EADDRINUSE/)
+  t.match(run.stderr(), `kronus: port ${port} is in use: set KRONUS_PORT or kronus.listener.port\n`)
+  t.same(
+    readdirSync(join(cwd, 'dev')).filter((file) => file.startsWith('kronus.db')),
+    [],
+    'the failed first start left no database behind'
+  )
+})
+
+t.test('a failed start keeps a database that existed before it', async (t) => {
+  const cwd = tempDir(t)
+  const port = await freePort()
+  const first = startKronus(['server', '--dev'], { cwd, env: { KRONUS_PORT: String(port) } })
+  t.teardown(() => first.child.kill('SIGKILL'))
+  await waitForHealth(first, port)
+  first.child.kill('SIGTERM')
+  await within(first.exited, HANG_MS, 'stop', first.child)
+  const blocker = createServer()
+  await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => blocker.close())
+  const busy = (blocker.address() as { port: number }).port
+  const second = startKronus(['server', '--dev'], { cwd, env: { KRONUS_PORT: String(busy) } })
+  t.equal((await within(second.exited, HANG_MS, 'failed start', second.child)).code, 1)
+  t.ok(existsSync(join(cwd, 'dev', 'kronus.db')), 'the database of the first start is still there')
+})
+
+t.test('a first start that fails after creating its database (a bad Twilio key) removes it', async (t) => {
+  const cwd = tempDir(t)
+  writeFileSync(
+    join(cwd, 'config.yml'),
+    'kronus:\n  publicUrl: "https://kronus.example"\nsqlite:\n  passPhrase: p\ntwilio:\n  accountSid: XX123\n  authToken: t\n  messagingServiceSid: MG1\n'
+  )
+  const run = startKronus(['server', '--config', 'config.yml'], {
+    cwd,
+    env: { KRONUS_PORT: String(await freePort()), KRONUS_PRIVATE_KEY_PEM: testPrivateKeyPem() }
+  })
+  t.teardown(() => run.child.kill('SIGKILL'))
+  t.equal((await within(run.exited, HANG_MS, 'failed start', run.child)).code, 1)
+  t.match(run.stderr(), /twilio\.accountSid must start with "AC"/)
+  t.match(run.stdout(), `database ${join(cwd, 'kronus.db')}`, 'the database had been created and opened')
+  t.same(
+    readdirSync(cwd).filter((file) => file.startsWith('kronus.db')),
+    [],
+    'no database, WAL or shared-memory file is left behind'
+  )
+})
+
+t.test('a database opened with another passphrase fails in one line naming the setting and the file', async (t) => {
+  const cwd = tempDir(t)
+  const config = (passPhrase: string) =>
+    writeFileSync(
+      join(cwd, 'config.yml'),
+      `kronus:\n  publicUrl: "http://localhost"\nsqlite:\n  passPhrase: ${passPhrase}\n`
+    )
+  const env = { KRONUS_PRIVATE_KEY_PEM: testPrivateKeyPem() }
+  config('the-first-one')
+  const port = await freePort()
+  const first = startKronus(['server', '--config', 'config.yml'], { cwd, env: { ...env, KRONUS_PORT: String(port) } })
+  t.teardown(() => first.child.kill('SIGKILL'))
+  await waitForHealth(first, port)
+  first.child.kill('SIGTERM')
+  await within(first.exited, HANG_MS, 'stop', first.child)
+
+  config('another-one')
+  const second = startKronus(['server', '--config', 'config.yml'], {
+    cwd,
+    env: { ...env, KRONUS_PORT: String(await freePort()) }
+  })
+  t.equal((await within(second.exited, HANG_MS, 'failed start', second.child)).code, 1)
+  t.equal(
+    second.stderr(),
+    `kronus: cannot open ${join(cwd, 'kronus.db')}: kronus.sqlite.passPhrase (or KRONUS_SQLITE_PASSPHRASE) is not the passphrase this database was created with, or the file is not a Kronus database\n`,
+    "one line, without SQLCipher's own hmac lines"
+  )
+  t.ok(existsSync(join(cwd, 'kronus.db')), 'the database is kept')
+})
+
+t.test('npm run dev (server --dev) loads ./kronus.config.ts and starts its plugins', async (t) => {
+  const cwd = tempDir(t)
+  // The repository's example plugin, as the repository's kronus.config.ts lists it.
+  const plugin = pathToFileURL(join(REPO, 'examples', 'plugins', 'aliveness-logger.ts')).href
+  writeFileSync(
+    join(cwd, 'kronus.config.ts'),
+    `import { alivenessLogger } from '${plugin}'\n` +
+      "export default { kronus: { cron: { timeZone: 'America/Toronto' } }, plugins: [alivenessLogger({ summaryCron: '0 8 * * *' })] }\n"
+  )
+  const port = await freePort()
+  const run = startKronus(['server', '--dev'], { cwd, env: { KRONUS_PORT: String(port) } })
+  t.teardown(() => run.child.kill('SIGKILL'))
+  await waitForHealth(run, port)
+  t.match(
+    run.stdout(),
+    /plugins started: aliveness-logger, twilio-sms, sms-commands, emergency-contact, outbound-webhook/
+  )
+  t.ok(existsSync(join(cwd, 'dev', 'kronus.db')), 'dev mode still keeps its data in ./dev')
+  run.child.kill('SIGTERM')
+  t.same(await within(run.exited, HANG_MS, 'stop', run.child), { code: 0, signal: null })
+})
+
+t.test('examples/config.yml starts once its FILL IN values are filled in, and names them all until then', async (t) => {
+  const cwd = tempDir(t)
+  writeFileSync(join(cwd, 'config.yml'), readFileSync(EXAMPLE_CONFIG_YML))
+  const unfilled = startKronus(['server', '--config', 'config.yml'], {
+    cwd,
+    env: { KRONUS_PORT: String(await freePort()) }
+  })
+  t.equal((await within(unfilled.exited, HANG_MS, 'failed start', unfilled.child)).code, 1)
+  for (const key of ['kronus.privateKeyPem', 'twilio.accountSid', 'twilio.authToken', 'twilio.messagingServiceSid'])
+    t.match(unfilled.stderr(), key, `one run names ${key}`)
+
+  writeFileSync(join(cwd, 'config.yml'), filledExampleConfig(testPrivateKeyPem()))
+  const port = await freePort()
+  const run = startKronus(['server', '--config', 'config.yml'], { cwd, env: { KRONUS_PORT: String(port) } })
+  t.teardown(() => run.child.kill('SIGKILL'))
+  await waitForHealth(run, port)
+  t.match(run.stdout(), /plugins started: twilio-sms, sms-commands, emergency-contact, outbound-webhook"/)
+  run.child.kill('SIGTERM')
+  t.same(await within(run.exited, HANG_MS, 'stop', run.child), { code: 0, signal: null })
 })

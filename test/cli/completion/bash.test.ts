@@ -35,7 +35,7 @@ function completeIn(file: string, words: string[], cwd?: string): string[] {
 t.test('completes commands, flags and choices of the kronus program', async (t) => {
   const file = scriptFile(t, 'kronus.bash', bashScript(completionModel(kronusProgram())))
   t.same(completeIn(file, ['kronus', 'ser']), ['server'], 'kronus ser<TAB>')
-  t.same(completeIn(file, ['kronus', '']).sort(), ['backup', 'completion', 'help', 'restore', 'server', 'user'])
+  t.same(completeIn(file, ['kronus', '']).sort(), ['backup', 'completion', 'help', 'restore', 'server', 'sms', 'user'])
   t.same(completeIn(file, ['kronus', 'server', '--']).sort(), ['--config', '--dev', '--help'], 'kronus server --<TAB>')
   t.same(completeIn(file, ['kronus', 'server', '--c']), ['--config'])
   t.same(completeIn(file, ['kronus', 'server', '--config', 'x.yml', '--d']), ['--dev'], 'after an option value')
@@ -43,7 +43,7 @@ t.test('completes commands, flags and choices of the kronus program', async (t) 
   t.same(completeIn(file, ['kronus', 'completion', '']).sort(), ['bash', 'fish', 'zsh'])
   t.same(completeIn(file, ['kronus', 'completion', 'f']), ['fish'])
   t.same(completeIn(file, ['kronus', 'completion', 'bash', '']), [], 'nothing after the last argument')
-  t.same(completeIn(file, ['kronus', 'help', 's']), ['server'])
+  t.same(completeIn(file, ['kronus', 'help', 's']), ['server', 'sms'])
 })
 
 t.test('--config completes file names, also written --config=FILE', async (t) => {

@@ -19,7 +19,7 @@ t.test('reads commands, options and choices from the program', async (t) => {
   )
   t.same(
     model.commands.map((c) => c.names[0]),
-    ['server', 'user', 'backup', 'restore', 'completion', 'help']
+    ['server', 'user', 'backup', 'restore', 'sms', 'completion', 'help']
   )
   const server = model.commands.find((c) => c.names[0] === 'server')!
   t.same(
@@ -37,7 +37,7 @@ t.test('reads commands, options and choices from the program', async (t) => {
   const help = model.commands.find((c) => c.names[0] === 'help')!
   t.same(
     help.args,
-    [{ name: 'command', choices: ['server', 'user', 'backup', 'restore', 'completion', 'help'] }],
+    [{ name: 'command', choices: ['server', 'user', 'backup', 'restore', 'sms', 'completion', 'help'] }],
     'help completes command names'
   )
 })

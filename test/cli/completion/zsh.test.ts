@@ -21,7 +21,7 @@ t.test('the zsh script holds every command, option and choice', async (t) => {
     t.ok(script.includes(`${flag}[`), `flag ${flag}`)
   t.match(script, /--config=\[[^\]]*\]:file:_files/, '--config completes files')
   t.match(script, /'1:shell:\(bash zsh fish\)'/)
-  t.match(script, /'1:command:\(server user backup restore completion help\)'/)
+  t.match(script, /'1:command:\(server user backup restore sms completion help\)'/)
 })
 
 // zsh completes only inside its line editor: the capture script drives an interactive zsh in
@@ -34,9 +34,9 @@ t.test('zsh completes kronus', { skip: hasShell('zsh') ? false : 'zsh is not ins
     return lines(run.stdout)
   }
   t.same(complete('kronus ser'), ['server'])
-  t.same(complete('kronus ').sort(), ['backup', 'completion', 'help', 'restore', 'server', 'user'])
+  t.same(complete('kronus ').sort(), ['backup', 'completion', 'help', 'restore', 'server', 'sms', 'user'])
   t.same(complete('kronus server --').sort(), ['--config', '--dev', '--help'])
   t.same(complete('kronus completion ').sort(), ['bash', 'fish', 'zsh'])
-  t.same(complete('kronus help ').sort(), ['backup', 'completion', 'help', 'restore', 'server', 'user'])
+  t.same(complete('kronus help ').sort(), ['backup', 'completion', 'help', 'restore', 'server', 'sms', 'user'])
   t.ok(complete(`kronus server --config ${dirname(file)}/_kr`).includes('_kronus'), '--config completes file names')
 })

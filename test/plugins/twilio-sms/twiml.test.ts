@@ -1,5 +1,5 @@
 import t from 'tap'
-import { emptyTwimlReply, escapeXml, twimlReply } from '../../../plugins/twilio-sms/twiml.js'
+import { emptyTwimlReply, escapeXml, twimlMessages, twimlReply } from '../../../plugins/twilio-sms/twiml.js'
 
 const DECL = '<?xml version="1.0" encoding="UTF-8"?>'
 
@@ -31,4 +31,12 @@ t.test('no text gives an empty <Response/>', async (t) => {
 
 t.test('several texts become several messages, in order', async (t) => {
   t.equal(twimlReply('one', 'two'), `${DECL}<Response><Message>one</Message><Message>two</Message></Response>`)
+})
+
+t.test('twimlMessages reads back the texts of a reply, as kronus sms prints them', async (t) => {
+  t.same(twimlMessages(twimlReply('Thanks Ada, glad you are OK.', 'Reply <OK 42> & "SAFE 42"')), [
+    'Thanks Ada, glad you are OK.',
+    'Reply <OK 42> & "SAFE 42"'
+  ])
+  t.same(twimlMessages(emptyTwimlReply()), [], 'an empty <Response/> has none')
 })
