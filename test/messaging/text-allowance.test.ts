@@ -83,8 +83,10 @@ t.test('a rolled-back change counts nothing', async (t) => {
 t.test(
   "alarms' texts are never counted nor refused: an alarm and its all-clear go out for a capped user",
   async (t) => {
-    const s = await setUp(t, { textsPerUserPerDay: 2 })
+    const s = await setUp(t, { textsPerUserPerDay: 3 })
+    // Mary's invitation is the first of the user's three texts, two pings the others.
     const contact = await createContact(s.kronus, s.user, { is_emergency_contact: true, first_name: 'Mary' })
+    t.equal(await s.kronus.messaging.textsLeft(s.user.id), 2, 'the invitation counted')
     t.equal(await text(s, s.user.phone_number, 'ping'), 'PONG!')
     t.equal(await text(s, s.user.phone_number, 'ping'), 'PONG!')
     t.equal(await text(s, s.user.phone_number, 'ping'), null, 'capped: a command goes unanswered')
