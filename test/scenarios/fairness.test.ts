@@ -10,7 +10,10 @@ import { startScenario } from './harness.js'
 const MANY = 500
 
 t.test('500 contacts on one user beside another user’s alarm', async (t) => {
-  const s = await startScenario(t, { config: { limits: { contactsPerUser: MANY } } as any })
+  const s = await startScenario(t, {
+    // Each emergency contact's invitation is one of Bob's texts: his allowance must hold 500 of them.
+    config: { limits: { contactsPerUser: MANY, textsPerUserPerDay: MANY + 10 } } as any
+  })
   const bob = await s.addUser('Bob', 'Many')
   const contacts = new Set<string>()
   for (let i = 0; i < MANY; i++) contacts.add((await s.addContact(bob, `Friend${i}`, 'Ofbob')).phone)

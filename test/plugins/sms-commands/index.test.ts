@@ -200,18 +200,20 @@ t.test('a delayed probe whose check-in was answered meanwhile starts as asked', 
 })
 
 t.test("over the user's text allowance, commands do nothing and are not answered", async (t) => {
-  const s = await setUp(t, { textsPerUserPerDay: 3 })
+  const s = await setUp(t, { textsPerUserPerDay: 4 })
+  // The emergency contact's invitation is the first of the user's four texts.
+  t.equal(await s.kronus.messaging.textsLeft(s.user.id), 3)
   t.equal(await text(s, 'ping'), 'PONG!')
   t.equal(await text(s, 'ping'), 'PONG!')
   t.equal(await text(s, 'ping'), 'PONG!')
-  t.equal(await text(s, 'ping'), null, 'the fourth reply would be over 3')
+  t.equal(await text(s, 'ping'), null, 'a fourth reply would be the fifth text, over 4')
   t.equal(await text(s, 'usage'), null)
   t.equal(await text(s, 'probe --in 0'), null)
   t.same(await probesOf(s), [], 'the refused probe command started nothing')
   t.equal(await allowanceTaken(s), 0, 'and charged nothing')
   t.equal((await s.kronus.events.list({ type: 'message.received' })).length, 6, 'every text is still recorded')
   t.match(await s.kronus.events.list({ type: 'limit.reached' }), [
-    { payload: { limit: 'texts_per_user_per_day', userId: s.user.id, max: 3, refused: true } }
+    { payload: { limit: 'texts_per_user_per_day', userId: s.user.id, max: 4, refused: true } }
   ])
   t.equal((await s.kronus.events.list({ type: 'limit.reached' })).length, 1, 'raised once, not per refused text')
   // Texts stop counting 24 hours after they were queued (by the hour).
