@@ -54,6 +54,17 @@ export interface LoadResult {
 
 const DAY = 86_400_000
 
+/** The users (and their probes) every API target that reads the database serves from; nobody's check-in is due. */
+async function seedForApi(knex: Knex, params: ApiParams): Promise<void> {
+  const tomorrow = Math.ceil((Date.now() + DAY) / 60_000) * 60_000
+  await seedUsers(knex, {
+    users: params.users,
+    nextFireAt: tomorrow,
+    cron: '0 9 * * *',
+    probesPerUser: params.probesPerUser
+  })
+}
+
 /**
  * Kronus as it runs (default logging, so each request writes its log line), serving the
  * route for user 1 to user 1's bearer token. The token is signed directly: the seeded
@@ -66,13 +77,7 @@ async function kronusTarget(
 ): Promise<void> {
   const { kronus } = await buildBenchKronus(spec)
   try {
-    const tomorrow = Math.ceil((Date.now() + DAY) / 60_000) * 60_000
-    await seedUsers(kronus.knex, {
-      users: params.users,
-      nextFireAt: tomorrow,
-      cron: '0 9 * * *',
-      probesPerUser: params.probesPerUser
-    })
+    await seedForApi(kronus.knex, params)
     const user = await User.query(kronus.knex).findById(1)
     if (!user) throw new Error('seeded user 1 is missing')
     const token = kronus.services.auth.signToken(user)
@@ -119,13 +124,7 @@ async function bareQueryTarget(
 ): Promise<void> {
   const { kronus } = await buildBenchKronus(spec)
   try {
-    const tomorrow = Math.ceil((Date.now() + DAY) / 60_000) * 60_000
-    await seedUsers(kronus.knex, {
-      users: params.users,
-      nextFireAt: tomorrow,
-      cron: '0 9 * * *',
-      probesPerUser: params.probesPerUser
-    })
+    await seedForApi(kronus.knex, params)
     await bareTarget(params, serve, kronus.knex)
   } finally {
     await kronus.stop('benchmark finished')

@@ -110,51 +110,45 @@ export class ContactConsent {
       consent_code: code
     })
     if (!contact) return null
-    const now = this.ctx.clock.now()
-    const changed = await Contact.query(trx)
-      .where({ id: contact.id, consent_state: 'pending' })
-      .patch({ consent_state: 'agreed', consent_code: null, consent_at: now })
-    if (changed !== 1) return null
-    const user = await User.query(trx).findById(contact.user_id)
-    await this.ctx.events.record(trx, 'contact.agreed', { userId: contact.user_id, contactId: contact.id })
-    if (!user) return null
-    await this.messaging.send(
-      {
-        to: user.phone_number,
-        text: consentTexts.agreedToUser(contact),
-        userId: user.id,
-        key: contactConsentTextKey(contact.id, 'agreed', now)
-      },
-      trx
-    )
-    return consentTexts.agreedToContact(user)
+    const user = await this.#answer(trx, contact, 'agreed')
+    return user ? consentTexts.agreedToContact(user) : null
   }
 
   /** STOP from a phone: every pending invitation of that phone is refused, and each user is told. Returns how many. */
   async refusePending(trx: Knex.Transaction, phone: string): Promise<number> {
     const pending = await Contact.query(trx).where({ phone_number: phone, consent_state: 'pending' })
-    const now = this.ctx.clock.now()
     let refused = 0
-    for (const contact of pending) {
-      const changed = await Contact.query(trx)
-        .where({ id: contact.id, consent_state: 'pending' })
-        .patch({ consent_state: 'refused', consent_code: null, consent_at: now })
-      if (changed !== 1) continue
-      refused += 1
-      await this.ctx.events.record(trx, 'contact.refused', { userId: contact.user_id, contactId: contact.id })
-      const user = await User.query(trx).findById(contact.user_id)
-      if (!user) continue
-      await this.messaging.send(
-        {
-          to: user.phone_number,
-          text: consentTexts.refusedToUser(contact),
-          userId: user.id,
-          key: contactConsentTextKey(contact.id, 'refused', now)
-        },
-        trx
-      )
-    }
+    for (const contact of pending) if ((await this.#answer(trx, contact, 'refused')) !== false) refused += 1
     return refused
+  }
+
+  /**
+   * A pending contact's answer: the conditional change from pending (false when another
+   * answer won), its event, and the text telling the user. Returns the user, or null when
+   * the user is gone (the answer still counts).
+   */
+  async #answer(trx: Knex.Transaction, contact: Contact, answer: 'agreed' | 'refused'): Promise<User | null | false> {
+    const now = this.ctx.clock.now()
+    const changed = await Contact.query(trx)
+      .where({ id: contact.id, consent_state: 'pending' })
+      .patch({ consent_state: answer, consent_code: null, consent_at: now })
+    if (changed !== 1) return false
+    await this.ctx.events.record(trx, answer === 'agreed' ? 'contact.agreed' : 'contact.refused', {
+      userId: contact.user_id,
+      contactId: contact.id
+    })
+    const user = await User.query(trx).findById(contact.user_id)
+    if (!user) return null
+    await this.messaging.send(
+      {
+        to: user.phone_number,
+        text: answer === 'agreed' ? consentTexts.agreedToUser(contact) : consentTexts.refusedToUser(contact),
+        userId: user.id,
+        key: contactConsentTextKey(contact.id, answer, now)
+      },
+      trx
+    )
+    return user
   }
 
   /** Marks the contact pending with a free code; a code taken by another invitation at the same moment is drawn again. */
