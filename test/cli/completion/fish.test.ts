@@ -30,9 +30,9 @@ t.test('fish completes kronus', { skip: hasShell('fish') ? false : 'fish is not 
     return lines(run.stdout).map((l) => l.split('\t')[0])
   }
   t.same(complete('kronus ser'), ['server'])
-  t.same(complete('kronus ').sort(), ['backup', 'completion', 'help', 'restore', 'server', 'user'])
+  t.same(complete('kronus ').sort(), ['backup', 'completion', 'help', 'restore', 'server', 'sms', 'user'])
   t.same(complete('kronus server --').sort(), ['--config', '--dev', '--help'])
   t.same(complete('kronus completion ').sort(), ['bash', 'fish', 'zsh'])
-  t.same(complete('kronus help ').sort(), ['backup', 'completion', 'help', 'restore', 'server', 'user'])
+  t.same(complete('kronus help ').sort(), ['backup', 'completion', 'help', 'restore', 'server', 'sms', 'user'])
   t.same(complete(`kronus server --config ${file.slice(0, -4)}`), [file], '--config completes file names')
 })
