@@ -94,6 +94,9 @@ t.test('urgent jobs run in slots of their own while every shared slot is busy', 
   // The one shared slot takes a batch of normal jobs, which hangs.
   const first = queue.runDue()
   await holding.promise
+  // Claim passes are serialised: this one runs after the first pass has finished claiming,
+  // so the priority jobs below cannot be taken by it (its urgent claim saw none).
+  t.equal(await queue.runDue(), 0, 'while the shared slot is busy, no normal job starts')
   await queue.enqueue(BATCH, { n: -1 }, { priority: 10 })
   await queue.enqueue(BATCH, { n: -2 }, { priority: 10 })
   t.equal(await queue.runDue(), 2, 'the urgent slot takes both priority jobs, and only those')
