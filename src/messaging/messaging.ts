@@ -202,6 +202,7 @@ export class Messaging {
   readonly #calls: Calls
   readonly #emergencyRetryMs: number
   readonly #allowance: TextAllowance
+  readonly #clock: Clock
   /** Provider ids this process sent or matched and has not recorded yet: never matched by reconciling. */
   readonly #claiming = new Set<string>()
 
@@ -211,6 +212,7 @@ export class Messaging {
     this.#queue = options.queue
     this.#logger = options.logger
     this.#ledger = new SendLedger(options.knex)
+    this.#clock = options.clock
     this.#emergencyRetryMs = options.emergencyRetryMs ?? DEFAULT_EMERGENCY_RETRY_MS
     this.#allowance = new TextAllowance({
       clock: options.clock,
@@ -536,11 +538,13 @@ export class Messaging {
     const sender = async () => {
       for (let k = next++; k < order.length; k = next++) {
         const i = order[k]!
-        if (signal.aborted || Date.now() - startedAt > SEND_BATCH_BUDGET_MS) {
+        // The run's deadline, not only its signal: a late abort timer on a busy machine must
+        // not let a text start once the lock may lapse and another worker reconcile and send it.
+        const { payload, run } = jobs[i]!
+        if (signal.aborted || Date.now() - startedAt > SEND_BATCH_BUDGET_MS || this.#clock.now() >= run.deadline) {
           outcomes[i] = new JobNotRunError()
           continue
         }
-        const { payload, run } = jobs[i]!
         inFlight.add(i)
         try {
           const earlier = unfinished.get(run.id)

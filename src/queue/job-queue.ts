@@ -730,7 +730,7 @@ export class JobQueue {
     const itemIndex: number[] = []
     jobs.forEach((job, i) => {
       try {
-        items.push({ payload: JSON.parse(job.payload), run: jobRun(job, controller.signal) })
+        items.push({ payload: JSON.parse(job.payload), run: jobRun(job, definition.timeoutMs, controller.signal) })
         itemIndex.push(i)
       } catch (error) {
         outcomes[i] = { ok: false, error }
@@ -871,6 +871,15 @@ export class JobQueue {
   }
 }
 
-function jobRun(job: JobRow, signal: AbortSignal): JobRun {
-  return { id: job.id, name: job.name, attempt: job.attempts, maxAttempts: job.max_attempts, runAt: job.run_at, signal }
+function jobRun(job: JobRow, timeoutMs: number, signal: AbortSignal): JobRun {
+  return {
+    id: job.id,
+    name: job.name,
+    attempt: job.attempts,
+    maxAttempts: job.max_attempts,
+    runAt: job.run_at,
+    // locked_at is the claim's clock time; a claimed row always has it.
+    deadline: Number(job.locked_at) + timeoutMs,
+    signal
+  }
 }

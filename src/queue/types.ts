@@ -43,6 +43,13 @@ export interface JobRun {
   attempt: number
   maxAttempts: number
   runAt: number
+  /**
+   * Clock time (epoch ms) when this run's time is up: its signal is aborted then, and its
+   * lock lapses lockMarginMs later, when another worker may take the job. A handler checks
+   * it before an effect it cannot take back (a text to a provider): on a busy machine the
+   * abort's timer may fire late, the clock does not.
+   */
+  deadline: number
   /** Aborted when the run times out or the worker shuts down. */
   signal: AbortSignal
 }

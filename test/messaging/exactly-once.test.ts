@@ -187,3 +187,32 @@ t.test('a send record goes with its job when successful jobs are pruned', async 
   await kronus.queue.prune()
   t.same(await kronus.knex('message_sends'), [], 'no send record outlives its job')
 })
+
+t.test(
+  'no text starts once its run is out of time, even if the abort has not fired yet; the rest go once, later',
+  async (t) => {
+    const { kronus, provider } = await withProvider(t)
+    // The machine stalls during the first texts: the clock passes the run's deadline (the
+    // default 60 s timeout) before the abort's timer could fire.
+    const send = provider.send.bind(provider)
+    let stalled = false
+    provider.send = async (message) => {
+      if (!stalled) {
+        stalled = true
+        kronus.clock.advance(61_000)
+      }
+      return send(message)
+    }
+    const numbers = Array.from({ length: 20 }, (_, i) => `+1555000${String(i).padStart(4, '0')}`)
+    for (const to of numbers) await kronus.messaging.send({ to, text: 'are you OK? (Y/N)', userId: 1 })
+    await kronus.queue.runDue()
+    const inFirstRun = provider.accepted.length
+    t.ok(
+      inFirstRun > 0 && inFirstRun < numbers.length,
+      `only the texts already started went out in the late run (${inFirstRun} of ${numbers.length})`
+    )
+    await settle(kronus)
+    t.same(provider.accepted.map((m) => m.to).sort(), [...numbers].sort(), 'every text went out exactly once')
+    t.equal((await sentEvents(kronus)).length, numbers.length, 'and each is recorded once')
+  }
+)

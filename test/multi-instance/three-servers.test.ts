@@ -31,14 +31,15 @@ const USERS = 300
 const AUTH_TOKEN = 'multi-instance-auth-token'
 const PUBLIC_URL = 'https://kronus.example'
 const TWILIO = { accountSid: 'AC' + '7'.repeat(32), authToken: AUTH_TOKEN, messagingServiceSid: 'MG' + '7'.repeat(32) }
-// Short polls and locks keep the test quick: a job of the killed process runs elsewhere 10 s after it was claimed.
+// Short polls and locks keep the test quick: a job of the killed process runs elsewhere 13 s after it was claimed
+// (5 s after its run ended, time for a text in flight on a loaded machine to land before another reconciles it).
 const JOBS = {
   concurrency: 4,
   pollIntervalMs: 100,
   schedulerIntervalMs: 200,
   shutdownTimeoutMs: 2000,
   defaultTimeoutMs: 8000,
-  lockMarginMs: 2000
+  lockMarginMs: 5000
 }
 const C_HANGS_AFTER = 20
 const REPLIES_TO_C_BEFORE_KILL = 10
