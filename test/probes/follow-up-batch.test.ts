@@ -259,3 +259,33 @@ t.test('timeouts in a batch end each probe unavailable and raise one alarm each'
   }
   t.equal(followUpsTo(h, users[0]!).length, 1, 'no follow-up after the last')
 })
+
+t.test('timers written and claimed by a version that ran them one at a time are run in batches', async (t) => {
+  const h = await buildProbeKronus(t)
+  const [waiting, claimed] = await probedUsers(h, 2, { max_retries: 2, wait_time_in_minutes: 30 })
+  await fireAll(h, [waiting!.id, claimed!.id])
+  const rows = await h.kronus.knex('jobs').where({ name: 'probe.follow_up' }).orderBy('id')
+  t.same(
+    rows.map((r) => [r.status, r.lane]),
+    [
+      ['scheduled', null],
+      ['scheduled', null]
+    ],
+    'a timer has no lane, as a single job of that version had none'
+  )
+  // The second was claimed by a worker of that version which then stopped: its lock lapses.
+  const now = h.kronus.clock.now()
+  await h.kronus
+    .knex('jobs')
+    .where({ name: 'probe.follow_up', user_id: claimed!.id })
+    .update({ status: 'in-progress', attempts: 1, locked_by: 'old-worker', locked_at: now, lock_expires_at: now })
+  const batches = recordBatches(h)
+  await advance(h, 30)
+  t.equal(batches.length, 1, 'both in one batch')
+  for (const user of [waiting!, claimed!]) t.equal(followUpsTo(h, user).length, 1, 'each followed up once')
+  const left = await h.kronus
+    .knex('jobs')
+    .where({ name: 'probe.follow_up' })
+    .whereNotIn('status', ['successful', 'scheduled'])
+  t.same(left, [])
+})
