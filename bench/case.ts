@@ -7,6 +7,7 @@
 import { type AlarmParams, alarmCase } from './alarm.js'
 import { type ApiParams, apiCase } from './api.js'
 import { type FanoutParams, fanoutCase } from './fanout.js'
+import { type FollowUpsParams, followUpsCase } from './follow-ups.js'
 import { type IdleParams, idleCase } from './idle.js'
 import type { BenchDatabaseSpec } from './lib/database.js'
 import type { CaseMessage, RunnerMessage } from './lib/result.js'
@@ -14,6 +15,7 @@ import { type QueueParams, queueCase } from './queue.js'
 
 export type CaseRequest =
   | { bench: 'fanout'; db: BenchDatabaseSpec; params: FanoutParams }
+  | { bench: 'follow-ups'; db: BenchDatabaseSpec; params: FollowUpsParams }
   | { bench: 'queue'; db: BenchDatabaseSpec; params: QueueParams }
   | { bench: 'api'; db: BenchDatabaseSpec | null; params: ApiParams }
   | { bench: 'idle'; db: BenchDatabaseSpec; params: IdleParams }
@@ -40,6 +42,8 @@ async function run(request: CaseRequest): Promise<unknown> {
   switch (request.bench) {
     case 'fanout':
       return fanoutCase(request.db, request.params)
+    case 'follow-ups':
+      return followUpsCase(request.db, request.params)
     case 'queue':
       return queueCase(request.db, request.params)
     case 'api':

@@ -28,6 +28,9 @@ import { type QueueMeasurement, type QueueSystem, queueRows } from './queue.js'
 
 const BENCHES = ['fanout', 'queue', 'api', 'idle', 'alarm'] as const
 type Bench = (typeof BENCHES)[number]
+/** The fan-out bench's cases: the schedules' fire, and the check-ins then left unanswered. */
+const FANOUT_CASES = ['fire', 'follow-ups'] as const
+type FanoutCase = (typeof FANOUT_CASES)[number]
 
 function listOf<T extends string>(allowed: readonly T[], flag: string) {
   return (value: string): T[] => {
@@ -73,6 +76,12 @@ const program = new Command('npm run bench --')
     'a shorter run: fan-out 1k and 10k, idle with 10k users for 20 s, 1000 queue jobs, 5 s of API load'
   )
   .option(
+    '--fanout-cases <cases>',
+    `fan-out cases, comma-separated: ${FANOUT_CASES.join(',')} (fire: schedules' fire time → last probe text; follow-ups: check-ins left unanswered, due time → last follow-up text)`,
+    listOf(FANOUT_CASES, '--fanout-cases'),
+    [...FANOUT_CASES]
+  )
+  .option(
     '--fanout-timeout <seconds>',
     'stop a fan-out this long after its fire time (the 60 s target by default) and project the total from its progress',
     positive('--fanout-timeout'),
@@ -115,6 +124,7 @@ const flags = program.opts<{
   db: BenchDb[]
   users?: number[]
   quick?: boolean
+  fanoutCases: FanoutCase[]
   fanoutTimeout: number
   jobs?: number
   producers: number
@@ -189,16 +199,30 @@ function runCase<T>(request: CaseRequest, onReady?: (target: ApiTarget) => Promi
 async function fanout(): Promise<void> {
   for (const kind of flags.db) {
     for (const users of settings.users) {
-      await attempt(`fanout ${usersLabel(users)} on ${kind}`, async () => {
-        console.log(
-          `… fanout: ${usersLabel(users)} users on ${kind} (waits for the next whole minute, then up to ${flags.fanoutTimeout} s)`
-        )
-        report(
-          await onFreshDatabase(kind, (db) =>
-            runCase<ResultRow[]>({ bench: 'fanout', db, params: { users, timeoutMs: settings.fanoutTimeoutMs } })
+      if (flags.fanoutCases.includes('fire')) {
+        await attempt(`fanout ${usersLabel(users)} on ${kind}`, async () => {
+          console.log(
+            `… fanout: ${usersLabel(users)} users on ${kind} (waits for the next whole minute, then up to ${flags.fanoutTimeout} s)`
           )
-        )
-      })
+          report(
+            await onFreshDatabase(kind, (db) =>
+              runCase<ResultRow[]>({ bench: 'fanout', db, params: { users, timeoutMs: settings.fanoutTimeoutMs } })
+            )
+          )
+        })
+      }
+      if (flags.fanoutCases.includes('follow-ups')) {
+        await attempt(`follow-ups ${usersLabel(users)} on ${kind}`, async () => {
+          console.log(
+            `… follow-ups: ${usersLabel(users)} check-ins unanswered on ${kind} (due at the next whole minute, then up to ${flags.fanoutTimeout} s)`
+          )
+          report(
+            await onFreshDatabase(kind, (db) =>
+              runCase<ResultRow[]>({ bench: 'follow-ups', db, params: { users, timeoutMs: settings.fanoutTimeoutMs } })
+            )
+          )
+        })
+      }
     }
   }
 }

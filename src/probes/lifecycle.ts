@@ -15,6 +15,7 @@ import {
   probeTextRef,
   scheduledProbeStartKey
 } from '../queue/keys.js'
+import type { KronusJobs } from '../queue/types.js'
 import type { ProbeFirePayload } from '../scheduling/probe-fire-job.js'
 import { inTransaction } from '../services/context.js'
 import { followUpDueAt, type QuietHours, quietHoursOf, quietPeriodAt } from '../util/quiet-hours.js'
@@ -88,9 +89,24 @@ export interface ReplyResult {
   answer: string | null
 }
 
+/** A probe.follow_up timer: `retry` follow-ups had been sent when it was set. */
+type FollowUpPayload = KronusJobs['probe.follow_up']
+
+/** The columns of a probe its timer decides by. */
+interface TimedProbe {
+  id: number
+  userId: number
+  pending: boolean
+  retryCount: number
+  maxRetries: number
+  waitTimeInMinutes: number
+}
+
 const MINUTE = 60_000
 /** probe.fire jobs taken at once: each batch starts its probes in one transaction. */
 export const FIRE_BATCH_SIZE = 250
+/** probe.follow_up jobs taken at once: each batch sends its follow-ups in one transaction. */
+export const FOLLOW_UP_BATCH_SIZE = 250
 
 /**
  * The probe state machine: pending → good | bad | unavailable | cancelled.
@@ -107,8 +123,9 @@ export class ProbeLifecycle {
     queue.defineBatch(PROBE_JOBS.fire, (jobs) => this.fireMany(jobs.map((job) => job.payload)), {
       batchSize: FIRE_BATCH_SIZE
     })
-    queue.define(PROBE_JOBS.followUp, async (payload) => {
-      await this.followUp(payload)
+    // Timers of probes started together come due together: a fan-out's 100k follow-ups.
+    queue.defineBatch(PROBE_JOBS.followUp, (jobs) => this.followUpMany(jobs.map((job) => job.payload)), {
+      batchSize: FOLLOW_UP_BATCH_SIZE
     })
     queue.define(PROBE_JOBS.startOnDemand, async (payload) => {
       await this.startOnDemand(payload)
@@ -532,41 +549,168 @@ export class ProbeLifecycle {
   /**
    * The probe's timer: sends the next follow-up and sets the next timer, or, once
    * max_retries follow-ups have gone unanswered, ends the probe as unavailable. A timer
-   * for a probe that has ended or moved on does nothing.
+   * for a probe that has ended or moved on does nothing. A batch of one.
    */
-  async followUp({ probeId, retry }: { probeId: number; retry: number }): Promise<void> {
-    await inTransaction(this.deps.knex, undefined, async (trx) => {
-      const probe = await Probe.query(trx).findById(probeId)
-      if (!probe || probe.probe_status_id !== PROBE_STATUS_ID.pending || probe.retry_count !== retry) return
-      if (retry >= probe.max_retries) {
-        await this.changeStatus(trx, {
-          probeId,
-          userId: probe.user_id,
-          to: 'unavailable',
-          reason: `no reply after ${retry} follow-up(s)`
-        })
-        return
+  async followUp(timer: FollowUpPayload): Promise<void> {
+    await inTransaction(this.deps.knex, undefined, (trx) => this.#followUpBatch([timer], trx))
+  }
+
+  /**
+   * followUp() for many timers at once, as the queue hands them over when the probes of a
+   * fan-out come due together: their probes and users are read, retry counts advanced,
+   * texts, probe.follow_up_sent events and next timers written by a few multi-row
+   * statements in one transaction. Each timer decides as followUp() would (followUp() is
+   * this with one timer). Should the batch fail as a whole, each timer is run on its own
+   * instead, so one cannot hold back the rest. Returns each timer's outcome: undefined, or
+   * the error it failed with.
+   */
+  async followUpMany(timers: FollowUpPayload[]): Promise<unknown[]> {
+    // A probe twice in one batch (a timer run again) is followed up on its own afterwards,
+    // where it finds the probe moved on and does nothing.
+    const seen = new Set<number>()
+    const first: number[] = []
+    const again: number[] = []
+    timers.forEach((timer, i) => {
+      if (seen.has(timer.probeId)) again.push(i)
+      else {
+        seen.add(timer.probeId)
+        first.push(i)
       }
-      const now = this.deps.clock.now()
-      const advanced = await trx('probes')
-        .where({ id: probeId, probe_status_id: PROBE_STATUS_ID.pending, retry_count: retry })
-        .update({ retry_count: retry + 1, updated_at: now })
-      if (advanced !== 1) return
-      const user = await User.query(trx).findById(probe.user_id)
-      if (!user) return
-      await this.deps.messaging.send(
-        {
-          to: user.phone_number,
-          text: probeTexts.followUp(user.first_name),
-          userId: user.id,
-          key: probeFollowUpTextKey(probeId, retry + 1),
-          ref: probeTextRef(probeId)
-        },
-        trx
-      )
-      await this.deps.events.record(trx, 'probe.follow_up_sent', { userId: user.id, probeId, retryCount: retry + 1 })
-      await this.setTimer(probeId, user.id, retry + 1, probe.wait_time_in_minutes, now, trx)
     })
+    const outcomes: unknown[] = new Array(timers.length).fill(undefined)
+    try {
+      await inTransaction(this.deps.knex, undefined, (trx) =>
+        this.#followUpBatch(
+          first.map((i) => timers[i]!),
+          trx
+        )
+      )
+    } catch (err) {
+      this.deps.logger.warn({ err, timers: first.length }, 'batched follow-ups failed; following up one at a time')
+      again.unshift(...first)
+    }
+    for (const i of again) {
+      try {
+        await this.followUp(timers[i]!)
+      } catch (err) {
+        outcomes[i] = err
+      }
+    }
+    return outcomes
+  }
+
+  /**
+   * The timer rules, for one timer or many (each probe at most once). A timer acts only
+   * on a probe still pending at the retry it was set for. After max_retries follow-ups it
+   * ends the probe as unavailable, which raises the alarm in this transaction: one probe
+   * at a time, as every status change is. Otherwise it advances the retry count by an
+   * update conditional on both, so a probe answered (or followed up by a rival) since it
+   * was read gets nothing; the probes whose update won get their text, event and next
+   * timer.
+   */
+  async #followUpBatch(timers: FollowUpPayload[], trx: Knex.Transaction): Promise<void> {
+    const probes = new Map<number, TimedProbe>()
+    for (const ids of chunks(timers.map((t) => t.probeId))) {
+      const rows = await trx('probes')
+        .select('id', 'user_id', 'probe_status_id', 'retry_count', 'max_retries', 'wait_time_in_minutes')
+        .whereIn('id', ids)
+      for (const row of rows) {
+        probes.set(Number(row.id), {
+          id: Number(row.id),
+          userId: Number(row.user_id),
+          pending: Number(row.probe_status_id) === PROBE_STATUS_ID.pending,
+          retryCount: Number(row.retry_count),
+          maxRetries: Number(row.max_retries),
+          waitTimeInMinutes: Number(row.wait_time_in_minutes)
+        })
+      }
+    }
+    const due = timers.flatMap((timer) => {
+      const probe = probes.get(timer.probeId)
+      return probe?.pending && probe.retryCount === timer.retry ? [probe] : []
+    })
+    for (const probe of due.filter((p) => p.retryCount >= p.maxRetries)) {
+      await this.changeStatus(trx, {
+        probeId: probe.id,
+        userId: probe.userId,
+        to: 'unavailable',
+        reason: `no reply after ${probe.retryCount} follow-up(s)`
+      })
+    }
+    const now = this.deps.clock.now()
+    const advanced = await this.#advanceRetries(
+      due.filter((p) => p.retryCount < p.maxRetries),
+      now,
+      trx
+    )
+    if (advanced.length === 0) return
+    const users = new Map<number, { id: number; phone_number: string; first_name: string }>()
+    for (const ids of chunks([...new Set(advanced.map((p) => p.userId))])) {
+      for (const row of await trx('users').select('id', 'phone_number', 'first_name').whereIn('id', ids))
+        users.set(Number(row.id), { id: Number(row.id), phone_number: row.phone_number, first_name: row.first_name })
+    }
+    // A user deleted meanwhile: their probe gets nothing more (deleting them deletes it).
+    const following = advanced.flatMap((probe) => {
+      const user = users.get(probe.userId)
+      return user ? [{ probe, user, retry: probe.retryCount + 1 }] : []
+    })
+    if (following.length === 0) return
+    await this.deps.messaging.sendMany(
+      following.map(({ probe, user, retry }) => ({
+        to: user.phone_number,
+        text: probeTexts.followUp(user.first_name),
+        userId: user.id,
+        key: probeFollowUpTextKey(probe.id, retry),
+        ref: probeTextRef(probe.id)
+      })),
+      trx
+    )
+    await this.deps.events.recordMany(
+      trx,
+      'probe.follow_up_sent',
+      following.map(({ probe, user, retry }) => ({ userId: user.id, probeId: probe.id, retryCount: retry }))
+    )
+    const quietByUser = await this.#quietSettings(
+      following.map(({ user }) => user.id),
+      trx
+    )
+    await this.deps.queue.enqueueMany(
+      PROBE_JOBS.followUp,
+      following.map(({ probe, user, retry }) => ({
+        payload: { probeId: probe.id, retry },
+        options: {
+          runAt: this.#followUpDueAt(now, probe.waitTimeInMinutes, quietByUser.get(user.id)),
+          key: probeFollowUpKey(probe.id, retry),
+          userId: user.id
+        }
+      })),
+      trx
+    )
+  }
+
+  /**
+   * Moves each probe from its retry count to the next, if it is still pending at that
+   * count: one UPDATE per retry count per few hundred probes, which returns the ids it
+   * changed. Returns the probes whose update won.
+   */
+  async #advanceRetries(probes: TimedProbe[], now: number, trx: Knex.Transaction): Promise<TimedProbe[]> {
+    const byRetry = new Map<number, TimedProbe[]>()
+    for (const probe of probes) byRetry.set(probe.retryCount, [...(byRetry.get(probe.retryCount) ?? []), probe])
+    const won = new Set<number>()
+    for (const [retry, group] of byRetry) {
+      for (const part of chunks(group)) {
+        const rows: Array<{ id: number | string }> = await trx('probes')
+          .whereIn(
+            'id',
+            part.map((p) => p.id)
+          )
+          .where({ probe_status_id: PROBE_STATUS_ID.pending, retry_count: retry })
+          .update({ retry_count: retry + 1, updated_at: now })
+          .returning('id')
+        for (const row of rows) won.add(Number(typeof row === 'object' ? row.id : row))
+      }
+    }
+    return probes.filter((p) => won.has(p.id))
   }
 
   /**
@@ -712,23 +856,6 @@ export class ProbeLifecycle {
     )
     if (rearmed)
       this.deps.logger.warn({ userId, probeId: probe.id }, 'a pending probe had lost its timer; it was set again')
-  }
-
-  private async setTimer(
-    probeId: number,
-    userId: number,
-    retry: number,
-    waitTimeInMinutes: number,
-    now: number,
-    trx: Knex.Transaction
-  ): Promise<void> {
-    const quiet = (await this.#quietSettings([userId], trx)).get(userId)
-    await this.deps.queue.enqueue(
-      PROBE_JOBS.followUp,
-      { probeId, retry },
-      { runAt: this.#followUpDueAt(now, waitTimeInMinutes, quiet), key: probeFollowUpKey(probeId, retry), userId },
-      trx
-    )
   }
 
   /**
