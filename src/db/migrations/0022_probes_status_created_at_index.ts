@@ -8,12 +8,12 @@ import type { Knex } from 'knex'
  */
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.alterTable('probes', (t) => {
-    t.index(['created_at', 'probe_status_id'], 'probes_created_at_status_index')
+    t.index(['probe_status_id', 'created_at'], 'probes_status_created_at_index')
   })
 }
 
 export async function down(knex: Knex): Promise<void> {
   await knex.schema.alterTable('probes', (t) => {
-    t.dropIndex(['created_at', 'probe_status_id'], 'probes_created_at_status_index')
+    t.dropIndex(['probe_status_id', 'created_at'], 'probes_status_created_at_index')
   })
 }
