@@ -187,3 +187,11 @@ t.test('each Kronus counts in its own registry; the global one stays empty', asy
   )
   t.same(globalRegistry.getMetricsAsArray(), [], "prom-client's default registry is never used")
 })
+
+t.test('a database that does not answer: 503, as /health says', async (t) => {
+  const kronus = await buildKronus(t, { config: withMetrics({ token: TOKEN }) })
+  await kronus.knex.destroy()
+  const res = await scrape(kronus, { token: TOKEN })
+  t.equal(res.statusCode, 503)
+  t.same(JSON.parse(res.payload), { success: false, errors: ['database unavailable'] })
+})
