@@ -14,7 +14,7 @@
  *   3. secrets from the environment, used only where this file has no value:
  *      KRONUS_PRIVATE_KEY_PEM (or KRONUS_PRIVATE_KEY_FILE, a path to the PEM file),
  *      KRONUS_SQLITE_PASSPHRASE, KRONUS_DATABASE_URL, TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN,
- *      TWILIO_MESSAGING_SERVICE_SID, GOOGLE_APPLICATION_CREDENTIALS;
+ *      TWILIO_MESSAGING_SERVICE_SID, KRONUS_METRICS_TOKEN, GOOGLE_APPLICATION_CREDENTIALS;
  *   4. with --dev, a key and passphrase generated once and kept in ./dev;
  *   5. the defaults noted below.
  *
@@ -72,6 +72,9 @@ export default defineConfig({
     authToken: process.env.TWILIO_AUTH_TOKEN,
     messagingServiceSid: process.env.TWILIO_MESSAGING_SERVICE_SID
   },
+
+  // GET /metrics for Prometheus (README: Metrics): off (404) until a token or allowFrom is set.
+  // metrics: { token: process.env.KRONUS_METRICS_TOKEN, allowFrom: ['127.0.0.1'] },
 
   logging: {
     // fatal, error, warn, info (default), debug, trace or silent.

@@ -76,6 +76,7 @@ export type {
   PluginJobs,
   PluginLifecycle,
   PluginMessaging,
+  PluginMetrics,
   PluginMigration,
   PluginQueue,
   PluginSchedules,
@@ -85,6 +86,7 @@ export type {
 } from './plugins/types.js'
 export * from './queue/types.js'
 export type { Actor } from './services/context.js'
+export type { MetricCounter, MetricCounterSpec } from './services/metrics.js'
 // For plugins that write files holding Kronus's data (gcs-backup's downloads and snapshots).
 export { PRIVATE_DIRECTORY_MODE, PRIVATE_FILE_MODE } from './util/private-files.js'
 // For input that arrives outside the REST schemas: inbound texts are kept, stripped, rather than refused.

@@ -1,6 +1,6 @@
 import Boom from '@hapi/boom'
 import type { Knex } from 'knex'
-import type { JobRun, PluginContext, RecordedEvent } from 'kronus'
+import type { JobRun, MetricCounter, PluginContext, RecordedEvent } from 'kronus'
 import type { DeliveryLog } from './delivery-log.js'
 import type { WebhookEndpoints } from './endpoints.js'
 import type { WebhookEventType } from './event-schemas.js'
@@ -17,7 +17,16 @@ export interface DispatcherDeps {
   sender: HttpSender
   options: ResolvedOptions
   version: string
+  /** kronus_webhook_deliveries_total: every attempt, by outcome. */
+  attempts: MetricCounter<'outcome'>
 }
+
+/**
+ * What became of one delivery attempt: delivered (a 2xx), rejected (the endpoint
+ * answered, with another status), unreachable (no answer: refused address, DNS,
+ * connection, timeout).
+ */
+export type DeliveryOutcome = 'delivered' | 'rejected' | 'unreachable'
 
 type Trigger = 'event' | 'redelivery'
 
@@ -127,6 +136,8 @@ export class Dispatcher {
 
     const now = kronus.clock.now()
     const succeeded = attempt.statusCode !== null && attempt.statusCode >= 200 && attempt.statusCode < 300
+    const outcome: DeliveryOutcome = succeeded ? 'delivered' : attempt.statusCode === null ? 'unreachable' : 'rejected'
+    this.#deps.attempts.inc({ outcome })
     const endpointId = Number(endpoint.id)
     const disabledFor = await kronus.db.transaction(async (trx) => {
       await log.record(trx, {

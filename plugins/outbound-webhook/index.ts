@@ -17,7 +17,14 @@ import { ENDPOINTS_TABLE, WebhookEndpoints } from './endpoints.js'
 import { WEBHOOK_EVENT_TYPES } from './event-schemas.js'
 import { HttpSender } from './http-sender.js'
 import { webhookTables } from './migrations/0001_webhook_tables.js'
-import { DELIVER_JOB, ENDPOINT_DISABLED, FAN_OUT_SUBSCRIBER, PLUGIN_NAME, PRUNE_JOB } from './names.js'
+import {
+  DELIVER_JOB,
+  DELIVERIES_METRIC,
+  ENDPOINT_DISABLED,
+  FAN_OUT_SUBSCRIBER,
+  PLUGIN_NAME,
+  PRUNE_JOB
+} from './names.js'
 import { type OutboundWebhookOptions, optionsSchema, type ResolvedOptions } from './options.js'
 import { pluginRoutes, publicRoutes } from './routes/index.js'
 import { systemResolver } from './ssrf-guard.js'
@@ -55,7 +62,20 @@ export const outboundWebhook = definePlugin<OutboundWebhookOptions>({
       allowPrivateNetworks,
       timeoutMs: options.timeoutMs
     })
-    const dispatcher = new Dispatcher({ kronus, endpoints, log, sender, options: effective, version: VERSION })
+    const attempts = kronus.metrics.counter({
+      name: DELIVERIES_METRIC,
+      help: 'Webhook delivery attempts this instance made, by outcome (delivered: a 2xx; rejected: another status; unreachable: no answer, a refused address or a timeout).',
+      labelNames: ['outcome']
+    })
+    const dispatcher = new Dispatcher({
+      kronus,
+      endpoints,
+      log,
+      sender,
+      options: effective,
+      version: VERSION,
+      attempts
+    })
     await endpoints.syncConfigured(options.endpoints)
 
     kronus.events.subscribe(FAN_OUT_SUBSCRIBER, WEBHOOK_EVENT_TYPES, (event) => dispatcher.fanOut(event), {

@@ -7,6 +7,8 @@ export const PLUGIN_NAME = 'outbound-webhook'
 export const DELIVER_JOB = 'outbound-webhook.deliver'
 export const PRUNE_JOB = 'outbound-webhook.prune-deliveries'
 export const ENDPOINT_DISABLED = 'outbound-webhook.endpoint_disabled'
+/** The counter of delivery attempts on GET /metrics, by outcome (see DeliveryOutcome). */
+export const DELIVERIES_METRIC = 'kronus_webhook_deliveries_total'
 /** Durable subscriber that turns each event into one delivery job per endpoint. */
 export const FAN_OUT_SUBSCRIBER = 'fan-out'
 

@@ -15,6 +15,7 @@ export const SECRET_ENV_VARS: ReadonlyArray<{ name: string; path: KeyPath }> = [
   { name: 'TWILIO_AUTH_TOKEN', path: ['twilio', 'authToken'] },
   { name: 'TWILIO_MESSAGING_SERVICE_SID', path: ['twilio', 'messagingServiceSid'] },
   { name: 'TWILIO_CALLER_NUMBER', path: ['twilio', 'callerNumber'] },
+  { name: 'KRONUS_METRICS_TOKEN', path: ['metrics', 'token'] },
   { name: 'GOOGLE_APPLICATION_CREDENTIALS', path: ['google', 'applicationCredentials'] }
 ]
 

@@ -34,7 +34,7 @@ const rsaPrivateKeyPem = Joi.string()
     'any.required': '{{#label}} is required (or set KRONUS_PRIVATE_KEY_PEM or KRONUS_PRIVATE_KEY_FILE)'
   })
 
-const proxyAddress = Joi.string()
+const addressOrCidr = Joi.string()
   .trim()
   .custom((value: string, helpers) => {
     return isAddressOrCidr(value) ? value : helpers.error('any.invalid')
@@ -82,7 +82,7 @@ export const configSchema = Joi.object({
     listener: Joi.object({
       port: Joi.number().integer().min(0).max(65535).default(3900),
       host: Joi.string().default('0.0.0.0'),
-      trustProxy: Joi.array().items(proxyAddress).default([]),
+      trustProxy: Joi.array().items(addressOrCidr).default([]),
       // Checking every response against its schema took about a fifth of a request's CPU
       // (bench/api.ts profile): on in dev mode and in tests, off in production unless asked.
       responseValidationPercent: Joi.number()
@@ -197,6 +197,13 @@ export const configSchema = Joi.object({
       .max(30 * 24 * 60)
       .default(60),
     maxPasswordChangesPerHour: Joi.number().integer().min(1).max(1000).default(5)
+  }).default(),
+  metrics: Joi.object({
+    // Short tokens can be guessed; a scrape leaks how many people are in trouble right now.
+    token: Joi.string().trim().min(16).messages({
+      'string.min': '{{#label}} must be at least 16 characters (e.g. the output of `openssl rand -hex 32`)'
+    }),
+    allowFrom: Joi.array().items(addressOrCidr).default([])
   }).default(),
   logging: Joi.object({
     level: Joi.string().valid('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent').default('info'),

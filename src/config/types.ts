@@ -149,6 +149,19 @@ export interface KronusConfigInput {
     /** Password or email changes one user may make per hour. Default 5. */
     maxPasswordChangesPerHour?: number
   }
+  /**
+   * GET /metrics (Prometheus). Off (404) unless a token or allowFrom is set; in dev mode,
+   * with neither, it is open to loopback addresses only. With both set, a scrape needs both.
+   */
+  metrics?: {
+    /** Bearer token scrapers send (`Authorization: Bearer <token>`), at least 16 characters. Env: KRONUS_METRICS_TOKEN. */
+    token?: string
+    /**
+     * Addresses or CIDRs ("127.0.0.1", "10.0.0.0/8") allowed to scrape; others get a 404.
+     * Behind a reverse proxy, list it in kronus.listener.trustProxy so the scraper's own address counts.
+     */
+    allowFrom?: string[]
+  }
   logging?: {
     /** pino level. Default info. */
     level?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
@@ -222,6 +235,10 @@ export interface KronusConfig {
     failedLoginWindowMinutes: number
     accessTokenTtlMinutes: number
     maxPasswordChangesPerHour: number
+  }
+  metrics: {
+    token?: string
+    allowFrom: string[]
   }
   logging: {
     level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'

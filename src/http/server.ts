@@ -12,6 +12,7 @@ import type { Services } from '../services/index.js'
 import { addressList } from '../util/address-list.js'
 import { registerAuth } from './auth.js'
 import { registerErrorMapping } from './errors.js'
+import { registerMetricsAccess } from './metrics-access.js'
 import './types.js'
 
 const ROUTES_DIR = fileURLToPath(new URL('./routes/', import.meta.url))
@@ -48,6 +49,25 @@ function logResponseMismatch(request: Request, h: ResponseToolkit, err?: Error):
     'response does not match its documented schema'
   )
   return h.continue
+}
+
+/**
+ * Every answered request into kronus_http_request_duration_seconds, labelled with its
+ * route template (`/v1/users/{uid}`; `/{p*}` for a path no route serves), so a label's
+ * values are bounded by the routes, whatever paths clients send.
+ */
+function observeLatency(server: Hapi.Server, services: Services): void {
+  server.events.on('response', (request) => {
+    const response = request.response
+    const statusCode = Boom.isBoom(response) ? response.output.statusCode : (response?.statusCode ?? 0)
+    const ended = request.info.responded || request.info.completed || Date.now()
+    services.metrics.observeRequest({
+      route: request.route.path,
+      method: request.method,
+      statusCode,
+      seconds: Math.max(0, ended - request.info.received) / 1000
+    })
+  })
 }
 
 export interface HttpServerOptions {
@@ -140,7 +160,9 @@ export async function createHttpServer({
     }
   })
   await registerAuth(server, services)
+  registerMetricsAccess(server, config)
   registerErrorMapping(server)
+  observeLatency(server, services)
 
   if (documentation) await registerDocumentation(server, version)
   server.route(await loadRoutes())

@@ -149,6 +149,7 @@ export async function createPluginContext(plugin: PluginIdentity, deps: PluginHo
     jobs,
     schedules,
     queue: { ...jobs, ...schedules },
+    metrics: { counter: (spec) => deps.services.metrics.counter(spec) },
     server: await pluginServer(name, plugin.version, deps.server, plugin.publicPaths ?? []),
     db: scopedDatabase(name, plugin.tables ?? [], deps.knex),
     config: deps.config,

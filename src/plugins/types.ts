@@ -18,6 +18,7 @@ import type {
   OutgoingMessage
 } from '../messaging/messaging.js'
 import type { EnqueueOptions, JobDefinitionOptions, JobHandler, JobName, KronusJobs } from '../queue/types.js'
+import type { MetricCounter, MetricCounterSpec } from '../services/metrics.js'
 import type { PluginDatabase } from './database.js'
 import type { PluginContacts, PluginProbes, PluginUsers } from './facades.js'
 
@@ -101,6 +102,16 @@ export interface PluginMessaging {
   callAnswered(answer: CallAnswer, trx?: Knex.Transaction): Promise<string | null>
 }
 
+/** The plugin's own numbers on GET /metrics (README: Metrics). */
+export interface PluginMetrics {
+  /**
+   * A counter of this Kronus, counted per instance: `kronus_<what>_total`, with a HELP text
+   * and the names of its labels (keep their values few: never a user, a phone or a URL).
+   * Call it once, in `register`: a name already taken throws at boot.
+   */
+  counter<Label extends string>(spec: MetricCounterSpec<Label>): MetricCounter<Label>
+}
+
 /** The hapi server, seen through the plugin's own route prefix `/plugins/<name>`. */
 export interface PluginServer {
   /** `/plugins/<name>`: every route path is relative to it. */
@@ -131,6 +142,8 @@ export interface PluginContext {
   readonly schedules: PluginSchedules
   /** @deprecated Use `jobs` and `schedules`. */
   readonly queue: PluginQueue
+  /** Counters of the plugin's own on GET /metrics. */
+  readonly metrics: PluginMetrics
   /** Routes, under the plugin's prefix or at its declared public paths. */
   readonly server: PluginServer
   /** The plugin's own tables (those it declares in `tables`) and transactions. */

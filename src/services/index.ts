@@ -9,6 +9,7 @@ import { EscalationService } from './escalation.js'
 import { EventQueryService } from './events.js'
 import { HealthService } from './health.js'
 import { JobService } from './jobs.js'
+import { MetricsService } from './metrics.js'
 import { type PauseKeeper, type PendingProbeCanceller, ProbeSettingsService } from './probe-settings.js'
 import { type OnDemandRequester, ProbeQueryService } from './probes.js'
 import { RateLimiter } from './rate-limit.js'
@@ -38,6 +39,7 @@ export function createServices(ctx: ServiceContext, probeEngine: ServiceProbeEng
   const auth = new AuthService(ctx, rateLimiter)
   const health = new HealthService(ctx)
   const jobs = new JobService(ctx)
+  const metrics = new MetricsService(ctx, jobs)
   const events = new EventQueryService(ctx)
   const escalation = new EscalationService(ctx)
   const alarms = new AlarmQueryService(ctx)
@@ -53,6 +55,7 @@ export function createServices(ctx: ServiceContext, probeEngine: ServiceProbeEng
     rateLimiter,
     auth,
     jobs,
+    metrics,
     events,
     escalation,
     alarms,

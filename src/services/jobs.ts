@@ -40,6 +40,29 @@ export interface JobStats {
   dead_job_count: number
 }
 
+/** Due jobs waiting in one lane: how many, and how long the oldest has been due. */
+export interface DueLane {
+  /**
+   * The lane without its per-user part: `events:alarms:deliveries` for every user's
+   * `events:alarms:deliveries:<userId>`, `webhook:3` for `webhook:3:<userId>`; for jobs in
+   * no lane, the job's name (`message.send`, `probe.fire`).
+   */
+  lane: string
+  due: number
+  /** now - the oldest due job's run_at, in ms (0 for one due this instant). */
+  oldestDueAgeMs: number
+}
+
+/**
+ * A serial lane's group: the lane less its last segment, the user it orders (or
+ * `global`), so a backlog shows once per subscriber or endpoint, not once per user.
+ */
+export function laneGroup(lane: string | null, name: string): string {
+  if (lane === null) return name
+  const cut = lane.lastIndexOf(':')
+  return cut > 0 ? lane.slice(0, cut) : lane
+}
+
 function parsePayload(text: string): unknown {
   try {
     return JSON.parse(text)
@@ -75,6 +98,38 @@ export class JobService {
     if (status) query.where({ status })
     const result = await paginate(query, page)
     return { results: result.results.map(toJobView), paging: result.paging }
+  }
+
+  /**
+   * Jobs due now (scheduled or enqueued, run_at reached) by lane group (see DueLane), the
+   * longest wait first. One query along the (status, run_at) index that reads only due
+   * jobs: the queue's whole history of successful and future jobs is never touched.
+   */
+  async dueByLane(trx?: Knex.Transaction): Promise<DueLane[]> {
+    const now = this.ctx.clock.now()
+    const rows = (await (trx ?? this.ctx.knex)('jobs')
+      .select('lane', 'name')
+      .count({ n: '*' })
+      .min({ oldest: 'run_at' })
+      .whereIn('status', ['scheduled', 'enqueued'])
+      .where('run_at', '<=', now)
+      .groupBy('lane', 'name')) as Array<{
+      lane: string | null
+      name: string
+      n: number | string
+      oldest: number | string
+    }>
+    const byGroup = new Map<string, DueLane>()
+    for (const row of rows) {
+      const lane = laneGroup(row.lane, row.name)
+      const ageMs = Math.max(0, now - Number(row.oldest))
+      const seen = byGroup.get(lane)
+      if (seen) {
+        seen.due += Number(row.n)
+        seen.oldestDueAgeMs = Math.max(seen.oldestDueAgeMs, ageMs)
+      } else byGroup.set(lane, { lane, due: Number(row.n), oldestDueAgeMs: ageMs })
+    }
+    return [...byGroup.values()].sort((a, b) => b.oldestDueAgeMs - a.oldestDueAgeMs || a.lane.localeCompare(b.lane))
   }
 
   async stats(trx?: Knex.Transaction): Promise<JobStats> {

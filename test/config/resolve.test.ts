@@ -143,3 +143,14 @@ t.test('PostgreSQL needs a connection string and no passphrase', async (t) => {
   })
   t.equal(config.database.connection, 'postgres://localhost/kronus')
 })
+
+t.test('metrics: off by default; a token of 16+ characters; allowFrom of addresses and CIDRs', async (t) => {
+  t.same(resolveConfig(valid()).metrics, { allowFrom: [] })
+  const set = resolveConfig({ ...valid(), metrics: { token: ' 0123456789abcdef ', allowFrom: ['10.0.0.0/8', '::1'] } })
+  t.same(set.metrics, { token: '0123456789abcdef', allowFrom: ['10.0.0.0/8', '::1'] })
+  t.match(problemsOf(withValue('metrics.token', 'short')), [/^metrics\.token must be at least 16 characters/])
+  t.match(problemsOf(withValue('metrics.allowFrom', ['10.0.0.0/8', 'prometheus.lan'])), [
+    /metrics\.allowFrom\[1\] must be an IP address or CIDR/
+  ])
+  t.match(problemsOf(withValue('metrics.allowFrom', '10.0.0.0/8')), [/^metrics\.allowFrom must be an array/])
+})

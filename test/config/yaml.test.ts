@@ -121,3 +121,13 @@ t.test('the first Kronus config.yml with a limits section added keeps working', 
   t.strictSame((config as any).limits, { contactsPerUser: '3' }, 'the key in any case, as the text written')
   t.strictSame((config as any).kronus.cron, { timeZone: 'America/Toronto' }, 'the first Kronus keys are as before')
 })
+
+t.test('a metrics section, as config.yml writes it', async (t) => {
+  const config = parseYamlConfig(
+    "metrics:\n  token: scrape-0123456789abcdef\n  allowFrom:\n    - 127.0.0.1\n    - '10.0.0.0/8'\n",
+    'c.yml'
+  ) as any
+  t.same(config.metrics, { token: 'scrape-0123456789abcdef', allowFrom: ['127.0.0.1', '10.0.0.0/8'] })
+  const cased = parseYamlConfig('Metrics:\n  AllowFrom: [10.1.0.0/16]\n', 'c.yml') as any
+  t.same(cased.metrics, { allowFrom: ['10.1.0.0/16'] }, 'keys in any case, as the first Kronus read them')
+})

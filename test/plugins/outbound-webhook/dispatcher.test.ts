@@ -2,6 +2,7 @@ import { Webhook } from 'standardwebhooks'
 import t from 'tap'
 import { FakeClock } from '../../../src/clock.js'
 import { call } from '../../helpers/http.js'
+import { parsePrometheus, sampleValue } from '../../helpers/prometheus.js'
 import {
   aliveness,
   buildWebhookKronus,
@@ -451,4 +452,27 @@ t.test('events of users without a matching webhook queue no delivery work at all
     receiver.requests.map((r) => [r.path, JSON.parse(r.body).type]),
     [['/user', 'user.aliveness_changed']]
   )
+})
+
+t.test('every attempt is counted on /metrics by outcome: delivered, rejected, unreachable', async (t) => {
+  const receiver = await startReceiver(t)
+  const kronus = await buildWebhookKronus(t, { allowPrivateNetworks: true, maxAttempts: 1 })
+  const { user } = await twoUsers(kronus)
+  await createWebhook(kronus, user, { url: `${receiver.origin}/hooks`, events: ['user.aliveness_changed'] })
+  const closed = await startReceiver(t)
+  await closed.close()
+  await createWebhook(kronus, user, { url: `${closed.origin}/gone`, events: ['emergency.triggered'] })
+
+  await aliveness(kronus, user.id, 'bad')
+  await kronus.queue.drain()
+  receiver.respond = () => ({ status: 500, body: 'oops' })
+  await aliveness(kronus, user.id, 'good')
+  await kronus.events.emit('emergency.triggered', { userId: user.id, probeId: 3, status: 'bad' })
+  await kronus.queue.drain()
+
+  const families = parsePrometheus(await kronus.services.metrics.render())
+  t.equal(families.get('kronus_webhook_deliveries_total')?.type, 'counter')
+  t.equal(sampleValue(families, 'kronus_webhook_deliveries_total', { outcome: 'delivered' }), 1)
+  t.equal(sampleValue(families, 'kronus_webhook_deliveries_total', { outcome: 'rejected' }), 1)
+  t.equal(sampleValue(families, 'kronus_webhook_deliveries_total', { outcome: 'unreachable' }), 1)
 })
