@@ -12,6 +12,7 @@ import { type IdleParams, idleCase } from './idle.js'
 import type { BenchDatabaseSpec } from './lib/database.js'
 import type { CaseMessage, RunnerMessage } from './lib/result.js'
 import { type QueueParams, queueCase } from './queue.js'
+import { type ServerRssParams, serverRssCase } from './server-rss.js'
 
 export type CaseRequest =
   | { bench: 'fanout'; db: BenchDatabaseSpec; params: FanoutParams }
@@ -20,6 +21,7 @@ export type CaseRequest =
   | { bench: 'api'; db: BenchDatabaseSpec | null; params: ApiParams }
   | { bench: 'idle'; db: BenchDatabaseSpec; params: IdleParams }
   | { bench: 'alarm'; db: BenchDatabaseSpec; params: AlarmParams }
+  | { bench: 'rss'; db: BenchDatabaseSpec; params: ServerRssParams }
 
 function send(message: CaseMessage): Promise<void> {
   return new Promise((resolve, reject) =>
@@ -52,6 +54,8 @@ async function run(request: CaseRequest): Promise<unknown> {
       return idleCase(request.db, request.params)
     case 'alarm':
       return alarmCase(request.db, request.params)
+    case 'rss':
+      return serverRssCase(request.db, request.params)
   }
 }
 

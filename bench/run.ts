@@ -12,7 +12,7 @@ import { API_ROUTES, type ApiRoute, type ApiTarget, apiRows, type LoadResult } f
 import type { CaseRequest } from './case.js'
 import { usersLabel } from './fanout.js'
 import { type IdleMeasurement, idleRows } from './idle.js'
-import { runCaseProcess } from './lib/child.js'
+import { KRONUS_NODE_FLAGS, runCaseProcess } from './lib/child.js'
 import {
   adminQuery,
   BENCH_DBS,
@@ -25,8 +25,9 @@ import { fetchBody, loadTarget } from './lib/load.js'
 import type { ResultRow } from './lib/result.js'
 import { markdownTable, textRow, textTable } from './lib/table.js'
 import { type QueueMeasurement, type QueueSystem, queueRows } from './queue.js'
+import { type ServerRssMeasurement, serverRssRows } from './server-rss.js'
 
-const BENCHES = ['fanout', 'queue', 'api', 'idle', 'alarm'] as const
+const BENCHES = ['fanout', 'queue', 'api', 'idle', 'alarm', 'rss'] as const
 type Bench = (typeof BENCHES)[number]
 /** The fan-out bench's cases: the schedules' fire, and the check-ins then left unanswered. */
 const FANOUT_CASES = ['fire', 'follow-ups'] as const
@@ -66,7 +67,7 @@ function counts(value: string): number[] {
 
 const program = new Command('npm run bench --')
   .description(
-    'Kronus benchmarks: scheduler fan-out, queue throughput, API latency, idle cost and alarm latency, each beside its limit.'
+    "Kronus benchmarks: scheduler fan-out, queue throughput, API latency, idle cost, alarm latency and an idle server's memory, each beside its limit."
   )
   .option('--only <benches>', `comma-separated: ${BENCHES.join(',')}`, listOf(BENCHES, '--only'), [...BENCHES])
   .option('--db <dbs>', `comma-separated: ${BENCH_DBS.join(',')}`, listOf(BENCH_DBS, '--db'), [...BENCH_DBS])
@@ -109,6 +110,11 @@ const program = new Command('npm run bench --')
     'jobs.concurrency of every Kronus the run starts (default: the configured default, 4)',
     positive('--concurrency')
   )
+  .option(
+    '--rss-seconds <seconds>',
+    'rss: how long the built server is left idle before its RSS is read (default 60; 45 with --quick)',
+    positive('--rss-seconds')
+  )
   .option('--alarms <count>', 'alarm: alarms raised and timed, one after the other (default 5)', positive('--alarms'))
   .option('--cpu-prof', 'write a V8 CPU profile of every case process (to <tmpdir>/kronus-bench-profiles)')
   .option(
@@ -137,6 +143,7 @@ const flags = program.opts<{
   idleBaselineSeconds?: number
   concurrency?: number
   alarms?: number
+  rssSeconds?: number
   cpuProf?: boolean
   queryProfile?: string
   json?: string
@@ -151,7 +158,8 @@ const settings = {
   idleUsers: flags.idleUsers ?? (quick ? 10_000 : 100_000),
   idleSeconds: flags.idleSeconds ?? (quick ? 20 : 60),
   idleBaselineSeconds: flags.idleBaselineSeconds ?? 20,
-  alarms: flags.alarms ?? (quick ? 3 : 5)
+  alarms: flags.alarms ?? (quick ? 3 : 5),
+  rssSeconds: flags.rssSeconds ?? (quick ? 45 : 60)
 }
 // Case processes inherit the environment; lib/kronus.ts and fanout.ts read it.
 if (flags.concurrency) process.env.KRONUS_BENCH_CONCURRENCY = String(flags.concurrency)
@@ -333,6 +341,18 @@ async function alarm(): Promise<void> {
   }
 }
 
+/** `kronus server` from dist/, idle on a fresh database: its RSS beside the 100 MiB target (bench/server-rss.ts). */
+async function rss(): Promise<void> {
+  for (const kind of flags.db) {
+    await attempt(`rss on ${kind}`, async () => {
+      console.log(`… rss: kronus server (dist) on ${kind}, idle for ${settings.rssSeconds} s`)
+      const params = { seconds: settings.rssSeconds, nodeArgs: KRONUS_NODE_FLAGS }
+      const measured = await onFreshDatabase(kind, (db) => runCase<ServerRssMeasurement>({ bench: 'rss', db, params }))
+      report(serverRssRows(kind, measured, KRONUS_NODE_FLAGS))
+    })
+  }
+}
+
 async function postgresVersion(): Promise<string> {
   try {
     const result = await adminQuery('SHOW server_version')
@@ -360,7 +380,7 @@ console.log(
   `settings: ${JSON.stringify({ only: flags.only, db: flags.db, ...settings, concurrency: flags.concurrency ?? 'default' })}\n`
 )
 
-const run: Record<Bench, () => Promise<void>> = { fanout, queue, api, idle, alarm }
+const run: Record<Bench, () => Promise<void>> = { fanout, queue, api, idle, alarm, rss }
 for (const bench of BENCHES) if (flags.only.includes(bench)) await run[bench]()
 
 console.log(
@@ -370,7 +390,7 @@ console.log(
 )
 console.log(flags.markdown ? markdownTable(rows) : textTable(rows))
 console.log(
-  '\nratio = result / limit. Fan-out limits are the targets (100k users in under 60 s, under 300 MiB), the alarm limit the 5 s target; the others are the same work done by the simplest thing that can do it.'
+  '\nratio = result / limit. Fan-out limits are the targets (100k users in under 60 s, under 300 MiB), the alarm limit the 5 s target, the rss limit the 100 MiB target; the others are the same work done by the simplest thing that can do it.'
 )
 if (flags.json)
   writeFileSync(

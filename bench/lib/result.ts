@@ -1,6 +1,6 @@
 /** One line of the results table: a measurement beside the limit it is judged against. */
 export interface ResultRow {
-  bench: 'fanout' | 'queue' | 'api' | 'idle' | 'alarm'
+  bench: 'fanout' | 'queue' | 'api' | 'idle' | 'alarm' | 'rss'
   /** What was measured, e.g. "100k users" or "kronus enqueue+complete". */
   subject: string
   db: string

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module'
 import { dirname, resolve } from 'node:path'
 import knexFactory, { type Knex } from 'knex'
-import pg from 'pg'
+import type Pg from 'pg'
 import { ensurePrivateDirectory, ensurePrivateFile, tightenIfPresent } from '../util/private-files.js'
 
 const require = createRequire(import.meta.url)
@@ -14,8 +14,15 @@ class ClientSQLCipher extends Client_SQLite3 {
   }
 }
 
-// Timestamps are bigint epoch milliseconds; node-pg would hand them back as strings.
-pg.types.setTypeParser(pg.types.builtins.INT8, (v: string) => Number(v))
+/**
+ * node-pg, loaded only for a PostgreSQL database: a SQLCipher server never needs it (about
+ * 3 MiB of idle RSS, docs/BENCHMARKS.md). knex's pg client requires the same module.
+ */
+function loadPostgresDriver(): void {
+  const pg = require('pg') as typeof Pg
+  // Timestamps are bigint epoch milliseconds; node-pg would hand them back as strings.
+  pg.types.setTypeParser(pg.types.builtins.INT8, (v: string) => Number(v))
+}
 
 export interface DatabaseOptions {
   client: 'sqlcipher' | 'postgres'
@@ -76,6 +83,7 @@ function get(conn: SqliteConnection, sql: string): Promise<any> {
  */
 export function createKnex(options: DatabaseOptions): Knex {
   if (options.client === 'postgres') {
+    loadPostgresDriver()
     return knexFactory({
       client: 'pg',
       connection: options.connection,

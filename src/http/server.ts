@@ -2,7 +2,7 @@ import { readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import Boom from '@hapi/boom'
-import Hapi, { type Request, type ResponseToolkit, type ServerRoute } from '@hapi/hapi'
+import Hapi, { type Plugin, type Request, type ResponseToolkit, type ServerRoute } from '@hapi/hapi'
 import HapiPino from 'hapi-pino'
 import type { ValidationError as JoiValidationError } from 'joi'
 import type { Logger } from 'pino'
@@ -83,7 +83,37 @@ export interface HttpServerOptions {
   documentation?: boolean
 }
 
-/** hapi-swagger and the plugins it needs, loaded only when the documentation is served. */
+const DOCUMENTATION_PATH = '/documentation'
+const JSON_PATH = '/swagger.json'
+/** hapi-swagger's default folder for the Swagger UI files the page loads. */
+const SWAGGER_UI_PATH = '/swaggerui/'
+
+/** A request for the API reference: the page, the generated description, or a Swagger UI file. */
+function isDocumentationRequest(path: string): boolean {
+  const route = path.length > 1 ? path.replace(/\/+$/, '') : path
+  return route === DOCUMENTATION_PATH || route === JSON_PATH || path.startsWith(SWAGGER_UI_PATH)
+}
+
+/**
+ * hapi-swagger adds the page and the Swagger UI files in a `server.dependency` callback, which
+ * hapi runs as an onPreStart extension, so never on a server that has already started. Its
+ * dependencies (inert, vision) are registered just before it, so the callback runs at once.
+ */
+function registeredLate(plugin: Plugin<object>): Plugin<object> {
+  return {
+    ...plugin,
+    register(server, options) {
+      const recordDependency = server.dependency.bind(server)
+      server.dependency = (dependencies: string | string[], after?: (server: Hapi.Server) => Promise<void> | void) => {
+        recordDependency(dependencies)
+        return after?.(server)
+      }
+      return plugin.register(server, options)
+    }
+  } as Plugin<object>
+}
+
+/** hapi-swagger and the plugins it needs, registered on the running server. */
 async function registerDocumentation(server: Hapi.Server, version: string): Promise<void> {
   // Before hapi-swagger loads swagger-ui-dist: see swagger-ui-assets.ts.
   await import('./swagger-ui-assets.js')
@@ -96,11 +126,13 @@ async function registerDocumentation(server: Hapi.Server, version: string): Prom
     Inert,
     Vision,
     {
-      plugin: HapiSwagger,
+      // Its types describe the module as the plugin itself; at run time it is { plugin }, as hapi also accepts.
+      plugin: registeredLate((HapiSwagger as unknown as { plugin: Plugin<object> }).plugin),
       options: {
         info: { title: 'Kronus API', version },
-        documentationPath: '/documentation',
-        jsonPath: '/swagger.json',
+        documentationPath: DOCUMENTATION_PATH,
+        jsonPath: JSON_PATH,
+        swaggerUIPath: SWAGGER_UI_PATH,
         grouping: 'tags',
         securityDefinitions: {
           jwt: { type: 'apiKey', name: 'Authorization', in: 'header', description: 'Bearer <token>' }
@@ -109,6 +141,25 @@ async function registerDocumentation(server: Hapi.Server, version: string): Prom
       }
     }
   ])
+}
+
+/**
+ * The API reference is loaded on its first request, before hapi looks the route up: hapi-swagger
+ * and what it brings (the OpenAPI parser and validators, handlebars, lodash, inert, vision) are
+ * about 7 MiB of a server's idle RSS that most servers, whose API nobody browses, never use
+ * (docs/BENCHMARKS.md). Concurrent first requests wait for the same registration.
+ */
+function serveDocumentationOnDemand(server: Hapi.Server, version: string): void {
+  let registered: Promise<void> | undefined
+  server.ext('onRequest', async (request, h) => {
+    if (!isDocumentationRequest(request.path)) return h.continue
+    registered ??= registerDocumentation(server, version).catch((err: unknown) => {
+      registered = undefined
+      throw err
+    })
+    await registered
+    return h.continue
+  })
 }
 
 export async function createHttpServer({
@@ -164,11 +215,8 @@ export async function createHttpServer({
   registerErrorMapping(server)
   observeLatency(server, services)
 
-  if (documentation) await registerDocumentation(server, version)
+  if (documentation) serveDocumentationOnDemand(server, version)
   server.route(await loadRoutes())
-  // hapi-swagger adds /documentation and the Swagger UI files in a dependency callback,
-  // which hapi only runs when the server initialises; without this the page 404s until
-  // start(), and always under server.inject. Routes may still be added afterwards.
   await server.initialize()
   return server
 }

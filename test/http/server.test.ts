@@ -31,6 +31,26 @@ t.test('GET /documentation serves the Swagger UI without starting the server', a
   t.equal(bundle.statusCode, 200, "the UI's script is served too")
 })
 
+t.test('the API reference is loaded by its first request, and requests arriving together all get it', async (t) => {
+  const kronus = await buildKronus(t, { documentation: true })
+  const documented = () => kronus.server.table().some((route) => route.path === '/documentation')
+  t.notOk(documented(), 'hapi-swagger is not registered at start (docs/BENCHMARKS.md: it costs idle memory)')
+  const [page, spec, styles, slashed] = await Promise.all([
+    kronus.server.inject('/documentation'),
+    kronus.server.inject('/swagger.json'),
+    kronus.server.inject('/swaggerui/swagger-ui.css'),
+    kronus.server.inject('/documentation/')
+  ])
+  t.equal(page.statusCode, 200, 'the page')
+  t.equal(spec.statusCode, 200, 'the description')
+  t.equal(JSON.parse(spec.payload).info.title, 'Kronus API')
+  t.equal(styles.statusCode, 200, 'a Swagger UI file')
+  t.equal(slashed.statusCode, 200, 'the page with a trailing slash')
+  t.ok(documented(), 'registered once, by the first requests')
+  t.equal((await kronus.server.inject('/documentation')).statusCode, 200, 'and served after')
+  t.equal((await kronus.server.inject('/swaggerui/no-such-file.js')).statusCode, 404, 'other paths under it are 404s')
+})
+
 t.test('the API reference is served unless a test turns it off', async (t) => {
   const kronus = await buildKronus(t)
   t.equal((await kronus.server.inject('/documentation')).statusCode, 404, 'the test builder leaves it out by default')
