@@ -27,7 +27,10 @@ import { JobQueue } from './queue/job-queue.js'
 import { logSchedulesBelowMinInterval } from './scheduling/min-interval-check.js'
 import { ProbeScheduler } from './scheduling/probe-scheduler.js'
 import { FirstAdminReminder } from './services/first-admin-reminder.js'
+import { HEARTBEAT_JOB, Heartbeat, heartbeatCron } from './services/heartbeat.js'
 import { createServices, type Services } from './services/index.js'
+import { PluginHealthStore } from './services/plugin-health.js'
+import { WATCHDOG_CRON, WATCHDOG_JOB, Watchdog } from './services/watchdog.js'
 import { VERSION } from './version.js'
 
 export interface KronusOptions {
@@ -66,6 +69,8 @@ export interface Kronus {
   cronSchedules: CronSchedules
   /** The configured plugins, registered in order. */
   plugins: PluginHost
+  /** What keeps Kronus from doing its work, announced once per start and end (kronus.watchdog, every minute). */
+  watchdog: Watchdog
   /** Starts listening. */
   start(): Promise<void>
   /** Stops listening and closes the database. */
@@ -199,10 +204,27 @@ export async function createKronus(options: KronusOptions): Promise<Kronus> {
     { fallback: true }
   )
   const onDemand = new OnDemandProbes({ knex, clock, config, queue, lifecycle: probes, texts: messaging })
+  const pluginHealth = new PluginHealthStore(knex, clock)
+  const watchdog = new Watchdog({
+    knex,
+    clock,
+    logger,
+    events,
+    messaging,
+    queue,
+    plugins: pluginHealth,
+    pluginNames: () => config.plugins.map((plugin) => plugin.name)
+  })
+  watchdog.registerJobs()
+  const heartbeat = config.kronus.heartbeat
+    ? new Heartbeat({ url: config.kronus.heartbeat.url, logger, queue, conditions: () => watchdog.conditions() })
+    : null
+  heartbeat?.registerJobs()
   const services = createServices(
     { knex, clock, config, logger, events },
     { lifecycle: probes, pauses, onDemand, alarms },
-    messaging
+    messaging,
+    watchdog
   )
   // Every inbound text, from users and from their emergency contacts, meets the alarm
   // engine first: alarm codes, distress while a check-in waits, panic words, all-clears,
@@ -237,9 +259,14 @@ export async function createKronus(options: KronusOptions): Promise<Kronus> {
     config,
     logger,
     clock,
-    knex
+    knex,
+    pluginHealth
   })
   try {
+    // On the durable cron, like plugins' jobs: once a minute (or interval) between all instances.
+    await cronSchedules.schedule(WATCHDOG_JOB, WATCHDOG_CRON, {}, 'UTC')
+    if (config.kronus.heartbeat)
+      await cronSchedules.schedule(HEARTBEAT_JOB, heartbeatCron(config.kronus.heartbeat.intervalSeconds), {}, 'UTC')
     await plugins.register(config.plugins)
   } catch (err) {
     if (!options.knex) await knex.destroy()
@@ -263,10 +290,13 @@ export async function createKronus(options: KronusOptions): Promise<Kronus> {
     alarms,
     cronSchedules,
     plugins,
+    watchdog,
     async start() {
       started = true
       // Plugins first: their channels and handlers must be ready before jobs and requests arrive.
       await plugins.start()
+      // Dev mode always has its console channel; a real server without one cannot text anyone.
+      watchdog.warnIfNoChannel()
       await server.start().catch((err: NodeJS.ErrnoException) => {
         if (err.code !== 'EADDRINUSE') throw err
         const { port } = config.kronus.listener

@@ -73,6 +73,7 @@ export type {
   PluginEventName,
   PluginEvents,
   PluginFactory,
+  PluginHealth,
   PluginJobs,
   PluginLifecycle,
   PluginMessaging,

@@ -75,6 +75,9 @@ class Backups {
       `backed up to ${taken.name}`
     )
     // The backup is stored: failing the run now would only upload another copy.
+    await kronus.health.recovered().catch((err: unknown) => {
+      kronus.logger.error({ err }, 'could not record that backups work again')
+    })
     await kronus.events
       .emit('backup.completed', { name: taken.name, bytes: taken.bytes, durationMs: taken.durationMs })
       .catch((err: unknown) => {
@@ -92,6 +95,12 @@ class Backups {
     await this.kronus.events.emit('backup.failed', { error, attempt, willRetry }).catch((emitErr: unknown) => {
       this.kronus.logger.error({ err: emitErr }, 'could not record backup.failed')
     })
+    // The last attempt failed: Kronus is degraded until one succeeds (a retry, or the next fire).
+    await this.kronus.health
+      .degraded(`the last backup to ${this.store.location} failed: ${error}`)
+      .catch((healthErr: unknown) => {
+        this.kronus.logger.error({ err: healthErr }, 'could not record the failed backup for the watchdog')
+      })
   }
 }
 

@@ -251,7 +251,26 @@ export const WEBHOOK_EVENT_SCHEMAS = {
         description: "True: a text was refused; false: texts that are never refused passed the server's limit"
       }
     }
-  )
+  ),
+  'kronus.degraded': bodySchema(
+    'kronus.degraded',
+    'The watchdog saw a condition start that keeps Kronus from doing its work (no way to text, texts failing, the job queue behind, a plugin in trouble), seen by two checks a minute apart: once per start. /health says degraded and the heartbeat pings /fail while it lasts.',
+    {
+      condition: {
+        type: 'string',
+        description:
+          'Which condition: no_channel, sends_failing:<channel>, account:<channel>, queue_behind, plugin:<name>'
+      },
+      reason: { type: 'string', description: 'What is wrong, in words for the operator' },
+      since: { type: 'integer', description: 'When the watchdog first saw it (epoch ms)' }
+    }
+  ),
+  'kronus.recovered': bodySchema('kronus.recovered', 'A condition of a kronus.degraded is over: once per end.', {
+    condition: { type: 'string', description: 'The condition of the kronus.degraded' },
+    reason: { type: 'string', description: 'The reason the kronus.degraded gave' },
+    since: { type: 'integer', description: 'When it started (epoch ms)' },
+    durationMs: { type: 'integer', minimum: 0, description: 'How long it lasted, in ms' }
+  })
 } as const satisfies { [N in keyof KronusEvents]?: JsonSchema }
 
 export type WebhookEventType = keyof typeof WEBHOOK_EVENT_SCHEMAS

@@ -19,6 +19,15 @@ export const TWILIO_DELIVERY_ERRORS: ReadonlyMap<number, string> = new Map([
   [30036, 'the text waited in Twilio longer than its validity period and was dropped']
 ])
 
+/**
+ * Twilio error codes that refuse the account itself, not one text or its recipient: every
+ * text fails the same way until the operator acts, so Kronus reports itself degraded at
+ * once (MessageDeliveryError.accountLevel at send time, DeliveryReport.accountLevel in a
+ * receipt). 20003 and 20005 come from the API when a text is sent; 30002 and 30034 in
+ * delivery receipts.
+ */
+export const ACCOUNT_TWILIO_ERROR_CODES: ReadonlySet<number> = new Set([20003, 20005, 30002, 30034])
+
 /** Twilio's own words when it gave them, else ours for the code, else the bare code or status. */
 export function deliveryErrorText(status: string, errorCode: number | null, twilioMessage: string | null): string {
   const known = errorCode === null ? undefined : TWILIO_DELIVERY_ERRORS.get(errorCode)

@@ -1,7 +1,7 @@
 import Boom from '@hapi/boom'
 import type { ServerRoute } from '@hapi/hapi'
 import { containsControlCharacter, type PluginContext } from 'kronus'
-import { deliveryErrorText } from './delivery-codes.js'
+import { ACCOUNT_TWILIO_ERROR_CODES, deliveryErrorText } from './delivery-codes.js'
 import { handleOnce } from './handled-once.js'
 import { type FormFields, formIdentifier, signedTwilioForm } from './signed-form.js'
 
@@ -72,7 +72,15 @@ export function statusCallbackRoute(kronus: PluginContext, options: StatusCallba
           },
           async (trx) => {
             await kronus.messaging.deliveryReport(
-              { channel: options.channel, messageId, to, status: reportStatus, errorCode, error },
+              {
+                channel: options.channel,
+                messageId,
+                to,
+                status: reportStatus,
+                errorCode,
+                error,
+                accountLevel: errorCode !== null && ACCOUNT_TWILIO_ERROR_CODES.has(errorCode)
+              },
               trx
             )
             return { userId: null, reply: null }

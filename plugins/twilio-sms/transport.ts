@@ -5,6 +5,7 @@ import {
   type OutgoingCallRequest,
   type OutgoingText
 } from 'kronus'
+import { ACCOUNT_TWILIO_ERROR_CODES } from './delivery-codes.js'
 import { realSleep, SendPacer, type Sleep } from './send-pacer.js'
 import { twilioSdk } from './twilio-sdk.js'
 import { voiceAlertTwiml } from './twiml.js'
@@ -49,6 +50,12 @@ export const PERMANENT_TWILIO_CALL_ERROR_CODES: ReadonlyMap<number, string> = ne
   [21216, 'this account may not call this number (high-risk or blocked)'],
   [21217, 'To number does not appear to be valid'],
   [21219, 'To number is not verified for this trial account']
+])
+
+/** What the account-level codes Twilio answers a request with mean (see ACCOUNT_TWILIO_ERROR_CODES). */
+const ACCOUNT_ERROR_REASONS: ReadonlyMap<number, string> = new Map([
+  [20003, 'authentication failed: check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN'],
+  [20005, 'the Twilio account is not active (suspended or closed)']
 ])
 
 /** Twilio's code for a StatusCallback it will not take (not a URL it accepts). */
@@ -274,12 +281,14 @@ export function toDeliveryError(error: unknown, what: 'message' | 'call' = 'mess
     })
   }
   const permanentCodes = what === 'call' ? PERMANENT_TWILIO_CALL_ERROR_CODES : PERMANENT_TWILIO_ERROR_CODES
-  const reason = code === undefined ? undefined : permanentCodes.get(code)
-  const permanent = reason !== undefined && status >= 400 && status < 500
+  const accountReason = code === undefined ? undefined : ACCOUNT_ERROR_REASONS.get(code)
+  const reason = code === undefined ? undefined : (permanentCodes.get(code) ?? accountReason)
+  // An account-level refusal is retried like any other: the operator may fix it while texts wait.
+  const permanent = reason !== undefined && accountReason === undefined && status >= 400 && status < 500
   const codeText = code === undefined ? '' : ` code ${code}`
   return new MessageDeliveryError(
     `Twilio rejected the ${what} (HTTP ${status}${codeText}${reason ? `, ${reason}` : ''}): ${detail}`,
-    { permanent, cause: error }
+    { permanent, accountLevel: code !== undefined && ACCOUNT_TWILIO_ERROR_CODES.has(code), cause: error }
   )
 }
 

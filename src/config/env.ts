@@ -11,6 +11,7 @@ export const SECRET_ENV_VARS: ReadonlyArray<{ name: string; path: KeyPath }> = [
   { name: 'KRONUS_PRIVATE_KEY_PEM', path: ['kronus', 'privateKeyPem'] },
   { name: 'KRONUS_SQLITE_PASSPHRASE', path: ['kronus', 'sqlite', 'passPhrase'] },
   { name: 'KRONUS_DATABASE_URL', path: ['database', 'connection'] },
+  { name: 'KRONUS_HEARTBEAT_URL', path: ['kronus', 'heartbeat', 'url'] },
   { name: 'TWILIO_ACCOUNT_SID', path: ['twilio', 'accountSid'] },
   { name: 'TWILIO_AUTH_TOKEN', path: ['twilio', 'authToken'] },
   { name: 'TWILIO_MESSAGING_SERVICE_SID', path: ['twilio', 'messagingServiceSid'] },

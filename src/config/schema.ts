@@ -55,6 +55,9 @@ const fillIn = Joi.string()
 // The first Kronus read YAML 1.1, where yes/no/on/off are booleans; old config.yml files may use them.
 const yamlBoolean = Joi.boolean().truthy('yes', 'on').falsy('no', 'off')
 
+/** The heartbeat intervals a minute-grained cron fires evenly through every hour. */
+export const HEARTBEAT_INTERVAL_SECONDS = [1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60].map((minutes) => minutes * 60)
+
 const plugin = Joi.object({
   name: Joi.string().required(),
   register: Joi.function().required()
@@ -90,6 +93,24 @@ export const configSchema = Joi.object({
         .max(100)
         .when('/dev', { is: true, then: Joi.number().default(100), otherwise: Joi.number().default(0) })
     }).default(),
+    // The ping runs on the durable cron (a minute's grain), evenly through each hour.
+    heartbeat: Joi.object({
+      url: Joi.string()
+        .trim()
+        .uri({ scheme: ['http', 'https'] })
+        .required()
+        .messages({
+          'string.uri': '{{#label}} must be an absolute http(s) URL such as "https://hc-ping.com/<uuid>"',
+          'string.uriCustomScheme': '{{#label}} must be an absolute http(s) URL such as "https://hc-ping.com/<uuid>"',
+          'any.required': '{{#label}} is required when kronus.heartbeat is given (or set KRONUS_HEARTBEAT_URL)'
+        }),
+      intervalSeconds: Joi.number()
+        .valid(...HEARTBEAT_INTERVAL_SECONDS)
+        .default(60)
+        .messages({
+          'any.only': `{{#label}} must be a whole number of minutes that divides an hour, in seconds: ${HEARTBEAT_INTERVAL_SECONDS.join(', ')}`
+        })
+    }),
     sqlite: Joi.object({
       // The SQLCipher database cannot be opened without its passphrase.
       passPhrase: Joi.string().min(1).when('/database.client', { is: 'postgres', otherwise: Joi.required() }).messages({

@@ -47,6 +47,17 @@ export interface KronusConfigInput {
       /** SQLCipher passphrase. Env: KRONUS_SQLITE_PASSPHRASE. */
       passPhrase?: string
     }
+    /**
+     * A URL Kronus GETs every `intervalSeconds` while it works (Healthchecks.io style), with
+     * `/fail` appended while it is degraded; a monitor that stops hearing from it alerts you.
+     * Off when unset.
+     */
+    heartbeat?: {
+      /** e.g. https://hc-ping.com/<uuid>. Env: KRONUS_HEARTBEAT_URL. */
+      url?: string
+      /** Default 60: a whole number of minutes that divides an hour (60, 120, ... 1800, 3600), in seconds. */
+      intervalSeconds?: number
+    }
   }
   google?: {
     storage?: {
@@ -183,6 +194,7 @@ export interface KronusConfig {
     cron: { timeZone: string }
     listener: { port: number; host: string; trustProxy: string[]; responseValidationPercent: number }
     sqlite: { passPhrase: string }
+    heartbeat?: { url: string; intervalSeconds: number }
   }
   google: {
     storage: {

@@ -35,7 +35,9 @@ export const CORE_EVENT_NAMES = [
   'limit.reached',
   'job.dead',
   'server.started',
-  'server.stopping'
+  'server.stopping',
+  'kronus.degraded',
+  'kronus.recovered'
 ] as const satisfies readonly EventName[]
 
 /** An event name: lower-case dotted words, e.g. `backup.completed` or `my-plugin.report_sent`. */

@@ -143,6 +143,28 @@ export interface KronusEvents {
   'job.dead': { jobId: number; name: string; attempts: number; lastError: string | null }
   'server.started': { uri: string }
   'server.stopping': { reason: string }
+  /**
+   * The watchdog saw a condition start that keeps Kronus from doing its work (no way to
+   * text, texts failing, the job queue behind, a plugin in trouble): once per start.
+   */
+  'kronus.degraded': {
+    /** Which condition: `no_channel`, `sends_failing:<channel>`, `account:<channel>`, `queue_behind`, `plugin:<name>`. */
+    condition: string
+    /** What is wrong, in words for the operator. */
+    reason: string
+    /** When the watchdog saw it start (epoch ms). */
+    since: number
+  }
+  /** A condition of a kronus.degraded is over: once per end. */
+  'kronus.recovered': {
+    condition: string
+    /** The reason its kronus.degraded gave. */
+    reason: string
+    /** When it started (epoch ms). */
+    since: number
+    /** How long it lasted, in ms, as the watchdog saw it. */
+    durationMs: number
+  }
 }
 
 export type EventName = keyof KronusEvents & string

@@ -47,13 +47,18 @@ export interface MessagingChannel {
 /**
  * A failed send. `permanent` means retrying cannot help (an invalid or unreachable number,
  * a number that opted out): the message fails at once instead of being retried.
+ * `accountLevel` means the provider refused the account, not this text (bad credentials, a
+ * suspended account): no text through this channel can go until the operator acts, and
+ * the watchdog says Kronus is degraded at once (see docs/PLUGINS.md).
  */
 export class MessageDeliveryError extends Error {
   readonly permanent: boolean
+  readonly accountLevel: boolean
 
-  constructor(message: string, options: { permanent: boolean; cause?: unknown }) {
+  constructor(message: string, options: { permanent: boolean; accountLevel?: boolean; cause?: unknown }) {
     super(message, { cause: options.cause })
     this.name = 'MessageDeliveryError'
     this.permanent = options.permanent
+    this.accountLevel = options.accountLevel ?? false
   }
 }

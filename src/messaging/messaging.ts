@@ -15,6 +15,7 @@ import {
 } from '../queue/types.js'
 import { type CallAnswer, type CallAnswerHandler, Calls, type OutgoingCall } from './calls.js'
 import { MessageDeliveryError, type MessagingChannel } from './channel.js'
+import { ChannelHealth } from './channel-health.js'
 import { SendLedger, type UnfinishedSend } from './send-ledger.js'
 import { type AllowanceClass, TextAllowance, type TextLimits } from './text-allowance.js'
 
@@ -118,6 +119,12 @@ export interface DeliveryReport {
   status: 'delivered' | 'undelivered' | 'failed'
   errorCode: number | null
   error: string | null
+  /**
+   * The provider blamed the account, not this text or its recipient (Twilio 30034: the
+   * sender is not registered for A2P 10DLC; 30002: the account is suspended): every text
+   * will fail the same way until the operator acts. Recorded for the watchdog.
+   */
+  accountLevel?: boolean
 }
 
 /** An inbound text from a known user, as inbound handlers see it. */
@@ -199,10 +206,11 @@ export class Messaging {
   readonly #fallbackHandlers: RegisteredHandler[] = []
   readonly #firstHandlers: AnyInboundHandler[] = []
   readonly #ledger: SendLedger
+  readonly #health: ChannelHealth
+  readonly #clock: Clock
   readonly #calls: Calls
   readonly #emergencyRetryMs: number
   readonly #allowance: TextAllowance
-  readonly #clock: Clock
   /** Provider ids this process sent or matched and has not recorded yet: never matched by reconciling. */
   readonly #claiming = new Set<string>()
 
@@ -212,6 +220,7 @@ export class Messaging {
     this.#queue = options.queue
     this.#logger = options.logger
     this.#ledger = new SendLedger(options.knex)
+    this.#health = new ChannelHealth(options.knex)
     this.#clock = options.clock
     this.#emergencyRetryMs = options.emergencyRetryMs ?? DEFAULT_EMERGENCY_RETRY_MS
     this.#allowance = new TextAllowance({
@@ -362,6 +371,12 @@ export class Messaging {
         channel: report.channel,
         messageId: report.messageId,
         ref: send?.ref ?? null
+      }
+      const now = this.#clock.now()
+      if (report.status === 'delivered') await this.#health.delivery(trx, report.channel, { delivered: true }, now)
+      else {
+        const accountError = report.accountLevel ? (report.error ?? report.status) : null
+        await this.#health.delivery(trx, report.channel, { delivered: false, accountError }, now)
       }
       if (report.status === 'delivered') await this.#events.record(trx, 'message.delivered', base)
       else
@@ -520,6 +535,7 @@ export class Messaging {
           )
           const finished = sent.map((s) => ({ jobId: s.jobId, providerId: s.event.messageId }))
           await this.#ledger.finish(trx, finished, Date.now())
+          await this.#health.sent(trx, channel.name, this.#clock.now())
           await control.complete(
             sent.map((s) => s.index),
             trx
@@ -641,6 +657,17 @@ export class Messaging {
     }
   }
 
+  /** Records a failed send for the watchdog; a failure to record it is logged, never the send's outcome. */
+  async #recordFailure(channelName: string, err: unknown): Promise<void> {
+    const error = err instanceof Error ? err.message : String(err)
+    const accountLevel = err instanceof MessageDeliveryError && err.accountLevel
+    try {
+      await this.#health.failed(channelName, error, accountLevel, this.#clock.now())
+    } catch (recordError) {
+      this.#logger.warn({ err: recordError, channel: channelName }, 'could not record a failed send for the watchdog')
+    }
+  }
+
   /** The outcome of a text the channel refused: a permanent failure is recorded once and not retried. */
   async #sendFailed(
     channelName: string,
@@ -649,6 +676,7 @@ export class Messaging {
     jobId: number,
     attempt: number
   ): Promise<unknown> {
+    await this.#recordFailure(channelName, err)
     if (!(err instanceof MessageDeliveryError && err.permanent)) {
       this.#logger.warn({ err, jobId, attempt, channel: channelName }, 'sending a text failed; it will be retried')
       return err

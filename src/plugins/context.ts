@@ -8,12 +8,14 @@ import { CORE_EVENT_NAMES } from '../events/names.js'
 import type { Messaging } from '../messaging/messaging.js'
 import type { JobQueue } from '../queue/job-queue.js'
 import type { Services } from '../services/index.js'
+import type { PluginHealthStore } from '../services/plugin-health.js'
 import { pluginContacts, pluginProbes, pluginUsers } from './core-facades.js'
 import type { CronSchedules } from './cron-schedules.js'
 import { scopedDatabase } from './database.js'
 import type {
   PluginContext,
   PluginEvents,
+  PluginHealth,
   PluginJobs,
   PluginMessaging,
   PluginSchedules,
@@ -32,6 +34,8 @@ export interface PluginHostDeps {
   logger: Logger
   clock: Clock
   knex: Knex
+  /** Where plugins' reports of their own health are kept (kronus.health). */
+  pluginHealth: PluginHealthStore
 }
 
 const CORE_EVENTS = new Set<string>(CORE_EVENT_NAMES)
@@ -69,6 +73,17 @@ function pluginSchedules(deps: PluginHostDeps): PluginSchedules {
   return {
     schedule: (name, cron, payload, options) =>
       deps.cronSchedules.schedule(name, cron, payload, options?.timeZone ?? deps.config.kronus.cron.timeZone)
+  }
+}
+
+function pluginHealth(name: string, store: PluginHealthStore): PluginHealth {
+  return {
+    degraded: async (reason, trx) => {
+      if (typeof reason !== 'string' || reason.trim() === '')
+        throw new Error(`plugin "${name}": kronus.health.degraded needs a reason`)
+      await store.degraded(name, reason.trim(), trx)
+    },
+    recovered: (trx) => store.recovered(name, trx)
   }
 }
 
@@ -148,6 +163,7 @@ export async function createPluginContext(plugin: PluginIdentity, deps: PluginHo
     events: pluginEvents(name, deps.events),
     jobs,
     schedules,
+    health: pluginHealth(name, deps.pluginHealth),
     queue: { ...jobs, ...schedules },
     metrics: { counter: (spec) => deps.services.metrics.counter(spec) },
     server: await pluginServer(name, plugin.version, deps.server, plugin.publicPaths ?? []),

@@ -74,6 +74,21 @@ export interface PluginSchedules {
   schedule<N extends JobName>(name: N, cron: string, payload: KronusJobs[N], options?: ScheduleOptions): Promise<void>
 }
 
+/**
+ * How a plugin reports its own trouble to the watchdog: while it is degraded, /health says
+ * `degraded` with its reason, the heartbeat pings `/fail`, and the watchdog announces it
+ * (an error in the log, a kronus.degraded event, a text to each admin) once when it starts
+ * and once when it ends. Stored in the database by plugin name, so every instance sees it
+ * and it outlives a restart: a plugin that says `degraded` must say `recovered` once the
+ * thing works again (gcs-backup: a failed backup, then one that succeeds).
+ */
+export interface PluginHealth {
+  /** The plugin is degraded, for `reason` (words for the operator); said again, the reason is updated. */
+  degraded(reason: string, trx?: Knex.Transaction): Promise<void>
+  /** The plugin works again; a no-op when it was not degraded. */
+  recovered(trx?: Knex.Transaction): Promise<void>
+}
+
 /** @deprecated The jobs and schedules facades in one, as plugins written before them use it. */
 export type PluginQueue = PluginJobs & PluginSchedules
 
@@ -140,6 +155,8 @@ export interface PluginContext {
   readonly events: PluginEvents
   readonly jobs: PluginJobs
   readonly schedules: PluginSchedules
+  /** The plugin's own health, as the watchdog, /health and the heartbeat see it. */
+  readonly health: PluginHealth
   /** @deprecated Use `jobs` and `schedules`. */
   readonly queue: PluginQueue
   /** Counters of the plugin's own on GET /metrics. */

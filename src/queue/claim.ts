@@ -57,7 +57,7 @@ function claimable(knex: Knex, now: number) {
  * two transactions can commit in the opposite order of their ids: a later job may already
  * run when an earlier one appears, and the lane must still run one job at a time.
  */
-function firstInLane(knex: Knex, now: number) {
+export function firstInLane(knex: Knex, now: number) {
   return (lane: Knex.QueryBuilder) =>
     lane.whereNull('lane').orWhereNotExists((other) =>
       other

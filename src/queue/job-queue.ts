@@ -279,6 +279,11 @@ export class JobQueue {
     return this.#definitions.has(name)
   }
 
+  /** The names of the jobs this process can run. */
+  definedNames(): string[] {
+    return [...this.#definitions.keys()]
+  }
+
   /**
    * Stores a job to run at `runAt` (now by default). Returns null, and changes nothing,
    * when a job with the same key is still live. Pass `trx` to enqueue atomically with

@@ -119,3 +119,15 @@ export function pauseEndTextKey(userId: number, pausedUntil: number): string {
 export function pauseContactTextKey(userId: number, pausedUntil: number, contactId: number): string {
   return `pause:${userId}:${pausedUntil}:contact:${contactId}`
 }
+
+/* The watchdog (issue 18). */
+
+/** The text telling admin `userId` that `condition`, started at `startedAt`, started (`degraded`) or ended (`recovered`). */
+export function watchdogTextKey(
+  condition: string,
+  startedAt: number,
+  what: 'degraded' | 'recovered',
+  userId: number
+): string {
+  return `watchdog:${condition}:${startedAt}:${what}:${userId}`
+}

@@ -14,6 +14,7 @@ import { type PauseKeeper, type PendingProbeCanceller, ProbeSettingsService } fr
 import { type OnDemandRequester, ProbeQueryService } from './probes.js'
 import { RateLimiter } from './rate-limit.js'
 import { UserService } from './users.js'
+import type { Watchdog } from './watchdog.js'
 
 export type { Actor, ServiceContext } from './context.js'
 
@@ -29,7 +30,12 @@ export interface ServiceProbeEngine {
   alarms: AdminAlarmCloser
 }
 
-export function createServices(ctx: ServiceContext, probeEngine: ServiceProbeEngine, messaging: ConsentMessaging) {
+export function createServices(
+  ctx: ServiceContext,
+  probeEngine: ServiceProbeEngine,
+  messaging: ConsentMessaging,
+  watchdog: Watchdog
+) {
   const rateLimiter = new RateLimiter(ctx)
   const users = new UserService(ctx, rateLimiter)
   const contactConsent = new ContactConsent(ctx, messaging)
@@ -37,7 +43,7 @@ export function createServices(ctx: ServiceContext, probeEngine: ServiceProbeEng
   const probeSettings = new ProbeSettingsService(ctx, contacts, probeEngine.lifecycle, probeEngine.pauses)
   const probes = new ProbeQueryService(ctx, probeEngine.onDemand)
   const auth = new AuthService(ctx, rateLimiter)
-  const health = new HealthService(ctx)
+  const health = new HealthService(ctx, watchdog)
   const jobs = new JobService(ctx)
   const metrics = new MetricsService(ctx, jobs)
   const events = new EventQueryService(ctx)

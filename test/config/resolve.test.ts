@@ -154,3 +154,26 @@ t.test('metrics: off by default; a token of 16+ characters; allowFrom of address
   ])
   t.match(problemsOf(withValue('metrics.allowFrom', '10.0.0.0/8')), [/^metrics\.allowFrom must be an array/])
 })
+
+t.test('kronus.heartbeat: off unless a URL is given; a minute by default; intervals a cron fires evenly', async (t) => {
+  t.equal(resolveConfig(valid()).kronus.heartbeat, undefined, 'no heartbeat by default')
+  t.same(resolveConfig(withValue('kronus.heartbeat', { url: 'https://hc-ping.com/5bf6' })).kronus.heartbeat, {
+    url: 'https://hc-ping.com/5bf6',
+    intervalSeconds: 60
+  })
+  t.equal(
+    resolveConfig(withValue('kronus.heartbeat', { url: 'https://hc-ping.com/x', intervalSeconds: '300' })).kronus
+      .heartbeat?.intervalSeconds,
+    300,
+    'a YAML string is read as a number'
+  )
+  t.same(problemsOf(withValue('kronus.heartbeat', { url: 'https://hc-ping.com/x', intervalSeconds: 90 })), [
+    'kronus.heartbeat.intervalSeconds must be a whole number of minutes that divides an hour, in seconds: 60, 120, 180, 240, 300, 360, 600, 720, 900, 1200, 1800, 3600'
+  ])
+  t.same(problemsOf(withValue('kronus.heartbeat', { url: 'hc-ping.com/x' })), [
+    'kronus.heartbeat.url must be an absolute http(s) URL such as "https://hc-ping.com/<uuid>"'
+  ])
+  t.same(problemsOf(withValue('kronus.heartbeat', { intervalSeconds: 60 })), [
+    'kronus.heartbeat.url is required when kronus.heartbeat is given (or set KRONUS_HEARTBEAT_URL)'
+  ])
+})

@@ -147,6 +147,7 @@ t.test(
       'contacts',
       'db',
       'events',
+      'health',
       'jobs',
       'logger',
       'messaging',

@@ -19,6 +19,7 @@ import * as m0018 from './0018_duress_and_checkin_link.js'
 import * as m0019 from './0019_contact_consent.js'
 import * as m0020 from './0020_text_allowance.js'
 import * as m0021 from './0021_jobs_notify.js'
+import * as m0022 from './0022_watchdog.js'
 import * as m0024 from './0024_probes_status_created_at_index.js'
 
 interface Migration {
@@ -50,6 +51,7 @@ const migrations: Array<[string, Migration]> = [
   ['0019_contact_consent', m0019],
   ['0020_text_allowance', m0020],
   ['0021_jobs_notify', m0021],
+  ['0022_watchdog', m0022],
   ['0024_probes_status_created_at_index', m0024]
 ]
 

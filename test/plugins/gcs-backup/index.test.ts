@@ -35,7 +35,7 @@ t.test(
 
     t.equal(await kronus.cronSchedules.tick(), 0, 'nothing before the first fire')
     t.same(storedBackups(fake), [])
-    t.equal(await nextScheduledBackup(kronus), 1, 'the 13:00 fire is enqueued')
+    t.equal(await nextScheduledBackup(kronus), 2, "the 13:00 fire is enqueued (and the watchdog's)")
 
     const name = 'kronus/kronus-2026-11-30T13-00-00.000Z.db'
     t.same(storedBackups(fake), [name])
@@ -112,6 +112,12 @@ t.test('a failing upload (503) is reported with backup.failed, retried by the qu
   t.same(await kronus.events.list({ type: 'backup.completed' }), [])
   const health = await call(kronus, { url: '/health' })
   t.equal(health.statusCode, 200, 'the server is unaffected')
+  const backupReasons = (reasons: string[] = []) => reasons.filter((r) => r.startsWith('gcs-backup'))
+  t.match(
+    backupReasons(health.body.data.reasons),
+    [/^gcs-backup: the last backup to gs:\/\/kronus-backups\/kronus failed: .*503/],
+    'but degraded until a backup succeeds'
+  )
 
   clock.advance(retryDelayMs(1))
   await kronus.queue.drain()
@@ -121,6 +127,11 @@ t.test('a failing upload (503) is reported with backup.failed, retried by the qu
   t.same(
     (await kronus.events.list({ type: 'backup.completed' })).map((e) => e.payload.name),
     [retriedAt]
+  )
+  t.same(
+    backupReasons((await call(kronus, { url: '/health' })).body.data.reasons),
+    [],
+    'a backup that succeeds ends it'
   )
 })
 

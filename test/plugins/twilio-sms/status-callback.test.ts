@@ -113,6 +113,22 @@ t.test('undelivered and failed: message.undelivered with the code and what it me
   }
 })
 
+t.test('a receipt that blames the account (30034, 30002) degrades Kronus until a text is delivered', async (t) => {
+  const { kronus, fake } = await buildSmsKronus(t)
+  const conditions = async () => (await kronus.watchdog.conditions()).map((c) => c.condition)
+  const first = await sendText(kronus, { to: CONTACT, ref: 'alarm-contact:1' })
+  await fake.reportStatus(first, 'undelivered', 30003)
+  t.same(await conditions(), [], "an unreachable phone is that person's, not the account's")
+  const blocked = await sendText(kronus, { to: CONTACT, ref: 'alarm-contact:3' })
+  await fake.reportStatus(blocked, 'undelivered', 30034)
+  t.same(await conditions(), ['account:twilio'])
+  t.match((await kronus.watchdog.conditions())[0]!.reason, /30034.*not registered for A2P 10DLC/)
+  const second = await sendText(kronus, { to: CONTACT, ref: 'alarm-contact:2' })
+  t.same(await conditions(), ['account:twilio'], 'Twilio accepting a text cures nothing: it may not be delivered')
+  await fake.reportStatus(second, 'delivered')
+  t.same(await conditions(), [])
+})
+
 t.test('undelivered without an error code is still recorded, saying so', async (t) => {
   const { kronus, fake } = await buildSmsKronus(t)
   const sid = await sendText(kronus, { to: CONTACT, ref: 'alarm-contact:1' })

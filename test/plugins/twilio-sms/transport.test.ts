@@ -166,6 +166,21 @@ t.test('error classification', async (t) => {
   t.equal(toDeliveryError('a string').permanent, false)
 })
 
+t.test(
+  'refusals of the account itself are account-level (the watchdog says degraded at once) and still retried',
+  async (t) => {
+    const rest = (status: number, code?: number) => Object.assign(new Error('twilio says no'), { status, code })
+    const auth = toDeliveryError(rest(401, 20003))
+    t.same([auth.accountLevel, auth.permanent], [true, false], 'authentication failed')
+    t.match(auth.message, /20003, authentication failed: check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN/)
+    const inactive = toDeliveryError(rest(401, 20005))
+    t.same([inactive.accountLevel, inactive.permanent], [true, false], 'account not active')
+    t.match(inactive.message, /suspended or closed/)
+    t.equal(toDeliveryError(rest(400, 21614)).accountLevel, false, "one number's problem is not the account's")
+    t.equal(toDeliveryError(rest(503)).accountLevel, false)
+  }
+)
+
 function recordingClient(clock: FakeClock) {
   const sentAt: number[] = []
   const client: TwilioMessagesClient = {

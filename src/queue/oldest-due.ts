@@ -1,0 +1,40 @@
+import type { Knex } from 'knex'
+import { firstInLane } from './claim.js'
+
+/** A job that could run and has not. */
+export interface DueJob {
+  id: number
+  name: string
+  /** When it came due (epoch ms). */
+  runAt: number
+}
+
+/**
+ * At `now`, the job that has waited longest to run among those that came due at least
+ * `waitedMs` ago: scheduled or enqueued, of one of `names`, and first in its lane (a job held
+ * behind an earlier one of its lane, a webhook's next delivery say, is not stuck: the
+ * one ahead is). Null when none. Two reads along the (status, run_at) index, each
+ * stopping at its first row, so it stays cheap with many jobs waiting.
+ */
+export async function oldestDueJob(
+  knex: Knex,
+  names: readonly string[],
+  now: number,
+  waitedMs: number
+): Promise<DueJob | null> {
+  if (names.length === 0) return null
+  let oldest: DueJob | null = null
+  for (const status of ['enqueued', 'scheduled']) {
+    const row: { id: number | string; name: string; run_at: number | string } | undefined = await knex('jobs')
+      .select('id', 'name', 'run_at')
+      .where('status', status)
+      .where('run_at', '<=', now - waitedMs)
+      .whereIn('name', names)
+      .where(firstInLane(knex, now))
+      .orderBy([{ column: 'run_at' }, { column: 'id' }])
+      .first()
+    if (row && (oldest === null || Number(row.run_at) < oldest.runAt))
+      oldest = { id: Number(row.id), name: row.name, runAt: Number(row.run_at) }
+  }
+  return oldest
+}
