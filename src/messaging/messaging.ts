@@ -143,6 +143,12 @@ export interface AnyInboundText extends Omit<InboundText, 'userId'> {
   userId: number | null
 }
 
+/**
+ * What an inbound text is recorded as (its message.received event) when it must not be
+ * kept as sent, or null to keep it as sent. Handlers still see the text as sent.
+ */
+export type InboundRecorder = (message: AnyInboundText, trx: Knex.Transaction) => Promise<string | null>
+
 /** Like InboundHandler, for texts from any phone: asked before every user handler. */
 export type AnyInboundHandler = (
   message: AnyInboundText,
@@ -198,6 +204,7 @@ export class Messaging {
   readonly #inboundHandlers: RegisteredHandler[] = []
   readonly #fallbackHandlers: RegisteredHandler[] = []
   readonly #firstHandlers: AnyInboundHandler[] = []
+  readonly #recorders: InboundRecorder[] = []
   readonly #ledger: SendLedger
   readonly #calls: Calls
   readonly #emergencyRetryMs: number
@@ -406,6 +413,20 @@ export class Messaging {
   }
 
   /**
+   * Adds a recorder for inbound texts: the first that names another text has the text
+   * recorded as that (a duress word is recorded as the Y it answers as: see
+   * src/alarms/duress.ts). Returns a function that removes it.
+   */
+  recordInboundAs(recorder: InboundRecorder): () => void {
+    if (typeof recorder !== 'function') throw new Error('an inbound recorder must be a function')
+    this.#recorders.push(recorder)
+    return () => {
+      const at = this.#recorders.indexOf(recorder)
+      if (at >= 0) this.#recorders.splice(at, 1)
+    }
+  }
+
+  /**
    * An inbound text: records message.received once, naming the user whose phone sent it,
    * and asks the inbound handlers for the reply, all in one transaction (the caller's, when
    * given). The handlers of onAnyInbound come first and see every sender; a sender who
@@ -419,9 +440,20 @@ export class Messaging {
         .first()
       const userId = user ? Number(user.id) : null
       const messageId = message.messageId ?? null
+      let recorded = message.text
+      for (const recorder of this.#recorders) {
+        const as = await recorder(
+          { from: message.from, text: message.text, channel: message.channel, messageId, userId },
+          trx
+        )
+        if (typeof as === 'string') {
+          recorded = as
+          break
+        }
+      }
       await this.#events.record(trx, 'message.received', {
         from: message.from,
-        text: message.text,
+        text: recorded,
         userId,
         channel: message.channel,
         messageId

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import type { Logger } from 'pino'
 import twilio from 'twilio'
 import type RequestClient from 'twilio/lib/base/RequestClient.js'
 import { emergencyContact } from '../../plugins/emergency-contact/index.js'
@@ -156,6 +157,8 @@ class OutageRequestClient extends LoopbackRequestClient {
 export interface ScenarioOptions {
   config?: KronusConfigInput
   twilio?: Partial<TwilioSmsOptions>
+  /** Where Kronus logs (silent unless given): a test reads it to check a secret is never in it. */
+  logger?: Logger
 }
 
 let personSequence = 0
@@ -233,6 +236,7 @@ export class Scenario {
     return buildKronus(this.#t, {
       clock: this.clock,
       dir: this.#dir,
+      logger: this.#options.logger,
       config: {
         ...input,
         kronus: { publicUrl: PUBLIC_URL, ...input.kronus },
