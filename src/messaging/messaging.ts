@@ -26,6 +26,8 @@ export interface SendJobPayload {
   priority?: 'emergency'
   /** OutgoingMessage.ref; absent when the sender named none (and in jobs queued before refs existed). */
   ref?: string
+  /** OutgoingMessage.hiddenFromUser; absent when false. */
+  hiddenFromUser?: true
 }
 
 declare module '../queue/types.js' {
@@ -97,6 +99,11 @@ export interface OutgoingMessage {
    * nor refused, whatever this says.
    */
   allowance?: 'counted' | 'refusable'
+  /**
+   * The text's events (message.sent, .failed, .delivered, .undelivered) are about `userId`
+   * but hidden from them (RecordOptions in src/events/log.ts): a duress alarm's alerts.
+   */
+  hiddenFromUser?: boolean
 }
 
 export interface IncomingMessage {
@@ -328,6 +335,7 @@ export class Messaging {
       }
       payload.ref = message.ref
     }
+    if (message.hiddenFromUser === true) payload.hiddenFromUser = true
     const options: EnqueueOptions = { key: message.key === undefined ? undefined : messageSendKey(message.key) }
     if (typeof payload.userId === 'number') options.userId = payload.userId
     if (message.priority === 'emergency') {
@@ -359,8 +367,10 @@ export class Messaging {
    */
   async deliveryReport(report: DeliveryReport, trx?: Knex.Transaction): Promise<void> {
     const work = async (trx: Knex.Transaction) => {
-      const send: { ref: string | null; user_id: number | string | null } | undefined = await trx('message_sends')
-        .select('ref', 'user_id')
+      const send:
+        | { ref: string | null; user_id: number | string | null; hidden_from_user: boolean | number }
+        | undefined = await trx('message_sends')
+        .select('ref', 'user_id', 'hidden_from_user')
         .where({ channel: report.channel, provider_id: report.messageId })
         .first()
       const base = {
@@ -370,14 +380,20 @@ export class Messaging {
         messageId: report.messageId,
         ref: send?.ref ?? null
       }
-      if (report.status === 'delivered') await this.#events.record(trx, 'message.delivered', base)
+      const hidden = { hiddenFromUser: Boolean(send?.hidden_from_user) }
+      if (report.status === 'delivered') await this.#events.record(trx, 'message.delivered', base, hidden)
       else
-        await this.#events.record(trx, 'message.undelivered', {
-          ...base,
-          status: report.status,
-          errorCode: report.errorCode,
-          error: report.error ?? report.status
-        })
+        await this.#events.record(
+          trx,
+          'message.undelivered',
+          {
+            ...base,
+            status: report.status,
+            errorCode: report.errorCode,
+            error: report.error ?? report.status
+          },
+          hidden
+        )
     }
     await (trx ? work(trx) : this.#knex.transaction(work))
   }
@@ -502,15 +518,19 @@ export class Messaging {
   async sendJobDied(job: Pick<JobRow, 'name' | 'payload' | 'last_error'>, cause?: unknown): Promise<void> {
     if (job.name !== SEND_JOB || cause instanceof PermanentSendFailure) return
     const payload = JSON.parse(job.payload) as SendJobPayload
-    await this.#events.emit('message.failed', {
-      to: payload.to,
-      text: payload.text,
-      userId: payload.userId,
-      channel: this.#defaultChannel ?? 'none',
-      error: job.last_error ?? 'unknown error',
-      permanent: false,
-      ...refOf(payload)
-    })
+    await this.#events.emit(
+      'message.failed',
+      {
+        to: payload.to,
+        text: payload.text,
+        userId: payload.userId,
+        channel: this.#defaultChannel ?? 'none',
+        error: job.last_error ?? 'unknown error',
+        permanent: false,
+        ...refOf(payload)
+      },
+      hiddenOf(payload)
+    )
   }
 
   /**
@@ -536,7 +556,12 @@ export class Messaging {
     // slowness, and a send's start is compared with the provider's clock when reconciling.
     const startedAt = Date.now()
     const unfinished = await this.#ledger.begin(
-      jobs.map((job) => ({ jobId: job.run.id, ref: job.payload.ref ?? null, userId: job.payload.userId ?? null })),
+      jobs.map((job) => ({
+        jobId: job.run.id,
+        ref: job.payload.ref ?? null,
+        userId: job.payload.userId ?? null,
+        hiddenFromUser: job.payload.hiddenFromUser === true
+      })),
       channel.name,
       startedAt
     )
@@ -548,7 +573,8 @@ export class Messaging {
           await this.#events.recordMany(
             trx,
             'message.sent',
-            sent.map((s) => s.event)
+            sent.map((s) => s.event),
+            { hiddenFromUser: sent.map((s) => s.hiddenFromUser) }
           )
           const finished = sent.map((s) => ({ jobId: s.jobId, providerId: s.event.messageId }))
           await this.#ledger.finish(trx, finished, Date.now())
@@ -597,7 +623,7 @@ export class Messaging {
             messageId,
             ...refOf(payload)
           }
-          recorder.add({ index: i, jobId: run.id, event })
+          recorder.add({ index: i, jobId: run.id, event, hiddenFromUser: payload.hiddenFromUser === true })
         } catch (err) {
           outcomes[i] = await this.#sendFailed(channel.name, payload, err, run.id, run.attempt)
         } finally {
@@ -686,15 +712,19 @@ export class Messaging {
       return err
     }
     try {
-      await this.#events.emit('message.failed', {
-        to: payload.to,
-        text: payload.text,
-        userId: payload.userId,
-        channel: channelName,
-        error: err.message,
-        permanent: true,
-        ...refOf(payload)
-      })
+      await this.#events.emit(
+        'message.failed',
+        {
+          to: payload.to,
+          text: payload.text,
+          userId: payload.userId,
+          channel: channelName,
+          error: err.message,
+          permanent: true,
+          ...refOf(payload)
+        },
+        hiddenOf(payload)
+      )
     } catch (recordError) {
       return recordError
     }
@@ -771,6 +801,11 @@ function allowanceOf(message: OutgoingMessage): AllowanceClass {
   return message.allowance === 'refusable' ? 'refusable' : 'counted'
 }
 
+/** How the text's events are recorded: hidden from its user when the sender said so. */
+function hiddenOf(payload: SendJobPayload): { hiddenFromUser: boolean } {
+  return { hiddenFromUser: payload.hiddenFromUser === true }
+}
+
 /** The text's ref for its events: the key only when the sender named one. */
 function refOf(payload: SendJobPayload): { ref?: string } {
   return payload.ref === undefined ? {} : { ref: payload.ref }
@@ -780,6 +815,7 @@ interface SentText {
   index: number
   jobId: number
   event: KronusEvents['message.sent']
+  hiddenFromUser: boolean
 }
 
 /**

@@ -1,7 +1,10 @@
 import { Writable } from 'node:stream'
 import pino from 'pino'
 import t from 'tap'
+import { WEBHOOK_EVENT_TYPES } from '../../plugins/outbound-webhook/event-schemas.js'
+import { outboundWebhook } from '../../plugins/outbound-webhook/index.js'
 import { onPostgres } from '../helpers/db.js'
+import { startReceiver } from '../plugins/outbound-webhook/receiver.js'
 import { adaWithTwoContacts, type Scenario } from './harness.js'
 
 /*
@@ -124,3 +127,141 @@ t.test('an ordinary reply is still kept as sent', async (t) => {
   const [received] = await s.kronus.events.list({ userId: ada.id, type: 'message.received' })
   t.equal(received?.payload.text, 'grey heron')
 })
+
+/** Every event the API shows this caller (all pages), with these query parameters. */
+async function eventsSeenBy(s: Scenario, token: string, query = ''): Promise<any[]> {
+  const all: any[] = []
+  for (let page = 1; ; page++) {
+    const res = await s.api({ url: `/v1/events?page=${page}${query}`, token })
+    if (res.statusCode !== 200) throw new Error(`events: ${res.statusCode} ${res.payload}`)
+    all.push(...res.body.data)
+    if (page >= res.body.paging.pages) return all
+  }
+}
+
+const OPS_SECRET = `whsec_${Buffer.alloc(32, 3).toString('base64')}`
+
+t.test(
+  "a duress alarm leaves no trace in the user's events, webhook or probes; admins and configured webhooks see it",
+  async (t) => {
+    const receiver = await startReceiver(t)
+    const { s, ada, mary, charles } = await adaWithTwoContacts(t, {
+      plugins: [
+        outboundWebhook({
+          allowPrivateNetworks: true,
+          endpoints: [{ url: `${receiver.origin}/ops`, secret: OPS_SECRET, events: WEBHOOK_EVENT_TYPES }]
+        })
+      ]
+    })
+    const hook = await s.api({
+      method: 'POST',
+      url: `/v1/users/${ada.id}/webhooks`,
+      token: ada.token,
+      payload: { url: `${receiver.origin}/ada`, events: WEBHOOK_EVENT_TYPES }
+    })
+    t.equal(hook.statusCode, 201, "Ada's own webhook, for every event")
+    await s.api({
+      method: 'PUT',
+      url: `/v1/users/${ada.id}/escalation`,
+      token: ada.token,
+      payload: { duress_word: WORD }
+    })
+    await s.checkInTime()
+    t.same(await s.text(ada, WORD), ['Thanks Ada, glad you are OK.'])
+    await s.settle()
+    // The alarm goes on: receipts of its alerts, a reminder, an acknowledgement, the all-clear.
+    await s.receipt(mary, 'delivered')
+    await s.receipt(charles, 'undelivered', 30003)
+    await s.advance(11)
+    const code = s.codeFor(mary)
+    await s.text(mary, `OK ${code}`)
+    await s.text(mary, `SAFE ${code}`)
+    await s.advance(2)
+    const [alarm] = await s.alarmRows(ada)
+    t.equal(alarm?.status, 'resolved')
+
+    const contactPhones = new Set([mary.phone, charles.phone])
+    const aboutTheAlarm = (e: { type: string; payload: any }) =>
+      e.type.startsWith('alarm.') ||
+      e.type.startsWith('emergency') ||
+      contactPhones.has(e.payload.to) ||
+      contactPhones.has(e.payload.from) ||
+      /duress/i.test(JSON.stringify(e.payload))
+
+    // Ada's own event log: what a Y leaves, and nothing of the alarm.
+    const own = await eventsSeenBy(s, ada.token)
+    t.same(own.filter(aboutTheAlarm), [], "nothing about the alarm in Ada's /v1/events")
+    const ownTypes = new Set(own.map((e) => e.type))
+    for (const type of [
+      'probe.started',
+      'message.sent',
+      'message.received',
+      'probe.reply_received',
+      'probe.status_changed'
+    ])
+      t.ok(ownTypes.has(type), `Ada sees ${type}, as after any OK`)
+    t.match(own.find((e) => e.type === 'probe.status_changed')?.payload, {
+      from: 'pending',
+      to: 'good',
+      reason: 'replied "Y"'
+    })
+    t.same(
+      own.filter((e) => e.type === 'message.sent').map((e) => e.payload.to),
+      [ada.phone],
+      'the only text Ada sees sent is her check-in'
+    )
+
+    // The admin sees the whole alarm.
+    const byAdmin = await eventsSeenBy(s, s.admin.token, `&user_id=${ada.id}`)
+    const adminTypes = byAdmin.map((e) => e.type)
+    for (const type of ['alarm.raised', 'alarm.escalated', 'alarm.acknowledged', 'alarm.resolved'])
+      t.ok(adminTypes.includes(type), `the admin sees ${type}`)
+    t.equal(byAdmin.find((e) => e.type === 'alarm.raised')?.payload.trigger, 'duress')
+    t.ok(
+      byAdmin.some((e) => e.type === 'message.sent' && e.payload.to === mary.phone),
+      'and the alert to Mary'
+    )
+    t.ok(
+      byAdmin.some((e) => e.type === 'message.delivered' && e.payload.to === mary.phone),
+      'and its receipt'
+    )
+    t.ok(byAdmin.length > own.length, 'the admin sees more of Ada than Ada does')
+
+    // Webhooks: Ada's own endpoint got what Ada sees, the configured one everything.
+    const bodies = (path: string) =>
+      receiver.requests.filter((r) => r.path === path).map((r) => JSON.parse(r.body) as { type: string; data: any })
+    const toAda = bodies('/ada')
+    t.ok(toAda.length > 0, "Ada's webhook got her ordinary events")
+    t.same(
+      toAda.filter((e) => aboutTheAlarm({ type: e.type, payload: e.data })),
+      [],
+      "nothing about the alarm reached Ada's webhook"
+    )
+    t.ok(
+      toAda.some((e) => e.type === 'probe.status_changed'),
+      "her check-in's OK did"
+    )
+    const toOps = bodies('/ops')
+    t.ok(
+      toOps.some((e) => e.type === 'alarm.raised' && e.data.trigger === 'duress'),
+      'the configured webhook got the alarm'
+    )
+    t.ok(
+      toOps.some((e) => e.type === 'message.delivered' && e.data.to === mary.phone),
+      'and the receipt of the alert to Mary'
+    )
+
+    // Her probes read as a plain OK; the admin sees whom the alarm alerted.
+    const probes = await s.api({ url: `/v1/users/${ada.id}/probes`, token: ada.token })
+    t.equal(probes.body.data[0].status.name, 'good')
+    t.same(probes.body.data[0].alerted_contacts, [], 'Ada sees no contact alerted for her check-in')
+    t.equal(probes.body.data[0].emergency_probe, null, 'nor an emergency probe')
+    t.equal(probes.body.data[0].last_response, 'Y')
+    const probesByAdmin = await s.api({ url: `/v1/users/${ada.id}/probes`, token: s.admin.token })
+    t.same(
+      probesByAdmin.body.data[0].alerted_contacts.map((c: any) => c.name),
+      ['Mary Somerville', 'Charles Babbage'],
+      'the admin sees whom the alarm alerted'
+    )
+  }
+)

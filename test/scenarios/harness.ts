@@ -8,7 +8,7 @@ import { emergencyContact } from '../../plugins/emergency-contact/index.js'
 import { smsCommands } from '../../plugins/sms-commands/index.js'
 import { type TwilioSmsOptions, twilioSms } from '../../plugins/twilio-sms/index.js'
 import { FakeClock } from '../../src/clock.js'
-import type { KronusConfigInput } from '../../src/config/types.js'
+import type { KronusConfigInput, PluginEntry } from '../../src/config/types.js'
 import { FakeTwilioApi, LoopbackRequestClient, type TwilioErrorReply } from '../fakes/twilio-api.js'
 import { buildKronus, type TestKronus } from '../helpers/app.js'
 import {
@@ -159,6 +159,8 @@ export interface ScenarioOptions {
   twilio?: Partial<TwilioSmsOptions>
   /** Where Kronus logs (silent unless given): a test reads it to check a secret is never in it. */
   logger?: Logger
+  /** More plugins, after the three every scenario has (outbound-webhook, say). */
+  plugins?: PluginEntry[]
 }
 
 let personSequence = 0
@@ -249,7 +251,8 @@ export class Scenario {
           // A frozen fake clock never refills a send bucket: pacing has its own tests.
           twilioSms({ client, messagesPerSecond: 1000, burst: 1000, ...this.#options.twilio }),
           smsCommands(),
-          emergencyContact()
+          emergencyContact(),
+          ...(this.#options.plugins ?? [])
         ]
       } as KronusConfigInput
     })
