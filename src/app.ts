@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import type { Server } from '@hapi/hapi'
 import type { Knex } from 'knex'
 import type { Logger } from 'pino'
+import { duressReplyRecord } from './alarms/duress.js'
 import { AlarmEngine } from './alarms/engine.js'
 import { alarmInboundHandler } from './alarms/inbound.js'
 import { type Clock, systemClock } from './clock.js'
@@ -230,6 +231,8 @@ export async function createKronus(options: KronusOptions): Promise<Kronus> {
   // engine first: alarm codes, distress while a check-in waits, panic words, all-clears,
   // and a new emergency contact's YES <code>.
   messaging.onAnyInbound(alarmInboundHandler(alarms, probes, services.contactConsent))
+  // A duress word is kept nowhere, not even as the text received: it is recorded as a Y.
+  messaging.recordInboundAs(duressReplyRecord)
   const scheduler = new ProbeScheduler({
     knex,
     clock,

@@ -9,7 +9,8 @@
  *
  * What it still does, for whoever relied on it: on `alarm.raised` for a probe it records
  * the probe's emergency probes (one per alerted contact) and its `emergency-contact.alerted`
- * event, or `emergency-contact.unreachable` when the user has no emergency contact. Its
+ * event, or `emergency-contact.unreachable` when the user has no emergency contact (not
+ * for a duress alarm, which its user must never see a trace of). Its
  * table `emergency_alert_deliveries` keeps the alerts of earlier versions; the engine's
  * alarm_contacts and alarm_timeline hold what became of each alert now.
  */

@@ -55,7 +55,7 @@ export class Dispatcher {
   /** The durable subscription's handler: all the event's delivery jobs, in one transaction. */
   async fanOut(event: RecordedEvent<WebhookEventType>): Promise<void> {
     const { kronus, endpoints } = this.#deps
-    const targets = await endpoints.matching(event.type, event.userId)
+    const targets = await endpoints.matching(event)
     if (targets.length === 0) return
     await kronus.db.transaction(async (trx) => {
       for (const endpoint of targets) await this.#enqueue(endpoint, event.id, event.userId, 'event', trx)

@@ -221,7 +221,6 @@ export class WebhookEndpoints {
     return this.#db.table<EndpointRow>(TABLE).where({ id }).first()
   }
 
-  /** Active endpoints that take this event: configured ones for everyone, and the user's own. */
   /**
    * Which of these events any active endpoint is subscribed to, by one read: the events'
    * users' endpoints and the configured ones. The fan-out subscriber uses it so that a
@@ -248,14 +247,19 @@ export class WebhookEndpoints {
       userId: row.user_id === null ? null : Number(row.user_id),
       types: new Set(JSON.parse(row.events) as string[])
     }))
-    return events.map((event) =>
-      endpoints.some(
-        (e) => e.types.has(event.type) && (e.everyone || (event.userId !== null && e.userId === event.userId))
-      )
-    )
+    return events.map((event) => {
+      const owner = ownerOf(event)
+      return endpoints.some((e) => e.types.has(event.type) && (e.everyone || (owner !== null && e.userId === owner)))
+    })
   }
 
-  async matching(type: string, userId: number | null): Promise<EndpointRow[]> {
+  /**
+   * Active endpoints that take this event: configured ones for everyone, and the user's
+   * own, unless the event is hidden from its user (a duress alarm's).
+   */
+  async matching(event: Pick<RecordedEvent, 'type' | 'userId' | 'hiddenFromUser'>): Promise<EndpointRow[]> {
+    const { type } = event
+    const userId = ownerOf(event)
     const rows: EndpointRow[] = await this.#db
       .table<EndpointRow>(TABLE)
       .where({ active: true })
@@ -307,4 +311,12 @@ export class WebhookEndpoints {
       .update({ active: false, disabled_reason: reason, disabled_at: now, updated_at: now })
     return updated === 1
   }
+}
+
+/**
+ * The user whose own endpoints may get the event: its user, unless it is hidden from them
+ * (a duress alarm's: the person may be made to read their own webhook's receiver).
+ */
+function ownerOf(event: Pick<RecordedEvent, 'userId' | 'hiddenFromUser'>): number | null {
+  return event.hiddenFromUser ? null : event.userId
 }

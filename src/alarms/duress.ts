@@ -16,6 +16,15 @@ import { classifyReply, isOptOut, normalize } from '../probes/replies.js'
 export const DURESS_WORD_LENGTH = { min: 3, max: 64 } as const
 
 /**
+ * What a duress reply is recorded as wherever Kronus keeps a reply (the message.received
+ * event, probes.last_response, probe.reply_received, the status change's reason): `Y`,
+ * the answer every check-in asks for ("Reply Y or N"). So the user's history shows the
+ * most ordinary OK there is, exactly what a Y leaves, and the word itself, the user's
+ * secret, is kept nowhere (not in the database, its backups or a webhook's copy).
+ */
+export const DURESS_REPLY_RECORDED_AS = 'Y'
+
+/**
  * First words of SMS commands and carrier keywords (sms-commands, the carrier handler and
  * the opt-in/opt-out words): a duress word equal to one would turn an ordinary command into a
  * silent alarm, or make the word unusable.
@@ -83,4 +92,16 @@ export async function isDuressWord(db: Knex | Knex.Transaction, userId: number, 
   if (normalize(text).length < DURESS_WORD_LENGTH.min) return false
   const row = await db('escalation_settings').select('duress_word_hash').where({ user_id: userId }).first()
   return matchesDuressHash(row?.duress_word_hash, text)
+}
+
+/**
+ * For Messaging.recordInboundAs: a user's text that is their duress word is recorded as
+ * DURESS_REPLY_RECORDED_AS; any other text (null) as sent.
+ */
+export async function duressReplyRecord(
+  message: { userId: number | null; text: string },
+  trx: Knex.Transaction
+): Promise<string | null> {
+  if (message.userId === null || classifyReply(message.text) !== 'none') return null
+  return (await isDuressWord(trx, message.userId, message.text)) ? DURESS_REPLY_RECORDED_AS : null
 }

@@ -157,6 +157,13 @@ function about(alarm: AlarmRow): AlarmAbout {
   }
 }
 
+/**
+ * How an alarm's events and texts are recorded: a duress alarm's are hidden from its user
+ * (their GET /v1/events and their own webhooks), who may be made to open their account by
+ * whoever threatens them. Administrators and configured webhooks still get them.
+ */
+const hiddenFromUserIf = (alarm: Pick<AlarmRow, 'trigger'>) => ({ hiddenFromUser: alarm.trigger === 'duress' })
+
 const clipQuote = (text: string) => (text.length <= 160 ? text : `${text.slice(0, 159)}…`)
 
 /**
@@ -289,15 +296,20 @@ export class AlarmEngine {
     await this.#timeline(trx, alarmId, null, 'raised', quote ? `${request.trigger}: "${quote}"` : request.trigger)
     const alarm = (await this.#alarm(trx, alarmId))!
     const onAlarm = await this.contactsOf(trx, alarmId)
-    await events.record(trx, 'alarm.raised', {
-      alarmId,
-      userId: request.userId,
-      trigger: request.trigger,
-      quote,
-      code: alarm.code,
-      probeId: request.probeId ?? null,
-      contactIds: onAlarm.flatMap((c) => (c.contact_id === null ? [] : [c.contact_id]))
-    })
+    await events.record(
+      trx,
+      'alarm.raised',
+      {
+        alarmId,
+        userId: request.userId,
+        trigger: request.trigger,
+        quote,
+        code: alarm.code,
+        probeId: request.probeId ?? null,
+        contactIds: onAlarm.flatMap((c) => (c.contact_id === null ? [] : [c.contact_id]))
+      },
+      hiddenFromUserIf(alarm)
+    )
     logger.warn({ alarmId, userId: request.userId, trigger: request.trigger, contacts: onAlarm.length }, 'alarm raised')
 
     let userText: string | null = null
@@ -330,7 +342,10 @@ export class AlarmEngine {
     const duress: AlarmAbout = { ...about(open), trigger: 'duress', quote: null }
     for (const contact of await this.contactsOf(trx, open.id)) {
       if (contact.state === 'waiting' || contact.error === OPTED_OUT) continue
-      await this.#textContact(trx, open, contact, 'duress', alarmTexts.alert(contact.first_name, duress))
+      // Its texts are hidden from the user as a duress alarm's are: they tell of the word.
+      await this.#textContact(trx, open, contact, 'duress', alarmTexts.alert(contact.first_name, duress), {
+        hiddenFromUser: true
+      })
     }
   }
 
@@ -489,13 +504,12 @@ export class AlarmEngine {
     if (alarm.voice_calls && onIt.length > 0) {
       for (const contact of onIt) await this.#call(trx, alarm, contact, `step:${tick}`)
       await this.#timeline(trx, alarm.id, null, 'calls', `step ${tick}: ${onIt.length} call(s)`)
-      await events.record(trx, 'alarm.escalated', {
-        alarmId: alarm.id,
-        userId: alarm.user_id,
-        action: 'call',
-        step: tick,
-        contactIds: ids(onIt)
-      })
+      await events.record(
+        trx,
+        'alarm.escalated',
+        { alarmId: alarm.id, userId: alarm.user_id, action: 'call', step: tick, contactIds: ids(onIt) },
+        hiddenFromUserIf(alarm)
+      )
     }
 
     let action: 'next_contact' | 'reminder' | 'exhausted'
@@ -549,13 +563,12 @@ export class AlarmEngine {
       await this.#timeline(trx, alarm.id, null, 'exhausted', 'nobody acknowledged; the alarm stays open')
       this.deps.logger.error({ alarmId: alarm.id, userId: alarm.user_id }, 'alarm exhausted: nobody acknowledged')
     }
-    await events.record(trx, 'alarm.escalated', {
-      alarmId: alarm.id,
-      userId: alarm.user_id,
-      action,
-      step: tick,
-      contactIds: ids(touched)
-    })
+    await events.record(
+      trx,
+      'alarm.escalated',
+      { alarmId: alarm.id, userId: alarm.user_id, action, step: tick, contactIds: ids(touched) },
+      hiddenFromUserIf(alarm)
+    )
     if (action === 'next_contact') await this.#skipUnreachable(trx, moved_alarm)
     if (action !== 'exhausted') await this.#setTimer(trx, moved_alarm, tick + 1, now)
   }
@@ -621,13 +634,15 @@ export class AlarmEngine {
     alarm: AlarmRow,
     contact: AlarmContactRow,
     what: string,
-    text: string
+    text: string,
+    options: { hiddenFromUser?: boolean } = {}
   ): Promise<void> {
     await this.#send(trx, alarm, {
       to: contact.phone_number,
       text,
       key: alarmTextKey(contact.alarm_id, `contact:${contact.id}:${what}`),
-      ref: alarmContactRef(contact.id)
+      ref: alarmContactRef(contact.id),
+      ...options
     })
     await trx('alarm_contacts').where({ id: contact.id }).increment('texts_sent', 1)
   }
@@ -662,7 +677,8 @@ export class AlarmEngine {
    * queue takes users' alarms in turn.
    */
   async #send(trx: Knex.Transaction, alarm: AlarmRow, message: Omit<OutgoingMessage, 'priority'>): Promise<void> {
-    await this.deps.messaging.send({ ...message, userId: alarm.user_id, priority: 'emergency' }, trx)
+    const hiddenFromUser = message.hiddenFromUser === true || hiddenFromUserIf(alarm).hiddenFromUser
+    await this.deps.messaging.send({ ...message, userId: alarm.user_id, priority: 'emergency', hiddenFromUser }, trx)
   }
 
   /** The user can be texted: not raised because they cannot, and still a user. */
@@ -715,13 +731,12 @@ export class AlarmEngine {
       .update({ state: 'acknowledged', acknowledged_at: now, updated_at: now })
     if (marked !== 1) return alarmTexts.alreadyAcknowledged(a)
     await this.#timeline(trx, alarm.id, contact.id, 'acknowledged', `${contact.name} (${via})`)
-    await events.record(trx, 'alarm.acknowledged', {
-      alarmId: alarm.id,
-      userId: alarm.user_id,
-      contactId: contact.contact_id,
-      name: contact.name,
-      via
-    })
+    await events.record(
+      trx,
+      'alarm.acknowledged',
+      { alarmId: alarm.id, userId: alarm.user_id, contactId: contact.contact_id, name: contact.name, via },
+      hiddenFromUserIf(alarm)
+    )
     const first = await trx('alarms')
       .where({ id: alarm.id, status: 'open' })
       .update({ status: 'acknowledged', acknowledged_by: contact.id, acknowledged_at: now, updated_at: now })
@@ -772,7 +787,12 @@ export class AlarmEngine {
       })
     if (resolved !== 1) return null
     await this.#timeline(trx, alarm.id, null, 'resolved', `${reason} by ${by}${note ? `: "${note}"` : ''}`)
-    await events.record(trx, 'alarm.resolved', { alarmId: alarm.id, userId: alarm.user_id, reason, by })
+    await events.record(
+      trx,
+      'alarm.resolved',
+      { alarmId: alarm.id, userId: alarm.user_id, reason, by },
+      hiddenFromUserIf(alarm)
+    )
     const at = await this.#localTime(trx, alarm.user_id, now)
     const a = about(alarm)
     for (const contact of await this.contactsOf(trx, alarm.id)) {

@@ -9,8 +9,11 @@ import { alarmTexts } from './texts.js'
 export interface CheckIns {
   pendingProbe(userId: number, trx?: Knex.Transaction): Promise<{ id: number } | undefined>
   handleReply(reply: { userId: number; text: string }, trx?: Knex.Transaction): Promise<{ answer: string | null }>
-  /** The duress word to a waiting check-in: it ends exactly as a Y would, and raises the silent duress alarm. */
-  handleDuressReply(reply: { userId: number; text: string }, trx?: Knex.Transaction): Promise<{ answer: string | null }>
+  /**
+   * The duress word to a waiting check-in: it ends exactly as a Y would, and raises the
+   * silent duress alarm. It is not handed the word, which it would otherwise keep.
+   */
+  handleDuressReply(reply: { userId: number }, trx?: Knex.Transaction): Promise<{ answer: string | null }>
 }
 
 /** What the router needs of emergency contacts' consent (ContactConsent). */
@@ -108,7 +111,7 @@ export function alarmInboundHandler(engine: AlarmEngine, checkIns: CheckIns, con
       const own = open?.trigger === 'duress' ? undefined : open
       const duress = kind === 'none' && (await isDuressWord(trx, userId, text))
       if (pending) {
-        if (duress) return (await checkIns.handleDuressReply({ userId, text }, trx)).answer
+        if (duress) return (await checkIns.handleDuressReply({ userId }, trx)).answer
         if (kind === 'bad' || kind === 'distress' || kind === 'panic')
           return (await checkIns.handleReply({ userId, text }, trx)).answer
         // An OK to a check-in also clears an alarm still open (a panic text, say); the check-in answers.

@@ -39,11 +39,28 @@ export interface SubscribeOptions<N extends EventName = EventName> {
   wants?: (events: Array<RecordedEvent<N>>, trx: Knex.Transaction) => Promise<boolean[]>
 }
 
+/**
+ * How an event is recorded. `hiddenFromUser`: the event is about its user but must not be
+ * shown to them (every event of a duress alarm: the person may be made to open their
+ * account by whoever threatens them). Their own GET /v1/events and their own webhooks
+ * leave it out; administrators, configured webhooks and durable subscribers get it.
+ * For recordMany, one flag for all the events or one per event.
+ */
+export interface RecordOptions {
+  hiddenFromUser?: boolean
+}
+
+export interface RecordManyOptions {
+  hiddenFromUser?: boolean | readonly boolean[]
+}
+
 export interface EventFilter {
   type?: EventName
   /** Only events with a larger id: a cursor for polling. */
   after?: number
   userId?: number
+  /** Only events the user they are about may see (not hiddenFromUser). */
+  visibleToUser?: boolean
   /** Default 100, at most 1000. */
   limit?: number
 }
@@ -60,6 +77,7 @@ interface EventRow {
   type: string
   user_id: number | null
   payload: string
+  hidden_from_user: boolean | number
   created_at: number | string
 }
 
@@ -79,6 +97,7 @@ export function toRecordedEvent(row: EventRow): RecordedEvent {
     type: row.type as EventName,
     userId: row.user_id === null ? null : Number(row.user_id),
     payload: JSON.parse(row.payload),
+    hiddenFromUser: Boolean(row.hidden_from_user),
     createdAt: Number(row.created_at)
   }
 }
@@ -108,8 +127,13 @@ export class EventLog {
   }
 
   /** Writes the event in the caller's transaction; see the class comment for who hears of it and when. */
-  async record<N extends EventName>(trx: Knex.Transaction, type: N, payload: KronusEvents[N]): Promise<void> {
-    await this.recordMany(trx, type, [payload])
+  async record<N extends EventName>(
+    trx: Knex.Transaction,
+    type: N,
+    payload: KronusEvents[N],
+    options: RecordOptions = {}
+  ): Promise<void> {
+    await this.recordMany(trx, type, [payload], options)
   }
 
   /**
@@ -119,26 +143,44 @@ export class EventLog {
   async recordMany<N extends EventName>(
     trx: Knex.Transaction,
     type: N,
-    payloads: Array<KronusEvents[N]>
+    payloads: Array<KronusEvents[N]>,
+    options: RecordManyOptions = {}
   ): Promise<void> {
     this.declare(type)
     if (payloads.length === 0) return
+    const hidden = options.hiddenFromUser
+    if (Array.isArray(hidden) && hidden.length !== payloads.length)
+      throw new Error(`hiddenFromUser names ${hidden.length} flags for ${payloads.length} events`)
+    const hiddenAt = (i: number) => (Array.isArray(hidden) ? hidden[i] === true : hidden === true)
     const createdAt = this.#clock.now()
     const events: Array<RecordedEvent<N>> = []
+    let offset = 0
     for (const chunk of chunks(payloads)) {
+      const first = offset
+      offset += chunk.length
       const inserted: Array<{ id: number | string } | number | string> = await trx('events')
         .insert(
-          chunk.map((payload) => ({
+          chunk.map((payload, i) => ({
             type,
             user_id: userIdOf(payload),
             payload: JSON.stringify(payload),
+            hidden_from_user: hiddenAt(first + i),
             created_at: createdAt
           }))
         )
         .returning('id')
       // One INSERT takes its ids in row order on both databases, though RETURNING need not list them in it.
       const ids = inserted.map((row) => Number(typeof row === 'object' ? row.id : row)).sort((x, y) => x - y)
-      chunk.forEach((payload, i) => events.push({ id: ids[i]!, type, userId: userIdOf(payload), payload, createdAt }))
+      chunk.forEach((payload, i) =>
+        events.push({
+          id: ids[i]!,
+          type,
+          userId: userIdOf(payload),
+          payload,
+          hiddenFromUser: hiddenAt(first + i),
+          createdAt
+        })
+      )
     }
 
     for (const [name, subscriber] of this.#subscribers) {
@@ -164,8 +206,8 @@ export class EventLog {
   }
 
   /** For events that have no state change to commit with (server.started, job.dead, ...). */
-  async emit<N extends EventName>(type: N, payload: KronusEvents[N]): Promise<void> {
-    await this.#knex.transaction((trx) => this.record(trx, type, payload))
+  async emit<N extends EventName>(type: N, payload: KronusEvents[N], options: RecordOptions = {}): Promise<void> {
+    await this.#knex.transaction((trx) => this.record(trx, type, payload, options))
   }
 
   /**
@@ -314,6 +356,7 @@ export class EventLog {
     if (filter.type !== undefined) query.where('type', filter.type)
     if (filter.after !== undefined) query.where('id', '>', filter.after)
     if (filter.userId !== undefined) query.where('user_id', filter.userId)
+    if (filter.visibleToUser) query.where('hidden_from_user', false)
     return query
   }
 }

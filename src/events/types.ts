@@ -175,5 +175,7 @@ export interface RecordedEvent<N extends EventName = EventName> {
   type: N
   userId: number | null
   payload: KronusEvents[N]
+  /** About its user but never shown to them (a duress alarm's): see RecordOptions in log.ts. */
+  hiddenFromUser: boolean
   createdAt: number
 }

@@ -27,6 +27,8 @@ export interface SendJobPayload {
   priority?: 'emergency'
   /** OutgoingMessage.ref; absent when the sender named none (and in jobs queued before refs existed). */
   ref?: string
+  /** OutgoingMessage.hiddenFromUser; absent when false. */
+  hiddenFromUser?: true
 }
 
 declare module '../queue/types.js' {
@@ -98,6 +100,11 @@ export interface OutgoingMessage {
    * nor refused, whatever this says.
    */
   allowance?: 'counted' | 'refusable'
+  /**
+   * The text's events (message.sent, .failed, .delivered, .undelivered) are about `userId`
+   * but hidden from them (RecordOptions in src/events/log.ts): a duress alarm's alerts.
+   */
+  hiddenFromUser?: boolean
 }
 
 export interface IncomingMessage {
@@ -149,6 +156,12 @@ export interface AnyInboundText extends Omit<InboundText, 'userId'> {
   /** The user whose phone sent it, or null: an emergency contact answering an alert is no user. */
   userId: number | null
 }
+
+/**
+ * What an inbound text is recorded as (its message.received event) when it must not be
+ * kept as sent, or null to keep it as sent. Handlers still see the text as sent.
+ */
+export type InboundRecorder = (message: AnyInboundText, trx: Knex.Transaction) => Promise<string | null>
 
 /** Like InboundHandler, for texts from any phone: asked before every user handler. */
 export type AnyInboundHandler = (
@@ -205,6 +218,7 @@ export class Messaging {
   readonly #inboundHandlers: RegisteredHandler[] = []
   readonly #fallbackHandlers: RegisteredHandler[] = []
   readonly #firstHandlers: AnyInboundHandler[] = []
+  readonly #recorders: InboundRecorder[] = []
   readonly #ledger: SendLedger
   readonly #health: ChannelHealth
   readonly #clock: Clock
@@ -330,6 +344,7 @@ export class Messaging {
       }
       payload.ref = message.ref
     }
+    if (message.hiddenFromUser === true) payload.hiddenFromUser = true
     const options: EnqueueOptions = { key: message.key === undefined ? undefined : messageSendKey(message.key) }
     if (typeof payload.userId === 'number') options.userId = payload.userId
     if (message.priority === 'emergency') {
@@ -361,8 +376,10 @@ export class Messaging {
    */
   async deliveryReport(report: DeliveryReport, trx?: Knex.Transaction): Promise<void> {
     const work = async (trx: Knex.Transaction) => {
-      const send: { ref: string | null; user_id: number | string | null } | undefined = await trx('message_sends')
-        .select('ref', 'user_id')
+      const send:
+        | { ref: string | null; user_id: number | string | null; hidden_from_user: boolean | number }
+        | undefined = await trx('message_sends')
+        .select('ref', 'user_id', 'hidden_from_user')
         .where({ channel: report.channel, provider_id: report.messageId })
         .first()
       const base = {
@@ -378,14 +395,20 @@ export class Messaging {
         const accountError = report.accountLevel ? (report.error ?? report.status) : null
         await this.#health.delivery(trx, report.channel, { delivered: false, accountError }, now)
       }
-      if (report.status === 'delivered') await this.#events.record(trx, 'message.delivered', base)
+      const hidden = { hiddenFromUser: Boolean(send?.hidden_from_user) }
+      if (report.status === 'delivered') await this.#events.record(trx, 'message.delivered', base, hidden)
       else
-        await this.#events.record(trx, 'message.undelivered', {
-          ...base,
-          status: report.status,
-          errorCode: report.errorCode,
-          error: report.error ?? report.status
-        })
+        await this.#events.record(
+          trx,
+          'message.undelivered',
+          {
+            ...base,
+            status: report.status,
+            errorCode: report.errorCode,
+            error: report.error ?? report.status
+          },
+          hidden
+        )
     }
     await (trx ? work(trx) : this.#knex.transaction(work))
   }
@@ -421,6 +444,20 @@ export class Messaging {
   }
 
   /**
+   * Adds a recorder for inbound texts: the first that names another text has the text
+   * recorded as that (a duress word is recorded as the Y it answers as: see
+   * src/alarms/duress.ts). Returns a function that removes it.
+   */
+  recordInboundAs(recorder: InboundRecorder): () => void {
+    if (typeof recorder !== 'function') throw new Error('an inbound recorder must be a function')
+    this.#recorders.push(recorder)
+    return () => {
+      const at = this.#recorders.indexOf(recorder)
+      if (at >= 0) this.#recorders.splice(at, 1)
+    }
+  }
+
+  /**
    * An inbound text: records message.received once, naming the user whose phone sent it,
    * and asks the inbound handlers for the reply, all in one transaction (the caller's, when
    * given). The handlers of onAnyInbound come first and see every sender; a sender who
@@ -434,9 +471,20 @@ export class Messaging {
         .first()
       const userId = user ? Number(user.id) : null
       const messageId = message.messageId ?? null
+      let recorded = message.text
+      for (const recorder of this.#recorders) {
+        const as = await recorder(
+          { from: message.from, text: message.text, channel: message.channel, messageId, userId },
+          trx
+        )
+        if (typeof as === 'string') {
+          recorded = as
+          break
+        }
+      }
       await this.#events.record(trx, 'message.received', {
         from: message.from,
-        text: message.text,
+        text: recorded,
         userId,
         channel: message.channel,
         messageId
@@ -485,15 +533,19 @@ export class Messaging {
   async sendJobDied(job: Pick<JobRow, 'name' | 'payload' | 'last_error'>, cause?: unknown): Promise<void> {
     if (job.name !== SEND_JOB || cause instanceof PermanentSendFailure) return
     const payload = JSON.parse(job.payload) as SendJobPayload
-    await this.#events.emit('message.failed', {
-      to: payload.to,
-      text: payload.text,
-      userId: payload.userId,
-      channel: this.#defaultChannel ?? 'none',
-      error: job.last_error ?? 'unknown error',
-      permanent: false,
-      ...refOf(payload)
-    })
+    await this.#events.emit(
+      'message.failed',
+      {
+        to: payload.to,
+        text: payload.text,
+        userId: payload.userId,
+        channel: this.#defaultChannel ?? 'none',
+        error: job.last_error ?? 'unknown error',
+        permanent: false,
+        ...refOf(payload)
+      },
+      hiddenOf(payload)
+    )
   }
 
   /**
@@ -519,7 +571,12 @@ export class Messaging {
     // slowness, and a send's start is compared with the provider's clock when reconciling.
     const startedAt = Date.now()
     const unfinished = await this.#ledger.begin(
-      jobs.map((job) => ({ jobId: job.run.id, ref: job.payload.ref ?? null, userId: job.payload.userId ?? null })),
+      jobs.map((job) => ({
+        jobId: job.run.id,
+        ref: job.payload.ref ?? null,
+        userId: job.payload.userId ?? null,
+        hiddenFromUser: job.payload.hiddenFromUser === true
+      })),
       channel.name,
       startedAt
     )
@@ -531,7 +588,8 @@ export class Messaging {
           await this.#events.recordMany(
             trx,
             'message.sent',
-            sent.map((s) => s.event)
+            sent.map((s) => s.event),
+            { hiddenFromUser: sent.map((s) => s.hiddenFromUser) }
           )
           const finished = sent.map((s) => ({ jobId: s.jobId, providerId: s.event.messageId }))
           await this.#ledger.finish(trx, finished, Date.now())
@@ -581,7 +639,7 @@ export class Messaging {
             messageId,
             ...refOf(payload)
           }
-          recorder.add({ index: i, jobId: run.id, event })
+          recorder.add({ index: i, jobId: run.id, event, hiddenFromUser: payload.hiddenFromUser === true })
         } catch (err) {
           outcomes[i] = await this.#sendFailed(channel.name, payload, err, run.id, run.attempt)
         } finally {
@@ -682,15 +740,19 @@ export class Messaging {
       return err
     }
     try {
-      await this.#events.emit('message.failed', {
-        to: payload.to,
-        text: payload.text,
-        userId: payload.userId,
-        channel: channelName,
-        error: err.message,
-        permanent: true,
-        ...refOf(payload)
-      })
+      await this.#events.emit(
+        'message.failed',
+        {
+          to: payload.to,
+          text: payload.text,
+          userId: payload.userId,
+          channel: channelName,
+          error: err.message,
+          permanent: true,
+          ...refOf(payload)
+        },
+        hiddenOf(payload)
+      )
     } catch (recordError) {
       return recordError
     }
@@ -767,6 +829,11 @@ function allowanceOf(message: OutgoingMessage): AllowanceClass {
   return message.allowance === 'refusable' ? 'refusable' : 'counted'
 }
 
+/** How the text's events are recorded: hidden from its user when the sender said so. */
+function hiddenOf(payload: SendJobPayload): { hiddenFromUser: boolean } {
+  return { hiddenFromUser: payload.hiddenFromUser === true }
+}
+
 /** The text's ref for its events: the key only when the sender named one. */
 function refOf(payload: SendJobPayload): { ref?: string } {
   return payload.ref === undefined ? {} : { ref: payload.ref }
@@ -776,6 +843,7 @@ interface SentText {
   index: number
   jobId: number
   event: KronusEvents['message.sent']
+  hiddenFromUser: boolean
 }
 
 /**

@@ -14,6 +14,8 @@ export interface StartingSend {
   jobId: number
   ref: string | null
   userId: number | null
+  /** Its events are hidden from its user (OutgoingMessage.hiddenFromUser): so are its receipts'. */
+  hiddenFromUser: boolean
 }
 
 export interface FinishedSend {
@@ -57,7 +59,8 @@ export class SendLedger {
               channel,
               started_at: startedAt,
               ref: send.ref,
-              user_id: send.userId
+              user_id: send.userId,
+              hidden_from_user: send.hiddenFromUser
             }))
           )
           .onConflict('job_id')

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex'
 import type { Logger } from 'pino'
+import { DURESS_REPLY_RECORDED_AS } from '../alarms/duress.js'
 import type { Clock } from '../clock.js'
 import { chunks } from '../db/chunks.js'
 import { uniqueViolationColumn } from '../db/errors.js'
@@ -724,13 +725,13 @@ export class ProbeLifecycle {
   }
 
   /**
-   * The user's duress word, to their waiting check-in: it ends exactly as a Y does (the
-   * same status, flip row, events and answer, with the reply kept as sent, as every reply
-   * is), and then raises the silent duress alarm for that probe. The alarm engine never
-   * texts the user about a duress alarm.
+   * The user's duress word, to their waiting check-in: it ends exactly as a Y does, and is
+   * recorded as one (DURESS_REPLY_RECORDED_AS: the same last_response, status change
+   * reason, events and answer; the word itself is never kept), and then raises the silent
+   * duress alarm for that probe. The alarm engine never texts the user about it.
    */
-  async handleDuressReply(reply: { userId: number; text: string }, trx?: Knex.Transaction): Promise<ReplyResult> {
-    return this.#reply(reply, 'duress', trx)
+  async handleDuressReply(reply: { userId: number }, trx?: Knex.Transaction): Promise<ReplyResult> {
+    return this.#reply({ userId: reply.userId, text: DURESS_REPLY_RECORDED_AS }, 'duress', trx)
   }
 
   /**

@@ -34,8 +34,9 @@ export class EventQueryService {
     const userId = actor.isAdmin ? query.userId : actor.userId
     const limit = query.limit ?? PAGE_SIZE
     // The event log is read outside any transaction: its rows are only ever appended.
+    // A user never sees the events hidden from them (a duress alarm's); an admin sees all.
     const { results, total } = await events.page(
-      { type: query.type as EventName | undefined, after: query.after, userId },
+      { type: query.type as EventName | undefined, after: query.after, userId, visibleToUser: !actor.isAdmin },
       query.page,
       limit
     )

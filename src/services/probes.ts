@@ -24,10 +24,19 @@ export class ProbeQueryService {
     private readonly onDemand: OnDemandRequester
   ) {}
 
-  /** A user's probes, newest first, each with its status and the alert it caused, if any. */
-  async listForUser(userId: number, page: number, trx?: Knex.Transaction): Promise<Page<ProbeWithContacts>> {
+  /**
+   * A user's probes, newest first, each with its status and the alert it caused, if any.
+   * `hideDuress` leaves out whom a duress alarm alerted: a user reading their own
+   * probes (someone may be making them) sees a duress reply's check-in as a plain OK.
+   */
+  async listForUser(
+    userId: number,
+    page: number,
+    trx?: Knex.Transaction,
+    hideDuress = false
+  ): Promise<Page<ProbeWithContacts>> {
     const db = trx ?? this.ctx.knex
-    const result = await this.#page(db, Probe.query(db).where({ user_id: userId }), page)
+    const result = await this.#page(db, Probe.query(db).where({ user_id: userId }), page, hideDuress)
     // A user's probes go with the user (ON DELETE CASCADE): only an empty page needs to ask whether the user exists.
     if (result.results.length === 0 && !(await User.query(db).findById(userId)))
       throw new NotFoundError(`user ${userId} not found`)
@@ -68,7 +77,8 @@ export class ProbeQueryService {
   async #page(
     db: Knex | Knex.Transaction,
     query: QueryBuilder<Probe, Probe[]>,
-    page: number
+    page: number,
+    hideDuress = false
   ): Promise<Page<ProbeWithContacts>> {
     const [result, statuses] = await Promise.all([
       paginate(query.withGraphFetched('emergency_probe').orderBy('id', 'desc'), page),
@@ -76,7 +86,8 @@ export class ProbeQueryService {
     ])
     const alerted = await this.#alertedContacts(
       db,
-      result.results.map((p) => p.id)
+      result.results.map((p) => p.id),
+      hideDuress
     )
     return {
       paging: result.paging,
@@ -105,11 +116,18 @@ export class ProbeQueryService {
    * the name and number copied onto the alarm and their state; a probe from before alarms
    * lists its emergency_probes rows, with the contact as it is now (null once deleted).
    */
-  async #alertedContacts(db: Knex | Knex.Transaction, probeIds: number[]): Promise<Map<number, AlertedContact[]>> {
+  async #alertedContacts(
+    db: Knex | Knex.Transaction,
+    probeIds: number[],
+    hideDuress: boolean
+  ): Promise<Map<number, AlertedContact[]>> {
     const byProbe = new Map<number, AlertedContact[]>()
     if (probeIds.length === 0) return byProbe
     const withAlarm = new Set<number>()
-    const alarmRows = (await db('alarms').whereIn('probe_id', probeIds).select('id', 'probe_id')) as Array<{
+    const alarmQuery = db('alarms').whereIn('probe_id', probeIds)
+    // A duress reply's probe then reads as no alarm at all (it has no emergency_probes rows either).
+    if (hideDuress) alarmQuery.whereNot('trigger', 'duress')
+    const alarmRows = (await alarmQuery.select('id', 'probe_id')) as Array<{
       id: number
       probe_id: number
     }>
@@ -117,7 +135,10 @@ export class ProbeQueryService {
     if (alarmRows.length > 0) {
       const rows = (await db('alarm_contacts as ac')
         .join('alarms as a', 'a.id', 'ac.alarm_id')
-        .whereIn('a.probe_id', probeIds)
+        .whereIn(
+          'a.id',
+          alarmRows.map((row) => row.id)
+        )
         .whereNot('ac.state', 'waiting')
         .orderBy([{ column: 'a.id' }, { column: 'ac.position' }, { column: 'ac.id' }])
         .select(

@@ -1,13 +1,14 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import type { Logger } from 'pino'
 import twilio from 'twilio'
 import type RequestClient from 'twilio/lib/base/RequestClient.js'
 import { emergencyContact } from '../../plugins/emergency-contact/index.js'
 import { smsCommands } from '../../plugins/sms-commands/index.js'
 import { type TwilioSmsOptions, twilioSms } from '../../plugins/twilio-sms/index.js'
 import { FakeClock } from '../../src/clock.js'
-import type { KronusConfigInput } from '../../src/config/types.js'
+import type { KronusConfigInput, PluginEntry } from '../../src/config/types.js'
 import { FakeTwilioApi, LoopbackRequestClient, type TwilioErrorReply } from '../fakes/twilio-api.js'
 import { buildKronus, type TestKronus } from '../helpers/app.js'
 import {
@@ -156,6 +157,10 @@ class OutageRequestClient extends LoopbackRequestClient {
 export interface ScenarioOptions {
   config?: KronusConfigInput
   twilio?: Partial<TwilioSmsOptions>
+  /** Where Kronus logs (silent unless given): a test reads it to check a secret is never in it. */
+  logger?: Logger
+  /** More plugins, after the three every scenario has (outbound-webhook, say). */
+  plugins?: PluginEntry[]
 }
 
 let personSequence = 0
@@ -233,6 +238,7 @@ export class Scenario {
     return buildKronus(this.#t, {
       clock: this.clock,
       dir: this.#dir,
+      logger: this.#options.logger,
       config: {
         ...input,
         kronus: { publicUrl: PUBLIC_URL, ...input.kronus },
@@ -245,7 +251,8 @@ export class Scenario {
           // A frozen fake clock never refills a send bucket: pacing has its own tests.
           twilioSms({ client, messagesPerSecond: 1000, burst: 1000, ...this.#options.twilio }),
           smsCommands(),
-          emergencyContact()
+          emergencyContact(),
+          ...(this.#options.plugins ?? [])
         ]
       } as KronusConfigInput
     })

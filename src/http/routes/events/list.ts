@@ -30,7 +30,8 @@ export default defineRoute({
   path: '/v1/events',
   options: {
     tags: ['api', 'events'],
-    description: 'The event log, oldest first: every event for an admin, only your own otherwise',
+    description:
+      'The event log, oldest first: every event for an admin, only your own otherwise, and never those of a duress alarm (its alarm events, the texts that alert your contacts): someone may be making you look',
     validate: {
       query: Joi.object({
         type: text.max(120).description('Only events of this type, e.g. probe.status_changed'),

@@ -10,7 +10,7 @@ export default defineRoute({
   options: {
     tags: ['api', 'probes'],
     description:
-      "A user's probes, newest first, with status and any emergency alert (yourself; an admin may read anyone's)",
+      "A user's probes, newest first, with status and any emergency alert (yourself; an admin may read anyone's). Whom a duress alarm alerted is shown to admins only.",
     plugins: errorDocs([400, 401, 403, 404], {
       403: "Another user's probes, and the caller is not an admin",
       404: 'No such user'
@@ -19,9 +19,10 @@ export default defineRoute({
     response: { schema: pagedSchema(probeSchema, 'ProbeList') },
     handler: async (request) => {
       const { uid } = request.params as { uid: number }
-      assertSelfOrAdmin(request, uid)
+      const actor = assertSelfOrAdmin(request, uid)
       const { page } = request.query as { page: number }
-      return paged(await request.server.app.services.probes.listForUser(uid, page))
+      // A duress alarm is never shown to its user: their probe reads as a plain OK.
+      return paged(await request.server.app.services.probes.listForUser(uid, page, undefined, !actor.isAdmin))
     }
   }
 })
