@@ -11,6 +11,7 @@ import type { KronusConfig } from '../config/types.js'
 import type { Services } from '../services/index.js'
 import { addressList } from '../util/address-list.js'
 import { registerAuth } from './auth.js'
+import { registerConsole } from './console.js'
 import { registerErrorMapping } from './errors.js'
 import './types.js'
 
@@ -143,6 +144,7 @@ export async function createHttpServer({
   registerErrorMapping(server)
 
   if (documentation) await registerDocumentation(server, version)
+  await registerConsole(server)
   server.route(await loadRoutes())
   // hapi-swagger adds /documentation and the Swagger UI files in a dependency callback,
   // which hapi only runs when the server initialises; without this the page 404s until
