@@ -12,6 +12,7 @@ import { JobService } from './jobs.js'
 import { type PauseKeeper, type PendingProbeCanceller, ProbeSettingsService } from './probe-settings.js'
 import { type OnDemandRequester, ProbeQueryService } from './probes.js'
 import { RateLimiter } from './rate-limit.js'
+import { SchedulePreviewService } from './schedule-preview.js'
 import { UserService } from './users.js'
 
 export type { Actor, ServiceContext } from './context.js'
@@ -35,6 +36,7 @@ export function createServices(ctx: ServiceContext, probeEngine: ServiceProbeEng
   const contacts = new ContactService(ctx, contactConsent)
   const probeSettings = new ProbeSettingsService(ctx, contacts, probeEngine.lifecycle, probeEngine.pauses)
   const probes = new ProbeQueryService(ctx, probeEngine.onDemand)
+  const schedulePreview = new SchedulePreviewService(ctx, probeSettings)
   const auth = new AuthService(ctx, rateLimiter)
   const health = new HealthService(ctx)
   const jobs = new JobService(ctx)
@@ -49,6 +51,7 @@ export function createServices(ctx: ServiceContext, probeEngine: ServiceProbeEng
     contacts,
     contactConsent,
     probeSettings,
+    schedulePreview,
     probes,
     rateLimiter,
     auth,
