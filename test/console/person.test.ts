@@ -1,4 +1,5 @@
 import t from 'tap'
+import { emergencyContactOf } from '../alarms/harness.js'
 import { call } from '../helpers/http.js'
 import {
   consoleErrors,
@@ -106,12 +107,7 @@ else {
 
   t.test('a person changes the schedule, seeing it in words and its next five times', async (t) => {
     const s = await consoleSetup(t)
-    await call(s.kronus, {
-      method: 'POST',
-      url: `/v1/users/${s.user.id}/contacts`,
-      token: s.user.token,
-      payload: { first_name: 'Mary', last_name: 'Somerville', phone_number: '+14165550199', is_emergency_contact: true }
-    })
+    await emergencyContactOf(s, 'Mary')
     const page = await newPage(t, s)
     await signIn(page, s.url, s.user.email, s.user.password)
     const schedule = page.getByRole('region', { name: 'Schedule' })
