@@ -15,6 +15,8 @@ interface Ctx {
   uid: number
   user: any
   refreshStatus: () => Promise<void>
+  /** Set by the history section: reloads it. */
+  refreshHistory?: () => Promise<void>
 }
 
 export async function personView(root: HTMLElement, uid: number): Promise<void> {
@@ -31,7 +33,26 @@ export async function personView(root: HTMLElement, uid: number): Promise<void> 
   show(
     root,
     h('h1', {}, `Hello, ${user.first_name}`),
-    section('Status', statusBody),
+    section(
+      'Status',
+      statusBody,
+      h(
+        'div',
+        { class: 'actions' },
+        h(
+          'button',
+          {
+            type: 'button',
+            class: 'secondary',
+            onclick: async () => {
+              await Promise.all([ctx.refreshStatus(), ctx.refreshHistory?.()])
+              announce('Status and history refreshed.')
+            }
+          },
+          'Refresh status and history'
+        )
+      )
+    ),
     h(
       'div',
       { class: 'columns' },
@@ -552,7 +573,6 @@ function historySection(ctx: Ctx): HTMLElement {
   const zone = ctx.user.probe_settings?.time_zone
   const alarms = h('div', { id: 'alarm-history' })
   const probes = h('div', {})
-  const refresh = h('button', { type: 'button', class: 'secondary', onclick: () => void load() }, 'Refresh history')
   const load = async () => {
     const [a, p] = await Promise.all([apiPage(`/v1/users/${ctx.uid}/alarms`), apiPage(`/v1/users/${ctx.uid}/probes`)])
     show(
@@ -596,6 +616,7 @@ function historySection(ctx: Ctx): HTMLElement {
         : h('p', {}, 'No check-in yet.')
     )
   }
+  ctx.refreshHistory = load
   void load()
-  return section('History', h('div', { class: 'actions' }, refresh), alarms, probes)
+  return section('History', alarms, probes)
 }
