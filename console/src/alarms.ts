@@ -10,6 +10,21 @@ export function alarmSummary(alarm: any, timeZone?: string | null): string {
   return `${STATUS_LABEL[alarm.status] ?? alarm.status}${alarm.status === 'acknowledged' ? by : ''}: ${alarm.trigger.replaceAll('_', ' ')}, ${when(alarm.created_at, timeZone)}`
 }
 
+/** A timeline entry's detail in words: a JSON detail as "key: value" pairs, a repeat of the contact's name left out. */
+function detailText(detail: string | null, contactName: string | undefined): string {
+  if (!detail || detail === contactName) return ''
+  if (!detail.startsWith('{')) return `: ${detail}`
+  try {
+    const parts = Object.entries(JSON.parse(detail)).map(([key, value]) => {
+      const shown = Array.isArray(value) ? (value.length ? value.join(', ') : 'none') : String(value)
+      return `${key.replace(/([A-Z])/g, ' $1').toLowerCase()}: ${shown}`
+    })
+    return `: ${parts.join('; ')}`
+  } catch {
+    return `: ${detail}`
+  }
+}
+
 export function alarmDetails(alarm: any, timeZone?: string | null, extra?: Node): HTMLElement {
   const names = new Map<number, string>(alarm.contacts.map((c: any) => [c.id, c.name]))
   return h(
@@ -51,7 +66,7 @@ export function alarmDetails(alarm: any, timeZone?: string | null, extra?: Node)
           ' ',
           entry.kind.replaceAll('_', ' '),
           entry.alarm_contact_id && names.get(entry.alarm_contact_id) ? ` — ${names.get(entry.alarm_contact_id)}` : '',
-          entry.detail ? `: ${entry.detail}` : ''
+          detailText(entry.detail, names.get(entry.alarm_contact_id))
         )
       )
     ),
