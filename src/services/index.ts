@@ -13,6 +13,7 @@ import { type PauseKeeper, type PendingProbeCanceller, ProbeSettingsService } fr
 import { type OnDemandRequester, ProbeQueryService } from './probes.js'
 import { RateLimiter } from './rate-limit.js'
 import { SchedulePreviewService } from './schedule-preview.js'
+import { UserStatusService } from './user-status.js'
 import { UserService } from './users.js'
 
 export type { Actor, ServiceContext } from './context.js'
@@ -37,6 +38,7 @@ export function createServices(ctx: ServiceContext, probeEngine: ServiceProbeEng
   const probeSettings = new ProbeSettingsService(ctx, contacts, probeEngine.lifecycle, probeEngine.pauses)
   const probes = new ProbeQueryService(ctx, probeEngine.onDemand)
   const schedulePreview = new SchedulePreviewService(ctx, probeSettings)
+  const userStatus = new UserStatusService(ctx, probeSettings)
   const auth = new AuthService(ctx, rateLimiter)
   const health = new HealthService(ctx)
   const jobs = new JobService(ctx)
@@ -52,6 +54,7 @@ export function createServices(ctx: ServiceContext, probeEngine: ServiceProbeEng
     contactConsent,
     probeSettings,
     schedulePreview,
+    userStatus,
     probes,
     rateLimiter,
     auth,

@@ -19,6 +19,7 @@ import * as m0018 from './0018_duress_and_checkin_link.js'
 import * as m0019 from './0019_contact_consent.js'
 import * as m0020 from './0020_text_allowance.js'
 import * as m0021 from './0021_jobs_notify.js'
+import * as m0023 from './0023_status_changes_by_user.js'
 
 interface Migration {
   up(knex: Knex): Promise<void>
@@ -48,7 +49,8 @@ const migrations: Array<[string, Migration]> = [
   ['0018_duress_and_checkin_link', m0018],
   ['0019_contact_consent', m0019],
   ['0020_text_allowance', m0020],
-  ['0021_jobs_notify', m0021]
+  ['0021_jobs_notify', m0021],
+  ['0023_status_changes_by_user', m0023]
 ]
 
 export const migrationSource: Knex.MigrationSource<[string, Migration]> = {
