@@ -39,7 +39,7 @@ function signInView(message?: string): void {
     try {
       await signIn(String(data.get('email') ?? '').trim(), String(data.get('password') ?? ''))
     } catch (err) {
-      if (err instanceof ApiError && err.status === 401) throw new Error('Wrong email or password.')
+      if (err instanceof ApiError && err.status === 401) throw new ApiError(401, ['Wrong email or password.'])
       throw err
     }
     await start()
