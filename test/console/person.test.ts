@@ -138,4 +138,21 @@ else {
     t.pass('the next check-in shown is the new schedule’s')
     t.same(consoleErrors(page), [], 'no error in the browser console')
   })
+
+  t.test('the page works on a 320 px wide phone: nothing wider than the screen', async (t) => {
+    const s = await consoleSetup(t)
+    await emergencyContactOf(s, 'Mary')
+    const page = await newPage(t, s, { width: 320, height: 640 })
+    await signIn(page, s.url, s.user.email, s.user.password)
+    await page.getByRole('region', { name: 'Contacts' }).getByText('Mary Contact').waitFor()
+    await page.locator('#schedule-preview .next-times li').first().waitFor()
+    const width = await page.evaluate(() => (globalThis as any).document.documentElement.scrollWidth)
+    t.ok(width <= 320, `the page is ${width} px wide: no sideways scrolling`)
+    t.equal(
+      await page.getByRole('link', { name: 'Skip to the content' }).getAttribute('href'),
+      '#main',
+      'a skip link leads past the menu'
+    )
+    t.same(consoleErrors(page), [], 'no error in the browser console')
+  })
 }
