@@ -18,13 +18,17 @@ import './types.js'
 const ROUTES_DIR = fileURLToPath(new URL('./routes/', import.meta.url))
 export const MAX_BODY_BYTES = 64 * 1024
 
-/** Every file under src/http/routes default-exports one route (or a list of them). */
-async function loadRoutes(dir = ROUTES_DIR): Promise<ServerRoute[]> {
+/** Routes of dev mode only (`kronus server --dev`): without it they do not exist (404). */
+const DEV_ROUTES_DIR = join(ROUTES_DIR, 'dev')
+
+/** Every file under src/http/routes default-exports one route (or a list of them); routes/dev/ only in dev mode. */
+async function loadRoutes(dev: boolean, dir = ROUTES_DIR): Promise<ServerRoute[]> {
   const routes: ServerRoute[] = []
   for (const entry of readdirSync(dir).sort()) {
     const path = join(dir, entry)
-    if (statSync(path).isDirectory()) routes.push(...(await loadRoutes(path)))
-    else if (/\.(ts|js)$/.test(entry) && !entry.endsWith('.d.ts')) {
+    if (statSync(path).isDirectory()) {
+      if (path !== DEV_ROUTES_DIR || dev) routes.push(...(await loadRoutes(dev, path)))
+    } else if (/\.(ts|js)$/.test(entry) && !entry.endsWith('.d.ts')) {
       const mod = await import(pathToFileURL(path).href)
       routes.push(...[mod.default].flat())
     }
@@ -145,7 +149,7 @@ export async function createHttpServer({
 
   if (documentation) await registerDocumentation(server, version)
   await registerConsole(server)
-  server.route(await loadRoutes())
+  server.route(await loadRoutes(config.dev))
   // hapi-swagger adds /documentation and the Swagger UI files in a dependency callback,
   // which hapi only runs when the server initialises; without this the page 404s until
   // start(), and always under server.inject. Routes may still be added afterwards.

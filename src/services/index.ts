@@ -5,6 +5,7 @@ import { CheckinLinkService, type LinkCheckIns } from './checkin-link.js'
 import { type ConsentMessaging, ContactConsent } from './contact-consent.js'
 import { ContactService } from './contacts.js'
 import type { ServiceContext } from './context.js'
+import { DevTextsService } from './dev-texts.js'
 import { EscalationService } from './escalation.js'
 import { EventQueryService } from './events.js'
 import { HealthService } from './health.js'
@@ -39,6 +40,7 @@ export function createServices(ctx: ServiceContext, probeEngine: ServiceProbeEng
   const probes = new ProbeQueryService(ctx, probeEngine.onDemand)
   const schedulePreview = new SchedulePreviewService(ctx, probeSettings)
   const userStatus = new UserStatusService(ctx, probeSettings)
+  const devTexts = new DevTextsService(ctx)
   const auth = new AuthService(ctx, rateLimiter)
   const health = new HealthService(ctx)
   const jobs = new JobService(ctx)
@@ -55,6 +57,7 @@ export function createServices(ctx: ServiceContext, probeEngine: ServiceProbeEng
     probeSettings,
     schedulePreview,
     userStatus,
+    devTexts,
     probes,
     rateLimiter,
     auth,
