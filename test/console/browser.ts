@@ -24,20 +24,27 @@ export interface ConsoleSetup extends Scenario {
   browser: Browser
 }
 
+export async function launchBrowser(t: Test): Promise<Browser> {
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] })
+  t.teardown(() => browser.close())
+  return browser
+}
+
 export async function consoleSetup(t: Test): Promise<ConsoleSetup> {
   const s = await buildScenario(t)
   await s.kronus.start()
-  const url = s.kronus.server.info.uri
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] })
-  t.teardown(() => browser.close())
-  return { ...s, url, browser }
+  return { ...s, url: s.kronus.server.info.uri, browser: await launchBrowser(t) }
 }
 
 /**
  * A fresh page (desktop size unless told) that fails the test on any console error: a CSP
  * violation (an inline script or style, a foreign asset) is one.
  */
-export async function newPage(t: Test, s: ConsoleSetup, viewport = { width: 1280, height: 900 }): Promise<Page> {
+export async function newPage(
+  t: Test,
+  s: { browser: Browser; url: string },
+  viewport = { width: 1280, height: 900 }
+): Promise<Page> {
   const context = await s.browser.newContext({ viewport })
   const page = await context.newPage()
   const errors: string[] = []
