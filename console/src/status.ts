@@ -36,7 +36,9 @@ export function loadStatus(uid: number): Promise<Status | null> {
 export function statusSentence(status: Status, timeZone?: string | null): string {
   switch (status.state) {
     case 'alarm':
-      return `An alarm is open since ${when(status.open_alarm?.opened_at, timeZone)}: your emergency contacts are being alerted.`
+      return status.open_alarm?.state === 'acknowledged'
+        ? `An alarm is open since ${when(status.open_alarm.opened_at, timeZone)}: an emergency contact has confirmed they are checking on you.`
+        : `An alarm is open since ${when(status.open_alarm?.opened_at, timeZone)}: your emergency contacts are being alerted.`
     case 'waiting':
       return `A check-in was sent ${when(status.waiting_checkin?.sent_at, timeZone)} and is waiting for your answer.`
     case 'paused':
