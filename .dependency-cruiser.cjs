@@ -22,7 +22,8 @@ const LAYER = {
   wiring: '^src/(app|logger)\\.ts$',
   cli: '^src/cli/',
   publicApi: '^src/index\\.ts$',
-  plugins: '^plugins/'
+  plugins: '^plugins/',
+  consoleClient: '^console/'
 }
 
 const KRONUS = '^(src|plugins)/'
@@ -99,12 +100,19 @@ module.exports = {
       'plugins',
       ['publicApi'],
       "A plugin imports Kronus only through 'kronus' (src/index.ts), as a third-party plugin must."
-    )
+    ),
+    {
+      name: 'console-client-imports-only-itself',
+      comment: 'The web console runs in a browser and talks to Kronus over HTTP only: nothing of src/ or plugins/.',
+      severity: 'error',
+      from: { path: LAYER.consoleClient },
+      to: { pathNot: LAYER.consoleClient }
+    }
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
     exclude: { path: '^(dist|coverage|node_modules)/' },
-    includeOnly: '^(src|plugins)/',
+    includeOnly: '^(src|plugins|console)/',
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
     enhancedResolveOptions: {

@@ -36,7 +36,14 @@ export { CORE_EVENT_NAMES } from './events/names.js'
 export * from './events/types.js'
 // The core's HTTP helpers, for plugin routes that keep Kronus's REST contract: access
 // checks, the `{ success, data, paging }` envelope, and paging, written once here.
-export { ADMIN_AUTH, actorOf, assertSelf, assertSelfOrAdmin, optionalActorOf } from './http/access.js'
+export {
+  ADMIN_AUTH,
+  actorOf,
+  assertLoopbackCaller,
+  assertSelf,
+  assertSelfOrAdmin,
+  optionalActorOf
+} from './http/access.js'
 export { envelopeSchema, errorSchema, failure, ok, paged, pagedSchema, pageQuery } from './http/envelope.js'
 export { id as idSchema, text as textSchema, uidParams } from './http/schemas.js'
 export type { CallAnswer, CallAnswerHandler, OutgoingCall } from './messaging/calls.js'

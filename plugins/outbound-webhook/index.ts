@@ -94,7 +94,7 @@ export const outboundWebhook = definePlugin<OutboundWebhookOptions>({
     })
     await kronus.schedules.schedule(PRUNE_JOB, '40 3 * * *', {})
 
-    const deps = { endpoints, log, dispatcher }
+    const deps = { endpoints, log, dispatcher, maxAttempts: options.maxAttempts }
     kronus.server.routePublic(publicRoutes(deps))
     kronus.server.route(pluginRoutes(deps))
 

@@ -9,6 +9,7 @@
 import Joi from 'joi'
 import { definePlugin, type PluginContext } from 'kronus'
 import { registerSmsCommand } from './commands.js'
+import { DEV_SMS_PATH, devSmsRoute } from './dev-sms.js'
 import { INBOUND_MESSAGES, pruneHandled } from './handled-once.js'
 import { keywordTexts, parseKeyword } from './keywords.js'
 import { inboundMessagesTable } from './migrations/0001_inbound_messages.js'
@@ -168,7 +169,7 @@ export const twilioSms = definePlugin<TwilioSmsOptions>({
   options: optionsSchema,
   events: ['twilio-sms.opted_out', 'twilio-sms.opted_in'],
   migrations: [inboundMessagesTable],
-  publicPaths: [SMS_WEBHOOK_PATH, SMS_STATUS_PATH, VOICE_GATHER_PATH, VOICE_STATUS_PATH],
+  publicPaths: [SMS_WEBHOOK_PATH, SMS_STATUS_PATH, VOICE_GATHER_PATH, VOICE_STATUS_PATH, DEV_SMS_PATH],
   tables: [INBOUND_MESSAGES],
   // `kronus sms`: texts a running server through this webhook, to try replies without a phone.
   commands: registerSmsCommand,
@@ -238,6 +239,8 @@ export const twilioSms = definePlugin<TwilioSmsOptions>({
     )
     kronus.server.routePublic(voiceGatherRoute(kronus, { authToken: creds.authToken, channel: TWILIO_CHANNEL }))
     kronus.server.routePublic(voiceStatusRoute(kronus, { authToken: creds.authToken, channel: TWILIO_CHANNEL }))
+    // The web console's phone panel: texts as if from a phone, on this machine only.
+    if (kronus.config.dev) kronus.server.routePublic(devSmsRoute(kronus, TWILIO_CHANNEL))
     registerKeywords(kronus)
 
     kronus.jobs.define('twilio-sms.prune_inbound', async ({ keepDays }) => {

@@ -35,7 +35,7 @@ async function signingConfig(cli: PluginCommandContext, file: string | undefined
 }
 
 /** A MessageSid as Twilio's look: SM and 32 hex digits, new for every text. */
-function messageSid(): string {
+export function messageSid(): string {
   return `SM${randomBytes(16).toString('hex')}`
 }
 

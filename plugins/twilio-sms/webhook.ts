@@ -1,11 +1,25 @@
 import type { ServerRoute } from '@hapi/hapi'
-import { type PluginContext, stripControlCharacters } from 'kronus'
+import { type InboundResult, type PluginContext, stripControlCharacters } from 'kronus'
 import { handleOnce } from './handled-once.js'
 import { formField, formIdentifier, signedTwilioForm } from './signed-form.js'
 import { emptyTwimlReply, TWIML_CONTENT_TYPE, twimlReply } from './twiml.js'
 
 /** Where a Twilio Messaging Service posts inbound texts; fixed by the first Kronus. */
 export const SMS_WEBHOOK_PATH = '/webhook/sms'
+
+/**
+ * An inbound text as the webhook hands it to Kronus (and POST /dev/sms, in dev mode): once
+ * per MessageSid, through every inbound handler, in one transaction.
+ */
+export function receiveSms(
+  kronus: PluginContext,
+  channel: string,
+  sms: { from: string; text: string; messageId: string }
+): Promise<InboundResult & { duplicate: boolean }> {
+  return handleOnce({ db: kronus.db, now: () => kronus.clock.now(), channel, messageId: sms.messageId }, (trx) =>
+    kronus.messaging.receive({ from: sms.from, text: sms.text, channel, messageId: sms.messageId }, trx)
+  )
+}
 
 export interface SmsWebhookOptions {
   /** Signs every webhook; without it every request is refused. */
@@ -36,10 +50,7 @@ export function smsWebhookRoute(kronus: PluginContext, options: SmsWebhookOption
         const text = stripControlCharacters(formField(form, 'Body', { allowEmpty: true }))
         const messageId = formIdentifier(form, 'MessageSid')
 
-        const result = await handleOnce(
-          { db: kronus.db, now: () => kronus.clock.now(), channel: options.channel, messageId },
-          (trx) => kronus.messaging.receive({ from, text, channel: options.channel, messageId }, trx)
-        )
+        const result = await receiveSms(kronus, options.channel, { from, text, messageId })
         if (result.duplicate) kronus.logger.info({ messageId }, 'SMS webhook retried; answered with the first reply')
         // A sender who is no user gets a reply only from the alarm engine (an emergency contact's answer).
         const body = !result.reply ? emptyTwimlReply() : twimlReply(result.reply)

@@ -48,3 +48,15 @@ export function assertSelfOrAdmin(request: Request, uid: number): Actor {
 
 /** Route auth for what only an admin may see or change: a valid token with the admin scope. */
 export const ADMIN_AUTH = { strategy: 'jwt', access: { scope: 'admin' } } as const
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1'])
+
+/**
+ * Dev-mode routes (src/http/routes/dev/, and plugins' dev routes) take no token: they
+ * answer only a caller on this machine, talking to the server directly. A request a proxy
+ * forwarded (X-Forwarded-For) is refused even from loopback: the proxy may be serving anyone.
+ */
+export function assertLoopbackCaller(request: Request): void {
+  if (!LOOPBACK.has(request.info.remoteAddress) || request.headers['x-forwarded-for'] !== undefined)
+    throw new ForbiddenError('dev routes answer only callers on this machine')
+}

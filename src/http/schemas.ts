@@ -3,6 +3,7 @@ import { CONTACT_CONSENT_STATES, PROBE_STATUS_NAMES } from '../domain/constants.
 import { isValidCron } from '../scheduling/cron.js'
 import { ALARM_CONTACT_STATES, ALARM_STATUSES, ALARM_TRIGGERS } from '../services/alarms-read.js'
 import { passwordProblem } from '../services/passwords.js'
+import { USER_STATES } from '../services/user-status.js'
 import { CONTROL_CHARACTER } from '../util/text.js'
 import { isValidTimeZone } from '../util/time.js'
 
@@ -257,3 +258,60 @@ export const alarmSchema = Joi.object({
   contacts: Joi.array().items(alarmContactSchema),
   timeline: Joi.array().items(alarmTimelineSchema)
 }).label('Alarm')
+
+const userStatusFields = {
+  state: Joi.string()
+    .valid(...USER_STATES)
+    .description(
+      "The first that holds: 'alarm' (an alarm not resolved), 'waiting' (a check-in sent, no answer yet), 'paused', 'off' (check-ins off, or the user texted STOP), 'ok' (last outcome good), 'unknown' (no outcome yet), 'not_ok' (last outcome bad or unanswered, no alarm open)"
+    ),
+  aliveness: Joi.string()
+    .valid('good', 'bad', 'unavailable', 'unknown')
+    .description('The outcome of the last check-in that had one (unavailable: unanswered); unknown before any'),
+  last_checkin: Joi.object({
+    id: Joi.number().integer(),
+    status: Joi.string().valid('good', 'bad', 'unavailable'),
+    at: Joi.string().isoDate()
+  })
+    .label('LastCheckin')
+    .allow(null)
+    .description('The last check-in that had an outcome, and when it got it'),
+  waiting_checkin: Joi.object({
+    id: Joi.number().integer(),
+    sent_at: Joi.string().isoDate(),
+    follow_ups_sent: Joi.number().integer(),
+    next_follow_up_at: isoDateOrNull.description(
+      'When the next follow-up is texted; null when none is left (the check-in then ends unanswered)'
+    )
+  })
+    .label('WaitingCheckin')
+    .allow(null)
+    .description('The check-in waiting for an answer, or null'),
+  open_alarm: Joi.object({
+    id: Joi.number().integer(),
+    code: Joi.string(),
+    state: Joi.string().valid('open', 'acknowledged'),
+    trigger: Joi.string().valid(...ALARM_TRIGGERS),
+    opened_at: Joi.string().isoDate()
+  })
+    .label('OpenAlarm')
+    .allow(null)
+    .description('The latest alarm not resolved (GET /v1/users/{uid}/alarms has its contacts and timeline), or null'),
+  next_checkin_at: isoDateOrNull.description(
+    'When the next scheduled check-in is sent (after a pause, out of quiet hours); null while check-ins are off'
+  ),
+  paused_until: isoDateOrNull.description('The end of a pause running now, or null'),
+  checks_on: Joi.boolean().description('Whether scheduled check-ins are on (probe_settings.active)')
+}
+
+export const userStatusSchema = Joi.object(userStatusFields).label('UserStatus')
+
+export const userStatusWithUserSchema = Joi.object({
+  user: Joi.object({
+    id: Joi.number().integer(),
+    first_name: Joi.string(),
+    last_name: Joi.string(),
+    phone_number: Joi.string()
+  }).label('StatusUser'),
+  ...userStatusFields
+}).label('UserStatusWithUser')

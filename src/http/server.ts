@@ -11,6 +11,7 @@ import type { KronusConfig } from '../config/types.js'
 import type { Services } from '../services/index.js'
 import { addressList } from '../util/address-list.js'
 import { registerAuth } from './auth.js'
+import { registerConsole } from './console.js'
 import { registerErrorMapping } from './errors.js'
 import { registerMetricsAccess } from './metrics-access.js'
 import './types.js'
@@ -18,13 +19,17 @@ import './types.js'
 const ROUTES_DIR = fileURLToPath(new URL('./routes/', import.meta.url))
 export const MAX_BODY_BYTES = 64 * 1024
 
-/** Every file under src/http/routes default-exports one route (or a list of them). */
-async function loadRoutes(dir = ROUTES_DIR): Promise<ServerRoute[]> {
+/** Routes of dev mode only (`kronus server --dev`): without it they do not exist (404). */
+const DEV_ROUTES_DIR = join(ROUTES_DIR, 'dev')
+
+/** Every file under src/http/routes default-exports one route (or a list of them); routes/dev/ only in dev mode. */
+async function loadRoutes(dev: boolean, dir = ROUTES_DIR): Promise<ServerRoute[]> {
   const routes: ServerRoute[] = []
   for (const entry of readdirSync(dir).sort()) {
     const path = join(dir, entry)
-    if (statSync(path).isDirectory()) routes.push(...(await loadRoutes(path)))
-    else if (/\.(ts|js)$/.test(entry) && !entry.endsWith('.d.ts')) {
+    if (statSync(path).isDirectory()) {
+      if (path !== DEV_ROUTES_DIR || dev) routes.push(...(await loadRoutes(dev, path)))
+    } else if (/\.(ts|js)$/.test(entry) && !entry.endsWith('.d.ts')) {
       const mod = await import(pathToFileURL(path).href)
       routes.push(...[mod.default].flat())
     }
@@ -216,7 +221,8 @@ export async function createHttpServer({
   observeLatency(server, services)
 
   if (documentation) serveDocumentationOnDemand(server, version)
-  server.route(await loadRoutes())
+  await registerConsole(server)
+  server.route(await loadRoutes(config.dev))
   await server.initialize()
   return server
 }

@@ -1,6 +1,26 @@
 import type { Knex } from 'knex'
 import type { Logger } from 'pino'
-import { shortestGapMinutes } from './cron.js'
+import { CronSyntaxError, shortestGapMinutes } from './cron.js'
+
+/**
+ * The one rule for a schedule being set (PUT probe_settings) or previewed: what is wrong
+ * with a cron that cannot be read or that fires more often than `limitMinutes` anywhere
+ * in its cycle, worded for its user; null when it may be set.
+ */
+export function minIntervalProblem(cron: string, limitMinutes: number): string | null {
+  let gap: number | null
+  try {
+    gap = shortestGapMinutes(cron, limitMinutes)
+  } catch (err) {
+    if (err instanceof CronSyntaxError) return `cron_expression: ${err.message}`
+    throw err
+  }
+  if (gap === null || gap >= limitMinutes) return null
+  return (
+    `cron_expression fires ${gap} minute${gap === 1 ? '' : 's'} apart at its closest; ` +
+    `limits.minCheckInIntervalMinutes is ${limitMinutes}`
+  )
+}
 
 /** User ids named in the log line of one cron; the count says how many there are in all. */
 const USER_IDS_LOGGED = 50

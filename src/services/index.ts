@@ -5,6 +5,7 @@ import { CheckinLinkService, type LinkCheckIns } from './checkin-link.js'
 import { type ConsentMessaging, ContactConsent } from './contact-consent.js'
 import { ContactService } from './contacts.js'
 import type { ServiceContext } from './context.js'
+import { DevTextsService } from './dev-texts.js'
 import { EscalationService } from './escalation.js'
 import { EventQueryService } from './events.js'
 import { HealthService } from './health.js'
@@ -13,6 +14,8 @@ import { MetricsService } from './metrics.js'
 import { type PauseKeeper, type PendingProbeCanceller, ProbeSettingsService } from './probe-settings.js'
 import { type OnDemandRequester, ProbeQueryService } from './probes.js'
 import { RateLimiter } from './rate-limit.js'
+import { SchedulePreviewService } from './schedule-preview.js'
+import { UserStatusService } from './user-status.js'
 import { UserService } from './users.js'
 import type { Watchdog } from './watchdog.js'
 
@@ -42,6 +45,9 @@ export function createServices(
   const contacts = new ContactService(ctx, contactConsent)
   const probeSettings = new ProbeSettingsService(ctx, contacts, probeEngine.lifecycle, probeEngine.pauses)
   const probes = new ProbeQueryService(ctx, probeEngine.onDemand)
+  const schedulePreview = new SchedulePreviewService(ctx, probeSettings)
+  const userStatus = new UserStatusService(ctx, probeSettings)
+  const devTexts = new DevTextsService(ctx)
   const auth = new AuthService(ctx, rateLimiter)
   const health = new HealthService(ctx, watchdog)
   const jobs = new JobService(ctx)
@@ -57,6 +63,9 @@ export function createServices(
     contacts,
     contactConsent,
     probeSettings,
+    schedulePreview,
+    userStatus,
+    devTexts,
     probes,
     rateLimiter,
     auth,

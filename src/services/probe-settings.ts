@@ -2,7 +2,8 @@ import type { Knex } from 'knex'
 import { ProbeSettings } from '../db/models/index.js'
 import { ForbiddenError, NotFoundError, ValidationError } from '../domain/errors.js'
 import { type CheckInSchedule, nextCheckInAt } from '../probes/pause.js'
-import { CronSyntaxError, nextFireAfter, shortestGapMinutes } from '../scheduling/cron.js'
+import { nextFireAfter } from '../scheduling/cron.js'
+import { minIntervalProblem } from '../scheduling/min-interval-check.js'
 import { type QuietHours, quietHoursOf } from '../util/quiet-hours.js'
 import { fromLocal } from '../util/time.js'
 import type { ContactService } from './contacts.js'
@@ -201,19 +202,7 @@ export class ProbeSettingsService {
 
   /** A cron that fires more often than limits.minCheckInIntervalMinutes anywhere in its cycle is refused. */
   #assertMinInterval(cron: string): void {
-    const limit = this.ctx.config.limits.minCheckInIntervalMinutes
-    let gap: number | null
-    try {
-      gap = shortestGapMinutes(cron, limit)
-    } catch (err) {
-      if (err instanceof CronSyntaxError) throw new ValidationError(`cron_expression: ${err.message}`)
-      throw err
-    }
-    if (gap !== null && gap < limit) {
-      throw new ValidationError(
-        `cron_expression fires ${gap} minute${gap === 1 ? '' : 's'} apart at its closest; ` +
-          `limits.minCheckInIntervalMinutes is ${limit}`
-      )
-    }
+    const problem = minIntervalProblem(cron, this.ctx.config.limits.minCheckInIntervalMinutes)
+    if (problem) throw new ValidationError(problem)
   }
 }

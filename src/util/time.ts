@@ -103,3 +103,14 @@ export function toRfc3339(ms: number | null | undefined): string | null {
   if (ms === null || ms === undefined) return null
   return new Date(Number(ms)).toISOString()
 }
+
+/** RFC 3339 text of an instant as a clock in `timeZone` reads it, with the zone's offset ("2026-12-05T09:00:00+01:00"). */
+export function toRfc3339InZone(ms: number, timeZone: string): string {
+  const l = toLocal(ms, timeZone)
+  const offsetMinutes = Math.round(zoneOffset(ms, timeZone) / 60_000)
+  const two = (n: number) => String(n).padStart(2, '0')
+  const sign = offsetMinutes < 0 ? '-' : '+'
+  const abs = Math.abs(offsetMinutes)
+  const date = `${String(l.year).padStart(4, '0')}-${two(l.month)}-${two(l.day)}`
+  return `${date}T${two(l.hour)}:${two(l.minute)}:${two(l.second)}${sign}${two(Math.floor(abs / 60))}:${two(abs % 60)}`
+}

@@ -112,6 +112,19 @@ export const protectedRoutes: RouteCase[] = [
     url: (x) => `/v1/users/${x.user.id}/alarms`,
     expected: { self: 200, other: 403, admin: 200 }
   },
+  {
+    name: 'preview a schedule',
+    method: 'GET',
+    url: () => '/v1/schedule/preview?cron_expression=0+9+*+*+*',
+    expected: { self: 200, other: 200, admin: 200 }
+  },
+  {
+    name: "get a user's status",
+    method: 'GET',
+    url: (x) => `/v1/users/${x.user.id}/status`,
+    expected: { self: 200, other: 403, admin: 200 }
+  },
+  { name: 'list statuses', method: 'GET', url: () => '/v1/statuses', expected: { self: 403, other: 403, admin: 200 } },
   { name: 'list all alarms', method: 'GET', url: () => '/v1/alarms', expected: { self: 403, other: 403, admin: 200 } },
   {
     name: 'list limits reached',

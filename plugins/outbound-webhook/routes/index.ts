@@ -6,6 +6,7 @@ import { getWebhook } from './get-webhook.js'
 import { listConfigured } from './list-configured.js'
 import { listConfiguredDeliveries } from './list-configured-deliveries.js'
 import { listDeliveries } from './list-deliveries.js'
+import { listFailedDeliveries } from './list-failed-deliveries.js'
 import { listWebhooks } from './list-webhooks.js'
 import type { RouteDeps } from './params.js'
 import { redeliver } from './redeliver.js'
@@ -29,5 +30,8 @@ export function publicRoutes(deps: RouteDeps): ServerRoute[] {
 
 /** Routes under /plugins/outbound-webhook. */
 export function pluginRoutes(deps: RouteDeps): ServerRoute[] {
-  return [listSchemas(), ...[listConfigured, listConfiguredDeliveries, enableConfigured].map((route) => route(deps))]
+  return [
+    listSchemas(),
+    ...[listConfigured, listConfiguredDeliveries, enableConfigured, listFailedDeliveries].map((route) => route(deps))
+  ]
 }

@@ -14,6 +14,8 @@ export interface RouteDeps {
   endpoints: WebhookEndpoints
   log: DeliveryLog
   dispatcher: Dispatcher
+  /** How many attempts a delivery gets (options.maxAttempts): after them it is given up. */
+  maxAttempts: number
 }
 
 export type RouteFactory = (deps: RouteDeps) => ServerRoute

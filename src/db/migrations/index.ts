@@ -20,6 +20,7 @@ import * as m0019 from './0019_contact_consent.js'
 import * as m0020 from './0020_text_allowance.js'
 import * as m0021 from './0021_jobs_notify.js'
 import * as m0022 from './0022_watchdog.js'
+import * as m0023 from './0023_status_changes_by_user.js'
 import * as m0024 from './0024_probes_status_created_at_index.js'
 import * as m0025 from './0025_events_hidden_from_user.js'
 
@@ -53,6 +54,7 @@ const migrations: Array<[string, Migration]> = [
   ['0020_text_allowance', m0020],
   ['0021_jobs_notify', m0021],
   ['0022_watchdog', m0022],
+  ['0023_status_changes_by_user', m0023],
   ['0024_probes_status_created_at_index', m0024],
   ['0025_events_hidden_from_user', m0025]
 ]
