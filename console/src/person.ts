@@ -342,6 +342,20 @@ function contactsSection(ctx: Ctx): HTMLElement {
   const row = (c: any): HTMLElement => {
     const item = h('li', { class: 'contact' })
     const name = fullName(c)
+    // Back to the contact as it was, with the focus on its first button.
+    const cancel = () =>
+      h(
+        'button',
+        {
+          type: 'button',
+          class: 'secondary',
+          onclick: () => {
+            drawRead()
+            item.querySelector<HTMLElement>('button')?.focus()
+          }
+        },
+        'Cancel'
+      )
     const drawRead = () => {
       const consent = c.is_emergency_contact ? (CONSENT_LABEL[c.consent_state] ?? 'Not invited yet') : null
       show(
@@ -395,23 +409,7 @@ function contactsSection(ctx: Ctx): HTMLElement {
       show(
         item,
         h('p', {}, `Delete ${name}? They will no longer be alerted.`),
-        h(
-          'div',
-          { class: 'actions' },
-          yes,
-          h(
-            'button',
-            {
-              type: 'button',
-              class: 'secondary',
-              onclick: () => {
-                drawRead()
-                item.querySelector<HTMLElement>('button')?.focus()
-              }
-            },
-            'Cancel'
-          )
-        ),
+        h('div', { class: 'actions' }, yes, cancel()),
         h('div', { class: 'row-error', role: 'alert' })
       )
       yes.focus()
@@ -428,20 +426,7 @@ function contactsSection(ctx: Ctx): HTMLElement {
     }
     const drawEdit = () => {
       const form = contactForm(c, `Save ${name}`, `Edit ${name}`)
-      form.querySelector('.actions')!.append(
-        h(
-          'button',
-          {
-            type: 'button',
-            class: 'secondary',
-            onclick: () => {
-              drawRead()
-              item.querySelector<HTMLElement>('button')?.focus()
-            }
-          },
-          'Cancel'
-        )
-      )
+      form.querySelector('.actions')!.append(cancel())
       onSubmit(form, async (data) => {
         await api('PUT', `/v1/users/${ctx.uid}/contacts/${c.id}`, contactPayload(data))
         await reload()

@@ -20,6 +20,7 @@ import type { KronusJobs } from '../queue/types.js'
 import type { ProbeFirePayload } from '../scheduling/probe-fire-job.js'
 import { inTransaction } from '../services/context.js'
 import { followUpDueAt, type QuietHours, quietHoursOf, quietPeriodAt } from '../util/quiet-hours.js'
+import { batchOrEach } from './batch-or-each.js'
 import { mergeOnDemandRequest } from './daily-allowance.js'
 import { PROBE_JOBS } from './jobs.js'
 import { probeTexts } from './messages.js'
@@ -163,36 +164,13 @@ export class ProbeLifecycle {
    */
   async fireMany(fires: ProbeFirePayload[]): Promise<unknown[]> {
     // A user twice in one batch (two fire times due) is fired on their own afterwards, as a second fire is.
-    const seen = new Set<number>()
-    const first: number[] = []
-    const again: number[] = []
-    fires.forEach((fire, i) => {
-      if (seen.has(fire.userId)) again.push(i)
-      else {
-        seen.add(fire.userId)
-        first.push(i)
-      }
+    return batchOrEach(fires, {
+      keyOf: (fire) => fire.userId,
+      batch: (first) => inTransaction(this.deps.knex, undefined, (trx) => this.#fireBatch(first, trx)),
+      each: (fire) => this.fire(fire),
+      onBatchFailed: (err, n) =>
+        this.deps.logger.warn({ err, fires: n }, 'batched probe fire failed; firing one at a time')
     })
-    const outcomes: unknown[] = new Array(fires.length).fill(undefined)
-    try {
-      await inTransaction(this.deps.knex, undefined, (trx) =>
-        this.#fireBatch(
-          first.map((i) => fires[i]!),
-          trx
-        )
-      )
-    } catch (err) {
-      this.deps.logger.warn({ err, fires: first.length }, 'batched probe fire failed; firing one at a time')
-      again.unshift(...first)
-    }
-    for (const i of again) {
-      try {
-        await this.fire(fires[i]!)
-      } catch (err) {
-        outcomes[i] = err
-      }
-    }
-    return outcomes
   }
 
   /** What start() and fire() answer: the started probe as a model, or why none started. */
@@ -568,36 +546,13 @@ export class ProbeLifecycle {
   async followUpMany(timers: FollowUpPayload[]): Promise<unknown[]> {
     // A probe twice in one batch (a timer run again) is followed up on its own afterwards,
     // where it finds the probe moved on and does nothing.
-    const seen = new Set<number>()
-    const first: number[] = []
-    const again: number[] = []
-    timers.forEach((timer, i) => {
-      if (seen.has(timer.probeId)) again.push(i)
-      else {
-        seen.add(timer.probeId)
-        first.push(i)
-      }
+    return batchOrEach(timers, {
+      keyOf: (timer) => timer.probeId,
+      batch: (first) => inTransaction(this.deps.knex, undefined, (trx) => this.#followUpBatch(first, trx)),
+      each: (timer) => this.followUp(timer),
+      onBatchFailed: (err, n) =>
+        this.deps.logger.warn({ err, timers: n }, 'batched follow-ups failed; following up one at a time')
     })
-    const outcomes: unknown[] = new Array(timers.length).fill(undefined)
-    try {
-      await inTransaction(this.deps.knex, undefined, (trx) =>
-        this.#followUpBatch(
-          first.map((i) => timers[i]!),
-          trx
-        )
-      )
-    } catch (err) {
-      this.deps.logger.warn({ err, timers: first.length }, 'batched follow-ups failed; following up one at a time')
-      again.unshift(...first)
-    }
-    for (const i of again) {
-      try {
-        await this.followUp(timers[i]!)
-      } catch (err) {
-        outcomes[i] = err
-      }
-    }
-    return outcomes
   }
 
   /**
