@@ -156,7 +156,12 @@ function openAlarmsSection(): HTMLElement {
 function jobsSection(): HTMLElement {
   const body = h('div', {})
   loading(body, async () => {
-    const [stats, dead] = await Promise.all([api('GET', '/v1/jobs/stats'), apiPage('/v1/jobs?status=dead')])
+    const [stats, due, dead] = await Promise.all([
+      api('GET', '/v1/jobs/stats'),
+      api('GET', '/v1/jobs/due'),
+      apiPage('/v1/jobs?status=dead')
+    ])
+    const late = due.filter((lane: any) => lane.late)
     show(
       body,
       h(
@@ -166,6 +171,18 @@ function jobsSection(): HTMLElement {
           typeof v === 'object' ? [] : [h('dt', {}, k.replaceAll('_', ' ')), h('dd', {}, String(v))]
         )
       ),
+      h('h3', {}, late.length ? `Late work (${late.length} lanes 2 minutes or more behind)` : 'Due now'),
+      due.length
+        ? table(
+            ['Lane', 'Due', 'Oldest waiting', 'Late'],
+            due.map((lane: any) => [
+              text(lane.lane),
+              text(lane.due),
+              text(`${lane.oldest_due_age_seconds} s`),
+              text(lane.late ? 'yes' : 'no')
+            ])
+          )
+        : h('p', {}, 'Nothing waiting: every due job has been taken.'),
       h('h3', {}, `Dead jobs (${dead.paging.total})`),
       dead.data.length
         ? table(
