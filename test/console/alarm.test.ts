@@ -1,7 +1,7 @@
 import t from 'tap'
 import { alarmsOf, checkIn, emergencyContactOf, text } from '../alarms/harness.js'
 import { call } from '../helpers/http.js'
-import { consoleErrors, consoleSetup, newPage, noBrowser, signIn } from './browser.js'
+import { consoleErrors, consoleSetup, lowContrastTexts, newPage, noBrowser, signIn } from './browser.js'
 
 /*
  * An alarm as the console shows it: raised by the user's "No." to a check-in (through the
@@ -73,7 +73,10 @@ else {
       await page.getByRole('region', { name: title }).getByText('Loading…').waitFor({ state: 'detached' })
       t.pass(`the ${title} section loaded`)
     }
-    t.match(await page.getByRole('region', { name: 'Jobs' }).textContent(), /Dead jobs \(0\)/, 'no dead job')
+    const jobs = await page.getByRole('region', { name: 'Jobs' }).textContent()
+    t.match(jobs, /Dead jobs \(0\)/, 'no dead job')
+    t.notMatch(jobs, /Late work/, 'and no lane 2 minutes behind')
+    t.same(await lowContrastTexts(page), [], 'every text of the admin page has AA contrast')
 
     await shown.getByLabel('Note to the contacts and the user').fill('Ada called me, all is well')
     await shown.getByRole('button', { name: `Close alarm ${alarm.code}` }).click()

@@ -107,3 +107,47 @@ export function storedInBrowser(page: Page): Promise<unknown[]> {
     return [w.localStorage.length, w.sessionStorage.length, w.document.cookie]
   })
 }
+
+/**
+ * Visible text whose contrast with what is behind it is under WCAG 2.2 AA (4.5:1, or 3:1
+ * for large text: 24 px, or 18.66 px bold), as the browser computes the colours: each
+ * element with text of its own against the first opaque background among it and its
+ * ancestors. Each entry names the element, its text and the ratio found.
+ */
+export async function lowContrastTexts(page: Page): Promise<string[]> {
+  // A script, not a function: the test's loader names functions with a helper the page lacks.
+  return page.evaluate(CONTRAST_SCRIPT)
+}
+
+const CONTRAST_SCRIPT = String.raw`(() => {
+  const rgba = (css) => (css.match(/[\d.]+/g) || []).map(Number)
+  const channel = (c) => {
+    const s = c / 255
+    return s <= 0.04045 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4
+  }
+  const luminance = ([r, g, b]) => 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+  const backgroundOf = (el) => {
+    for (let at = el; at; at = at.parentElement) {
+      const c = rgba(getComputedStyle(at).backgroundColor)
+      if (c.length === 3 || (c.length === 4 && c[3] >= 1)) return c.slice(0, 3)
+    }
+    return [255, 255, 255]
+  }
+  const failures = []
+  for (const el of document.body.querySelectorAll('*')) {
+    const own = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim() !== '')
+    if (!own || el.getClientRects().length === 0) continue
+    const style = getComputedStyle(el)
+    if (style.visibility === 'hidden' || Number(style.opacity) === 0) continue
+    // The skip link waits off screen until it has the focus.
+    if (el.getBoundingClientRect().bottom < 0) continue
+    const fg = luminance(rgba(style.color))
+    const bg = luminance(backgroundOf(el))
+    const ratio = (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05)
+    const size = Number.parseFloat(style.fontSize)
+    const large = size >= 24 || (size >= 18.66 && Number(style.fontWeight) >= 700)
+    if (ratio < (large ? 3 : 4.5))
+      failures.push(el.tagName.toLowerCase() + ' "' + el.textContent.trim().slice(0, 40) + '" ' + ratio.toFixed(2) + ':1')
+  }
+  return failures
+})()`

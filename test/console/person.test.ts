@@ -5,6 +5,7 @@ import {
   consoleErrors,
   consoleSetup,
   hasFocus,
+  lowContrastTexts,
   newPage,
   noBrowser,
   signIn,
@@ -31,6 +32,7 @@ else {
       /reloading the page signs you out/,
       'the sign-in page says the token is not kept'
     )
+    t.same(await lowContrastTexts(page), [], 'every text of the sign-in page has AA contrast')
     // The email field has the focus on arrival; Tab reaches the password, Enter submits.
     await page.keyboard.type(s.user.email)
     await page.keyboard.press('Tab')
@@ -48,6 +50,7 @@ else {
     t.match(await page.textContent('#status-state'), /Check-ins off/, 'the status says check-ins are off')
     t.equal(await page.textContent('#next-checkin'), 'None scheduled', 'and that none is scheduled')
     t.same(await unlabelledControls(page), [], 'every control of the page has an accessible name')
+    t.same(await lowContrastTexts(page), [], "every text of the person's page has AA contrast")
     const stored = await storedInBrowser(page)
     t.same(stored, [0, 0, ''], 'nothing is stored in the browser')
     t.same(consoleErrors(page), [], 'no error in the browser console (no CSP violation)')
