@@ -27,7 +27,7 @@ function loading(el: HTMLElement, load: () => Promise<void>): void {
   load().catch((err) => {
     const message =
       err instanceof ApiError && err.status === 404
-        ? 'This server does not offer this yet.'
+        ? 'Not on this server: the plugin that provides it is not loaded.'
         : String(err.message ?? err)
     show(el, h('p', { role: 'alert' }, message))
   })
@@ -167,8 +167,11 @@ function jobsSection(): HTMLElement {
       h(
         'dl',
         { class: 'facts' },
+        // enueued_job_count repeats enqueued_job_count for the first Kronus's clients.
         Object.entries(stats).flatMap(([k, v]) =>
-          typeof v === 'object' ? [] : [h('dt', {}, k.replaceAll('_', ' ')), h('dd', {}, String(v))]
+          typeof v === 'object' || k === 'enueued_job_count'
+            ? []
+            : [h('dt', {}, k.replaceAll('_', ' ')), h('dd', {}, String(v))]
         )
       ),
       h('h3', {}, late.length ? `Late work (${late.length} lanes 2 minutes or more behind)` : 'Due now'),
