@@ -151,6 +151,7 @@ t.test(
       'jobs',
       'logger',
       'messaging',
+      'metrics',
       'name',
       'probes',
       'queue',
