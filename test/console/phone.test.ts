@@ -1,7 +1,7 @@
 import t from 'tap'
 import { createAdmin, createContact, createUser } from '../helpers/http.js'
 import { buildSmsKronus } from '../plugins/twilio-sms/sms-kronus.js'
-import { consoleErrors, launchBrowser, newPage, noBrowser } from './browser.js'
+import { consoleErrors, launchBrowser, newPage, noBrowser, signIn } from './browser.js'
 
 /*
  * The dev phone page of a dev server (`kronus server --dev`): a text typed there goes
@@ -20,10 +20,7 @@ else {
     await kronus.start()
     const s = { url: kronus.server.info.uri, browser: await launchBrowser(t) }
     const page = await newPage(t, s)
-    await page.goto(s.url)
-    await page.getByLabel('Email').fill(admin.email)
-    await page.getByLabel('Password').fill(admin.password)
-    await page.getByRole('button', { name: 'Sign in' }).click()
+    await signIn(page, s.url, admin.email, admin.password)
     await page.getByRole('button', { name: 'Dev phone' }).click()
     await page.getByRole('heading', { level: 1, name: 'Dev phone' }).waitFor()
 
@@ -54,10 +51,7 @@ else {
     await kronus.start()
     const s = { url: kronus.server.info.uri, browser: await launchBrowser(t) }
     const page = await newPage(t, s)
-    await page.goto(s.url)
-    await page.getByLabel('Email').fill(admin.email)
-    await page.getByLabel('Password').fill(admin.password)
-    await page.getByRole('button', { name: 'Sign in' }).click()
+    await signIn(page, s.url, admin.email, admin.password)
     await page.getByRole('button', { name: 'Admin' }).waitFor()
     t.equal(await page.getByRole('button', { name: 'Dev phone' }).count(), 0, 'the menu has no Dev phone')
   })
