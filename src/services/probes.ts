@@ -1,9 +1,10 @@
 import type { Knex } from 'knex'
 import type { QueryBuilder } from 'objection'
-import { Probe, ProbeStatus, User } from '../db/models/index.js'
-import { type Page, paginate } from '../db/paging.js'
-import { PROBE_STATUS_ID, PROBE_STATUS_NAMES, type ProbeStatusName } from '../domain/constants.js'
+import { EmergencyProbe, Probe, ProbeStatus, User } from '../db/models/index.js'
+import type { Page } from '../db/paging.js'
+import { PAGE_SIZE, PROBE_STATUS_ID, PROBE_STATUS_NAMES, type ProbeStatusName } from '../domain/constants.js'
 import { NotFoundError } from '../domain/errors.js'
+import { pagingOf } from '../domain/paging.js'
 import type { OnDemandRequest, OnDemandResult } from '../probes/on-demand.js'
 import { toRfc3339 } from '../util/time.js'
 import type { ServiceContext } from './context.js'
@@ -74,29 +75,75 @@ export class ProbeQueryService {
     return this.onDemand.request(userId, input, trx)
   }
 
+  /**
+   * One page of probes, newest first. The page's read also says which of its probes raised
+   * an alarm and which have emergency_probes rows (alerts from before alarms), so a page of
+   * check-ins that alerted nobody, nearly every page, takes that one query; the total is
+   * counted only when the page is full or past the end, since otherwise it is known.
+   */
   async #page(
     db: Knex | Knex.Transaction,
     query: QueryBuilder<Probe, Probe[]>,
     page: number,
     hideDuress = false
   ): Promise<Page<ProbeWithContacts>> {
-    const [result, statuses] = await Promise.all([
-      paginate(query.withGraphFetched('emergency_probe').orderBy('id', 'desc'), page),
+    const alarmed = db('alarms').select(db.raw('1')).whereRaw('?? = ??', ['alarms.probe_id', 'probes.id'])
+    // A duress reply's probe then reads as no alarm at all (it has no emergency_probes rows either).
+    if (hideDuress) alarmed.whereNot('alarms.trigger', 'duress')
+    const alertRows = db('emergency_probes')
+      .select(db.raw('1'))
+      .whereRaw('?? = ??', ['emergency_probes.probe_id', 'probes.id'])
+    const offset = (page - 1) * PAGE_SIZE
+    const [rows, statuses] = await Promise.all([
+      query
+        .clone()
+        .select(
+          'probes.*',
+          db.raw('exists ? as has_alarm', [alarmed]),
+          db.raw('exists ? as has_alert_rows', [alertRows])
+        )
+        .orderBy('probes.id', 'desc')
+        .offset(offset)
+        .limit(PAGE_SIZE) as unknown as Promise<Array<Probe & { has_alarm?: unknown; has_alert_rows?: unknown }>>,
       this.#probeStatuses()
     ])
-    const alerted = await this.#alertedContacts(
-      db,
-      result.results.map((p) => p.id),
-      hideDuress
-    )
+    const pageIsPartial = rows.length < PAGE_SIZE && (rows.length > 0 || page === 1)
+    const total = pageIsPartial ? offset + rows.length : await query.clone().resultSize()
+    const withAlarm: number[] = []
+    const withAlertRows: number[] = []
+    for (const probe of rows) {
+      if (isTrue(probe.has_alarm)) withAlarm.push(probe.id)
+      if (isTrue(probe.has_alert_rows)) withAlertRows.push(probe.id)
+      delete probe.has_alarm
+      delete probe.has_alert_rows
+    }
+    const [alerted, emergencyProbes] = await Promise.all([
+      this.#alertedContacts(
+        db,
+        withAlarm,
+        withAlertRows.filter((id) => !withAlarm.includes(id)),
+        hideDuress
+      ),
+      this.#firstEmergencyProbes(db, withAlertRows)
+    ])
     return {
-      paging: result.paging,
-      results: result.results.map((probe) => {
-        probe.emergency_probe ??= null
+      paging: pagingOf(total, page),
+      results: rows.map((probe) => {
+        probe.emergency_probe = emergencyProbes.get(probe.id) ?? null
         probe.status = statuses.get(probe.probe_status_id)
         return Object.assign(probe, { alerted_contacts: alerted.get(probe.id) ?? [] })
       })
     }
+  }
+
+  /** Each probe's first emergency_probes row (the probe's `emergency_probe`), by probe id. */
+  async #firstEmergencyProbes(db: Knex | Knex.Transaction, probeIds: number[]): Promise<Map<number, EmergencyProbe>> {
+    const first = new Map<number, EmergencyProbe>()
+    if (probeIds.length === 0) return first
+    for (const row of await EmergencyProbe.query(db).whereIn('probe_id', probeIds).orderBy('id')) {
+      if (!first.has(row.probe_id)) first.set(row.probe_id, row)
+    }
+    return first
   }
 
   #probeStatuses(): Promise<Map<number, ProbeStatus>> {
@@ -115,30 +162,20 @@ export class ProbeQueryService {
    * the alarm's contacts that were alerted (not those still waiting for their turn), with
    * the name and number copied onto the alarm and their state; a probe from before alarms
    * lists its emergency_probes rows, with the contact as it is now (null once deleted).
+   * `hideDuress` leaves out the contacts of duress alarms.
    */
   async #alertedContacts(
     db: Knex | Knex.Transaction,
-    probeIds: number[],
+    alarmedProbeIds: number[],
+    olderProbeIds: number[],
     hideDuress: boolean
   ): Promise<Map<number, AlertedContact[]>> {
     const byProbe = new Map<number, AlertedContact[]>()
-    if (probeIds.length === 0) return byProbe
-    const withAlarm = new Set<number>()
-    const alarmQuery = db('alarms').whereIn('probe_id', probeIds)
-    // A duress reply's probe then reads as no alarm at all (it has no emergency_probes rows either).
-    if (hideDuress) alarmQuery.whereNot('trigger', 'duress')
-    const alarmRows = (await alarmQuery.select('id', 'probe_id')) as Array<{
-      id: number
-      probe_id: number
-    }>
-    for (const row of alarmRows) withAlarm.add(Number(row.probe_id))
-    if (alarmRows.length > 0) {
-      const rows = (await db('alarm_contacts as ac')
-        .join('alarms as a', 'a.id', 'ac.alarm_id')
-        .whereIn(
-          'a.id',
-          alarmRows.map((row) => row.id)
-        )
+    if (alarmedProbeIds.length > 0) {
+      const query = db('alarm_contacts as ac').join('alarms as a', 'a.id', 'ac.alarm_id')
+      if (hideDuress) query.whereNot('a.trigger', 'duress')
+      const rows = (await query
+        .whereIn('a.probe_id', alarmedProbeIds)
         .whereNot('ac.state', 'waiting')
         .orderBy([{ column: 'a.id' }, { column: 'ac.position' }, { column: 'ac.id' }])
         .select(
@@ -161,11 +198,10 @@ export class ProbeQueryService {
         })
       }
     }
-    const older = probeIds.filter((id) => !withAlarm.has(id))
-    if (older.length > 0) {
+    if (olderProbeIds.length > 0) {
       const rows = (await db('emergency_probes as ep')
         .leftJoin('contacts as c', 'c.id', 'ep.contact_id')
-        .whereIn('ep.probe_id', older)
+        .whereIn('ep.probe_id', olderProbeIds)
         .orderBy('ep.id')
         .select(
           'ep.probe_id',
@@ -207,4 +243,9 @@ function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   const list = map.get(key)
   if (list) list.push(value)
   else map.set(key, [value])
+}
+
+/** A boolean as the database returns it: true on PostgreSQL, 1 on SQLite. */
+function isTrue(value: unknown): boolean {
+  return value === true || Number(value) === 1
 }

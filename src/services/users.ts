@@ -108,9 +108,10 @@ export class UserService {
   }
 
   async get(id: number, trx?: Knex.Transaction): Promise<User> {
+    // Joined, not fetched: one query, not two, on every read of a user.
     const user = await User.query(trx ?? this.ctx.knex)
       .findById(id)
-      .withGraphFetched('probe_settings')
+      .withGraphJoined('probe_settings')
     if (!user) throw new NotFoundError(`user ${id} not found`)
     return user
   }

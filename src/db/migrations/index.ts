@@ -23,6 +23,7 @@ import * as m0022 from './0022_watchdog.js'
 import * as m0023 from './0023_status_changes_by_user.js'
 import * as m0024 from './0024_probes_status_created_at_index.js'
 import * as m0025 from './0025_events_hidden_from_user.js'
+import * as m0028 from './0028_alarms_probe_id_index.js'
 
 interface Migration {
   up(knex: Knex): Promise<void>
@@ -56,7 +57,8 @@ const migrations: Array<[string, Migration]> = [
   ['0022_watchdog', m0022],
   ['0023_status_changes_by_user', m0023],
   ['0024_probes_status_created_at_index', m0024],
-  ['0025_events_hidden_from_user', m0025]
+  ['0025_events_hidden_from_user', m0025],
+  ['0028_alarms_probe_id_index', m0028]
 ]
 
 export const migrationSource: Knex.MigrationSource<[string, Migration]> = {

@@ -81,3 +81,46 @@ t.test('probes run by the lifecycle show their retries and the last reply, pendi
   ])
   t.equal(res.body.data.length, 2)
 })
+
+t.test('the paging total holds on a full page, a partial last page and past the end', async (t) => {
+  const kronus = await buildKronus(t)
+  const admin = await createAdmin(kronus)
+  const user = await createUser(kronus, admin)
+  const now = kronus.clock.now()
+  const probe = (n: number) => ({
+    user_id: user.id,
+    probe_status_id: PROBE_STATUS_ID.good,
+    last_response: `yes ${n}`,
+    retry_count: 0,
+    max_retries: 3,
+    wait_time_in_minutes: 60,
+    origin: 'scheduled',
+    created_at: now + n,
+    updated_at: now + n
+  })
+  const pageOf = async (page: number) =>
+    (await call(kronus, { url: `/v1/users/${user.id}/probes?page=${page}`, token: user.token })).body
+
+  await kronus.knex.batchInsert(
+    'probes',
+    Array.from({ length: 200 }, (_, n) => probe(n)),
+    50
+  )
+  // Two full pages: the total is counted, not taken from the page.
+  for (const page of [1, 2]) {
+    const body = await pageOf(page)
+    t.equal(body.data.length, 100)
+    t.same(body.paging, { total: 200, page, pages: 2 })
+  }
+  t.equal((await pageOf(1)).data[0].last_response, 'yes 199', 'newest first')
+
+  await kronus.knex('probes').insert(probe(200))
+  const last = await pageOf(3)
+  t.same(last.paging, { total: 201, page: 3, pages: 3 })
+  t.same(
+    last.data.map((p: any) => p.last_response),
+    ['yes 0']
+  )
+  const past = await pageOf(4)
+  t.same(past, { success: true, data: [], paging: { total: 201, page: 4, pages: 3 } })
+})
