@@ -42,14 +42,29 @@ export interface ApiTarget {
   headers: Record<string, string>
 }
 
-export interface LoadResult {
+/** One measured autocannon run. */
+export interface LoadRun {
   requestsPerSecond: number
   p50Ms: number
   p99Ms: number
   requests: number
   errors: number
   non2xx: number
+}
+
+/** The median of a target's runs (requests, errors and non2xx summed over all of them), and every run. */
+export interface LoadResult extends LoadRun {
   bodyBytes: number
+  runs: LoadRun[]
+}
+
+/** "3 runs: 410–440 req/s (±3.5 %), p99 55–61 ms": how far the runs behind a median were apart. */
+export function spreadOf(result: LoadResult): string {
+  const rps = result.runs.map((r) => r.requestsPerSecond)
+  const p99 = result.runs.map((r) => r.p99Ms)
+  const [lo, hi] = [Math.min(...rps), Math.max(...rps)]
+  const plusMinus = result.requestsPerSecond > 0 ? (50 * (hi - lo)) / result.requestsPerSecond : 0
+  return `${result.runs.length} runs: ${lo.toFixed(0)}–${hi.toFixed(0)} req/s (±${plusMinus.toFixed(1)} %), p99 ${Math.min(...p99)}–${Math.max(...p99)} ms`
 }
 
 const DAY = 86_400_000
@@ -152,7 +167,7 @@ export function apiRows(
   seconds: number
 ): ResultRow[] {
   const label = `${API_ROUTES[route].label} (authenticated)`
-  const load = `${connections} connections, ${seconds} s, ${kronus.bodyBytes}-byte body`
+  const load = `${connections} connections, ${seconds} s × ${kronus.runs.length} runs, ${kronus.bodyBytes}-byte body`
   const health = (r: LoadResult) => (r.errors || r.non2xx ? `; ${r.errors} errors, ${r.non2xx} non-2xx` : '')
   const rows: ResultRow[] = [
     {
@@ -165,7 +180,7 @@ export function apiRows(
       limitLabel: `${bare.requestsPerSecond.toFixed(0)} req/s bare hapi`,
       ratio: kronus.requestsPerSecond / bare.requestsPerSecond,
       lowerIsBetter: false,
-      detail: `${load}; ${kronus.requests} requests${health(kronus)}; target 0.25×`
+      detail: `${load}; ${kronus.requests} requests${health(kronus)}; ${spreadOf(kronus)}; bare hapi ${spreadOf(bare)}; target 0.25×`
     }
   ]
   if (bareQuery)
@@ -179,7 +194,7 @@ export function apiRows(
       limitLabel: `${bareQuery.requestsPerSecond.toFixed(0)} req/s bare hapi + the same one indexed query`,
       ratio: kronus.requestsPerSecond / bareQuery.requestsPerSecond,
       lowerIsBetter: false,
-      detail: `bare hapi + query: p50 ${bareQuery.p50Ms} ms, p99 ${bareQuery.p99Ms} ms${health(bareQuery)}; target 0.6×`
+      detail: `bare hapi + query: p50 ${bareQuery.p50Ms} ms, p99 ${bareQuery.p99Ms} ms${health(bareQuery)}, ${spreadOf(bareQuery)}; target 0.6×`
     })
   rows.push({
     bench: 'api',

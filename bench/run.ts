@@ -93,7 +93,12 @@ const program = new Command('npm run bench --')
   .option('--pg-boss-workers <count>', 'pg-boss work() calls', positive('--pg-boss-workers'), 4)
   .option('--pg-boss-batch <count>', 'jobs each pg-boss worker fetches at a time', positive('--pg-boss-batch'), 100)
   .option('--connections <count>', 'autocannon connections', positive('--connections'), 10)
-  .option('--duration <seconds>', 'autocannon seconds per target (default 10; 5 with --quick)', positive('--duration'))
+  .option('--duration <seconds>', 'autocannon seconds per run (default 10; 5 with --quick)', positive('--duration'))
+  .option(
+    '--api-runs <count>',
+    'measured autocannon runs per API target; the median is reported (default 3)',
+    positive('--api-runs')
+  )
   .option(
     '--idle-users <count>',
     'users of the idle server (default 100000; 10000 with --quick)',
@@ -138,6 +143,7 @@ const flags = program.opts<{
   pgBossBatch: number
   connections: number
   duration?: number
+  apiRuns?: number
   idleUsers?: number
   idleSeconds?: number
   idleBaselineSeconds?: number
@@ -155,6 +161,7 @@ const settings = {
   fanoutTimeoutMs: flags.fanoutTimeout * 1000,
   jobs: flags.jobs ?? (quick ? 1000 : 2000),
   duration: flags.duration ?? (quick ? 5 : 10),
+  apiRuns: flags.apiRuns ?? 3,
   idleUsers: flags.idleUsers ?? (quick ? 10_000 : 100_000),
   idleSeconds: flags.idleSeconds ?? (quick ? 20 : 60),
   idleBaselineSeconds: flags.idleBaselineSeconds ?? 20,
@@ -259,7 +266,7 @@ async function queue(): Promise<void> {
 }
 
 async function api(): Promise<void> {
-  const load = { connections: flags.connections, seconds: settings.duration, warmUpSeconds: 2 }
+  const load = { connections: flags.connections, seconds: settings.duration, warmUpSeconds: 2, runs: settings.apiRuns }
   for (const route of Object.keys(API_ROUTES) as ApiRoute[]) {
     const params = { route, users: 1000, probesPerUser: 20 }
     const kronus = new Map<BenchDb, LoadResult>()
@@ -267,7 +274,9 @@ async function api(): Promise<void> {
     let body: string | undefined
     for (const kind of flags.db) {
       await attempt(`api ${route} kronus on ${kind}`, async () => {
-        console.log(`… api ${route}: kronus on ${kind}, ${flags.connections} connections for ${settings.duration} s`)
+        console.log(
+          `… api ${route}: kronus on ${kind}, ${flags.connections} connections, ${settings.apiRuns} × ${settings.duration} s`
+        )
         await onFreshDatabase(kind, (db) =>
           runCase({ bench: 'api', db, params: { target: 'kronus', ...params } }, async (target) => {
             body ??= await fetchBody(target)
@@ -287,7 +296,9 @@ async function api(): Promise<void> {
     }
     if (body === undefined) continue
     await attempt(`api ${route} bare hapi`, async () => {
-      console.log(`… api ${route}: bare hapi route, ${flags.connections} connections for ${settings.duration} s`)
+      console.log(
+        `… api ${route}: bare hapi route, ${flags.connections} connections, ${settings.apiRuns} × ${settings.duration} s`
+      )
       let bare: LoadResult | undefined
       await runCase({ bench: 'api', db: null, params: { target: 'bare', ...params, body } }, async (target) => {
         bare = await loadTarget(target, load)
@@ -381,7 +392,17 @@ console.log(
 )
 
 const run: Record<Bench, () => Promise<void>> = { fanout, queue, api, idle, alarm, rss }
-for (const bench of BENCHES) if (flags.only.includes(bench)) await run[bench]()
+/** The one-minute load average before and after each benchmark: what else the machine was doing meanwhile. */
+const loads: Array<{ bench: Bench; before: number; after: number }> = []
+for (const bench of BENCHES) {
+  if (!flags.only.includes(bench)) continue
+  const before = loadavg()[0]!
+  console.log(`── ${bench}: load average before ${before.toFixed(2)}`)
+  await run[bench]()
+  const after = loadavg()[0]!
+  console.log(`── ${bench}: load average after ${after.toFixed(2)}`)
+  loads.push({ bench, before, after })
+}
 
 console.log(
   `\nload average at end: ${loadavg()
@@ -390,12 +411,15 @@ console.log(
 )
 console.log(flags.markdown ? markdownTable(rows) : textTable(rows))
 console.log(
+  `\none-minute load average before → after each benchmark: ${loads.map((l) => `${l.bench} ${l.before.toFixed(2)} → ${l.after.toFixed(2)}`).join('; ')}`
+)
+console.log(
   '\nratio = result / limit. Fan-out limits are the targets (100k users in under 60 s, under 300 MiB), the alarm limit the 5 s target, the rss limit the 100 MiB target; the others are the same work done by the simplest thing that can do it.'
 )
 if (flags.json)
   writeFileSync(
     flags.json,
-    JSON.stringify({ started: new Date(started).toISOString(), settings, rows, failures }, null, 2)
+    JSON.stringify({ started: new Date(started).toISOString(), settings, loads, rows, failures }, null, 2)
   )
 if (flags.cpuProf) console.log(`CPU profiles: ${profileDir}`)
 if (failures.length > 0) {
