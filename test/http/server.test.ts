@@ -1,3 +1,5 @@
+import Joi from 'joi'
+import { pino } from 'pino'
 import t from 'tap'
 import { createHttpServer, MAX_BODY_BYTES } from '../../src/http/server.js'
 import { buildKronus } from '../helpers/app.js'
@@ -263,4 +265,30 @@ t.test('no bad input gets a 500', async (t) => {
     t.ok(res.statusCode >= 400 && res.statusCode < 500, `${url}: ${res.statusCode}`)
   }
   t.equal((await call(kronus, { url: `/v1/users/${admin.id}`, token: admin.token })).body.data.role_id, 1)
+})
+
+t.test('responses are checked against their schemas at the configured percentage: all at 100, none at 0', async (t) => {
+  for (const percent of [100, 0]) {
+    const lines: string[] = []
+    const logger = pino({ level: 'error' }, { write: (line: string) => lines.push(line) })
+    const kronus = await buildKronus(t, {
+      logger,
+      config: { kronus: { listener: { responseValidationPercent: percent } } }
+    })
+    kronus.server.route({
+      method: 'GET',
+      path: '/test/mismatch',
+      options: {
+        auth: false,
+        response: { schema: Joi.object({ n: Joi.number() }) },
+        handler: () => ({ n: 'not a number' })
+      }
+    })
+    for (let i = 0; i < 20; i++) {
+      const res = await kronus.server.inject('/test/mismatch')
+      t.equal(res.statusCode, 200, 'a mismatch is logged, never turned into a 500')
+    }
+    const mismatches = lines.filter((line) => line.includes('response does not match its documented schema'))
+    t.equal(mismatches.length, percent === 100 ? 20 : 0, `${percent} %: ${mismatches.length} of 20 checked`)
+  }
 })
