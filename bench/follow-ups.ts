@@ -5,6 +5,7 @@ import { probeFollowUpKey } from '../src/queue/keys.js'
 import { FANOUT_TARGET_SECONDS, usersLabel } from './fanout.js'
 import type { BenchDatabaseSpec } from './lib/database.js'
 import { buildBenchKronus } from './lib/kronus.js'
+import { QueryProfile } from './lib/query-profile.js'
 import { type ResultRow, row } from './lib/result.js'
 import { RssSampler } from './lib/rss.js'
 import { dailyCronAt, seedUsers } from './lib/seed.js'
@@ -72,6 +73,8 @@ export async function followUpsCase(spec: BenchDatabaseSpec, params: FollowUpsPa
     }))
   )
 
+  const profileFile = process.env.KRONUS_BENCH_QUERY_PROFILE
+  const queries = profileFile ? new QueryProfile().attach(kronus.knex) : null
   let followedUp = 0
   let allFollowedUpAt: number | null = null
   kronus.events.on('probe.follow_up_sent', () => {
@@ -93,6 +96,7 @@ export async function followUpsCase(spec: BenchDatabaseSpec, params: FollowUpsPa
   } finally {
     rss.stop()
   }
+  queries?.write(`${profileFile}.follow-ups.${spec.kind}.${users}.txt`)
   await kronus.stop('benchmark finished')
 
   const elapsed = (endAt - dueAt) / 1000
