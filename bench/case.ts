@@ -12,11 +12,13 @@ import { type IdleParams, idleCase } from './idle.js'
 import type { BenchDatabaseSpec } from './lib/database.js'
 import type { CaseMessage, RunnerMessage } from './lib/result.js'
 import { type QueueParams, queueCase } from './queue.js'
+import { type RepliesParams, repliesCase } from './replies.js'
 import { type ServerRssParams, serverRssCase } from './server-rss.js'
 
 export type CaseRequest =
   | { bench: 'fanout'; db: BenchDatabaseSpec; params: FanoutParams }
   | { bench: 'follow-ups'; db: BenchDatabaseSpec; params: FollowUpsParams }
+  | { bench: 'replies'; db: BenchDatabaseSpec; params: RepliesParams }
   | { bench: 'queue'; db: BenchDatabaseSpec; params: QueueParams }
   | { bench: 'api'; db: BenchDatabaseSpec | null; params: ApiParams }
   | { bench: 'idle'; db: BenchDatabaseSpec; params: IdleParams }
@@ -46,6 +48,8 @@ async function run(request: CaseRequest): Promise<unknown> {
       return fanoutCase(request.db, request.params)
     case 'follow-ups':
       return followUpsCase(request.db, request.params)
+    case 'replies':
+      return repliesCase(request.db, request.params)
     case 'queue':
       return queueCase(request.db, request.params)
     case 'api':

@@ -1,10 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises'
+import type { Knex } from 'knex'
 import { PROBE_STATUS_ID } from '../src/domain/constants.js'
 import { PROBE_JOBS } from '../src/probes/jobs.js'
 import { probeFollowUpKey } from '../src/queue/keys.js'
 import { FANOUT_TARGET_SECONDS, usersLabel } from './fanout.js'
 import type { BenchDatabaseSpec } from './lib/database.js'
 import { buildBenchKronus } from './lib/kronus.js'
+import { QueryProfile } from './lib/query-profile.js'
 import { type ResultRow, row } from './lib/result.js'
 import { RssSampler } from './lib/rss.js'
 import { dailyCronAt, seedUsers } from './lib/seed.js'
@@ -24,23 +26,13 @@ function nextMinute(leadMs: number): number {
 }
 
 /**
- * N check-ins left unanswered (issue 17, point 3): N users each with a probe pending since
- * its ask, and that probe's first follow-up timer, all due at the same whole minute, as a
- * fan-out leaves them wait_time_in_minutes later. The probes are written straight to the
- * database and the timers through the queue, as the lifecycle's start writes them: the
- * fan-out itself is the other case. Kronus runs as in production (kronus.start(), the
- * built-in plugins), and the stopwatch runs from the due time until the last follow-up
- * text reaches the channel.
+ * A pending probe for each of users 1..N (as seedUsers made them), written straight to
+ * the database as the lifecycle's start writes it, waiting at its first follow-up.
  */
-export async function followUpsCase(spec: BenchDatabaseSpec, params: FollowUpsParams): Promise<ResultRow[]> {
-  const { users } = params
-  const { kronus, channel } = await buildBenchKronus(spec, {}, { builtins: true })
-  // No schedule fires during the case: its only texts are the follow-ups.
-  const farAway = nextMinute(86_400_000)
-  await seedUsers(kronus.knex, { users, nextFireAt: farAway, cron: dailyCronAt(farAway) })
+export async function seedPendingProbes(knex: Knex, users: number): Promise<Array<{ id: number; userId: number }>> {
   const now = Date.now()
   const probeIds: Array<{ id: number; userId: number }> = []
-  await kronus.knex.transaction(async (trx) => {
+  await knex.transaction(async (trx) => {
     for (let start = 1; start <= users; start += CHUNK) {
       const part = Array.from({ length: Math.min(CHUNK, users - start + 1) }, (_, i) => start + i)
       const inserted: Array<{ id: number | string; user_id: number | string }> = await trx('probes')
@@ -62,6 +54,25 @@ export async function followUpsCase(spec: BenchDatabaseSpec, params: FollowUpsPa
       for (const r of inserted) probeIds.push({ id: Number(r.id), userId: Number(r.user_id) })
     }
   })
+  return probeIds
+}
+
+/**
+ * N check-ins left unanswered (issue 17, point 3): N users each with a probe pending since
+ * its ask, and that probe's first follow-up timer, all due at the same whole minute, as a
+ * fan-out leaves them wait_time_in_minutes later. The probes are written straight to the
+ * database and the timers through the queue, as the lifecycle's start writes them: the
+ * fan-out itself is the other case. Kronus runs as in production (kronus.start(), the
+ * built-in plugins), and the stopwatch runs from the due time until the last follow-up
+ * text reaches the channel.
+ */
+export async function followUpsCase(spec: BenchDatabaseSpec, params: FollowUpsParams): Promise<ResultRow[]> {
+  const { users } = params
+  const { kronus, channel } = await buildBenchKronus(spec, {}, { builtins: true })
+  // No schedule fires during the case: its only texts are the follow-ups.
+  const farAway = nextMinute(86_400_000)
+  await seedUsers(kronus.knex, { users, nextFireAt: farAway, cron: dailyCronAt(farAway) })
+  const probeIds = await seedPendingProbes(kronus.knex, users)
   // Chosen after seeding, so the wait is under a minute whatever the seeding took.
   const dueAt = nextMinute(5_000)
   await kronus.queue.enqueueMany(
@@ -72,6 +83,8 @@ export async function followUpsCase(spec: BenchDatabaseSpec, params: FollowUpsPa
     }))
   )
 
+  const profileFile = process.env.KRONUS_BENCH_QUERY_PROFILE
+  const queries = profileFile ? new QueryProfile().attach(kronus.knex) : null
   let followedUp = 0
   let allFollowedUpAt: number | null = null
   kronus.events.on('probe.follow_up_sent', () => {
@@ -93,6 +106,7 @@ export async function followUpsCase(spec: BenchDatabaseSpec, params: FollowUpsPa
   } finally {
     rss.stop()
   }
+  queries?.write(`${profileFile}.follow-ups.${spec.kind}.${users}.txt`)
   await kronus.stop('benchmark finished')
 
   const elapsed = (endAt - dueAt) / 1000

@@ -30,7 +30,7 @@ import { type ServerRssMeasurement, serverRssRows } from './server-rss.js'
 const BENCHES = ['fanout', 'queue', 'api', 'idle', 'alarm', 'rss'] as const
 type Bench = (typeof BENCHES)[number]
 /** The fan-out bench's cases: the schedules' fire, and the check-ins then left unanswered. */
-const FANOUT_CASES = ['fire', 'follow-ups'] as const
+const FANOUT_CASES = ['fire', 'follow-ups', 'replies'] as const
 type FanoutCase = (typeof FANOUT_CASES)[number]
 
 function listOf<T extends string>(allowed: readonly T[], flag: string) {
@@ -78,7 +78,7 @@ const program = new Command('npm run bench --')
   )
   .option(
     '--fanout-cases <cases>',
-    `fan-out cases, comma-separated: ${FANOUT_CASES.join(',')} (fire: schedules' fire time → last probe text; follow-ups: check-ins left unanswered, due time → last follow-up text)`,
+    `fan-out cases, comma-separated: ${FANOUT_CASES.join(',')} (fire: schedules' fire time → last probe text; follow-ups: check-ins left unanswered, due time → last follow-up text; replies: a Y from every user posted to the SMS webhook, first post → last probe good)`,
     listOf(FANOUT_CASES, '--fanout-cases'),
     [...FANOUT_CASES]
   )
@@ -234,6 +234,18 @@ async function fanout(): Promise<void> {
           report(
             await onFreshDatabase(kind, (db) =>
               runCase<ResultRow[]>({ bench: 'follow-ups', db, params: { users, timeoutMs: settings.fanoutTimeoutMs } })
+            )
+          )
+        })
+      }
+      if (flags.fanoutCases.includes('replies')) {
+        await attempt(`replies ${usersLabel(users)} on ${kind}`, async () => {
+          console.log(
+            `… replies: ${usersLabel(users)} "Y" replies posted to the SMS webhook on ${kind} (up to ${flags.fanoutTimeout} s)`
+          )
+          report(
+            await onFreshDatabase(kind, (db) =>
+              runCase<ResultRow[]>({ bench: 'replies', db, params: { users, timeoutMs: settings.fanoutTimeoutMs } })
             )
           )
         })

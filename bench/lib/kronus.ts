@@ -20,8 +20,12 @@ export interface BenchKronus {
  */
 export async function buildBenchKronus(
   spec: BenchDatabaseSpec,
-  overrides: Pick<KronusConfigInput, 'jobs' | 'logging'> = {},
-  { builtins = false, plugins = [] }: { builtins?: boolean; plugins?: KronusConfig['plugins'] } = {}
+  overrides: Pick<KronusConfigInput, 'jobs' | 'logging' | 'twilio'> = {},
+  {
+    builtins = false,
+    plugins = [],
+    publicUrl
+  }: { builtins?: boolean; plugins?: KronusConfig['plugins']; publicUrl?: string } = {}
 ): Promise<BenchKronus> {
   const privateKeyPem = generateKeyPairSync('rsa', { modulusLength: 2048 })
     .privateKey.export({ type: 'pkcs8', format: 'pem' })
@@ -30,7 +34,12 @@ export async function buildBenchKronus(
   const concurrency = process.env.KRONUS_BENCH_CONCURRENCY ? Number(process.env.KRONUS_BENCH_CONCURRENCY) : undefined
   const config = resolveConfig({
     dataDir: spec.dir,
-    kronus: { privateKeyPem, sqlite: { passPhrase: PASSPHRASE }, listener: { port: 0, host: '127.0.0.1' } },
+    kronus: {
+      privateKeyPem,
+      sqlite: { passPhrase: PASSPHRASE },
+      listener: { port: 0, host: '127.0.0.1' },
+      ...(publicUrl ? { publicUrl } : {})
+    },
     database: databaseConfig(spec),
     ...overrides,
     jobs: { ...(concurrency ? { concurrency } : {}), ...overrides.jobs }

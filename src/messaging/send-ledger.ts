@@ -1,4 +1,5 @@
 import type { Knex } from 'knex'
+import { chunks } from '../db/chunks.js'
 
 const MESSAGE_SENDS = 'message_sends'
 
@@ -84,12 +85,23 @@ export class SendLedger {
     return providerIds.filter((id) => !claimed.has(id))
   }
 
-  /** Ends these sends with the provider's ids, in the transaction that ends their jobs. */
+  /**
+   * Ends these sends with the provider's ids, in the transaction that ends their jobs: one
+   * UPDATE per few hundred sends, each row getting its own id through a CASE on job_id
+   * (one statement per text cost a fan-out of 100k texts 30 s of the database's time).
+   */
   async finish(trx: Knex.Transaction, sends: FinishedSend[], finishedAt: number): Promise<void> {
-    for (const send of sends) {
+    for (const part of chunks(sends)) {
+      const providerId = trx.raw(`CASE ?? ${part.map(() => 'WHEN ? THEN ?').join(' ')} END`, [
+        'job_id',
+        ...part.flatMap((send) => [send.jobId, send.providerId])
+      ])
       await trx(MESSAGE_SENDS)
-        .where({ job_id: send.jobId })
-        .update({ provider_id: send.providerId, finished_at: finishedAt })
+        .whereIn(
+          'job_id',
+          part.map((send) => send.jobId)
+        )
+        .update({ provider_id: providerId, finished_at: finishedAt })
     }
   }
 

@@ -26,7 +26,7 @@ import { PROBE_JOBS } from './jobs.js'
 import { probeTexts } from './messages.js'
 import type { AlarmRaiser, ProbeEventLog, ProbeJobQueue, ProbeMessenger } from './ports.js'
 import { classifyReply, parseReply } from './replies.js'
-import { changeProbeStatus, type StatusChange } from './status-change.js'
+import { changeProbeStatus, changeProbeStatuses, type StatusChange } from './status-change.js'
 
 export interface ProbeLifecycleDeps {
   knex: Knex
@@ -558,8 +558,9 @@ export class ProbeLifecycle {
   /**
    * The timer rules, for one timer or many (each probe at most once). A timer acts only
    * on a probe still pending at the retry it was set for. After max_retries follow-ups it
-   * ends the probe as unavailable, which raises the alarm in this transaction: one probe
-   * at a time, as every status change is. Otherwise it advances the retry count by an
+   * ends the probe as unavailable: the probes whose timers ran out together change status
+   * by a few multi-row statements (changeProbeStatuses, the same rules as every status
+   * change), then each one's alarm is raised in this transaction, one probe at a time. Otherwise it advances the retry count by an
    * update conditional on both, so a probe answered (or followed up by a rival) since it
    * was read gets nothing; the probes whose update won get their text, event and next
    * timer.
@@ -585,14 +586,19 @@ export class ProbeLifecycle {
       const probe = probes.get(timer.probeId)
       return probe?.pending && probe.retryCount === timer.retry ? [probe] : []
     })
-    for (const probe of due.filter((p) => p.retryCount >= p.maxRetries)) {
-      await this.changeStatus(trx, {
-        probeId: probe.id,
-        userId: probe.userId,
-        to: 'unavailable',
-        reason: `no reply after ${probe.retryCount} follow-up(s)`
-      })
-    }
+    await changeProbeStatuses(
+      this.deps,
+      trx,
+      due
+        .filter((p) => p.retryCount >= p.maxRetries)
+        .map((probe) => ({
+          probeId: probe.id,
+          userId: probe.userId,
+          to: 'unavailable' as const,
+          atRetry: probe.retryCount,
+          reason: `no reply after ${probe.retryCount} follow-up(s)`
+        }))
+    )
     const now = this.deps.clock.now()
     const advanced = await this.#advanceRetries(
       due.filter((p) => p.retryCount < p.maxRetries),

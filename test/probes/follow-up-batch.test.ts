@@ -3,6 +3,7 @@ import { chunks } from '../../src/db/chunks.js'
 import { ROLE_ID } from '../../src/domain/constants.js'
 import { FOLLOW_UP_BATCH_SIZE } from '../../src/probes/lifecycle.js'
 import { probeTexts } from '../../src/probes/messages.js'
+import { changeProbeStatuses } from '../../src/probes/status-change.js'
 import { createAdmin, type TestUser } from '../helpers/http.js'
 import {
   advance,
@@ -258,6 +259,129 @@ t.test('timeouts in a batch end each probe unavailable and raise one alarm each'
     ])
   }
   t.equal(followUpsTo(h, users[0]!).length, 1, 'no follow-up after the last')
+})
+
+/** The texts each emergency contact of the user was sent, by phone. */
+async function contactTexts(h: ProbeHarness, userId: number): Promise<string[][]> {
+  const contacts = await h.kronus.knex('contacts').where({ user_id: userId, is_emergency_contact: true })
+  return contacts.map((c) => h.channel.sent.filter((m) => m.to === c.phone_number).map((m) => m.text))
+}
+
+t.test(
+  'timeouts in one batch: each alarm raised once and its contact alerted; a probe answered before stays answered',
+  async (t) => {
+    const h = await buildProbeKronus(t)
+    const [before, answering, after] = await probedUsers(h, 3, { max_retries: 1, wait_time_in_minutes: 30 })
+    // The first has answered an earlier check-in: their aliveness goes good → unavailable.
+    await fireAll(h, [before!.id])
+    await h.probes.handleReply({ userId: before!.id, text: 'Y' })
+    h.kronus.clock.advanceMinutes(60)
+    await fireAll(
+      h,
+      [before!, answering!, after!].map((u) => u.id)
+    )
+    await advance(h, 30)
+    await h.probes.handleReply({ userId: answering!.id, text: 'Y' })
+    const batches = recordBatches(h)
+    await advance(h, 30)
+    await h.events.settled()
+    t.equal(batches.length, 1, 'the timeouts ran as one batch')
+    t.equal(batches[0]!.length, 3, 'with the answered one')
+
+    for (const user of [before!, after!]) {
+      const probe = (await probesOf(h.kronus.knex, user.id)).at(-1)!
+      t.match(probe, { status: 'unavailable', pending_user_id: null })
+      const alarms = await h.kronus.knex('alarms').where({ user_id: user.id })
+      t.equal(alarms.length, 1, 'one alarm')
+      t.match(alarms[0], { trigger: 'no_answer', status: 'open' })
+      t.equal(Number(alarms[0].probe_id), probe.id, 'for this probe')
+      const [texts] = await contactTexts(h, user.id)
+      t.equal(texts!.length, 1, 'the emergency contact got one alert')
+      t.match(texts![0], /has not answered their check-ins/)
+      t.same(
+        (await eventsOf(h, user.id, 'probe.status_changed')).filter((e) => e.probeId === probe.id),
+        [
+          {
+            userId: user.id,
+            probeId: probe.id,
+            from: 'pending',
+            to: 'unavailable',
+            reason: 'no reply after 1 follow-up(s)'
+          }
+        ]
+      )
+      t.same(await eventsOf(h, user.id, 'emergency.triggered'), [
+        { userId: user.id, probeId: probe.id, status: 'unavailable' }
+      ])
+      t.equal((await eventsOf(h, user.id, 'alarm.raised')).length, 1, 'one alarm.raised')
+    }
+    t.same(
+      (await eventsOf(h, before!.id, 'user.aliveness_changed')).map((e) => [e.from, e.to]),
+      [
+        ['unknown', 'good'],
+        ['good', 'unavailable']
+      ],
+      'aliveness as it was before the batch'
+    )
+    t.same(
+      (await eventsOf(h, after!.id, 'user.aliveness_changed')).map((e) => [e.from, e.to]),
+      [['unknown', 'unavailable']]
+    )
+
+    t.match(await probesOf(h.kronus.knex, answering!.id), [{ status: 'good' }])
+    t.same(await h.kronus.knex('alarms').where({ user_id: answering!.id }), [], 'no alarm for the answered probe')
+    t.same((await contactTexts(h, answering!.id))[0], [], 'its contact got nothing')
+
+    // The same timers run again (a worker that died after its commit): nothing more.
+    const alarmsBefore = await h.kronus.knex('alarms').count({ n: '*' })
+    const eventsBefore = await h.kronus.knex('events').count({ n: '*' })
+    t.same(await h.probes.followUpMany(batches[0]!), [undefined, undefined, undefined])
+    await h.kronus.queue.drain()
+    t.same(await h.kronus.knex('alarms').count({ n: '*' }), alarmsBefore, 'no second alarm')
+    t.same(await h.kronus.knex('events').count({ n: '*' }), eventsBefore, 'no event')
+  }
+)
+
+t.test('a batch of status changes moves only the probes still pending (at their retry), each once', async (t) => {
+  const h = await buildProbeKronus(t)
+  const users = await probedUsers(h, 4, { max_retries: 1, wait_time_in_minutes: 30 })
+  await fireAll(
+    h,
+    users.map((u) => u.id)
+  )
+  const probes = await Promise.all(users.map(async (u) => (await probesOf(h.kronus.knex, u.id))[0]!))
+  // The second answered meanwhile; the third was followed up meanwhile (its retry moved on).
+  await h.probes.handleReply({ userId: users[1]!.id, text: 'Y' })
+  await h.kronus.knex('probes').where({ id: probes[2]!.id }).update({ retry_count: 1 })
+  const change = (i: number) => ({
+    probeId: probes[i]!.id,
+    userId: users[i]!.id,
+    to: 'unavailable' as const,
+    atRetry: 0,
+    reason: 'no reply after 0 follow-up(s)'
+  })
+  const won = await h.kronus.knex.transaction((trx) =>
+    changeProbeStatuses({ clock: h.kronus.clock, events: h.events, alarms: h.kronus.alarms }, trx, [
+      change(0),
+      change(1),
+      change(2),
+      change(3),
+      change(0)
+    ])
+  )
+  t.same(won, [true, false, false, true, false], 'the pending ones at their retry, a probe named twice once')
+  await h.kronus.queue.drain()
+  t.same(
+    (await probesOf(h.kronus.knex, users[2]!.id)).map((p) => p.status),
+    ['pending'],
+    'the one whose retry moved on is still pending'
+  )
+  for (const i of [0, 3]) {
+    t.equal((await flipsOf(h.kronus.knex, probes[i]!.id)).length, 2, 'pending, then unavailable')
+    t.equal((await h.kronus.knex('alarms').where({ user_id: users[i]!.id })).length, 1, 'one alarm')
+  }
+  for (const i of [1, 2]) t.same(await h.kronus.knex('alarms').where({ user_id: users[i]!.id }), [], 'no alarm')
+  t.equal((await flipsOf(h.kronus.knex, probes[1]!.id)).at(-1)!.to_status, 'good', 'the answer stands')
 })
 
 t.test('timers written and claimed by a version that ran them one at a time are run in batches', async (t) => {
