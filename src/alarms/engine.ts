@@ -2,6 +2,7 @@ import { randomInt } from 'node:crypto'
 import type { Knex } from 'knex'
 import type { Logger } from 'pino'
 import type { Clock } from '../clock.js'
+import { uniqueViolationColumn } from '../db/errors.js'
 import type { EventLog } from '../events/log.js'
 import type { AlarmTrigger, RecordedEvent } from '../events/types.js'
 import type { Messaging, OutgoingMessage } from '../messaging/messaging.js'
@@ -37,6 +38,11 @@ export const ALARM_PRIORITY = 10
 export const DEFAULT_ESCALATION = { mode: 'all', step_minutes: 10, repeats: 3, voice_calls: false } as const
 
 const MINUTE = 60_000
+
+/** An alarm's code has two to eight digits (alarms.open_code is 8 characters wide). */
+export const ALARM_CODE_MAX_DIGITS = 8
+/** Random draws of a code length before the next length is tried: a length ends when about this many in a row are taken. */
+const ALARM_CODE_DRAWS = 5
 /** Alarms not resolved: they hold a code, keep the user's check-ins paused, and take answers. */
 export const UNRESOLVED = ['open', 'acknowledged'] as const
 /** A contact whose alert (or call) is out and who has not acknowledged. */
@@ -349,40 +355,34 @@ export class AlarmEngine {
     }
   }
 
-  /** Inserts the alarm with a short code no unresolved alarm holds (a savepoint per try: codes are unique). */
+  /**
+   * Inserts the alarm with a short code no unresolved alarm holds. Codes are drawn at
+   * random, two digits while they last, then three, and so on up to eight (the column's
+   * width): each draw is checked by one indexed lookup, and a length is left for the next
+   * once ALARM_CODE_DRAWS draws in a row found theirs taken, so it is left when about
+   * three quarters full. Reading every open code instead made each raise cost as much as
+   * the open alarms, and ran out of codes at 99,990 of them: a mass outage (everyone's
+   * check-in unanswered at once) must raise every alarm. The insert is a savepoint, so a
+   * code another transaction took at the same moment is a draw to make again.
+   */
   async #insertAlarm(trx: Knex.Transaction, row: Record<string, unknown>): Promise<number> {
-    for (let attempt = 0; ; attempt++) {
-      const taken = new Set<string>(
-        (await trx('alarms').select('open_code').whereNotNull('open_code')).map((r: any) => String(r.open_code))
-      )
-      // Two digits while they last, then three, then four: short to type on a phone.
-      let code: string | undefined
-      for (const [low, high] of [
-        [10, 100],
-        [100, 1000],
-        [1000, 10000],
-        [10000, 100000]
-      ] as const) {
-        if (taken.size >= high - low) continue
-        for (let i = 0; i < 50 && code === undefined; i++) {
-          const candidate = String(randomInt(low, high))
-          if (!taken.has(candidate)) code = candidate
+    for (let digits = 2; digits <= ALARM_CODE_MAX_DIGITS; digits++) {
+      for (let draw = 0; draw < ALARM_CODE_DRAWS; draw++) {
+        const code = String(randomInt(10 ** (digits - 1), 10 ** digits))
+        if (await trx('alarms').where({ open_code: code }).first('id')) continue
+        try {
+          return await trx.transaction(async (savepoint) => {
+            const [inserted] = await savepoint('alarms')
+              .insert({ ...row, code, open_code: code })
+              .returning('id')
+            return Number(typeof inserted === 'object' ? inserted.id : inserted)
+          })
+        } catch (err) {
+          if (uniqueViolationColumn(err) !== 'open_code') throw err
         }
-        if (code !== undefined) break
-      }
-      if (code === undefined) throw new Error('no free alarm code')
-      try {
-        return await trx.transaction(async (savepoint) => {
-          const [inserted] = await savepoint('alarms')
-            .insert({ ...row, code, open_code: code })
-            .returning('id')
-          return Number(typeof inserted === 'object' ? inserted.id : inserted)
-        })
-      } catch (err) {
-        // Another transaction took the same code at the same moment: pick again.
-        if (attempt >= 5) throw err
       }
     }
+    throw new Error(`no free alarm code of up to ${ALARM_CODE_MAX_DIGITS} digits`)
   }
 
   /** The user's escalation settings, or the defaults. */

@@ -25,7 +25,7 @@ export interface Consents {
 }
 
 /** `OK 42`, `ok42`, `Safe #42.`: a verb and an alarm's code (or `YES 17`, a contact's consent code). */
-const CODED = /^\s*(ok|okay|yes|y|safe)\s*#?\s*(\d{2,5})\s*[.!]*\s*$/i
+const CODED = /^\s*(ok|okay|yes|y|safe)\s*#?\s*(\d{2,8})\s*[.!]*\s*$/i
 /** A contact's plain yes: acknowledges when there is exactly one alarm it can be for. */
 const ON_MY_WAY = new Set(['on my way', 'omw', 'coming', 'im coming', 'i am coming', 'on it', 'will do', 'going now'])
 const OPT_IN = new Set(['start', 'unstop'])
