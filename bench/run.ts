@@ -25,7 +25,7 @@ import { fetchBody, loadTarget } from './lib/load.js'
 import type { ResultRow } from './lib/result.js'
 import { markdownTable, textRow, textTable } from './lib/table.js'
 import { type QueueMeasurement, type QueueSystem, queueRows } from './queue.js'
-import { type ServerRssMeasurement, serverRssRows } from './server-rss.js'
+import { SERVER_RSS_CONFIGS, type ServerRssMeasurement, serverRssRows } from './server-rss.js'
 
 const BENCHES = ['fanout', 'queue', 'api', 'idle', 'alarm', 'rss'] as const
 type Bench = (typeof BENCHES)[number]
@@ -367,12 +367,16 @@ async function alarm(): Promise<void> {
 /** `kronus server` from dist/, idle on a fresh database: its RSS beside the 100 MiB target (bench/server-rss.ts). */
 async function rss(): Promise<void> {
   for (const kind of flags.db) {
-    await attempt(`rss on ${kind}`, async () => {
-      console.log(`… rss: kronus server (dist) on ${kind}, idle for ${settings.rssSeconds} s`)
-      const params = { seconds: settings.rssSeconds, nodeArgs: KRONUS_NODE_FLAGS }
-      const measured = await onFreshDatabase(kind, (db) => runCase<ServerRssMeasurement>({ bench: 'rss', db, params }))
-      report(serverRssRows(kind, measured, KRONUS_NODE_FLAGS))
-    })
+    for (const config of SERVER_RSS_CONFIGS) {
+      await attempt(`rss on ${kind} (${config})`, async () => {
+        console.log(`… rss: kronus server (dist, ${config} config) on ${kind}, idle for ${settings.rssSeconds} s`)
+        const params = { seconds: settings.rssSeconds, nodeArgs: KRONUS_NODE_FLAGS, config }
+        const measured = await onFreshDatabase(kind, (db) =>
+          runCase<ServerRssMeasurement>({ bench: 'rss', db, params })
+        )
+        report(serverRssRows(kind, measured, KRONUS_NODE_FLAGS, config))
+      })
+    }
   }
 }
 

@@ -1,8 +1,9 @@
 /*
  * The resident memory of an idle `kronus server` (issue 17, point 4: under 100 MiB with the
  * built-in plugins loaded). Unlike the other cases this one runs the real command, the build
- * in dist/ started by bin/kronus.js, with a YAML configuration (no tsx: see
- * docs/BENCHMARKS.md), on a fresh database, and reads its RSS from /proc (Linux only).
+ * in dist/ started by bin/kronus.js, with a YAML configuration or a kronus.config.ts (compiled
+ * by esbuild on start, src/config/compile-module.ts), on a fresh database, and reads its RSS
+ * from /proc (Linux only).
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { generateKeyPairSync } from 'node:crypto'
@@ -24,7 +25,12 @@ export interface ServerRssParams {
   seconds: number
   /** Node flags of the server process (the `kronus` command's, see lib/child.ts). */
   nodeArgs: string[]
+  /** The configuration file the server is started with: config.yml or kronus.config.ts. */
+  config: ServerRssConfig
 }
+
+export const SERVER_RSS_CONFIGS = ['yaml', 'typescript'] as const
+export type ServerRssConfig = (typeof SERVER_RSS_CONFIGS)[number]
 
 export interface ServerRssMeasurement {
   /** VmRSS after `seconds` idle. */
@@ -54,6 +60,31 @@ function procKb(pid: number, file: 'status' | 'smaps_rollup', field: string): nu
   const match = readFileSync(`/proc/${pid}/${file}`, 'utf8').match(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm'))
   if (!match) throw new Error(`no ${field} in /proc/${pid}/${file}`)
   return Number(match[1]) * 1024
+}
+
+/** The same settings as yamlConfig, as an operator's kronus.config.ts would hold them. */
+function typescriptConfig(spec: BenchDatabaseSpec, privateKeyPem: string): string {
+  const database =
+    spec.kind === 'postgres'
+      ? {
+          client: 'postgres',
+          connection: `${spec.url}${spec.url!.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${spec.schema}`)}`
+        }
+      : { client: 'sqlcipher', filename: join(spec.dir, 'kronus.db') }
+  const json = (value: unknown) => JSON.stringify(value)
+  return `import { defineConfig, type KronusConfigInput } from 'kronus'
+
+const database: KronusConfigInput['database'] = ${json(database)}
+
+export default defineConfig({
+  kronus: {
+    privateKeyPem: ${json(privateKeyPem)},
+    publicUrl: 'http://127.0.0.1',
+    sqlite: { passPhrase: ${json(PASSPHRASE)} }
+  },
+  database
+})
+`
 }
 
 function yamlConfig(spec: BenchDatabaseSpec, privateKeyPem: string): string {
@@ -93,8 +124,9 @@ export async function serverRssCase(spec: BenchDatabaseSpec, params: ServerRssPa
   const privateKeyPem = generateKeyPairSync('rsa', { modulusLength: 2048 })
     .privateKey.export({ type: 'pkcs8', format: 'pem' })
     .toString()
-  const configFile = join(spec.dir, 'config.yml')
-  writeFileSync(configFile, yamlConfig(spec, privateKeyPem), { mode: 0o600 })
+  const configFile = join(spec.dir, params.config === 'yaml' ? 'config.yml' : 'kronus.config.ts')
+  const write = params.config === 'yaml' ? yamlConfig : typescriptConfig
+  writeFileSync(configFile, write(spec, privateKeyPem), { mode: 0o600 })
   const port = await freePort()
   const logFile = join(spec.dir, 'server.log')
   const logFd = openSync(logFile, 'w')
@@ -130,12 +162,17 @@ export async function serverRssCase(spec: BenchDatabaseSpec, params: ServerRssPa
   }
 }
 
-export function serverRssRows(db: string, m: ServerRssMeasurement, nodeArgs: string[]): ResultRow[] {
+export function serverRssRows(
+  db: string,
+  m: ServerRssMeasurement,
+  nodeArgs: string[],
+  config: ServerRssConfig = 'yaml'
+): ResultRow[] {
   const mib = (bytes: number) => `${(bytes / MIB).toFixed(0)} MiB`
   return [
     row({
       bench: 'rss',
-      subject: `kronus server (dist, YAML config, built-in plugins): RSS after ${m.seconds.toFixed(0)} s idle`,
+      subject: `kronus server (dist, ${config === 'yaml' ? 'YAML config' : 'kronus.config.ts'}, built-in plugins): RSS after ${m.seconds.toFixed(0)} s idle`,
       db,
       value: m.rss / MIB,
       unit: 'MiB',

@@ -1,11 +1,8 @@
-#!/usr/bin/env -S node --max-old-space-size=192
-// The heap cap: Kronus's live data is small and bounded (work is done in batches of a few
-// hundred), but V8 left to itself lets garbage pile up to hundreds of MiB before it
-// collects, and a 100k-user fan-out then peaked at 353 MiB RSS; capped, at 210 MiB in the
-// same time (docs/BENCHMARKS.md). `npm start`, `npm run dev` and the benchmarks pass the
-// same flag. To give it more: node --max-old-space-size=512 bin/kronus.js server
+#!/usr/bin/env node
 // Runs the build in dist/, made by `npm run build` (`npm install` and `npm ci` run it).
-// TypeScript is compiled on load only for a kronus.config.ts (src/config/load.ts).
+// No node flags: a 100k-user fan-out stays under 200 MiB RSS without a heap cap
+// (docs/BENCHMARKS.md, Memory). A kronus.config.ts is compiled by esbuild on load
+// (src/config/load.ts), with no loader hook.
 import { existsSync } from 'node:fs'
 
 const entry = new URL('../dist/src/cli/main.js', import.meta.url)

@@ -1,13 +1,36 @@
 import { fork } from 'node:child_process'
-import { closeSync, openSync, readFileSync, rmSync } from 'node:fs'
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { compileModule } from '../../src/config/compile-module.js'
 import type { CaseRequest } from '../case.js'
 import type { CaseMessage, RunnerMessage } from './result.js'
 
+const ROOT = new URL('../..', import.meta.url).pathname
 const CASE_ENTRY = new URL('../case.ts', import.meta.url).pathname
-/** The V8 heap cap the `kronus` command runs with (bin/kronus.js), so cases run as an operator's server does. */
-export const KRONUS_NODE_FLAGS = ['--max-old-space-size=192']
+
+let compiledCase: Promise<string> | undefined
+
+/**
+ * bench/case.ts and the benchmark's own files compiled by esbuild into one module, with every
+ * import of Kronus (src/, plugins/) going to the build in dist/: a case process then runs
+ * Kronus as `kronus server` does, in plain node. Under tsx, its loader thread alone held
+ * 40 MiB or more of every case's RSS, which no operator's server has. Compiled once per run.
+ */
+function caseEntry(): Promise<string> {
+  compiledCase ??= (async () => {
+    if (!existsSync(join(ROOT, 'dist', 'src', 'app.js')))
+      throw new Error('the benchmark runs the build: run `npm run build` first')
+    const dir = mkdtempSync(join(tmpdir(), 'kronus-bench-case-'))
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }))
+    const entry = join(dir, 'case.mjs')
+    await compileModule(CASE_ENTRY, entry, { root: ROOT, fromBuild: true })
+    return entry
+  })()
+  return compiledCase
+}
+/** Node flags the `kronus` command runs with (bin/kronus.js): none, so cases run as an operator's server does. */
+export const KRONUS_NODE_FLAGS: string[] = []
 
 export interface ChildOptions {
   /** Extra node flags for the case process, e.g. --cpu-prof. */
@@ -22,10 +45,11 @@ export interface ChildOptions {
  * kept when the case fails.
  */
 export async function runCaseProcess<T>(request: CaseRequest, options: ChildOptions = {}): Promise<T> {
+  const entry = await caseEntry()
   const logFile = join(tmpdir(), `kronus-bench-${request.bench}-${process.pid}-${Date.now()}.log`)
   const logFd = openSync(logFile, 'w')
-  const child = fork(CASE_ENTRY, [JSON.stringify(request)], {
-    execArgv: ['--import', 'tsx', '--conditions=kronus-source', ...KRONUS_NODE_FLAGS, ...(options.nodeArgs ?? [])],
+  const child = fork(entry, [JSON.stringify(request)], {
+    execArgv: [...KRONUS_NODE_FLAGS, ...(options.nodeArgs ?? [])],
     stdio: ['ignore', logFd, logFd, 'ipc']
   })
   closeSync(logFd)

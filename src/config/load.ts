@@ -1,6 +1,9 @@
-import { existsSync, readFileSync, statSync } from 'node:fs'
-import { extname, isAbsolute, join, resolve } from 'node:path'
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { tmpdir } from 'node:os'
+import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
+import type { KronusModules } from './compile-module.js'
 import { applyDevMode } from './dev.js'
 import { applyPortEnv, applySecretEnv } from './env.js'
 import { fillAt, getAt } from './key-path.js'
@@ -30,50 +33,44 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
-// Node's complaints about a module in a CommonJS folder, not about the file's own content.
-const MODULE_FORMAT_ERRORS = new Set(['ERR_REQUIRE_CYCLE_MODULE', 'ERR_REQUIRE_ESM', 'ERR_REQUIRE_ASYNC_MODULE'])
-
-let typescriptLoader: Promise<typeof import('tsx/esm/api')> | undefined
-
-/**
- * tsx, and the compiler it brings (about 30 MiB), is loaded only for a configuration that is
- * a module: `kronus --version`, `kronus server --dev` and a server started from YAML never load
- * it. A JavaScript configuration gets it too, as it may import plugins written in TypeScript.
- * Registered once per process, for every module imported after.
- */
-function loadTypeScriptSupport(): Promise<typeof import('tsx/esm/api')> {
-  typescriptLoader ??= import('tsx/esm/api').then((tsx) => {
-    tsx.register()
-    return tsx
-  })
-  return typescriptLoader
+/** Kronus's own modules, which a configuration's imports of 'kronus' and of Kronus's files go to. */
+function runningKronus(): KronusModules {
+  return {
+    root: dirname(createRequire(import.meta.url).resolve('kronus/package.json')),
+    // Running from src/*.ts means a TypeScript loader is registered (the tests).
+    fromBuild: !import.meta.url.endsWith('.ts')
+  }
 }
 
 /**
- * Imports a .ts/.mts/.js/.mjs configuration. A plain import comes first: modules the file
- * shares with Kronus (the plugin API, error classes) are then the very same instances, so
- * `instanceof` and module state work across them. A file in a folder without
- * `"type": "module"` (e.g. /etc/kronus/kronus.config.ts) may not load that way; tsx then
- * loads it on its own, compiled to CommonJS, its default export one level deeper.
+ * Imports a .ts/.mts/.js/.mjs configuration, compiled first by esbuild with the user's files it
+ * imports (src/config/compile-module.ts) into one module in a temp folder, removed once
+ * imported. No loader hook is registered: on Node 20 one runs in a thread with a V8 heap of
+ * its own, 40 MiB or more for the life of the server. A JavaScript configuration is compiled
+ * too, as it may import plugins written in TypeScript. Source maps are turned on so that a
+ * stack trace through the configuration names its own lines.
  */
 async function importModuleConfig(file: string): Promise<KronusConfigInput> {
   let exported: unknown
+  const dir = mkdtempSync(join(tmpdir(), 'kronus-config-'))
   try {
-    let mod: { default?: unknown }
-    const { tsImport } = await loadTypeScriptSupport()
-    try {
-      mod = await import(pathToFileURL(file).href)
-    } catch (err) {
-      // A SyntaxError from Node itself has no position; tsx's own compile error names the line.
-      if (!(err instanceof SyntaxError) && !MODULE_FORMAT_ERRORS.has((err as NodeJS.ErrnoException).code ?? ''))
-        throw err
-      mod = (await tsImport(file, import.meta.url)) as { default?: unknown }
-    }
+    const compiled = join(dir, `${basename(file)}.mjs`)
+    const { compileModule } = await import('./compile-module.js')
+    await compileModule(file, compiled, runningKronus())
+    process.setSourceMapsEnabled(true)
+    const mod = (await import(pathToFileURL(compiled).href)) as { default?: unknown }
     exported = mod.default
-    // No configuration key is called "default", so this can only be the CommonJS wrapper.
+    // No configuration key is called "default", so this can only be a CommonJS module's exports
+    // holding an ES module's default.
     if (isPlainObject(exported) && 'default' in exported) exported = exported.default
   } catch (err) {
-    throw cannotLoad(file, (err as Error).message)
+    const problems = (err as { problems?: unknown }).problems
+    throw new ConfigError(
+      Array.isArray(problems) ? (problems as string[]) : [(err as Error).message],
+      `cannot load configuration file ${file}`
+    )
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
   }
   if (!isPlainObject(exported)) {
     throw cannotLoad(file, 'its default export must be the configuration object: export default defineConfig({ ... })')
@@ -88,7 +85,7 @@ export async function readConfigFile(file: string): Promise<KronusConfigInput> {
   const ext = extname(file).toLowerCase()
   if (MODULE_EXTENSIONS.includes(ext)) return importModuleConfig(file)
   if (YAML_EXTENSIONS.includes(ext)) {
-    // Loaded on use, like tsx for modules: the YAML parser is 70 files every command would load.
+    // Loaded on use, like esbuild for modules: the YAML parser is 70 files every command would load.
     const { parseYamlConfig } = await import('./yaml.js')
     return parseYamlConfig(readFileSync(file, 'utf8'), file) as KronusConfigInput
   }

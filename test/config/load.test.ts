@@ -1,7 +1,7 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import t from 'tap'
 import { builtinPlugins } from '../../plugins/index.js'
 import { loadConfig, readConfigFile } from '../../src/config/load.js'
@@ -239,10 +239,14 @@ t.test('file problems name the file', async (t) => {
   await t.rejects(loadConfig({ file: 'missing.yml', dev: false, cwd, env }), {
     message: /cannot load configuration file .*missing\.yml:\n {2}- file not found/
   })
-  writeFileSync(join(cwd, 'broken.ts'), 'export default {\n  kronus: {\n')
-  await t.rejects(loadConfig({ file: 'broken.ts', dev: false, cwd, env }), {
-    message: /cannot load configuration file .*broken\.ts[\s\S]*broken\.ts:3:0: ERROR/
-  })
+  writeFileSync(join(cwd, 'broken.ts'), 'export default {\n  kronus: {\n    port: 3900,,\n')
+  const syntax = await loadConfig({ file: 'broken.ts', dev: false, cwd, env }).catch((e) => e)
+  t.match(syntax.message, /^cannot load configuration file .*broken\.ts:\n/)
+  t.same(
+    syntax.problems,
+    [`${join(cwd, 'broken.ts')}:3:16: Expected identifier but found ","`],
+    'a syntax error is one line naming the file, line and column'
+  )
   writeFileSync(join(cwd, 'throws.mjs'), "throw new Error('KRONUS_SECRET is not set')\n")
   await t.rejects(loadConfig({ file: 'throws.mjs', dev: false, cwd, env }), {
     message: /throws\.mjs:\n {2}- KRONUS_SECRET is not set/
@@ -338,4 +342,94 @@ t.test('a module configuration shares Kronus modules instead of loading copies',
     env: { KRONUS_PRIVATE_KEY_PEM: testPrivateKeyPem(), KRONUS_SQLITE_PASSPHRASE: 'p' }
   })
   t.equal((config.plugins[0] as any).errorClass, ConfigError, 'instanceof checks across plugin and core work')
+})
+
+t.test('a TypeScript configuration imports its own files, packages and Kronus as Node would', async (t) => {
+  const cwd = tempDir(t)
+  const pem = testPrivateKeyPem()
+  // A plugin of the user's, in TypeScript, imported by the .js name TypeScript expects.
+  writeFileSync(
+    join(cwd, 'my-plugin.ts'),
+    [
+      "import { dirname } from 'node:path'",
+      "import { fileURLToPath, pathToFileURL } from 'node:url'",
+      "import { shout } from 'shouting'",
+      'export const here = { url: import.meta.url, dir: import.meta.dirname, derived: dirname(fileURLToPath(import.meta.url)) }',
+      "export const greeting: string = shout('hello')",
+      'export function fails(): never {',
+      "  throw new Error('plugin failed')",
+      '}'
+    ].join('\n')
+  )
+  // A package in the configuration's node_modules, found from there and not compiled in.
+  const pkg = join(cwd, 'node_modules', 'shouting')
+  mkdirSync(pkg, { recursive: true })
+  writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name: 'shouting', type: 'module', exports: './index.js' }))
+  writeFileSync(
+    join(pkg, 'index.js'),
+    'export const shout = (s) => s.toUpperCase()\nexport const url = import.meta.url\n'
+  )
+  writeFileSync(
+    join(cwd, 'kronus.config.ts'),
+    [
+      "import { defineConfig } from 'kronus'",
+      "import { url as packageUrl } from 'shouting'",
+      "import { fails, greeting, here } from './my-plugin.js'",
+      'export default defineConfig({',
+      "  kronus: { publicUrl: 'https://kronus.example' },",
+      '  plugins: [{ name: greeting, version: __dirname, options: { here, packageUrl, fails }, register() {} }] as never',
+      '})'
+    ].join('\n')
+  )
+  const config = await loadConfig({
+    dev: false,
+    cwd,
+    env: { KRONUS_PRIVATE_KEY_PEM: pem, KRONUS_SQLITE_PASSPHRASE: 'p' }
+  })
+  const plugin = config.plugins[0] as any
+  t.equal(plugin.name, 'HELLO', 'the package is found from the configuration folder')
+  t.equal(plugin.version, cwd, '__dirname is the configuration file folder')
+  const pluginUrl = pathToFileURL(join(cwd, 'my-plugin.ts')).href
+  t.same(plugin.options.here, { url: pluginUrl, dir: cwd, derived: cwd }, "import.meta names each file's own place")
+  t.equal(
+    plugin.options.packageUrl,
+    pathToFileURL(join(pkg, 'index.js')).href,
+    'the package is imported from its own file'
+  )
+  const err = (() => {
+    try {
+      plugin.options.fails()
+    } catch (e) {
+      return e as Error
+    }
+  })()
+  t.match(err?.stack, `${join(cwd, 'my-plugin.ts')}:7:`, 'a stack trace names the TypeScript file and line')
+})
+
+t.test('a JavaScript or CommonJS configuration may import TypeScript and require packages', async (t) => {
+  const cwd = tempDir(t)
+  writeFileSync(join(cwd, 'port.ts'), 'export const port: number = 4005\n')
+  writeFileSync(
+    join(cwd, 'kronus.config.mjs'),
+    "import { port } from './port.js'\nexport default { kronus: { listener: { port } } }\n"
+  )
+  t.same(await readConfigFile(join(cwd, 'kronus.config.mjs')), { kronus: { listener: { port: 4005 } } })
+  writeFileSync(
+    join(cwd, 'c.js'),
+    "const { join } = require('node:path')\nmodule.exports = { dataDir: join('/srv', 'kronus') }\n"
+  )
+  t.same(await readConfigFile(join(cwd, 'c.js')), { dataDir: '/srv/kronus' })
+  // An ES module with a require() of its own, as Node's documentation shows it.
+  writeFileSync(
+    join(cwd, 'own.mts'),
+    "import { createRequire } from 'node:module'\nconst require = createRequire(import.meta.url)\nexport default { dataDir: require('node:path').join('/srv', 'own') }\n"
+  )
+  t.same(await readConfigFile(join(cwd, 'own.mts')), { dataDir: '/srv/own' })
+})
+
+t.test('an import that cannot be found names the importing line', async (t) => {
+  const cwd = tempDir(t)
+  writeFileSync(join(cwd, 'kronus.config.ts'), "\nimport { x } from './missing.js'\nexport default { x }\n")
+  const err = await readConfigFile(join(cwd, 'kronus.config.ts')).catch((e) => e)
+  t.same(err.problems, [`${join(cwd, 'kronus.config.ts')}:2:19: Could not resolve "./missing.js"`])
 })

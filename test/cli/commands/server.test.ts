@@ -212,3 +212,54 @@ t.test('examples/config.yml starts once its FILL IN values are filled in, and na
   run.child.kill('SIGTERM')
   t.same(await within(run.exited, HANG_MS, 'stop', run.child), { code: 0, signal: null })
 })
+
+t.test(
+  "a kronus.config.ts and the user's TypeScript it imports: stack traces and syntax errors name their lines",
+  async (t) => {
+    const cwd = tempDir(t)
+    writeFileSync(
+      join(cwd, 'plugin.ts'),
+      [
+        "import { definePlugin } from 'kronus'",
+        '',
+        'type Where = string | undefined',
+        'export const tracing = definePlugin({',
+        "  name: 'tracing',",
+        "  version: '1.0.0',",
+        '  register(): void {',
+        "    const where: Where = new Error('here').stack?.split('\\n')[1]",
+        '    console.log(`register ran ${where}`)',
+        '  }',
+        '})'
+      ].join('\n')
+    )
+    writeFileSync(
+      join(cwd, 'kronus.config.ts'),
+      "import { tracing } from './plugin.js'\nexport default { plugins: [tracing()] }\n"
+    )
+    const port = await freePort()
+    const run = startKronus(['server', '--dev'], { cwd, env: { KRONUS_PORT: String(port) } })
+    t.teardown(() => run.child.kill('SIGKILL'))
+    await waitForHealth(run, port)
+    t.match(run.stdout(), `register ran     at Object.register (${join(cwd, 'plugin.ts')}:8:`)
+    run.child.kill('SIGTERM')
+    t.same(await within(run.exited, HANG_MS, 'stop', run.child), { code: 0, signal: null })
+
+    writeFileSync(
+      join(cwd, 'kronus.config.ts'),
+      "import { tracing } from './plugin.js'\nexport default { plugins: [tracing()],, }\n"
+    )
+    const broken = startKronus(['server', '--dev'], { cwd, env: { KRONUS_PORT: String(await freePort()) } })
+    t.teardown(() => broken.child.kill('SIGKILL'))
+    t.same(await within(broken.exited, HANG_MS, 'refuse to start', broken.child), { code: 1, signal: null })
+    t.ok(
+      broken
+        .stderr()
+        .includes(
+          `kronus: cannot load configuration file ${join(cwd, 'kronus.config.ts')}:\n` +
+            `  - ${join(cwd, 'kronus.config.ts')}:2:39: Expected identifier but found ","\n`
+        ),
+      'one line naming the file, line and column'
+    )
+  }
+)
