@@ -12,6 +12,7 @@ import { nextRetryDelayMs } from './backoff.js'
 import { claimBatch, claimDueJobs, releaseAbandonedJobs } from './claim.js'
 import { JobNotRunError, WorkerStoppingError } from './errors.js'
 import { GroupCommit } from './group-commit.js'
+import { lookAround } from './look-around.js'
 import { pruneSuccessfulJobs } from './prune.js'
 import { runWithTimeout } from './run-with-timeout.js'
 import {
@@ -590,30 +591,51 @@ export class JobQueue {
   async #claimOnce(housekeeping: boolean): Promise<Started> {
     if (this.#stopping) return []
     const now = this.#clock.now()
-    if (housekeeping || this.#scheduledMaybeDue) {
+    if (housekeeping) {
+      if (!(await this.#housekeep(now))) return []
+    } else if (this.#scheduledMaybeDue) {
       this.#scheduledMaybeDue = false
       await this.#promoteDueScheduled(now)
-    }
-    if (housekeeping) {
-      if (this.#wakeListener) await this.#wakeAtNextScheduled()
-      for (const name of this.#batchNames) {
-        this.#batchesMaybeDue.add(name)
-        this.#urgentMaybeDue.add(name)
-      }
-      for (const [name, d] of this.#definitions) if (d.ownConcurrency !== null) this.#ownMaybeDue.add(name)
-      this.#urgentSinglesMaybeDue = true
-      const released = await releaseAbandonedJobs(this.#knex, [...this.#definitions.keys()], now)
-      if (released > 0) this.#logger.warn({ jobs: released }, 'jobs whose worker stopped responding are queued again')
-      for (const job of await buryAbandonedJobs(this.#knex, now)) {
-        this.#logger.error({ jobId: job.id, name: job.name, error: job.last_error }, 'job is dead')
-        await this.#notifyDead(job)
-      }
     }
     const started: Started = []
     await this.#claimOwn(now, started)
     await this.#claimShared(now, started)
     await this.#claimUrgent(now, started)
     return started
+  }
+
+  /**
+   * A poll's (or a wake-up's) housekeeping: one read says whether a scheduled job came
+   * due, a claim lapsed or a job of this worker's waits (`lookAround`); only then are due
+   * jobs promoted, lapsed ones released or buried, and every name looked at. An idle
+   * worker's poll is that one read. Returns whether the pass should claim.
+   */
+  async #housekeep(now: number): Promise<boolean> {
+    const names = [...this.#definitions.keys()]
+    const around = await lookAround(this.#knex, names, now)
+    let changed = 0
+    if (this.#scheduledMaybeDue || (around.nextScheduledAt !== null && around.nextScheduledAt <= now)) {
+      this.#scheduledMaybeDue = false
+      changed += await this.#promoteDueScheduled(now)
+      if (this.#wakeListener) await this.#wakeAtNextScheduled()
+    } else if (around.nextScheduledAt !== null) this.#wakeAt(around.nextScheduledAt)
+    if (around.lapsed) {
+      const released = await releaseAbandonedJobs(this.#knex, names, now)
+      if (released > 0) this.#logger.warn({ jobs: released }, 'jobs whose worker stopped responding are queued again')
+      changed += released
+      for (const job of await buryAbandonedJobs(this.#knex, now)) {
+        this.#logger.error({ jobId: job.id, name: job.name, error: job.last_error }, 'job is dead')
+        await this.#notifyDead(job)
+      }
+    }
+    if (!around.waiting && changed === 0) return false
+    for (const name of this.#batchNames) {
+      this.#batchesMaybeDue.add(name)
+      this.#urgentMaybeDue.add(name)
+    }
+    for (const [name, d] of this.#definitions) if (d.ownConcurrency !== null) this.#ownMaybeDue.add(name)
+    this.#urgentSinglesMaybeDue = true
+    return true
   }
 
   #running(slot: Slot, name?: string): number {
@@ -761,8 +783,8 @@ export class JobQueue {
   }
 
   /** A scheduled job whose time has come is shown as enqueued, whichever worker will run it. */
-  async #promoteDueScheduled(now: number): Promise<void> {
-    await this.#knex('jobs')
+  async #promoteDueScheduled(now: number): Promise<number> {
+    return this.#knex('jobs')
       .where('status', 'scheduled')
       .where('run_at', '<=', now)
       .update({ status: 'enqueued', updated_at: now })
