@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { usersLabel } from './fanout.js'
 import type { BenchDatabaseSpec } from './lib/database.js'
 import { buildBenchKronus } from './lib/kronus.js'
+import { QueryProfile } from './lib/query-profile.js'
 import type { ResultRow } from './lib/result.js'
 import { dailyCronAt, seedUsers } from './lib/seed.js'
 
@@ -37,11 +38,15 @@ export async function idleCase(spec: BenchDatabaseSpec, params: IdleParams): Pro
     await kronus.start()
     await sleep(params.settleSeconds * 1000)
     queries = 0
+    // `npm run bench -- --query-profile <prefix>`: what the idle server still asks, by statement.
+    const profileFile = process.env.KRONUS_BENCH_QUERY_PROFILE
+    const profile = profileFile ? new QueryProfile().attach(kronus.knex) : null
     const cpu = process.cpuUsage()
     const started = performance.now()
     await sleep(params.seconds * 1000)
     const used = process.cpuUsage(cpu)
     const seconds = (performance.now() - started) / 1000
+    profile?.write(`${profileFile}-idle-${spec.kind}-${params.users}.txt`)
     return { users: params.users, seconds, cpuMs: (used.user + used.system) / 1000, queries }
   } finally {
     await kronus.stop('benchmark finished')

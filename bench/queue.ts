@@ -2,6 +2,7 @@ import type { Knex } from 'knex'
 import PgBoss from 'pg-boss'
 import type { BenchDatabaseSpec } from './lib/database.js'
 import { buildBenchKronus } from './lib/kronus.js'
+import { QueryProfile } from './lib/query-profile.js'
 import type { ResultRow } from './lib/result.js'
 
 declare module '../src/queue/types.js' {
@@ -64,6 +65,9 @@ async function kronusQueue(spec: BenchDatabaseSpec, params: QueueParams): Promis
   try {
     const done = counter(params.jobs)
     kronus.queue.define('bench.noop', async () => done.hit())
+    // `npm run bench -- --query-profile <prefix>`: the statements of the whole life of the jobs.
+    const profileFile = process.env.KRONUS_BENCH_QUERY_PROFILE
+    const queries = profileFile ? new QueryProfile().attach(kronus.knex) : null
     const enqueueSeconds = await produce(params.jobs, params.producers, (n) =>
       kronus.queue.enqueue('bench.noop', { n })
     )
@@ -73,6 +77,7 @@ async function kronusQueue(spec: BenchDatabaseSpec, params: QueueParams): Promis
     // stop() returns once every running job has recorded its end.
     await kronus.queue.stop()
     const completeSeconds = (performance.now() - started) / 1000
+    queries?.write(`${profileFile}-queue-${spec.kind}.txt`)
     const [{ n }] = await kronus.knex('jobs').where({ name: 'bench.noop', status: 'successful' }).count({ n: '*' })
     if (Number(n) !== params.jobs) throw new Error(`expected ${params.jobs} successful jobs, found ${n}`)
     return measurement(params, spec, enqueueSeconds, completeSeconds)

@@ -165,9 +165,9 @@ export const configSchema = Joi.object({
     concurrency: Joi.number().integer().min(1).max(64).default(4),
     pollIntervalMs: Joi.number().integer().min(50).max(60_000).default(1000),
     // PostgreSQL: a notification on commit wakes the workers, so polling every second (about
-    // 950 queries a minute when idle) is only a safety net for missed notifications. Off by
-    // default until the multi-instance failover test passes with it (see docs/BENCHMARKS.md).
-    listen: yamlBoolean.default(false),
+    // 950 queries a minute when idle) is only a safety net for missed notifications. Ignored
+    // on SQLCipher, which always polls.
+    listen: yamlBoolean.default(true),
     // At most a minute: a lapsed claim (at most 4 minutes) is still taken over within 5 minutes.
     safetyPollIntervalMs: Joi.number().integer().min(50).max(60_000).default(30_000),
     schedulerIntervalMs: Joi.number().integer().min(50).max(60_000).default(5000),

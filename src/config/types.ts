@@ -110,7 +110,7 @@ export interface KronusConfigInput {
     pollIntervalMs?: number
     /**
      * PostgreSQL: workers are woken by LISTEN/NOTIFY when jobs are stored (by any
-     * instance) instead of polling every pollIntervalMs. Default false. Ignored on SQLCipher.
+     * instance) instead of polling every pollIntervalMs. Default true. Ignored on SQLCipher.
      */
     listen?: boolean
     /** PostgreSQL with `listen`: how often workers look anyway, for what a notification cannot tell, in ms. Default 30000. */

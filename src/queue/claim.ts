@@ -3,12 +3,12 @@ import { isPostgres } from '../db/knex.js'
 import type { JobRow } from './types.js'
 
 /*
- * The only place where a worker takes a job. On SQLite each claim is one conditional
- * UPDATE, so of several workers that saw the same candidate exactly one wins. On
- * PostgreSQL the candidates are read `FOR UPDATE SKIP LOCKED` and claimed in the same
- * short transaction: workers of several processes never queue up behind one another's
- * row locks, and never take the same job. Either way no transaction stays open while a
- * handler runs.
+ * The only place where a worker takes a job. On SQLite each claim is one UPDATE over a
+ * sub-select of the jobs it takes, so of several workers after the same jobs each gets
+ * its own. On PostgreSQL the candidates are read `FOR UPDATE SKIP LOCKED` and claimed in
+ * the same short transaction: workers of several processes never queue up behind one
+ * another's row locks, and never take the same job. Either way a claim of several jobs
+ * costs one write, and no transaction stays open while a handler runs.
  */
 
 export interface ClaimRequest {
@@ -32,23 +32,6 @@ const LIVE = ['scheduled', 'enqueued', 'in-progress']
 export function attemptsLeft(knex: Knex, now: number) {
   return (q: Knex.QueryBuilder) =>
     q.where((left) => left.where('attempts', '<', knex.ref('max_attempts')).orWhere('retry_until', '>', now))
-}
-
-/**
- * Due (scheduled or enqueued, run_at reached) or abandoned (in-progress, lock expired,
- * attempts left), and first in its lane: no live job with a smaller id shares the lane.
- */
-function claimable(knex: Knex, now: number) {
-  return (q: Knex.QueryBuilder) =>
-    q
-      .where((state) =>
-        state
-          .where((due) => due.whereIn('status', ['enqueued', 'scheduled']).where('run_at', '<=', now))
-          .orWhere((abandoned) =>
-            abandoned.where('status', 'in-progress').where('lock_expires_at', '<=', now).where(attemptsLeft(knex, now))
-          )
-      )
-      .where(firstInLane(knex, now))
 }
 
 /**
@@ -77,14 +60,6 @@ export function firstInLane(knex: Knex, now: number) {
     )
 }
 
-/** The three ways a job is claimable, each a range of one (status, ...) index. */
-const CLAIMABLE_KINDS: Array<(knex: Knex, now: number) => (q: Knex.QueryBuilder) => Knex.QueryBuilder> = [
-  (_knex, now) => (q) => q.where('status', 'enqueued').where('run_at', '<=', now),
-  (_knex, now) => (q) => q.where('status', 'scheduled').where('run_at', '<=', now),
-  (knex, now) => (q) =>
-    q.where('status', 'in-progress').where('lock_expires_at', '<=', now).where(attemptsLeft(knex, now))
-]
-
 /** Claim order: higher priority first, then the job's place in line (fair_at), then id. */
 export function claimOrder(a: JobRow, b: JobRow): number {
   return (
@@ -101,88 +76,89 @@ const CLAIM_ORDER = [
 ] as const
 
 /**
- * The first `limit` claimable jobs in claim order (priority, place in line, id). Each kind
- * of claimable job is read by a query of its own and the results merged: with the kinds
- * ORed in one query the database read and sorted every due job on every claim, so a
- * fan-out of N jobs cost O(N²) (bench/fanout.ts: 70 ms a claim with 30k jobs due, on
- * SQLite and PostgreSQL alike). One kind per query reads along its index and stops after
- * `limit` rows: enqueued jobs along (name, status, priority DESC, fair_at, id) (0016), in
- * claim order. Scheduled jobs are read by run_at along (name, status, run_at, id) (0009),
- * since most are timers not yet due, which a read in claim order would walk past; they are
- * the few that came due since the last poll promoted the due ones to enqueued.
+ * The ids of the first `limit` enqueued, due jobs of `names` that are first in their lane,
+ * in claim order, read along (name, status, priority DESC, fair_at, id) (0016), so the
+ * read stops after the rows it takes. Claims read enqueued rows only: due scheduled jobs
+ * and abandoned ones are put back to `enqueued` by the worker's housekeeping
+ * (promoteDueScheduled, releaseAbandonedJobs), so one index range is all a claim reads.
  */
-async function firstClaimable(knex: Knex, request: ClaimRequest, limit: number, lock: boolean): Promise<JobRow[]> {
-  const names = [...request.lockMsByName.keys()]
-  const found: JobRow[] = []
-  for (const [k, kind] of CLAIMABLE_KINDS.entries()) {
-    // SQLite, left to choose, reads (status, run_at) once the name list is longer than a
-    // few, walking past every due job of other names (100k in a fan-out: 34 ms a claim).
-    // By name first it reads only jobs this worker can run and sorts those few.
-    const index = k === 0 ? 'jobs_claim_order_index' : 'jobs_name_status_run_at_index'
-    const byName = k < 2 && !isPostgres(knex)
-    const query = (byName ? knex.from(knex.raw('?? INDEXED BY ??', ['jobs', index])) : knex('jobs'))
-      .select('*')
-      .whereIn('name', names)
-      .where(kind(knex, request.now))
-      .where(firstInLane(knex, request.now))
-      .orderBy(k === 1 ? [{ column: 'run_at' }, { column: 'id' }] : [...CLAIM_ORDER])
-      .limit(limit)
-    if (request.minPriority !== undefined) query.where('priority', '>=', request.minPriority)
-    found.push(...(await (lock ? query.forUpdate().skipLocked() : query)))
-  }
-  return found.map(normalise).sort(claimOrder).slice(0, limit)
+function dueEnqueued(knex: Knex, request: ClaimRequest, columns: string): Knex.QueryBuilder {
+  // SQLite, left to choose, may read (name, status, run_at) and sort every due job.
+  const from: Knex.QueryBuilder = isPostgres(knex)
+    ? knex('jobs')
+    : knex.from(knex.raw('?? INDEXED BY ??', ['jobs', 'jobs_claim_order_index']))
+  const query = from
+    .select(columns)
+    .whereIn('name', [...request.lockMsByName.keys()])
+    .where('status', 'enqueued')
+    .where('run_at', '<=', request.now)
+    .where(firstInLane(knex, request.now))
+    .orderBy([...CLAIM_ORDER])
+    .limit(request.limit)
+  if (request.minPriority !== undefined) query.where('priority', '>=', request.minPriority)
+  return query
 }
 
-/** Claims up to `limit` claimable jobs, in claim order; returns them as they now are. */
-export async function claimDueJobs(knex: Knex, request: ClaimRequest): Promise<JobRow[]> {
-  const { now, lockMsByName, limit } = request
-  if (limit <= 0 || lockMsByName.size === 0) return []
-  if (isPostgres(knex)) return claimSkippingLocked(knex, request)
-  // Spare candidates, so a worker that loses the first few races still fills its slots.
-  const candidates = await firstClaimable(knex, request, limit * 3, false)
-
-  const claimed: JobRow[] = []
-  for (const candidate of candidates) {
-    if (claimed.length === limit) break
-    const change = claimChange(candidate, request)
-    // `attempts` pins the row to the state we read: a rival's claim changes it.
-    const updated = await knex('jobs')
-      .where({ id: candidate.id, attempts: candidate.attempts })
-      .where(claimable(knex, now))
-      .update(change)
-    if (updated === 1) claimed.push(normalise({ ...candidate, ...change }))
-  }
-  return claimed
-}
-
-function claimChange(candidate: JobRow, request: ClaimRequest) {
+/** The claim's writes: locked by this worker until its name's lock time has passed, one more attempt. */
+function claimChange(knex: Knex, request: ClaimRequest) {
+  const times = [...new Set(request.lockMsByName.values())]
+  const lockExpiresAt =
+    times.length === 1
+      ? request.now + times[0]!
+      : knex.raw(`CASE ?? ${[...request.lockMsByName].map(() => 'WHEN ? THEN CAST(? AS BIGINT)').join(' ')} END`, [
+          'name',
+          ...[...request.lockMsByName].flatMap(([name, ms]) => [name, request.now + ms])
+        ])
   return {
     status: 'in-progress' as const,
-    attempts: Number(candidate.attempts) + 1,
+    attempts: knex.raw('?? + 1', ['attempts']),
     locked_at: request.now,
     locked_by: request.workerId,
-    lock_expires_at: request.now + request.lockMsByName.get(candidate.name)!,
+    lock_expires_at: lockExpiresAt,
     updated_at: request.now
   }
 }
 
 /**
+ * Claims up to `limit` due jobs of the names asked for, in claim order; returns them as
+ * they now are. On SQLite this is one statement, `UPDATE jobs … WHERE id IN (SELECT id …
+ * LIMIT n) RETURNING *`, atomic since SQLite has one writer: of two workers after the
+ * same rows each gets the rows the other did not take. At most one job of a lane is
+ * first in it, so a lane never has two claimed at once.
+ */
+export async function claimDueJobs(knex: Knex, request: ClaimRequest): Promise<JobRow[]> {
+  if (request.limit <= 0 || request.lockMsByName.size === 0) return []
+  if (isPostgres(knex)) return claimSkippingLocked(knex, request)
+  const rows: JobRow[] = await knex('jobs')
+    .where(knex.raw('?? IN (?)', ['id', dueEnqueued(knex, request, 'id')]))
+    .update(claimChange(knex, request))
+    .returning('*')
+  return rows.map(normalise).sort(claimOrder)
+}
+
+/**
  * Rows another worker's claim transaction holds are skipped rather than waited for; a row
- * it already claimed and committed no longer matches `claimable` when it is re-read under
- * the lock. So every row returned here is this worker's alone.
+ * it already claimed and committed no longer matches when it is re-read under the lock.
+ * So every row returned here is this worker's alone. The candidates without a lane (nearly
+ * all) are claimed by one UPDATE; one with a lane first takes its lane (takeLane).
  */
 async function claimSkippingLocked(knex: Knex, request: ClaimRequest): Promise<JobRow[]> {
   return knex.transaction(async (trx) => {
-    // Up to `limit` rows of each kind are locked; those past the oldest `limit` stay unclaimed and are unlocked at commit.
-    const candidates = await firstClaimable(trx, request, request.limit, true)
-    const claimed: JobRow[] = []
+    const candidates: Array<{ id: number | string; lane: string | null }> = await dueEnqueued(trx, request, 'id')
+      .select('lane')
+      .forUpdate()
+      .skipLocked()
+    const ids: Array<number | string> = []
     for (const candidate of candidates) {
-      if (candidate.lane !== null && !(await takeLane(trx, candidate, request.now))) continue
-      const change = claimChange(candidate, request)
-      await trx('jobs').where({ id: candidate.id }).update(change)
-      claimed.push(normalise({ ...candidate, ...change }))
+      if (candidate.lane !== null && !(await takeLane(trx, candidate.id, candidate.lane, request.now))) continue
+      ids.push(candidate.id)
     }
-    return claimed
+    if (ids.length === 0) return []
+    const rows: JobRow[] = await trx('jobs')
+      .where(trx.raw('?? = ANY(?)', ['id', ids.map(Number)]))
+      .update(claimChange(trx, request))
+      .returning('*')
+    return rows.map(normalise).sort(claimOrder)
   })
 }
 
@@ -192,14 +168,14 @@ async function claimSkippingLocked(knex: Knex, request: ClaimRequest): Promise<J
  * is also locked, until this claim commits, and checked again in a fresh snapshot that
  * sees every claim committed before the lock was granted. A lane a rival holds is skipped.
  */
-async function takeLane(trx: Knex.Transaction, candidate: JobRow, now: number): Promise<boolean> {
+async function takeLane(trx: Knex.Transaction, id: number | string, lane: string, now: number): Promise<boolean> {
   // Keyed by schema too: instances of different Kronus databases share a server's advisory locks.
   const { rows } = await trx.raw(
     `SELECT pg_try_advisory_xact_lock(hashtext(current_schema() || ':kronus.lane:' || ?)) AS taken`,
-    [candidate.lane]
+    [lane]
   )
   if (!rows[0].taken) return false
-  const still = await trx('jobs').where({ id: candidate.id }).where(firstInLane(trx, now)).first('id')
+  const still = await trx('jobs').where({ id }).where(firstInLane(trx, now)).first('id')
   return still !== undefined
 }
 
@@ -281,11 +257,11 @@ export async function claimBatch(knex: Knex, request: BatchClaimRequest): Promis
 }
 
 /**
- * Batched jobs whose worker vanished (lock expired, attempts left) go back to `enqueued`
- * for the next batch claim; the lost attempt counts, as it does for a single job claimed
- * again. Those with no attempt left are buried by buryAbandonedJobs. Returns how many.
+ * Jobs whose worker vanished (lock expired, attempts left, or retried until a time not yet
+ * reached) go back to `enqueued` for the next claim, single or batch; the lost attempt
+ * counts. Those with no attempt left are buried by buryAbandonedJobs. Returns how many.
  */
-export async function releaseAbandonedBatchJobs(knex: Knex, names: string[], now: number): Promise<number> {
+export async function releaseAbandonedJobs(knex: Knex, names: string[], now: number): Promise<number> {
   if (names.length === 0) return 0
   return knex('jobs')
     .whereIn('name', names)

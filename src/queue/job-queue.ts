@@ -9,8 +9,10 @@ import { isPostgres } from '../db/knex.js'
 import { Ticker } from '../scheduling/ticker.js'
 import { buryAbandonedJobs } from './abandoned.js'
 import { nextRetryDelayMs } from './backoff.js'
-import { claimBatch, claimDueJobs, releaseAbandonedBatchJobs } from './claim.js'
+import { claimBatch, claimDueJobs, releaseAbandonedJobs } from './claim.js'
 import { JobNotRunError, WorkerStoppingError } from './errors.js'
+import { GroupCommit } from './group-commit.js'
+import { lookAround } from './look-around.js'
 import { pruneSuccessfulJobs } from './prune.js'
 import { runWithTimeout } from './run-with-timeout.js'
 import {
@@ -46,6 +48,8 @@ export const FAIR_SPACING_MS = 1000
 /** Jobs of this priority or higher may run in the urgent slots. */
 export const URGENT_PRIORITY = 1
 const LIVE_STATUSES = ['scheduled', 'enqueued', 'in-progress']
+/** A listening worker's timer for a job's run_at is set at most this far ahead (setTimeout's limit is 24.8 days). */
+const MAX_WAKE_TIMER_MS = 3600_000
 
 export interface JobQueueOptions {
   knex: Knex
@@ -155,7 +159,10 @@ export class JobQueue {
   readonly #logger: Logger
   readonly #options: JobQueueOptions
   readonly #definitions = new Map<string, Definition>()
+  /** Runs whose handler holds a slot. */
   readonly #runs = new Set<Run>()
+  /** Every run not yet ended, its handler running or its outcome being recorded. */
+  readonly #unfinished = new Set<Promise<void>>()
   /** How many batches run now in the shared slots. */
   #batchesRunning = 0
   readonly urgentSlots: number
@@ -173,6 +180,10 @@ export class JobQueue {
   readonly #ownMaybeDue = new Set<string>()
   /** The same for urgent jobs of batched names, which the urgent slots claim. */
   readonly #urgentMaybeDue = new Set<string>()
+  /** The same for urgent single jobs, which the urgent slots claim when the shared ones are full. */
+  #urgentSinglesMaybeDue = true
+  /** A notification or timer said a scheduled job may have come due: the next pass promotes. */
+  #scheduledMaybeDue = false
   readonly #ticker: Ticker
   readonly #wakeListener: JobWakeListener | undefined
   /** A wake-up set for the earliest known future run_at, and that time. */
@@ -183,6 +194,10 @@ export class JobQueue {
   #lastPruneAt: number | undefined
   readonly #deadListeners: Array<(job: JobRow, cause?: unknown) => void | Promise<void>> = []
   readonly #pruneTasks: Array<(knex: Knex) => Promise<number>> = []
+  /** The successes of runs that end at about the same time, recorded by one write. */
+  readonly #successes = new GroupCommit<JobRow>((jobs) => this.#recordSuccesses(jobs))
+  /** A claim pass waiting for the one under way; later requests join it rather than queue another. */
+  #queuedClaim: { housekeeping: boolean; started: Promise<Started> } | undefined
 
   constructor(options: JobQueueOptions) {
     this.#knex = options.knex
@@ -306,6 +321,7 @@ export class JobQueue {
       .returning('id')
     const first = inserted[0]
     if (first === undefined) return null
+    this.#stored([row], trx)
     return { id: Number(typeof first === 'object' ? first.id : first) }
   }
 
@@ -327,7 +343,26 @@ export class JobQueue {
       const inserted = await (trx ?? this.#knex)('jobs').insert(part).onConflict('live_key').ignore().returning('id')
       stored += inserted.length
     }
+    if (stored > 0) this.#stored(rows, trx)
     return stored
+  }
+
+  /**
+   * Jobs stored by this process are claimed as soon as they are committed, not at the
+   * next poll. A listening worker is told by the notification, as every instance is.
+   */
+  #stored(rows: Array<{ name: string; priority: number; status: string }>, trx?: Knex.Transaction): void {
+    if (this.#wakeListener || !rows.some((row) => row.status === 'enqueued')) return
+    const wake = () => {
+      for (const row of rows) this.#mayBeDue(row.name, row.priority)
+      this.#wake(false)
+    }
+    if (!trx) wake()
+    else
+      afterCommit(trx).then(
+        (committed) => committed && wake(),
+        () => undefined
+      )
   }
 
   #row(name: string, payload: unknown, options: EnqueueOptions, now: number) {
@@ -470,10 +505,13 @@ export class JobQueue {
     if (!this.#wakeListener) return
     const wait = runAt - this.#clock.now()
     if (wait <= 0) {
+      // Stored as scheduled if it was not due yet when it was written: promoted first.
+      this.#scheduledMaybeDue = true
       this.#wake(false)
       return
     }
-    if (runAt >= this.#wakeTimerAt) return
+    // Further off, a later pass (the safety poll's) sets it, when it is this near.
+    if (runAt >= this.#wakeTimerAt || wait > MAX_WAKE_TIMER_MS) return
     clearTimeout(this.#wakeTimer)
     this.#wakeTimerAt = runAt
     this.#wakeTimer = setTimeout(() => {
@@ -505,10 +543,13 @@ export class JobQueue {
     await this.#ticker.stop()
     await this.#claiming.catch(() => undefined)
     const waited = delay(timeoutMs)
-    await Promise.race([Promise.allSettled([...this.#runs].map((r) => r.done)), waited.promise])
+    await Promise.race([Promise.allSettled([...this.#unfinished]), waited.promise])
     waited.cancel()
     const left = [...this.#runs]
-    if (left.length === 0) return
+    if (left.length === 0) {
+      await Promise.allSettled([...this.#unfinished])
+      return
+    }
     this.#logger.warn(
       { jobs: left.flatMap((r) => r.jobs.map((job) => ({ id: job.id, name: job.name }))) },
       'stopping: putting unfinished jobs back in the queue'
@@ -516,7 +557,7 @@ export class JobQueue {
     for (const r of left) r.controller.abort(new WorkerStoppingError())
     // The releases are single writes; bounded all the same, since a lock that lapses also frees the job.
     const releasing = delay(timeoutMs)
-    await Promise.race([Promise.allSettled(left.map((r) => r.done)), releasing.promise])
+    await Promise.race([Promise.allSettled([...this.#unfinished]), releasing.promise])
     releasing.cancel()
   }
 
@@ -528,34 +569,73 @@ export class JobQueue {
 
   /** Claims are serialised within this worker so concurrent passes never exceed `concurrency`. */
   #claimAndStart(housekeeping = true): Promise<Started> {
-    const next = this.#claiming.catch(() => undefined).then(() => this.#claimOnce(housekeeping))
-    this.#claiming = next
-    return next
+    // Runs that end while a claim is under way are refilled together by the next pass,
+    // which claims for every slot then free in one statement, not one pass per slot.
+    const queued = this.#queuedClaim
+    if (queued) {
+      queued.housekeeping ||= housekeeping
+      return queued.started
+    }
+    const claim: { housekeeping: boolean; started: Promise<Started> } = { housekeeping, started: Promise.resolve([]) }
+    claim.started = this.#claiming
+      .catch(() => undefined)
+      .then(() => {
+        this.#queuedClaim = undefined
+        return this.#claimOnce(claim.housekeeping)
+      })
+    this.#queuedClaim = claim
+    this.#claiming = claim.started
+    return claim.started
   }
 
   async #claimOnce(housekeeping: boolean): Promise<Started> {
     if (this.#stopping) return []
     const now = this.#clock.now()
     if (housekeeping) {
+      if (!(await this.#housekeep(now))) return []
+    } else if (this.#scheduledMaybeDue) {
+      this.#scheduledMaybeDue = false
       await this.#promoteDueScheduled(now)
-      for (const name of this.#batchNames) {
-        this.#batchesMaybeDue.add(name)
-        this.#urgentMaybeDue.add(name)
-      }
-      for (const [name, d] of this.#definitions) if (d.ownConcurrency !== null) this.#ownMaybeDue.add(name)
-      const released = await releaseAbandonedBatchJobs(this.#knex, this.#batchNames, now)
-      if (released > 0)
-        this.#logger.warn({ jobs: released }, 'batched jobs whose worker stopped responding are queued again')
-      for (const job of await buryAbandonedJobs(this.#knex, now)) {
-        this.#logger.error({ jobId: job.id, name: job.name, error: job.last_error }, 'job is dead')
-        await this.#notifyDead(job)
-      }
     }
     const started: Started = []
     await this.#claimOwn(now, started)
     await this.#claimShared(now, started)
     await this.#claimUrgent(now, started)
     return started
+  }
+
+  /**
+   * A poll's (or a wake-up's) housekeeping: one read says whether a scheduled job came
+   * due, a claim lapsed or a job of this worker's waits (`lookAround`); only then are due
+   * jobs promoted, lapsed ones released or buried, and every name looked at. An idle
+   * worker's poll is that one read. Returns whether the pass should claim.
+   */
+  async #housekeep(now: number): Promise<boolean> {
+    const names = [...this.#definitions.keys()]
+    const around = await lookAround(this.#knex, names, now)
+    let changed = 0
+    if (this.#scheduledMaybeDue || (around.nextScheduledAt !== null && around.nextScheduledAt <= now)) {
+      this.#scheduledMaybeDue = false
+      changed += await this.#promoteDueScheduled(now)
+      if (this.#wakeListener) await this.#wakeAtNextScheduled()
+    } else if (around.nextScheduledAt !== null) this.#wakeAt(around.nextScheduledAt)
+    if (around.lapsed) {
+      const released = await releaseAbandonedJobs(this.#knex, names, now)
+      if (released > 0) this.#logger.warn({ jobs: released }, 'jobs whose worker stopped responding are queued again')
+      changed += released
+      for (const job of await buryAbandonedJobs(this.#knex, now)) {
+        this.#logger.error({ jobId: job.id, name: job.name, error: job.last_error }, 'job is dead')
+        await this.#notifyDead(job)
+      }
+    }
+    if (!around.waiting && changed === 0) return false
+    for (const name of this.#batchNames) {
+      this.#batchesMaybeDue.add(name)
+      this.#urgentMaybeDue.add(name)
+    }
+    for (const [name, d] of this.#definitions) if (d.ownConcurrency !== null) this.#ownMaybeDue.add(name)
+    this.#urgentSinglesMaybeDue = true
+    return true
   }
 
   #running(slot: Slot, name?: string): number {
@@ -646,7 +726,7 @@ export class JobQueue {
         free -= 1
       }
     }
-    if (free <= 0 || sharedFree > 0) return
+    if (free <= 0 || sharedFree > 0 || !this.#urgentSinglesMaybeDue) return
     const jobs = await claimDueJobs(this.#knex, {
       now,
       workerId: this.workerId,
@@ -654,6 +734,7 @@ export class JobQueue {
       limit: free,
       minPriority: URGENT_PRIORITY
     })
+    if (jobs.length < free) this.#urgentSinglesMaybeDue = false
     for (const job of jobs) started.push({ jobs: 1, done: this.#start([job], 'urgent') })
   }
 
@@ -668,6 +749,7 @@ export class JobQueue {
 
   #mayBeDue(name: string, priority = 0): void {
     if (this.#definitions.get(name)?.ownConcurrency != null) this.#ownMaybeDue.add(name)
+    if (priority >= URGENT_PRIORITY) this.#urgentSinglesMaybeDue = true
     if (!this.#isBatched(name)) return
     this.#batchesMaybeDue.add(name)
     if (priority >= URGENT_PRIORITY) this.#urgentMaybeDue.add(name)
@@ -687,9 +769,22 @@ export class JobQueue {
     return [...names.slice(first), ...names.slice(0, first)]
   }
 
+  /**
+   * A listening worker polls seldom, so it sets a timer for the next scheduled job
+   * (a later run, a retry recorded by any instance, a timer set before a restart): each
+   * wake at one job's time looks for the next. One read along the (status, run_at) index.
+   */
+  async #wakeAtNextScheduled(): Promise<void> {
+    const next: { run_at: number | string } | undefined = await this.#knex('jobs')
+      .where('status', 'scheduled')
+      .orderBy('run_at')
+      .first('run_at')
+    if (next) this.#wakeAt(Number(next.run_at))
+  }
+
   /** A scheduled job whose time has come is shown as enqueued, whichever worker will run it. */
-  async #promoteDueScheduled(now: number): Promise<void> {
-    await this.#knex('jobs')
+  async #promoteDueScheduled(now: number): Promise<number> {
+    return this.#knex('jobs')
       .where('status', 'scheduled')
       .where('run_at', '<=', now)
       .update({ status: 'enqueued', updated_at: now })
@@ -700,12 +795,30 @@ export class JobQueue {
     const run: Run = { slot, jobs, controller, done: Promise.resolve() }
     const batch = slot === 'shared' && this.#isBatched(jobs[0]!.name)
     if (batch) this.#batchesRunning += 1
-    run.done = this.#execute(jobs, controller).finally(() => {
+    let holding = true
+    // The slot is free once the handler has answered: the next claim runs while the
+    // outcomes are recorded, rather than after.
+    const release = () => {
+      if (!holding) return
+      holding = false
       if (batch) this.#batchesRunning -= 1
       this.#runs.delete(run)
       this.#refill()
-    })
+    }
+    run.done = this.#execute(jobs, controller, release)
+      .then(
+        (anyFailed) => anyFailed,
+        () => true
+      )
+      .then((anyFailed) => {
+        release()
+        this.#unfinished.delete(run.done)
+        // A job's end may make the next job of its lane claimable, and a job given back
+        // (its attempt returned) is due again: claim once their records are in.
+        if (anyFailed || jobs.some((job) => job.lane !== null)) this.#refill()
+      })
     this.#runs.add(run)
+    this.#unfinished.add(run.done)
     return run.done
   }
 
@@ -725,9 +838,12 @@ export class JobQueue {
    * The one executor, of batches and of single jobs (batches of one). A batch shares one
    * timeout and one abort signal; each job ends on its own outcome. The successes, nearly
    * always all of them, are recorded by one UPDATE per few hundred jobs (those the
-   * handler ended early are already), the failures one by one.
+   * handler ended early are already), together with those of the runs that ended at about
+   * the same time (group commit: the single jobs of one claim cost one write), the
+   * failures one by one. The slot is freed when the handler has answered, so the next
+   * claim runs while the outcomes are recorded. Resolves whether any job failed.
    */
-  async #execute(jobs: JobRow[], controller: AbortController): Promise<void> {
+  async #execute(jobs: JobRow[], controller: AbortController, handlerEnded: () => void): Promise<boolean> {
     const definition = this.#definitions.get(jobs[0]!.name)!
     const { handler } = definition
     const outcomes: Outcome[] = new Array(jobs.length)
@@ -781,25 +897,29 @@ export class JobQueue {
     } catch (error) {
       for (const i of itemIndex) outcomes[i] = { ok: false, error }
     }
+    handlerEnded()
     await Promise.all(completing)
     for (const i of completed) outcomes[i] = { ok: true }
     try {
-      await this.#recordSuccesses(jobs.filter((_, i) => outcomes[i]!.ok && !completed.has(i)))
+      await this.#successes.add(jobs.filter((_, i) => outcomes[i]!.ok && !completed.has(i)))
     } catch (err) {
       this.#logger.error(
         { err, name: jobs[0]!.name, jobs: jobs.length },
         'could not record the end of a run; its jobs will run again when their locks lapse'
       )
     }
+    let anyFailed = false
     for (const [i, job] of jobs.entries()) {
       const outcome = outcomes[i]!
       if (outcome.ok) continue
+      anyFailed = true
       try {
         await this.#recordFailure(job, outcome.error)
       } catch (err) {
         this.#logger.error({ err, jobId: job.id, name: job.name }, 'could not record the end of a job run')
       }
     }
+    return anyFailed
   }
 
   async #recordSuccesses(jobs: JobRow[], trx?: Knex.Transaction): Promise<void> {

@@ -36,6 +36,8 @@ t.test('fills the defaults of the first Kronus', async (t) => {
   t.equal(config.dev, false)
   t.equal(config.limits.contactsPerUser, 10, 'ten emergency contacts a user')
   t.equal(config.limits.minCheckInIntervalMinutes, 60, 'scheduled check-ins at most hourly')
+  t.equal(config.jobs.listen, true, 'PostgreSQL workers are woken by notifications, not a poll every second')
+  t.equal(config.jobs.safetyPollIntervalMs, 30_000, 'and still look every 30 s for what no notification tells')
 })
 
 // Each row: a key, a bad value, and what the message must say after the key.

@@ -103,3 +103,19 @@ t.test('a job enqueued while the worker was not listening is run when it listens
   await ranWithin(until('the job ran', () => ran.length === 1))
   t.same(ran, ['while away'])
 })
+
+t.test('a listening worker runs each job scheduled for later at its time, not only the first', async (t) => {
+  const { producer, worker, ran } = await twoInstances(t)
+  // The clock is the test's: each job is due once it has been moved to its run_at, and the
+  // worker's timer for it (real time, as long as the wait it read) has gone off.
+  const start = worker.clock.now()
+  await producer.queue.enqueue(WORK, { label: 'sooner' }, { runAt: start + 300 })
+  await producer.queue.enqueue(WORK, { label: 'later' }, { runAt: start + 600 })
+  worker.clock.set(start + 300)
+  await ranWithin(until('the sooner job ran', () => ran.length === 1))
+  worker.clock.set(start + 600)
+  // Told of the later job while its timer was set for the sooner one: the wake-up at the
+  // sooner one's time looked for the next, with no poll for a minute.
+  await ranWithin(until('the later job ran', () => ran.length === 2))
+  t.same(ran, ['sooner', 'later'])
+})

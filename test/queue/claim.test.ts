@@ -8,6 +8,7 @@ import { gate, jobRow, queueFor } from './helpers.js'
 declare module '../../src/queue/types.js' {
   interface KronusJobs {
     'test.claim.work': { n: number }
+    'test.claim.slow': { n: number }
   }
 }
 
@@ -57,6 +58,30 @@ t.test('claims racing for the same candidates: each job goes to exactly one clai
     t.equal(row.locked_by, a!.includes(job) ? 'a' : 'b')
     t.equal(Number(row.lock_expires_at), now + 90_000)
   }
+})
+
+t.test("one claim of jobs of several names locks each for its own name's lock time", async (t) => {
+  const kronus = await buildKronus(t)
+  const queue = queueFor(kronus)
+  const work = await queue.enqueue(WORK, { n: 1 })
+  const slow = await queue.enqueue('test.claim.slow', { n: 2 })
+  const now = kronus.clock.now()
+  const claimed = await claimDueJobs(kronus.knex, {
+    now,
+    workerId: 'a',
+    lockMsByName: new Map([
+      [WORK, 90_000],
+      ['test.claim.slow', 200_000]
+    ]),
+    limit: 5
+  })
+  t.same(
+    claimed.map((j) => j.id).sort((x, y) => x - y),
+    [work!.id, slow!.id]
+  )
+  t.equal(Number((await jobRow(kronus, work!.id)).lock_expires_at), now + 90_000)
+  t.equal(Number((await jobRow(kronus, slow!.id)).lock_expires_at), now + 200_000)
+  t.match(await jobRow(kronus, slow!.id), { status: 'in-progress', attempts: 1, locked_by: 'a' })
 })
 
 t.test('a job held by a worker that died is run again, exactly once, when its lock expires', async (t) => {

@@ -313,6 +313,33 @@ t.test(
   }
 )
 
+t.test('a job this process enqueues while its worker runs starts at once, not at the next poll', async (t) => {
+  const kronus = await buildKronus(t)
+  // A poll a minute: only the enqueue itself can start the job within the test.
+  const queue = queueFor(kronus, { pollIntervalMs: 60_000 })
+  const ran = gate<number>()
+  queue.define(WORK, async (payload) => ran.open(payload.n))
+  queue.start()
+  t.teardown(() => queue.stop())
+  await queue.runDue()
+  await queue.enqueue(WORK, { n: 7 })
+  const hangGuard = new Promise<string>((resolve) => setTimeout(() => resolve('not started'), 20_000).unref())
+  t.equal(await Promise.race([ran.promise, hangGuard]), 7, 'started without a poll')
+})
+
+t.test('jobs that end together are each recorded once, successful, and stop() waits for the records', async (t) => {
+  const kronus = await buildKronus(t)
+  const queue = queueFor(kronus, { concurrency: 4 })
+  queue.define(WORK, async () => undefined)
+  const ids: number[] = []
+  for (let n = 0; n < 10; n++) ids.push((await queue.enqueue(WORK, { n }))!.id)
+  queue.start()
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  await queue.drain()
+  await queue.stop()
+  for (const id of ids) t.match(await jobRow(kronus, id), { status: 'successful', attempts: 1, locked_by: null })
+})
+
 t.test('cancel removes a waiting job by key', async (t) => {
   const kronus = await buildKronus(t)
   const queue = queueFor(kronus)
