@@ -314,7 +314,15 @@ t.test(
       acceptedHung > 0 && hung.length > acceptedHung,
       `c died with texts in flight: ${acceptedHung} the provider had accepted, ${hung.length - acceptedHung} it never got`
     )
+    // A text whose run hung past its timeout before c died was retried, possibly by c itself, whose channel
+    // hung again: one text can be held by c more than once. Each text counts once, by what became of it.
+    const hungTexts = new Map<string, { to_number: string; body: string; accepted: boolean }>()
     for (const text of hung) {
+      const key = `${text.to_number}\n${text.body}`
+      const seen = hungTexts.get(key)
+      hungTexts.set(key, { ...text, accepted: text.accepted || (seen?.accepted ?? false) })
+    }
+    for (const text of hungTexts.values()) {
       const deliveries = sent
         .filter((s) => s.to_number === text.to_number && s.body === text.body)
         .map((d) => d.instance)
@@ -349,6 +357,6 @@ t.test(
       .select('id', 'name', 'status', 'last_error')
     t.same(leftovers, [], 'no job stuck in progress, waiting or dead')
     const takenOver = await knex('jobs').where('attempts', '>', 1).count({ n: '*' })
-    t.ok(Number(takenOver[0]!.n) >= hung.length, 'the jobs c held ran again elsewhere')
+    t.ok(Number(takenOver[0]!.n) >= hungTexts.size, 'the jobs c held ran again')
   }
 )
