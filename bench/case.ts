@@ -10,7 +10,9 @@ import { type FanoutParams, fanoutCase } from './fanout.js'
 import { type FollowUpsParams, followUpsCase } from './follow-ups.js'
 import { type IdleParams, idleCase } from './idle.js'
 import type { BenchDatabaseSpec } from './lib/database.js'
+import { buildBenchKronus } from './lib/kronus.js'
 import type { CaseMessage, RunnerMessage } from './lib/result.js'
+import { type SeedOptions, seedUsers } from './lib/seed.js'
 import { type QueueParams, queueCase } from './queue.js'
 import { type RepliesParams, repliesCase } from './replies.js'
 import { type ServerRssParams, serverRssCase } from './server-rss.js'
@@ -24,6 +26,7 @@ export type CaseRequest =
   | { bench: 'idle'; db: BenchDatabaseSpec; params: IdleParams }
   | { bench: 'alarm'; db: BenchDatabaseSpec; params: AlarmParams }
   | { bench: 'rss'; db: BenchDatabaseSpec; params: ServerRssParams }
+  | { bench: 'seed'; db: BenchDatabaseSpec; params: SeedOptions }
 
 function send(message: CaseMessage): Promise<void> {
   return new Promise((resolve, reject) =>
@@ -40,6 +43,17 @@ async function serveUntilFinished(target: { url: string; headers: Record<string,
   )
   await send({ type: 'ready', ...target })
   await finished
+}
+
+/** Creates the database (migrated by a Kronus that is never started) and seeds its users. */
+async function seedCase(spec: BenchDatabaseSpec, options: SeedOptions): Promise<null> {
+  const { kronus } = await buildBenchKronus(spec)
+  try {
+    await seedUsers(kronus.knex, options)
+  } finally {
+    await kronus.stop('seeded')
+  }
+  return null
 }
 
 async function run(request: CaseRequest): Promise<unknown> {
@@ -60,6 +74,8 @@ async function run(request: CaseRequest): Promise<unknown> {
       return alarmCase(request.db, request.params)
     case 'rss':
       return serverRssCase(request.db, request.params)
+    case 'seed':
+      return seedCase(request.db, request.params)
   }
 }
 

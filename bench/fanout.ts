@@ -1,10 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises'
+import { runCaseProcess } from './lib/child.js'
 import { type BenchDatabaseSpec, databaseBytes } from './lib/database.js'
 import { buildBenchKronus } from './lib/kronus.js'
 import { QueryProfile } from './lib/query-profile.js'
 import { formatBytes, type ResultRow, row } from './lib/result.js'
 import { RssSampler } from './lib/rss.js'
-import { dailyCronAt, seedUsers } from './lib/seed.js'
+import { dailyCronAt } from './lib/seed.js'
 
 export interface FanoutParams {
   users: number
@@ -12,9 +13,9 @@ export interface FanoutParams {
   timeoutMs: number
 }
 
-/** The issue's target: 100k users in under a minute, in under 300 MB. */
+/** The targets: 100k users in under a minute, peaking under 200 MiB with no heap cap flag (issue 17; it was 300 MB). */
 export const FANOUT_TARGET_SECONDS = 60
-export const FANOUT_TARGET_RSS_BYTES = 300 * 1024 * 1024
+export const FANOUT_TARGET_RSS_BYTES = 200 * 1024 * 1024
 
 const MINUTE = 60_000
 
@@ -35,10 +36,16 @@ export function usersLabel(users: number): string {
  */
 export async function fanoutCase(spec: BenchDatabaseSpec, params: FanoutParams): Promise<ResultRow[]> {
   const { users } = params
+  const placeholder = nextMinute(86_400_000)
+  // Seeded by a process of its own: the heap a 100k-row seed leaves behind is the
+  // benchmark's, not the daemon's, and would otherwise be counted in its peak RSS.
+  await runCaseProcess<null>({
+    bench: 'seed',
+    db: spec,
+    params: { users, nextFireAt: placeholder, cron: dailyCronAt(placeholder) }
+  })
   const { kronus, channel } = await buildBenchKronus(spec, {}, { builtins: true })
   const profileFile = process.env.KRONUS_BENCH_QUERY_PROFILE
-  const placeholder = nextMinute(86_400_000)
-  await seedUsers(kronus.knex, { users, nextFireAt: placeholder, cron: dailyCronAt(placeholder) })
   const seededBytes = await databaseBytes(spec, kronus.knex)
 
   // Chosen after seeding, so the wait is under a minute whatever the seeding took.
@@ -112,9 +119,9 @@ export async function fanoutCase(spec: BenchDatabaseSpec, params: FanoutParams):
       value: rss.peak / 1024 / 1024,
       unit: 'MiB',
       limit: FANOUT_TARGET_RSS_BYTES / 1024 / 1024,
-      limitLabel: '300 MiB target',
+      limitLabel: `${FANOUT_TARGET_RSS_BYTES / 1024 / 1024} MiB target`,
       lowerIsBetter: true,
-      detail: `sampled every 100 ms from start-up to ${timedOut ? `+${elapsed.toFixed(0)} s` : 'the last text'}; ${(rssAtStart / 1024 / 1024).toFixed(0)} MiB once started, before the fire`
+      detail: `sampled every 100 ms from start-up to ${timedOut ? `+${elapsed.toFixed(0)} s` : 'the last text'}; ${(rssAtStart / 1024 / 1024).toFixed(0)} MiB once started, before the fire; ${rss.describePeak()}`
     }),
     row({
       bench: 'fanout',

@@ -430,7 +430,7 @@ console.log(
   `\none-minute load average before → after each benchmark: ${loads.map((l) => `${l.bench} ${l.before.toFixed(2)} → ${l.after.toFixed(2)}`).join('; ')}`
 )
 console.log(
-  '\nratio = result / limit. Fan-out limits are the targets (100k users in under 60 s, under 300 MiB), the alarm limit the 5 s target, the rss limit the 100 MiB target; the others are the same work done by the simplest thing that can do it.'
+  '\nratio = result / limit. Fan-out limits are the targets (100k users in under 60 s, peaking under 200 MiB), the alarm limit the 5 s target, the rss limit the 100 MiB target; the others are the same work done by the simplest thing that can do it.'
 )
 if (flags.json)
   writeFileSync(

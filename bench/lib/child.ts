@@ -2,7 +2,6 @@ import { fork } from 'node:child_process'
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { compileModule } from '../../src/config/compile-module.js'
 import type { CaseRequest } from '../case.js'
 import type { CaseMessage, RunnerMessage } from './result.js'
 
@@ -18,12 +17,17 @@ let compiledCase: Promise<string> | undefined
  * 40 MiB or more of every case's RSS, which no operator's server has. Compiled once per run.
  */
 function caseEntry(): Promise<string> {
+  // A case that runs a case of its own (the fan-out seeds in another process) reuses its runner's build.
+  const inherited = process.env.KRONUS_BENCH_CASE_ENTRY
+  if (inherited) return Promise.resolve(inherited)
   compiledCase ??= (async () => {
     if (!existsSync(join(ROOT, 'dist', 'src', 'app.js')))
       throw new Error('the benchmark runs the build: run `npm run build` first')
     const dir = mkdtempSync(join(tmpdir(), 'kronus-bench-case-'))
     process.once('exit', () => rmSync(dir, { recursive: true, force: true }))
     const entry = join(dir, 'case.mjs')
+    // Loaded here only: a case process never compiles, so esbuild is not in its memory.
+    const { compileModule } = await import('../../src/config/compile-module.js')
     await compileModule(CASE_ENTRY, entry, { root: ROOT, fromBuild: true })
     return entry
   })()
@@ -50,6 +54,7 @@ export async function runCaseProcess<T>(request: CaseRequest, options: ChildOpti
   const logFd = openSync(logFile, 'w')
   const child = fork(entry, [JSON.stringify(request)], {
     execArgv: [...KRONUS_NODE_FLAGS, ...(options.nodeArgs ?? [])],
+    env: { ...process.env, KRONUS_BENCH_CASE_ENTRY: entry },
     stdio: ['ignore', logFd, logFd, 'ipc']
   })
   closeSync(logFd)
