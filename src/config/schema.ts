@@ -170,7 +170,9 @@ export const configSchema = Joi.object({
     listen: yamlBoolean.default(true),
     // At most a minute: a lapsed claim (at most 4 minutes) is still taken over within 5 minutes.
     safetyPollIntervalMs: Joi.number().integer().min(50).max(60_000).default(30_000),
-    schedulerIntervalMs: Joi.number().integer().min(50).max(60_000).default(5000),
+    // Stored fires are whole minutes, and the scheduler ticks on each one whatever this is:
+    // a shorter interval only finds sooner a fire stored by hand at another time.
+    schedulerIntervalMs: Joi.number().integer().min(50).max(60_000).default(60_000),
     pruneSuccessfulAfterHours: Joi.number()
       .min(1)
       .max(24 * 365)

@@ -115,7 +115,10 @@ export interface KronusConfigInput {
     listen?: boolean
     /** PostgreSQL with `listen`: how often workers look anyway, for what a notification cannot tell, in ms. Default 30000. */
     safetyPollIntervalMs?: number
-    /** How often the probe scheduler looks for due schedules, in ms. Default 5000. */
+    /**
+     * The probe scheduler looks for due schedules on every whole minute, when they fall
+     * due, and also this often if it is shorter, in ms. Default 60000.
+     */
     schedulerIntervalMs?: number
     /** Successful jobs are deleted this long after they finished. Default 168 (7 days). */
     pruneSuccessfulAfterHours?: number

@@ -21,7 +21,7 @@ export interface CronSchedulesOptions {
   clock: Clock
   logger: Logger
   queue: Pick<JobQueue, 'enqueue' | 'isDefined'>
-  /** How often due schedules are looked for. Default 10 s. */
+  /** Due schedules are looked for on each whole minute, and this often if shorter. Default 60 s. */
   tickIntervalMs?: number
 }
 
@@ -54,7 +54,7 @@ export class CronSchedules {
       source: pluginSchedules(this.#knex, this.#queue, this.#names),
       // A report or a backup is still worth running late: the latest missed fire is made up whatever its age.
       graceMs: Number.POSITIVE_INFINITY,
-      intervalMs: options.tickIntervalMs ?? 10_000
+      intervalMs: options.tickIntervalMs ?? 60_000
     })
   }
 

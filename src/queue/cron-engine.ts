@@ -59,14 +59,18 @@ export interface CronEngineOptions<S extends DueSchedule> {
    * and only if it is at most this old (Infinity: whatever its age).
    */
   graceMs: number
-  /** How often the started engine ticks. */
+  /**
+   * The started engine ticks on every whole minute of the clock, when stored fires fall
+   * due, and on every multiple of this since the epoch if it is shorter (a fire stored
+   * by hand at another time is found within it).
+   */
   intervalMs: number
   /** Schedules read per query, and claimed in one transaction. Default 500. */
   batchSize?: number
 }
 
 export const DEFAULT_CRON_BATCH_SIZE = 500
-/** A tick stops after this many batches; the next tick goes on, so one tick never runs unbounded. */
+/** A tick stops after this many batches and the started engine ticks again at once, so one tick never runs unbounded. */
 const MAX_BATCHES_PER_TICK = 400
 
 /**
@@ -98,11 +102,19 @@ export class CronEngine<S extends DueSchedule> {
   constructor(options: CronEngineOptions<S>) {
     this.#options = options
     this.#logger = options.logger.child({ component: options.name })
-    this.#ticker = new Ticker(options.name, options.intervalMs, () => this.tick(), this.#logger)
+    // On the clock's whole minutes, when fires fall due; a tick cut short by its batch limit goes on at once.
+    this.#ticker = new Ticker(options.name, options.intervalMs, async () => (await this.#tick()).more, this.#logger, {
+      alignedTo: options.clock
+    })
   }
 
   /** Enqueues the job of every due fire; returns how many were enqueued. */
   async tick(): Promise<number> {
+    return (await this.#tick()).enqueued
+  }
+
+  /** `more`: the tick stopped at its batch limit with fires still due. */
+  async #tick(): Promise<{ enqueued: number; more: boolean }> {
     const { clock, source } = this.#options
     const batchSize = this.#options.batchSize ?? DEFAULT_CRON_BATCH_SIZE
     let enqueued = 0
@@ -110,9 +122,9 @@ export class CronEngine<S extends DueSchedule> {
       const now = clock.now()
       const due = await source.due(now, batchSize)
       if (due.length > 0) enqueued += await this.#fireBatch(due, now)
-      if (due.length < batchSize) break
+      if (due.length < batchSize) return { enqueued, more: false }
     }
-    return enqueued
+    return { enqueued, more: true }
   }
 
   start(): void {

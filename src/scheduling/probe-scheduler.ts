@@ -22,7 +22,7 @@ export interface ProbeSchedulerOptions {
   defaultTimeZone: string
   /** probes.missedFireGraceMinutes: a fire missed by more than this is skipped. */
   missedFireGraceMinutes: number
-  /** How often the started scheduler ticks. Default 5000 ms. */
+  /** The started scheduler ticks on each whole minute, and this often if shorter. Default 60000 ms. */
   intervalMs?: number
   /** Rows read per query, and claimed in one transaction; a tick reads batches until nothing is due. Default 500. */
   batchSize?: number
@@ -52,7 +52,7 @@ export class ProbeScheduler {
       logger: options.logger,
       source: probeSchedules(options),
       graceMs: options.missedFireGraceMinutes * 60_000,
-      intervalMs: options.intervalMs ?? 5000,
+      intervalMs: options.intervalMs ?? 60_000,
       batchSize: options.batchSize
     })
   }

@@ -310,3 +310,36 @@ t.test('a tick with nothing due costs one indexed query, however many users ther
     )
   }
 })
+
+t.test('a started scheduler fires a schedule the moment its minute comes, and asks nothing in between', async (t) => {
+  const kronus = await buildKronus(t) // 2026-01-05T12:00Z
+  const userId = await scheduledUser(kronus, { cron: '1 12 * * *' })
+  t.equal(await nextFireAt(kronus.knex, userId), at('2026-01-05T12:01:00Z'))
+  // A clock that runs with real time, from 300 ms before the fire.
+  const startedAt = Date.now()
+  const clock = { now: () => at('2026-01-05T12:00:59.700Z') + (Date.now() - startedAt) }
+  const queries: string[] = []
+  const listen = (q: { sql: string }) => void queries.push(q.sql)
+  kronus.knex.on('query', listen)
+  t.teardown(() => kronus.knex.off('query', listen))
+  const scheduler = new ProbeScheduler({
+    knex: kronus.knex,
+    clock,
+    logger: pino({ level: 'silent' }),
+    queue: kronus.queue,
+    defaultTimeZone: 'UTC',
+    missedFireGraceMinutes: 60
+  })
+  t.teardown(() => scheduler.stop())
+  scheduler.start()
+  // A hang guard, not a time limit: a scheduler polling every interval from start would wait a whole minute.
+  const giveUpAt = Date.now() + 20_000
+  while ((await probeFires(kronus.knex, userId)).length === 0 && Date.now() < giveUpAt)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  await scheduler.stop()
+  kronus.knex.off('query', listen)
+  t.same(await probeFires(kronus.knex, userId), [{ userId, fireAt: at('2026-01-05T12:01:00Z') }], 'fired at its minute')
+  const reads = queries.filter((sql) => /from .probe_settings./.test(sql) && /^select/i.test(sql))
+  // One at start and one at the minute, and one more when a timer wakes a moment before the clock says.
+  t.ok(reads.length >= 2 && reads.length <= 3, `no polling in between: ${reads.length} reads`)
+})
