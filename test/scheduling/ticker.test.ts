@@ -50,6 +50,11 @@ t.test('a failing tick is logged and does not break the ticker', async (t) => {
   t.match(logs, [{ ticker: 'failing', msg: 'tick failed', err: { message: 'database unavailable' } }])
 })
 
+/** A ticker aligned to `clock`: it ticks on whole minutes, and on multiples of `intervalMs`. */
+function alignedTicker(clock: { now(): number }, task: () => Promise<unknown>, intervalMs = 60_000): Ticker {
+  return new Ticker('aligned', intervalMs, task, silent, { alignedTo: clock })
+}
+
 /** Waits for `check` to hold: a hang guard, not a time limit on the machine. */
 async function eventually(check: () => boolean): Promise<boolean> {
   const giveUpAt = Date.now() + 20_000
@@ -68,15 +73,9 @@ t.test(
     const startedAt = Date.now()
     const clock = { now: () => minute - 150 + (Date.now() - startedAt) }
     const ticks: number[] = []
-    const ticker = new Ticker(
-      'aligned',
-      60_000,
-      async () => {
-        ticks.push(clock.now())
-      },
-      silent,
-      { alignedTo: clock }
-    )
+    const ticker = alignedTicker(clock, async () => {
+      ticks.push(clock.now())
+    })
     t.teardown(() => ticker.stop())
     ticker.start()
     t.equal(ticks.length, 1, 'the first tick is at start')
@@ -91,17 +90,11 @@ t.test('an aligned ticker whose tick runs past the minute ticks again at once, n
   const startedAt = Date.now()
   const clock = { now: () => minute - 100 + (Date.now() - startedAt) }
   const ticks: number[] = []
-  const ticker = new Ticker(
-    'slow',
-    60_000,
-    async () => {
-      ticks.push(clock.now())
-      // The first tick is still running when the minute comes.
-      if (ticks.length === 1) while (clock.now() < minute + 50) await new Promise((resolve) => setTimeout(resolve, 10))
-    },
-    silent,
-    { alignedTo: clock }
-  )
+  const ticker = alignedTicker(clock, async () => {
+    ticks.push(clock.now())
+    // The first tick is still running when the minute comes.
+    if (ticks.length === 1) while (clock.now() < minute + 50) await new Promise((resolve) => setTimeout(resolve, 10))
+  })
   t.teardown(() => ticker.stop())
   ticker.start()
   t.ok(await eventually(() => ticks.length === 2), "the minute's tick was not skipped")
@@ -112,14 +105,12 @@ t.test('an aligned ticker also ticks on multiples of a shorter interval', async 
   const startedAt = Date.now()
   const clock = { now: () => Date.UTC(2026, 0, 5, 12, 0, 10) + (Date.now() - startedAt) }
   const ticks: number[] = []
-  const ticker = new Ticker(
-    'aligned-short',
-    100,
+  const ticker = alignedTicker(
+    clock,
     async () => {
       ticks.push(clock.now())
     },
-    silent,
-    { alignedTo: clock }
+    100
   )
   t.teardown(() => ticker.stop())
   ticker.start()
@@ -133,16 +124,10 @@ t.test(
     // A clock that stands on a whole minute: the next is a minute of real time away.
     const clock = { now: () => Date.UTC(2026, 0, 5, 12, 0, 0) }
     let calls = 0
-    const ticker = new Ticker(
-      'more',
-      60_000,
-      async () => {
-        calls += 1
-        return calls < 4
-      },
-      silent,
-      { alignedTo: clock }
-    )
+    const ticker = alignedTicker(clock, async () => {
+      calls += 1
+      return calls < 4
+    })
     t.teardown(() => ticker.stop())
     ticker.start()
     t.ok(await eventually(() => calls === 4), 'three more ticks without waiting for the minute')
@@ -155,17 +140,11 @@ t.test('an aligned ticker stopped and started again keeps one timer', async (t) 
   const clock = { now: () => Date.UTC(2026, 0, 5, 12, 0, 0) }
   let calls = 0
   const release = gate()
-  const ticker = new Ticker(
-    'restart',
-    60_000,
-    async () => {
-      calls += 1
-      if (calls === 1) await release.promise
-      return calls < 3
-    },
-    silent,
-    { alignedTo: clock }
-  )
+  const ticker = alignedTicker(clock, async () => {
+    calls += 1
+    if (calls === 1) await release.promise
+    return calls < 3
+  })
   t.teardown(() => ticker.stop())
   ticker.start()
   const stopping = ticker.stop()
@@ -180,16 +159,10 @@ t.test('an aligned ticker stopped and started again keeps one timer', async (t) 
 t.test('an aligned tick that failed is tried again within 5 s, not at the next minute', async (t) => {
   const clock = { now: () => Date.UTC(2026, 0, 5, 12, 0, 0) }
   let calls = 0
-  const ticker = new Ticker(
-    'retry',
-    60_000,
-    async () => {
-      calls += 1
-      if (calls === 1) throw new Error('database unavailable')
-    },
-    silent,
-    { alignedTo: clock }
-  )
+  const ticker = alignedTicker(clock, async () => {
+    calls += 1
+    if (calls === 1) throw new Error('database unavailable')
+  })
   t.teardown(() => ticker.stop())
   ticker.start()
   t.ok(await eventually(() => calls === 2), 'the failed tick was tried again')
