@@ -88,12 +88,14 @@ export class Ticker {
     const clock = this.options.alignedTo!
     // From the tick's start: a tick still running when the minute comes is followed at once by
     // the minute's, which must not be skipped to the one after.
-    const nextAt = this.#nextAlignedAfter(clock.now())
+    const startedAt = clock.now()
+    const nextAt = this.#nextAlignedAfter(startedAt)
     const next = (outcome: 'again' | 'done' | 'failed') => {
       // Stopped, or stopped and started again (that start has its own timer): this one ends here.
       if (this.#runs !== run || !this.#started) return
       // A timer may wake a moment before the clock says; that tick finds nothing due and the next is armed at once.
-      const untilNext = Math.max(0, nextAt - clock.now())
+      // Never longer than from the tick's start: a clock set back (an NTP step) must not stop the ticks for as long.
+      const untilNext = Math.min(Math.max(0, nextAt - clock.now()), nextAt - startedAt)
       const delayMs =
         outcome === 'again' ? 0 : outcome === 'failed' ? Math.min(untilNext, FAILED_TICK_RETRY_MS) : untilNext
       this.#timer = setTimeout(() => this.#alignedTick(run), delayMs)
