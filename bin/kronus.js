@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Runs the build in dist/, made by `npm run build` (`npm install` and `npm ci` run it).
 // No node flags, no heap cap: an idle server holds under 100 MiB RSS; a 100k-user fan-out
-// peaked at 191-235 MiB without a cap, not yet under its 200 MiB target (docs/BENCHMARKS.md).
+// peaked at 191-253 MiB without a cap, not yet under its 200 MiB target (docs/BENCHMARKS.md).
 // A kronus.config.ts is compiled by esbuild on load (src/config/load.ts), with no loader hook.
 import { existsSync } from 'node:fs'
 

@@ -27,7 +27,7 @@ export class RssSampler {
     return this.peak
   }
 
-  /** "heap 120 of 150 MiB, external 12 MiB" at the peak. */
+  /** Where the memory was at the peak, e.g. "at the peak: JS heap 76 MiB used of 109, external 4 MiB". */
   describePeak(): string {
     const at = this.atPeak
     if (!at) return 'not sampled'
