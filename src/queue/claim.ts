@@ -5,9 +5,9 @@ import type { JobRow } from './types.js'
 /*
  * The only place where a worker takes a job. On SQLite each claim is one UPDATE over a
  * sub-select of the jobs it takes, so of several workers after the same jobs each gets
- * its own. On PostgreSQL the candidates are read `FOR UPDATE SKIP LOCKED` and claimed in
- * the same short transaction: workers of several processes never queue up behind one
- * another's row locks, and never take the same job. Either way a claim of several jobs
+ * its own. On PostgreSQL the candidates are read `FOR UPDATE SKIP LOCKED` and claimed by
+ * the same statement: workers of several processes never queue up behind one another's
+ * row locks, and never take the same job. Either way a claim of several jobs
  * costs one write, and no transaction stays open while a handler runs.
  */
 
@@ -137,46 +137,68 @@ export async function claimDueJobs(knex: Knex, request: ClaimRequest): Promise<J
 }
 
 /**
- * Rows another worker's claim transaction holds are skipped rather than waited for; a row
- * it already claimed and committed no longer matches when it is re-read under the lock.
- * So every row returned here is this worker's alone. The candidates without a lane (nearly
- * all) are claimed by one UPDATE; one with a lane first takes its lane (takeLane).
+ * One statement claims the candidates without a lane (nearly all) and names those with
+ * one: `WITH candidates AS (SELECT … FOR UPDATE SKIP LOCKED), claimed AS (UPDATE … RETURNING
+ * *)`. Rows another worker's claim holds are skipped rather than waited for, and a row a
+ * rival claimed and committed meanwhile no longer matches when it is re-read under the
+ * lock, so every row claimed here is this worker's alone. With no transaction of its own,
+ * the claim costs one round trip where BEGIN, SELECT, UPDATE and COMMIT cost four. A
+ * candidate with a lane is then taken in a transaction of its own (takeLane).
  */
 async function claimSkippingLocked(knex: Knex, request: ClaimRequest): Promise<JobRow[]> {
-  return knex.transaction(async (trx) => {
-    const candidates: Array<{ id: number | string; lane: string | null }> = await dueEnqueued(trx, request, 'id')
-      .select('lane')
-      .forUpdate()
-      .skipLocked()
-    const ids: Array<number | string> = []
-    for (const candidate of candidates) {
-      if (candidate.lane !== null && !(await takeLane(trx, candidate.id, candidate.lane, request.now))) continue
-      ids.push(candidate.id)
+  const candidates = dueEnqueued(knex, request, 'id').select('lane').forUpdate().skipLocked()
+  const ofCandidates = (lane: 'whereNull' | 'whereNotNull') =>
+    // `= ANY(ARRAY(...))` looks each id up; `IN (...)` may be planned as a scan of the whole table.
+    knex.raw('?? = ANY(ARRAY(?))', ['jobs.id', knex('candidates').select('id')[lane]('lane')])
+  const claim = knex('jobs').where(ofCandidates('whereNull')).update(claimChange(knex, request)).returning('*')
+  const rows: Array<JobRow & { waiting: boolean }> = await knex
+    .with('candidates', candidates)
+    .with('claimed', claim)
+    .select(knex.raw('claimed.*, false AS waiting'))
+    .from('claimed')
+    .unionAll((laned) =>
+      laned.select(knex.raw('jobs.*, true AS waiting')).from('jobs').where(ofCandidates('whereNotNull'))
+    )
+  const claimed: JobRow[] = []
+  let failure: unknown
+  for (const row of rows.sort(claimOrder)) {
+    const { waiting, ...job } = row
+    if (!waiting) {
+      claimed.push(normalise(job as JobRow))
+      continue
     }
-    if (ids.length === 0) return []
-    const rows: JobRow[] = await trx('jobs')
-      .where(trx.raw('?? = ANY(?)', ['id', ids.map(Number)]))
-      .update(claimChange(trx, request))
-      .returning('*')
-    return rows.map(normalise).sort(claimOrder)
-  })
+    // The jobs already claimed are this worker's now: a lane that cannot be taken is left
+    // to the next claim rather than failing the claim and stranding them until their locks expire.
+    const taken = await takeLane(knex, job as JobRow, request).catch((error: unknown) => void (failure ??= error))
+    if (taken) claimed.push(normalise(taken))
+  }
+  if (claimed.length === 0 && failure !== undefined) throw failure
+  return claimed
 }
 
 /**
  * Row locks cannot keep a lane to one job at a time: a rival claiming another job of the
  * lane locks a different row, and its claim is invisible here until it commits. So a lane
- * is also locked, until this claim commits, and checked again in a fresh snapshot that
- * sees every claim committed before the lock was granted. A lane a rival holds is skipped.
+ * is also locked, until this claim commits, and the job claimed by an UPDATE that starts
+ * after the lock is granted: its snapshot sees every claim committed before, and the job
+ * must still be enqueued, due and first in its lane. A lane a rival holds is skipped.
  */
-async function takeLane(trx: Knex.Transaction, id: number | string, lane: string, now: number): Promise<boolean> {
-  // Keyed by schema too: instances of different Kronus databases share a server's advisory locks.
-  const { rows } = await trx.raw(
-    `SELECT pg_try_advisory_xact_lock(hashtext(current_schema() || ':kronus.lane:' || ?)) AS taken`,
-    [lane]
-  )
-  if (!rows[0].taken) return false
-  const still = await trx('jobs').where({ id }).where(firstInLane(trx, now)).first('id')
-  return still !== undefined
+async function takeLane(knex: Knex, job: JobRow, request: ClaimRequest): Promise<JobRow | undefined> {
+  return knex.transaction(async (trx) => {
+    // Keyed by schema too: instances of different Kronus databases share a server's advisory locks.
+    const { rows } = await trx.raw(
+      `SELECT pg_try_advisory_xact_lock(hashtext(current_schema() || ':kronus.lane:' || ?)) AS taken`,
+      [job.lane]
+    )
+    if (!rows[0].taken) return undefined
+    const [taken]: JobRow[] = await trx('jobs')
+      .where({ id: job.id, status: 'enqueued' })
+      .where('run_at', '<=', request.now)
+      .where(firstInLane(trx, request.now))
+      .update(claimChange(trx, request))
+      .returning('*')
+    return taken
+  })
 }
 
 /** Drivers may hand bigint columns back as strings; the queue works with numbers. */

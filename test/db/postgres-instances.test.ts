@@ -312,3 +312,43 @@ t.test('a lane another claim is taking is skipped, not claimed twice', async (t)
     [laned!.id]
   )
 })
+
+t.test(
+  'a claim of jobs without a lane is one statement, in claim order, and leaves jobs with a lane to take theirs',
+  async (t) => {
+    const kronus = await buildKronus(t, { database: 'postgres' })
+    kronus.queue.define('test.instances.work', async () => undefined)
+    const lockMsByName = new Map([['test.instances.work', 90_000]])
+    const free = []
+    for (let n = 0; n < 3; n++) free.push(await kronus.queue.enqueue('test.instances.work', { n }))
+    const urgent = await kronus.queue.enqueue('test.instances.work', { n: 3 }, { priority: 5 })
+    const statements: string[] = []
+    const seen = (query: { sql: string }) => void statements.push(query.sql)
+    kronus.knex.on('query', seen)
+    const claimed = await claimDueJobs(kronus.knex, {
+      now: kronus.clock.now(),
+      workerId: 'one',
+      lockMsByName,
+      limit: 5
+    })
+    kronus.knex.off('query', seen)
+    t.same(
+      claimed.map((j) => j.id),
+      [urgent!.id, ...free.map((j) => j!.id)],
+      'every job, the urgent one first'
+    )
+    t.equal(statements.length, 1, 'one round trip: no BEGIN, no COMMIT')
+    t.match(claimed[0], { status: 'in-progress', locked_by: 'one', attempts: 1 })
+
+    const laned = await kronus.queue.enqueue('test.instances.work', { n: 4 }, { lane: 'events:test:9' })
+    const next = await kronus.queue.enqueue('test.instances.work', { n: 5 }, { lane: 'events:test:9' })
+    const more = await kronus.queue.enqueue('test.instances.work', { n: 6 })
+    const second = await claimDueJobs(kronus.knex, { now: kronus.clock.now(), workerId: 'two', lockMsByName, limit: 5 })
+    t.same(
+      second.map((j) => j.id),
+      [laned!.id, more!.id],
+      'the first job of the lane and the free one; the lane has one job running at a time'
+    )
+    t.match(await kronus.knex('jobs').where({ id: next!.id }).first(), { status: 'enqueued', locked_by: null })
+  }
+)
