@@ -24,10 +24,19 @@ export class ChannelHealth {
 
   /** Texts went through `channel`: its failures, and an account error seen at send time, are over. */
   async sent(trx: Knex.Transaction, channel: string, now: number): Promise<void> {
-    await trx(TABLE).where({ channel }).whereNotNull('failing_since').update({ failing_since: null, updated_at: now })
+    // One statement for both: a delivery's verdict on the account (source 'delivery') stands.
+    const fromSend = (column: string) =>
+      trx.raw(`CASE WHEN ?? = 'send' THEN NULL ELSE ?? END`, ['account_error_source', column])
     await trx(TABLE)
-      .where({ channel, account_error_source: 'send' })
-      .update({ account_error: null, account_error_source: null, account_error_at: null, updated_at: now })
+      .where({ channel })
+      .where((q) => q.whereNotNull('failing_since').orWhere('account_error_source', 'send'))
+      .update({
+        failing_since: null,
+        account_error: fromSend('account_error'),
+        account_error_source: fromSend('account_error_source'),
+        account_error_at: fromSend('account_error_at'),
+        updated_at: now
+      })
   }
 
   /** A send through `channel` failed; `accountLevel`: the provider refused the account itself. */

@@ -210,6 +210,13 @@ t.test('an undelivered receipt blamed on the account is degraded until a deliver
     accountLevel: false
   })
   t.same(await conditionNames(kronus), ['account:recording'], "one person's phone cures nothing")
+  await kronus.messaging.send({ to: '+15550001111', text: 'hello' })
+  t.equal(await kronus.queue.runDue(), 1)
+  t.same(
+    await conditionNames(kronus),
+    ['account:recording'],
+    'a text the provider accepts cures nothing either: only a delivery shows texts reach people'
+  )
   await kronus.messaging.deliveryReport({
     channel: 'recording',
     messageId: 'SM3',
