@@ -76,6 +76,15 @@ const CLAIM_ORDER = [
 ] as const
 
 /**
+ * The jobs table, read along jobs_claim_order_index (name, status, priority DESC, fair_at,
+ * id). SQLite, left to choose, may read (status, run_at) and pass over, or sort, every due
+ * job; PostgreSQL's planner picks well with its statistics.
+ */
+export function jobsInClaimOrder(knex: Knex): Knex.QueryBuilder {
+  return isPostgres(knex) ? knex('jobs') : knex.from(knex.raw('?? INDEXED BY ??', ['jobs', 'jobs_claim_order_index']))
+}
+
+/**
  * The ids of the first `limit` enqueued, due jobs of `names` that are first in their lane,
  * in claim order, read along (name, status, priority DESC, fair_at, id) (0016), so the
  * read stops after the rows it takes. Claims read enqueued rows only: due scheduled jobs
@@ -83,11 +92,7 @@ const CLAIM_ORDER = [
  * (promoteDueScheduled, releaseAbandonedJobs), so one index range is all a claim reads.
  */
 function dueEnqueued(knex: Knex, request: ClaimRequest, columns: string): Knex.QueryBuilder {
-  // SQLite, left to choose, may read (name, status, run_at) and sort every due job.
-  const from: Knex.QueryBuilder = isPostgres(knex)
-    ? knex('jobs')
-    : knex.from(knex.raw('?? INDEXED BY ??', ['jobs', 'jobs_claim_order_index']))
-  const query = from
+  const query = jobsInClaimOrder(knex)
     .select(columns)
     .whereIn('name', [...request.lockMsByName.keys()])
     .where('status', 'enqueued')
@@ -250,11 +255,7 @@ export async function claimBatch(knex: Knex, request: BatchClaimRequest): Promis
   const { now, name, limit } = request
   if (limit <= 0) return []
   const pg = isPostgres(knex)
-  // SQLite, left to choose, may read (name, status, run_at) and sort every due job.
-  const from: Knex.QueryBuilder = pg
-    ? knex('jobs')
-    : knex.from(knex.raw('?? INDEXED BY ??', ['jobs', 'jobs_claim_order_index']))
-  const ids = from
+  const ids = jobsInClaimOrder(knex)
     .select('id')
     .where({ name, status: 'enqueued' })
     .where('run_at', '<=', now)

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex'
+import { jobsInClaimOrder } from './claim.js'
 
 /** What a worker's housekeeping needs to know before doing anything. */
 export interface QueueAround {
@@ -23,7 +24,7 @@ export async function lookAround(knex: Knex, names: readonly string[], now: numb
     .where('lock_expires_at', '<=', now)
     .limit(1)
     .select(knex.raw('1'))
-  const waiting = knex('jobs')
+  const waiting = jobsInClaimOrder(knex)
     .whereIn('name', names.length > 0 ? [...names] : [''])
     .where('status', 'enqueued')
     .where('run_at', '<=', now)

@@ -24,6 +24,7 @@ import * as m0023 from './0023_status_changes_by_user.js'
 import * as m0024 from './0024_probes_status_created_at_index.js'
 import * as m0025 from './0025_events_hidden_from_user.js'
 import * as m0028 from './0028_alarms_probe_id_index.js'
+import * as m0029 from './0029_drop_jobs_name_status_run_at_index.js'
 
 interface Migration {
   up(knex: Knex): Promise<void>
@@ -58,7 +59,8 @@ const migrations: Array<[string, Migration]> = [
   ['0023_status_changes_by_user', m0023],
   ['0024_probes_status_created_at_index', m0024],
   ['0025_events_hidden_from_user', m0025],
-  ['0028_alarms_probe_id_index', m0028]
+  ['0028_alarms_probe_id_index', m0028],
+  ['0029_drop_jobs_name_status_run_at_index', m0029]
 ]
 
 export const migrationSource: Knex.MigrationSource<[string, Migration]> = {
