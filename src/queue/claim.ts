@@ -91,10 +91,10 @@ export function jobsInClaimOrder(knex: Knex): Knex.QueryBuilder {
  * and abandoned ones are put back to `enqueued` by the worker's housekeeping
  * (promoteDueScheduled, releaseAbandonedJobs), so one index range is all a claim reads.
  */
-function dueEnqueued(knex: Knex, request: ClaimRequest, columns: string): Knex.QueryBuilder {
+function dueEnqueued(knex: Knex, request: ClaimRequest, names: string[], columns: string[]): Knex.QueryBuilder {
   const query = jobsInClaimOrder(knex)
     .select(columns)
-    .whereIn('name', [...request.lockMsByName.keys()])
+    .whereIn('name', names)
     .where('status', 'enqueued')
     .where('run_at', '<=', request.now)
     .where(firstInLane(knex, request.now))
@@ -135,7 +135,7 @@ export async function claimDueJobs(knex: Knex, request: ClaimRequest): Promise<J
   if (request.limit <= 0 || request.lockMsByName.size === 0) return []
   if (isPostgres(knex)) return claimSkippingLocked(knex, request)
   const rows: JobRow[] = await knex('jobs')
-    .where(knex.raw('?? IN (?)', ['id', dueEnqueued(knex, request, 'id')]))
+    .where(knex.raw('?? IN (?)', ['id', dueEnqueued(knex, request, [...request.lockMsByName.keys()], ['id'])]))
     .update(claimChange(knex, request))
     .returning('*')
   return rows.map(normalise).sort(claimOrder)
@@ -151,12 +151,26 @@ export async function claimDueJobs(knex: Knex, request: ClaimRequest): Promise<J
  * candidate with a lane is then taken in a transaction of its own (takeLane).
  */
 async function claimSkippingLocked(knex: Knex, request: ClaimRequest): Promise<JobRow[]> {
-  const candidates = dueEnqueued(knex, request, 'id').select('lane').forUpdate().skipLocked()
+  // Given `name IN (…)`, PostgreSQL cannot read the claim-order index in order across the
+  // names: it read every due job of them, tested each for its lane and sorted them all, a
+  // second a claim with 100k deliveries waiting. So each name's range is read on its own,
+  // in order, stopping after `limit` rows it may take, and the few it found are merged.
+  const names = [...request.lockMsByName.keys()]
+  const columns = ['id', 'lane', 'priority', 'fair_at']
+  let statement = knex.queryBuilder()
+  for (const [i, name] of names.entries())
+    statement = statement.with(`due_${i}`, dueEnqueued(knex, request, [name], columns).forUpdate().skipLocked())
+  const [first, ...rest] = names.map((_, i) => knex.select(columns).from(`due_${i}`))
+  const candidates = knex
+    .select('id', 'lane')
+    .from(first!.unionAll(rest).as('due'))
+    .orderBy([...CLAIM_ORDER])
+    .limit(request.limit)
   const ofCandidates = (lane: 'whereNull' | 'whereNotNull') =>
     // `= ANY(ARRAY(...))` looks each id up; `IN (...)` may be planned as a scan of the whole table.
     knex.raw('?? = ANY(ARRAY(?))', ['jobs.id', knex('candidates').select('id')[lane]('lane')])
   const claim = knex('jobs').where(ofCandidates('whereNull')).update(claimChange(knex, request)).returning('*')
-  const rows: Array<JobRow & { waiting: boolean }> = await knex
+  const rows: Array<JobRow & { waiting: boolean }> = await statement
     .with('candidates', candidates)
     .with('claimed', claim)
     .select(knex.raw('claimed.*, false AS waiting'))

@@ -352,3 +352,50 @@ t.test(
     t.match(await kronus.knex('jobs').where({ id: next!.id }).first(), { status: 'enqueued', locked_by: null })
   }
 )
+
+t.test(
+  'a claim of several names reads each name in claim order and stops at what it takes, however many wait',
+  async (t) => {
+    const kronus = await buildKronus(t, { database: 'postgres' })
+    const now = kronus.clock.now()
+    // 2,000 deliveries waiting, each first in its own lane, and two other names.
+    const waiting = Array.from({ length: 2000 }, (_, i) => ({
+      name: 'test.instances.work',
+      payload: JSON.stringify({ n: i }),
+      status: 'enqueued',
+      lane: `events:test:${i}`,
+      run_at: now - 1000,
+      fair_at: now - 1000 + i,
+      max_attempts: 4,
+      priority: 0,
+      created_at: now,
+      updated_at: now
+    }))
+    for (let i = 0; i < waiting.length; i += 500) await kronus.knex('jobs').insert(waiting.slice(i, i + 500))
+    const urgent = await kronus.queue.enqueue('test.instances.cron', { label: 'urgent' }, { priority: 5 })
+    await kronus.knex.raw('ANALYZE jobs')
+    const lockMsByName = new Map([
+      ['test.instances.work', 90_000],
+      ['test.instances.cron', 90_000],
+      ['test.instances.none', 90_000]
+    ])
+    // The reads are counted in the claim's own transaction (pg_stat_xact_user_tables), rolled back after.
+    const trx = await kronus.knex.transaction()
+    try {
+      const claimed = await claimDueJobs(trx, { now, workerId: 'one', lockMsByName, limit: 3 })
+      const [first, ...others] = claimed
+      t.equal(first?.id, urgent!.id, 'the urgent job of one name before the older jobs of another')
+      t.same(
+        others.map((job) => JSON.parse(job.payload).n),
+        [0, 1],
+        'then the oldest deliveries, each in its lane'
+      )
+      const { rows } = await trx.raw(
+        `SELECT coalesce(idx_tup_fetch, 0) + seq_tup_read AS read FROM pg_stat_xact_user_tables WHERE relid = 'jobs'::regclass`
+      )
+      t.ok(Number(rows[0].read) < 100, `rows of jobs read: ${rows[0].read}, not every delivery waiting (4,008 before)`)
+    } finally {
+      await trx.rollback()
+    }
+  }
+)
