@@ -91,10 +91,13 @@ export function jobsInClaimOrder(knex: Knex): Knex.QueryBuilder {
  * and abandoned ones are put back to `enqueued` by the worker's housekeeping
  * (promoteDueScheduled, releaseAbandonedJobs), so one index range is all a claim reads.
  */
-function dueEnqueued(knex: Knex, request: ClaimRequest, names: string[], columns: string[]): Knex.QueryBuilder {
-  const query = jobsInClaimOrder(knex)
-    .select(columns)
-    .whereIn('name', names)
+function dueEnqueued(
+  knex: Knex,
+  request: ClaimRequest,
+  name: (query: Knex.QueryBuilder) => Knex.QueryBuilder,
+  columns: string[]
+): Knex.QueryBuilder {
+  const query = name(jobsInClaimOrder(knex).select(columns))
     .where('status', 'enqueued')
     .where('run_at', '<=', request.now)
     .where(firstInLane(knex, request.now))
@@ -135,7 +138,12 @@ export async function claimDueJobs(knex: Knex, request: ClaimRequest): Promise<J
   if (request.limit <= 0 || request.lockMsByName.size === 0) return []
   if (isPostgres(knex)) return claimSkippingLocked(knex, request)
   const rows: JobRow[] = await knex('jobs')
-    .where(knex.raw('?? IN (?)', ['id', dueEnqueued(knex, request, [...request.lockMsByName.keys()], ['id'])]))
+    .where(
+      knex.raw('?? IN (?)', [
+        'id',
+        dueEnqueued(knex, request, (q) => q.whereIn('name', [...request.lockMsByName.keys()]), ['id'])
+      ])
+    )
     .update(claimChange(knex, request))
     .returning('*')
   return rows.map(normalise).sort(claimOrder)
@@ -153,24 +161,28 @@ export async function claimDueJobs(knex: Knex, request: ClaimRequest): Promise<J
 async function claimSkippingLocked(knex: Knex, request: ClaimRequest): Promise<JobRow[]> {
   // Given `name IN (…)`, PostgreSQL cannot read the claim-order index in order across the
   // names: it read every due job of them, tested each for its lane and sorted them all, a
-  // second a claim with 100k deliveries waiting. So each name's range is read on its own,
-  // in order, stopping after `limit` rows it may take, and the few it found are merged.
-  const names = [...request.lockMsByName.keys()]
-  const columns = ['id', 'lane', 'priority', 'fair_at']
-  let statement = knex.queryBuilder()
-  for (const [i, name] of names.entries())
-    statement = statement.with(`due_${i}`, dueEnqueued(knex, request, [name], columns).forUpdate().skipLocked())
-  const [first, ...rest] = names.map((_, i) => knex.select(columns).from(`due_${i}`))
+  // second a claim with 100k deliveries waiting. So each name's range is read on its own
+  // (LATERAL, one subquery planned once), in order, skipping rows a rival holds and stopping
+  // after `limit` rows it may take, and the few found are merged in claim order.
+  const oneName = dueEnqueued(knex, request, (q) => q.where('name', knex.ref('wanted.name')), [
+    'id',
+    'lane',
+    'priority',
+    'fair_at'
+  ])
   const candidates = knex
-    .select('id', 'lane')
-    .from(first!.unionAll(rest).as('due'))
-    .orderBy([...CLAIM_ORDER])
+    .select('due.id', 'due.lane')
+    .from(knex.raw('unnest(?::text[]) AS wanted(name)', [[...request.lockMsByName.keys()]]))
+    .crossJoin(knex.raw('LATERAL ? AS due', [oneName]))
+    .orderBy(CLAIM_ORDER.map(({ column, order }) => ({ column: `due.${column}`, order })))
     .limit(request.limit)
+    .forUpdate('due')
+    .skipLocked()
   const ofCandidates = (lane: 'whereNull' | 'whereNotNull') =>
     // `= ANY(ARRAY(...))` looks each id up; `IN (...)` may be planned as a scan of the whole table.
     knex.raw('?? = ANY(ARRAY(?))', ['jobs.id', knex('candidates').select('id')[lane]('lane')])
   const claim = knex('jobs').where(ofCandidates('whereNull')).update(claimChange(knex, request)).returning('*')
-  const rows: Array<JobRow & { waiting: boolean }> = await statement
+  const rows: Array<JobRow & { waiting: boolean }> = await knex
     .with('candidates', candidates)
     .with('claimed', claim)
     .select(knex.raw('claimed.*, false AS waiting'))
