@@ -78,14 +78,14 @@ const CLAIM_ORDER = [
 /**
  * The jobs table, read along jobs_claim_order_index (name, status, priority DESC, fair_at,
  * id). SQLite, left to choose, may read (status, run_at) and pass over, or sort, every due
- * job; PostgreSQL's planner picks well with its statistics.
+ * job. PostgreSQL chooses it for one name (for several, see claimSkippingLocked).
  */
 export function jobsInClaimOrder(knex: Knex): Knex.QueryBuilder {
   return isPostgres(knex) ? knex('jobs') : knex.from(knex.raw('?? INDEXED BY ??', ['jobs', 'jobs_claim_order_index']))
 }
 
 /**
- * The ids of the first `limit` enqueued, due jobs of `names` that are first in their lane,
+ * The first `limit` enqueued, due jobs of the names `name` picks that are first in their lane,
  * in claim order, read along (name, status, priority DESC, fair_at, id) (0016), so the
  * read stops after the rows it takes. Claims read enqueued rows only: due scheduled jobs
  * and abandoned ones are put back to `enqueued` by the worker's housekeeping
