@@ -126,6 +126,10 @@ const program = new Command('npm run bench --')
     '--query-profile <prefix>',
     'fan-out: write the time spent per SQL statement shape to <prefix>.<db>.<users>.txt'
   )
+  .option(
+    '--alloc-profile <prefix>',
+    'fan-out: write the bytes allocated by call site, garbage included, to <prefix>.<db>.<users>.heapprofile and .txt (the sampling slows the case)'
+  )
   .option('--json <file>', 'also write the rows as JSON')
   .option('--markdown', 'print the final table as Markdown')
   .parse()
@@ -152,6 +156,7 @@ const flags = program.opts<{
   rssSeconds?: number
   cpuProf?: boolean
   queryProfile?: string
+  allocProfile?: string
   json?: string
   markdown?: boolean
 }>()
@@ -171,6 +176,7 @@ const settings = {
 // Case processes inherit the environment; lib/kronus.ts and fanout.ts read it.
 if (flags.concurrency) process.env.KRONUS_BENCH_CONCURRENCY = String(flags.concurrency)
 if (flags.queryProfile) process.env.KRONUS_BENCH_QUERY_PROFILE = flags.queryProfile
+if (flags.allocProfile) process.env.KRONUS_BENCH_ALLOC_PROFILE = flags.allocProfile
 const profileDir = join(tmpdir(), 'kronus-bench-profiles')
 const nodeArgs = flags.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []
 if (flags.cpuProf) mkdirSync(profileDir, { recursive: true })
