@@ -16,29 +16,50 @@ const QueryCompiler_SQLite3: new (
  * `insert into t (a, b) values (?, ?), (?, ?)`, as on PostgreSQL, not as knex's
  * `insert into t (a, b) select ? as "a", ? as "b" union all select ? as "a", …`, which
  * built and quoted an alias for every cell (about a third of the bytes a fan-out
- * allocated: docs/BENCHMARKS.md, "fewer bytes per text"). SQLite has taken multi-row
- * VALUES since 3.7.11; the rows go in in the order listed, as before, and VALUES needs
- * no `where true` before an ON CONFLICT clause. Single rows, raw and empty inserts are
- * knex's own.
+ * allocated: docs/BENCHMARKS.md, "fewer bytes per text"). The rows' placeholders are one
+ * string shared by every row whose values are plain (a raw value, a builder or an object
+ * is compiled by knex's parameterize, as knex would), and the values are read from the
+ * rows as they are, not copied into an array per row first. The columns are the rows'
+ * keys, sorted, as knex's. SQLite has taken multi-row VALUES since 3.7.11; the rows go in
+ * in the order listed, as before, and VALUES needs no `where true` before an ON CONFLICT
+ * clause. Single rows, raw and empty inserts are knex's own.
  */
 class SQLCipherQueryCompiler extends QueryCompiler_SQLite3 {
   insert() {
-    const rows = this.single.insert
+    const rows: Array<Record<string, unknown>> = this.single.insert
     if (!Array.isArray(rows) || rows.length < 2 || rows.some((row) => row == null || typeof row !== 'object'))
       return super.insert()
-    const data = this._prepInsert(rows)
-    if (typeof data === 'string' || data.columns.length === 0) return super.insert()
-    let sql = `${this.with()}insert into ${this.tableName} (${this.formatter.columnize(data.columns)}) values `
+    const keys = new Set<string>()
+    for (const row of rows) for (const key in row) if (Object.hasOwn(row, key)) keys.add(key)
+    if (keys.size === 0) return super.insert()
+    const columns = [...keys].sort()
+    // Before the values, as knex does: a WITH clause or a raw table name may have bindings of its own.
+    const head = `${this.with()}insert into ${this.tableName} (${this.formatter.columnize(columns)}) values `
     const notSet = this.client.valueForUndefined
-    for (let i = 0; i < data.values.length; i++) {
-      const values: unknown[] = data.values[i]
-      // As knex's own: `sqlite` cannot insert a column's default into one row of several.
-      if (notSet !== null && values.includes(undefined))
-        throw new TypeError(
-          '`sqlite` does not support inserting default values. Specify values explicitly or use the `useNullAsDefault` config flag.'
-        )
-      sql += `${i === 0 ? '' : ', '}(${this.client.parameterize(values, notSet, this.builder, this.bindingsHolder)})`
+    const bindings: unknown[] = this.bindingsHolder.bindings
+    const plain = `(${columns.map(() => '?').join(', ')})`
+    const tuples: string[] = new Array(rows.length)
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i]!
+      let cells: string[] | null = null
+      for (let j = 0; j < columns.length; j++) {
+        const value = row[columns[j]!]
+        if (value !== null && (typeof value === 'object' || typeof value === 'function')) {
+          cells ??= columns.slice(0, j).map(() => '?')
+          cells.push(this.client.parameterize([value], notSet, this.builder, this.bindingsHolder))
+          continue
+        }
+        // As knex's own: `sqlite` cannot insert a column's default into one row of several.
+        if (value === undefined && notSet !== null)
+          throw new TypeError(
+            '`sqlite` does not support inserting default values. Specify values explicitly or use the `useNullAsDefault` config flag.'
+          )
+        bindings.push(value === undefined ? notSet : value)
+        cells?.push('?')
+      }
+      tuples[i] = cells ? `(${cells.join(', ')})` : plain
     }
+    let sql = head + tuples.join(', ')
     const { onConflict, ignore, merge, returning } = this.single
     if (onConflict && ignore) sql += this._ignore(onConflict)
     else if (onConflict && merge) {

@@ -149,6 +149,16 @@ t.test('multi-row inserts: rows in order, returning, on conflict ignore and merg
     { k: 'd', v: 'four' },
     { k: 'e', v: null }
   ])
+  // A raw value in one cell keeps its own SQL and bindings, in place among the others.
+  await knex('insert_probe').insert([
+    { k: 'f', v: knex.raw('upper(?)', ['six']) },
+    { k: 'g', v: 'seven' }
+  ])
+  t.same(await knex('insert_probe').whereIn('k', ['f', 'g']).orderBy('k').select('k', 'v'), [
+    { k: 'f', v: 'SIX' },
+    { k: 'g', v: 'seven' }
+  ])
+  await knex('insert_probe').whereIn('k', ['f', 'g']).delete()
   // A merge may be limited by a where clause, as for a single row.
   await knex('insert_probe')
     .insert([
