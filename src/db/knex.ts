@@ -3,74 +3,13 @@ import { dirname, resolve } from 'node:path'
 import knexFactory, { type Knex } from 'knex'
 import type Pg from 'pg'
 import { ensurePrivateDirectory, ensurePrivateFile, tightenIfPresent } from '../util/private-files.js'
+import { postgresQueryCompiler, sqliteQueryCompiler } from './multi-row-insert.js'
 
 const require = createRequire(import.meta.url)
 // knex's SQLite client expects the `sqlite3` API; @journeyapps/sqlcipher is a drop-in for it.
 const Client_SQLite3 = require('knex/lib/dialects/sqlite3/index.js')
-const QueryCompiler_SQLite3: new (
-  ...args: any[]
-) => any = require('knex/lib/dialects/sqlite3/query/sqlite-querycompiler.js')
 
-/**
- * knex's SQLite compiler with one change: a multi-row insert is written as
- * `insert into t (a, b) values (?, ?), (?, ?)`, as on PostgreSQL, not as knex's
- * `insert into t (a, b) select ? as "a", ? as "b" union all select ? as "a", …`, which
- * built and quoted an alias for every cell (about a third of the bytes a fan-out
- * allocated: docs/BENCHMARKS.md, "fewer bytes per text"). The rows' placeholders are one
- * string shared by every row whose values are plain (a raw value, a builder or an object
- * is compiled by knex's parameterize, as knex would), and the values are read from the
- * rows as they are, not copied into an array per row first. The columns are the rows'
- * keys, sorted, as knex's. SQLite has taken multi-row VALUES since 3.7.11; the rows go in
- * in the order listed, as before, and VALUES needs no `where true` before an ON CONFLICT
- * clause. Single rows, raw and empty inserts are knex's own.
- */
-class SQLCipherQueryCompiler extends QueryCompiler_SQLite3 {
-  insert() {
-    const rows: Array<Record<string, unknown>> = this.single.insert
-    if (!Array.isArray(rows) || rows.length < 2 || rows.some((row) => row == null || typeof row !== 'object'))
-      return super.insert()
-    const keys = new Set<string>()
-    for (const row of rows) for (const key in row) if (Object.hasOwn(row, key)) keys.add(key)
-    if (keys.size === 0) return super.insert()
-    const columns = [...keys].sort()
-    // Before the values, as knex does: a WITH clause or a raw table name may have bindings of its own.
-    const head = `${this.with()}insert into ${this.tableName} (${this.formatter.columnize(columns)}) values `
-    const notSet = this.client.valueForUndefined
-    const bindings: unknown[] = this.bindingsHolder.bindings
-    const plain = `(${columns.map(() => '?').join(', ')})`
-    const tuples: string[] = new Array(rows.length)
-    for (let i = 0; i < rows.length; i++) {
-      const row = rows[i]!
-      let cells: string[] | null = null
-      for (let j = 0; j < columns.length; j++) {
-        const value = row[columns[j]!]
-        if (value !== null && (typeof value === 'object' || typeof value === 'function')) {
-          cells ??= columns.slice(0, j).map(() => '?')
-          cells.push(this.client.parameterize([value], notSet, this.builder, this.bindingsHolder))
-          continue
-        }
-        // As knex's own: `sqlite` cannot insert a column's default into one row of several.
-        if (value === undefined && notSet !== null)
-          throw new TypeError(
-            '`sqlite` does not support inserting default values. Specify values explicitly or use the `useNullAsDefault` config flag.'
-          )
-        bindings.push(value === undefined ? notSet : value)
-        cells?.push('?')
-      }
-      tuples[i] = cells ? `(${cells.join(', ')})` : plain
-    }
-    let sql = head + tuples.join(', ')
-    const { onConflict, ignore, merge, returning } = this.single
-    if (onConflict && ignore) sql += this._ignore(onConflict)
-    else if (onConflict && merge) {
-      sql += this._merge(merge.updates, onConflict, rows)
-      const wheres = this.where()
-      if (wheres) sql += ` ${wheres}`
-    }
-    if (returning) sql += this._returning(returning)
-    return { sql, returning }
-  }
-}
+const SQLiteQueryCompiler = sqliteQueryCompiler()
 
 class ClientSQLCipher extends Client_SQLite3 {
   _driver() {
@@ -78,7 +17,7 @@ class ClientSQLCipher extends Client_SQLite3 {
   }
 
   queryCompiler(builder: unknown, formatter: unknown) {
-    return new SQLCipherQueryCompiler(this, builder, formatter)
+    return new SQLiteQueryCompiler(this, builder, formatter)
   }
 }
 
@@ -90,6 +29,17 @@ function loadPostgresDriver(): void {
   const pg = require('pg') as typeof Pg
   // Timestamps are bigint epoch milliseconds; node-pg would hand them back as strings.
   pg.types.setTypeParser(pg.types.builtins.INT8, (v: string) => Number(v))
+}
+
+/** knex's pg client with its multi-row inserts written by multi-row-insert.ts. Loaded, as node-pg, for PostgreSQL only. */
+function postgresClient(): unknown {
+  const Client_PG = require('knex/lib/dialects/postgres/index.js')
+  const PostgresQueryCompiler = postgresQueryCompiler()
+  return class ClientPostgres extends Client_PG {
+    queryCompiler(builder: unknown, formatter: unknown) {
+      return new PostgresQueryCompiler(this, builder, formatter)
+    }
+  }
 }
 
 export interface DatabaseOptions {
@@ -153,7 +103,7 @@ export function createKnex(options: DatabaseOptions): Knex {
   if (options.client === 'postgres') {
     loadPostgresDriver()
     return knexFactory({
-      client: 'pg',
+      client: postgresClient() as unknown as typeof Knex.Client,
       connection: options.connection,
       searchPath: options.searchPath ? [options.searchPath] : undefined,
       pool: { min: 0, max: 10 }

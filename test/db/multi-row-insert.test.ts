@@ -1,0 +1,79 @@
+import t from 'tap'
+import { buildKronus } from '../helpers/app.js'
+
+// src/db/multi-row-insert.ts writes multi-row inserts on both databases.
+
+t.test('multi-row inserts: rows in order, returning, on conflict ignore and merge', async (t) => {
+  const kronus = await buildKronus(t)
+  const knex = kronus.knex
+  await knex.schema.createTable('insert_probe', (table) => {
+    table.increments('id')
+    table.string('k').notNullable().unique()
+    table.string('v')
+  })
+  const insert = knex('insert_probe').insert([
+    { k: 'a', v: 'one' },
+    { k: 'b', v: null },
+    { k: 'c', v: 'three' }
+  ])
+  // On SQLCipher as on PostgreSQL: one VALUES list, not knex's SQLite `select … union all select …`.
+  t.match(insert.toSQL().sql, /^insert into .insert_probe. \(.k., .v.\) values \(\?, \?\), \(\?, \?\), \(\?, \?\)$/)
+  t.notMatch(insert.toSQL().sql, /union all/)
+  const ids: Array<{ id: number }> = await insert.returning('id')
+  t.same(
+    ids.map((r) => Number(r.id)).sort((x, y) => x - y),
+    [1, 2, 3]
+  )
+  t.same(await knex('insert_probe').orderBy('id').select('k', 'v'), [
+    { k: 'a', v: 'one' },
+    { k: 'b', v: null },
+    { k: 'c', v: 'three' }
+  ])
+
+  const ignored: Array<{ id: number }> = await knex('insert_probe')
+    .insert([
+      { k: 'a', v: 'again' },
+      { k: 'd', v: 'four' }
+    ])
+    .onConflict('k')
+    .ignore()
+    .returning('id')
+  t.equal(ignored.length, 1, 'the clashing row is skipped')
+  t.same(await knex('insert_probe').where('id', ignored[0]!.id).select('k', 'v'), [{ k: 'd', v: 'four' }])
+
+  // Rows with different columns: the missing ones are NULL (SQLCipher) or default.
+  await knex('insert_probe')
+    .insert([{ k: 'b', v: 'two' }, { k: 'e' }])
+    .onConflict('k')
+    .merge(['v'])
+  t.same(await knex('insert_probe').orderBy('id').select('k', 'v'), [
+    { k: 'a', v: 'one' },
+    { k: 'b', v: 'two' },
+    { k: 'c', v: 'three' },
+    { k: 'd', v: 'four' },
+    { k: 'e', v: null }
+  ])
+  // A raw value in one cell keeps its own SQL and bindings, in place among the others.
+  await knex('insert_probe').insert([
+    { k: 'f', v: knex.raw('upper(?)', ['six']) },
+    { k: 'g', v: 'seven' }
+  ])
+  t.same(await knex('insert_probe').whereIn('k', ['f', 'g']).orderBy('k').select('k', 'v'), [
+    { k: 'f', v: 'SIX' },
+    { k: 'g', v: 'seven' }
+  ])
+  await knex('insert_probe').whereIn('k', ['f', 'g']).delete()
+  // A merge may be limited by a where clause, as for a single row.
+  await knex('insert_probe')
+    .insert([
+      { k: 'a', v: 'changed' },
+      { k: 'c', v: 'changed' }
+    ])
+    .onConflict('k')
+    .merge(['v'])
+    .where('insert_probe.k', 'c')
+  t.same(
+    (await knex('insert_probe').orderBy('id').select('v')).map((r: { v: string | null }) => r.v),
+    ['one', 'two', 'changed', 'four', null]
+  )
+})
