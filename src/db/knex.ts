@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path'
 import knexFactory, { type Knex } from 'knex'
 import type Pg from 'pg'
 import { ensurePrivateDirectory, ensurePrivateFile, tightenIfPresent } from '../util/private-files.js'
-import { postgresQueryCompiler, sqliteQueryCompiler } from './multi-row-insert.js'
+import { leanClient, postgresQueryCompiler, sqliteQueryCompiler } from './lean-statements.js'
 
 const require = createRequire(import.meta.url)
 // knex's SQLite client expects the `sqlite3` API; @journeyapps/sqlcipher is a drop-in for it.
@@ -11,7 +11,7 @@ const Client_SQLite3 = require('knex/lib/dialects/sqlite3/index.js')
 
 const SQLiteQueryCompiler = sqliteQueryCompiler()
 
-class ClientSQLCipher extends Client_SQLite3 {
+class ClientSQLCipher extends leanClient(Client_SQLite3) {
   _driver() {
     return require('@journeyapps/sqlcipher')
   }
@@ -31,11 +31,11 @@ function loadPostgresDriver(): void {
   pg.types.setTypeParser(pg.types.builtins.INT8, (v: string) => Number(v))
 }
 
-/** knex's pg client with its multi-row inserts written by multi-row-insert.ts. Loaded, as node-pg, for PostgreSQL only. */
+/** knex's pg client with its statements built by lean-statements.ts. Loaded, as node-pg, for PostgreSQL only. */
 function postgresClient(): unknown {
   const Client_PG = require('knex/lib/dialects/postgres/index.js')
   const PostgresQueryCompiler = postgresQueryCompiler()
-  return class ClientPostgres extends Client_PG {
+  return class ClientPostgres extends leanClient(Client_PG) {
     queryCompiler(builder: unknown, formatter: unknown) {
       return new PostgresQueryCompiler(this, builder, formatter)
     }

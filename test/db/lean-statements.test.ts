@@ -1,7 +1,7 @@
 import t from 'tap'
 import { buildKronus } from '../helpers/app.js'
 
-// src/db/multi-row-insert.ts writes multi-row inserts on both databases.
+// src/db/lean-statements.ts builds multi-row inserts and value lists on both databases.
 
 t.test('multi-row inserts: rows in order, returning, on conflict ignore and merge', async (t) => {
   const kronus = await buildKronus(t)
@@ -76,4 +76,37 @@ t.test('multi-row inserts: rows in order, returning, on conflict ignore and merg
     (await knex('insert_probe').orderBy('id').select('v')).map((r: { v: string | null }) => r.v),
     ['one', 'two', 'changed', 'four', null]
   )
+})
+
+t.test('value lists: whereIn of plain values, of values with a raw one, of undefined', async (t) => {
+  const kronus = await buildKronus(t)
+  const knex = kronus.knex
+  await knex.schema.createTable('list_probe', (table) => {
+    table.integer('n').primary()
+  })
+  const all = Array.from({ length: 1200 }, (_, i) => i)
+  for (let i = 0; i < all.length; i += 400) await knex('list_probe').insert(all.slice(i, i + 400).map((n) => ({ n })))
+  const query = knex('list_probe').whereIn('n', [3, 1, 2]).orderBy('n')
+  t.match(query.toSQL().sql, /where .n. in \(\?, \?, \?\) order by/)
+  t.same(query.toSQL().bindings, [3, 1, 2])
+  t.same(
+    (await query).map((r: { n: number }) => r.n),
+    [1, 2, 3]
+  )
+  // Long lists (more than any list before them) and short ones after them.
+  const odd = all.filter((n) => n % 2 === 1)
+  t.equal((await knex('list_probe').whereIn('n', odd).count({ c: '*' }))[0]!.c, 600)
+  t.same(
+    (await knex('list_probe').whereIn('n', [7, 8]).orderBy('n')).map((r: { n: number }) => r.n),
+    [7, 8]
+  )
+  const mixed = knex('list_probe')
+    .whereIn('n', [5, knex.raw('? + 1', [5])])
+    .orderBy('n')
+  t.match(mixed.toSQL().sql, /in \(\?, \? \+ 1\)/)
+  t.same(
+    (await mixed).map((r: { n: number }) => r.n),
+    [5, 6]
+  )
+  t.throws(() => knex('list_probe').whereIn('n', [1, undefined]).toSQL(), /Undefined binding\(s\) detected/)
 })
