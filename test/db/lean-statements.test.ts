@@ -108,5 +108,11 @@ t.test('value lists: whereIn of plain values, of values with a raw one, of undef
     (await mixed).map((r: { n: number }) => r.n),
     [5, 6]
   )
-  t.throws(() => knex('list_probe').whereIn('n', [1, undefined]).toSQL(), /Undefined binding\(s\) detected/)
+  t.throws(
+    () =>
+      knex('list_probe')
+        .whereIn('n', [1, undefined] as unknown as number[])
+        .toSQL(),
+    /Undefined binding\(s\) detected/
+  )
 })
