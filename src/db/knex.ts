@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path'
 import knexFactory, { type Knex } from 'knex'
 import type Pg from 'pg'
 import { ensurePrivateDirectory, ensurePrivateFile, tightenIfPresent } from '../util/private-files.js'
-import { leanClient, postgresQueryCompiler, sqliteQueryCompiler } from './lean-statements.js'
+import { leanClient, positionBindings, postgresQueryCompiler, sqliteQueryCompiler } from './lean-statements.js'
 
 const require = createRequire(import.meta.url)
 // knex's SQLite client expects the `sqlite3` API; @journeyapps/sqlcipher is a drop-in for it.
@@ -38,6 +38,10 @@ function postgresClient(): unknown {
   return class ClientPostgres extends leanClient(Client_PG) {
     queryCompiler(builder: unknown, formatter: unknown) {
       return new PostgresQueryCompiler(this, builder, formatter)
+    }
+
+    positionBindings(sql: string) {
+      return positionBindings(sql)
     }
   }
 }

@@ -1,4 +1,6 @@
+import { createRequire } from 'node:module'
 import t from 'tap'
+import { positionBindings } from '../../src/db/lean-statements.js'
 import { buildKronus } from '../helpers/app.js'
 
 // src/db/lean-statements.ts builds multi-row inserts and value lists on both databases.
@@ -115,4 +117,39 @@ t.test('value lists: whereIn of plain values, of values with a raw one, of undef
         .toSQL(),
     /Undefined binding\(s\) detected/
   )
+})
+
+t.test("positionBindings numbers the bindings exactly as knex's PostgreSQL client", async (t) => {
+  const knexPg = createRequire(import.meta.url)('knex/lib/dialects/postgres/index.js')
+  const knexPositions = (sql: string): string => knexPg.prototype.positionBindings.call({}, sql)
+  const fixed = [
+    '',
+    'select 1',
+    '?',
+    'select * from "t" where "a" = ? and "b" in (?, ?, ?)',
+    'insert into "jobs" ("a", "b") values (?, ?), (?, ?) on conflict ("a") do nothing returning "id"',
+    "select '\\?' as q, ? as p, '\\\\?' as r, '\\\\\\?' as s, ??",
+    '?\\?\\\\??end',
+    '\\ no question \\'
+  ]
+  for (const sql of fixed) t.equal(positionBindings(sql), knexPositions(sql), sql)
+  // Random strings of the characters that matter.
+  let seed = 17
+  const random = () => {
+    seed = (seed * 1103515245 + 12345) % 2147483648
+    return seed / 2147483648
+  }
+  const alphabet = ['?', '\\', 'a', ' ', ',', '$']
+  for (let i = 0; i < 2000; i++) {
+    const length = Math.floor(random() * 30)
+    const sql = Array.from({ length }, () => alphabet[Math.floor(random() * alphabet.length)]).join('')
+    if (positionBindings(sql) !== knexPositions(sql)) {
+      t.fail(`differs from knex for ${JSON.stringify(sql)}`)
+      return
+    }
+  }
+  t.pass('2000 random strings of question marks, backslashes, letters and separators numbered as knex numbers them')
+  // Many bindings: $1 … $6400 in order.
+  const many = Array.from({ length: 6400 }, () => '?').join(', ')
+  t.equal(positionBindings(many), knexPositions(many))
 })
