@@ -55,7 +55,7 @@ export async function fanoutCase(spec: BenchDatabaseSpec, params: FanoutParams):
   await kronus.knex('probe_settings').update({ cron_expression: dailyCronAt(fireAt), next_fire_at: fireAt })
 
   const queries = profileFile ? new QueryProfile().attach(kronus.knex) : null
-  const allocations = allocFile ? new AllocationProfile() : null
+  const allocations = allocFile ? new AllocationProfile(process.env.KRONUS_BENCH_ALLOC_SURVIVORS === '1') : null
   let started = 0
   let allStartedAt: number | null = null
   kronus.events.on('probe.started', () => {

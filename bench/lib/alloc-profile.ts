@@ -35,14 +35,22 @@ interface Site {
 export class AllocationProfile {
   readonly #session = new Session()
 
-  constructor(private readonly intervalBytes = 32 * 1024) {}
+  /**
+   * `survivors`: objects a minor GC collected are left out, so the profile holds what
+   * outlived the young generation (was promoted) or was allocated old: what fills the old
+   * space between major GCs.
+   */
+  constructor(
+    private readonly survivors = false,
+    private readonly intervalBytes = 32 * 1024
+  ) {}
 
   start(): Promise<void> {
     this.#session.connect()
     return this.#post('HeapProfiler.startSampling', {
       samplingInterval: this.intervalBytes,
       includeObjectsCollectedByMajorGC: true,
-      includeObjectsCollectedByMinorGC: true
+      includeObjectsCollectedByMinorGC: !this.survivors
     }).then(() => undefined)
   }
 
