@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises'
+import { AllocationProfile } from './lib/alloc-profile.js'
 import { runCaseProcess } from './lib/child.js'
 import { type BenchDatabaseSpec, databaseBytes } from './lib/database.js'
 import { buildBenchKronus } from './lib/kronus.js'
@@ -46,6 +47,7 @@ export async function fanoutCase(spec: BenchDatabaseSpec, params: FanoutParams):
   })
   const { kronus, channel } = await buildBenchKronus(spec, {}, { builtins: true })
   const profileFile = process.env.KRONUS_BENCH_QUERY_PROFILE
+  const allocFile = process.env.KRONUS_BENCH_ALLOC_PROFILE
   const seededBytes = await databaseBytes(spec, kronus.knex)
 
   // Chosen after seeding, so the wait is under a minute whatever the seeding took.
@@ -53,6 +55,7 @@ export async function fanoutCase(spec: BenchDatabaseSpec, params: FanoutParams):
   await kronus.knex('probe_settings').update({ cron_expression: dailyCronAt(fireAt), next_fire_at: fireAt })
 
   const queries = profileFile ? new QueryProfile().attach(kronus.knex) : null
+  const allocations = allocFile ? new AllocationProfile(process.env.KRONUS_BENCH_ALLOC_SURVIVORS === '1') : null
   let started = 0
   let allStartedAt: number | null = null
   kronus.events.on('probe.started', () => {
@@ -68,6 +71,8 @@ export async function fanoutCase(spec: BenchDatabaseSpec, params: FanoutParams):
   try {
     await kronus.start()
     rssAtStart = process.memoryUsage().rss
+    // From start-up to the last text: what the wait and the fire allocate, by call site.
+    await allocations?.start()
     await sleep(Math.max(0, fireAt - Date.now()))
     const cpuAtFire = process.cpuUsage()
     const deadline = sleep(fireAt + params.timeoutMs - Date.now(), 'timeout' as const)
@@ -78,6 +83,7 @@ export async function fanoutCase(spec: BenchDatabaseSpec, params: FanoutParams):
     rss.stop()
   }
   queries?.write(`${profileFile}.${spec.kind}.${users}.txt`)
+  await allocations?.stopAndWrite(`${allocFile}.${spec.kind}.${users}`)
   // Schedules the scheduler has already moved past this fire (all of them unless stopped early).
   const [{ n: scheduled }] = await kronus.knex('probe_settings').where('next_fire_at', '>', fireAt).count({ n: '*' })
   const bytes = await databaseBytes(spec, kronus.knex)

@@ -126,6 +126,14 @@ const program = new Command('npm run bench --')
     '--query-profile <prefix>',
     'fan-out: write the time spent per SQL statement shape to <prefix>.<db>.<users>.txt'
   )
+  .option(
+    '--alloc-profile <prefix>',
+    'fan-out: write the bytes allocated by call site, garbage included, to <prefix>.<db>.<users>.heapprofile and .txt (the sampling slows the case)'
+  )
+  .option(
+    '--alloc-survivors',
+    'with --alloc-profile: only objects that outlived the young generation (promoted to the old space)'
+  )
   .option('--json <file>', 'also write the rows as JSON')
   .option('--markdown', 'print the final table as Markdown')
   .parse()
@@ -152,6 +160,8 @@ const flags = program.opts<{
   rssSeconds?: number
   cpuProf?: boolean
   queryProfile?: string
+  allocProfile?: string
+  allocSurvivors?: boolean
   json?: string
   markdown?: boolean
 }>()
@@ -171,6 +181,8 @@ const settings = {
 // Case processes inherit the environment; lib/kronus.ts and fanout.ts read it.
 if (flags.concurrency) process.env.KRONUS_BENCH_CONCURRENCY = String(flags.concurrency)
 if (flags.queryProfile) process.env.KRONUS_BENCH_QUERY_PROFILE = flags.queryProfile
+if (flags.allocProfile) process.env.KRONUS_BENCH_ALLOC_PROFILE = flags.allocProfile
+if (flags.allocSurvivors) process.env.KRONUS_BENCH_ALLOC_SURVIVORS = '1'
 const profileDir = join(tmpdir(), 'kronus-bench-profiles')
 const nodeArgs = flags.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []
 if (flags.cpuProf) mkdirSync(profileDir, { recursive: true })

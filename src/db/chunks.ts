@@ -1,7 +1,7 @@
 /**
- * Rows per multi-row insert, and ids per `whereIn`: under SQLite's 500-term cap on a
- * compound SELECT (knex writes a multi-row SQLite insert as one) and far under either
- * database's limit on bound values.
+ * Rows per multi-row insert, and ids per `whereIn`: far under either database's limit on
+ * bound values (a 400-row insert of the widest table, jobs, binds 6400). Kept small so
+ * no one statement's SQL text and bindings grow large.
  */
 export const ROWS_PER_STATEMENT = 400
 

@@ -5,5 +5,6 @@ import type { Knex } from 'knex'
  * so `kronus` (which exports it to plugins) does not load the database drivers to say so.
  */
 export function isPostgres(knex: Knex): boolean {
-  return knex.client.config.client === 'pg'
+  // The dialect, not config.client: Kronus opens PostgreSQL with a subclass of knex's pg client (db/knex.ts).
+  return knex.client.dialect === 'postgresql'
 }

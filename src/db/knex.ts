@@ -3,14 +3,21 @@ import { dirname, resolve } from 'node:path'
 import knexFactory, { type Knex } from 'knex'
 import type Pg from 'pg'
 import { ensurePrivateDirectory, ensurePrivateFile, tightenIfPresent } from '../util/private-files.js'
+import { leanClient, positionBindings, postgresQueryCompiler, sqliteQueryCompiler } from './lean-statements.js'
 
 const require = createRequire(import.meta.url)
 // knex's SQLite client expects the `sqlite3` API; @journeyapps/sqlcipher is a drop-in for it.
 const Client_SQLite3 = require('knex/lib/dialects/sqlite3/index.js')
 
-class ClientSQLCipher extends Client_SQLite3 {
+const SQLiteQueryCompiler = sqliteQueryCompiler()
+
+class ClientSQLCipher extends leanClient(Client_SQLite3) {
   _driver() {
     return require('@journeyapps/sqlcipher')
+  }
+
+  queryCompiler(builder: unknown, formatter: unknown) {
+    return new SQLiteQueryCompiler(this, builder, formatter)
   }
 }
 
@@ -22,6 +29,21 @@ function loadPostgresDriver(): void {
   const pg = require('pg') as typeof Pg
   // Timestamps are bigint epoch milliseconds; node-pg would hand them back as strings.
   pg.types.setTypeParser(pg.types.builtins.INT8, (v: string) => Number(v))
+}
+
+/** knex's pg client with its statements built by lean-statements.ts. Loaded, as node-pg, for PostgreSQL only. */
+function postgresClient(): unknown {
+  const Client_PG = require('knex/lib/dialects/postgres/index.js')
+  const PostgresQueryCompiler = postgresQueryCompiler()
+  return class ClientPostgres extends leanClient(Client_PG) {
+    queryCompiler(builder: unknown, formatter: unknown) {
+      return new PostgresQueryCompiler(this, builder, formatter)
+    }
+
+    positionBindings(sql: string) {
+      return positionBindings(sql)
+    }
+  }
 }
 
 export interface DatabaseOptions {
@@ -85,7 +107,7 @@ export function createKnex(options: DatabaseOptions): Knex {
   if (options.client === 'postgres') {
     loadPostgresDriver()
     return knexFactory({
-      client: 'pg',
+      client: postgresClient() as unknown as typeof Knex.Client,
       connection: options.connection,
       searchPath: options.searchPath ? [options.searchPath] : undefined,
       pool: { min: 0, max: 10 }

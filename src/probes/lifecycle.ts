@@ -657,7 +657,11 @@ export class ProbeLifecycle {
    */
   async #advanceRetries(probes: TimedProbe[], now: number, trx: Knex.Transaction): Promise<TimedProbe[]> {
     const byRetry = new Map<number, TimedProbe[]>()
-    for (const probe of probes) byRetry.set(probe.retryCount, [...(byRetry.get(probe.retryCount) ?? []), probe])
+    for (const probe of probes) {
+      const group = byRetry.get(probe.retryCount)
+      if (group) group.push(probe)
+      else byRetry.set(probe.retryCount, [probe])
+    }
     const won = new Set<number>()
     for (const [retry, group] of byRetry) {
       for (const part of chunks(group)) {

@@ -925,7 +925,12 @@ export class JobQueue {
   async #recordSuccesses(jobs: JobRow[], trx?: Knex.Transaction): Promise<void> {
     const now = this.#clock.now()
     const byAttempt = new Map<number, number[]>()
-    for (const job of jobs) byAttempt.set(job.attempts, [...(byAttempt.get(job.attempts) ?? []), job.id])
+    for (const job of jobs) {
+      // Pushed, not copied: a group commit ends thousands of jobs, mostly of one attempt.
+      const ids = byAttempt.get(job.attempts)
+      if (ids) ids.push(job.id)
+      else byAttempt.set(job.attempts, [job.id])
+    }
     for (const [attempts, ids] of byAttempt) {
       for (const part of chunks(ids)) {
         await (trx ?? this.#knex)('jobs')

@@ -100,6 +100,49 @@ t.test('a listener that throws does not stop the others or the change', async (t
   t.equal((await kronus.events.list({ type: 'server.started' })).length, 1)
 })
 
+t.test(
+  'a listener whose promise rejects harms nobody; the others are awaited, event after event in order',
+  async (t) => {
+    const kronus = await buildKronus(t)
+    const heard: string[] = []
+    kronus.events.on('user.deleted', async () => {
+      throw new Error('broken async listener')
+    })
+    kronus.events.on('user.deleted', async (payload) => {
+      await new Promise((resolve) => setTimeout(resolve, 5))
+      heard.push(`slow ${payload.userId}`)
+    })
+    kronus.events.on('user.deleted', (payload) => {
+      heard.push(`sync ${payload.userId}`)
+    })
+    await kronus.knex.transaction((trx) =>
+      kronus.events.recordMany(trx, 'user.deleted', [{ userId: 1 }, { userId: 2 }])
+    )
+    await kronus.events.settled()
+    // Each event's listeners run together, and the next event waits for them.
+    t.same(heard, ['sync 1', 'slow 1', 'sync 2', 'slow 2'])
+  }
+)
+
+t.test('a listener added or removed while an event is heard takes effect from the next event', async (t) => {
+  const kronus = await buildKronus(t)
+  const heard: string[] = []
+  let offSecond: () => void = () => undefined
+  kronus.events.on('user.deleted', (payload) => {
+    heard.push(`first ${payload.userId}`)
+    offSecond()
+    kronus.events.on('user.deleted', (p) => {
+      heard.push(`added by ${payload.userId}, heard ${p.userId}`)
+    })
+  })
+  offSecond = kronus.events.on('user.deleted', (payload) => {
+    heard.push(`second ${payload.userId}`)
+  })
+  await kronus.knex.transaction((trx) => kronus.events.recordMany(trx, 'user.deleted', [{ userId: 1 }, { userId: 2 }]))
+  await kronus.events.settled()
+  t.same(heard, ['first 1', 'first 2', 'added by 1, heard 2'])
+})
+
 t.test('an unsubscribed listener hears nothing more', async (t) => {
   const kronus = await buildKronus(t)
   let calls = 0

@@ -1,11 +1,12 @@
 import t from 'tap'
+import { isPostgres } from '../../../src/db/dialect.js'
 import { buildKronus } from '../../helpers/app.js'
 
 t.test("probe_status_changes is indexed by user, for each user's last outcome", async (t) => {
   const kronus = await buildKronus(t)
   const knex = kronus.knex
   let names: string[]
-  if (knex.client.config.client === 'pg') {
+  if (isPostgres(knex)) {
     const { rows } = await knex.raw(
       'SELECT indexname FROM pg_indexes WHERE tablename = ? AND schemaname = current_schema()',
       ['probe_status_changes']
