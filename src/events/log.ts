@@ -1,3 +1,4 @@
+import Emittery from 'emittery'
 import type { Knex } from 'knex'
 import type { Logger } from 'pino'
 import type { Clock } from '../clock.js'
@@ -71,9 +72,6 @@ interface Subscriber {
   wants?: SubscribeOptions<any>['wants']
 }
 
-/** An in-memory listener as the log calls it: a promise only when the listener returned one. */
-type Heard = (event: RecordedEvent<any>) => Promise<void> | undefined
-
 interface EventRow {
   id: number | string
   type: string
@@ -115,8 +113,7 @@ export class EventLog {
   readonly #clock: Clock
   readonly #logger: Logger
   readonly #queue: DeliveryQueue
-  /** In-memory listeners by event type; each catches and logs its own errors (see on()). */
-  readonly #listeners = new Map<string, Set<Heard>>()
+  readonly #emitter = new Emittery<Record<string, RecordedEvent<any>>>()
   readonly #subscribers = new Map<string, Subscriber>()
   readonly #types = new Set<string>(CORE_EVENT_NAMES)
   readonly #pending = new Set<Promise<void>>()
@@ -202,10 +199,10 @@ export class EventLog {
 
     const emitted = afterCommit(trx).then(async (committed) => {
       if (!committed) return
-      for (const event of events) {
-        const heard = this.#hear(type, event)
-        if (heard) await heard
-      }
+      // emittery's emit() costs a few promises and copies per event even with nobody
+      // listening, and a fan-out records hundreds of thousands of events that nobody does.
+      if (this.#emitter.listenerCount(type) === 0) return
+      for (const event of events) await this.#emitter.emit(type, event)
     })
     this.#pending.add(emitted)
     void emitted.finally(() => this.#pending.delete(emitted))
@@ -222,41 +219,13 @@ export class EventLog {
    */
   on<N extends EventName>(type: N, listener: EventListener<N>): () => void {
     this.declare(type)
-    const failed = (err: unknown, event: RecordedEvent<any>) =>
-      this.#logger.error({ err, event: type, eventId: event.id }, 'event listener failed')
-    const heard: Heard = (event) => {
+    return this.#emitter.on(type, async (event) => {
       try {
-        const result = listener(event.payload as KronusEvents[N], event as RecordedEvent<N>)
-        return result ? Promise.resolve(result).catch((err) => failed(err, event)) : undefined
+        await listener(event.payload as KronusEvents[N], event as RecordedEvent<N>)
       } catch (err) {
-        failed(err, event)
+        this.#logger.error({ err, event: type, eventId: event.id }, 'event listener failed')
       }
-    }
-    let listeners = this.#listeners.get(type)
-    if (!listeners) this.#listeners.set(type, (listeners = new Set()))
-    listeners.add(heard)
-    return () => {
-      listeners.delete(heard)
-    }
-  }
-
-  /**
-   * Calls the listeners of `type` with one event, together; resolves when those that
-   * returned a promise have settled, or is undefined when none did (a counter's
-   * increment), so that a fan-out's 100k events cost no promise each. The listeners are
-   * those registered when the event is heard: one added meanwhile waits for the next
-   * event, one removed meanwhile is not called.
-   */
-  #hear(type: string, event: RecordedEvent<any>): Promise<unknown> | undefined {
-    const listeners = this.#listeners.get(type)
-    if (!listeners || listeners.size === 0) return undefined
-    let pending: Array<Promise<void>> | undefined
-    for (const listener of [...listeners]) {
-      if (!listeners.has(listener)) continue
-      const result = listener(event)
-      if (result) (pending ??= []).push(result)
-    }
-    return pending && Promise.all(pending)
+    })
   }
 
   /**
