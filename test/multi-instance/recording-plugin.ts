@@ -1,4 +1,5 @@
 import Joi from 'joi'
+import type { Knex } from 'knex'
 import { definePlugin } from '../../src/index.js'
 import type { MessagingChannel, OutgoingText } from '../../src/messaging/channel.js'
 
@@ -33,10 +34,10 @@ export const recordingChannel = definePlugin<RecordingOptions>({
     let sent = 0
     let answered = 0
     let hung = 0
-    const record = async (message: OutgoingText) => {
+    const record = async (message: OutgoingText, trx?: Knex.Transaction) => {
       sent += 1
       const messageId = `${options.instance}-${sent}`
-      await kronus.db.table(SENT_TABLE).insert({
+      await kronus.db.table(SENT_TABLE, trx).insert({
         instance: options.instance,
         to_number: message.to,
         body: message.text,
@@ -55,10 +56,14 @@ export const recordingChannel = definePlugin<RecordingOptions>({
         ) {
           const accepted = hung % 2 === 0
           hung += 1
-          if (accepted) await record(message)
-          await kronus.db
-            .table(HUNG_TABLE)
-            .insert({ instance: options.instance, to_number: message.to, body: message.text, accepted })
+          // One transaction: a kill between the two writes would leave an accepted text the test cannot
+          // tell from one handed over afterwards (the test checks, then kills; c may write in between).
+          await kronus.db.transaction(async (trx) => {
+            if (accepted) await record(message, trx)
+            await kronus.db
+              .table(HUNG_TABLE, trx)
+              .insert({ instance: options.instance, to_number: message.to, body: message.text, accepted })
+          })
           return new Promise<never>(() => undefined)
         }
         answered += 1
