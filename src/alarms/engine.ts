@@ -3,6 +3,7 @@ import type { Knex } from 'knex'
 import type { Logger } from 'pino'
 import type { Clock } from '../clock.js'
 import { uniqueViolationColumn } from '../db/errors.js'
+import { inSavepoint } from '../db/savepoint.js'
 import type { EventLog } from '../events/log.js'
 import type { AlarmTrigger, RecordedEvent } from '../events/types.js'
 import type { Messaging, OutgoingMessage } from '../messaging/messaging.js'
@@ -371,7 +372,7 @@ export class AlarmEngine {
         const code = String(randomInt(10 ** (digits - 1), 10 ** digits))
         if (await trx('alarms').where({ open_code: code }).first('id')) continue
         try {
-          return await trx.transaction(async (savepoint) => {
+          return await inSavepoint(trx, async (savepoint) => {
             const [inserted] = await savepoint('alarms')
               .insert({ ...row, code, open_code: code })
               .returning('id')

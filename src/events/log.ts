@@ -4,6 +4,7 @@ import type { Logger } from 'pino'
 import type { Clock } from '../clock.js'
 import { afterCommit } from '../db/after-commit.js'
 import { chunks } from '../db/chunks.js'
+import { inSavepoint } from '../db/savepoint.js'
 import type { JobQueue } from '../queue/job-queue.js'
 import { eventDeliveryLane } from '../queue/keys.js'
 import type { JobRow } from '../queue/types.js'
@@ -326,7 +327,7 @@ export class EventLog {
     trx: Knex.Transaction
   ): Promise<Array<RecordedEvent<N>>> {
     try {
-      const answers = await trx.transaction((savepoint) => wants(events, savepoint))
+      const answers = await inSavepoint(trx, (savepoint) => wants(events, savepoint))
       if (!Array.isArray(answers) || answers.length !== events.length) {
         throw new Error(
           `answered ${Array.isArray(answers) ? answers.length : 'no'} answers for ${events.length} events`

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex'
 import type { Logger } from 'pino'
 import type { Clock } from '../clock.js'
+import { inSavepoint } from '../db/savepoint.js'
 import type { EventLog } from '../events/log.js'
 import type { KronusEvents } from '../events/types.js'
 import { JobNotRunError } from '../queue/errors.js'
@@ -814,7 +815,7 @@ class ReplyRefused extends Error {}
 /** Runs a handler in a savepoint that is rolled back if it answers: true when it did. */
 async function answersInSavepoint(handler: InboundHandler, inbound: InboundText, trx: Knex.Transaction) {
   try {
-    await trx.transaction(async (savepoint) => {
+    await inSavepoint(trx, async (savepoint) => {
       if (typeof (await handler(inbound, savepoint)) === 'string') throw new ReplyRefused()
     })
     return false

@@ -2,6 +2,7 @@ import { randomInt } from 'node:crypto'
 import type { Knex } from 'knex'
 import { uniqueViolationColumn } from '../db/errors.js'
 import { Contact, User } from '../db/models/index.js'
+import { inSavepoint } from '../db/savepoint.js'
 import { RateLimitedError } from '../domain/errors.js'
 import type { OutgoingMessage } from '../messaging/messaging.js'
 import { contactConsentTextKey, contactInviteRef, contactInviteTextKey } from '../queue/keys.js'
@@ -161,7 +162,8 @@ export class ContactConsent {
       const code = await this.#freeCode(trx, contact.phone_number)
       try {
         // A savepoint: the unique (phone_number, consent_code) index refuses a code taken concurrently.
-        const invited: Contact = await trx.transaction(
+        const invited: Contact = await inSavepoint(
+          trx,
           async (savepoint) =>
             await Contact.query(savepoint).patchAndFetchById(contact.id, {
               consent_state: 'pending',
