@@ -123,6 +123,10 @@ const program = new Command('npm run bench --')
   .option('--alarms <count>', 'alarm: alarms raised and timed, one after the other (default 5)', positive('--alarms'))
   .option('--cpu-prof', 'write a V8 CPU profile of every case process (to <tmpdir>/kronus-bench-profiles)')
   .option(
+    '--trace-gc',
+    "log V8's collections in every case process (node --trace-gc), kept in the case's log file, whose path is printed"
+  )
+  .option(
     '--query-profile <prefix>',
     'fan-out: write the time spent per SQL statement shape to <prefix>.<db>.<users>.txt'
   )
@@ -159,6 +163,7 @@ const flags = program.opts<{
   alarms?: number
   rssSeconds?: number
   cpuProf?: boolean
+  traceGc?: boolean
   queryProfile?: string
   allocProfile?: string
   allocSurvivors?: boolean
@@ -184,7 +189,10 @@ if (flags.queryProfile) process.env.KRONUS_BENCH_QUERY_PROFILE = flags.queryProf
 if (flags.allocProfile) process.env.KRONUS_BENCH_ALLOC_PROFILE = flags.allocProfile
 if (flags.allocSurvivors) process.env.KRONUS_BENCH_ALLOC_SURVIVORS = '1'
 const profileDir = join(tmpdir(), 'kronus-bench-profiles')
-const nodeArgs = flags.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []
+const nodeArgs = [
+  ...(flags.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
+  ...(flags.traceGc ? ['--trace-gc'] : [])
+]
 if (flags.cpuProf) mkdirSync(profileDir, { recursive: true })
 
 const rows: ResultRow[] = []
@@ -219,6 +227,7 @@ async function attempt(what: string, run: () => Promise<void>): Promise<void> {
 function runCase<T>(request: CaseRequest, onReady?: (target: ApiTarget) => Promise<void>): Promise<T> {
   return runCaseProcess<T>(request, {
     nodeArgs,
+    keepLog: flags.traceGc === true,
     onReady: onReady && ((ready) => onReady({ url: ready.url, headers: ready.headers }))
   })
 }

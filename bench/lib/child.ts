@@ -39,6 +39,8 @@ export const KRONUS_NODE_FLAGS: string[] = []
 export interface ChildOptions {
   /** Extra node flags for the case process, e.g. --cpu-prof. */
   nodeArgs?: string[]
+  /** Keep the case's log file when it succeeds, and print its path (--trace-gc writes there). */
+  keepLog?: boolean
   /** Called when the case says it is ready to be loaded (API cases); the case is told to finish once it resolves. */
   onReady?: (ready: Extract<CaseMessage, { type: 'ready' }>) => Promise<void>
 }
@@ -79,6 +81,7 @@ export async function runCaseProcess<T>(request: CaseRequest, options: ChildOpti
       `benchmark case ${request.bench} on ${request.db?.kind ?? 'no database'} failed (exit ${code}); log kept at ${logFile}:\n${log.slice(-1500)}`
     )
   }
-  rmSync(logFile, { force: true })
+  if (options.keepLog) console.log(`… log of the ${request.bench} case on ${request.db?.kind ?? 'no database'}: ${logFile}`)
+  else rmSync(logFile, { force: true })
   return result.value
 }
