@@ -81,7 +81,8 @@ export async function runCaseProcess<T>(request: CaseRequest, options: ChildOpti
       `benchmark case ${request.bench} on ${request.db?.kind ?? 'no database'} failed (exit ${code}); log kept at ${logFile}:\n${log.slice(-1500)}`
     )
   }
-  if (options.keepLog) console.log(`… log of the ${request.bench} case on ${request.db?.kind ?? 'no database'}: ${logFile}`)
+  if (options.keepLog)
+    console.log(`… log of the ${request.bench} case on ${request.db?.kind ?? 'no database'}: ${logFile}`)
   else rmSync(logFile, { force: true })
   return result.value
 }
