@@ -21,6 +21,11 @@ export interface ClaimRequest {
   limit: number
   /** Only jobs of at least this priority (the urgent slots' claims); any when omitted. */
   minPriority?: number
+  /**
+   * PostgreSQL: told of each job whose lane could not be taken for an error when other jobs
+   * were claimed (the job stays enqueued for the next claim). When none was, the claim throws.
+   */
+  onLaneFailure?: (job: JobRow, error: unknown) => void
 }
 
 const LIVE = ['scheduled', 'enqueued', 'in-progress']
@@ -191,7 +196,7 @@ async function claimSkippingLocked(knex: Knex, request: ClaimRequest): Promise<J
       laned.select(knex.raw('jobs.*, true AS waiting')).from('jobs').where(ofCandidates('whereNotNull'))
     )
   const claimed: JobRow[] = []
-  let failure: unknown
+  const failures: Array<{ job: JobRow; error: unknown }> = []
   for (const row of rows.sort(claimOrder)) {
     const { waiting, ...job } = row
     if (!waiting) {
@@ -200,10 +205,14 @@ async function claimSkippingLocked(knex: Knex, request: ClaimRequest): Promise<J
     }
     // The jobs already claimed are this worker's now: a lane that cannot be taken is left
     // to the next claim rather than failing the claim and stranding them until their locks expire.
-    const taken = await takeLane(knex, job as JobRow, request).catch((error: unknown) => void (failure ??= error))
+    const taken = await takeLane(knex, job as JobRow, request).catch((error: unknown) => {
+      failures.push({ job: normalise(job as JobRow), error })
+      return undefined
+    })
     if (taken) claimed.push(normalise(taken))
   }
-  if (claimed.length === 0 && failure !== undefined) throw failure
+  if (claimed.length === 0 && failures.length > 0) throw failures[0]!.error
+  for (const { job, error } of failures) request.onLaneFailure?.(job, error)
   return claimed
 }
 

@@ -654,7 +654,8 @@ export class JobQueue {
         now,
         workerId: this.workerId,
         lockMsByName: new Map([[name, definition.lockMs]]),
-        limit: free
+        limit: free,
+        onLaneFailure: this.#laneFailed
       })
       if (jobs.length < free) this.#ownMaybeDue.delete(name)
       for (const job of jobs) started.push({ jobs: 1, done: this.#start([job], 'own') })
@@ -691,7 +692,8 @@ export class JobQueue {
       now,
       workerId: this.workerId,
       lockMsByName: this.#sharedSingleNames(),
-      limit: free
+      limit: free,
+      onLaneFailure: this.#laneFailed
     })
     for (const job of jobs) started.push({ jobs: 1, done: this.#start([job], 'shared') })
   }
@@ -732,10 +734,19 @@ export class JobQueue {
       workerId: this.workerId,
       lockMsByName: this.#sharedSingleNames(),
       limit: free,
-      minPriority: URGENT_PRIORITY
+      minPriority: URGENT_PRIORITY,
+      onLaneFailure: this.#laneFailed
     })
     if (jobs.length < free) this.#urgentSinglesMaybeDue = false
     for (const job of jobs) started.push({ jobs: 1, done: this.#start([job], 'urgent') })
+  }
+
+  /** A job left enqueued because its lane could not be taken; the next claim (a wake or the next poll) tries again. */
+  readonly #laneFailed = (job: JobRow, err: unknown): void => {
+    this.#logger.error(
+      { err, jobId: job.id, job: job.name, lane: job.lane },
+      "could not take a job's lane; the job stays enqueued for the next claim"
+    )
   }
 
   /** Names claimed one job at a time in the shared slots: not batched, no workers of their own. */

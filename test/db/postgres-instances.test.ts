@@ -280,6 +280,48 @@ t.test('jobs of one lane from transactions that commit out of id order never run
   )
 })
 
+t.test(
+  "a lane that cannot be taken for an error is reported and left enqueued; the claim's other jobs are still its own",
+  async (t) => {
+    const kronus = await buildKronus(t, { database: 'postgres' })
+    kronus.queue.define('test.instances.work', async () => undefined)
+    const lockMsByName = new Map([['test.instances.work', 90_000]])
+    const laned = await kronus.queue.enqueue('test.instances.work', { n: 1 }, { lane: 'events:test:9' })
+    const free = await kronus.queue.enqueue('test.instances.work', { n: 2 })
+    // A lane is taken in a transaction of its own: here every such transaction fails to open.
+    const refused = new Error('the lane could not be locked')
+    const failingLanes = new Proxy(kronus.knex, {
+      get: (target, prop, receiver) =>
+        prop === 'transaction' ? () => Promise.reject(refused) : Reflect.get(target, prop, receiver)
+    })
+    const reported: Array<{ id: number; error: unknown }> = []
+    const claim = (workerId: string) =>
+      claimDueJobs(failingLanes, {
+        now: kronus.clock.now(),
+        workerId,
+        lockMsByName,
+        limit: 5,
+        onLaneFailure: (job, error) => reported.push({ id: job.id, error })
+      })
+    t.same(
+      (await claim('one')).map((j) => j.id),
+      [free!.id],
+      'the job without a lane is claimed'
+    )
+    t.same(reported, [{ id: laned!.id, error: refused }], 'the job whose lane failed is reported with the error')
+    t.equal((await kronus.knex('jobs').where({ id: laned!.id }).first()).status, 'enqueued', 'and stays enqueued')
+    await t.rejects(claim('two'), refused, 'a claim that took nothing throws the error instead')
+    t.equal(reported.length, 1, 'which is not also reported')
+    t.same(
+      (await claimDueJobs(kronus.knex, { now: kronus.clock.now(), workerId: 'two', lockMsByName, limit: 5 })).map(
+        (j) => j.id
+      ),
+      [laned!.id],
+      'the next claim that can take the lane runs the job'
+    )
+  }
+)
+
 t.test('a lane another claim is taking is skipped, not claimed twice', async (t) => {
   const kronus = await buildKronus(t, { database: 'postgres' })
   kronus.queue.define('test.instances.work', async () => undefined)
