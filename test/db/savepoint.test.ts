@@ -1,4 +1,5 @@
 import t from 'tap'
+import { uniqueViolationColumn } from '../../src/db/errors.js'
 import { inSavepoint } from '../../src/db/savepoint.js'
 import { buildKronus } from '../helpers/app.js'
 
@@ -73,3 +74,30 @@ t.test('savepoints nest, and the outer transaction rolling back takes a released
     "a released savepoint's write goes when its transaction rolls back"
   )
 })
+
+t.test(
+  'a unique value taken meanwhile fails only its savepoint, and another value can be tried in the same transaction',
+  async (t) => {
+    // What the alarm engine does with a code another transaction took between its check and its insert.
+    const kronus = await buildKronus(t)
+    const knex = kronus.knex
+    await knex.schema.createTable('savepoint_codes', (table) => {
+      table.increments('id')
+      table.string('code').notNullable().unique()
+    })
+    await knex('savepoint_codes').insert({ code: '42' })
+    await knex.transaction(async (trx) => {
+      const taken = await inSavepoint(trx, (inner) => inner('savepoint_codes').insert({ code: '42' })).then(
+        () => null,
+        (err: unknown) => uniqueViolationColumn(err)
+      )
+      t.equal(taken, 'code', 'the insert fails as a unique violation of the code')
+      await inSavepoint(trx, (inner) => inner('savepoint_codes').insert({ code: '43' }))
+    })
+    t.same(
+      (await knex('savepoint_codes').orderBy('id').select('code')).map((row) => row.code),
+      ['42', '43'],
+      'the second draw committed with the transaction'
+    )
+  }
+)
