@@ -31,7 +31,7 @@ import { FirstAdminReminder } from './services/first-admin-reminder.js'
 import { HEARTBEAT_JOB, Heartbeat, heartbeatCron } from './services/heartbeat.js'
 import { createServices, type Services } from './services/index.js'
 import { PluginHealthStore } from './services/plugin-health.js'
-import { WATCHDOG_CRON, WATCHDOG_JOB, Watchdog } from './services/watchdog.js'
+import { Watchdog } from './services/watchdog.js'
 import { VERSION } from './version.js'
 
 export interface KronusOptions {
@@ -70,7 +70,7 @@ export interface Kronus {
   cronSchedules: CronSchedules
   /** The configured plugins, registered in order. */
   plugins: PluginHost
-  /** What keeps Kronus from doing its work, announced once per start and end (kronus.watchdog, every minute). */
+  /** What keeps Kronus from doing its work, announced once per start and end (each instance checks every minute). */
   watchdog: Watchdog
   /** Starts listening. */
   start(): Promise<void>
@@ -216,7 +216,6 @@ export async function createKronus(options: KronusOptions): Promise<Kronus> {
     plugins: pluginHealth,
     pluginNames: () => config.plugins.map((plugin) => plugin.name)
   })
-  watchdog.registerJobs()
   const heartbeat = config.kronus.heartbeat
     ? new Heartbeat({ url: config.kronus.heartbeat.url, logger, queue, conditions: () => watchdog.conditions() })
     : null
@@ -266,8 +265,7 @@ export async function createKronus(options: KronusOptions): Promise<Kronus> {
     pluginHealth
   })
   try {
-    // On the durable cron, like plugins' jobs: once a minute (or interval) between all instances.
-    await cronSchedules.schedule(WATCHDOG_JOB, WATCHDOG_CRON, {}, 'UTC')
+    // On the durable cron, like plugins' jobs: once per interval between all instances.
     if (config.kronus.heartbeat)
       await cronSchedules.schedule(HEARTBEAT_JOB, heartbeatCron(config.kronus.heartbeat.intervalSeconds), {}, 'UTC')
     await plugins.register(config.plugins)
@@ -309,6 +307,7 @@ export async function createKronus(options: KronusOptions): Promise<Kronus> {
       await logSchedulesBelowMinInterval(knex, logger, config.limits.minCheckInIntervalMinutes)
       scheduler.start()
       cronSchedules.start()
+      watchdog.start()
       logger.info({ uri: server.info.uri }, 'kronus listening')
       // In dev mode the server listens on loopback only, so nobody else can be first.
       if (!config.dev) await firstAdminReminder.start()
@@ -318,6 +317,7 @@ export async function createKronus(options: KronusOptions): Promise<Kronus> {
       if (stopped) return
       stopped = true
       firstAdminReminder.stop()
+      await watchdog.stop()
       if (started) {
         await events
           .emit('server.stopping', { reason })

@@ -13,8 +13,9 @@ export interface DueJob {
  * At `now`, the job that has waited longest to run among those that came due at least
  * `waitedMs` ago: scheduled or enqueued, of one of `names`, and first in its lane (a job held
  * behind an earlier one of its lane, a webhook's next delivery say, is not stuck: the
- * one ahead is). Null when none. Two reads along the (status, run_at) index, each
- * stopping at its first row, so it stays cheap with many jobs waiting.
+ * one ahead is). Null when none. One statement of two reads along the (status, run_at)
+ * index, one per status, each stopping at its first row, so it stays cheap with many jobs
+ * waiting (one read of both statuses would sort every due job to find the oldest).
  */
 export async function oldestDueJob(
   knex: Knex,
@@ -23,17 +24,24 @@ export async function oldestDueJob(
   waitedMs: number
 ): Promise<DueJob | null> {
   if (names.length === 0) return null
+  const oldestOf = (status: string) =>
+    knex.select('*').from(
+      knex('jobs')
+        .select('id', 'name', 'run_at')
+        .where('status', status)
+        .where('run_at', '<=', now - waitedMs)
+        .whereIn('name', names)
+        .where(firstInLane(knex, now))
+        .orderBy([{ column: 'run_at' }, { column: 'id' }])
+        .limit(1)
+        .as(status)
+    )
+  const rows: Array<{ id: number | string; name: string; run_at: number | string }> = await oldestOf(
+    'enqueued'
+  ).unionAll(oldestOf('scheduled'))
   let oldest: DueJob | null = null
-  for (const status of ['enqueued', 'scheduled']) {
-    const row: { id: number | string; name: string; run_at: number | string } | undefined = await knex('jobs')
-      .select('id', 'name', 'run_at')
-      .where('status', status)
-      .where('run_at', '<=', now - waitedMs)
-      .whereIn('name', names)
-      .where(firstInLane(knex, now))
-      .orderBy([{ column: 'run_at' }, { column: 'id' }])
-      .first()
-    if (row && (oldest === null || Number(row.run_at) < oldest.runAt))
+  for (const row of rows) {
+    if (oldest === null || Number(row.run_at) < oldest.runAt)
       oldest = { id: Number(row.id), name: row.name, runAt: Number(row.run_at) }
   }
   return oldest

@@ -19,7 +19,7 @@ export interface TickerOptions {
 
 /**
  * Calls an async task every `intervalMs` (and once at start), never two at a time.
- * The queue and the cron engines each have one; nothing else in Kronus keeps timers,
+ * The queue, the cron engines and the watchdog each have one; nothing else in Kronus keeps timers,
  * so the work done per tick depends on what is due, not on how many users there are.
  */
 export class Ticker {

@@ -8,19 +8,18 @@ import type { Messaging } from '../messaging/messaging.js'
 import type { JobQueue } from '../queue/job-queue.js'
 import { watchdogTextKey } from '../queue/keys.js'
 import { oldestDueJob } from '../queue/oldest-due.js'
+import { Ticker } from '../scheduling/ticker.js'
 import { toRfc3339 } from '../util/time.js'
 import type { PluginHealthStore } from './plugin-health.js'
 
-declare module '../queue/types.js' {
-  interface KronusJobs {
-    /** Every minute: announces the degraded conditions that started or ended since the last run. */
-    'kronus.watchdog': Record<string, never>
-  }
-}
-
-export const WATCHDOG_JOB = 'kronus.watchdog'
-/** The watchdog runs every minute on the durable cron: once a minute however many instances share the database. */
-export const WATCHDOG_CRON = '* * * * *'
+/** Each instance checks every minute, on the minute. */
+export const WATCHDOG_INTERVAL_MS = 60_000
+/**
+ * A condition is announced by a check at least this long after the check that first saw
+ * it: the next minute's, on one instance or several (their checks fall on the same
+ * minutes, so a second instance's check a moment later does not count as the next).
+ */
+export const WATCHDOG_CONFIRM_MS = 45_000
 
 /** Every send through a channel has failed for this long: texts are not getting out. */
 export const SENDS_FAILING_MS = 5 * 60_000
@@ -46,7 +45,7 @@ export interface WatchdogOptions {
   logger: Logger
   events: EventLog
   messaging: Pick<Messaging, 'defaultChannel' | 'channel' | 'send'>
-  queue: Pick<JobQueue, 'define' | 'definedNames'>
+  queue: Pick<JobQueue, 'definedNames'>
   plugins: PluginHealthStore
   /** The names of the configured plugins: only their health is read. */
   pluginNames: () => readonly string[]
@@ -79,26 +78,37 @@ export function recoveredText(reason: string, durationMs: number): string {
 /**
  * The watcher of the watcher. Its conditions are read from the database wherever they can
  * be (failed sends, the queue, plugins' reports), so every instance agrees; only "no
- * channel" is this process's own configuration. Its job, on the durable cron every
- * minute, announces each condition once when it starts (seen by two checks in a row) and
- * once when it ends: an error
- * in the log, a kronus.degraded or kronus.recovered event (webhooks carry it), and a text
- * to every admin when the condition is not about texting itself. `degraded_conditions`
- * holds what was announced, so whichever instance runs the job announces nothing twice.
+ * channel" is this process's own configuration. Every instance checks once a minute on a
+ * timer of its own, not as a job, so a stuck queue cannot stop the check that reports it,
+ * and an idle server asks the database four small reads a minute for it. A check announces
+ * each condition once when it starts (seen again at least WATCHDOG_CONFIRM_MS after it was
+ * first seen) and once when it ends: an error in the log, a kronus.degraded or
+ * kronus.recovered event (webhooks carry it), and a text to every admin when the condition
+ * is not about texting itself. `degraded_conditions` holds what was seen and announced,
+ * changed by conditional writes only, so of several instances checking together one
+ * announces and none twice.
  */
 export class Watchdog {
   readonly #options: WatchdogOptions
   readonly #channels: ChannelHealth
+  readonly #ticker: Ticker
 
   constructor(options: WatchdogOptions) {
     this.#options = options
     this.#channels = new ChannelHealth(options.knex)
+    this.#ticker = new Ticker('watchdog', WATCHDOG_INTERVAL_MS, () => this.check(), options.logger, {
+      alignedTo: options.clock
+    })
   }
 
-  /** Defines the watchdog's job; it is put on the cron by the wiring (src/app.ts). */
-  registerJobs(): void {
-    // One run per fire: a failed run is not retried, the next minute's looks afresh.
-    this.#options.queue.define(WATCHDOG_JOB, () => this.check(), { maxAttempts: 1 })
+  /** Checks now, then on every minute; a check that fails (the database unreachable) is logged and tried again soon. */
+  start(): void {
+    this.#ticker.start()
+  }
+
+  /** Stops checking, after a check in progress. */
+  async stop(): Promise<void> {
+    await this.#ticker.stop()
   }
 
   /** The conditions true now, in a stable order; none when all is well. */
@@ -155,14 +165,17 @@ export class Watchdog {
 
   /**
    * Announces the conditions that started and ended since the last check. A condition is
-   * announced when a second check in a row sees it, so a blip (the backlog of a restart
-   * after down time, run in the minute after) alerts nobody; its end is announced at the
-   * first check that no longer sees it, and only if its start was.
+   * announced by a check at least WATCHDOG_CONFIRM_MS after the one that first saw it (the
+   * next minute's), so a blip (the backlog of a restart after down time, run in the minute
+   * after) alerts nobody; its end is announced at the first check that no longer sees it,
+   * and only if its start was.
    */
   async check(): Promise<void> {
     const { knex, clock, logger, events } = this.#options
     const current = await this.conditions()
     const now = clock.now()
+    // All well and nothing seen before, the usual minute: one read, no transaction.
+    if (current.length === 0 && (await knex('degraded_conditions').first('condition')) === undefined) return
     const started: Array<{ condition: string; reason: string }> = []
     const ended: AnnouncedRow[] = []
     await knex.transaction(async (trx) => {
@@ -184,9 +197,9 @@ export class Watchdog {
             .ignore()
           continue
         }
-        if (row.announced) continue
-        // Conditional: of two runs that got here together, one announces.
         const since = Number(row.started_at)
+        if (row.announced || now - since < WATCHDOG_CONFIRM_MS) continue
+        // Conditional: of two checks that got here together, one announces.
         const claimed = await trx('degraded_conditions')
           .where({ condition: condition.condition, started_at: since, announced: false })
           .update({ announced: true, reason: condition.reason })

@@ -8,8 +8,11 @@ import { alarmTexts } from '../../src/alarms/texts.js'
 import { FakeClock } from '../../src/clock.js'
 import { probeTexts } from '../../src/probes/messages.js'
 import { claimDueJobs } from '../../src/queue/claim.js'
+import { QUEUE_BEHIND_MS } from '../../src/services/watchdog.js'
 import { FakeTwilioApi } from '../fakes/twilio-api.js'
 import { buildKronus, type TestKronus } from '../helpers/app.js'
+import { createAdmin } from '../helpers/http.js'
+import { RecordingChannel } from '../helpers/recording-channel.js'
 import { insertPopulation, minuteOf, type PopulationUser } from '../multi-instance/population.js'
 import {
   ACCOUNT_SID,
@@ -213,7 +216,7 @@ t.test('cron schedules ticking on both instances enqueue each fire once', async 
   for (let minute = 0; minute < 10; minute++) {
     clock.advance(60_000)
     const fired = await Promise.all(instances.map((k) => k.cronSchedules.tick()))
-    t.equal(fired[0]! + fired[1]!, 2, `minute ${minute + 1}: one fire between them (and one of the watchdog's)`)
+    t.equal(fired[0]! + fired[1]!, 1, `minute ${minute + 1}: one fire between them`)
     await drainTogether(...instances)
   }
   t.equal(runs.length, 10, 'ten fires, ten runs')
@@ -441,3 +444,39 @@ t.test(
     }
   }
 )
+
+t.test('two instances checking on the same minutes announce a condition once, and its end once', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kronus-pg-watchdog-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const clock = new FakeClock(Date.parse('2026-03-01T00:00:00Z'))
+  const instances = [
+    await buildKronus(t, { dir, clock, database: 'postgres' }),
+    await buildKronus(t, { dir, clock, database: 'postgres' })
+  ]
+  for (const kronus of instances) {
+    kronus.messaging.registerChannel(new RecordingChannel())
+    kronus.queue.define('test.instances.work', async () => undefined)
+  }
+  const admin = await createAdmin(instances[0]!)
+  await instances[0]!.queue.enqueue('test.instances.work', { n: 1 })
+  const checkTogether = () => Promise.all(instances.map((k) => k.watchdog.check()))
+  const announced = async (type: 'kronus.degraded' | 'kronus.recovered') =>
+    (await instances[0]!.events.list({ type })).length
+  const adminTexts = async () =>
+    (await instances[0]!.knex('jobs').where({ name: 'message.send', user_id: admin.id })).length
+
+  clock.advance(QUEUE_BEHIND_MS)
+  await checkTogether()
+  t.equal(await announced('kronus.degraded'), 0, 'seen by both, on one minute: not yet announced')
+  clock.advance(60_000)
+  await checkTogether()
+  await checkTogether()
+  t.equal(await announced('kronus.degraded'), 1, 'announced once between them')
+  t.equal(await adminTexts(), 1, 'the admin is texted once')
+
+  await drainTogether(...instances)
+  await checkTogether()
+  await checkTogether()
+  t.equal(await announced('kronus.recovered'), 1, 'its end announced once')
+  t.equal(await adminTexts(), 2, 'and texted once')
+})

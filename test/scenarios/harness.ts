@@ -366,6 +366,8 @@ export class Scenario {
 
   /** What a running server does on its own at this instant, until nothing is left to do. */
   async settle(): Promise<void> {
+    // Each instance's watchdog checks on the minute, beside the queue.
+    await this.kronus.watchdog.check()
     for (let pass = 0; pass < 50; pass++) {
       const fired = (await this.kronus.scheduler.tick()) + (await this.kronus.cronSchedules.tick())
       let ran = 0

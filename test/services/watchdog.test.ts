@@ -1,10 +1,16 @@
 import { Writable } from 'node:stream'
+import { setTimeout as sleep } from 'node:timers/promises'
 import pino from 'pino'
 import t, { type Test } from 'tap'
 import type { KronusEvents } from '../../src/events/types.js'
 import { definePlugin, type PluginContext } from '../../src/index.js'
 import { MessageDeliveryError, type OutgoingText } from '../../src/messaging/channel.js'
-import { NO_CHANNEL_REASON, QUEUE_BEHIND_MS, SENDS_FAILING_MS } from '../../src/services/watchdog.js'
+import {
+  NO_CHANNEL_REASON,
+  QUEUE_BEHIND_MS,
+  SENDS_FAILING_MS,
+  WATCHDOG_CONFIRM_MS
+} from '../../src/services/watchdog.js'
 import { buildKronus, type TestKronus } from '../helpers/app.js'
 import { call, createAdmin } from '../helpers/http.js'
 import { RecordingChannel } from '../helpers/recording-channel.js'
@@ -76,10 +82,10 @@ async function eventsOf<N extends 'kronus.degraded' | 'kronus.recovered'>(kronus
   return (await kronus.events.list({ type })).map((e) => e.payload as KronusEvents[N])
 }
 
-/** A minute of a running server: the durable cron fires what is due, then the queue runs everything. */
+/** A minute of a running server: the watchdog's check on the minute, then the queue runs everything (its texts). */
 async function minute(kronus: TestKronus): Promise<void> {
   kronus.clock.advance(MINUTE)
-  await kronus.cronSchedules.tick()
+  await kronus.watchdog.check()
   await kronus.queue.drain()
 }
 
@@ -241,7 +247,7 @@ t.test('the oldest due job older than 2 minutes: degraded, each admin texted onc
   const [condition] = await kronus.watchdog.conditions()
   t.match(condition!.reason, /job \d+ \(test\.watchdog\.work\) has waited 2 min/)
 
-  // The queue is stuck: only the watchdog's own check runs (as the job would on a queue still moving).
+  // The queue is stuck: the watchdog's checks run anyway, since they are not jobs.
   await kronus.watchdog.check()
   kronus.clock.advance(MINUTE)
   await kronus.watchdog.check()
@@ -322,4 +328,33 @@ t.test('a condition seen once and gone at the next check was a blip: nothing is 
   await minute(kronus)
   t.same(await eventsOf(kronus, 'kronus.degraded'), [])
   t.same(await eventsOf(kronus, 'kronus.recovered'), [])
+})
+
+t.test('a second check within the same minute, as a second instance makes, does not confirm a condition', async (t) => {
+  const { kronus, channel, plugin } = await setup(t)
+  await createAdmin(kronus)
+  await plugin.health.degraded('the last backup failed')
+  await kronus.watchdog.check()
+  kronus.clock.advance(WATCHDOG_CONFIRM_MS - 1)
+  await kronus.watchdog.check()
+  await kronus.queue.drain()
+  t.same(await eventsOf(kronus, 'kronus.degraded'), [], 'seen twice, but not yet for the confirmation time')
+  t.equal(channel.sent.length, 0)
+  kronus.clock.advance(1)
+  await kronus.watchdog.check()
+  await kronus.queue.drain()
+  t.equal((await eventsOf(kronus, 'kronus.degraded')).length, 1, 'announced once it has lasted')
+  t.equal(channel.sent.length, 1, 'the admin is texted')
+})
+
+t.test('a started server checks by itself, at once and with no job on the queue', async (t) => {
+  const { kronus, plugin } = await setup(t)
+  await plugin.health.degraded('the last backup failed')
+  await kronus.start()
+  // The first check runs at start, then every minute on the clock.
+  while ((await kronus.knex('degraded_conditions').where({ condition: 'plugin:health-test' })).length === 0)
+    await sleep(20)
+  t.same(await kronus.knex('cron_schedules').where({ name: 'kronus.watchdog' }), [], 'not on the durable cron')
+  t.same(await kronus.knex('jobs').where({ name: 'kronus.watchdog' }), [], 'no job: a stuck queue cannot stop it')
+  await kronus.stop()
 })

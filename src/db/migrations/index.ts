@@ -26,6 +26,7 @@ import * as m0025 from './0025_events_hidden_from_user.js'
 import * as m0028 from './0028_alarms_probe_id_index.js'
 import * as m0029 from './0029_drop_jobs_name_status_run_at_index.js'
 import * as m0030 from './0030_jobs_partial_indexes.js'
+import * as m0031 from './0031_watchdog_off_the_queue.js'
 
 interface Migration {
   up(knex: Knex): Promise<void>
@@ -62,7 +63,8 @@ const migrations: Array<[string, Migration]> = [
   ['0025_events_hidden_from_user', m0025],
   ['0028_alarms_probe_id_index', m0028],
   ['0029_drop_jobs_name_status_run_at_index', m0029],
-  ['0030_jobs_partial_indexes', m0030]
+  ['0030_jobs_partial_indexes', m0030],
+  ['0031_watchdog_off_the_queue', m0031]
 ]
 
 export const migrationSource: Knex.MigrationSource<[string, Migration]> = {
