@@ -13,6 +13,11 @@ export interface ChannelHealthRow {
   accountErrorAt: number | null
 }
 
+/** The rows of channels whose sends fail or whose account is refused (a query to run or to test for rows). */
+export function troubledChannels(knex: Knex | Knex.Transaction): Knex.QueryBuilder {
+  return knex(TABLE).where((q) => q.whereNotNull('failing_since').orWhereNotNull('account_error'))
+}
+
 /**
  * The record of whether texts go out, per channel, shared by every instance: messaging
  * writes each batch's successes and each failure, and the watchdog reads it. A success
@@ -84,9 +89,7 @@ export class ChannelHealth {
 
   /** Every channel that has a failure or an account error on record. */
   async troubled(knex: Knex | Knex.Transaction = this.knex): Promise<ChannelHealthRow[]> {
-    const rows: Array<Record<string, unknown>> = await knex(TABLE)
-      .where((q) => q.whereNotNull('failing_since').orWhereNotNull('account_error'))
-      .orderBy('channel')
+    const rows: Array<Record<string, unknown>> = await troubledChannels(knex).orderBy('channel')
     return rows.map((row) => ({
       channel: String(row.channel),
       failingSince: row.failing_since == null ? null : Number(row.failing_since),

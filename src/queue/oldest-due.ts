@@ -9,6 +9,29 @@ export interface DueJob {
   runAt: number
 }
 
+type DueStatus = 'enqueued' | 'scheduled'
+
+/**
+ * The oldest job of `status` among `names` that came due at least `waitedMs` before `now`
+ * and is first in its lane, along the (status, run_at) index: a query of at most one row,
+ * for the caller's columns (oldestDueJob), or to test for a row (the watchdog's survey).
+ */
+export function oldestDueOf(
+  knex: Knex,
+  status: DueStatus,
+  names: readonly string[],
+  now: number,
+  waitedMs: number
+): Knex.QueryBuilder {
+  return knex('jobs')
+    .where('status', status)
+    .where('run_at', '<=', now - waitedMs)
+    .whereIn('name', [...names])
+    .where(firstInLane(knex, now))
+    .orderBy([{ column: 'run_at' }, { column: 'id' }])
+    .limit(1)
+}
+
 /**
  * At `now`, the job that has waited longest to run among those that came due at least
  * `waitedMs` ago: scheduled or enqueued, of one of `names`, and first in its lane (a job held
@@ -24,18 +47,8 @@ export async function oldestDueJob(
   waitedMs: number
 ): Promise<DueJob | null> {
   if (names.length === 0) return null
-  const oldestOf = (status: string) =>
-    knex.select('*').from(
-      knex('jobs')
-        .select('id', 'name', 'run_at')
-        .where('status', status)
-        .where('run_at', '<=', now - waitedMs)
-        .whereIn('name', names)
-        .where(firstInLane(knex, now))
-        .orderBy([{ column: 'run_at' }, { column: 'id' }])
-        .limit(1)
-        .as(status)
-    )
+  const oldestOf = (status: DueStatus) =>
+    knex.select('*').from(oldestDueOf(knex, status, names, now, waitedMs).select('id', 'name', 'run_at').as(status))
   const rows: Array<{ id: number | string; name: string; run_at: number | string }> = await oldestOf(
     'enqueued'
   ).unionAll(oldestOf('scheduled'))

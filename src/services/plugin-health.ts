@@ -11,6 +11,11 @@ export interface PluginTrouble {
   since: number
 }
 
+/** The rows of the degraded plugins among `plugins` (a query to run or to test for rows). */
+export function troubledPlugins(knex: Knex, plugins: readonly string[]): Knex.QueryBuilder {
+  return knex(TABLE).whereIn('plugin', [...plugins])
+}
+
 /**
  * What plugins say of their own health (`kronus.health` in their context), one row per
  * degraded plugin in `plugin_health`, so every instance's watchdog and /health see it.
@@ -38,9 +43,10 @@ export class PluginHealthStore {
   /** The degraded plugins among `plugins` (the configured ones: a removed plugin's row says nothing now). */
   async troubled(plugins: readonly string[]): Promise<PluginTrouble[]> {
     if (plugins.length === 0) return []
-    const rows: Array<{ plugin: string; reason: string; since: number | string }> = await this.knex(TABLE)
-      .whereIn('plugin', plugins)
-      .orderBy('plugin')
+    const rows: Array<{ plugin: string; reason: string; since: number | string }> = await troubledPlugins(
+      this.knex,
+      plugins
+    ).orderBy('plugin')
     return rows.map((row) => ({ plugin: row.plugin, reason: row.reason, since: Number(row.since) }))
   }
 }

@@ -11,6 +11,7 @@ import { oldestDueJob } from '../queue/oldest-due.js'
 import { Ticker } from '../scheduling/ticker.js'
 import { toRfc3339 } from '../util/time.js'
 import type { PluginHealthStore } from './plugin-health.js'
+import { surveyTrouble } from './watchdog-survey.js'
 
 /** Each instance checks every minute, on the minute. */
 export const WATCHDOG_INTERVAL_MS = 60_000
@@ -80,7 +81,7 @@ export function recoveredText(reason: string, durationMs: number): string {
  * be (failed sends, the queue, plugins' reports), so every instance agrees; only "no
  * channel" is this process's own configuration. Every instance checks once a minute on a
  * timer of its own, not as a job, so a stuck queue cannot stop the check that reports it,
- * and an idle server asks the database four small reads a minute for it. A check announces
+ * and an all-well minute costs one read (surveyTrouble). A check announces
  * each condition once when it starts (seen again at least WATCHDOG_CONFIRM_MS after it was
  * first seen) and once when it ends: an error in the log, a kronus.degraded or
  * kronus.recovered event (webhooks carry it), and a text to every admin when the condition
@@ -113,12 +114,28 @@ export class Watchdog {
 
   /** The conditions true now, in a stable order; none when all is well. */
   async conditions(): Promise<DegradedCondition[]> {
+    return (await this.#look()).current
+  }
+
+  /**
+   * The conditions true now, and whether any is on record (`degraded_conditions`). One
+   * survey statement says which sources have something to say; only those are read in full,
+   * so an all-well minute is that one read.
+   */
+  async #look(): Promise<{ current: DegradedCondition[]; seen: boolean }> {
     const { messaging, queue, plugins, clock, knex } = this.#options
     const now = clock.now()
+    const pluginNames = this.#options.pluginNames()
+    const survey = await surveyTrouble(knex, {
+      names: queue.definedNames(),
+      plugins: pluginNames,
+      now,
+      waitedMs: QUEUE_BEHIND_MS
+    })
     const found: DegradedCondition[] = []
     if (!messaging.defaultChannel)
       found.push({ condition: 'no_channel', reason: NO_CHANNEL_REASON, aboutTexting: true })
-    for (const row of await this.#channels.troubled()) {
+    for (const row of survey.channels ? await this.#channels.troubled() : []) {
       // A channel this process does not have (renamed, removed) says nothing about now.
       if (!messaging.channel(row.channel)) continue
       if (row.accountError !== null) {
@@ -136,7 +153,7 @@ export class Watchdog {
         })
       }
     }
-    const stuck = await oldestDueJob(knex, queue.definedNames(), now, QUEUE_BEHIND_MS)
+    const stuck = survey.queue ? await oldestDueJob(knex, queue.definedNames(), now, QUEUE_BEHIND_MS) : null
     if (stuck) {
       found.push({
         condition: 'queue_behind',
@@ -144,14 +161,14 @@ export class Watchdog {
         aboutTexting: false
       })
     }
-    for (const trouble of await plugins.troubled(this.#options.pluginNames())) {
+    for (const trouble of survey.plugins ? await plugins.troubled(pluginNames) : []) {
       found.push({
         condition: `plugin:${trouble.plugin}`,
         reason: `${trouble.plugin}: ${trouble.reason}`,
         aboutTexting: false
       })
     }
-    return found
+    return { current: found, seen: survey.seen }
   }
 
   /** Outside dev mode (where the console channel always is), a server that cannot text says so loudly at start. */
@@ -172,10 +189,10 @@ export class Watchdog {
    */
   async check(): Promise<void> {
     const { knex, clock, logger, events } = this.#options
-    const current = await this.conditions()
+    const { current, seen } = await this.#look()
     const now = clock.now()
-    // All well and nothing seen before, the usual minute: one read, no transaction.
-    if (current.length === 0 && (await knex('degraded_conditions').first('condition')) === undefined) return
+    // All well and nothing on record, the usual minute: the survey was the only read.
+    if (current.length === 0 && !seen) return
     const started: Array<{ condition: string; reason: string }> = []
     const ended: AnnouncedRow[] = []
     await knex.transaction(async (trx) => {
