@@ -126,8 +126,9 @@ export class Watchdog {
     const { messaging, queue, plugins, clock, knex } = this.#options
     const now = clock.now()
     const pluginNames = this.#options.pluginNames()
+    const names = queue.definedNames()
     const survey = await surveyTrouble(knex, {
-      names: queue.definedNames(),
+      names,
       plugins: pluginNames,
       now,
       waitedMs: QUEUE_BEHIND_MS
@@ -153,7 +154,7 @@ export class Watchdog {
         })
       }
     }
-    const stuck = survey.queue ? await oldestDueJob(knex, queue.definedNames(), now, QUEUE_BEHIND_MS) : null
+    const stuck = survey.queue ? await oldestDueJob(knex, names, now, QUEUE_BEHIND_MS) : null
     if (stuck) {
       found.push({
         condition: 'queue_behind',
