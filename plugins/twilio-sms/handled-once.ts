@@ -23,7 +23,7 @@ export async function handleOnce(
 ): Promise<InboundResult & { duplicate: boolean }> {
   const { db, channel, messageId } = options
   return db.transaction(async (trx) => {
-    await db
+    const claimed: unknown[] = await db
       .table(INBOUND_MESSAGES, trx)
       .insert({
         channel,
@@ -35,12 +35,16 @@ export async function handleOnce(
       })
       .onConflict(['channel', 'message_id'])
       .ignore()
-    const row: { user_id: number | null; reply: string | null; handled_at: number | string | null } = await db
-      .table(INBOUND_MESSAGES, trx)
-      .where({ channel, message_id: messageId })
-      .first('user_id', 'reply', 'handled_at')
-    if (row.handled_at !== null) {
-      return { userId: row.user_id === null ? null : Number(row.user_id), reply: row.reply, duplicate: true }
+      .returning('id')
+    // Only a text seen before is read back: a new one costs the insert alone.
+    if (claimed.length === 0) {
+      const row: { user_id: number | null; reply: string | null; handled_at: number | string | null } = await db
+        .table(INBOUND_MESSAGES, trx)
+        .where({ channel, message_id: messageId })
+        .first('user_id', 'reply', 'handled_at')
+      if (row.handled_at !== null) {
+        return { userId: row.user_id === null ? null : Number(row.user_id), reply: row.reply, duplicate: true }
+      }
     }
     const result = await handle(trx)
     await db

@@ -9,7 +9,7 @@ import type { JobQueue } from '../queue/job-queue.js'
 import { eventDeliveryLane } from '../queue/keys.js'
 import type { JobRow } from '../queue/types.js'
 import { CORE_EVENT_NAMES, EVENT_NAME_PATTERN } from './names.js'
-import type { EventName, KronusEvents, RecordedEvent } from './types.js'
+import type { EventName, KronusEvents, NewEvent, RecordedEvent } from './types.js'
 
 declare module '../queue/types.js' {
   interface KronusJobs {
@@ -147,46 +147,60 @@ export class EventLog {
     payloads: Array<KronusEvents[N]>,
     options: RecordManyOptions = {}
   ): Promise<void> {
-    this.declare(type)
-    if (payloads.length === 0) return
     const hidden = options.hiddenFromUser
     if (Array.isArray(hidden) && hidden.length !== payloads.length)
       throw new Error(`hiddenFromUser names ${hidden.length} flags for ${payloads.length} events`)
-    const hiddenAt = (i: number) => (Array.isArray(hidden) ? hidden[i] === true : hidden === true)
+    await this.recordEach(
+      trx,
+      payloads.map((payload, i) => ({
+        type,
+        payload,
+        hiddenFromUser: Array.isArray(hidden) ? hidden[i] === true : hidden === true
+      })) as NewEvent[]
+    )
+  }
+
+  /**
+   * Events of any types that one change made, in the given order: one multi-row insert
+   * (per few hundred), each durable subscriber's `wants` asked once for all of its types,
+   * and its deliveries queued together. A reply and the status change it made cost one
+   * insert, not one per type.
+   */
+  async recordEach(trx: Knex.Transaction, entries: readonly NewEvent[]): Promise<void> {
+    for (const { type } of entries) this.declare(type)
+    if (entries.length === 0) return
     const createdAt = this.#clock.now()
-    const events: Array<RecordedEvent<N>> = []
-    let offset = 0
-    for (const chunk of chunks(payloads)) {
-      const first = offset
-      offset += chunk.length
+    const events: RecordedEvent[] = []
+    for (const chunk of chunks(entries)) {
       const inserted: Array<{ id: number | string } | number | string> = await trx('events')
         .insert(
-          chunk.map((payload, i) => ({
+          chunk.map(({ type, payload, hiddenFromUser }) => ({
             type,
             user_id: userIdOf(payload),
             payload: JSON.stringify(payload),
-            hidden_from_user: hiddenAt(first + i),
+            hidden_from_user: hiddenFromUser === true,
             created_at: createdAt
           }))
         )
         .returning('id')
       // One INSERT takes its ids in row order on both databases, though RETURNING need not list them in it.
       const ids = inserted.map((row) => Number(typeof row === 'object' ? row.id : row)).sort((x, y) => x - y)
-      chunk.forEach((payload, i) =>
+      chunk.forEach(({ type, payload, hiddenFromUser }, i) =>
         events.push({
           id: ids[i]!,
           type,
           userId: userIdOf(payload),
           payload,
-          hiddenFromUser: hiddenAt(first + i),
+          hiddenFromUser: hiddenFromUser === true,
           createdAt
         })
       )
     }
 
     for (const [name, subscriber] of this.#subscribers) {
-      if (!subscriber.types.has(type)) continue
-      const wanted = subscriber.wants ? await this.#wanted(name, subscriber.wants, events, trx) : events
+      const its = events.filter((event) => subscriber.types.has(event.type))
+      if (its.length === 0) continue
+      const wanted = subscriber.wants ? await this.#wanted(name, subscriber.wants, its, trx) : its
       if (wanted.length === 0) continue
       await this.#queue.enqueueMany(
         DELIVERY_JOB,
@@ -202,8 +216,9 @@ export class EventLog {
       if (!committed) return
       // emittery's emit() costs a few promises and copies per event even with nobody
       // listening, and a fan-out records hundreds of thousands of events that nobody does.
-      if (this.#emitter.listenerCount(type) === 0) return
-      for (const event of events) await this.#emitter.emit(type, event)
+      for (const event of events) {
+        if (this.#emitter.listenerCount(event.type) > 0) await this.#emitter.emit(event.type, event)
+      }
     })
     this.#pending.add(emitted)
     void emitted.finally(() => this.#pending.delete(emitted))

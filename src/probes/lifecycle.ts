@@ -764,15 +764,18 @@ export class ProbeLifecycle {
         onRaised: (r) => {
           raised = r
         },
-        beforeEvents: async () => {
-          await this.deps.events.record(trx, 'probe.reply_received', {
-            userId,
-            probeId: probe.id,
-            text,
-            understood: true,
-            ...(mode === 'link' ? { via: 'link' as const } : {})
-          })
-        }
+        precedingEvents: [
+          {
+            type: 'probe.reply_received',
+            payload: {
+              userId,
+              probeId: probe.id,
+              text,
+              understood: true,
+              ...(mode === 'link' ? { via: 'link' as const } : {})
+            }
+          }
+        ]
       })
       if (duress) await raiseDuress(won ? probe.id : null)
       if (!won) return noProbe

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex'
-import type { AlarmTrigger, EventName, KronusEvents } from '../events/types.js'
+import type { AlarmTrigger, EventName, KronusEvents, NewEvent } from '../events/types.js'
 import type {
   BatchDefinitionOptions,
   BatchHandler,
@@ -35,6 +35,7 @@ export interface ProbeJobQueue {
 export interface ProbeEventLog {
   record<N extends EventName>(trx: Knex.Transaction, type: N, payload: KronusEvents[N]): Promise<unknown>
   recordMany<N extends EventName>(trx: Knex.Transaction, type: N, payloads: Array<KronusEvents[N]>): Promise<unknown>
+  recordEach(trx: Knex.Transaction, events: readonly NewEvent[]): Promise<unknown>
 }
 
 export interface ProbeOutgoingText {

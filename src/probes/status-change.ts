@@ -2,7 +2,7 @@ import type { Knex } from 'knex'
 import type { Clock } from '../clock.js'
 import { chunks } from '../db/chunks.js'
 import { PROBE_STATUS_ID, type ProbeStatusName } from '../domain/constants.js'
-import type { AlarmTrigger, Aliveness } from '../events/types.js'
+import type { AlarmTrigger, Aliveness, NewEvent } from '../events/types.js'
 import { alivenessAfter, currentAliveness } from './aliveness.js'
 import type { AlarmRaiser, ProbeEventLog } from './ports.js'
 
@@ -18,8 +18,8 @@ export interface StatusChange {
   fields?: Record<string, unknown>
   /** Only if the probe is still at this retry count too (a follow-up timer's own retry). */
   atRetry?: number
-  /** Runs after the change won and before its events are recorded, in the same transaction. */
-  beforeEvents?: () => Promise<void>
+  /** Events recorded with the change's own and before them, only if it wins (the reply that made it). */
+  precedingEvents?: NewEvent[]
   /** For `bad`: what raised it (default said_no) and the person's words to quote. */
   alarm?: { trigger: AlarmTrigger; quote: string | null; answeringUser?: boolean }
   /** Hears the alarm the change raised (what to answer the user with, for one). */
@@ -54,7 +54,7 @@ export async function changeProbeStatus(
  * one change, in a few multi-row statements. The probes move by one conditional
  * `UPDATE … WHERE id IN (…) AND status = pending [AND retry_count = …] RETURNING id` per
  * few hundred changes of the same status, columns and retry, so a probe answered meanwhile is left to its answer; the
- * flip rows of the winners are one insert, their events one recordMany per type, and
+ * flip rows of the winners are one insert, their events one more (recordEach), and
  * then the alarm of each winning bad or unavailable change is raised, one probe at a
  * time, in this transaction, exactly as for a single change. A probe named twice is
  * changed by its first change only. Returns, per change, whether it won.
@@ -95,29 +95,30 @@ export async function changeProbeStatuses(
       }))
     )
   }
-  for (const { change } of transitions) await change.beforeEvents?.()
-  await deps.events.recordMany(
-    trx,
-    'probe.status_changed',
-    transitions.map(({ change: { userId, probeId, to }, reason }) => ({ userId, probeId, from: 'pending', to, reason }))
-  )
-  // Only a real change: subscribers (webhooks, dashboards) act on transitions, and each
-  // probe's own outcome is already in probe.status_changed.
-  await deps.events.recordMany(
-    trx,
-    'user.aliveness_changed',
-    transitions
-      .filter(({ before, after }) => before !== after)
-      .map(({ change: { userId, probeId }, before, after }) => ({ userId, from: before, to: after, probeId }))
-  )
   const alarming = winners.filter((c) => c.to === 'bad' || c.to === 'unavailable')
-  // Kept for subscribers of the first Kronus's event (webhooks); the alarm itself is
-  // raised here, in the change's transaction, so a "no" and its alerts commit together.
-  await deps.events.recordMany(
-    trx,
-    'emergency.triggered',
-    alarming.map(({ userId, probeId, to }) => ({ userId, probeId, status: to as 'bad' | 'unavailable' }))
-  )
+  // One insert for all of them. Grouped by type, as the changes came: the replies, the
+  // status changes, the aliveness changes, then the emergencies.
+  await deps.events.recordEach(trx, [
+    ...transitions.flatMap(({ change }) => change.precedingEvents ?? []),
+    ...transitions.map(({ change: { userId, probeId, to }, reason }) => ({
+      type: 'probe.status_changed' as const,
+      payload: { userId, probeId, from: 'pending' as const, to, reason }
+    })),
+    // Only a real change: subscribers (webhooks, dashboards) act on transitions, and each
+    // probe's own outcome is already in probe.status_changed.
+    ...transitions
+      .filter(({ before, after }) => before !== after)
+      .map(({ change: { userId, probeId }, before, after }) => ({
+        type: 'user.aliveness_changed' as const,
+        payload: { userId, from: before, to: after, probeId }
+      })),
+    // Kept for subscribers of the first Kronus's event (webhooks); the alarm itself is
+    // raised here, in the change's transaction, so a "no" and its alerts commit together.
+    ...alarming.map(({ userId, probeId, to }) => ({
+      type: 'emergency.triggered' as const,
+      payload: { userId, probeId, status: to as 'bad' | 'unavailable' }
+    }))
+  ])
   for (const change of alarming) {
     const { userId, probeId, to } = change
     const raised = await deps.alarms.raise(trx, {

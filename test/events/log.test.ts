@@ -509,3 +509,86 @@ t.test('a `wants` that fails spoils nothing: the change commits and every event 
   await runAllJobs(kronus)
   t.same(delivered, [1])
 })
+
+t.test(
+  'recordEach: events of several types in one call keep their order, and each subscriber hears only its own',
+  async (t) => {
+    const kronus = await buildKronus(t)
+    const asked: string[][] = []
+    const delivered: string[] = []
+    kronus.events.subscribe(
+      'mixed-types',
+      ['user.updated', 'user.deleted'],
+      async (event) => {
+        delivered.push(`${event.type}:${event.userId}`)
+      },
+      {
+        wants: async (events) => {
+          asked.push(events.map((e) => `${e.type}:${e.userId}`))
+          return events.map((e) => e.userId !== 3)
+        }
+      }
+    )
+    const heard: string[] = []
+    for (const type of ['user.created', 'user.updated', 'user.deleted'] as const) {
+      kronus.events.on(type, (_payload, event) => {
+        heard.push(`${event.type}:${event.userId}`)
+      })
+    }
+
+    await kronus.knex.transaction((trx) =>
+      kronus.events.recordEach(trx, [
+        { type: 'user.created', payload: { userId: 3, isAdmin: false } },
+        { type: 'user.updated', payload: { userId: 3, fields: ['email'] } },
+        { type: 'user.updated', payload: { userId: 4, fields: ['email'] }, hiddenFromUser: true },
+        { type: 'user.deleted', payload: { userId: 4 } }
+      ])
+    )
+    await kronus.events.settled()
+
+    const logged = await kronus.events.list()
+    t.same(
+      logged.map((e) => `${e.type}:${e.userId}`),
+      ['user.created:3', 'user.updated:3', 'user.updated:4', 'user.deleted:4'],
+      'logged in the given order, ids ascending'
+    )
+    t.same(
+      logged.map((e) => e.hiddenFromUser),
+      [false, false, true, false],
+      'each event keeps its own hidden flag'
+    )
+    t.same(
+      heard,
+      ['user.created:3', 'user.updated:3', 'user.updated:4', 'user.deleted:4'],
+      'heard after commit, in order'
+    )
+    t.same(
+      asked,
+      [['user.updated:3', 'user.updated:4', 'user.deleted:4']],
+      "the subscriber's filter is asked once, for the events of its types only"
+    )
+    await runAllJobs(kronus)
+    t.same(delivered, ['user.updated:4', 'user.deleted:4'], 'the wanted ones are delivered, in order for the user')
+  }
+)
+
+t.test('recordEach: a rolled-back change leaves none of its events', async (t) => {
+  const kronus = await buildKronus(t)
+  const heard: string[] = []
+  kronus.events.on('user.updated', (_payload, event) => {
+    heard.push(event.type)
+  })
+  await t.rejects(
+    kronus.knex.transaction(async (trx) => {
+      await kronus.events.recordEach(trx, [
+        { type: 'user.updated', payload: { userId: 1, fields: ['email'] } },
+        { type: 'user.deleted', payload: { userId: 1 } }
+      ])
+      throw new Error('the change failed')
+    }),
+    /the change failed/
+  )
+  await kronus.events.settled()
+  t.same(await kronus.events.list(), [])
+  t.same(heard, [])
+})
