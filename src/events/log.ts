@@ -147,6 +147,8 @@ export class EventLog {
     payloads: Array<KronusEvents[N]>,
     options: RecordManyOptions = {}
   ): Promise<void> {
+    // Checked even with nothing to record: a misspelt name fails where it is written.
+    this.declare(type)
     const hidden = options.hiddenFromUser
     if (Array.isArray(hidden) && hidden.length !== payloads.length)
       throw new Error(`hiddenFromUser names ${hidden.length} flags for ${payloads.length} events`)

@@ -169,12 +169,12 @@ export interface KronusEvents {
 
 export type EventName = keyof KronusEvents & string
 
-/** An event as stored in the event log. */
 /** An event about to be recorded (EventLog.recordEach): its type, payload and whether it is hidden from its user. */
 export type NewEvent = {
   [N in EventName]: { type: N; payload: KronusEvents[N]; hiddenFromUser?: boolean }
 }[EventName]
 
+/** An event as stored in the event log. */
 export interface RecordedEvent<N extends EventName = EventName> {
   id: number
   type: N
