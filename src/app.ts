@@ -200,9 +200,8 @@ export async function createKronus(options: KronusOptions): Promise<Kronus> {
   })
   pauses.registerJobs()
   // A text no plugin claimed (as a command, a keyword...) is the user's answer to their probe.
-  messaging.onInbound(
-    async (text, trx) => (await probes.handleReply({ userId: text.userId, text: text.text }, trx)).answer,
-    { fallback: true }
+  messaging.onUnansweredInbound(async (texts, trx) =>
+    (await probes.handleReplies(texts, trx)).map((result) => result.answer)
   )
   const onDemand = new OnDemandProbes({ knex, clock, config, queue, lifecycle: probes, texts: messaging })
   const pluginHealth = new PluginHealthStore(knex, clock)

@@ -155,7 +155,8 @@ export const smsCommands = definePlugin({
             return null
         }
       },
-      { replies: 'refusable' }
+      // Only a command reaches it: any other text costs no read of the allowance.
+      { replies: 'refusable', claims: (text) => parseCommand(text) !== null }
     )
   }
 })

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex'
-import type { AnyInboundText } from '../messaging/messaging.js'
+import type { AnyInboundPreparer, AnyInboundText } from '../messaging/messaging.js'
 import { classifyReply, isOptOut, normalize } from '../probes/replies.js'
 import { isDuressWord } from './duress.js'
 import type { AlarmEngine } from './engine.js'
@@ -8,6 +8,8 @@ import { alarmTexts } from './texts.js'
 /** What the router needs of the probe lifecycle: the pending check-in, and a reply to it. */
 export interface CheckIns {
   pendingProbe(userId: number, trx?: Knex.Transaction): Promise<{ id: number } | undefined>
+  /** The users among `userIds` with a check-in waiting. */
+  pendingUsers(userIds: number[], trx: Knex.Transaction): Promise<Set<number>>
   handleReply(reply: { userId: number; text: string }, trx?: Knex.Transaction): Promise<{ answer: string | null }>
   /**
    * The duress word to a waiting check-in: it ends exactly as a Y would, and raises the
@@ -54,7 +56,41 @@ const AGREE = new Set(['yes', 'y', 'ok', 'okay'])
  *   with a check-in waiting or no alarm open, the contacts are told Kronus can no longer
  *   reach them. It then goes on to the carrier keyword handler, which turns check-ins off.
  */
-export function alarmInboundHandler(engine: AlarmEngine, checkIns: CheckIns, consents: Consents) {
+export function alarmInboundHandler(engine: AlarmEngine, checkIns: CheckIns, consents: Consents): AnyInboundPreparer {
+  const answer = answerOne(engine, checkIns, consents)
+  return async (texts, trx) => {
+    const okUsers = texts.filter(isUsersPlainOk).map((t) => t.userId as number)
+    if (okUsers.length === 0) return answer
+    // Read once for the batch. Only the sender's own texts give them a check-in's end
+    // or an alarm, and a phone sends one text a batch: no other text of the batch
+    // changes either for this sender, so the answer stays true while the batch runs.
+    const waiting = await checkIns.pendingUsers(okUsers, trx)
+    const alarmed = await engine.usersWithOpenAlarm(trx, okUsers)
+    return (message, trx) => {
+      // An OK to a waiting check-in with no alarm open: the check-in's own handler answers it.
+      if (isUsersPlainOk(message) && waiting.has(message.userId!) && !alarmed.has(message.userId!)) return null
+      return answer(message, trx)
+    }
+  }
+}
+
+/**
+ * A user's plain yes ("Y", "ok", "I am fine"): no code, no keyword. While their check-in
+ * waits and no alarm of theirs is open, the alarm engine has nothing to do with it.
+ */
+function isUsersPlainOk(message: AnyInboundText): boolean {
+  const { text } = message
+  return (
+    message.userId !== null &&
+    !isOptOut(text) &&
+    !OPT_IN.has(text.trim().toLowerCase()) &&
+    !CODED.test(text) &&
+    classifyReply(text) === 'good'
+  )
+}
+
+/** The alarm engine's answer to one text, every state read as it comes. */
+function answerOne(engine: AlarmEngine, checkIns: CheckIns, consents: Consents) {
   return async (message: AnyInboundText, trx: Knex.Transaction): Promise<string | null> => {
     const { from, text, userId } = message
 

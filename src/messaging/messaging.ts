@@ -1,9 +1,10 @@
 import type { Knex } from 'knex'
 import type { Logger } from 'pino'
 import type { Clock } from '../clock.js'
+import { chunks } from '../db/chunks.js'
 import { inSavepoint } from '../db/savepoint.js'
 import type { EventLog } from '../events/log.js'
-import type { KronusEvents } from '../events/types.js'
+import type { KronusEvents, NewEvent } from '../events/types.js'
 import { JobNotRunError } from '../queue/errors.js'
 import type { JobQueue } from '../queue/job-queue.js'
 import { messageSendKey } from '../queue/keys.js'
@@ -14,6 +15,7 @@ import {
   type JobRow,
   PermanentJobError
 } from '../queue/types.js'
+import { distinctRounds } from '../util/distinct-rounds.js'
 import { type CallAnswer, type CallAnswerHandler, Calls, type OutgoingCall } from './calls.js'
 import { MessageDeliveryError, type MessagingChannel } from './channel.js'
 import { ChannelHealth } from './channel-health.js'
@@ -152,6 +154,12 @@ export interface InboundText {
  */
 export type InboundHandler = (message: InboundText, trx: Knex.Transaction) => Promise<string | null> | string | null
 
+/**
+ * Answers the texts of a batch that no other handler answered, all at once: per text, in
+ * order, the reply or null. Runs in the transaction that records the texts.
+ */
+export type UnansweredInboundHandler = (messages: InboundText[], trx: Knex.Transaction) => Promise<Array<string | null>>
+
 /** An inbound text from any phone, as the first handlers (the alarm engine's) see it. */
 export interface AnyInboundText extends Omit<InboundText, 'userId'> {
   /** The user whose phone sent it, or null: an emergency contact answering an alert is no user. */
@@ -169,6 +177,12 @@ export type AnyInboundHandler = (
   message: AnyInboundText,
   trx: Knex.Transaction
 ) => Promise<string | null> | string | null
+
+/**
+ * Given the texts of a batch, before any is handled (it may read what they need by one
+ * query each), the AnyInboundHandler that is then asked about each of them, in order.
+ */
+export type AnyInboundPreparer = (texts: AnyInboundText[], trx: Knex.Transaction) => Promise<AnyInboundHandler>
 
 export interface InboundResult {
   /** The user whose phone sent the text, or null for an unknown sender (no handler ran). */
@@ -217,8 +231,8 @@ export class Messaging {
   readonly #queue: MessageQueue
   readonly #logger: Logger
   readonly #inboundHandlers: RegisteredHandler[] = []
-  readonly #fallbackHandlers: RegisteredHandler[] = []
-  readonly #firstHandlers: AnyInboundHandler[] = []
+  readonly #unansweredHandlers: UnansweredInboundHandler[] = []
+  readonly #firstHandlers: AnyInboundPreparer[] = []
   readonly #recorders: InboundRecorder[] = []
   readonly #ledger: SendLedger
   readonly #health: ChannelHealth
@@ -416,26 +430,41 @@ export class Messaging {
 
   /**
    * Adds a handler for inbound texts from known users. Handlers are asked in the order
-   * they were added, and the first that answers wins; `fallback` handlers come after all
-   * others (the probe lifecycle's reply handling is one). Returns a function that removes it.
+   * they were added, and the first that answers wins. Returns a function that removes it.
    */
   onInbound(handler: InboundHandler, options: InboundHandlerOptions = {}): () => void {
     if (typeof handler !== 'function') throw new Error('an inbound handler must be a function')
-    const list = options.fallback ? this.#fallbackHandlers : this.#inboundHandlers
-    const registered: RegisteredHandler = { handler, allowance: options.replies ?? 'counted' }
-    list.push(registered)
+    if (options.claims !== undefined && typeof options.claims !== 'function')
+      throw new Error('an inbound handler’s claims must be a function')
+    const registered: RegisteredHandler = { handler, allowance: options.replies ?? 'counted', claims: options.claims }
+    this.#inboundHandlers.push(registered)
     return () => {
-      const at = list.indexOf(registered)
-      if (at >= 0) list.splice(at, 1)
+      const at = this.#inboundHandlers.indexOf(registered)
+      if (at >= 0) this.#inboundHandlers.splice(at, 1)
+    }
+  }
+
+  /**
+   * Adds a handler for the users' texts no other handler answered (the probe lifecycle's
+   * check-in answers), asked after all of them with every such text of a batch at once.
+   * Its replies are counted against the text allowance. Returns a function that removes it.
+   */
+  onUnansweredInbound(handler: UnansweredInboundHandler): () => void {
+    if (typeof handler !== 'function') throw new Error('an inbound handler must be a function')
+    this.#unansweredHandlers.push(handler)
+    return () => {
+      const at = this.#unansweredHandlers.indexOf(handler)
+      if (at >= 0) this.#unansweredHandlers.splice(at, 1)
     }
   }
 
   /**
    * Adds a handler that sees every inbound text, from users and from phones that are no
-   * user's (emergency contacts answering an alert), before every other handler. Returns a
-   * function that removes it.
+   * user's (emergency contacts answering an alert), before every other handler. It is
+   * prepared once for each batch of texts, then asked about each. Returns a function that
+   * removes it.
    */
-  onAnyInbound(handler: AnyInboundHandler): () => void {
+  onAnyInbound(handler: AnyInboundPreparer): () => void {
     if (typeof handler !== 'function') throw new Error('an inbound handler must be a function')
     this.#firstHandlers.push(handler)
     return () => {
@@ -465,65 +494,138 @@ export class Messaging {
    * is no user reaches no other handler.
    */
   async receive(message: IncomingMessage, trx?: Knex.Transaction): Promise<InboundResult> {
-    const work = async (trx: Knex.Transaction): Promise<InboundResult> => {
-      const user: { id: number } | undefined = await trx('users')
-        .select('id')
-        .where({ phone_number: message.from })
-        .first()
-      const userId = user ? Number(user.id) : null
-      const messageId = message.messageId ?? null
-      let recorded = message.text
-      for (const recorder of this.#recorders) {
-        const as = await recorder(
-          { from: message.from, text: message.text, channel: message.channel, messageId, userId },
+    const [result] = await this.receiveMany([message], trx)
+    return result!
+  }
+
+  /**
+   * Inbound texts that arrived together (webhook requests gathered into one transaction):
+   * each is handled as `receive` would handle it, in the order given, and gets its own
+   * result. Their senders are looked up by one query and their message.received events
+   * recorded by one insert; the texts no other handler answered (check-in answers) are
+   * applied together by the unanswered-text handlers. A sender's second text in the batch is
+   * taken after their first is answered, as if it came later.
+   */
+  async receiveMany(messages: IncomingMessage[], trx?: Knex.Transaction): Promise<InboundResult[]> {
+    const work = async (trx: Knex.Transaction): Promise<InboundResult[]> => {
+      const results: InboundResult[] = new Array(messages.length)
+      const indexed = messages.map((message, at) => ({ message, at }))
+      for (const round of distinctRounds(indexed, ({ message }) => message.from)) {
+        const answered = await this.#receiveFromDistinctPhones(
+          round.map(({ message }) => message),
           trx
         )
-        if (typeof as === 'string') {
-          recorded = as
+        round.forEach(({ at }, i) => {
+          results[at] = answered[i]!
+        })
+      }
+      return results
+    }
+    return trx ? work(trx) : this.#knex.transaction(work)
+  }
+
+  async #receiveFromDistinctPhones(messages: IncomingMessage[], trx: Knex.Transaction): Promise<InboundResult[]> {
+    const users = await this.#usersByPhone(
+      messages.map((m) => m.from),
+      trx
+    )
+    const texts: AnyInboundText[] = messages.map((message) => ({
+      from: message.from,
+      text: message.text,
+      channel: message.channel,
+      messageId: message.messageId ?? null,
+      userId: users.get(message.from) ?? null
+    }))
+    const recorded: NewEvent[] = []
+    for (const text of texts) {
+      let as = text.text
+      for (const recorder of this.#recorders) {
+        const named = await recorder({ ...text }, trx)
+        if (typeof named === 'string') {
+          as = named
           break
         }
       }
-      await this.#events.record(trx, 'message.received', {
-        from: message.from,
-        text: recorded,
-        userId,
-        channel: message.channel,
-        messageId
-      })
-      for (const handler of this.#firstHandlers) {
-        const reply = await handler(
-          { from: message.from, text: message.text, channel: message.channel, messageId, userId },
-          trx
-        )
-        if (typeof reply === 'string') return { userId, reply }
-      }
-      if (userId === null) return { userId, reply: null }
-      const inbound: InboundText = {
-        from: message.from,
-        text: message.text,
-        channel: message.channel,
-        messageId,
-        userId
-      }
-      for (const { handler, allowance } of [...this.#inboundHandlers, ...this.#fallbackHandlers]) {
-        if (allowance === 'refusable' && (await this.#allowance.left(trx, userId)) === 0) {
-          // Over the allowance a command does nothing and gets no answer; the text stays recorded.
-          if (await answersInSavepoint(handler, inbound, trx)) {
-            await this.#allowance.refused(trx, userId)
-            this.#logger.info({ userId }, 'a reply was not sent: the text allowance is spent')
-            return { userId, reply: null }
-          }
-          continue
-        }
-        const reply = await handler(inbound, trx)
-        if (typeof reply === 'string') {
-          await this.#allowance.admit(trx, [{ userId, allowance: 'counted' }])
-          return { userId, reply }
-        }
-      }
-      return { userId, reply: null }
+      const { from, userId, channel, messageId } = text
+      recorded.push({ type: 'message.received', payload: { from, text: as, userId, channel, messageId } })
     }
-    return trx ? work(trx) : this.#knex.transaction(work)
+    await this.#events.recordEach(trx, recorded)
+
+    const firstHandlers: AnyInboundHandler[] = []
+    for (const prepare of this.#firstHandlers) firstHandlers.push(await prepare(texts, trx))
+    const results: InboundResult[] = texts.map(({ userId }) => ({ userId, reply: null }))
+    const unanswered: Array<{ at: number; text: InboundText }> = []
+    for (const [at, text] of texts.entries()) {
+      const reply = await this.#answerOne(text, firstHandlers, trx)
+      if (reply === undefined) unanswered.push({ at, text: text as InboundText })
+      else results[at] = { userId: text.userId, reply }
+    }
+    for (const handler of this.#unansweredHandlers) {
+      if (unanswered.length === 0) break
+      const replies = await handler(
+        unanswered.map(({ text }) => ({ ...text })),
+        trx
+      )
+      const answered = unanswered.filter((_, i) => typeof replies[i] === 'string')
+      await this.#allowance.admit(
+        trx,
+        answered.map(({ text }) => ({ userId: text.userId, allowance: 'counted' as const }))
+      )
+      unanswered.forEach(({ at }, i) => {
+        const reply = replies[i]
+        if (typeof reply === 'string') results[at] = { userId: results[at]!.userId, reply }
+      })
+      unanswered.splice(0, unanswered.length, ...unanswered.filter((_, i) => typeof replies[i] !== 'string'))
+    }
+    return results
+  }
+
+  /**
+   * One text through the first handlers and then, from a user, the inbound handlers: the
+   * reply, null when the text is done with no reply, or undefined when it is a user's text
+   * that no handler answered, left to the unanswered-text handlers.
+   */
+  async #answerOne(
+    text: AnyInboundText,
+    firstHandlers: AnyInboundHandler[],
+    trx: Knex.Transaction
+  ): Promise<string | null | undefined> {
+    for (const handler of firstHandlers) {
+      const reply = await handler({ ...text }, trx)
+      if (typeof reply === 'string') return reply
+    }
+    const { userId } = text
+    if (userId === null) return null
+    const inbound: InboundText = { ...text, userId }
+    for (const { handler, allowance, claims } of this.#inboundHandlers) {
+      if (claims && !claims(text.text)) continue
+      if (allowance === 'refusable' && (await this.#allowance.left(trx, userId)) === 0) {
+        // Over the allowance a command does nothing and gets no answer; the text stays recorded.
+        if (await answersInSavepoint(handler, { ...inbound }, trx)) {
+          await this.#allowance.refused(trx, userId)
+          this.#logger.info({ userId }, 'a reply was not sent: the text allowance is spent')
+          return null
+        }
+        continue
+      }
+      const reply = await handler({ ...inbound }, trx)
+      if (typeof reply === 'string') {
+        await this.#allowance.admit(trx, [{ userId, allowance: 'counted' }])
+        return reply
+      }
+    }
+    return undefined
+  }
+
+  async #usersByPhone(phones: string[], trx: Knex.Transaction): Promise<Map<string, number>> {
+    const byPhone = new Map<string, number>()
+    for (const part of chunks([...new Set(phones)])) {
+      const rows: Array<{ id: number | string; phone_number: string }> = await trx('users')
+        .select('id', 'phone_number')
+        .whereIn('phone_number', part)
+      for (const row of rows) byPhone.set(row.phone_number, Number(row.id))
+    }
+    return byPhone
   }
 
   /**
@@ -793,8 +895,12 @@ export function sendingOrder(jobs: ReadonlyArray<{ payload: SendJobPayload }>): 
 }
 
 export interface InboundHandlerOptions {
-  /** Asked after every other handler (the probe lifecycle's reply handling is one). */
-  fallback?: boolean
+  /**
+   * Which texts the handler may answer, by their words alone (a command's parser): the
+   * others pass it by without a call, and without the read of the text allowance a
+   * `refusable` handler costs. Must not read anything but the text.
+   */
+  claims?(text: string): boolean
   /**
    * How the handler's replies stand against the daily text limits, as
    * OutgoingMessage.allowance: `counted` (the default; answers to a check-in) or
@@ -808,6 +914,7 @@ export interface InboundHandlerOptions {
 interface RegisteredHandler {
   handler: InboundHandler
   allowance: 'counted' | 'refusable'
+  claims: ((text: string) => boolean) | undefined
 }
 
 class ReplyRefused extends Error {}

@@ -92,7 +92,9 @@ function pluginMessaging(messaging: Messaging): PluginMessaging {
     registerChannel: (channel, options) => messaging.registerChannel(channel, { default: options?.default }),
     send: (message, trx) => messaging.send(message, trx),
     receive: (message, trx) => messaging.receive(message, trx),
-    onInbound: (handler, options) => messaging.onInbound(handler, { replies: options?.replies }),
+    receiveMany: (messages, trx) => messaging.receiveMany(messages, trx),
+    onInbound: (handler, options) =>
+      messaging.onInbound(handler, { replies: options?.replies, claims: options?.claims }),
     deliveryReport: (report, trx) => messaging.deliveryReport(report, trx),
     callAnswered: (answer, trx) => messaging.callAnswered(answer, trx)
   }

@@ -105,12 +105,22 @@ export interface PluginMessaging {
    */
   receive(message: IncomingMessage, trx?: Knex.Transaction): Promise<InboundResult>
   /**
+   * Inbound texts that arrived together, in one transaction: each handled as `receive`
+   * would, in order, with fewer statements (a webhook that gathers concurrent requests).
+   */
+  receiveMany(messages: IncomingMessage[], trx?: Knex.Transaction): Promise<InboundResult[]>
+  /**
    * Answers inbound texts from known users: return the reply, or null to pass the text on.
    * Handlers are asked in plugin order; a text nobody claims is a reply to the user's probe.
    * `replies: 'refusable'` (commands' replies) makes the handler's replies wait for the
    * user's text allowance: over it, the handler's work is rolled back and nothing is sent.
+   * `claims(text)`, a test of the words alone (a command parser), lets every other text
+   * pass the handler by without a call, and without the allowance's read.
    */
-  onInbound(handler: InboundHandler, options?: { replies?: 'counted' | 'refusable' }): () => void
+  onInbound(
+    handler: InboundHandler,
+    options?: { replies?: 'counted' | 'refusable'; claims?(text: string): boolean }
+  ): () => void
   /** A delivery receipt from the channel's provider: message.delivered or message.undelivered. */
   deliveryReport(report: DeliveryReport, trx?: Knex.Transaction): Promise<void>
   /** Keys pressed during a call placed by Kronus: records call.answered and returns what to say back. */

@@ -19,6 +19,7 @@ import {
 import type { KronusJobs } from '../queue/types.js'
 import type { ProbeFirePayload } from '../scheduling/probe-fire-job.js'
 import { inTransaction } from '../services/context.js'
+import { distinctRounds } from '../util/distinct-rounds.js'
 import { followUpDueAt, type QuietHours, quietHoursOf, quietPeriodAt } from '../util/quiet-hours.js'
 import { batchOrEach } from './batch-or-each.js'
 import { mergeOnDemandRequest } from './daily-allowance.js'
@@ -89,6 +90,13 @@ export interface ReplyResult {
   probeId: number | null
   /** Text to answer the sender with, or null when this text is no answer to a probe. */
   answer: string | null
+}
+
+/** A text (or a press of the check-in link) taken as the answer to the user's pending probe. */
+interface ReplyToProbe {
+  userId: number
+  text: string
+  mode: 'text' | 'duress' | 'link'
 }
 
 /** A probe.follow_up timer: `retry` follow-ups had been sent when it was set. */
@@ -686,7 +694,24 @@ export class ProbeLifecycle {
    * to answer the sender with; with no probe pending nothing changes.
    */
   async handleReply(reply: { userId: number; text: string }, trx?: Knex.Transaction): Promise<ReplyResult> {
-    return this.#reply(reply, 'text', trx)
+    const [result] = await this.handleReplies([reply], trx)
+    return result!
+  }
+
+  /**
+   * handleReply for many texts at once (inbound texts that arrived together): the pending
+   * probes are read by one query and the answers applied by one batch of status changes.
+   * Each text gets what it would get alone, in the order given; a user's second text in
+   * the batch is taken after their first, as if it came later.
+   */
+  async handleReplies(
+    replies: Array<{ userId: number; text: string }>,
+    trx?: Knex.Transaction
+  ): Promise<ReplyResult[]> {
+    return this.#replies(
+      replies.map(({ userId, text }) => ({ userId, text, mode: 'text' as const })),
+      trx
+    )
   }
 
   /**
@@ -696,7 +721,11 @@ export class ProbeLifecycle {
    * duress alarm for that probe. The alarm engine never texts the user about it.
    */
   async handleDuressReply(reply: { userId: number }, trx?: Knex.Transaction): Promise<ReplyResult> {
-    return this.#reply({ userId: reply.userId, text: DURESS_REPLY_RECORDED_AS }, 'duress', trx)
+    const [result] = await this.#replies(
+      [{ userId: reply.userId, text: DURESS_REPLY_RECORDED_AS, mode: 'duress' }],
+      trx
+    )
+    return result!
   }
 
   /**
@@ -705,85 +734,157 @@ export class ProbeLifecycle {
    * Returns false when no check-in was waiting.
    */
   async answerByLink(userId: number, trx?: Knex.Transaction): Promise<boolean> {
-    const result = await this.#reply({ userId, text: '' }, 'link', trx)
-    return result.outcome === 'good'
+    const [result] = await this.#replies([{ userId, text: '', mode: 'link' }], trx)
+    return result!.outcome === 'good'
   }
 
-  async #reply(
-    { userId, text }: { userId: number; text: string },
-    mode: 'text' | 'duress' | 'link',
-    trx?: Knex.Transaction
-  ): Promise<ReplyResult> {
-    const duress = mode === 'duress'
+  async #replies(replies: ReplyToProbe[], trx?: Knex.Transaction): Promise<ReplyResult[]> {
     return inTransaction(this.deps.knex, trx, async (trx) => {
+      const results: ReplyResult[] = new Array(replies.length)
+      // A user's later text must see what their earlier one did: each round holds a user once.
+      const indexed = replies.map((reply, at) => ({ reply, at }))
+      for (const round of distinctRounds(indexed, ({ reply }) => reply.userId)) {
+        const answered = await this.#repliesOfDistinctUsers(
+          round.map(({ reply }) => reply),
+          trx
+        )
+        round.forEach(({ at }, i) => {
+          results[at] = answered[i]!
+        })
+      }
+      return results
+    })
+  }
+
+  async #repliesOfDistinctUsers(replies: ReplyToProbe[], trx: Knex.Transaction): Promise<ReplyResult[]> {
+    const pending = await this.#pendingProbes(
+      replies.map((r) => r.userId),
+      trx
+    )
+    const results: ReplyResult[] = new Array(replies.length)
+    const changing: Array<{ at: number; probe: Probe; meaning: 'good' | 'bad'; change: StatusChange }> = []
+    const raisedBy = new Map<number, { userText: string | null }>()
+    for (const [at, { userId, text, mode }] of replies.entries()) {
       const meaning = mode === 'text' ? parseReply(text) : 'good'
       const noProbe: ReplyResult = {
         outcome: 'no_pending_probe',
         probeId: null,
         answer: meaning ? probeTexts.noPendingProbe() : null
       }
-      const probe = await this.pendingProbe(userId, trx)
-      // A duress word always raises its alarm, even when the check-in ended a moment before.
-      const raiseDuress = (probeId: number | null) =>
-        this.deps.alarms.raise(trx, { userId, probeId, trigger: 'duress' })
+      results[at] = noProbe
+      const probe = pending.get(userId)
       if (!probe) {
-        if (duress) await raiseDuress(null)
-        return noProbe
+        // A duress word always raises its alarm, even when the check-in ended a moment before.
+        if (mode === 'duress') await this.deps.alarms.raise(trx, { userId, probeId: null, trigger: 'duress' })
+        continue
       }
-      const now = this.deps.clock.now()
-
       if (!meaning) {
-        const kept = await trx('probes')
-          .where({ id: probe.id, probe_status_id: PROBE_STATUS_ID.pending })
-          .update({ last_response: text, updated_at: now })
-        if (kept !== 1) return noProbe
-        await this.deps.events.record(trx, 'probe.reply_received', {
-          userId,
-          probeId: probe.id,
-          text,
-          understood: false
-        })
-        return { outcome: 'not_understood', probeId: probe.id, answer: probeTexts.notUnderstood() }
+        results[at] = await this.#keepNotUnderstood(trx, { userId, text, probeId: probe.id }, noProbe)
+        continue
       }
-
       const kind = classifyReply(text)
-      let raised: { userText: string | null } | null = null
-      const won = await this.changeStatus(trx, {
-        probeId: probe.id,
-        userId,
-        to: meaning,
-        reason: mode === 'link' ? 'answered OK through the check-in link' : `replied "${text.trim()}"`,
-        fields: mode === 'link' ? {} : { last_response: text },
-        // A plain no is "said no", distress or panic words "distress"; either way the
-        // person's own words are quoted to the contacts.
-        alarm: {
-          trigger: kind === 'bad' ? 'said_no' : 'distress',
-          quote: text.trim(),
-          answeringUser: true
-        },
-        onRaised: (r) => {
-          raised = r
-        },
-        precedingEvents: [
-          {
-            type: 'probe.reply_received',
-            payload: {
-              userId,
-              probeId: probe.id,
-              text,
-              understood: true,
-              ...(mode === 'link' ? { via: 'link' as const } : {})
+      changing.push({
+        at,
+        probe,
+        meaning,
+        change: {
+          probeId: probe.id,
+          userId,
+          to: meaning,
+          reason: mode === 'link' ? 'answered OK through the check-in link' : `replied "${text.trim()}"`,
+          fields: mode === 'link' ? {} : { last_response: text },
+          // A plain no is "said no", distress or panic words "distress"; either way the
+          // person's own words are quoted to the contacts.
+          alarm: {
+            trigger: kind === 'bad' ? 'said_no' : 'distress',
+            quote: text.trim(),
+            answeringUser: true
+          },
+          onRaised: (raised) => {
+            raisedBy.set(at, raised)
+          },
+          precedingEvents: [
+            {
+              type: 'probe.reply_received',
+              payload: {
+                userId,
+                probeId: probe.id,
+                text,
+                understood: true,
+                ...(mode === 'link' ? { via: 'link' as const } : {})
+              }
             }
-          }
-        ]
+          ]
+        }
       })
-      if (duress) await raiseDuress(won ? probe.id : null)
-      if (!won) return noProbe
-      const user = await User.query(trx).findById(userId)
-      const userText = (raised as { userText: string | null } | null)?.userText ?? null
-      const answer = meaning === 'good' ? probeTexts.good(user?.first_name ?? '') : (userText ?? probeTexts.bad())
-      return { outcome: meaning, probeId: probe.id, answer }
-    })
+    }
+    if (changing.length === 0) return results
+    const won = await changeProbeStatuses(
+      this.deps,
+      trx,
+      changing.map((c) => c.change)
+    )
+    for (const [i, { at, probe }] of changing.entries()) {
+      if (replies[at]!.mode === 'duress')
+        await this.deps.alarms.raise(trx, {
+          userId: Number(probe.user_id),
+          probeId: won[i] ? probe.id : null,
+          trigger: 'duress'
+        })
+    }
+    const good = changing.filter((c, i) => won[i] && c.meaning === 'good')
+    const firstNames = await this.#firstNames(
+      good.map((c) => Number(c.probe.user_id)),
+      trx
+    )
+    for (const [i, { at, probe, meaning }] of changing.entries()) {
+      if (!won[i]) continue
+      const answer =
+        meaning === 'good'
+          ? probeTexts.good(firstNames.get(Number(probe.user_id)) ?? '')
+          : (raisedBy.get(at)?.userText ?? probeTexts.bad())
+      results[at] = { outcome: meaning, probeId: probe.id, answer }
+    }
+    return results
+  }
+
+  /** A text that is no answer: kept as the probe's last_response and answered with a hint. */
+  async #keepNotUnderstood(
+    trx: Knex.Transaction,
+    { userId, text, probeId }: { userId: number; text: string; probeId: number },
+    noProbe: ReplyResult
+  ): Promise<ReplyResult> {
+    const kept = await trx('probes')
+      .where({ id: probeId, probe_status_id: PROBE_STATUS_ID.pending })
+      .update({ last_response: text, updated_at: this.deps.clock.now() })
+    if (kept !== 1) return noProbe
+    await this.deps.events.record(trx, 'probe.reply_received', { userId, probeId, text, understood: false })
+    return { outcome: 'not_understood', probeId, answer: probeTexts.notUnderstood() }
+  }
+
+  /** The users among `userIds` with a probe pending. */
+  async pendingUsers(userIds: number[], trx: Knex.Transaction): Promise<Set<number>> {
+    return new Set((await this.#pendingProbes(userIds, trx)).keys())
+  }
+
+  async #pendingProbes(userIds: number[], trx: Knex.Transaction): Promise<Map<number, Probe>> {
+    const byUser = new Map<number, Probe>()
+    for (const ids of chunks(userIds)) {
+      for (const probe of await Probe.query(trx).whereIn('pending_user_id', ids))
+        byUser.set(Number(probe.user_id), probe)
+    }
+    return byUser
+  }
+
+  async #firstNames(userIds: number[], trx: Knex.Transaction): Promise<Map<number, string>> {
+    const byUser = new Map<number, string>()
+    for (const ids of chunks(userIds)) {
+      const rows: Array<{ id: number | string; first_name: string | null }> = await trx('users')
+        .select('id', 'first_name')
+        .whereIn('id', ids)
+      for (const row of rows) byUser.set(Number(row.id), row.first_name ?? '')
+    }
+    return byUser
   }
 
   /** handleReply for a text from a phone number; null when the number is no user's. */

@@ -196,3 +196,29 @@ t.test('GET /v1/limits/reached: the limits reached, for an admin only', async (t
     400
   )
 })
+
+t.test("a refusable handler's claims keep the texts it never answers out of it and out of the allowance", async (t) => {
+  const s = await setUp(t, { textsPerUserPerDay: 1 })
+  const asked: string[] = []
+  s.kronus.messaging.onInbound(
+    async (message) => {
+      asked.push(message.text)
+      return message.text === 'weather' ? 'sunny' : null
+    },
+    { replies: 'refusable', claims: (text) => /^(weather|forecast)$/.test(text) }
+  )
+  t.equal(await s.kronus.messaging.send(note(s, 1, 'counted')), true)
+  t.equal(await s.kronus.messaging.textsLeft(s.user.id), 0, 'the allowance is spent')
+  t.equal(await text(s, s.user.phone_number, 'hello there'), null)
+  t.equal(await text(s, s.user.phone_number, 'forecast'), null)
+  t.equal(await text(s, s.user.phone_number, 'weather'), null, 'over the allowance a claimed text is not answered')
+  t.same(asked, ['forecast', 'weather'], 'only the texts it claims reach it')
+  t.same(
+    await limitEvents(s),
+    [{ limit: 'texts_per_user_per_day', userId: s.user.id, max: 1, refused: true }],
+    'the answer it would have sent is the one refusal'
+  )
+  t.throws(() => s.kronus.messaging.onInbound(async () => null, { claims: 'weather' as any }), {
+    message: /claims must be a function/
+  })
+})
