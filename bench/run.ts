@@ -88,6 +88,12 @@ const program = new Command('npm run bench --')
     positive('--fanout-timeout'),
     60
   )
+  .option(
+    '--reply-posters <count>',
+    'replies case: requests in flight at once, as Twilio posts texts that arrive together (default 8)',
+    positive('--reply-posters'),
+    8
+  )
   .option('--jobs <count>', 'jobs per queue run (default 2000; 1000 with --quick)', positive('--jobs'))
   .option('--producers <count>', 'jobs enqueued at the same time', positive('--producers'), 4)
   .option('--pg-boss-workers <count>', 'pg-boss work() calls', positive('--pg-boss-workers'), 4)
@@ -149,6 +155,7 @@ const flags = program.opts<{
   quick?: boolean
   fanoutCases: FanoutCase[]
   fanoutTimeout: number
+  replyPosters: number
   jobs?: number
   producers: number
   pgBossWorkers: number
@@ -266,7 +273,11 @@ async function fanout(): Promise<void> {
           )
           report(
             await onFreshDatabase(kind, (db) =>
-              runCase<ResultRow[]>({ bench: 'replies', db, params: { users, timeoutMs: settings.fanoutTimeoutMs } })
+              runCase<ResultRow[]>({
+                bench: 'replies',
+                db,
+                params: { users, timeoutMs: settings.fanoutTimeoutMs, posters: flags.replyPosters }
+              })
             )
           )
         })

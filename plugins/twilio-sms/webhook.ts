@@ -1,25 +1,23 @@
 import type { ServerRoute } from '@hapi/hapi'
-import { type InboundResult, type PluginContext, stripControlCharacters } from 'kronus'
-import { handleOnce } from './handled-once.js'
+import { type PluginContext, stripControlCharacters } from 'kronus'
 import { formField, formIdentifier, signedTwilioForm } from './signed-form.js'
+import { type ReceivedResult, type ReceivedSms, receiveSmsBatch, SmsGatherer } from './sms-gatherer.js'
 import { emptyTwimlReply, TWIML_CONTENT_TYPE, twimlReply } from './twiml.js'
 
 /** Where a Twilio Messaging Service posts inbound texts; fixed by the first Kronus. */
 export const SMS_WEBHOOK_PATH = '/webhook/sms'
 
 /**
- * An inbound text as the webhook hands it to Kronus (and POST /dev/sms, in dev mode): once
+ * An inbound text as POST /dev/sms hands it to Kronus, in dev mode: as the webhook's, once
  * per MessageSid, through every inbound handler, in one transaction.
  */
-export function receiveSms(
-  kronus: PluginContext,
-  channel: string,
-  sms: { from: string; text: string; messageId: string }
-): Promise<InboundResult & { duplicate: boolean }> {
-  return handleOnce({ db: kronus.db, now: () => kronus.clock.now(), channel, messageId: sms.messageId }, (trx) =>
-    kronus.messaging.receive({ from: sms.from, text: sms.text, channel, messageId: sms.messageId }, trx)
-  )
+export async function receiveSms(kronus: PluginContext, channel: string, sms: ReceivedSms): Promise<ReceivedResult> {
+  const [result] = await receiveSmsBatch(kronus, channel, [sms])
+  return result!
 }
+
+/** The most texts the webhook handles in one transaction, and the most such batches at once. */
+const WEBHOOK_BATCH = { maxBatch: 100, concurrency: 2 }
 
 export interface SmsWebhookOptions {
   /** Signs every webhook; without it every request is refused. */
@@ -35,6 +33,12 @@ export interface SmsWebhookOptions {
  * sender gets the alarm engine's answer (an emergency contact's OK) or an empty <Response/>. A MessageSid seen before gets the first reply again.
  */
 export function smsWebhookRoute(kronus: PluginContext, options: SmsWebhookOptions): ServerRoute {
+  const gatherer = new SmsGatherer({
+    ...WEBHOOK_BATCH,
+    receiveBatch: (texts) => receiveSmsBatch(kronus, options.channel, texts),
+    onBatchFailed: (err, texts) =>
+      kronus.logger.warn({ err, texts }, 'a batch of inbound texts failed; each is handled again on its own')
+  })
   return {
     method: 'POST',
     path: SMS_WEBHOOK_PATH,
@@ -50,7 +54,8 @@ export function smsWebhookRoute(kronus: PluginContext, options: SmsWebhookOption
         const text = stripControlCharacters(formField(form, 'Body', { allowEmpty: true }))
         const messageId = formIdentifier(form, 'MessageSid')
 
-        const result = await receiveSms(kronus, options.channel, { from, text, messageId })
+        // Requests that come while others are handled are gathered into one transaction.
+        const result = await gatherer.receive({ from, text, messageId })
         if (result.duplicate) kronus.logger.info({ messageId }, 'SMS webhook retried; answered with the first reply')
         // A sender who is no user gets a reply only from the alarm engine (an emergency contact's answer).
         const body = !result.reply ? emptyTwimlReply() : twimlReply(result.reply)
