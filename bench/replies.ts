@@ -15,7 +15,7 @@ export interface RepliesParams {
   users: number
   /** Give up this long after the first post and report how far it got. */
   timeoutMs: number
-  /** Requests in flight at once. Default 8. */
+  /** Requests in flight at once. Default 64. */
   posters?: number
 }
 
@@ -109,7 +109,7 @@ function signedReply(from: string, sequence: number): [string, string] {
  */
 export async function repliesCase(spec: BenchDatabaseSpec, params: RepliesParams): Promise<ResultRow[]> {
   const { users } = params
-  const posters = params.posters ?? 8
+  const posters = params.posters ?? 64
   const { kronus } = await buildBenchKronus(
     spec,
     { twilio: { accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN, messagingServiceSid: SERVICE_SID } },

@@ -90,9 +90,9 @@ const program = new Command('npm run bench --')
   )
   .option(
     '--reply-posters <count>',
-    'replies case: requests in flight at once, as Twilio posts texts that arrive together (default 8)',
+    'replies case: requests in flight at once, as Twilio posts texts that arrive together (default 64)',
     positive('--reply-posters'),
-    8
+    64
   )
   .option('--jobs <count>', 'jobs per queue run (default 2000; 1000 with --quick)', positive('--jobs'))
   .option('--producers <count>', 'jobs enqueued at the same time', positive('--producers'), 4)
