@@ -15,7 +15,7 @@ import {
   type JobRow,
   PermanentJobError
 } from '../queue/types.js'
-import { distinctRounds } from '../util/distinct-rounds.js'
+import { inDistinctRounds } from '../util/distinct-rounds.js'
 import { type CallAnswer, type CallAnswerHandler, Calls, type OutgoingCall } from './calls.js'
 import { MessageDeliveryError, type MessagingChannel } from './channel.js'
 import { ChannelHealth } from './channel-health.js'
@@ -507,20 +507,12 @@ export class Messaging {
    * taken after their first is answered, as if it came later.
    */
   async receiveMany(messages: IncomingMessage[], trx?: Knex.Transaction): Promise<InboundResult[]> {
-    const work = async (trx: Knex.Transaction): Promise<InboundResult[]> => {
-      const results: InboundResult[] = new Array(messages.length)
-      const indexed = messages.map((message, at) => ({ message, at }))
-      for (const round of distinctRounds(indexed, ({ message }) => message.from)) {
-        const answered = await this.#receiveFromDistinctPhones(
-          round.map(({ message }) => message),
-          trx
-        )
-        round.forEach(({ at }, i) => {
-          results[at] = answered[i]!
-        })
-      }
-      return results
-    }
+    const work = (trx: Knex.Transaction): Promise<InboundResult[]> =>
+      inDistinctRounds(
+        messages,
+        (message) => message.from,
+        (round) => this.#receiveFromDistinctPhones(round, trx)
+      )
     return trx ? work(trx) : this.#knex.transaction(work)
   }
 

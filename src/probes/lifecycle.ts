@@ -19,7 +19,7 @@ import {
 import type { KronusJobs } from '../queue/types.js'
 import type { ProbeFirePayload } from '../scheduling/probe-fire-job.js'
 import { inTransaction } from '../services/context.js'
-import { distinctRounds } from '../util/distinct-rounds.js'
+import { inDistinctRounds } from '../util/distinct-rounds.js'
 import { followUpDueAt, type QuietHours, quietHoursOf, quietPeriodAt } from '../util/quiet-hours.js'
 import { batchOrEach } from './batch-or-each.js'
 import { mergeOnDemandRequest } from './daily-allowance.js'
@@ -740,19 +740,12 @@ export class ProbeLifecycle {
 
   async #replies(replies: ReplyToProbe[], trx?: Knex.Transaction): Promise<ReplyResult[]> {
     return inTransaction(this.deps.knex, trx, async (trx) => {
-      const results: ReplyResult[] = new Array(replies.length)
       // A user's later text must see what their earlier one did: each round holds a user once.
-      const indexed = replies.map((reply, at) => ({ reply, at }))
-      for (const round of distinctRounds(indexed, ({ reply }) => reply.userId)) {
-        const answered = await this.#repliesOfDistinctUsers(
-          round.map(({ reply }) => reply),
-          trx
-        )
-        round.forEach(({ at }, i) => {
-          results[at] = answered[i]!
-        })
-      }
-      return results
+      return inDistinctRounds(
+        replies,
+        (reply) => reply.userId,
+        (round) => this.#repliesOfDistinctUsers(round, trx)
+      )
     })
   }
 

@@ -15,3 +15,24 @@ export function distinctRounds<T>(items: T[], keyOf: (item: T) => unknown): T[][
   }
   return rounds
 }
+
+/**
+ * Runs `run` on each round of distinctRounds, one after the other, and returns its
+ * results in the order of `items`: a batch in which a key's later item sees what its
+ * earlier one did.
+ */
+export async function inDistinctRounds<T, R>(
+  items: T[],
+  keyOf: (item: T) => unknown,
+  run: (round: T[]) => Promise<R[]>
+): Promise<R[]> {
+  const results: R[] = new Array(items.length)
+  const indexed = items.map((item, at) => ({ item, at }))
+  for (const round of distinctRounds(indexed, ({ item }) => keyOf(item))) {
+    const done = await run(round.map(({ item }) => item))
+    round.forEach(({ at }, i) => {
+      results[at] = done[i]!
+    })
+  }
+  return results
+}
