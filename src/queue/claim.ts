@@ -161,7 +161,7 @@ export async function claimDueJobs(knex: Knex, request: ClaimRequest): Promise<J
  * rival claimed and committed meanwhile no longer matches when it is re-read under the
  * lock, so every row claimed here is this worker's alone. With no transaction of its own,
  * the claim costs one round trip where BEGIN, SELECT, UPDATE and COMMIT cost four. A
- * candidate with a lane is then taken in a transaction of its own (takeLane).
+ * candidates with a lane are then taken together, in a transaction of their own (takeLanes).
  */
 async function claimSkippingLocked(knex: Knex, request: ClaimRequest): Promise<JobRow[]> {
   // Given `name IN (…)`, PostgreSQL cannot read the claim-order index in order across the
@@ -196,49 +196,54 @@ async function claimSkippingLocked(knex: Knex, request: ClaimRequest): Promise<J
       laned.select(knex.raw('jobs.*, true AS waiting')).from('jobs').where(ofCandidates('whereNotNull'))
     )
   const claimed: JobRow[] = []
-  const failures: Array<{ job: JobRow; error: unknown }> = []
-  for (const row of rows.sort(claimOrder)) {
+  const laned: JobRow[] = []
+  for (const row of rows) {
     const { waiting, ...job } = row
-    if (!waiting) {
-      claimed.push(normalise(job as JobRow))
-      continue
-    }
-    // The jobs already claimed are this worker's now: a lane that cannot be taken is left
-    // to the next claim rather than failing the claim and stranding them until their locks expire.
-    const taken = await takeLane(knex, job as JobRow, request).catch((error: unknown) => {
-      failures.push({ job: normalise(job as JobRow), error })
-      return undefined
-    })
-    if (taken) claimed.push(normalise(taken))
+    if (waiting) laned.push(normalise(job as JobRow))
+    else claimed.push(normalise(job as JobRow))
   }
-  if (claimed.length === 0 && failures.length > 0) throw failures[0]!.error
-  for (const { job, error } of failures) request.onLaneFailure?.(job, error)
-  return claimed
+  if (laned.length === 0) return claimed.sort(claimOrder)
+  // The jobs already claimed are this worker's now: lanes that cannot be taken are left
+  // to the next claim rather than failing the claim and stranding them until their locks expire.
+  try {
+    claimed.push(...(await knex.transaction((trx) => takeLanes(trx, laned, request))))
+  } catch (error) {
+    if (claimed.length === 0) throw error
+    for (const job of laned) request.onLaneFailure?.(job, error)
+  }
+  return claimed.sort(claimOrder)
 }
 
 /**
  * Row locks cannot keep a lane to one job at a time: a rival claiming another job of the
- * lane locks a different row, and its claim is invisible here until it commits. So a lane
- * is also locked, until this claim commits, and the job claimed by an UPDATE that starts
- * after the lock is granted: its snapshot sees every claim committed before, and the job
- * must still be enqueued, due and first in its lane. A lane a rival holds is skipped.
+ * lane locks a different row, and its claim is invisible here until it commits. So each
+ * lane is also locked, until `trx` commits, and the jobs claimed by an UPDATE that starts
+ * after the locks are granted: its snapshot sees every claim committed before, and each
+ * job must still be enqueued, due and first in its lane. A lane a rival holds is skipped.
+ * Jobs without a lane (a laned batch's few) are claimed by the same UPDATE.
  */
-async function takeLane(knex: Knex, job: JobRow, request: ClaimRequest): Promise<JobRow | undefined> {
-  return knex.transaction(async (trx) => {
+async function takeLanes(trx: Knex.Transaction, jobs: readonly JobRow[], request: ClaimRequest): Promise<JobRow[]> {
+  const lanes = [...new Set(jobs.flatMap((job) => (job.lane === null ? [] : [job.lane])))]
+  const taken = new Set<string>()
+  if (lanes.length > 0) {
     // Keyed by schema too: instances of different Kronus databases share a server's advisory locks.
     const { rows } = await trx.raw(
-      `SELECT pg_try_advisory_xact_lock(hashtext(current_schema() || ':kronus.lane:' || ?)) AS taken`,
-      [job.lane]
+      `SELECT lane FROM unnest(?::text[]) AS wanted(lane)
+        WHERE pg_try_advisory_xact_lock(hashtext(current_schema() || ':kronus.lane:' || lane))`,
+      [lanes]
     )
-    if (!rows[0].taken) return undefined
-    const [taken]: JobRow[] = await trx('jobs')
-      .where({ id: job.id, status: 'enqueued' })
-      .where('run_at', '<=', request.now)
-      .where(firstInLane(trx, request.now))
-      .update(claimChange(trx, request))
-      .returning('*')
-    return taken
-  })
+    for (const row of rows as Array<{ lane: string }>) taken.add(row.lane)
+  }
+  const ids = jobs.filter((job) => job.lane === null || taken.has(job.lane)).map((job) => job.id)
+  if (ids.length === 0) return []
+  const rows: JobRow[] = await trx('jobs')
+    .where(trx.raw('?? = ANY(?)', ['id', ids]))
+    .where('status', 'enqueued')
+    .where('run_at', '<=', request.now)
+    .where(firstInLane(trx, request.now))
+    .update(claimChange(trx, request))
+    .returning('*')
+  return rows.map(normalise)
 }
 
 const NUMERIC_JOB_COLUMNS = [
@@ -277,42 +282,55 @@ export interface BatchClaimRequest {
   limit: number
   /** Only jobs of at least this priority (the urgent slots' claims); any when omitted. */
   minPriority?: number
+  /** The name's jobs may have lanes (BatchDefinitionOptions.lanes): only the first of each lane is taken. */
+  lanes?: boolean
 }
 
 /**
  * Claims up to `limit` enqueued jobs of one batched name, in claim order (read along
  * jobs_claim_order_index, so emergency texts come first and users' texts in turn), by one UPDATE over
- * a sub-select of their ids. Batched jobs have no lane, so that statement is the whole
- * claim: atomic on SQLite, and on PostgreSQL the sub-select skips rows a rival holds and
- * re-checks the rest once locked. Claiming a few hundred jobs this way costs about what
- * claiming one did, which is what lets a fan-out of 100k probes keep up. Due scheduled
- * jobs and abandoned ones become enqueued in the worker's housekeeping (`promoteDueScheduled`
- * and `releaseAbandonedBatchJobs`), so one kind of row is all a batch claim reads.
+ * a sub-select of their ids: atomic on SQLite, and on PostgreSQL the sub-select skips rows
+ * a rival holds and re-checks the rest once locked. Claiming a few hundred jobs this way
+ * costs about what claiming one did, which is what lets a fan-out of 100k probes keep up.
+ * Due scheduled jobs and abandoned ones become enqueued in the worker's housekeeping
+ * (`promoteDueScheduled` and `releaseAbandonedBatchJobs`), so one kind of row is all a
+ * batch claim reads.
+ *
+ * A name whose jobs have lanes takes only jobs first in their lane, so a batch holds at
+ * most one job of a lane. SQLite's one writer keeps that statement to itself; on
+ * PostgreSQL the candidates' lanes are locked before they are claimed (takeLanes), in
+ * one transaction for the whole batch.
  */
 export async function claimBatch(knex: Knex, request: BatchClaimRequest): Promise<JobRow[]> {
   const { now, name, limit } = request
   if (limit <= 0) return []
   const pg = isPostgres(knex)
-  const ids = jobsInClaimOrder(knex)
-    .select('id')
-    .where({ name, status: 'enqueued' })
-    .where('run_at', '<=', now)
-    .whereNull('lane')
-    .orderBy([...CLAIM_ORDER])
-    .limit(limit)
-  if (request.minPriority !== undefined) ids.where('priority', '>=', request.minPriority)
-  if (pg) ids.forUpdate().skipLocked()
+  const claim: ClaimRequest = {
+    now,
+    workerId: request.workerId,
+    lockMsByName: new Map([[name, request.lockMs]]),
+    limit
+  }
+  const due = (db: Knex) => {
+    const query = jobsInClaimOrder(db)
+      .where({ name, status: 'enqueued' })
+      .where('run_at', '<=', now)
+      .where(request.lanes ? firstInLane(db, now) : (q: Knex.QueryBuilder) => q.whereNull('lane'))
+      .orderBy([...CLAIM_ORDER])
+      .limit(limit)
+    if (request.minPriority !== undefined) query.where('priority', '>=', request.minPriority)
+    if (pg) query.forUpdate().skipLocked()
+    return query
+  }
+  if (pg && request.lanes) {
+    const rows = await knex.transaction(async (trx) => takeLanes(trx, await due(trx).select('id', 'lane'), claim))
+    return rows.sort(claimOrder)
+  }
+  const ids = due(knex).select('id')
   const rows: JobRow[] = await knex('jobs')
     // On PostgreSQL `= ANY(ARRAY(...))` looks each id up; `IN (...)` was planned as a scan of the whole table.
     .where(pg ? knex.raw('?? = ANY(ARRAY(?))', ['id', ids]) : knex.raw('?? IN (?)', ['id', ids]))
-    .update({
-      status: 'in-progress',
-      attempts: knex.raw('?? + 1', ['attempts']),
-      locked_at: now,
-      locked_by: request.workerId,
-      lock_expires_at: now + request.lockMs,
-      updated_at: now
-    })
+    .update(claimChange(knex, claim))
     .returning('*')
   return rows.map(normalise).sort(claimOrder)
 }

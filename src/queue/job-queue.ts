@@ -96,8 +96,8 @@ interface Definition {
   /** Every handler is run as a batch handler: a single job's (define) is a batch of one. */
   handler: BatchHandler<unknown>
   /**
-   * Jobs claimed at once, by name and with no lane (defineBatch); null for a name whose
-   * jobs are claimed one at a time, oldest first across names, and may have lanes (define).
+   * Jobs claimed at once, by name (defineBatch); null for a name whose jobs are claimed
+   * one at a time, oldest first across names (define).
    */
   batchSize: number | null
   /** How long an aborted handler has to answer for its jobs before it is left behind. */
@@ -109,6 +109,8 @@ interface Definition {
   ownConcurrency: number | null
   /** Batched names only: a user's jobs are spread out in claim order. */
   fairAcrossUsers: boolean
+  /** Batched names only: jobs may have lanes, and a batch takes the first of each. */
+  lanes: boolean
 }
 
 /** Where a run takes its slot: the shared ones, the urgent ones, or its name's own workers. */
@@ -245,14 +247,15 @@ export class JobQueue {
       handler: asBatch,
       batchSize: null,
       abortGraceMs: 0,
-      fairAcrossUsers: false
+      fairAcrossUsers: false,
+      lanes: true
     })
   }
 
   /**
    * Registers a handler that takes up to `batchSize` jobs of this name at once, for work
    * that costs far less in bulk (one transaction instead of one per job). Every job keeps
-   * its own attempts, retries and end; jobs of a batched name cannot have a lane.
+   * its own attempts, retries and end. Its jobs may have lanes only when `lanes` says so.
    */
   defineBatch<N extends JobName>(name: N, handler: BatchHandler<KronusJobs[N]>, options: BatchDefinitionOptions): void {
     const size = positiveInteger(options.batchSize, `batchSize of "${name}"`)
@@ -263,7 +266,8 @@ export class JobQueue {
       handler: handler as BatchHandler<unknown>,
       batchSize: size,
       abortGraceMs: BATCH_ABORT_GRACE_MS,
-      fairAcrossUsers: options.fairAcrossUsers === true
+      fairAcrossUsers: options.fairAcrossUsers === true,
+      lanes: options.lanes === true
     })
     this.#batchNames.push(name)
   }
@@ -271,7 +275,7 @@ export class JobQueue {
   #settings(
     name: string,
     options: JobDefinitionOptions
-  ): Omit<Definition, 'handler' | 'batchSize' | 'abortGraceMs' | 'fairAcrossUsers'> {
+  ): Omit<Definition, 'handler' | 'batchSize' | 'abortGraceMs' | 'fairAcrossUsers' | 'lanes'> {
     if (this.#definitions.has(name)) throw new Error(`job "${name}" is already defined`)
     const maxAttempts = positiveInteger(options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS, `maxAttempts of "${name}"`)
     const timeoutMs = positiveInteger(
@@ -368,7 +372,7 @@ export class JobQueue {
   #row(name: string, payload: unknown, options: EnqueueOptions, now: number) {
     const runAt = options.runAt ?? now
     if (!Number.isFinite(runAt)) throw new Error(`runAt of "${name}" must be epoch milliseconds, got ${runAt}`)
-    if (options.lane != null && this.#isBatched(name))
+    if (options.lane != null && this.#definitions.get(name)?.lanes === false)
       throw new Error(`job "${name}" is run in batches and cannot have a lane`)
     const maxAttempts = positiveInteger(
       options.maxAttempts ?? this.#definitions.get(name)?.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
@@ -677,7 +681,8 @@ export class JobQueue {
         workerId: this.workerId,
         name,
         lockMs: definition.lockMs,
-        limit: definition.batchSize!
+        limit: definition.batchSize!,
+        lanes: definition.lanes
       })
       if (jobs.length < definition.batchSize!) {
         this.#batchesMaybeDue.delete(name)
@@ -720,7 +725,8 @@ export class JobQueue {
           name,
           lockMs: definition.lockMs,
           limit: definition.batchSize!,
-          minPriority: URGENT_PRIORITY
+          minPriority: URGENT_PRIORITY,
+          lanes: definition.lanes
         })
         if (jobs.length < definition.batchSize!) this.#urgentMaybeDue.delete(name)
         if (jobs.length === 0) continue
@@ -826,7 +832,9 @@ export class JobQueue {
         this.#unfinished.delete(run.done)
         // A job's end may make the next job of its lane claimable, and a job given back
         // (its attempt returned) is due again: claim once their records are in.
-        if (anyFailed || jobs.some((job) => job.lane !== null)) this.#refill()
+        const laned = jobs.some((job) => job.lane !== null)
+        if (laned) this.#mayBeDue(jobs[0]!.name)
+        if (anyFailed || laned) this.#refill()
       })
     this.#runs.add(run)
     this.#unfinished.add(run.done)

@@ -94,6 +94,13 @@ export interface BatchDefinitionOptions extends JobDefinitionOptions {
    * cannot hold back another user's one. Jobs with no user are placed at their run_at.
    */
   fairAcrossUsers?: boolean
+  /**
+   * The name's jobs may have lanes (EnqueueOptions.lane). A batch then takes only the first
+   * job of each lane, so a lane still runs one job at a time and in id order, while one
+   * batch runs the jobs of many lanes: durable event deliveries, one lane per subscriber
+   * and user. Its handler must not assume one lane's jobs are all in the batch.
+   */
+  lanes?: boolean
 }
 
 export interface EnqueueOptions {
