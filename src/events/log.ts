@@ -5,9 +5,11 @@ import type { Clock } from '../clock.js'
 import { afterCommit } from '../db/after-commit.js'
 import { chunks } from '../db/chunks.js'
 import { inSavepoint } from '../db/savepoint.js'
+import { JobNotRunError } from '../queue/errors.js'
 import type { JobQueue } from '../queue/job-queue.js'
 import { eventDeliveryLane } from '../queue/keys.js'
 import type { JobRow } from '../queue/types.js'
+import { Semaphore } from '../util/semaphore.js'
 import { CORE_EVENT_NAMES, EVENT_NAME_PATTERN } from './names.js'
 import type { EventName, KronusEvents, NewEvent, RecordedEvent } from './types.js'
 
@@ -19,7 +21,7 @@ declare module '../queue/types.js' {
 }
 
 /** What the event log needs of the job queue. */
-export type DeliveryQueue = Pick<JobQueue, 'define' | 'enqueueMany'>
+export type DeliveryQueue = Pick<JobQueue, 'defineBatch' | 'enqueueMany'>
 
 export type EventListener<N extends EventName> = (
   payload: KronusEvents[N],
@@ -90,6 +92,14 @@ export interface EventLogOptions {
 }
 
 export const DELIVERY_JOB = 'events.deliver'
+/** Deliveries claimed at once: each the first waiting in its lane (one subscriber, one user). */
+const DELIVERY_BATCH = 100
+/**
+ * Handlers of one batch run at once, since deliveries of different lanes owe one another
+ * no order, and a slow subscriber (a user's plugin calling out) must not make the rest of
+ * its batch wait in line. A few, not all: they share the database's pool with the API.
+ */
+const DELIVERIES_AT_ONCE = 8
 const MAX_LIST_LIMIT = 1000
 
 export function toRecordedEvent(row: EventRow): RecordedEvent {
@@ -124,7 +134,10 @@ export class EventLog {
     this.#clock = options.clock
     this.#logger = options.logger
     this.#queue = options.queue
-    this.#queue.define(DELIVERY_JOB, (job) => this.#deliver(job.subscriber, job.eventId))
+    this.#queue.defineBatch(DELIVERY_JOB, (jobs, signal) => this.#deliver(jobs, signal), {
+      batchSize: DELIVERY_BATCH,
+      lanes: true
+    })
   }
 
   /** Writes the event in the caller's transaction; see the class comment for who hears of it and when. */
@@ -357,14 +370,55 @@ export class EventLog {
     }
   }
 
-  async #deliver(subscriberName: string, eventId: number): Promise<void> {
+  /**
+   * A batch of deliveries, at most one per lane: their events read by one query, each
+   * handed to its subscriber, a few at once. Each answers for itself, so one failing
+   * subscriber is retried alone and holds back only its own lane. When the batch's time is
+   * up it answers at once: a handler still running has timed out (as a single job's
+   * would), and a delivery not yet begun goes back to the queue untried.
+   */
+  async #deliver(
+    jobs: Array<{ payload: { subscriber: string; eventId: number } }>,
+    signal: AbortSignal
+  ): Promise<unknown[]> {
+    const rows: EventRow[] = []
+    for (const ids of chunks([...new Set(jobs.map((job) => job.payload.eventId))]))
+      rows.push(...(await this.#knex('events').whereIn('id', ids)))
+    const events = new Map(rows.map((row) => [Number(row.id), row]))
+    const outcomes: unknown[] = jobs.map(() => new JobNotRunError())
+    const running = new Set<number>()
+    const handlers = new Semaphore(DELIVERIES_AT_ONCE)
+    const delivered = Promise.all(
+      jobs.map(({ payload: { subscriber: name, eventId } }, i) =>
+        handlers.run(async () => {
+          if (signal.aborted) return
+          running.add(i)
+          try {
+            await this.#deliverOne(name, events.get(eventId), eventId)
+            outcomes[i] = undefined
+          } catch (error) {
+            outcomes[i] = error
+          } finally {
+            running.delete(i)
+          }
+        })
+      )
+    )
+    const aborted = new Promise<void>((resolve) => {
+      if (signal.aborted) resolve()
+      else signal.addEventListener('abort', () => resolve(), { once: true })
+    })
+    await Promise.race([delivered, aborted])
+    return outcomes.map((outcome, i) => (running.has(i) ? signal.reason : outcome))
+  }
+
+  async #deliverOne(subscriberName: string, row: EventRow | undefined, eventId: number): Promise<void> {
     const subscriber = this.#subscribers.get(subscriberName)
     if (!subscriber) {
       // Its plugin was removed from the configuration; nobody is left to deliver to.
       this.#logger.warn({ subscriber: subscriberName, eventId }, 'dropping event for an unknown durable subscriber')
       return
     }
-    const row: EventRow | undefined = await this.#knex('events').where({ id: eventId }).first()
     if (!row) {
       this.#logger.warn({ subscriber: subscriberName, eventId }, 'event to deliver no longer exists')
       return

@@ -1,6 +1,9 @@
+import pino from 'pino'
 import t from 'tap'
+import { EventLog } from '../../src/events/log.js'
 import type { RecordedEvent } from '../../src/events/types.js'
 import { buildKronus, type TestKronus } from '../helpers/app.js'
+import { queueFor } from '../queue/helpers.js'
 
 /** Runs due jobs, moving the fake clock past every retry delay, until nothing is left to run. */
 async function runAllJobs(kronus: TestKronus): Promise<void> {
@@ -592,3 +595,81 @@ t.test('recordEach: a rolled-back change leaves none of its events', async (t) =
   t.same(await kronus.events.list(), [])
   t.same(heard, [])
 })
+
+t.test("a slow delivery holds back neither other users' deliveries nor its own batch", async (t) => {
+  const kronus = await buildKronus(t)
+  const received: number[] = []
+  let othersIn!: () => void
+  const others = new Promise<void>((resolve) => {
+    othersIn = resolve
+  })
+  kronus.events.subscribe('slow-for-one', 'user.deleted', async (event) => {
+    const { userId } = event.payload
+    // User 1's delivery, first in its batch, finishes only once users 2 and 3 have theirs:
+    // were a batch handled one delivery after another, it never would.
+    if (userId === 1)
+      await Promise.race([
+        others,
+        new Promise((_, reject) => setTimeout(() => reject(new Error('the others never came')), 10_000))
+      ])
+    received.push(userId)
+    if (received.includes(2) && received.includes(3)) othersIn()
+  })
+  for (const userId of [1, 2, 3]) await kronus.events.emit('user.deleted', { userId })
+  await kronus.queue.drain()
+  t.same(received, [2, 3, 1])
+  t.same(
+    (await kronus.knex('jobs').where({ name: 'events.deliver' })).map((j) => [j.status, Number(j.attempts)]),
+    Array(3).fill(['successful', 1]),
+    'each delivered on its first try'
+  )
+})
+
+t.test(
+  'deliveries whose batch runs out of time: one still running is retried, one not begun goes back untried',
+  async (t) => {
+    const kronus = await buildKronus(t)
+    // An event log of its own on a queue with a short timeout, beside the test Kronus's.
+    const queue = queueFor(kronus, { defaultTimeoutMs: 200 })
+    const log = new EventLog({ knex: kronus.knex, clock: kronus.clock, logger: pino({ level: 'silent' }), queue })
+    let letGo!: () => void
+    const hanging = new Promise<void>((resolve) => {
+      letGo = resolve
+    })
+    t.teardown(() => letGo())
+    const received: number[] = []
+    // More hanging deliveries than a batch runs at once, so the last ones never begin.
+    log.subscribe('hangs', 'user.deleted', async (event) => {
+      if (event.payload.userId <= 8) await hanging
+      received.push(event.payload.userId)
+    })
+    const users = Array.from({ length: 10 }, (_, i) => i + 1)
+    await kronus.knex.transaction((trx) =>
+      log.recordMany(
+        trx,
+        'user.deleted',
+        users.map((userId) => ({ userId }))
+      )
+    )
+    t.equal(await queue.runDue(), 10, 'one batch of ten')
+    const rows = await kronus.knex('jobs').where({ name: 'events.deliver' }).orderBy('id')
+    const state = rows.map((row) => [row.status, Number(row.attempts)])
+    t.same(state.slice(0, 8), Array(8).fill(['scheduled', 1]), 'the eight that timed out wait for their retry')
+    for (const row of rows.slice(0, 8)) t.match(row.last_error, /timed out/)
+    t.same(
+      state.slice(8),
+      Array(2).fill(['enqueued', 0]),
+      'the two not begun are back in line, their attempt given back'
+    )
+    t.same(received, [], 'nobody was delivered to twice: none finished')
+
+    letGo()
+    kronus.clock.advance(60_000)
+    await queue.drain()
+    t.same(
+      received.slice().sort((a, b) => a - b),
+      [...users, ...users.slice(0, 8)].sort((a, b) => a - b),
+      'the two untried go through, and the eight retried are delivered again (at least once)'
+    )
+  }
+)
