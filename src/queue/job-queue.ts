@@ -12,6 +12,7 @@ import { nextRetryDelayMs } from './backoff.js'
 import { claimBatch, claimDueJobs, releaseAbandonedJobs } from './claim.js'
 import { JobNotRunError, WorkerStoppingError } from './errors.js'
 import { GroupCommit } from './group-commit.js'
+import { JobStatistics } from './job-statistics.js'
 import { lookAround } from './look-around.js'
 import { pruneSuccessfulJobs } from './prune.js'
 import { runWithTimeout } from './run-with-timeout.js'
@@ -84,6 +85,8 @@ export interface JobQueueOptions {
   defaultTimeoutMs?: number
   /** lockMs of jobs whose definition sets none is their timeout plus this (at most MAX_LOCK_MS). Default 30 s. */
   lockMarginMs?: number
+  /** PostgreSQL: jobs this process stores between two analyses of the jobs table (JobStatistics). Default 10,000. */
+  analyzeAfterJobs?: number
   /**
    * Told about every job that ends `dead` (retries exhausted, permanent error, or worker
    * lost on its last try), with the error of its last run when there was one (none for a
@@ -188,6 +191,8 @@ export class JobQueue {
   #scheduledMaybeDue = false
   readonly #ticker: Ticker
   readonly #wakeListener: JobWakeListener | undefined
+  /** PostgreSQL only: keeps the claims' plans up with a burst of jobs. */
+  readonly #statistics: JobStatistics | undefined
   /** A wake-up set for the earliest known future run_at, and that time. */
   #wakeTimer: NodeJS.Timeout | undefined
   #wakeTimerAt = Number.POSITIVE_INFINITY
@@ -221,6 +226,9 @@ export class JobQueue {
           (inserted) => this.#inserted(inserted),
           () => this.#wake()
         )
+      : undefined
+    this.#statistics = isPostgres(this.#knex)
+      ? new JobStatistics(this.#knex, this.#logger, options.analyzeAfterJobs)
       : undefined
     if (options.onDead) this.#deadListeners.push(options.onDead)
   }
@@ -326,6 +334,7 @@ export class JobQueue {
     const first = inserted[0]
     if (first === undefined) return null
     this.#stored([row], trx)
+    this.#statistics?.stored(1, trx)
     return { id: Number(typeof first === 'object' ? first.id : first) }
   }
 
@@ -347,7 +356,10 @@ export class JobQueue {
       const inserted = await (trx ?? this.#knex)('jobs').insert(part).onConflict('live_key').ignore().returning('id')
       stored += inserted.length
     }
-    if (stored > 0) this.#stored(rows, trx)
+    if (stored > 0) {
+      this.#stored(rows, trx)
+      this.#statistics?.stored(stored, trx)
+    }
     return stored
   }
 
@@ -546,6 +558,7 @@ export class JobQueue {
     await this.#wakeListener?.stop()
     await this.#ticker.stop()
     await this.#claiming.catch(() => undefined)
+    await this.#statistics?.settled()
     const waited = delay(timeoutMs)
     await Promise.race([Promise.allSettled([...this.#unfinished]), waited.promise])
     waited.cancel()
