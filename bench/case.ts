@@ -6,6 +6,7 @@
 
 import { type AlarmParams, alarmCase } from './alarm.js'
 import { type ApiParams, apiCase } from './api.js'
+import { type DeliveriesParams, deliveriesCase } from './deliveries.js'
 import { type FanoutParams, fanoutCase } from './fanout.js'
 import { type FollowUpsParams, followUpsCase } from './follow-ups.js'
 import { type IdleParams, idleCase } from './idle.js'
@@ -21,6 +22,7 @@ export type CaseRequest =
   | { bench: 'fanout'; db: BenchDatabaseSpec; params: FanoutParams }
   | { bench: 'follow-ups'; db: BenchDatabaseSpec; params: FollowUpsParams }
   | { bench: 'replies'; db: BenchDatabaseSpec; params: RepliesParams }
+  | { bench: 'deliveries'; db: BenchDatabaseSpec; params: DeliveriesParams }
   | { bench: 'queue'; db: BenchDatabaseSpec; params: QueueParams }
   | { bench: 'api'; db: BenchDatabaseSpec | null; params: ApiParams }
   | { bench: 'idle'; db: BenchDatabaseSpec; params: IdleParams }
@@ -64,6 +66,8 @@ async function run(request: CaseRequest): Promise<unknown> {
       return followUpsCase(request.db, request.params)
     case 'replies':
       return repliesCase(request.db, request.params)
+    case 'deliveries':
+      return deliveriesCase(request.db, request.params)
     case 'queue':
       return queueCase(request.db, request.params)
     case 'api':

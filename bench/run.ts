@@ -29,8 +29,8 @@ import { SERVER_RSS_CONFIGS, type ServerRssMeasurement, serverRssRows } from './
 
 const BENCHES = ['fanout', 'queue', 'api', 'idle', 'alarm', 'rss'] as const
 type Bench = (typeof BENCHES)[number]
-/** The fan-out bench's cases: the schedules' fire, and the check-ins then left unanswered. */
-const FANOUT_CASES = ['fire', 'follow-ups', 'replies'] as const
+/** The fan-out bench's cases: the schedules' fire, the check-ins then left unanswered, their replies, and durable event deliveries. */
+const FANOUT_CASES = ['fire', 'follow-ups', 'replies', 'deliveries'] as const
 type FanoutCase = (typeof FANOUT_CASES)[number]
 
 function listOf<T extends string>(allowed: readonly T[], flag: string) {
@@ -78,7 +78,7 @@ const program = new Command('npm run bench --')
   )
   .option(
     '--fanout-cases <cases>',
-    `fan-out cases, comma-separated: ${FANOUT_CASES.join(',')} (fire: schedules' fire time → last probe text; follow-ups: check-ins left unanswered, due time → last follow-up text; replies: a Y from every user posted to the SMS webhook, first post → last probe good)`,
+    `fan-out cases, comma-separated: ${FANOUT_CASES.join(',')} (fire: schedules' fire time → last probe text; follow-ups: check-ins left unanswered, due time → last follow-up text; replies: a Y from every user posted to the SMS webhook, first post → last probe good; deliveries: an event per user to a durable subscriber, start → last delivered)`,
     listOf(FANOUT_CASES, '--fanout-cases'),
     [...FANOUT_CASES]
   )
@@ -278,6 +278,18 @@ async function fanout(): Promise<void> {
                 db,
                 params: { users, timeoutMs: settings.fanoutTimeoutMs, posters: flags.replyPosters }
               })
+            )
+          )
+        })
+      }
+      if (flags.fanoutCases.includes('deliveries')) {
+        await attempt(`deliveries ${usersLabel(users)} on ${kind}`, async () => {
+          console.log(
+            `… deliveries: ${usersLabel(users)} events to a durable subscriber on ${kind} (up to ${flags.fanoutTimeout} s)`
+          )
+          report(
+            await onFreshDatabase(kind, (db) =>
+              runCase<ResultRow[]>({ bench: 'deliveries', db, params: { users, timeoutMs: settings.fanoutTimeoutMs } })
             )
           )
         })
