@@ -112,7 +112,7 @@ interface Definition {
   ownConcurrency: number | null
   /** Batched names only: a user's jobs are spread out in claim order. */
   fairAcrossUsers: boolean
-  /** Batched names only: jobs may have lanes, and a batch takes the first of each. */
+  /** Jobs may have lanes: a single job's always, a batched name's when defined with `lanes` (a batch then takes the first of each). */
   lanes: boolean
 }
 

@@ -19,8 +19,12 @@ declare module '../../src/queue/types.js' {
 
 const WORK = 'test.laned.work'
 
-function jobs(spec: Array<[string | null, number]>) {
-  return spec.map(([lane, n]) => ({ payload: { lane, n }, options: lane === null ? {} : { lane } }))
+/** Jobs from a spec such as 'a1 a2 -3': lane a's jobs 1 and 2, then job 3 in no lane. */
+function jobs(spec: string) {
+  return spec.split(' ').map((job) => {
+    const lane = job[0] === '-' ? null : job[0]!
+    return { payload: { lane, n: Number(job.slice(1)) }, options: lane === null ? {} : { lane } }
+  })
 }
 
 t.test('a batch takes the first job of each lane; the next of a lane waits for the batch after', async (t) => {
@@ -35,17 +39,7 @@ t.test('a batch takes the first job of each lane; the next of a lane waits for t
     },
     { batchSize: 10, lanes: true }
   )
-  await queue.enqueueMany(
-    WORK,
-    jobs([
-      ['a', 1],
-      ['a', 2],
-      ['b', 3],
-      ['a', 4],
-      [null, 5],
-      ['b', 6]
-    ])
-  )
+  await queue.enqueueMany(WORK, jobs('a1 a2 b3 a4 -5 b6'))
   await queue.drain()
   t.same(batches, [['a1', 'b3', '-5'], ['a2', 'b6'], ['a4']], 'one job of a lane per batch, in enqueue order')
   const rows = await kronus.knex('jobs').where({ name: WORK })
@@ -70,15 +64,7 @@ t.test("a failing job holds back its own lane's later jobs only", async (t) => {
       }),
     { batchSize: 10, lanes: true }
   )
-  await queue.enqueueMany(
-    WORK,
-    jobs([
-      ['a', 1],
-      ['a', 2],
-      ['b', 3],
-      ['b', 4]
-    ])
-  )
+  await queue.enqueueMany(WORK, jobs('a1 a2 b3 b4'))
   await queue.drain()
   t.same(ran, ['b3', 'b4'], "lane b went through; lane a's second job waits behind its first")
   failing = false
@@ -118,9 +104,9 @@ t.test('two workers draining laned batches run each job once, a lane one job at 
   a.defineBatch(WORK, handler, { batchSize: 7, lanes: true })
   b.defineBatch(WORK, handler, { batchSize: 7, lanes: true })
   // 12 lanes of 5 jobs each, enqueued round-robin so each lane's jobs are spread out.
-  const spec: Array<[string, number]> = []
-  for (let n = 0; n < 5; n++) for (let lane = 0; lane < 12; lane++) spec.push([`lane-${lane}`, n])
-  await a.enqueueMany(WORK, jobs(spec))
+  const spec: string[] = []
+  for (let n = 0; n < 5; n++) for (const lane of 'abcdefghijkl') spec.push(`${lane}${n}`)
+  await a.enqueueMany(WORK, jobs(spec.join(' ')))
   await Promise.all([a.drain(), b.drain()])
   t.same(overlaps, [], 'no lane ever had two jobs running')
   t.equal(order.size, 12)
@@ -134,19 +120,12 @@ t.test(
     const kronus = await buildKronus(t)
     const queue = queueFor(kronus)
     queue.defineBatch(WORK, async (batch) => batch.map(() => undefined), { batchSize: 10, lanes: true })
-    await queue.enqueueMany(
-      WORK,
-      jobs([
-        ['held', 1],
-        ['free', 2],
-        [null, 3]
-      ])
-    )
+    await queue.enqueueMany(WORK, jobs('h1 f2 -3'))
     const request = { now: kronus.clock.now(), workerId: 'w', name: WORK, lockMs: 90_000, limit: 10, lanes: true }
     const rival = await kronus.knex.transaction()
     try {
       // What a rival's claim transaction holds while it takes a job of this lane.
-      await rival.raw(`SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':kronus.lane:' || ?))`, ['held'])
+      await rival.raw(`SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':kronus.lane:' || ?))`, ['h'])
       const claimed = await claimBatch(kronus.knex, request)
       t.same(
         claimed.map((job) => JSON.parse(job.payload).n),
