@@ -661,7 +661,7 @@ t.test(
       Array(2).fill(['enqueued', 0]),
       'the two not begun are back in line, their attempt given back'
     )
-    t.same(received, [], 'nobody was delivered to twice: none finished')
+    t.same(received, [], 'no handler had finished when the batch answered')
 
     letGo()
     kronus.clock.advance(60_000)

@@ -73,13 +73,6 @@ t.test("a failing job holds back its own lane's later jobs only", async (t) => {
   t.same(ran, ['b3', 'b4', 'a1', 'a2'], 'once the first succeeds on its retry, the second follows')
 })
 
-t.test('a batched name without lanes still refuses a job with one', async (t) => {
-  const kronus = await buildKronus(t)
-  const queue = queueFor(kronus)
-  queue.defineBatch(WORK, async (batch) => batch.map(() => undefined), { batchSize: 10 })
-  await t.rejects(queue.enqueue(WORK, { lane: 'a', n: 1 }, { lane: 'a' }), /run in batches and cannot have a lane/)
-})
-
 t.test('two workers draining laned batches run each job once, a lane one job at a time and in order', async (t) => {
   const kronus = await buildKronus(t)
   const running = new Set<string>()
