@@ -193,13 +193,18 @@ export class AlarmEngine {
       'alarms:deliveries',
       ['message.sent', 'message.failed', 'message.delivered', 'message.undelivered', 'call.placed', 'call.failed'],
       (event) => this.#delivery(event),
-      { wants: (events, trx) => this.#alarmTexts(events, trx) }
+      // A failed alert moves on to the next channel or contact: never behind other subscribers' backlog.
+      { wants: (events, trx) => this.#alarmTexts(events, trx), priority: ALARM_PRIORITY }
     )
     events.subscribe(
       'alarms:user-unreachable',
       ['message.failed', 'message.undelivered'],
       (event) => this.#userTextFailed(event),
-      { wants: async (events) => events.map((e) => e.payload.userId !== null && permanentFailure(e)) }
+      {
+        wants: async (events) => events.map((e) => e.payload.userId !== null && permanentFailure(e)),
+        // It raises an alarm: nobody else would know the person can no longer be checked on.
+        priority: ALARM_PRIORITY
+      }
     )
     messaging.onCallAnswer(async (answer, trx) => {
       const id = alarmContactIdOf(answer.ref)

@@ -40,6 +40,13 @@ export interface SubscribeOptions<N extends EventName = EventName> {
    * committed with or before the event. Should it fail, every event is delivered.
    */
   wants?: (events: Array<RecordedEvent<N>>, trx: Knex.Transaction) => Promise<boolean[]>
+  /**
+   * The priority of this subscriber's delivery jobs (default 0). Deliveries of all
+   * subscribers share one job name, so without it an alarm's receipt would wait in line
+   * behind a backlog another subscriber's slow handler left. At 1 (URGENT_PRIORITY) or more
+   * they are claimed first and may take the queue's urgent slots: for alarm work only.
+   */
+  priority?: number
 }
 
 /**
@@ -73,6 +80,7 @@ interface Subscriber {
   handler: DurableHandler<any>
   maxAttempts?: number
   wants?: SubscribeOptions<any>['wants']
+  priority: number
 }
 
 interface EventRow {
@@ -221,7 +229,11 @@ export class EventLog {
         DELIVERY_JOB,
         wanted.map((event) => ({
           payload: { subscriber: name, eventId: event.id },
-          options: { lane: eventDeliveryLane(name, event.userId), maxAttempts: subscriber.maxAttempts }
+          options: {
+            lane: eventDeliveryLane(name, event.userId),
+            maxAttempts: subscriber.maxAttempts,
+            priority: subscriber.priority
+          }
         })),
         trx
       )
@@ -281,11 +293,17 @@ export class EventLog {
     for (const t of types) this.declare(t)
     if (options.wants !== undefined && typeof options.wants !== 'function')
       throw new Error(`wants of durable subscriber "${subscriber}" must be a function`)
+    const priority = options.priority ?? 0
+    if (!Number.isInteger(priority) || priority < 0)
+      throw new Error(
+        `priority of durable subscriber "${subscriber}" must be a whole number of 0 or more, got ${priority}`
+      )
     this.#subscribers.set(subscriber, {
       types: new Set(types),
       handler,
       maxAttempts: options.maxAttempts,
-      wants: options.wants
+      wants: options.wants,
+      priority
     })
   }
 

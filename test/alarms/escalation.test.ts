@@ -1,6 +1,7 @@
 import t from 'tap'
 import { probeTexts } from '../../src/probes/messages.js'
 import { createContact, createUser } from '../helpers/http.js'
+import { gate } from '../queue/helpers.js'
 import {
   alarmContacts,
   alarmsOf,
@@ -237,6 +238,65 @@ t.test('an undelivered alert moves the step on at once (ordered: the next contac
   })
   t.equal((await alarmContacts(s, alarm.id))[1].state, 'delivered')
 })
+
+t.test(
+  "an undelivered alert moves on at once while another subscriber's backlog holds every shared slot",
+  async (t) => {
+    const s = await buildScenario(t)
+    await setEscalation(s, { mode: 'ordered', step_minutes: 10, repeats: 0 })
+    const mary = await emergencyContactOf(s, 'Mary')
+    const carl = await emergencyContactOf(s, 'Carl')
+    await checkIn(s)
+    await text(s, s.user.phone_number, 'N')
+    const [alarm] = await alarmsOf(s)
+    const [maryRow] = await alarmContacts(s, alarm.id)
+    await wait(s, 2)
+    // A plugin's durable subscriber whose handler hangs (the service it calls no longer
+    // answers), with deliveries for 150 users waiting: more than a batch. Deliveries of all
+    // subscribers share one job name, so its backlog stands in line with the alarm's.
+    const hung = gate()
+    const hanging = gate()
+    t.teardown(() => hung.open())
+    s.kronus.events.subscribe('slow-audit', 'user.updated', async () => {
+      hanging.open()
+      await hung.promise
+    })
+    await s.kronus.knex.transaction((trx) =>
+      s.kronus.events.recordMany(
+        trx,
+        'user.updated',
+        Array.from({ length: 150 }, (_, i) => ({ userId: 10_000 + i, fields: ['name'] }))
+      )
+    )
+    const backlog = s.kronus.queue.runDue()
+    await hanging.promise
+    await s.kronus.events.emit('message.undelivered', {
+      to: mary.phone_number,
+      userId: s.user.id,
+      channel: 'twilio',
+      messageId: 'SM1',
+      ref: `alarm-contact:${maryRow.id}`,
+      status: 'undelivered',
+      errorCode: 30003,
+      error: 'Unreachable destination handset'
+    })
+    // The receipt's delivery, then Carl's alert: each in an urgent slot, the shared one still held.
+    for (let pass = 0; pass < 3; pass++) await s.kronus.queue.runDue()
+    t.equal(textsTo(s, carl.phone_number).length, 1, 'Carl is alerted while the backlog still hangs')
+    t.same(
+      (await alarmContacts(s, alarm.id)).map((r) => [r.name, r.state]),
+      [
+        ['Mary Contact', 'undelivered'],
+        ['Carl Contact', 'sent']
+      ]
+    )
+    const waiting = await s.kronus.knex('jobs').where({ name: 'events.deliver', status: 'enqueued' }).count({ n: '*' })
+    t.equal(Number(waiting[0]!.n), 50, "the rest of the backlog still waits: the alarm's delivery went ahead of it")
+    hung.open()
+    await backlog
+    await s.kronus.queue.drain()
+  }
+)
 
 t.test('every alert undelivered: the user is told nobody could be reached', async (t) => {
   const s = await buildScenario(t)

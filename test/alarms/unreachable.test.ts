@@ -102,6 +102,16 @@ t.test("the user's number cannot receive texts: contacts told at once, not a cyc
     timedTextsTo(s, mary.phone_number).map(([m, text]) => [m, /Kronus can no longer text Ada/.test(text)]),
     [[0, true]]
   )
+  const deliveries = await s.kronus.knex('jobs').where({ name: 'events.deliver' }).select('payload', 'priority')
+  const unreachable = deliveries.filter((job) => {
+    const payload = typeof job.payload === 'string' ? JSON.parse(job.payload) : job.payload
+    return payload.subscriber === 'alarms:user-unreachable'
+  })
+  t.same(
+    unreachable.map((job) => Number(job.priority)),
+    [10],
+    "its delivery had an alarm's priority: no other subscriber's backlog stands before it"
+  )
   // A second failure tells nobody again.
   await receipt(s, 'message.undelivered', {
     to: s.user.phone_number,

@@ -673,3 +673,53 @@ t.test(
     )
   }
 )
+
+t.test("a subscriber's priority puts its deliveries ahead of an older backlog of other subscribers'", async (t) => {
+  const kronus = await buildKronus(t)
+  const queue = queueFor(kronus, { concurrency: 1, urgentSlots: 0 })
+  const log = new EventLog({ knex: kronus.knex, clock: kronus.clock, logger: pino({ level: 'silent' }), queue })
+  const received: string[] = []
+  log.subscribe('bulk', 'user.updated', async (event) => {
+    received.push(`bulk ${event.payload.userId}`)
+  })
+  log.subscribe(
+    'alarm-work',
+    'user.deleted',
+    async (event) => {
+      received.push(`alarm-work ${event.payload.userId}`)
+    },
+    { priority: 10 }
+  )
+  await kronus.knex.transaction((trx) =>
+    log.recordMany(
+      trx,
+      'user.updated',
+      Array.from({ length: 150 }, (_, i) => ({ userId: i + 1, fields: ['name'] }))
+    )
+  )
+  await kronus.knex.transaction((trx) => log.record(trx, 'user.deleted', { userId: 500 }))
+  t.equal(await queue.runDue(), 100, 'one batch')
+  t.ok(received.includes('alarm-work 500'), 'the later, higher-priority delivery is in the first batch')
+  t.equal(received.filter((r) => r.startsWith('bulk')).length, 99, 'beside 99 of the 150 older ones')
+  await queue.drain()
+  t.equal(received.length, 151)
+  t.same(
+    (await kronus.knex('jobs').where({ name: 'events.deliver' }).distinct('priority'))
+      .map((r) => Number(r.priority))
+      .sort(),
+    [0, 10],
+    "each delivery carries its subscriber's priority"
+  )
+})
+
+t.test(
+  'a durable subscriber with a priority that is not a whole number of 0 or more is refused at registration',
+  async (t) => {
+    const kronus = await buildKronus(t)
+    for (const priority of [-1, 1.5, Number.NaN])
+      t.throws(
+        () => kronus.events.subscribe(`bad-${priority}`, 'user.deleted', async () => {}, { priority }),
+        /priority of durable subscriber .* must be a whole number of 0 or more/
+      )
+  }
+)
