@@ -194,7 +194,8 @@ t.test('ordered escalation: one contact at a time, the earlier ones stay on the 
   )
 })
 
-t.test('an undelivered alert moves the step on at once (ordered: the next contact now)', async (t) => {
+/** An ordered escalation whose first contact, Mary, was alerted 2 minutes ago; Carl is next. */
+async function maryAlertedFirst(t: Parameters<typeof buildScenario>[0]) {
   const s = await buildScenario(t)
   await setEscalation(s, { mode: 'ordered', step_minutes: 10, repeats: 0 })
   const mary = await emergencyContactOf(s, 'Mary')
@@ -204,8 +205,8 @@ t.test('an undelivered alert moves the step on at once (ordered: the next contac
   const [alarm] = await alarmsOf(s)
   const [maryRow] = await alarmContacts(s, alarm.id)
   await wait(s, 2)
-  t.same(textsTo(s, carl.phone_number), [])
-  await receipt(s, 'message.undelivered', {
+  // Twilio's receipt: Mary's alert never reached her phone.
+  const maryUndelivered = {
     to: mary.phone_number,
     userId: s.user.id,
     channel: 'twilio',
@@ -214,7 +215,14 @@ t.test('an undelivered alert moves the step on at once (ordered: the next contac
     status: 'undelivered',
     errorCode: 30003,
     error: 'Unreachable destination handset'
-  })
+  } as const
+  return { s, carl, alarm, maryUndelivered }
+}
+
+t.test('an undelivered alert moves the step on at once (ordered: the next contact now)', async (t) => {
+  const { s, carl, alarm, maryUndelivered } = await maryAlertedFirst(t)
+  t.same(textsTo(s, carl.phone_number), [])
+  await receipt(s, 'message.undelivered', maryUndelivered)
   t.same(
     timedTextsTo(s, carl.phone_number).map(([m]) => m),
     [2],
@@ -242,15 +250,7 @@ t.test('an undelivered alert moves the step on at once (ordered: the next contac
 t.test(
   "an undelivered alert moves on at once while another subscriber's backlog holds every shared slot",
   async (t) => {
-    const s = await buildScenario(t)
-    await setEscalation(s, { mode: 'ordered', step_minutes: 10, repeats: 0 })
-    const mary = await emergencyContactOf(s, 'Mary')
-    const carl = await emergencyContactOf(s, 'Carl')
-    await checkIn(s)
-    await text(s, s.user.phone_number, 'N')
-    const [alarm] = await alarmsOf(s)
-    const [maryRow] = await alarmContacts(s, alarm.id)
-    await wait(s, 2)
+    const { s, carl, alarm, maryUndelivered } = await maryAlertedFirst(t)
     // A plugin's durable subscriber whose handler hangs (the service it calls no longer
     // answers), with deliveries for 150 users waiting: more than a batch. Deliveries of all
     // subscribers share one job name, so its backlog stands in line with the alarm's.
@@ -270,16 +270,7 @@ t.test(
     )
     const backlog = s.kronus.queue.runDue()
     await hanging.promise
-    await s.kronus.events.emit('message.undelivered', {
-      to: mary.phone_number,
-      userId: s.user.id,
-      channel: 'twilio',
-      messageId: 'SM1',
-      ref: `alarm-contact:${maryRow.id}`,
-      status: 'undelivered',
-      errorCode: 30003,
-      error: 'Unreachable destination handset'
-    })
+    await s.kronus.events.emit('message.undelivered', maryUndelivered)
     // The receipt's delivery, then Carl's alert: each in an urgent slot, the shared one still held.
     for (let pass = 0; pass < 3; pass++) await s.kronus.queue.runDue()
     t.equal(textsTo(s, carl.phone_number).length, 1, 'Carl is alerted while the backlog still hangs')
