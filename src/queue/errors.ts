@@ -16,12 +16,15 @@ export class WorkerStoppingError extends Error {
 
 /**
  * A batch handler's outcome for a job it did not get to (its time budget ran out, or the
- * run was aborted before the job began). The job goes back to the queue as it was, its
- * attempt given back: it did not fail.
+ * run was aborted before the job began). The job goes back to the queue, its attempt given
+ * back: it did not fail. It keeps its place in line, or with `behindWaiting` goes behind
+ * the jobs of its priority waiting now (its lane, if it has one, still waits for it).
  */
 export class JobNotRunError extends Error {
   override name = 'JobNotRunError'
-  constructor(why = 'the batch ended before this job was run') {
+  readonly behindWaiting: boolean
+  constructor(why = 'the batch ended before this job was run', options: { behindWaiting?: boolean } = {}) {
     super(why)
+    this.behindWaiting = options.behindWaiting === true
   }
 }

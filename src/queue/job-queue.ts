@@ -991,7 +991,8 @@ export class JobQueue {
 
     if (error instanceof WorkerStoppingError || error instanceof JobNotRunError) {
       // Not the job's fault: the attempt is given back.
-      await mine().update({ ...unlock, status: 'enqueued', attempts: job.attempts - 1 })
+      const place = error instanceof JobNotRunError && error.behindWaiting ? { fair_at: now } : {}
+      await mine().update({ ...unlock, ...place, status: 'enqueued', attempts: job.attempts - 1 })
       this.#mayBeDue(job.name, job.priority)
       return
     }

@@ -146,6 +146,38 @@ t.test('a job the batch did not get to goes back to the queue with its attempt g
   )
 })
 
+t.test('a job not run goes behind the jobs waiting when its batch says so', async (t) => {
+  const kronus = await buildKronus(t)
+  const queue = queueFor(kronus)
+  const batches: number[][] = []
+  let first = true
+  queue.defineBatch(
+    WORK,
+    async (jobs) => {
+      batches.push(jobs.map(({ payload }) => payload.n))
+      const behind = first
+      first = false
+      return jobs.map(({ payload }) =>
+        behind && payload.n === 2 ? new JobNotRunError('busy', { behindWaiting: true }) : undefined
+      )
+    },
+    { batchSize: 2 }
+  )
+  await queue.enqueueMany(
+    WORK,
+    [1, 2, 3, 4].map((n) => ({ payload: { n } }))
+  )
+  kronus.clock.advance(1000)
+  await queue.drain()
+  // Kept in its place, job 2 would have been first in the second batch, beside job 3.
+  t.same(batches, [[1, 2], [3, 4], [2]], 'job 2 runs after jobs 3 and 4, which were waiting when it went back')
+  t.same(
+    Object.values(await statuses(kronus)),
+    Array(4).fill({ status: 'successful', attempts: 1 }),
+    'job 2 did not spend an attempt when it was not run'
+  )
+})
+
 t.test('enqueueMany leaves out jobs whose key is live, also inside a transaction', async (t) => {
   const kronus = await buildKronus(t)
   const queue = queueFor(kronus)
