@@ -9,7 +9,7 @@ import { JobNotRunError } from '../queue/errors.js'
 import type { JobQueue } from '../queue/job-queue.js'
 import { eventDeliveryLane } from '../queue/keys.js'
 import type { JobRow } from '../queue/types.js'
-import { Semaphore } from '../util/semaphore.js'
+import { runFairly } from '../util/run-fairly.js'
 import { CORE_EVENT_NAMES, EVENT_NAME_PATTERN } from './names.js'
 import type { EventName, KronusEvents, NewEvent, RecordedEvent } from './types.js'
 
@@ -390,10 +390,14 @@ export class EventLog {
 
   /**
    * A batch of deliveries, at most one per lane: their events read by one query, each
-   * handed to its subscriber, a few at once. Each answers for itself, so one failing
-   * subscriber is retried alone and holds back only its own lane. When the batch's time is
-   * up it answers at once: a handler still running has timed out (as a single job's
-   * would), and a delivery not yet begun goes back to the queue untried.
+   * handed to its subscriber, a few at once, the subscriber with the fewest handlers
+   * running first. Each answers for itself, so one failing subscriber is retried alone and
+   * holds back only its own lane, and one whose handlers hang holds only the slots no other
+   * subscriber's deliveries are waiting for. When the batch's time is up it answers at once:
+   * a handler still running has timed out (as a single job's would), and a delivery not yet
+   * begun goes back to the queue untried. It keeps its place in line, unless its subscriber
+   * had a handler still running: then it goes behind the deliveries waiting, so that the
+   * next batches are not that subscriber's backlog alone, every one held for the whole time.
    */
   async #deliver(
     jobs: Array<{ payload: { subscriber: string; eventId: number } }>,
@@ -405,29 +409,35 @@ export class EventLog {
     const events = new Map(rows.map((row) => [Number(row.id), row]))
     const outcomes: unknown[] = jobs.map(() => new JobNotRunError())
     const running = new Set<number>()
-    const handlers = new Semaphore(DELIVERIES_AT_ONCE)
-    const delivered = Promise.all(
-      jobs.map(({ payload: { subscriber: name, eventId } }, i) =>
-        handlers.run(async () => {
-          if (signal.aborted) return
-          running.add(i)
-          try {
-            await this.#deliverOne(name, events.get(eventId), eventId)
-            outcomes[i] = undefined
-          } catch (error) {
-            outcomes[i] = error
-          } finally {
-            running.delete(i)
-          }
-        })
-      )
+    const delivered = runFairly(
+      jobs.map((job) => job.payload.subscriber),
+      DELIVERIES_AT_ONCE,
+      async (i) => {
+        const { subscriber: name, eventId } = jobs[i]!.payload
+        running.add(i)
+        try {
+          await this.#deliverOne(name, events.get(eventId), eventId)
+          outcomes[i] = undefined
+        } catch (error) {
+          outcomes[i] = error
+        } finally {
+          running.delete(i)
+        }
+      },
+      () => signal.aborted
     )
     const aborted = new Promise<void>((resolve) => {
       if (signal.aborted) resolve()
       else signal.addEventListener('abort', () => resolve(), { once: true })
     })
     await Promise.race([delivered, aborted])
-    return outcomes.map((outcome, i) => (running.has(i) ? signal.reason : outcome))
+    const hung = new Set([...running].map((i) => jobs[i]!.payload.subscriber))
+    return outcomes.map((outcome, i) => {
+      if (running.has(i)) return signal.reason
+      if (outcome instanceof JobNotRunError && hung.has(jobs[i]!.payload.subscriber))
+        return new JobNotRunError('its subscriber was still busy when the batch ended', { behindWaiting: true })
+      return outcome
+    })
   }
 
   async #deliverOne(subscriberName: string, row: EventRow | undefined, eventId: number): Promise<void> {

@@ -674,6 +674,41 @@ t.test(
   }
 )
 
+t.test("a subscriber whose handler hangs does not hold back another subscriber's later deliveries", async (t) => {
+  const kronus = await buildKronus(t)
+  // One shared slot, a short batch time: the backlog of the one that hangs fills every batch it is in.
+  const queue = queueFor(kronus, { concurrency: 1, urgentSlots: 0, defaultTimeoutMs: 200 })
+  const log = new EventLog({ knex: kronus.knex, clock: kronus.clock, logger: pino({ level: 'silent' }), queue })
+  let letGo!: () => void
+  const hanging = new Promise<void>((resolve) => {
+    letGo = resolve
+  })
+  t.teardown(() => letGo())
+  log.subscribe('hangs', 'user.updated', async () => {
+    await hanging
+  })
+  const quick: number[] = []
+  log.subscribe('quick', 'user.deleted', async (event) => {
+    quick.push(event.payload.userId)
+  })
+  await kronus.knex.transaction((trx) =>
+    log.recordMany(
+      trx,
+      'user.updated',
+      Array.from({ length: 150 }, (_, i) => ({ userId: i + 1, fields: ['name'] }))
+    )
+  )
+  await kronus.knex.transaction((trx) => log.record(trx, 'user.deleted', { userId: 500 }))
+  kronus.clock.advance(1000)
+  t.equal(await queue.runDue(), 100, "the first batch is the hung subscriber's alone")
+  t.same(quick, [], 'the quick delivery, queued after them, was not in it')
+  // Its 92 not begun went behind the deliveries waiting: the next batch holds the 50 older ones and the quick one.
+  await queue.runDue()
+  t.same(quick, [500], "the quick delivery is made in the second batch, while the other subscriber's still hang")
+  const untried = await kronus.knex('jobs').where({ name: 'events.deliver', status: 'enqueued', attempts: 0 })
+  t.ok(untried.length > 0, "the hung subscriber's deliveries not begun still wait, untried")
+})
+
 t.test("a subscriber's priority puts its deliveries ahead of an older backlog of other subscribers'", async (t) => {
   const kronus = await buildKronus(t)
   const queue = queueFor(kronus, { concurrency: 1, urgentSlots: 0 })
