@@ -130,7 +130,7 @@ const program = new Command('npm run bench --')
   .option('--cpu-prof', 'write a V8 CPU profile of every case process (to <tmpdir>/kronus-bench-profiles)')
   .option(
     '--trace-gc',
-    "log V8's collections in every case process (node --trace-gc), kept in the case's log file, whose path is printed"
+    "log V8's collections in every case process (node --trace-gc-nvp), kept in the case's log file, whose path is printed with the bytes its scavenges promoted"
   )
   .option(
     '--query-profile <prefix>',
@@ -198,7 +198,7 @@ if (flags.allocSurvivors) process.env.KRONUS_BENCH_ALLOC_SURVIVORS = '1'
 const profileDir = join(tmpdir(), 'kronus-bench-profiles')
 const nodeArgs = [
   ...(flags.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
-  ...(flags.traceGc ? ['--trace-gc'] : [])
+  ...(flags.traceGc ? ['--trace-gc-nvp'] : [])
 ]
 if (flags.cpuProf) mkdirSync(profileDir, { recursive: true })
 

@@ -3,6 +3,7 @@ import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } fr
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { CaseRequest } from '../case.js'
+import { summariseGcLog } from './gc-log.js'
 import type { CaseMessage, RunnerMessage } from './result.js'
 
 const ROOT = new URL('../..', import.meta.url).pathname
@@ -81,8 +82,10 @@ export async function runCaseProcess<T>(request: CaseRequest, options: ChildOpti
       `benchmark case ${request.bench} on ${request.db?.kind ?? 'no database'} failed (exit ${code}); log kept at ${logFile}:\n${log.slice(-1500)}`
     )
   }
-  if (options.keepLog)
+  if (options.keepLog) {
     console.log(`… log of the ${request.bench} case on ${request.db?.kind ?? 'no database'}: ${logFile}`)
-  else rmSync(logFile, { force: true })
+    const gc = summariseGcLog(logFile)
+    if (gc) console.log(`… its collections: ${gc}`)
+  } else rmSync(logFile, { force: true })
   return result.value
 }
