@@ -1,6 +1,6 @@
 import type { Logger } from 'pino'
 import type { Messaging } from '../messaging/messaging.js'
-import type { JobRow } from '../queue/types.js'
+import type { DeadJob } from '../queue/types.js'
 import type { EventLog } from './log.js'
 
 /**
@@ -11,7 +11,7 @@ export function reportDeadJobs(
   events: EventLog,
   messaging: Messaging,
   logger: Logger
-): (job: JobRow, cause?: unknown) => Promise<void> {
+): (job: DeadJob, cause?: unknown) => Promise<void> {
   return async (job, cause) => {
     await messaging.sendJobDied(job, cause)
     // A subscriber that fails on job.dead would otherwise feed itself a new job.dead for ever.

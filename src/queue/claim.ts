@@ -1,6 +1,6 @@
 import type { Knex } from 'knex'
 import { isPostgres } from '../db/knex.js'
-import type { JobRow } from './types.js'
+import { CLAIMED_JOB_COLUMNS, type ClaimedJob } from './types.js'
 
 /*
  * The only place where a worker takes a job. On SQLite each claim is one UPDATE over a
@@ -25,7 +25,7 @@ export interface ClaimRequest {
    * PostgreSQL: told of each job whose lane could not be taken for an error when other jobs
    * were claimed (the job stays enqueued for the next claim). When none was, the claim throws.
    */
-  onLaneFailure?: (job: JobRow, error: unknown) => void
+  onLaneFailure?: (job: ClaimedJob, error: unknown) => void
 }
 
 const LIVE = ['scheduled', 'enqueued', 'in-progress']
@@ -66,7 +66,7 @@ export function firstInLane(knex: Knex, now: number) {
 }
 
 /** Claim order: higher priority first, then the job's place in line (fair_at), then id. */
-export function claimOrder(a: JobRow, b: JobRow): number {
+export function claimOrder(a: ClaimedJob, b: ClaimedJob): number {
   return (
     Number(b.priority) - Number(a.priority) ||
     Number(a.fair_at ?? a.run_at) - Number(b.fair_at ?? b.run_at) ||
@@ -139,10 +139,10 @@ function claimChange(knex: Knex, request: ClaimRequest) {
  * same rows each gets the rows the other did not take. At most one job of a lane is
  * first in it, so a lane never has two claimed at once.
  */
-export async function claimDueJobs(knex: Knex, request: ClaimRequest): Promise<JobRow[]> {
+export async function claimDueJobs(knex: Knex, request: ClaimRequest): Promise<ClaimedJob[]> {
   if (request.limit <= 0 || request.lockMsByName.size === 0) return []
   if (isPostgres(knex)) return claimSkippingLocked(knex, request)
-  const rows: JobRow[] = await knex('jobs')
+  const rows: ClaimedJob[] = await knex('jobs')
     .where(
       knex.raw('?? IN (?)', [
         'id',
@@ -150,7 +150,7 @@ export async function claimDueJobs(knex: Knex, request: ClaimRequest): Promise<J
       ])
     )
     .update(claimChange(knex, request))
-    .returning('*')
+    .returning([...CLAIMED_JOB_COLUMNS])
   return rows.map(normalise).sort(claimOrder)
 }
 
@@ -163,7 +163,7 @@ export async function claimDueJobs(knex: Knex, request: ClaimRequest): Promise<J
  * the claim costs one round trip where BEGIN, SELECT, UPDATE and COMMIT cost four. A
  * candidates with a lane are then taken together, in a transaction of their own (takeLanes).
  */
-async function claimSkippingLocked(knex: Knex, request: ClaimRequest): Promise<JobRow[]> {
+async function claimSkippingLocked(knex: Knex, request: ClaimRequest): Promise<ClaimedJob[]> {
   // Given `name IN (…)`, PostgreSQL cannot read the claim-order index in order across the
   // names: it read every due job of them, tested each for its lane and sorted them all, a
   // second a claim with 100k deliveries waiting. So each name's range is read on its own
@@ -186,21 +186,28 @@ async function claimSkippingLocked(knex: Knex, request: ClaimRequest): Promise<J
   const ofCandidates = (lane: 'whereNull' | 'whereNotNull') =>
     // `= ANY(ARRAY(...))` looks each id up; `IN (...)` may be planned as a scan of the whole table.
     knex.raw('?? = ANY(ARRAY(?))', ['jobs.id', knex('candidates').select('id')[lane]('lane')])
-  const claim = knex('jobs').where(ofCandidates('whereNull')).update(claimChange(knex, request)).returning('*')
-  const rows: Array<JobRow & { waiting: boolean }> = await knex
+  const claim = knex('jobs')
+    .where(ofCandidates('whereNull'))
+    .update(claimChange(knex, request))
+    .returning([...CLAIMED_JOB_COLUMNS])
+  const columns = (table: string) => CLAIMED_JOB_COLUMNS.map((column) => `${table}.${column}`)
+  const rows: Array<ClaimedJob & { waiting: boolean }> = await knex
     .with('candidates', candidates)
     .with('claimed', claim)
-    .select(knex.raw('claimed.*, false AS waiting'))
+    .select([...columns('claimed'), knex.raw('false AS waiting')])
     .from('claimed')
     .unionAll((laned) =>
-      laned.select(knex.raw('jobs.*, true AS waiting')).from('jobs').where(ofCandidates('whereNotNull'))
+      laned
+        .select([...columns('jobs'), knex.raw('true AS waiting')])
+        .from('jobs')
+        .where(ofCandidates('whereNotNull'))
     )
-  const claimed: JobRow[] = []
-  const laned: JobRow[] = []
+  const claimed: ClaimedJob[] = []
+  const laned: ClaimedJob[] = []
   for (const row of rows) {
     const { waiting, ...job } = row
-    if (waiting) laned.push(normalise(job as JobRow))
-    else claimed.push(normalise(job as JobRow))
+    if (waiting) laned.push(normalise(job))
+    else claimed.push(normalise(job))
   }
   if (laned.length === 0) return claimed.sort(claimOrder)
   // The jobs already claimed are this worker's now: lanes that cannot be taken are left
@@ -222,7 +229,11 @@ async function claimSkippingLocked(knex: Knex, request: ClaimRequest): Promise<J
  * job must still be enqueued, due and first in its lane. A lane a rival holds is skipped.
  * Jobs without a lane (a laned batch's few) are claimed by the same UPDATE.
  */
-async function takeLanes(trx: Knex.Transaction, jobs: readonly JobRow[], request: ClaimRequest): Promise<JobRow[]> {
+async function takeLanes(
+  trx: Knex.Transaction,
+  jobs: readonly ClaimedJob[],
+  request: ClaimRequest
+): Promise<ClaimedJob[]> {
   const lanes = [...new Set(jobs.flatMap((job) => (job.lane === null ? [] : [job.lane])))]
   const taken = new Set<string>()
   if (lanes.length > 0) {
@@ -236,13 +247,13 @@ async function takeLanes(trx: Knex.Transaction, jobs: readonly JobRow[], request
   }
   const ids = jobs.filter((job) => job.lane === null || taken.has(job.lane)).map((job) => job.id)
   if (ids.length === 0) return []
-  const rows: JobRow[] = await trx('jobs')
+  const rows: ClaimedJob[] = await trx('jobs')
     .where(trx.raw('?? = ANY(?)', ['id', ids]))
     .where('status', 'enqueued')
     .where('run_at', '<=', request.now)
     .where(firstInLane(trx, request.now))
     .update(claimChange(trx, request))
-    .returning('*')
+    .returning([...CLAIMED_JOB_COLUMNS])
   return rows.map(normalise)
 }
 
@@ -263,7 +274,7 @@ const NUMERIC_JOB_COLUMNS = [
 ] as const
 
 /** Drivers may hand bigint columns back as strings; the queue works with numbers. */
-export function normalise(row: JobRow): JobRow {
+export function normalise<Row extends Partial<Record<(typeof NUMERIC_JOB_COLUMNS)[number], unknown>>>(row: Row): Row {
   // In place: every caller hands over a row of its own, fresh from the driver. A copy per
   // claimed job was one more object per text outliving the young generation in a fan-out.
   const out = row as unknown as Record<string, unknown>
@@ -301,7 +312,7 @@ export interface BatchClaimRequest {
  * PostgreSQL the candidates' lanes are locked before they are claimed (takeLanes), in
  * one transaction for the whole batch.
  */
-export async function claimBatch(knex: Knex, request: BatchClaimRequest): Promise<JobRow[]> {
+export async function claimBatch(knex: Knex, request: BatchClaimRequest): Promise<ClaimedJob[]> {
   const { now, name, limit } = request
   if (limit <= 0) return []
   const pg = isPostgres(knex)
@@ -327,11 +338,11 @@ export async function claimBatch(knex: Knex, request: BatchClaimRequest): Promis
     return rows.sort(claimOrder)
   }
   const ids = due(knex).select('id')
-  const rows: JobRow[] = await knex('jobs')
+  const rows: ClaimedJob[] = await knex('jobs')
     // On PostgreSQL `= ANY(ARRAY(...))` looks each id up; `IN (...)` was planned as a scan of the whole table.
     .where(pg ? knex.raw('?? = ANY(ARRAY(?))', ['id', ids]) : knex.raw('?? IN (?)', ['id', ids]))
     .update(claimChange(knex, claim))
-    .returning('*')
+    .returning([...CLAIMED_JOB_COLUMNS])
   return rows.map(normalise).sort(claimOrder)
 }
 

@@ -20,11 +20,12 @@ import {
   type BatchDefinitionOptions,
   type BatchHandler,
   type BatchJob,
+  type ClaimedJob,
+  type DeadJob,
   type EnqueueOptions,
   type JobDefinitionOptions,
   type JobHandler,
   type JobName,
-  type JobRow,
   type JobRun,
   type KronusJobs,
   PermanentJobError
@@ -92,7 +93,7 @@ export interface JobQueueOptions {
    * lost on its last try), with the error of its last run when there was one (none for a
    * lost worker), so that a hook recognises a failure by its type, not by its text.
    */
-  onDead?: (job: JobRow, cause?: unknown) => void | Promise<void>
+  onDead?: (job: DeadJob, cause?: unknown) => void | Promise<void>
 }
 
 interface Definition {
@@ -122,7 +123,7 @@ type Slot = 'shared' | 'urgent' | 'own'
 /** What one slot of the worker runs: a batch of jobs of one name (of one job, for a single job). */
 interface Run {
   slot: Slot
-  jobs: JobRow[]
+  jobs: ClaimedJob[]
   controller: AbortController
   done: Promise<void>
 }
@@ -199,10 +200,10 @@ export class JobQueue {
   #stopping = false
   #claiming: Promise<unknown> = Promise.resolve()
   #lastPruneAt: number | undefined
-  readonly #deadListeners: Array<(job: JobRow, cause?: unknown) => void | Promise<void>> = []
+  readonly #deadListeners: Array<(job: DeadJob, cause?: unknown) => void | Promise<void>> = []
   readonly #pruneTasks: Array<(knex: Knex) => Promise<number>> = []
   /** The successes of runs that end at about the same time, recorded by one write. */
-  readonly #successes = new GroupCommit<JobRow>((jobs) => this.#recordSuccesses(jobs))
+  readonly #successes = new GroupCommit<ClaimedJob>((jobs) => this.#recordSuccesses(jobs))
   /** A claim pass waiting for the one under way; later requests join it rather than queue another. */
   #queuedClaim: { housekeeping: boolean; started: Promise<Started> } | undefined
 
@@ -237,7 +238,7 @@ export class JobQueue {
    * Also tells `listener` about every job that ends `dead`. For what is built on the queue
    * (messaging, the event log) and reports dead jobs through it, so cannot be passed in.
    */
-  onDead(listener: (job: JobRow, cause?: unknown) => void | Promise<void>): void {
+  onDead(listener: (job: DeadJob, cause?: unknown) => void | Promise<void>): void {
     this.#deadListeners.push(listener)
   }
 
@@ -761,7 +762,7 @@ export class JobQueue {
   }
 
   /** A job left enqueued because its lane could not be taken; the next claim (a wake or the next poll) tries again. */
-  readonly #laneFailed = (job: JobRow, err: unknown): void => {
+  readonly #laneFailed = (job: ClaimedJob, err: unknown): void => {
     this.#logger.error(
       { err, jobId: job.id, job: job.name, lane: job.lane },
       "could not take a job's lane; the job stays enqueued for the next claim"
@@ -820,7 +821,7 @@ export class JobQueue {
       .update({ status: 'enqueued', updated_at: now })
   }
 
-  #start(jobs: JobRow[], slot: Slot): Promise<void> {
+  #start(jobs: ClaimedJob[], slot: Slot): Promise<void> {
     const controller = new AbortController()
     const run: Run = { slot, jobs, controller, done: Promise.resolve() }
     const batch = slot === 'shared' && this.#isBatched(jobs[0]!.name)
@@ -875,7 +876,7 @@ export class JobQueue {
    * failures one by one. The slot is freed when the handler has answered, so the next
    * claim runs while the outcomes are recorded. Resolves whether any job failed.
    */
-  async #execute(jobs: JobRow[], controller: AbortController, handlerEnded: () => void): Promise<boolean> {
+  async #execute(jobs: ClaimedJob[], controller: AbortController, handlerEnded: () => void): Promise<boolean> {
     const definition = this.#definitions.get(jobs[0]!.name)!
     const { handler } = definition
     const outcomes: Outcome[] = new Array(jobs.length)
@@ -954,7 +955,7 @@ export class JobQueue {
     return anyFailed
   }
 
-  async #recordSuccesses(jobs: JobRow[], trx?: Knex.Transaction): Promise<void> {
+  async #recordSuccesses(jobs: ClaimedJob[], trx?: Knex.Transaction): Promise<void> {
     const now = this.#clock.now()
     const byAttempt = new Map<number, number[]>()
     for (const job of jobs) {
@@ -982,7 +983,7 @@ export class JobQueue {
   }
 
   /** A failed run: its attempt given back (not the job's fault), retried with backoff, or dead. */
-  async #recordFailure(job: JobRow, error: unknown): Promise<void> {
+  async #recordFailure(job: ClaimedJob, error: unknown): Promise<void> {
     const now = this.#clock.now()
     const unlock = { locked_at: null, locked_by: null, lock_expires_at: null, updated_at: now }
     // Only the worker holding this attempt may finish it; a lapsed claim taken over by another worker is left alone.
@@ -1023,7 +1024,7 @@ export class JobQueue {
     this.#wakeAt(runAt)
   }
 
-  async #notifyDead(job: JobRow, cause?: unknown): Promise<void> {
+  async #notifyDead(job: DeadJob, cause?: unknown): Promise<void> {
     for (const listener of this.#deadListeners) {
       try {
         await listener(job, cause)
@@ -1034,7 +1035,7 @@ export class JobQueue {
   }
 }
 
-function jobRun(job: JobRow, timeoutMs: number, signal: AbortSignal): JobRun {
+function jobRun(job: ClaimedJob, timeoutMs: number, signal: AbortSignal): JobRun {
   return {
     id: job.id,
     name: job.name,

@@ -383,7 +383,8 @@ t.test(
       'every job, the urgent one first'
     )
     t.equal(statements.length, 1, 'one round trip: no BEGIN, no COMMIT')
-    t.match(claimed[0], { status: 'in-progress', locked_by: 'one', attempts: 1 })
+    t.match(claimed[0], { attempts: 1 }, 'the claimed job as it now is: its first attempt')
+    t.match(await kronus.knex('jobs').where({ id: urgent!.id }).first(), { status: 'in-progress', locked_by: 'one' })
 
     const laned = await kronus.queue.enqueue('test.instances.work', { n: 4 }, { lane: 'events:test:9' })
     const next = await kronus.queue.enqueue('test.instances.work', { n: 5 }, { lane: 'events:test:9' })

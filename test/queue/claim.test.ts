@@ -1,7 +1,7 @@
 import t from 'tap'
 import { claimDueJobs } from '../../src/queue/claim.js'
 import { MAX_LOCK_MS } from '../../src/queue/job-queue.js'
-import type { JobRow } from '../../src/queue/types.js'
+import type { DeadJob } from '../../src/queue/types.js'
 import { buildKronus } from '../helpers/app.js'
 import { gate, jobRow, queueFor } from './helpers.js'
 
@@ -154,7 +154,7 @@ t.test('a worker whose claim lapsed cannot overwrite the outcome of the worker t
 
 t.test('a job whose worker died on its last attempt ends dead rather than in-progress for ever', async (t) => {
   const kronus = await buildKronus(t)
-  const dead: JobRow[] = []
+  const dead: DeadJob[] = []
   const queue = queueFor(kronus, { onDead: (job) => void dead.push(job) })
   let runs = 0
   queue.define(WORK, async () => {

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { retryDelayMs } from '../../src/queue/backoff.js'
 import { JobTimeoutError, WorkerStoppingError } from '../../src/queue/errors.js'
-import { type JobRow, type JobRun, PermanentJobError } from '../../src/queue/types.js'
+import { type DeadJob, type JobRun, PermanentJobError } from '../../src/queue/types.js'
 import { buildKronus } from '../helpers/app.js'
 import { gate, jobRow, queueFor } from './helpers.js'
 
@@ -87,7 +87,7 @@ t.test(
   'a failing job is retried after e^attempts seconds, then dead after the configured attempts with its last error',
   async (t) => {
     const kronus = await buildKronus(t)
-    const dead: JobRow[] = []
+    const dead: DeadJob[] = []
     const queue = queueFor(kronus, { onDead: (job) => void dead.push(job) })
     let attempt = 0
     queue.define(
