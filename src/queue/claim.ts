@@ -134,8 +134,8 @@ function claimChange(knex: Knex, request: ClaimRequest) {
 
 /**
  * Claims up to `limit` due jobs of the names asked for, in claim order; returns them as
- * they now are. On SQLite this is one statement, `UPDATE jobs … WHERE id IN (SELECT id …
- * LIMIT n) RETURNING *`, atomic since SQLite has one writer: of two workers after the
+ * they now are (CLAIMED_JOB_COLUMNS). On SQLite this is one statement, `UPDATE jobs … WHERE
+ * id IN (SELECT id … LIMIT n) RETURNING …`, atomic since SQLite has one writer: of two workers after the
  * same rows each gets the rows the other did not take. At most one job of a lane is
  * first in it, so a lane never has two claimed at once.
  */
@@ -157,7 +157,7 @@ export async function claimDueJobs(knex: Knex, request: ClaimRequest): Promise<C
 /**
  * One statement claims the candidates without a lane (nearly all) and names those with
  * one: `WITH candidates AS (SELECT … FOR UPDATE SKIP LOCKED), claimed AS (UPDATE … RETURNING
- * *)`. Rows another worker's claim holds are skipped rather than waited for, and a row a
+ * …)`. Rows another worker's claim holds are skipped rather than waited for, and a row a
  * rival claimed and committed meanwhile no longer matches when it is re-read under the
  * lock, so every row claimed here is this worker's alone. With no transaction of its own,
  * the claim costs one round trip where BEGIN, SELECT, UPDATE and COMMIT cost four. A
