@@ -16,6 +16,18 @@ async function runAllJobs(kronus: TestKronus): Promise<void> {
   throw new Error('jobs still live after 20 rounds')
 }
 
+/** 150 user.updated events (users 1 to 150), then one user.deleted (user 500). */
+async function backlogThenOneMore(kronus: TestKronus, log: EventLog): Promise<void> {
+  await kronus.knex.transaction((trx) =>
+    log.recordMany(
+      trx,
+      'user.updated',
+      Array.from({ length: 150 }, (_, i) => ({ userId: i + 1, fields: ['name'] }))
+    )
+  )
+  await kronus.knex.transaction((trx) => log.record(trx, 'user.deleted', { userId: 500 }))
+}
+
 t.test("an event is written in the caller's transaction and heard only after it commits", async (t) => {
   const kronus = await buildKronus(t)
   const heard: Array<{ userId: number; fields: string[] }> = []
@@ -691,14 +703,7 @@ t.test("a subscriber whose handler hangs does not hold back another subscriber's
   log.subscribe('quick', 'user.deleted', async (event) => {
     quick.push(event.payload.userId)
   })
-  await kronus.knex.transaction((trx) =>
-    log.recordMany(
-      trx,
-      'user.updated',
-      Array.from({ length: 150 }, (_, i) => ({ userId: i + 1, fields: ['name'] }))
-    )
-  )
-  await kronus.knex.transaction((trx) => log.record(trx, 'user.deleted', { userId: 500 }))
+  await backlogThenOneMore(kronus, log)
   kronus.clock.advance(1000)
   t.equal(await queue.runDue(), 100, "the first batch is the hung subscriber's alone")
   t.same(quick, [], 'the quick delivery, queued after them, was not in it')
@@ -725,14 +730,7 @@ t.test("a subscriber's priority puts its deliveries ahead of an older backlog of
     },
     { priority: 10 }
   )
-  await kronus.knex.transaction((trx) =>
-    log.recordMany(
-      trx,
-      'user.updated',
-      Array.from({ length: 150 }, (_, i) => ({ userId: i + 1, fields: ['name'] }))
-    )
-  )
-  await kronus.knex.transaction((trx) => log.record(trx, 'user.deleted', { userId: 500 }))
+  await backlogThenOneMore(kronus, log)
   t.equal(await queue.runDue(), 100, 'one batch')
   t.ok(received.includes('alarm-work 500'), 'the later, higher-priority delivery is in the first batch')
   t.equal(received.filter((r) => r.startsWith('bulk')).length, 99, 'beside 99 of the 150 older ones')
