@@ -134,10 +134,10 @@ function claimChange(knex: Knex, request: ClaimRequest) {
 
 /**
  * Claims up to `limit` due jobs of the names asked for, in claim order; returns them as
- * they now are (CLAIMED_JOB_COLUMNS). On SQLite this is one statement, `UPDATE jobs … WHERE
- * id IN (SELECT id … LIMIT n) RETURNING …`, atomic since SQLite has one writer: of two workers after the
- * same rows each gets the rows the other did not take. At most one job of a lane is
- * first in it, so a lane never has two claimed at once.
+ * they now are (CLAIMED_JOB_COLUMNS). On SQLite this is one statement, `UPDATE jobs …
+ * WHERE id IN (SELECT id … LIMIT n) RETURNING …`, atomic since SQLite has one writer: of
+ * two workers after the same rows each gets the rows the other did not take. At most one
+ * job of a lane is first in it, so a lane never has two claimed at once.
  */
 export async function claimDueJobs(knex: Knex, request: ClaimRequest): Promise<ClaimedJob[]> {
   if (request.limit <= 0 || request.lockMsByName.size === 0) return []
