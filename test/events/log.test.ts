@@ -710,8 +710,15 @@ t.test("a subscriber whose handler hangs does not hold back another subscriber's
   // Its 92 not begun went behind the deliveries waiting: the next batch holds the 50 older ones and the quick one.
   await queue.runDue()
   t.same(quick, [500], "the quick delivery is made in the second batch, while the other subscriber's still hang")
-  const untried = await kronus.knex('jobs').where({ name: 'events.deliver', status: 'enqueued', attempts: 0 })
-  t.ok(untried.length > 0, "the hung subscriber's deliveries not begun still wait, untried")
+  const hung = (
+    await kronus.knex('jobs').where({ name: 'events.deliver' }).where('lane', 'like', 'events:hangs:%')
+  ).map((row) => `${row.status} ${Number(row.attempts)}`)
+  t.equal(hung.length, 150)
+  t.same(
+    [...new Set(hung)].sort(),
+    ['enqueued 0', 'scheduled 1'],
+    "every one of the hung subscriber's deliveries still waits: untried, or for its retry after timing out"
+  )
 })
 
 t.test("a subscriber's priority puts its deliveries ahead of an older backlog of other subscribers'", async (t) => {
