@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Runs the build in dist/, made by `npm run build` (`npm install` and `npm ci` run it).
-// No node flags, no heap cap: an idle server holds under 100 MiB RSS; a 100k-user fan-out
-// peaked at 165-189 MiB without a cap on SQLCipher and 164-247 MiB on PostgreSQL: under its
-// 200 MiB target on SQLCipher, on PostgreSQL in some runs, not in all (docs/BENCHMARKS.md).
+// No node flags, no heap cap: an idle server holds under 100 MiB RSS, and a 100k-user
+// fan-out peaks at about 160 MiB, as `kronus server` has V8 collect once its heap has grown
+// by half (src/cli/heap-growth.ts; docs/BENCHMARKS.md).
 // A kronus.config.ts is compiled by esbuild on load (src/config/load.ts), with no loader hook.
 import { existsSync } from 'node:fs'
 

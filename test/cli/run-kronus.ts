@@ -17,6 +17,8 @@ function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 export interface RunOptions {
   cwd?: string
   env?: Record<string, string>
+  /** Flags for node itself, before bin/kronus.js. */
+  nodeArgs?: string[]
 }
 
 export interface Exit {
@@ -32,7 +34,7 @@ export interface RunningKronus {
 }
 
 export function startKronus(args: string[], options: RunOptions = {}): RunningKronus {
-  const child = spawn(process.execPath, [BIN, ...args], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), BIN, ...args], {
     cwd: options.cwd ?? REPO,
     env: cleanEnv(options.env),
     stdio: ['ignore', 'pipe', 'pipe']
@@ -110,4 +112,12 @@ export async function waitForHealth(run: RunningKronus, port: number, ms = HANG_
   }
   run.child.kill('SIGKILL')
   throw new Error(`kronus did not answer /health within ${ms / 1000} s:\n${run.stderr()}`)
+}
+
+/**
+ * The growing factor of each old-generation limit V8 set, in order, from a node process run
+ * with --trace-gc-verbose ("[HeapController] Limit: old size: 2800 KB, new limit: 11152 KB (1.5)").
+ */
+export function heapLimitFactors(stdout: string): number[] {
+  return [...stdout.matchAll(/\[HeapController\] Limit: .* \(([0-9.]+)\)$/gm)].map((m) => Number(m[1]))
 }

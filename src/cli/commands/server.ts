@@ -3,6 +3,7 @@ import type { Command } from 'commander'
 import type { Kronus } from '../../app.js'
 import { devModeWarning } from '../../config/dev.js'
 import { loadConfig } from '../../config/load.js'
+import { limitHeapGrowth } from '../heap-growth.js'
 import type { CliPlugins } from '../plugins.js'
 
 export interface ServerOptions {
@@ -51,6 +52,7 @@ async function stopWithin(kronus: Kronus, ms: number): Promise<void> {
 
 /** Runs Kronus until SIGINT or SIGTERM, then stops it gracefully. */
 export async function runServer(options: ServerOptions, impliedPlugins: CliPlugins['implied']): Promise<void> {
+  limitHeapGrowth()
   const config = await loadConfig({
     file: options.config,
     dev: options.dev === true,

@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url'
 import t from 'tap'
 import { EXAMPLE_CONFIG_YML, filledExampleConfig } from '../../helpers/example-config.js'
 import { testPrivateKeyPem } from '../../helpers/keys.js'
-import { freePort, HANG_MS, REPO, startKronus, waitForHealth, within } from '../run-kronus.js'
+import { freePort, HANG_MS, heapLimitFactors, REPO, startKronus, waitForHealth, within } from '../run-kronus.js'
 
 function tempDir(t: { teardown(fn: () => void): void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'kronus-server-'))
@@ -56,6 +56,34 @@ t.test('a signal delivered twice at once (Ctrl-C through npm) still stops gracef
   run.child.kill('SIGINT')
   t.same(await within(run.exited, HANG_MS, 'stop', run.child), { code: 0, signal: null })
   t.notMatch(run.stderr(), /exiting at once/)
+})
+
+t.test("the server's heap grows by half of what a collection kept (src/cli/heap-growth.ts)", async (t) => {
+  const cwd = tempDir(t)
+  const port = await freePort()
+  // V8 prints each new heap limit with its factor; a heap snapshot on SIGUSR2 collects first.
+  const run = startKronus(['server', '--dev'], {
+    cwd,
+    env: { KRONUS_PORT: String(port) },
+    nodeArgs: ['--trace-gc-verbose', '--heapsnapshot-signal=SIGUSR2']
+  })
+  t.teardown(() => run.child.kill('SIGKILL'))
+  await waitForHealth(run, port)
+  run.child.kill('SIGUSR2')
+  await within(
+    (async () => {
+      while (!readdirSync(cwd).some((f) => f.endsWith('.heapsnapshot'))) await new Promise((r) => setTimeout(r, 100))
+    })(),
+    HANG_MS,
+    'the heap snapshot',
+    run.child
+  )
+  run.child.kill('SIGTERM')
+  t.same(await within(run.exited, HANG_MS, 'stop', run.child), { code: 0, signal: null })
+  // V8's own lines reach the pipe when the process exits (C stdio buffers them).
+  const factors = heapLimitFactors(run.stdout())
+  t.ok(factors.length > 0, 'major collections were traced')
+  t.equal(factors.at(-1), 1.5, 'the last collection, after the start, set the next limit at 1.5× the live heap')
 })
 
 t.test('server --config with a config.yml in the first format starts', async (t) => {
