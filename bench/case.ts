@@ -4,6 +4,7 @@
  * Started by lib/child.ts with the case as JSON in argv; answers over IPC.
  */
 
+import { limitHeapGrowth } from '../src/cli/heap-growth.js'
 import { type AlarmParams, alarmCase } from './alarm.js'
 import { type ApiParams, apiCase } from './api.js'
 import { type DeliveriesParams, deliveriesCase } from './deliveries.js'
@@ -83,6 +84,8 @@ async function run(request: CaseRequest): Promise<unknown> {
   }
 }
 
+// As `kronus server` does (src/cli/commands/server.ts), so a case's memory is the daemon's.
+limitHeapGrowth()
 const request = JSON.parse(process.argv[2]!) as CaseRequest
 try {
   const result = await run(request)

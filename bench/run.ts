@@ -129,6 +129,10 @@ const program = new Command('npm run bench --')
   .option('--alarms <count>', 'alarm: alarms raised and timed, one after the other (default 5)', positive('--alarms'))
   .option('--cpu-prof', 'write a V8 CPU profile of every case process (to <tmpdir>/kronus-bench-profiles)')
   .option(
+    '--node-flags <flags>',
+    "more node flags for every case process and rss's server, space-separated, e.g. --heap-growing-percent=0 (V8's own heap growth, not kronus server's)"
+  )
+  .option(
     '--trace-gc',
     "log V8's collections in every case process (node --trace-gc-nvp), kept in the case's log file, whose path is printed with the bytes its scavenges promoted"
   )
@@ -170,6 +174,7 @@ const flags = program.opts<{
   alarms?: number
   rssSeconds?: number
   cpuProf?: boolean
+  nodeFlags?: string
   traceGc?: boolean
   queryProfile?: string
   allocProfile?: string
@@ -196,7 +201,9 @@ if (flags.queryProfile) process.env.KRONUS_BENCH_QUERY_PROFILE = flags.queryProf
 if (flags.allocProfile) process.env.KRONUS_BENCH_ALLOC_PROFILE = flags.allocProfile
 if (flags.allocSurvivors) process.env.KRONUS_BENCH_ALLOC_SURVIVORS = '1'
 const profileDir = join(tmpdir(), 'kronus-bench-profiles')
+const extraNodeFlags = flags.nodeFlags?.split(/\s+/).filter(Boolean) ?? []
 const nodeArgs = [
+  ...extraNodeFlags,
   ...(flags.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
   ...(flags.traceGc ? ['--trace-gc-nvp'] : [])
 ]
@@ -414,11 +421,12 @@ async function rss(): Promise<void> {
     for (const config of SERVER_RSS_CONFIGS) {
       await attempt(`rss on ${kind} (${config})`, async () => {
         console.log(`… rss: kronus server (dist, ${config} config) on ${kind}, idle for ${settings.rssSeconds} s`)
-        const params = { seconds: settings.rssSeconds, nodeArgs: KRONUS_NODE_FLAGS, config }
+        const serverFlags = [...KRONUS_NODE_FLAGS, ...extraNodeFlags]
+        const params = { seconds: settings.rssSeconds, nodeArgs: serverFlags, config }
         const measured = await onFreshDatabase(kind, (db) =>
           runCase<ServerRssMeasurement>({ bench: 'rss', db, params })
         )
-        report(serverRssRows(kind, measured, KRONUS_NODE_FLAGS, config))
+        report(serverRssRows(kind, measured, serverFlags, config))
       })
     }
   }

@@ -34,7 +34,10 @@ function caseEntry(): Promise<string> {
   })()
   return compiledCase
 }
-/** Node flags the `kronus` command runs with (bin/kronus.js): none, so cases run as an operator's server does. */
+/**
+ * Node flags the `kronus` command runs with (bin/kronus.js): none, so cases run as an
+ * operator's server does. The case sets V8's heap growth as `kronus server` does (bench/case.ts).
+ */
 export const KRONUS_NODE_FLAGS: string[] = []
 
 export interface ChildOptions {
